@@ -1,0 +1,76 @@
+/**
+ * The block registry's types: the paper's §4.3 binding between the values of
+ * Figure 2's variables and their implementations. The registry is the single
+ * place that knows which building blocks exist.
+ */
+
+/** Figure 2's variables whose values are blocks. `event` is fixed by the grammar. */
+export type Variable =
+  | "output-commit-proto"
+  | "event-info"
+  | "how-to-log"
+  | "storage"
+  | "pb-value"
+  | "pb-tracking"
+  | "ckpt-proto"
+  | "how-to-ckpt"
+  | "ckpt-impl"
+  | "recovery-get-det-proto"
+  | "orphan-detection-proto";
+
+/** The modules of the paper's §4.1–4.2 and Figure 5. */
+export type PaperModule =
+  | "EventHandler"
+  | "Determinant"
+  | "LogEventDeterminant"
+  | "LogEventInfo"
+  | "HowToLog"
+  | "WhereToLog"
+  | "StableStorage"
+  | "VolatileStorage"
+  | "HowToOutputCommit"
+  | "PiggybackLogging"
+  | "PiggybackCheckpointing"
+  | "Checkpoint"
+  | "HowToCheckpoint"
+  | "CollectDeterminants"
+  | "OrphanDetection";
+
+export interface ParamDef {
+  readonly type: "integer" | "string" | "boolean";
+  readonly default?: number | string | boolean;
+  readonly description: string;
+}
+
+/** How a storage block behaves, which the checker reasons about. */
+export interface StorageTraits {
+  /** Survives the crash of the process that wrote it (paper: stable storage). */
+  readonly stable: boolean;
+  /** May be named as a volatile-storage (paper Figure 2). */
+  readonly volatileAllowed: boolean;
+  /** Needs f >= 1 other processes (replication). */
+  readonly needsF?: boolean;
+  /** Shared between hosts. */
+  readonly shared?: boolean;
+}
+
+/** Where the runtime finds a block's implementation: an ES module and export name. */
+export interface Binding {
+  readonly module: string;
+  readonly export: string;
+}
+
+export interface BlockDef {
+  readonly variable: Variable;
+  /** Canonical id, kebab-case, e.g. "nfs-disk". */
+  readonly id: string;
+  /** Accepted spellings, compared case-insensitively after whitespace normalisation. */
+  readonly spellings: readonly string[];
+  readonly module: PaperModule;
+  readonly description: string;
+  readonly params?: Readonly<Record<string, ParamDef>>;
+  readonly storage?: StorageTraits;
+  readonly binding: Binding;
+  /** Package that registered the block ("egida-gen" for built-ins). */
+  readonly origin: string;
+}
