@@ -74,3 +74,14 @@ export interface BlockDef {
   /** Package that registered the block ("egida-gen" for built-ins). */
   readonly origin: string;
 }
+
+/** The registry: built-in blocks plus those registered by plugins named in egida.config.json. */
+export interface Registry {
+  /** Every block of a variable, in registration order. */
+  values(variable: Variable): readonly BlockDef[];
+  /** The block a spelling denotes ("Co-ordinated" → coordinated), after case/whitespace normalisation. */
+  resolve(variable: Variable, spelling: string): BlockDef | undefined;
+  /** The block with this canonical id. */
+  get(variable: Variable, id: string): BlockDef | undefined;
+  all(): readonly BlockDef[];
+}
