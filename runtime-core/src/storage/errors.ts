@@ -1,0 +1,113 @@
+/**
+ * Typed storage errors. Each names the file (and offset where it applies) so
+ * the launcher can print one clear line instead of a stack trace.
+ */
+
+/** Base class: every storage failure the launcher should print and stop on. */
+export class StorageError extends Error {
+  override readonly name: string = "StorageError";
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly offset?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A log segment is corrupt somewhere other than its tail (valid records follow
+ * the bad bytes), so dropping the rest would lose acknowledged data.
+ */
+export class CorruptLogError extends StorageError {
+  override readonly name = "CorruptLogError";
+  constructor(
+    override readonly file: string,
+    override readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`corrupt log ${file} at offset ${offset}: ${reason}`, file, offset);
+  }
+}
+
+/** A checkpoint manifest or chunk fails verification. `chunk` is the chunk's position, if a chunk is bad. */
+export class CorruptCheckpointError extends StorageError {
+  override readonly name = "CorruptCheckpointError";
+  constructor(
+    override readonly file: string,
+    override readonly offset: number,
+    readonly reason: string,
+    readonly chunk?: number,
+  ) {
+    super(
+      `corrupt checkpoint ${file} at offset ${offset}${chunk === undefined ? "" : ` (chunk ${chunk})`}: ${reason}`,
+      file,
+      offset,
+    );
+  }
+}
+
+/** Another live incarnation of the rank holds the storage lock. */
+export class LockHeldError extends StorageError {
+  override readonly name = "LockHeldError";
+  constructor(
+    override readonly file: string,
+    readonly holder: LockHolder,
+    readonly reason: string,
+  ) {
+    super(
+      `storage lock ${file} is held by pid ${holder.pid} on ${holder.host} (incarnation ${holder.incarnation}): ${reason}`,
+      file,
+    );
+  }
+}
+
+/** Our lock was taken over by a newer incarnation: this process must stop writing. */
+export class LockLostError extends StorageError {
+  override readonly name = "LockLostError";
+  constructor(override readonly file: string, readonly holder: LockHolder | null) {
+    super(
+      holder
+        ? `storage lock ${file} was taken over by pid ${holder.pid} on ${holder.host} (incarnation ${holder.incarnation})`
+        : `storage lock ${file} disappeared`,
+      file,
+    );
+  }
+}
+
+/** A medium this provider cannot serve (e.g. no replicated-log factory given). */
+export class UnsupportedMediumError extends StorageError {
+  override readonly name = "UnsupportedMediumError";
+  constructor(readonly medium: string, detail: string) {
+    super(`storage medium "${medium}" is not available: ${detail}`);
+  }
+}
+
+/** The log failed an earlier write or fdatasync; its on-disk state is unknown, so it refuses further use. */
+export class LogFailedError extends StorageError {
+  override readonly name = "LogFailedError";
+  constructor(file: string, cause: unknown) {
+    super(`log ${file} failed earlier and is closed for writing: ${String(cause)}`, file);
+    this.cause = cause;
+  }
+}
+
+/** Who holds an NFS rank lock. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly incarnation: number;
+  /** Random token so a holder can tell its own lock from a successor's. */
+  readonly token: string;
+  readonly since: string;
+}
+
+/** A recoverable oddity (torn tail truncated, corrupt checkpoint skipped). */
+export interface StorageWarning {
+  readonly kind: "torn-tail" | "corrupt-checkpoint" | "lock-stolen" | "stale-temp";
+  readonly file: string;
+  readonly offset?: number;
+  readonly message: string;
+}
+
+export type WarningHandler = (warning: StorageWarning) => void;

@@ -1,0 +1,34 @@
+/** Storage for @egida/runtime-core: logs and checkpoint stores per medium, and the providers that pick them. */
+export {
+  StorageError,
+  CorruptLogError,
+  CorruptCheckpointError,
+  LockHeldError,
+  LockLostError,
+  LogFailedError,
+  UnsupportedMediumError,
+  type LockHolder,
+  type StorageWarning,
+  type WarningHandler,
+} from "./errors.js";
+export { MemoryLog, newMemoryLogState, type MemoryLogState } from "./memory-log.js";
+export { DiskLog, openDiskLog, DEFAULT_SEGMENT_BYTES, type DiskLogOptions, type DiskLogStats } from "./disk-log.js";
+export { RankLock, LOCK_FILE, type RankLockOptions } from "./nfs-lock.js";
+export { openNfsLog, rankDir, type NfsLogOptions } from "./nfs-log.js";
+export {
+  DiskCheckpointStore,
+  openCheckpointStore,
+  DEFAULT_CHUNK_BYTES,
+  type CheckpointStoreOptions,
+  type CheckpointStoreStats,
+} from "./checkpoint-store.js";
+export { MemoryCheckpointStore } from "./memory-checkpoints.js";
+export {
+  createDiskStorageProvider,
+  createMemoryStorageProvider,
+  type DiskStorageOptions,
+  type MemoryStorageOptions,
+  type MemoryStableMedia,
+  type ReplicatedLogFactory,
+  type StorageProviderWithClose,
+} from "./provider.js";

@@ -1,0 +1,204 @@
+/**
+ * StorageProviders: map the spec's media to stores.
+ *
+ *   medium                         disk provider                     memory provider (simulation)
+ *   volatile-memory-of-self        MemoryLog (gone with the process) fresh MemoryLog every incarnation
+ *   local-disk                     <dir>/local/rank-<r>/             MemoryLogState kept in `stable`
+ *   nfs-disk                       <sharedDir>/rank-<r>/ + rank lock  MemoryLogState kept in `stable`
+ *   volatile-memory-of-processes   the `replicated` factory          the `replicated` factory
+ */
+import { join } from "node:path";
+import type { CheckpointStore, LogStore, StorageMedium, StorageProvider } from "../spi.js";
+import { openCheckpointStore } from "./checkpoint-store.js";
+import { openDiskLog } from "./disk-log.js";
+import { UnsupportedMediumError, type WarningHandler } from "./errors.js";
+import { MemoryCheckpointStore } from "./memory-checkpoints.js";
+import { MemoryLog, newMemoryLogState, type MemoryLogState } from "./memory-log.js";
+import { RankLock } from "./nfs-lock.js";
+import { checkName, openNfsLog, rankDir } from "./nfs-log.js";
+
+/** Opens the replicated log (`volatile-memory-of-processes`) named `name`; written by the transport layer. */
+export type ReplicatedLogFactory = (name: string) => Promise<LogStore>;
+
+export interface StorageProviderWithClose extends StorageProvider {
+  /** Closes every log opened through this provider and releases the NFS lock. */
+  close(): Promise<void>;
+}
+
+export interface DiskStorageOptions {
+  /** Root for local-disk storage: logs and checkpoints go under `<dir>/local/rank-<r>/`. */
+  readonly dir: string;
+  /** Root shared between hosts for nfs-disk (`--storage-dir`). Default `<dir>/shared`. */
+  readonly sharedDir?: string;
+  readonly rank: number;
+  readonly incarnation: number;
+  readonly onWarning?: WarningHandler;
+  readonly replicated?: ReplicatedLogFactory;
+  readonly segmentBytes?: number;
+  readonly chunkBytes?: number;
+  /** How often NFS writes re-check the rank lock (ms). */
+  readonly lockCheckMs?: number;
+}
+
+const noReplicated = (): never => {
+  throw new UnsupportedMediumError(
+    "volatile-memory-of-processes",
+    "no replicated-log factory was given to the storage provider (pass `replicated`)",
+  );
+};
+
+export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProviderWithClose {
+  const localRoot = rankDir(join(opts.dir, "local"), opts.rank);
+  const nfsRoot = rankDir(opts.sharedDir ?? join(opts.dir, "shared"), opts.rank);
+  const logs = new Map<string, Promise<LogStore>>();
+  const ckpts = new Map<string, Promise<CheckpointStore>>();
+  let lock: Promise<RankLock> | null = null;
+
+  // One lock per rank directory, taken on first use of nfs-disk and shared by its logs and checkpoints.
+  const nfsLock = (): Promise<RankLock> => {
+    lock ??= RankLock.acquire(nfsRoot, {
+      incarnation: opts.incarnation,
+      onWarning: opts.onWarning,
+      checkMs: opts.lockCheckMs,
+    });
+    return lock;
+  };
+
+  const open = (medium: StorageMedium, name: string, onClose: () => Promise<void>): Promise<LogStore> => {
+    switch (medium) {
+      case "volatile-memory-of-self":
+        return Promise.resolve(new MemoryLog(medium));
+      case "local-disk":
+        return openDiskLog(join(localRoot, `log-${checkName(name)}`), {
+          onWarning: opts.onWarning,
+          segmentBytes: opts.segmentBytes,
+          onClose,
+        });
+      case "nfs-disk":
+        return nfsLock().then((l) => openNfsLog(nfsRoot, name, { lock: l, onWarning: opts.onWarning, segmentBytes: opts.segmentBytes, onClose }));
+      case "volatile-memory-of-processes":
+        return (opts.replicated ?? noReplicated)(name);
+      default:
+        throw new UnsupportedMediumError(medium, "unknown storage medium");
+    }
+  };
+
+  return {
+    openLog(medium, name) {
+      const key = `${medium}/${name}`;
+      let p = logs.get(key);
+      if (!p) {
+        // Two handles on one log directory would interleave writes: every caller shares one.
+        // A closed log leaves the cache so the next open gets a fresh handle.
+        const forget = async (): Promise<void> => {
+          if (logs.get(key) === p) logs.delete(key);
+        };
+        p = (async () => open(medium, name, forget))();
+        logs.set(key, p);
+        p.catch(() => logs.delete(key));
+      }
+      return p;
+    },
+    openCheckpoints(medium) {
+      let p = ckpts.get(medium);
+      if (!p) {
+        p = (async (): Promise<CheckpointStore> => {
+          switch (medium) {
+            case "volatile-memory-of-self":
+              return new MemoryCheckpointStore(medium, opts.chunkBytes);
+            case "local-disk":
+              return openCheckpointStore(join(localRoot, "checkpoints"), { onWarning: opts.onWarning, chunkBytes: opts.chunkBytes });
+            case "nfs-disk": {
+              const l = await nfsLock();
+              await l.verify(true);
+              return openCheckpointStore(join(nfsRoot, "checkpoints"), {
+                medium,
+                onWarning: opts.onWarning,
+                chunkBytes: opts.chunkBytes,
+                beforeWrite: () => l.verify(),
+              });
+            }
+            default:
+              throw new UnsupportedMediumError(medium, "checkpoints can be kept on local-disk, nfs-disk or volatile-memory-of-self");
+          }
+        })();
+        ckpts.set(medium, p);
+        p.catch(() => ckpts.delete(medium));
+      }
+      return p;
+    },
+    async close() {
+      const all = await Promise.allSettled([...logs.values()]);
+      logs.clear();
+      ckpts.clear();
+      for (const r of all) if (r.status === "fulfilled") await r.value.close();
+      if (lock) await (await lock).release();
+      lock = null;
+    },
+  };
+}
+
+/** What survives a simulated crash: keyed by rank, medium and name. The simulator owns it. */
+export type MemoryStableMedia = Map<string, MemoryLogState | MemoryCheckpointStore>;
+
+export interface MemoryStorageOptions {
+  readonly rank: number;
+  /** Pass the same Map to every incarnation's provider; stable media live in it. */
+  readonly stable: MemoryStableMedia;
+  readonly replicated?: ReplicatedLogFactory;
+  readonly chunkBytes?: number;
+}
+
+const STABLE = new Set<StorageMedium>(["local-disk", "nfs-disk"]);
+
+/**
+ * The simulation's provider. Create one per incarnation: the first open of a
+ * stable log in a provider sees the log as a crash left it (synced records
+ * only); volatile-memory-of-self starts empty every incarnation.
+ */
+export function createMemoryStorageProvider(opts: MemoryStorageOptions): StorageProviderWithClose {
+  const logs = new Map<string, Promise<LogStore>>();
+  const volatileCkpts = new Map<string, MemoryCheckpointStore>();
+  return {
+    openLog(medium, name) {
+      const key = `${opts.rank}/${medium}/log/${name}`;
+      const open = logs.get(key);
+      if (open) return open;
+      let p: Promise<LogStore>;
+      if (medium === "volatile-memory-of-self") p = Promise.resolve(new MemoryLog(medium));
+      else if (medium === "volatile-memory-of-processes") p = (async () => (opts.replicated ?? noReplicated)(name))();
+      else if (STABLE.has(medium)) {
+        let state = opts.stable.get(key);
+        if (!state || state instanceof MemoryCheckpointStore) {
+          state = newMemoryLogState();
+          opts.stable.set(key, state);
+        }
+        p = Promise.resolve(MemoryLog.reopenAfterCrash(medium, state));
+      } else p = Promise.reject(new UnsupportedMediumError(medium, "unknown storage medium"));
+      logs.set(key, p);
+      return p;
+    },
+    openCheckpoints(medium) {
+      const key = `${opts.rank}/${medium}/checkpoints`;
+      if (medium === "volatile-memory-of-self") {
+        let s = volatileCkpts.get(key);
+        if (!s) volatileCkpts.set(key, (s = new MemoryCheckpointStore(medium, opts.chunkBytes)));
+        return Promise.resolve(s);
+      }
+      if (!STABLE.has(medium)) {
+        return Promise.reject(new UnsupportedMediumError(medium, "checkpoints can be kept on local-disk, nfs-disk or volatile-memory-of-self"));
+      }
+      let s = opts.stable.get(key);
+      if (!(s instanceof MemoryCheckpointStore)) {
+        s = new MemoryCheckpointStore(medium, opts.chunkBytes);
+        opts.stable.set(key, s);
+      }
+      return Promise.resolve(s);
+    },
+    async close() {
+      const all = await Promise.allSettled([...logs.values()]);
+      logs.clear();
+      for (const r of all) if (r.status === "fulfilled") await r.value.close();
+    },
+  };
+}
