@@ -1,0 +1,71 @@
+/**
+ * Plugins: each entry of egida.config.json's `plugins` is a package name
+ * (resolved from the config's directory, as Node would from a file there) or
+ * a relative path. Its module must export `blocks: BlockDef[]`, validated
+ * against schema/block.schema.json. Every failure is a diagnostic with a hint.
+ */
+import { createRequire } from "node:module";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Diagnostic } from "../diagnostics/types.js";
+import type { BlockDef } from "../registry/types.js";
+import { locateJsonPath } from "./json-locate.js";
+import type { LoadedConfig } from "./find-config.js";
+import { describeAjvError, relevantErrors, validator } from "./schemas.js";
+
+export interface LoadedPlugins {
+  readonly blocks: readonly BlockDef[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+function resolvePlugin(spec: string, configDir: string): string {
+  if (spec.startsWith("./") || spec.startsWith("../") || isAbsolute(spec)) {
+    const abs = resolve(configDir, spec);
+    // A directory or file path: let require.resolve apply package.json "exports"/"main".
+    return createRequire(resolve(configDir, "egida.config.json")).resolve(abs);
+  }
+  return createRequire(resolve(configDir, "egida.config.json")).resolve(spec);
+}
+
+export async function loadPlugins(config: LoadedConfig): Promise<LoadedPlugins> {
+  if (!config.path || config.config.plugins.length === 0) return { blocks: [], diagnostics: [] };
+  const configPath = config.path;
+  const configDir = dirname(configPath);
+  const blocks: BlockDef[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const validate = validator("block");
+  for (const [index, name] of config.config.plugins.entries()) {
+    const pointer = `/plugins/${index}`;
+    const loc = config.text ? locateJsonPath(config.text, pointer) : undefined;
+    const report = (message: string, hint: string, code = "E-plugin") =>
+      diagnostics.push({ severity: "error", code, message, file: configPath, path: pointer, ...(loc ? { loc } : {}), hint });
+    let resolved: string;
+    try {
+      resolved = resolvePlugin(name, configDir);
+    } catch {
+      report(`plugin \`${name}\` not found from ${configDir}`, `install it next to egida.config.json (npm install ${name}) or fix the name`);
+      continue;
+    }
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    } catch (e: unknown) {
+      report(`plugin \`${name}\` failed to load: ${e instanceof Error ? e.message : String(e)}`, "check that the plugin is a valid ES module or CommonJS package");
+      continue;
+    }
+    const exported = mod["blocks"] ?? (mod["default"] as Record<string, unknown> | undefined)?.["blocks"];
+    if (exported === undefined) {
+      report(`plugin \`${name}\` does not export \`blocks\``, "a plugin exports `blocks: BlockDef[]` (see egida-gen's schema/block.schema.json)");
+      continue;
+    }
+    if (!validate(exported)) {
+      for (const e of relevantErrors(validate.errors, 5)) {
+        const { message } = describeAjvError(e);
+        report(`plugin \`${name}\`: blocks${message}`, "each block needs variable, id, spellings, module, description and binding {module, export}");
+      }
+      continue;
+    }
+    for (const b of exported as BlockDef[]) blocks.push({ ...b, origin: name });
+  }
+  return { blocks, diagnostics };
+}
