@@ -287,6 +287,16 @@ class Lowerer {
 
   lower(ast: SpecAst): ProtocolIR | null {
     this.diagnostics.push(...checkStatementOrder(ast, this.file), ...checkDuplicateStatements(ast, this.file));
+    if (!ast.statements.some((s) => s.kind !== "header")) {
+      this.diagnostics.push({
+        severity: "warning",
+        code: "W-empty",
+        message: "the spec has no statements: the protocol does nothing (no logging, no checkpoints)",
+        file: this.file,
+        loc: ast.loc,
+        hint: "see the examples in specs/, e.g. fig4a-sby.egida",
+      });
+    }
     const headers = ast.statements.filter((s): s is HeaderStmt => s.kind === "header");
     const name = this.name(headers);
     const options = this.options(headers);
