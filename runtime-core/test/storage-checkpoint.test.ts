@@ -22,7 +22,7 @@ function bytes(len: number, seed: number): Uint8Array {
   return b;
 }
 
-function ckpt(index: number, app: Uint8Array, protocol = Buffer.from(`proto-${index}`)): Checkpoint {
+function ckpt(index: number, app: Uint8Array, protocol: Uint8Array = Buffer.from(`proto-${index}`)): Checkpoint {
   return { index, app, protocol };
 }
 
@@ -41,7 +41,7 @@ describe("disk checkpoint store", () => {
     const c0 = ckpt(0, bytes(10 * CHUNK + 123, 1));
     await s.write(c0, { incremental: false });
     const app1 = Buffer.from(c0.app);
-    app1[5 * CHUNK + 7] ^= 1;
+    app1[5 * CHUNK + 7] = app1[5 * CHUNK + 7]! ^ 1;
     const c1 = ckpt(1, app1);
     await s.write(c1, { incremental: true });
     const c2 = ckpt(2, new Uint8Array(0), new Uint8Array(0));
@@ -61,8 +61,8 @@ describe("disk checkpoint store", () => {
     await s.write(ckpt(0, app), { incremental: false });
     const full = s.stats.bytesWritten;
     expect(full).toBeGreaterThan(64 * CHUNK);
-    app[10] ^= 1;
-    app[40 * CHUNK] ^= 1;
+    app[10] = app[10]! ^ 1;
+    app[40 * CHUNK] = app[40 * CHUNK]! ^ 1;
     await s.write(ckpt(1, app), { incremental: true });
     const inc = s.stats.bytesWritten - full;
     expect(inc).toBeLessThan(full / 8);
@@ -98,7 +98,7 @@ describe("disk checkpoint store", () => {
     await s.write(c1, { incremental: false });
     const pack = readdirSync(dir).find((f) => f.startsWith("pack-000000000001"))!;
     const buf = readFileSync(join(dir, pack));
-    buf[2 * CHUNK + 100] ^= 0x40; // chunk 2 of checkpoint 1
+    buf[2 * CHUNK + 100] = buf[2 * CHUNK + 100]! ^ 0x40; // chunk 2 of checkpoint 1
     writeFileSync(join(dir, pack), buf);
     const err = await s.load(1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptCheckpointError);
@@ -124,9 +124,9 @@ describe("disk checkpoint store", () => {
     const s = await openCheckpointStore(dir, { chunkBytes: CHUNK });
     const app = Buffer.from(bytes(8 * CHUNK, 8));
     await s.write(ckpt(0, app), { incremental: false });
-    app[0] ^= 1;
+    app[0] = app[0]! ^ 1;
     await s.write(ckpt(1, app), { incremental: true }); // shares 7 chunks with 0
-    app[0] ^= 2;
+    app[0] = app[0]! ^ 2;
     await s.write(ckpt(2, bytes(8 * CHUNK, 9)), { incremental: false });
     const packs = (): string[] => readdirSync(dir).filter((f) => f.startsWith("pack-"));
     expect(packs()).toHaveLength(3);
@@ -146,10 +146,10 @@ describe("memory checkpoint store", () => {
     const s = new MemoryCheckpointStore("local-disk", CHUNK);
     const app = Buffer.from(bytes(8 * CHUNK, 10));
     await s.write(ckpt(0, app), { incremental: false });
-    app[1] ^= 1;
+    app[1] = app[1]! ^ 1;
     await s.write(ckpt(1, app), { incremental: true });
     expect(s.stats.bytesWritten).toBeLessThan(8 * CHUNK + 2 * CHUNK);
-    app[2] ^= 1; // mutating after write must not change the stored checkpoint
+    app[2] = app[2]! ^ 1; // mutating after write must not change the stored checkpoint
     expect((await s.load(1))!.app[2]).toBe(bytes(8 * CHUNK, 10)[2]);
     await s.gc(1);
     expect(await s.list()).toEqual([1]);

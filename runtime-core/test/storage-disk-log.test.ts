@@ -128,7 +128,7 @@ describe("disk log", () => {
     const bytes = readFileSync(seg);
     const recSize = HEADER_BYTES + "record-0".length;
     const badOffset = 3 * recSize;
-    bytes[badOffset + HEADER_BYTES + 2] ^= 0xff; // flip a data byte of record 3
+    bytes[badOffset + HEADER_BYTES + 2] = bytes[badOffset + HEADER_BYTES + 2]! ^ 0xff; // flip a data byte of record 3
     writeFileSync(seg, bytes);
     const err = await openDiskLog(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptLogError);
