@@ -1,0 +1,82 @@
+/**
+ * Load, compile and check one spec for a subcommand: read the file, load the
+ * registry for its directory (built-ins plus the nearest egida.config.json's
+ * plugins), parse or read IR JSON, then run the semantic checks.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import type { Diagnostic } from "../diagnostics/types.js";
+import { renderDiagnostic } from "../diagnostics/render.js";
+import { loadRegistry, parseSpec } from "../frontend.js";
+import { decodeSpec } from "../parse/decode.js";
+import type { ProtocolIR } from "../ir/types.js";
+import { checkProtocol } from "../passes/check.js";
+import type { Registry } from "../registry/types.js";
+import type { CliContext } from "./context.js";
+
+export interface LoadedSpec {
+  readonly file: string;
+  /** Null when the spec has errors (or could not be read). */
+  readonly ir: ProtocolIR | null;
+  readonly registry: Registry | null;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly errors: number;
+  readonly warnings: number;
+}
+
+const registries = new Map<string, Promise<{ registry: Registry; diagnostics: Diagnostic[] }>>();
+
+/** Every spec in one directory shares a registry: plugins load once. */
+function registryFor(file: string): Promise<{ registry: Registry; diagnostics: Diagnostic[] }> {
+  const dir = dirname(resolve(file));
+  let r = registries.get(dir);
+  if (!r) {
+    r = loadRegistry(dir);
+    registries.set(dir, r);
+  }
+  return r;
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOTDIR: "a component of the path is not a directory",
+  ELOOP: "too many symbolic links",
+};
+
+/** Loads a spec and prints its diagnostics to stderr. */
+export async function loadAndCheck(file: string, ctx: CliContext): Promise<LoadedSpec> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e: unknown) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    const reason = REASONS[code] ?? (e instanceof Error ? e.message : String(e));
+    ctx.io.stderr(`${ctx.c.bold(file)}: ${ctx.c.red(ctx.c.bold("error"))}: cannot read ${file}: ${reason}\n`);
+    return { file, ir: null, registry: null, diagnostics: [], errors: 1, warnings: 0 };
+  }
+  const reg = await registryFor(file);
+  // The registry's own problems (a broken egida.config.json) belong to the config file, shown once per spec.
+  const diagnostics: Diagnostic[] = [...reg.diagnostics];
+  const parsed = parseSpec(bytes, file, reg.registry);
+  diagnostics.push(...parsed.diagnostics);
+  let ir = parsed.ir;
+  if (ir) diagnostics.push(...checkProtocol(ir, reg.registry, file));
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  if (errors > 0) ir = null;
+  // The same decoding the parser used, so carets land where the spans say.
+  const decoded = decodeSpec(bytes, file);
+  const source = decoded.ok ? decoded.text : null;
+  for (const d of diagnostics) {
+    // Config diagnostics point into the config file, whose text we do not hold.
+    ctx.io.stderr(renderDiagnostic(d, d.file === file ? source : null, { color: ctx.color }) + "\n\n");
+  }
+  return { file, ir, registry: reg.registry, diagnostics, errors, warnings: diagnostics.length - errors };
+}
+
+export function countText(errors: number, warnings: number): string {
+  const part = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  return [errors > 0 ? part(errors, "error") : "", warnings > 0 ? part(warnings, "warning") : ""].filter(Boolean).join(", ");
+}

@@ -1,0 +1,44 @@
+/**
+ * Semantic checks: the protocol parses, but can it recover, and does every
+ * statement do something? Each group lives in its own `check-*.ts` file with
+ * the rule behind every diagnostic written next to it.
+ *
+ * Severity policy: an error means some crash leaves the system unrecoverable
+ * or inconsistent (or the spec asks for something that does not exist); a
+ * warning means the protocol works but a statement is useless, costly, or
+ * weakens a guarantee the family would otherwise give.
+ */
+import type { Diagnostic } from "../diagnostics/types.js";
+import type { ProtocolIR } from "../ir/types.js";
+import type { Registry } from "../registry/types.js";
+import { checkCheckpoint } from "./check-checkpoint.js";
+import { createContext } from "./check-context.js";
+import { checkEvents } from "./check-events.js";
+import { deriveFacts } from "./check-facts.js";
+import { checkFamilies } from "./check-families.js";
+import { checkRecoverability } from "./check-recoverability.js";
+import { checkStorage } from "./check-storage.js";
+import { classifyFacts } from "./classify.js";
+
+export function checkProtocol(ir: ProtocolIR, registry: Registry, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const facts = deriveFacts(ir, registry);
+  const ctx = createContext(facts, registry, file, out);
+  checkEvents(ctx);
+  checkStorage(ctx);
+  checkRecoverability(ctx);
+  checkCheckpoint(ctx);
+  checkFamilies(ctx, classifyFacts(facts));
+  return sortDiagnostics(out);
+}
+
+/** Source order, so users read diagnostics top to bottom; errors first at the same place. */
+function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic) => d.loc?.offset ?? Number.MAX_SAFE_INTEGER;
+  return ds
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => key(a.d) - key(b.d) || (a.d.path ?? "").localeCompare(b.d.path ?? "") || sev(a.d) - sev(b.d) || a.i - b.i)
+    .map((x) => x.d);
+}
+
+const sev = (d: Diagnostic) => (d.severity === "error" ? 0 : 1);
