@@ -72,7 +72,8 @@ class Lowerer {
     const guess = suggest(p.text, known);
     const elsewhere = VARIABLES.filter((v) => v !== variable && this.registry.resolve(v, p.text)).map((v) => VARIABLE_NAMES[v]);
     let hint = guess ? `did you mean \`${guess}\`?` : undefined;
-    if (!guess && elsewhere.length > 0) hint = `\`${p.text}\` is a ${elsewhere.join(" / ")} value, not a ${VARIABLE_NAMES[variable]}`;
+    const an = (w: string) => (/^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`);
+    if (!guess && elsewhere.length > 0) hint = `\`${p.text}\` is ${an(elsewhere.join(" / "))}, not ${an(VARIABLE_NAMES[variable])}`;
     if (!hint) hint = "a plugin named in egida.config.json can register new values";
     this.error(
       "E-unknown-value",
