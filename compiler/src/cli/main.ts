@@ -82,8 +82,10 @@ function commanderExit(err: CommanderError): number {
     case "commander.helpDisplayed":
     case "commander.version":
       return EXIT.ok;
+    case "commander.help":
+      // `help <command>` (exit code 0), or no subcommand given (help on stderr, exit code 1): a usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     default:
-      // Includes "commander.help": no subcommand given, help shown on stderr.
       return EXIT.usage;
   }
 }

@@ -14,6 +14,7 @@ export function explainProtocol(ir: ProtocolIR, registry: Registry): Explanation
   const b = new FlowBuilder(registry, facts);
   const flows: EventFlow[] = [];
   for (const s of ir.nonDeterministic) flows.push(b.nonDeterministic(s));
+  if (ir.nonDeterministic.length === 0) flows.push(b.plainReceive());
   const depGen = ir.dependencyGenerating;
   if (depGen.length === 0) flows.push(b.plainSend());
   for (const s of depGen) flows.push(b.dependencyGenerating(s));
@@ -112,6 +113,22 @@ class FlowBuilder {
       }
     }
     return steps;
+  }
+
+  /** Checkpoint-only protocols: a receive records nothing, but may still process piggybacks. */
+  plainReceive(): EventFlow {
+    return {
+      kind: "non-deterministic",
+      trigger: "receive",
+      title: "Non-deterministic event: receive",
+      steps: [
+        { module: "Network", method: "Deliver", does: "hands an incoming message to the event handler" },
+        { module: "EventHandler", method: HANDLER.receive, does: "handles the receive" },
+        ...this.processPiggybacks(),
+        { module: "EventHandler", method: HANDLER.receive, does: "delivers the message to the application" },
+      ],
+      notes: ["No determinant is recorded: recovery relies on checkpoints alone."],
+    };
   }
 
   plainSend(): EventFlow {

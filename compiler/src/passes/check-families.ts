@@ -106,7 +106,7 @@ function checkOptimistic(ctx: CheckContext): void {
       code: "E-orphans-undetected",
       message: "determinants are logged asynchronously, so a crash can lose states other processes depend on, and nothing detects those orphans",
       at: asyncLog,
-      hint: "add `send: Piggyback vector clock` and `Protocol to detect orphans : broadcast logical clock`, or log determinants synchronously",
+      hint: `add ${facts.dependencyTracking.length > 0 ? "" : "`send: Piggyback vector clock` and "}\`Protocol to detect orphans : broadcast logical clock\`, or log determinants synchronously`,
     });
   } else if (facts.dependencyTracking.length === 0) {
     // Detection compares what each process depends on (its piggybacked
