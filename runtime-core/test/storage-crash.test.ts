@@ -32,10 +32,10 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the child until it acknowledged at least `acks` records, then SIGKILLs it; returns lsn -> payload acknowledged. */
-function runAndKill(dir: string, acks: number): Promise<Map<number, string>> {
+function runAndKill(dir: string, acks: number, self = false): Promise<Map<number, string>> {
   return new Promise((resolve, reject) => {
     const acked = new Map<number, string>();
-    const p = spawn(process.execPath, [child, dir, "8"], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [child, dir, "8", ...(self ? [String(acks)] : [])], { stdio: ["ignore", "pipe", "pipe"] });
     let buf = "";
     let err = "";
     let killed = false;
@@ -49,7 +49,7 @@ function runAndKill(dir: string, acks: number): Promise<Map<number, string>> {
         const m = /^synced (\d+) (.*)$/.exec(line);
         if (m) acked.set(Number(m[1]), m[2]!);
       }
-      if (!killed && acked.size >= acks) {
+      if (!self && !killed && acked.size >= acks) {
         killed = true;
         p.kill("SIGKILL");
       }
@@ -76,6 +76,19 @@ describe("disk log crash durability", () => {
     }
     expect(Math.min(...second.keys())).toBeGreaterThanOrEqual(Math.max(...first.keys()) + 1);
     expect(log.stats.segments).toBeGreaterThan(1);
+    await log.close();
+  });
+
+  it("keeps records acknowledged just before the writer SIGKILLs itself", async () => {
+    const dir = join(tmp, "self");
+    const all: Map<number, string>[] = [];
+    for (let i = 0; i < 3; i++) all.push(await runAndKill(dir, 50 + i * 37, true));
+    const log = await openDiskLog(dir, { segmentBytes: 64 * 1024 });
+    const byLsn = new Map((await log.readAll()).map((r) => [r.lsn, Buffer.from(r.data).toString()]));
+    for (const acked of all) {
+      expect(acked.size).toBeGreaterThan(0);
+      for (const [lsn, payload] of acked) expect(byLsn.get(lsn)).toBe(payload);
+    }
     await log.close();
   });
 });
