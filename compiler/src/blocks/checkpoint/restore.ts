@@ -1,0 +1,41 @@
+/**
+ * Checkpoint (RestoreFromCheckpoint): open the checkpoint store, and on
+ * recovery restore the latest checkpoint (application state, then every
+ * block's protocol state through the onRestore chain). First in the
+ * onRecover chain. Without a checkpoint the application restarts from its
+ * initial state in replay mode.
+ */
+import { deserialize } from "node:v8";
+import type { CheckpointStore } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { StartEv } from "../hooks.js";
+import { param } from "../params.js";
+
+export interface Fields {
+  ckptStore: CheckpointStore | null;
+  /** Index of the last checkpoint taken or restored (monotone per rank, across incarnations). */
+  ckptIndex: number;
+  /** An asynchronous checkpoint write is in flight: do not start another. */
+  ckptWriting: boolean;
+}
+
+export function init(s: K): void {
+  s.ckptStore = null;
+  s.ckptIndex = 0;
+  s.ckptWriting = false;
+}
+
+export async function onOpen(s: K, _ev: StartEv): Promise<void> {
+  s.ckptStore = await s.host.storage.openCheckpoints(param<string>("ckpt.medium"));
+}
+
+export async function onRecover(s: K, _ev: StartEv): Promise<void> {
+  const c = await s.ckptStore!.latest();
+  if (c !== null) {
+    s.host.restoreAppState(c.app);
+    s.ckptIndex = c.index;
+    s.onRestore({ index: c.index, state: deserialize(c.protocol) as Record<string, unknown> });
+  } else {
+    await s.host.initApp({ replay: true });
+  }
+}

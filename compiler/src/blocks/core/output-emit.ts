@@ -1,0 +1,12 @@
+/** Core: release a committed output to the environment. Last in the onWrite chain. */
+import type { K } from "../kernel.js";
+import type { WriteEv } from "../hooks.js";
+
+export interface Fields {}
+
+export function init(_s: K): void {}
+
+export async function onWrite(s: K, ev: WriteEv): Promise<void> {
+  s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
+  await s.host.emitOutput(ev.seq, ev.payload);
+}

@@ -1,0 +1,95 @@
+/**
+ * Core: the delivery pump, the only place that calls host.deliver (through
+ * the onDeliver chain) and the only place checkpoints are captured, so both
+ * happen strictly between deliveries (the SPI requires it).
+ *
+ * Live mode: among the sources whose next message (delivered[j] + 1) is
+ * held, deliver the one that arrived first. Replay mode: follow the replay
+ * plan (the sources of the logged determinants in rsn order, filled by a
+ * CollectDeterminants block); wait when the planned message has not arrived
+ * yet (sender-based logging: senders resend it). When the plan is exhausted
+ * the process is live again (core/recovery resolves).
+ */
+import type { K } from "../kernel.js";
+import type { PumpEv } from "../hooks.js";
+import { MODE_LIVE, MODE_REPLAY, MODE_STARTING } from "../tags.js";
+
+export interface Fields {
+  mode: number;
+  pumping: boolean;
+  /** A checkpoint was requested (timer, forced, marker); taken at the next gap between deliveries. */
+  ckptWanted: boolean;
+  /** Replay plan: sources and ssns of the deliveries to re-execute, in rsn order. */
+  planSrc: number[];
+  planSsn: number[];
+  planPos: number;
+  /** Resolves onRecover once the plan is replayed. */
+  replayDone: (() => void) | null;
+}
+
+export function init(s: K): void {
+  s.mode = MODE_STARTING;
+  s.pumping = false;
+  s.ckptWanted = false;
+  s.planSrc = [];
+  s.planSsn = [];
+  s.planPos = 0;
+  s.replayDone = null;
+}
+
+export async function onPump(s: K, _ev: PumpEv): Promise<void> {
+  if (!s.pumping && s.mode !== MODE_STARTING) {
+    s.pumping = true;
+    let go = true;
+    while (go) {
+      if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
+        s.mode = MODE_LIVE;
+        s.planSrc = [];
+        s.planSsn = [];
+        s.planPos = 0;
+        const done = s.replayDone;
+        s.replayDone = null;
+        if (done !== null) done();
+      }
+      if (s.ckptWanted && s.mode === MODE_LIVE) {
+        s.ckptWanted = false;
+        await s.onCheckpoint({
+          index: 0,
+          app: s.host.captureAppState(),
+          state: {},
+          delivered: s.delivered.slice(),
+          rsn: s.rsn,
+        });
+      } else if (s.mode === MODE_REPLAY) {
+        const j = s.planSrc[s.planPos]!;
+        const want = s.delivered[j]! + 1;
+        if (s.planSsn[s.planPos]! !== want) {
+          s.host.unrecoverable(`replay plan expects ssn ${s.planSsn[s.planPos]} from ${j} but the channel is at ${want - 1}`);
+        }
+        const m = s.held[j]!.get(want);
+        if (m !== undefined) {
+          s.held[j]!.delete(want);
+          s.planPos++;
+          await s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
+        } else go = false;
+      } else {
+        let best = -1;
+        let bestArrival = Infinity;
+        for (let j = 0; j < s.host.size; j++) {
+          const m = s.held[j]!.get(s.delivered[j]! + 1);
+          if (m !== undefined && m.arrival < bestArrival) {
+            best = j;
+            bestArrival = m.arrival;
+          }
+        }
+        if (best >= 0) {
+          const key = s.delivered[best]! + 1;
+          const m = s.held[best]!.get(key)!;
+          s.held[best]!.delete(key);
+          await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
+        } else go = false;
+      }
+    }
+    s.pumping = false;
+  }
+}

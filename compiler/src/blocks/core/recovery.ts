@@ -1,0 +1,72 @@
+/**
+ * Core: recovery orchestration, last in the onRecover chain (after the
+ * checkpoint is restored and a CollectDeterminants block has filled the
+ * replay plan). The recovering process announces its restored delivered
+ * vector (TAG_RECOVER); every peer resends what it has not delivered from its
+ * retransmission buffer (Strom–Bacon–Yemini / Johnson–Zwaenepoel recovery).
+ * Then it replays the plan and resolves when live again. Also the onLive
+ * switch to live mode for a first incarnation.
+ */
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
+import { KIND_CONTROL, MODE_LIVE, MODE_REPLAY, MODE_STARTING, TAG_RECOVER } from "../tags.js";
+
+export interface Fields {
+  /** Deliveries replayed by the last recovery (for the trace). */
+  replayed: number;
+}
+
+export function init(s: K): void {
+  s.replayed = 0;
+}
+
+export async function onRecover(s: K, ev: StartEv): Promise<void> {
+  const done = new Promise<void>((resolve) => {
+    s.replayDone = resolve;
+  });
+  s.replayed = s.planSrc.length;
+  s.mode = MODE_REPLAY;
+  const w = new Uint32Array(2 + s.host.size);
+  w[0] = ev.incarnation;
+  w[1] = 0;
+  w.set(s.delivered, 2);
+  for (let j = 0; j < s.host.size; j++) {
+    if (j !== s.host.rank) {
+      s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer.slice(0)), payload: new Uint8Array(0) });
+    }
+  }
+  void s.onPump({ reason: 2 });
+  await done;
+  s.host.trace({ type: "recover", rank: s.host.rank, incarnation: ev.incarnation, replayed: s.replayed });
+}
+
+export async function onLive(s: K, _ev: StartEv): Promise<void> {
+  if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
+  void s.onPump({ reason: 3 });
+}
+
+/**
+ * A peer that recovers while we are still replaying may have lost our
+ * request (it died before answering): ask it again, marked as a reply so two
+ * replaying processes do not ping-pong.
+ */
+export function onControl(s: K, ev: ControlEv): void {
+  if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) {
+    const w = new Uint32Array(2 + s.host.size);
+    w[0] = s.host.incarnation;
+    w[1] = 1;
+    w.set(s.delivered, 2);
+    s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+  }
+}
+
+export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
+  if (s.mode === MODE_REPLAY) {
+    const w = new Uint32Array(2 + s.host.size);
+    w[0] = s.host.incarnation;
+    w[1] = 1;
+    w.set(s.delivered, 2);
+    s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Core: the retransmission buffer (= the sender-based volatile message log)
+ * and stability notices.
+ *
+ * A sent message stays in `outq[to]` until `to` reports it stable (logged
+ * with its contents on stable storage, or covered by a checkpoint): only then
+ * can no crash of `to` need it again (protocols.md, "Lost and in-transit
+ * messages"; Johnson & Zwaenepoel's sender-based logging GC). The buffer is
+ * part of every checkpoint, so a sender that crashes still has the messages
+ * it sent before its checkpoint; later ones it regenerates during replay.
+ *
+ * Receiver side: `stableIn[j]` is the highest ssn from j made stable here;
+ * blocks that make messages stable raise it, and notices go out in batches
+ * (every NOTICE_BATCH messages, and on checkpoint / timers).
+ */
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { K, OutMsg } from "../kernel.js";
+import type { CheckpointEv, ControlEv, RestoreEv, TimerEv } from "../hooks.js";
+import { KIND_APP, KIND_CONTROL, TAG_RECOVER, TAG_STABLE } from "../tags.js";
+
+export interface Fields {
+  /** Per destination, sent messages not yet known stable at the destination, in ssn order. */
+  outq: OutMsg[][];
+  /** Per source, the highest ssn made stable at this process. */
+  stableIn: Uint32Array;
+  /** Per source, the last value of stableIn told to it. */
+  notified: Uint32Array;
+}
+
+export function init(s: K): void {
+  s.outq = [];
+  for (let i = 0; i < s.host.size; i++) s.outq.push([]);
+  s.stableIn = new Uint32Array(s.host.size);
+  s.notified = new Uint32Array(s.host.size);
+}
+
+export function onControl(s: K, ev: ControlEv): void {
+  if (ev.tag === TAG_STABLE) {
+    // The receiver holds everything up to words[0]: drop it from the buffer.
+    const k = ev.words[0]!;
+    const q = s.outq[ev.from]!;
+    let n = 0;
+    while (n < q.length && q[n]!.ssn <= k) n++;
+    if (n > 0) q.splice(0, n);
+  } else if (ev.tag === TAG_RECOVER) {
+    // words = [incarnation, reply, delivered[0..size-1]]: resend what it has not delivered.
+    const have = ev.words[2 + s.host.rank]!;
+    const q = s.outq[ev.from]!;
+    let n = 0;
+    while (n < q.length && q[n]!.ssn <= have) n++;
+    // What its restored checkpoint holds is stable there.
+    if (n > 0) q.splice(0, n);
+    for (const m of q) {
+      s.host.transport.send(ev.from, {
+        kind: KIND_APP as FrameKind,
+        tag: 0,
+        piggyback: new Uint8Array(m.pb.buffer, m.pb.byteOffset, m.pb.byteLength),
+        payload: m.payload,
+      });
+    }
+    // It lost what we told it before: repeat our stability notice.
+    const w = new Uint32Array([s.stableIn[ev.from]!]);
+    s.notified[ev.from] = s.stableIn[ev.from]!;
+    s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+  }
+}
+
+export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
+  const all: OutMsg[] = [];
+  for (const q of s.outq) for (const m of q) all.push(m);
+  ev.state["core.outq"] = all;
+  ev.state["core.stableIn"] = s.stableIn.slice();
+}
+
+export function onRestore(s: K, ev: RestoreEv): void {
+  for (let i = 0; i < s.host.size; i++) s.outq[i] = [];
+  for (const m of ev.state["core.outq"] as OutMsg[]) s.outq[m.to]!.push(m);
+  s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
+  s.notified = s.stableIn.slice();
+}
+
+export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void> {
+  // Everything delivered before the checkpoint is stable now (sender-based GC).
+  for (let j = 0; j < s.host.size; j++) {
+    if (ev.delivered[j]! > s.stableIn[j]!) s.stableIn[j] = ev.delivered[j]!;
+    if (j !== s.host.rank && s.stableIn[j]! > s.notified[j]!) {
+      s.notified[j] = s.stableIn[j]!;
+      const w = new Uint32Array([s.stableIn[j]!]);
+      s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+    }
+  }
+}
+
+export function onFlushTimer(s: K, _ev: TimerEv): void {
+  for (let j = 0; j < s.host.size; j++) {
+    if (j !== s.host.rank && s.stableIn[j]! > s.notified[j]!) {
+      s.notified[j] = s.stableIn[j]!;
+      const w = new Uint32Array([s.stableIn[j]!]);
+      s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+    }
+  }
+}

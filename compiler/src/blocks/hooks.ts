@@ -1,0 +1,174 @@
+/**
+ * The hooks of the kernel: one per event of the paper's Figure 5 call graph
+ * (API → EventHandler → modules), plus the Timer, FailureDetector and Network
+ * entry points and a few internal phases (pump, checkpoint-durable, restore).
+ *
+ * Every hook takes `(s, ev)`: `s` is the kernel state (`K`), `ev` a
+ * fixed-shape event object (monomorphic: always allocated with every field).
+ * A hook's *chain* is the selected blocks that implement it, run in the order
+ * `selectBlocks` returns them (see CHAIN_ORDER below for the rationale).
+ *
+ * Blocks can run another hook's whole chain by calling it on `s` without the
+ * `s` argument (`await s.onCheckpoint(ev)`): the inline emitter makes each
+ * hook one class method of that name, the modular emitter one EventHandler
+ * method, and the dev composer one closure. Hook names never collide with
+ * `Protocol` methods (kernel.ts implements those).
+ */
+import type { InMsg, K } from "./kernel.js";
+
+// ------------------------------------------------------------------ events
+
+/** onOpen, onRecover, onLive, onStop. */
+export interface StartEv {
+  incarnation: number;
+}
+
+/** onSend: the application sends (API module). Synchronous: never blocks the app. */
+export interface SendEv {
+  to: number;
+  payload: Uint8Array;
+  /** Assigned by core/ssn. */
+  ssn: number;
+  /** Words written so far into `s.pbw` (the piggyback scratch). */
+  pbLen: number;
+}
+
+/** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
+export interface RecvEv {
+  from: number;
+  fromIncarnation: number;
+  ssn: number;
+  /** The whole piggyback as u32 words; word 0 is the ssn (core header). */
+  pb: Uint32Array;
+  payload: Uint8Array;
+}
+
+/** onDeliver: the pump hands one message to the application (live or replay). */
+export interface DeliverEv {
+  msg: InMsg;
+  /** True while re-executing logged history after a crash: loggers must not log again. */
+  replay: boolean;
+  /** Delivery sequence number (the paper's desn) this delivery gets. 1-based. */
+  rsn: number;
+  /** Next unread piggyback word; piggyback readers consume their section in chain order. */
+  pbPos: number;
+}
+
+/** onPump: run deliveries / pending checkpoints until nothing can progress. */
+export interface PumpEv {
+  reason: number;
+}
+
+/** onRead: non-deterministic input. */
+export interface ReadEv {
+  produce: () => Uint8Array;
+  value: Uint8Array | null;
+}
+
+/** onWrite: output to the environment (output commit, then emit). */
+export interface WriteEv {
+  payload: Uint8Array;
+  /** Per-rank output number, assigned by core/output-seq. */
+  seq: number;
+}
+
+/** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */
+export interface ControlEv {
+  from: number;
+  fromIncarnation: number;
+  tag: number;
+  words: Uint32Array;
+  payload: Uint8Array;
+}
+
+/** onPeerIncarnation: failure detector / transport says `rank` restarted. */
+export interface PeerIncarnationEv {
+  rank: number;
+  incarnation: number;
+}
+
+/**
+ * onCheckpoint: capture a checkpoint (only between deliveries: the pump runs it).
+ * Blocks add what they keep in checkpoints to `state`; HowToCheckpoint writes it.
+ */
+export interface CheckpointEv {
+  index: number;
+  app: Uint8Array;
+  state: Record<string, unknown>;
+  /** Copy of the delivered vector at capture time (what the checkpoint makes stable). */
+  delivered: Uint32Array;
+  rsn: number;
+}
+
+/** onRestore: a checkpoint's protocol state is being restored (recovery or rollback). */
+export interface RestoreEv {
+  index: number;
+  state: Record<string, unknown>;
+}
+
+/** onCheckpointTimer, onFlushTimer (Timer module). */
+export interface TimerEv {
+  now: number;
+}
+
+// ------------------------------------------------------------------ hooks
+
+/**
+ * Every hook: `(s, ev)`, its event type and whether it is async (returns a
+ * Promise) or a filter (returns boolean: a block returning false stops the
+ * chain and the caller drops the event).
+ */
+export interface Hooks {
+  onOpen(s: K, ev: StartEv): Promise<void>;
+  onRecover(s: K, ev: StartEv): Promise<void>;
+  onLive(s: K, ev: StartEv): Promise<void>;
+  onStop(s: K, ev: StartEv): Promise<void>;
+  onSend(s: K, ev: SendEv): void;
+  acceptReceive(s: K, ev: RecvEv): boolean;
+  onReceive(s: K, ev: RecvEv): void;
+  onPump(s: K, ev: PumpEv): Promise<void>;
+  onDeliver(s: K, ev: DeliverEv): Promise<void>;
+  onRead(s: K, ev: ReadEv): Promise<void>;
+  onWrite(s: K, ev: WriteEv): Promise<void>;
+  onControl(s: K, ev: ControlEv): void;
+  onPeerIncarnation(s: K, ev: PeerIncarnationEv): void;
+  onCheckpoint(s: K, ev: CheckpointEv): Promise<void>;
+  onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void>;
+  onRestore(s: K, ev: RestoreEv): void;
+  onCheckpointTimer(s: K, ev: TimerEv): void;
+  onFlushTimer(s: K, ev: TimerEv): void;
+}
+
+export type HookName = keyof Hooks;
+
+export interface HookInfo {
+  /** The chain is awaited: block bodies may `await`. */
+  readonly async: boolean;
+  /** Blocks may be filters (return boolean; false stops the chain). */
+  readonly filter: boolean;
+  /** Who runs it. */
+  readonly caller: string;
+}
+
+export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
+  onOpen: { async: true, filter: false, caller: "Protocol.start (every incarnation), before anything else" },
+  onRecover: { async: true, filter: false, caller: "Protocol.start when incarnation > 0; resolves when replay is done" },
+  onLive: { async: true, filter: false, caller: "Protocol.start, last (timers start here)" },
+  onStop: { async: true, filter: false, caller: "Protocol.stop" },
+  onSend: { async: false, filter: false, caller: "Protocol.send (API module)" },
+  acceptReceive: { async: false, filter: true, caller: "Protocol.onFrame for App frames, before onReceive (orphan / stale-epoch filters)" },
+  onReceive: { async: false, filter: false, caller: "Protocol.onFrame for App frames the filters accepted (Network module)" },
+  onPump: { async: true, filter: false, caller: "core blocks, after receive / recovery / timers" },
+  onDeliver: { async: true, filter: false, caller: "core/pump, one delivery at a time" },
+  onRead: { async: true, filter: false, caller: "Protocol.read (API module)" },
+  onWrite: { async: true, filter: false, caller: "Protocol.write (API module)" },
+  onControl: { async: false, filter: false, caller: "Protocol.onFrame for Control frames" },
+  onPeerIncarnation: { async: false, filter: false, caller: "Protocol.onPeerRestart (FailureDetector)" },
+  onCheckpoint: { async: true, filter: false, caller: "core/pump, between deliveries, when s.ckptWanted" },
+  onCheckpointDurable: { async: true, filter: false, caller: "HowToCheckpoint, once the checkpoint is durable" },
+  onRestore: { async: false, filter: false, caller: "HowToCheckpoint during recovery" },
+  onCheckpointTimer: { async: false, filter: false, caller: "Timer module (checkpoint interval)" },
+  onFlushTimer: { async: false, filter: false, caller: "Timer module (flush interval)" },
+};
+
+export const HOOK_NAMES = Object.keys(HOOKS) as HookName[];

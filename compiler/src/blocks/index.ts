@@ -1,0 +1,47 @@
+/**
+ * Every block file, by its path relative to this directory: the table the
+ * dev composer resolves `BlockInstance.file` against. (The emitters read the
+ * files themselves with ts-morph.)
+ */
+import type { K } from "./kernel.js";
+import type { HookName } from "./hooks.js";
+import * as coreSsn from "./core/ssn.js";
+import * as coreReceive from "./core/receive.js";
+import * as corePump from "./core/pump.js";
+import * as coreRetransmit from "./core/retransmit.js";
+import * as coreOutputSeq from "./core/output-seq.js";
+import * as coreTimers from "./core/timers.js";
+import * as coreRecovery from "./core/recovery.js";
+import * as coreDeliver from "./core/deliver.js";
+import * as coreTransmit from "./core/transmit.js";
+import * as coreOutputEmit from "./core/output-emit.js";
+import * as coreRead from "./core/read.js";
+import * as eventLog from "./log/event-log.js";
+import * as collectStableLog from "./collect/stable-log.js";
+import * as ckptRestore from "./checkpoint/restore.js";
+import * as ckptIndependent from "./checkpoint/independent.js";
+import * as ckptStore from "./checkpoint/store.js";
+import * as commitIndependent from "./commit/independent.js";
+
+/** A block module as the composer sees it: an optional init and hook functions. */
+export type BlockModule = { readonly init?: (s: K) => void } & { readonly [H in HookName]?: (s: K, ev: never) => unknown };
+
+export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
+  "core/ssn.ts": coreSsn,
+  "core/receive.ts": coreReceive,
+  "core/pump.ts": corePump,
+  "core/retransmit.ts": coreRetransmit,
+  "core/output-seq.ts": coreOutputSeq,
+  "core/timers.ts": coreTimers,
+  "core/recovery.ts": coreRecovery,
+  "core/deliver.ts": coreDeliver,
+  "core/transmit.ts": coreTransmit,
+  "core/output-emit.ts": coreOutputEmit,
+  "core/read.ts": coreRead,
+  "log/event-log.ts": eventLog,
+  "collect/stable-log.ts": collectStableLog,
+  "checkpoint/restore.ts": ckptRestore,
+  "checkpoint/independent.ts": ckptIndependent,
+  "checkpoint/store.ts": ckptStore,
+  "commit/independent.ts": commitIndependent,
+};

@@ -1,0 +1,119 @@
+/**
+ * The kernel: the `Protocol` SPI methods (the paper's API, Network and
+ * FailureDetector entry points into the EventHandler), the kernel state type
+ * `K`, and the shapes shared by the core blocks.
+ *
+ * `K` is what `s` is in every block body: the host, every block's `Fields`,
+ * and the hook chains as methods (`s.onPump(ev)`). The inline emitter
+ * declares exactly the fields of the selected blocks as class fields and
+ * copies the SPI method bodies below; the dev composer (compose.ts) calls
+ * these same functions with one object holding everything.
+ */
+import type { FrameKind, InboundFrame, ProtocolHost, ProtocolStats } from "@egida/runtime-core/spi";
+import type { Hooks } from "./hooks.js";
+import type { Fields as CoreSsn } from "./core/ssn.js";
+import type { Fields as CoreReceive } from "./core/receive.js";
+import type { Fields as CorePump } from "./core/pump.js";
+import type { Fields as CoreRetransmit } from "./core/retransmit.js";
+import type { Fields as CoreOutput } from "./core/output-seq.js";
+import type { Fields as CoreRecovery } from "./core/recovery.js";
+import type { Fields as CoreTimers } from "./core/timers.js";
+import type { Fields as EventLog } from "./log/event-log.js";
+import type { Fields as CkptRestore } from "./checkpoint/restore.js";
+import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
+
+/** A received, not yet delivered, application message (held back in `s.held`). */
+export interface InMsg {
+  readonly from: number;
+  readonly ssn: number;
+  readonly fromIncarnation: number;
+  /** The full piggyback (word 0 = ssn). */
+  readonly pb: Uint32Array;
+  readonly payload: Uint8Array;
+  /** Arrival stamp: live delivery follows arrival order across channels. */
+  readonly arrival: number;
+}
+
+/** A sent message kept in the retransmission buffer (the sender-based message log). */
+export interface OutMsg {
+  readonly to: number;
+  readonly ssn: number;
+  readonly pb: Uint32Array;
+  readonly payload: Uint8Array;
+}
+
+export interface Fields {
+  host: ProtocolHost;
+}
+
+export function init(s: K, host: ProtocolHost): void {
+  s.host = host;
+}
+
+/** The hook chains, as methods of the kernel (`s.onPump(ev)`). */
+export type HookMethods = { [H in keyof Hooks]: (ev: Parameters<Hooks[H]>[1]) => ReturnType<Hooks[H]> };
+
+export type K = Fields &
+  HookMethods &
+  CoreSsn &
+  CoreReceive &
+  CorePump &
+  CoreRetransmit &
+  CoreOutput &
+  CoreRecovery &
+  CoreTimers &
+  EventLog &
+  CkptRestore &
+  CkptIndependent;
+
+// ------------------------------------------------------------ Protocol SPI
+
+/** Open storage; a first incarnation starts the app, a later one recovers (restore + replay); then go live. */
+export async function start(s: K): Promise<void> {
+  const ev = { incarnation: s.host.incarnation };
+  await s.onOpen(ev);
+  if (ev.incarnation > 0) await s.onRecover(ev);
+  else await s.host.initApp({ replay: false });
+  await s.onLive(ev);
+}
+
+export function send(s: K, to: number, payload: Uint8Array): void {
+  s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+}
+
+export function onFrame(s: K, frame: InboundFrame): void {
+  // Piggybacks are u32 words; realign when the transport hands an unaligned view.
+  const raw = frame.piggyback;
+  const pb =
+    raw.byteOffset % 4 === 0
+      ? new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2)
+      : new Uint32Array(raw.slice().buffer, 0, raw.byteLength >>> 2);
+  if (frame.kind === (1 as FrameKind)) {
+    const ev = { from: frame.from, fromIncarnation: frame.fromIncarnation, ssn: pb[0]!, pb, payload: frame.payload };
+    if (s.acceptReceive(ev)) s.onReceive(ev);
+  } else {
+    s.onControl({ from: frame.from, fromIncarnation: frame.fromIncarnation, tag: frame.tag, words: pb, payload: frame.payload });
+  }
+}
+
+export async function read(s: K, produce: () => Uint8Array): Promise<Uint8Array> {
+  const ev = { produce, value: null as Uint8Array | null };
+  await s.onRead(ev);
+  return ev.value!;
+}
+
+export async function write(s: K, payload: Uint8Array): Promise<void> {
+  await s.onWrite({ payload, seq: 0 });
+}
+
+export function onPeerRestart(s: K, rank: number, incarnation: number): void {
+  s.onPeerIncarnation({ rank, incarnation });
+}
+
+export function stats(s: K): ProtocolStats {
+  return { ...s.st };
+}
+
+export async function stop(s: K): Promise<void> {
+  await s.onStop({ incarnation: s.host.incarnation });
+}

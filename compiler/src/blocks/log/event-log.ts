@@ -1,0 +1,67 @@
+/**
+ * LogEventDeterminant (+ LogEventInfo, HowToLog, WhereToLog): the receiver's
+ * log of delivery events, `receive: determinant : {source, sesn, dest, desn}
+ * Log determinant[, message] <how> on <storage>`.
+ *
+ * A record is the determinant #m = <source, ssn, dest, rsn>, then the
+ * message's piggyback and contents when `message` is logged (receiver-based
+ * logging). Synchronously (pessimistic): the record is durable
+ * (`LogStore.sync`) before the onDeliver chain reaches core/deliver, so no
+ * state that depends on the delivery can exist without it. When the contents
+ * are logged too, the message is stable here: the sender may drop it.
+ *
+ * Record layout (little-endian u32 words, then bytes):
+ *   [source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload?
+ */
+import type { LogStore } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { CheckpointEv, DeliverEv, StartEv } from "../hooks.js";
+import { param } from "../params.js";
+
+export interface Fields {
+  /** The event log on its medium (opened in onOpen). */
+  evLog: LogStore | null;
+}
+
+export function init(s: K): void {
+  s.evLog = null;
+}
+
+export async function onOpen(s: K, _ev: StartEv): Promise<void> {
+  s.evLog = await s.host.storage.openLog(param<string>("log.medium"), "events");
+}
+
+export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
+  if (!ev.replay) {
+    const withMessage = param<boolean>("log.message");
+    const synchronous = param<boolean>("log.sync");
+    const m = ev.msg;
+    const pbLen = withMessage ? m.pb.length : 0;
+    const head = 20 + pbLen * 4;
+    const rec = new Uint8Array(head + (withMessage ? m.payload.length : 0));
+    const dv = new DataView(rec.buffer);
+    dv.setUint32(0, m.from, true);
+    dv.setUint32(4, m.ssn, true);
+    dv.setUint32(8, s.host.rank, true);
+    dv.setUint32(12, ev.rsn, true);
+    dv.setUint32(16, pbLen, true);
+    for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
+    if (withMessage) rec.set(m.payload, head);
+    s.evLog!.append(rec);
+    s.st.bytesLogged += rec.length;
+    if (synchronous) {
+      await s.evLog!.sync();
+      // Contents on stable storage: the sender's copy is no longer needed.
+      if (withMessage && m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
+    }
+  }
+}
+
+export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
+  ev.state["log.lsn"] = s.evLog!.nextLsn;
+}
+
+export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void> {
+  // Records before the checkpoint are covered by it (GarbageCollect).
+  await s.evLog!.truncatePrefix(ev.state["log.lsn"] as number);
+}

@@ -1,0 +1,19 @@
+/**
+ * Control-frame tags: the one table. Generated packages copy this file
+ * verbatim (it has no imports); block files may import it by value.
+ * Tags stay below RUNTIME_TAG_BASE (0xf000), which the runtime owns.
+ */
+
+/** A restarted process announces itself: words = [incarnation, delivered[0..size-1]]. Peers resend what it lacks. */
+export const TAG_RECOVER = 1;
+/** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
+export const TAG_STABLE = 2;
+
+/** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
+export const MODE_STARTING = 0;
+export const MODE_REPLAY = 1;
+export const MODE_LIVE = 2;
+
+/** FrameKind values of the SPI (a const enum there; literals here so generated code needs no enum import). */
+export const KIND_APP = 1;
+export const KIND_CONTROL = 2;
