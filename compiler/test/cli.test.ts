@@ -153,6 +153,16 @@ describe("egida-gen check", () => {
     expect(again).toMatchObject({ code: 0 });
     expect(again.stdout).toMatch(/ok, optimistic/);
   });
+  it("diagnostics about IR read from JSON point into the JSON, not the original spec", () => {
+    const json = run(["check", "--json", `${SPECS}/independent-checkpointing.egida`]).stdout;
+    const p = file("indep.json", json);
+    const r = run(["check", p]);
+    expect(r.code).toBe(0);
+    const m = new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+): warning: .*\\[W-domino-effect\\]`).exec(r.stderr);
+    expect(m).not.toBeNull();
+    const line = json.split("\n")[Number(m![1]) - 1]!;
+    expect(line).toMatch(/"proto"/);
+  });
   it("--json with several specs prints an array, null for invalid ones", () => {
     const r = run(["check", "--json", FIG3A, join(tmp, "missing.egida")]);
     expect(r.code).toBe(1);

@@ -9,6 +9,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import { loadRegistry, parseSpec } from "../frontend.js";
 import { decodeSpec } from "../parse/decode.js";
+import { locateJsonPath } from "../config/json-locate.js";
 import type { ProtocolIR } from "../ir/types.js";
 import { checkProtocol } from "../passes/check.js";
 import type { Registry } from "../registry/types.js";
@@ -60,10 +61,14 @@ export async function loadAndCheck(file: string, ctx: CliContext): Promise<Loade
   const reg = await registryFor(file);
   // The registry's own problems (a broken egida.config.json) belong to the config file, shown once per spec.
   const diagnostics: Diagnostic[] = [...reg.diagnostics];
+  const isJson = file.toLowerCase().endsWith(".json");
   const parsed = parseSpec(bytes, file, reg.registry);
   diagnostics.push(...parsed.diagnostics);
   let ir = parsed.ir;
-  if (ir) diagnostics.push(...checkProtocol(ir, reg.registry, file));
+  if (ir) {
+    const checked = checkProtocol(ir, reg.registry, file);
+    diagnostics.push(...(isJson ? checked.map((d) => relocateInJson(d, bytes, file)) : checked));
+  }
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   if (errors > 0) ir = null;
   // The same decoding the parser used, so carets land where the spans say.
@@ -74,6 +79,19 @@ export async function loadAndCheck(file: string, ctx: CliContext): Promise<Loade
     ctx.io.stderr(renderDiagnostic(d, d.file === file ? source : null, { color: ctx.color }) + "\n\n");
   }
   return { file, ir, registry: reg.registry, diagnostics, errors, warnings: diagnostics.length - errors };
+}
+
+/**
+ * IR printed by `check --json` keeps the spans of the spec it came from; in the
+ * JSON file they would put carets in the wrong place, so point at the JSON
+ * node instead.
+ */
+function relocateInJson(d: Diagnostic, bytes: Uint8Array, file: string): Diagnostic {
+  const { loc: _spanInSpec, ...rest } = d;
+  const decoded = decodeSpec(bytes, file);
+  if (!decoded.ok || d.path === undefined) return rest;
+  const loc = locateJsonPath(decoded.text, d.path);
+  return loc ? { ...rest, loc } : rest;
 }
 
 export function countText(errors: number, warnings: number): string {

@@ -1,8 +1,7 @@
 /**
  * What every check group receives: the facts, the registry, and a way to
- * report. A diagnostic always names a place: the IR node's source span when
- * the IR came from spec text, a JSON pointer into the IR otherwise (IR read
- * from JSON has no spans).
+ * report. A diagnostic always names a place: the IR node's JSON pointer, and
+ * its source span when the IR carries one.
  */
 import type { Diagnostic, Severity } from "../diagnostics/types.js";
 import type { Located, ProtocolIR } from "../ir/types.js";
@@ -38,7 +37,10 @@ export function createContext(facts: ProtocolFacts, registry: Registry, file: st
         code: f.code,
         message: f.message,
         file,
-        ...(loc ? { loc } : { path: paths.get(f.at) ?? "" }),
+        // Both: the span for spec text, the pointer for IR read from JSON
+        // (whose spans, if any, point into the spec it was printed from).
+        ...(loc ? { loc } : {}),
+        path: paths.get(f.at) ?? "",
         ...(f.hint !== undefined ? { hint: f.hint } : {}),
       });
     },
