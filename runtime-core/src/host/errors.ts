@@ -1,0 +1,102 @@
+/**
+ * How a job fails. Each kind has its own exit code so scripts (and a
+ * supervisor in single-rank mode) can tell a buggy application, a protocol
+ * bug and an exceeded failure budget apart.
+ */
+
+export type JobFailure =
+  /** The application's init/onStart/onMessage threw: a bug to fix, not a crash to recover from. */
+  | { readonly kind: "app-error"; readonly rank: number; readonly message: string; readonly stack: string }
+  /** The protocol cannot recover (e.g. more than f concurrent failures). */
+  | { readonly kind: "unrecoverable"; readonly rank: number; readonly reason: string }
+  /** The same output seq was released twice with different data: a protocol bug. */
+  | { readonly kind: "retraction"; readonly rank: number; readonly seq: number; readonly message: string }
+  /** A contract violation inside the runtime or the protocol (e.g. overlapping deliveries). */
+  | { readonly kind: "internal"; readonly rank: number; readonly message: string; readonly stack: string }
+  /** The job did not finish in time (--timeout, or a stall after a rank lost its state). */
+  | { readonly kind: "timeout"; readonly rank: number; readonly message: string };
+
+export const EXIT_CODES = {
+  ok: 0,
+  "app-error": 1,
+  usage: 2,
+  unrecoverable: 3,
+  retraction: 4,
+  timeout: 5,
+  internal: 6,
+} as const;
+
+export function exitCodeOf(f: JobFailure): number {
+  return EXIT_CODES[f.kind];
+}
+
+/** One human line (plus the stack for application errors) describing a failure. */
+export function describeFailure(f: JobFailure): string {
+  switch (f.kind) {
+    case "app-error":
+      return `application error on rank ${f.rank}: ${f.stack || f.message}`;
+    case "unrecoverable":
+      return `unrecoverable: ${f.reason}`;
+    case "retraction":
+      return `output retraction on rank ${f.rank}, seq ${f.seq}: ${f.message}`;
+    case "internal":
+      return `internal error on rank ${f.rank}: ${f.stack || f.message}`;
+    case "timeout":
+      return `timeout: ${f.message}`;
+  }
+}
+
+/**
+ * An error whose JobFailure has already been reported to the job. It only
+ * unwinds the stack (protocol promise chains, the app's awaits); whoever
+ * catches it must not report it again.
+ */
+export class ReportedError extends Error {
+  override readonly name: string = "ReportedError";
+  constructor(readonly failure: JobFailure) {
+    super(describeFailure(failure));
+  }
+}
+
+/** Thrown by host.unrecoverable() to unwind the protocol; the failure is already reported. */
+export class UnrecoverableError extends ReportedError {
+  override readonly name = "UnrecoverableError";
+  constructor(readonly reason: string, rank: number) {
+    super({ kind: "unrecoverable", rank, reason });
+  }
+}
+
+/** The protocol broke the ProtocolHost contract (a bug in the protocol, not the app). */
+export class ProtocolContractError extends Error {
+  override readonly name = "ProtocolContractError";
+}
+
+/** The output sink saw the same (rank, seq) with different data. */
+export class RetractionError extends Error {
+  override readonly name = "RetractionError";
+  constructor(
+    readonly rank: number,
+    readonly seq: number,
+  ) {
+    super(`output (rank ${rank}, seq ${seq}) released again with different data: a protocol bug (output commit violated)`);
+  }
+}
+
+/** The application module cannot be used (missing, wrong shape). */
+export class AppLoadError extends Error {
+  override readonly name = "AppLoadError";
+}
+
+export function errorText(e: unknown): { message: string; stack: string } {
+  if (e instanceof Error) return { message: e.message, stack: e.stack ?? `${e.name}: ${e.message}` };
+  const s = typeof e === "string" ? e : safeString(e);
+  return { message: s, stack: `thrown value: ${s}` };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

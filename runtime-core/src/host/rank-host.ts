@@ -1,0 +1,399 @@
+/**
+ * RankHost: the runtime side of the protocol SPI for one rank and one
+ * incarnation. It owns the application instance (its state and its
+ * AppContext), and sits between the protocol, the transport and the output
+ * sink. A restart is a new RankHost with incarnation + 1.
+ *
+ * Failure classes are kept apart on purpose:
+ *  - an exception from the application is an application error: the job
+ *    fails with the rank and the stack (rerunning deterministic code would
+ *    throw again, so it is not a crash to recover from);
+ *  - the protocol breaking the SPI contract (overlapping deliveries, state
+ *    capture mid-delivery) is an internal error;
+ *  - host.unrecoverable() and output retractions have their own kinds.
+ * Each is reported once through `events.fatal`; afterwards the host is inert.
+ */
+import { deserialize, serialize } from "node:v8";
+import {
+  FrameKind,
+  RUNTIME_TAG_BASE,
+  type App,
+  type AppContext,
+  type InboundFrame,
+  type Protocol,
+  type ProtocolFactory,
+  type ProtocolHost,
+  type ProtocolStats,
+  type StorageProvider,
+  type Timers,
+  type TraceEvent,
+  type Transport,
+} from "../spi.js";
+import { crc32 } from "./crc32.js";
+import {
+  ProtocolContractError,
+  ReportedError,
+  RetractionError,
+  UnrecoverableError,
+  errorText,
+  type JobFailure,
+} from "./errors.js";
+import type { OutputSink } from "./output-sink.js";
+
+export interface RankHostEvents {
+  /** The job must stop. Called at most once per host. */
+  fatal(failure: JobFailure): void;
+  /** The app called ctx.done(); once per incarnation. */
+  done?(rank: number): void;
+  /** A delivery's onMessage settled; `count` is this incarnation's delivery count (replays included). */
+  delivered?(count: number): void;
+  /** Trace events other than deliver/send/output (recover, rollback, checkpoint, protocol notes), for logs. */
+  note?(event: TraceEvent): void;
+  /** The transport reports a peer unreachable. */
+  peerDown?(rank: number): void;
+}
+
+export interface RankHostOptions {
+  readonly rank: number;
+  readonly size: number;
+  /** 0 for a first run, +1 per restart. */
+  readonly incarnation: number;
+  /** Failures to tolerate; defaults to the factory's defaultF. */
+  readonly f?: number;
+  readonly app: App<unknown>;
+  /** APP_ARGS passed to init. */
+  readonly args?: readonly string[];
+  readonly protocol: ProtocolFactory;
+  readonly transport: Transport;
+  readonly storage: StorageProvider;
+  readonly timers: Timers;
+  readonly sink: OutputSink;
+  readonly events: RankHostEvents;
+  /** Full trace (deliver digests included). Deliver digests are only computed when this is set. */
+  readonly trace?: (event: TraceEvent) => void;
+  /**
+   * Handler for Control frames with tag >= RUNTIME_TAG_BASE (replicated
+   * storage, heartbeats). Defaults to `storage.onRuntimeFrame` when the
+   * storage provider has one.
+   */
+  readonly runtimeFrame?: (frame: InboundFrame) => void;
+}
+
+/** A storage provider that also consumes runtime control frames (e.g. the replicated log). */
+interface RuntimeFrameConsumer {
+  onRuntimeFrame(frame: InboundFrame): void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** What a crashed host returns: the process is gone, so nothing it awaited ever completes. */
+const NEVER: Promise<never> = new Promise<never>(() => {});
+
+export class RankHost implements ProtocolHost {
+  readonly rank: number;
+  readonly size: number;
+  readonly incarnation: number;
+  readonly f: number;
+  readonly transport: Transport;
+  readonly storage: StorageProvider;
+  readonly timers: Timers;
+
+  private readonly app: App<unknown>;
+  private readonly args: readonly string[];
+  private readonly factory: ProtocolFactory;
+  private readonly sink: OutputSink;
+  private readonly events: RankHostEvents;
+  private readonly traceFn: ((event: TraceEvent) => void) | undefined;
+  private readonly runtimeFrame: ((frame: InboundFrame) => void) | undefined;
+  private readonly ctx: AppContext;
+
+  private proto: Protocol | null = null;
+  private state: unknown = undefined;
+  private hasState = false;
+  /** An init/onStart or onMessage is running; the next must wait. */
+  private busy = false;
+  private doneReported = false;
+  private deliveries = 0;
+  private failed: JobFailure | null = null;
+  /** Simulated crash: the in-process stand-in for SIGKILL. */
+  private dead = false;
+  /** Highest incarnation seen per peer, so the transport and the launcher can both report a restart. */
+  private readonly peerIncarnations: number[];
+
+  constructor(o: RankHostOptions) {
+    this.rank = o.rank;
+    this.size = o.size;
+    this.incarnation = o.incarnation;
+    this.f = o.f ?? o.protocol.defaultF;
+    this.transport = o.transport;
+    this.storage = o.storage;
+    this.timers = o.timers;
+    this.app = o.app;
+    this.args = o.args ?? [];
+    this.factory = o.protocol;
+    this.sink = o.sink;
+    this.events = o.events;
+    this.traceFn = o.trace;
+    const consumer = o.storage as Partial<RuntimeFrameConsumer>;
+    this.runtimeFrame =
+      o.runtimeFrame ?? (typeof consumer.onRuntimeFrame === "function" ? (fr) => consumer.onRuntimeFrame!(fr) : undefined);
+    this.peerIncarnations = new Array<number>(o.size).fill(0);
+    this.ctx = this.makeContext();
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /** Create the protocol, attach the transport, and run protocol.start(). */
+  async start(): Promise<void> {
+    const p = this.factory.create(this);
+    this.proto = p;
+    this.transport.on({
+      frame: (fr) => this.onFrame(fr),
+      peerIncarnation: (r, inc) => this.peerRestarted(r, inc),
+      peerDown: (r) => this.events.peerDown?.(r),
+    });
+    try {
+      await p.start();
+    } catch (e) {
+      throw this.failFrom(e, "internal");
+    }
+  }
+
+  /** Stop the protocol (timers, flushes) and return its stats. Does not close the transport. */
+  async stop(): Promise<ProtocolStats | null> {
+    const p = this.proto;
+    if (!p) return null;
+    try {
+      await p.stop();
+    } catch (e) {
+      throw this.failFrom(e, "internal");
+    }
+    return p.stats();
+  }
+
+  get protocol(): Protocol | null {
+    return this.proto;
+  }
+
+  /** Deliveries this incarnation (replayed ones included). */
+  get deliveryCount(): number {
+    return this.deliveries;
+  }
+
+  get isDone(): boolean {
+    return this.doneReported;
+  }
+
+  get failure(): JobFailure | null {
+    return this.failed;
+  }
+
+  /**
+   * Simulated crash (the simulation's SIGKILL): from now on the host drops
+   * everything, so leftover async code of the dead incarnation (an
+   * onMessage awaiting ctx.read, a protocol flush) has no effect on the job.
+   */
+  crash(): void {
+    this.dead = true;
+  }
+
+  get crashed(): boolean {
+    return this.dead;
+  }
+
+  /** Failure detection from outside the transport (the launcher's watchdog). Deduplicated. */
+  peerRestarted(rank: number, incarnation: number): void {
+    if (this.failed || rank === this.rank || !(incarnation > (this.peerIncarnations[rank] ?? 0))) return;
+    this.peerIncarnations[rank] = incarnation;
+    this.guard(() => this.proto?.onPeerRestart(rank, incarnation));
+  }
+
+  // ------------------------------------------------------------ ProtocolHost
+
+  trace(event: TraceEvent): void {
+    if (this.dead) return;
+    this.traceFn?.(event);
+    if (event.type !== "deliver" && event.type !== "send" && event.type !== "output") this.events.note?.(event);
+  }
+
+  initApp(opts: { readonly replay: boolean }): Promise<void> {
+    if (this.dead) return NEVER;
+    if (this.failed) return Promise.reject(new ReportedError(this.failed));
+    this.claim("initApp");
+    let r: void | Promise<void>;
+    try {
+      this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
+      this.hasState = true;
+      r = this.app.onStart?.(this.state, this.ctx);
+    } catch (e) {
+      return this.appFailed(e);
+    }
+    void opts;
+    return this.settle(r, false);
+  }
+
+  deliver(from: number, payload: Uint8Array, opts: { readonly replay: boolean }): Promise<void> {
+    if (this.dead) return NEVER;
+    if (this.failed) return Promise.reject(new ReportedError(this.failed));
+    this.claim("deliver");
+    if (!this.hasState) {
+      this.busy = false;
+      throw this.contract("deliver() before initApp() or restoreAppState()");
+    }
+    this.deliveries++;
+    if (this.traceFn) {
+      this.traceFn({ type: "deliver", rank: this.rank, from, replay: opts.replay, digest: crc32(payload) });
+    }
+    let data: unknown;
+    try {
+      data = deserialize(payload);
+    } catch (e) {
+      this.busy = false;
+      throw this.failFrom(e, "internal");
+    }
+    let r: void | Promise<void>;
+    try {
+      r = this.app.onMessage(this.state, { from, data }, this.ctx);
+    } catch (e) {
+      return this.appFailed(e);
+    }
+    return this.settle(r, true);
+  }
+
+  captureAppState(): Uint8Array {
+    if (this.busy) throw this.contract("captureAppState() during a delivery (only between deliveries)");
+    if (!this.hasState) throw this.contract("captureAppState() before the app was initialized");
+    return serialize(this.state);
+  }
+
+  restoreAppState(bytes: Uint8Array): void {
+    if (this.busy) throw this.contract("restoreAppState() during a delivery");
+    this.state = deserialize(bytes);
+    this.hasState = true;
+  }
+
+  emitOutput(seq: number, payload: Uint8Array): Promise<void> {
+    if (this.dead) return NEVER;
+    if (this.failed) return Promise.reject(new ReportedError(this.failed));
+    this.traceFn?.({ type: "output", rank: this.rank, seq });
+    return this.sink.emit(this.rank, seq, payload).catch((e: unknown) => {
+      if (e instanceof RetractionError) {
+        throw this.report({ kind: "retraction", rank: this.rank, seq, message: e.message });
+      }
+      throw this.failFrom(e, "internal");
+    });
+  }
+
+  unrecoverable(reason: string): never {
+    const err = new UnrecoverableError(reason, this.rank);
+    if (!this.dead) this.report(err.failure);
+    throw err;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private makeContext(): AppContext {
+    const host = this;
+    return Object.freeze({
+      rank: this.rank,
+      size: this.size,
+      send(to: number, data: unknown): void {
+        if (!Number.isInteger(to) || to < 0 || to >= host.size) {
+          throw new RangeError(`ctx.send: destination ${String(to)} is not a rank in 0..${host.size - 1}`);
+        }
+        if (to === host.rank) throw new RangeError(`ctx.send: rank ${host.rank} cannot send to itself`);
+        if (host.failed || host.dead) return;
+        host.proto!.send(to, serialize(data));
+      },
+      async read<T>(produce: () => T): Promise<T> {
+        if (typeof produce !== "function") throw new TypeError("ctx.read(produce): produce must be a function");
+        const bytes = await host.proto!.read(() => serialize(produce()));
+        return deserialize(bytes) as T;
+      },
+      write(data: unknown): Promise<void> {
+        return host.proto!.write(serialize(data));
+      },
+      done(): void {
+        if (host.doneReported || host.failed || host.dead) return;
+        host.doneReported = true;
+        host.events.done?.(host.rank);
+      },
+    });
+  }
+
+  private claim(what: string): void {
+    if (this.busy) {
+      throw this.contract(`${what}() called before the previous delivery settled (deliveries must be one at a time)`);
+    }
+    this.busy = true;
+  }
+
+  /** Finish a delivery: sync handlers settle without an extra await (the `none` benchmark path). */
+  private settle(r: void | Promise<void>, isDelivery: boolean): Promise<void> {
+    if (r !== undefined && r !== null && typeof (r as Promise<void>).then === "function") {
+      return (r as Promise<void>).then(
+        () => this.finished(isDelivery),
+        (e: unknown) => this.appFailed(e),
+      );
+    }
+    this.finished(isDelivery);
+    return RESOLVED;
+  }
+
+  private finished(isDelivery: boolean): void {
+    this.busy = false;
+    if (this.dead) return;
+    if (isDelivery) this.events.delivered?.(this.deliveries);
+  }
+
+  private appFailed(e: unknown): Promise<never> {
+    this.busy = false;
+    if (this.dead) return NEVER;
+    // A rejection caused by an already-reported failure (a retraction seen by an awaited ctx.write) is not the app's fault.
+    if (e instanceof ReportedError || this.failed) return Promise.reject(e);
+    const { message, stack } = errorText(e);
+    return Promise.reject(this.report({ kind: "app-error", rank: this.rank, message, stack }));
+  }
+
+  private contract(message: string): ProtocolContractError {
+    const err = new ProtocolContractError(`protocol ${this.factory.protocolName}: ${message}`);
+    this.report({ kind: "internal", rank: this.rank, message: err.message, stack: err.stack ?? err.message });
+    return err;
+  }
+
+  /** Classify an unexpected error, report it once, and return the error to throw. */
+  private failFrom(e: unknown, kind: "internal"): Error {
+    if (e instanceof ReportedError) return e;
+    if (e instanceof ProtocolContractError && this.failed) return e;
+    const { message, stack } = errorText(e);
+    return this.report({ kind, rank: this.rank, message, stack });
+  }
+
+  private report(failure: JobFailure): ReportedError {
+    if (this.dead) return new ReportedError(failure);
+    if (!this.failed) {
+      this.failed = failure;
+      this.busy = false;
+      this.events.fatal(failure);
+    }
+    return new ReportedError(this.failed);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      // Protocol code run from a transport callback has no caller to throw to.
+      this.failFrom(e, "internal");
+    }
+  }
+
+  private onFrame(fr: InboundFrame): void {
+    if (this.failed || this.dead) return;
+    if (fr.kind === FrameKind.Control && fr.tag >= RUNTIME_TAG_BASE) {
+      if (this.runtimeFrame) this.guard(() => this.runtimeFrame!(fr));
+      return;
+    }
+    const p = this.proto;
+    if (p) this.guard(() => p.onFrame(fr));
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * egida-run's command line. Every mistake is a usage error: one line on
+ * stderr, exit code 2, no stack trace.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { parseKillSpec } from "./kill-spec.js";
+import type { KillSpec, LaunchOptions } from "./options.js";
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export type CliResult = { readonly kind: "run"; readonly options: LaunchOptions } | { readonly kind: "exit"; readonly code: number };
+
+function int(name: string, min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    }
+    return n;
+  };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function program(write: (s: string) => void): Command {
+  return new Command("egida-run")
+    .description("Run a message-passing application on N ranks under a rollback-recovery protocol.")
+    .usage("-n N --protocol <dir|package|none> [options] APP [-- APP_ARGS...]")
+    .argument("<app>", "application module (.mjs/.js/.ts) whose default export is { init, onStart?, onMessage }")
+    .argument("[appArgs...]", "arguments passed to init(args) (put them after --)")
+    .addOption(new Option("-n, --np <N>", "number of ranks").argParser(int("-n", 1)))
+    .requiredOption("--protocol <p>", "protocol: a generated package directory, an installed package name, or `none`")
+    .option("--storage-dir <dir>", "stable storage root (logs, checkpoints); default a fresh temp dir")
+    .option("--output <file>", "write one JSON line {rank, data} per committed output")
+    .option("--kill <spec>", "RANK@Kmsgs: SIGKILL RANK when its delivery count reaches K; RANK@Tms: T ms after launch (repeatable)", collect, [])
+    .option("--sim", "run on the simulated network in one process (memory storage)")
+    .addOption(new Option("--seed <S>", "simulation seed").argParser(int("--seed", 0)))
+    .addOption(new Option("--f <F>", "concurrent failures to tolerate (default: the protocol's)").argParser(int("--f", 0)))
+    .addOption(new Option("--timeout <ms>", "fail the job if it is not done after this long").argParser(int("--timeout", 1)))
+    .addOption(
+      new Option("--stall-timeout <ms>", "fail when no rank delivers a message for this long (default: 3000, only after a rank lost its state)").argParser(
+        int("--stall-timeout", 1),
+      ),
+    )
+    .addOption(new Option("--restart-delay <ms>", "watchdog delay before restarting a dead rank").default(100).argParser(int("--restart-delay", 0)))
+    .option("--host <addr>", "address the ranks listen on", "127.0.0.1")
+    .option("--trace <dir>", "write per-rank JSONL traces (deliveries with digests, outputs, recoveries) into DIR")
+    .option("-q, --quiet", "do not echo outputs on stdout")
+    .addOption(new Option("--rank <R>", "single-rank mode: run only rank R (with --peers)").argParser(int("--rank", 0)))
+    .option("--peers <list>", "single-rank mode: host:port of every rank, in rank order")
+    .option("--secret-file <file>", "single-rank mode: file holding the job's HMAC secret (else env EGIDA_SECRET)")
+    .addOption(new Option("--incarnation <I>", "single-rank mode: incarnation (default: derived from the storage dir)").argParser(int("--incarnation", 0)))
+    .exitOverride()
+    .configureOutput({ writeErr: write, writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError(false);
+}
+
+interface RawOpts {
+  np?: number;
+  protocol: string;
+  storageDir?: string;
+  output?: string;
+  kill: string[];
+  sim?: boolean;
+  seed?: number;
+  f?: number;
+  timeout?: number;
+  stallTimeout?: number;
+  restartDelay: number;
+  host: string;
+  trace?: string;
+  quiet?: boolean;
+  rank?: number;
+  peers?: string;
+  secretFile?: string;
+  incarnation?: number;
+}
+
+/**
+ * Parse argv (without node and script). Returns what to run, or an exit code
+ * (help, version, usage errors); messages go to `writeErr`.
+ */
+export function parseCli(argv: readonly string[], writeErr: (s: string) => void = (s) => process.stderr.write(s)): CliResult {
+  const cmd = program(writeErr);
+  try {
+    cmd.parse([...argv], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version") {
+        return { kind: "exit", code: 0 };
+      }
+      writeErr("Run egida-run --help for usage.\n");
+      return { kind: "exit", code: 2 };
+    }
+    throw e;
+  }
+  try {
+    return { kind: "run", options: validate(cmd.opts<RawOpts>(), cmd.processedArgs as [string, string[]]) };
+  } catch (e) {
+    if (e instanceof UsageError) {
+      writeErr(`error: ${e.message}\nRun egida-run --help for usage.\n`);
+      return { kind: "exit", code: 2 };
+    }
+    throw e;
+  }
+}
+
+function validate(o: RawOpts, args: [string, string[]]): LaunchOptions {
+  const [app, appArgs] = args;
+  const common = {
+    protocol: o.protocol,
+    app,
+    appArgs: appArgs ?? [],
+    storageDir: o.storageDir,
+    output: o.output,
+    f: o.f,
+    quiet: o.quiet === true,
+    traceDir: o.trace,
+  };
+  if (o.rank !== undefined || o.peers !== undefined) {
+    if (o.rank === undefined || o.peers === undefined) throw new UsageError("single-rank mode needs both --rank R and --peers host:port,...");
+    if (o.sim) throw new UsageError("--sim runs the whole job in one process; it cannot be combined with --rank");
+    if (o.kill.length > 0) throw new UsageError("--kill needs the launcher's watchdog; in single-rank mode kill the process yourself");
+    const peers = o.peers.split(",").map((p, i) => parsePeer(p, i));
+    if (o.np !== undefined && o.np !== peers.length) throw new UsageError(`-n ${o.np} disagrees with --peers (${peers.length} entries)`);
+    if (o.rank >= peers.length) throw new UsageError(`--rank ${o.rank} is not in 0..${peers.length - 1}`);
+    return { ...common, mode: "single", rank: o.rank, peers, secretFile: o.secretFile, incarnation: o.incarnation };
+  }
+  if (o.np === undefined) throw new UsageError("missing -n N (number of ranks)");
+  if (o.secretFile !== undefined || o.incarnation !== undefined) throw new UsageError("--secret-file and --incarnation are single-rank options (with --rank and --peers)");
+  if (o.seed !== undefined && !o.sim) throw new UsageError("--seed only applies with --sim");
+  const kills: KillSpec[] = [];
+  for (const k of o.kill) {
+    const spec = parseKillSpec(k, o.np);
+    if (typeof spec === "string") throw new UsageError(spec);
+    kills.push(spec);
+  }
+  return {
+    ...common,
+    mode: o.sim ? "sim" : "tcp",
+    size: o.np,
+    kills,
+    seed: o.seed ?? 1,
+    timeoutMs: o.timeout,
+    stallTimeoutMs: o.stallTimeout,
+    restartDelayMs: o.restartDelay,
+    host: o.host,
+  };
+}
+
+function parsePeer(text: string, i: number): { host: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port > 0 && port < 65536)) throw new UsageError(`--peers entry ${i} "${text}": expected host:port`);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, "$1"), port };
+}

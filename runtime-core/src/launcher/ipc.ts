@@ -1,0 +1,49 @@
+/**
+ * Launcher <-> rank-process messages, over the fork IPC channel with
+ * `serialization: "advanced"` (structured clone), so payloads travel as
+ * Uint8Array without base64.
+ */
+import type { JobFailure } from "../host/errors.js";
+import type { ProtocolStats } from "../spi.js";
+
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Everything a rank process needs; sent in the first IPC message so the secret never shows in argv or env. */
+export interface RankConfig {
+  readonly rank: number;
+  readonly size: number;
+  readonly incarnation: number;
+  readonly f?: number;
+  readonly app: string;
+  readonly appArgs: readonly string[];
+  readonly protocol: string;
+  /** Working directory the protocol spec is resolved from. */
+  readonly cwd: string;
+  readonly storageDir: string;
+  readonly peers: readonly PeerAddress[];
+  /** Per-job HMAC secret, hex. */
+  readonly secretHex: string;
+  /** SIGKILL yourself after this many deliveries of this incarnation (a `--kill RANK@Kmsgs`), or null. */
+  readonly killAfter: number | null;
+  readonly traceDir?: string;
+}
+
+export type ToRank =
+  | { readonly t: "start"; readonly config: RankConfig }
+  | { readonly t: "peer-restart"; readonly rank: number; readonly incarnation: number }
+  | { readonly t: "shutdown" };
+
+export type FromRank =
+  /** The rank process is listening for IPC (messages sent earlier could be lost during module loading). */
+  | { readonly t: "hello" }
+  | { readonly t: "live"; readonly rank: number; readonly incarnation: number }
+  | { readonly t: "output"; readonly rank: number; readonly seq: number; readonly payload: Uint8Array }
+  | { readonly t: "done"; readonly rank: number }
+  | { readonly t: "progress"; readonly rank: number; readonly deliveries: number }
+  | { readonly t: "killing"; readonly rank: number; readonly deliveries: number }
+  | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean }
+  | { readonly t: "fatal"; readonly failure: JobFailure }
+  | { readonly t: "stats"; readonly rank: number; readonly deliveries: number; readonly stats: ProtocolStats | null };

@@ -1,0 +1,66 @@
+/**
+ * egida-run entry point (bin/egida-run.js imports this file).
+ */
+import { exitCodeOf, describeFailure, AppLoadError, EXIT_CODES } from "../host/errors.js";
+import { loadApp } from "../host/load-app.js";
+import { parseCli } from "./cli.js";
+import { loadProtocol, ProtocolLoadError } from "./load-protocol.js";
+import type { JobOptions, LaunchOptions } from "./options.js";
+import { Reporter, formatSummary } from "./report.js";
+import { runSimJob } from "./sim-job.js";
+import { runTcpJob } from "./tcp-job.js";
+import { runSingleRank } from "./single-rank.js";
+import { openTraceWriter } from "./trace-file.js";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const cli = parseCli(argv);
+  if (cli.kind === "exit") return cli.code;
+  const o = cli.options;
+  try {
+    if (o.mode === "single") return await runSingleRank(o);
+    if (o.mode === "sim") return await sim(o);
+    return await runTcpJob(o);
+  } catch (e) {
+    // Expected setup failures get one line; anything else is a launcher bug and keeps its stack.
+    if (e instanceof AppLoadError || e instanceof ProtocolLoadError) {
+      process.stderr.write(`egida-run: error: ${e.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    process.stderr.write(`egida-run: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return EXIT_CODES.internal;
+  }
+}
+
+async function sim(o: JobOptions & LaunchOptions): Promise<number> {
+  const app = await loadApp(o.app);
+  const proto = await loadProtocol(o.protocol);
+  const reporter = new Reporter({ output: o.output, quiet: o.quiet });
+  for (const n of proto.notes) reporter.event(n);
+  const traces = o.traceDir ? openTraceWriter(o.traceDir, o.size) : null;
+  try {
+    const res = await runSimJob({
+      size: o.size,
+      app,
+      args: o.appArgs,
+      protocol: proto.factory,
+      seed: o.seed,
+      f: o.f,
+      kills: o.kills,
+      restartDelayMs: o.restartDelayMs,
+      timeoutMs: o.timeoutMs,
+      stallTimeoutMs: o.stallTimeoutMs,
+      onOutput: (out) => reporter.output(out.rank, out.payload),
+      onEvent: (m) => reporter.event(m),
+      trace: traces ? (e) => traces.write(e) : undefined,
+    });
+    if (res.failure) {
+      reporter.error(describeFailure(res.failure));
+      return exitCodeOf(res.failure);
+    }
+    reporter.event(formatSummary(proto.factory.protocolName, res.ranks, res.virtualMs, "virtual ms"));
+    return 0;
+  } finally {
+    reporter.close();
+    traces?.close();
+  }
+}

@@ -1,0 +1,50 @@
+/** What the launcher was asked to do, after flag parsing and validation. */
+
+export interface KillSpec {
+  readonly rank: number;
+  /** Kill the first time the rank's delivery count (across incarnations, replays included) reaches this. */
+  readonly atDeliveries?: number;
+  /** Kill this many ms after launch (virtual ms with --sim). */
+  readonly atMs?: number;
+  /** The flag as written, for messages. */
+  readonly text: string;
+}
+
+export interface CommonOptions {
+  readonly protocol: string;
+  readonly app: string;
+  readonly appArgs: readonly string[];
+  readonly storageDir?: string;
+  readonly output?: string;
+  readonly f?: number;
+  readonly quiet: boolean;
+  /** Directory for per-rank JSONL traces (deliver digests, outputs, recoveries). */
+  readonly traceDir?: string;
+}
+
+export interface JobOptions extends CommonOptions {
+  readonly mode: "tcp" | "sim";
+  readonly size: number;
+  readonly kills: readonly KillSpec[];
+  readonly seed: number;
+  /** Whole-job wall-clock limit (virtual ms with --sim); undefined = none. */
+  readonly timeoutMs?: number;
+  /** Fail when no rank delivers anything for this long; armed always if given, else only after a rank lost its state. */
+  readonly stallTimeoutMs?: number;
+  readonly restartDelayMs: number;
+  /** Host the ranks listen on (default 127.0.0.1). */
+  readonly host: string;
+}
+
+export interface SingleRankOptions extends CommonOptions {
+  readonly mode: "single";
+  readonly rank: number;
+  readonly peers: readonly { readonly host: string; readonly port: number }[];
+  readonly secretFile?: string;
+  /** Explicit incarnation; else derived from (and recorded in) the storage dir. */
+  readonly incarnation?: number;
+}
+
+export type LaunchOptions = JobOptions | SingleRankOptions;
+
+export const DEFAULT_STALL_AFTER_STATE_LOSS_MS = 3000;

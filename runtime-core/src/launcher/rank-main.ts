@@ -1,0 +1,117 @@
+/**
+ * A rank process forked by egida-run. Waits for its RankConfig over IPC,
+ * runs the rank, and reports outputs, done, progress, notes and failures
+ * back. It never decides the job's fate: the launcher does.
+ */
+import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
+import type { OutputSink } from "../host/output-sink.js";
+import type { FromRank, RankConfig, ToRank } from "./ipc.js";
+import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
+
+/** How often delivery counts go to the launcher (progress, stall detection, kill counting). */
+const PROGRESS_MS = 100;
+
+function send(msg: FromRank, cb?: (err: Error | null) => void): void {
+  if (!process.connected) return;
+  process.send!(msg, undefined, undefined, cb);
+}
+
+let failed = false;
+function fatal(failure: JobFailure): void {
+  if (failed) return;
+  failed = true;
+  send({ t: "fatal", failure });
+}
+
+async function run(cfg: RankConfig): Promise<void> {
+  let runtime: RankRuntime | null = null;
+  let lastReported = -1;
+  const sink: OutputSink = {
+    emit(rank, seq, payload) {
+      // Released once it is on the IPC channel: the launcher (the environment) reads it even if we die next.
+      return new Promise((resolve, reject) => send({ t: "output", rank, seq, payload }, (err) => (err ? reject(err) : resolve())));
+    },
+  };
+  const log = (level: string, msg: string): void => {
+    if (level !== "info") process.stderr.write(`rank ${cfg.rank}: ${level}: ${msg}\n`);
+  };
+  const progress = setInterval(() => {
+    const n = runtime?.host.deliveryCount ?? 0;
+    if (n !== lastReported) {
+      lastReported = n;
+      send({ t: "progress", rank: cfg.rank, deliveries: n });
+    }
+  }, PROGRESS_MS);
+  progress.unref();
+
+  process.on("message", (raw: ToRank) => {
+    if (raw.t === "peer-restart") runtime?.host.peerRestarted(raw.rank, raw.incarnation);
+    else if (raw.t === "shutdown") void shutdown();
+  });
+
+  const shutdown = async (): Promise<void> => {
+    clearInterval(progress);
+    let stats = null;
+    try {
+      stats = runtime ? await runtime.close() : null;
+    } catch (e) {
+      if (!(e instanceof ReportedError)) {
+        const { message, stack } = errorText(e);
+        fatal({ kind: "internal", rank: cfg.rank, message: `shutdown: ${message}`, stack });
+      }
+    }
+    send({ t: "stats", rank: cfg.rank, deliveries: runtime?.host.deliveryCount ?? 0, stats }, () => process.exit(0));
+  };
+
+  try {
+    runtime = await startRankRuntime({
+      ...cfg,
+      secret: Buffer.from(cfg.secretHex, "hex"),
+      sink,
+      log,
+      events: {
+        fatal,
+        done: (rank) => send({ t: "done", rank }),
+        delivered: (count) => {
+          if (cfg.killAfter !== null && count >= cfg.killAfter) {
+            // The kill lands exactly here, between deliveries; the count goes first so the launcher can continue it.
+            send({ t: "killing", rank: cfg.rank, deliveries: count });
+            process.kill(process.pid, "SIGKILL");
+          }
+        },
+        note: (e) => {
+          if (e.type === "checkpoint") return;
+          const text = e.type === "protocol" ? e.what : e.type === "recover" ? `recovered (${e.replayed} replayed)` : e.type === "rollback" ? `rolled back: ${e.reason}` : e.type;
+          send({ t: "note", rank: cfg.rank, text, stateLost: e.type === "protocol" && e.what.startsWith("state lost") });
+        },
+      },
+    });
+    send({ t: "live", rank: cfg.rank, incarnation: cfg.incarnation });
+  } catch (e) {
+    if (e instanceof ReportedError) return;
+    const { message, stack } = errorText(e);
+    fatal({ kind: "internal", rank: cfg.rank, message: `rank start-up failed: ${message}`, stack });
+  }
+}
+
+process.on("uncaughtException", (e) => {
+  if (e instanceof ReportedError) return;
+  const { message, stack } = errorText(e);
+  fatal({ kind: "internal", rank: rankOf, message, stack });
+});
+process.on("unhandledRejection", (e) => {
+  // ReportedError rejections are the unwinding of an already-reported failure.
+  if (e instanceof ReportedError) return;
+  const { message, stack } = errorText(e);
+  fatal({ kind: "internal", rank: rankOf, message: `unhandled rejection: ${message}`, stack });
+});
+// The launcher died: nobody will restart or stop us, so do not linger.
+process.on("disconnect", () => process.exit(1));
+
+let rankOf = -1;
+process.once("message", (msg: ToRank) => {
+  if (msg.t !== "start") return;
+  rankOf = msg.config.rank;
+  void run(msg.config);
+});
+send({ t: "hello" });

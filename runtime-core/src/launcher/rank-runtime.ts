@@ -1,0 +1,110 @@
+/**
+ * One rank on real infrastructure: TCP transport, disk storage, real timers,
+ * a RankHost. Used by the launcher's rank processes and by single-rank mode.
+ */
+import { loadApp } from "../host/load-app.js";
+import type { OutputSink } from "../host/output-sink.js";
+import { RankHost, type RankHostEvents } from "../host/rank-host.js";
+import type { InboundFrame, Timers, Transport, TraceEvent } from "../spi.js";
+import { createDiskStorageProvider, type StorageProviderWithClose } from "../storage/provider.js";
+import type { PeerAddress } from "./ipc.js";
+import { loadProtocol } from "./load-protocol.js";
+import { openTcpTransport } from "./tcp-transport.js";
+import { openTraceWriter, type TraceWriter } from "./trace-file.js";
+
+export interface RankRuntimeParams {
+  readonly rank: number;
+  readonly size: number;
+  readonly incarnation: number;
+  readonly f?: number;
+  readonly app: string;
+  readonly appArgs: readonly string[];
+  readonly protocol: string;
+  readonly cwd: string;
+  readonly storageDir: string;
+  readonly peers: readonly PeerAddress[];
+  readonly secret: Uint8Array;
+  readonly traceDir?: string;
+  readonly sink: OutputSink;
+  readonly events: RankHostEvents;
+  /** Runtime control frames this layer handles itself (e.g. single-rank done gossip); return true if consumed. */
+  readonly runtimeFrame?: (frame: InboundFrame) => boolean;
+  readonly log: (level: "info" | "warn" | "error", msg: string) => void;
+}
+
+export interface RankRuntime {
+  readonly host: RankHost;
+  readonly transport: Transport;
+  readonly storage: StorageProviderWithClose;
+  /** Stop the protocol, close transport and storage; returns the protocol's stats. */
+  close(): Promise<ReturnType<RankHost["stop"]> extends Promise<infer S> ? S : never>;
+}
+
+export const realTimers: Timers = {
+  now: () => performance.now(),
+  every(ms, fn) {
+    const t = setInterval(fn, ms);
+    return () => clearInterval(t);
+  },
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntime> {
+  const app = await loadApp(p.app);
+  const { factory } = await loadProtocol(p.protocol, p.cwd);
+  const storage = createDiskStorageProvider({
+    dir: p.storageDir,
+    rank: p.rank,
+    incarnation: p.incarnation,
+    onWarning: (w) => p.log("warn", typeof w === "string" ? w : JSON.stringify(w)),
+  });
+  const transport = await openTcpTransport({
+    rank: p.rank,
+    size: p.size,
+    incarnation: p.incarnation,
+    peers: p.peers,
+    secret: p.secret,
+    log: p.log,
+  });
+  const traces: TraceWriter | null = p.traceDir ? openTraceWriter(p.traceDir, p.size, p.rank) : null;
+  const storageFrames = storage as Partial<{ onRuntimeFrame(f: InboundFrame): void }>;
+  const host = new RankHost({
+    rank: p.rank,
+    size: p.size,
+    incarnation: p.incarnation,
+    f: p.f,
+    app,
+    args: p.appArgs,
+    protocol: factory,
+    transport,
+    storage,
+    timers: realTimers,
+    sink: p.sink,
+    events: p.events,
+    trace: traces ? (e: TraceEvent) => traces.write(e) : undefined,
+    runtimeFrame: (fr) => {
+      if (p.runtimeFrame?.(fr)) return;
+      storageFrames.onRuntimeFrame?.(fr);
+    },
+  });
+  await host.start();
+  return {
+    host,
+    transport,
+    storage,
+    async close() {
+      let stats = null;
+      try {
+        stats = await host.stop();
+      } finally {
+        await transport.close().catch(() => {});
+        await storage.close().catch(() => {});
+        traces?.close();
+      }
+      return stats;
+    },
+  };
+}

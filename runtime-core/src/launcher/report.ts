@@ -1,0 +1,94 @@
+/**
+ * What the launcher shows: committed outputs (stdout, and JSON lines in
+ * --output FILE), its own events (stderr, prefixed "egida-run:"), the summary.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { deserialize } from "node:v8";
+import pc from "picocolors";
+import { toJsonValue, type JsonValue } from "../host/output-encoding.js";
+import type { ProtocolStats } from "../spi.js";
+
+const RANK_COLOURS = [pc.cyan, pc.magenta, pc.yellow, pc.green, pc.blue, pc.red] as const;
+
+export interface ReportOptions {
+  readonly output?: string;
+  readonly quiet: boolean;
+  /** Colour rank prefixes (default: when stdout is a TTY and colour is not disabled). */
+  readonly colour?: boolean;
+}
+
+/** Decode a committed output (v8-serialized by ctx.write) to its JSON form. */
+export function decodeOutput(payload: Uint8Array): JsonValue {
+  try {
+    return toJsonValue(deserialize(payload));
+  } catch {
+    return { $undecodable: Buffer.from(payload).toString("base64") };
+  }
+}
+
+export class Reporter {
+  private fd: number | null = null;
+  private readonly colour: boolean;
+
+  constructor(private readonly o: ReportOptions) {
+    this.colour = o.colour ?? (process.stdout.isTTY === true && pc.isColorSupported);
+    if (o.output) {
+      mkdirSync(dirname(o.output), { recursive: true });
+      this.fd = openSync(o.output, "w");
+    }
+  }
+
+  /** One committed output, released by the idempotent sink (so never a duplicate). */
+  output(rank: number, payload: Uint8Array, extra?: { readonly seq: number }): void {
+    const data = decodeOutput(payload);
+    const line = JSON.stringify(extra ? { rank, seq: extra.seq, data } : { rank, data });
+    // Synchronous writes keep each rank's lines in release order and are on disk before we exit.
+    if (this.fd !== null) writeSync(this.fd, line + "\n");
+    if (!this.o.quiet) {
+      const prefix = `[rank ${rank}]`;
+      const col = RANK_COLOURS[rank % RANK_COLOURS.length]!;
+      process.stdout.write(`${this.colour ? col(prefix) : prefix} ${JSON.stringify(data)}\n`);
+    }
+  }
+
+  event(message: string): void {
+    process.stderr.write(`egida-run: ${message}\n`);
+  }
+
+  error(message: string): void {
+    process.stderr.write(`egida-run: ${this.colour ? pc.red("error:") : "error:"} ${message}\n`);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export interface RankSummary {
+  readonly rank: number;
+  readonly deliveries: number;
+  readonly restarts: number;
+  readonly outputs: number;
+  readonly stats: ProtocolStats | null;
+}
+
+export function formatSummary(protocol: string, ranks: readonly RankSummary[], elapsedMs: number, unit = "ms"): string {
+  const sum = (f: (s: ProtocolStats) => number): number => ranks.reduce((a, r) => a + (r.stats ? f(r.stats) : 0), 0);
+  const lines = [
+    `job summary (protocol ${protocol}, ${ranks.length} ranks, ${Math.round(elapsedMs)} ${unit}):`,
+    `  messages ${sum((s) => s.messages)}, deliveries ${ranks.reduce((a, r) => a + r.deliveries, 0)}, ` +
+      `outputs ${ranks.reduce((a, r) => a + r.outputs, 0)}, restarts ${ranks.reduce((a, r) => a + r.restarts, 0)}`,
+    `  piggyback bytes ${sum((s) => s.piggybackBytes)}, bytes logged ${sum((s) => s.bytesLogged)}, ` +
+      `checkpoints ${sum((s) => s.checkpoints)}, rollbacks ${sum((s) => s.rollbacks)}`,
+  ];
+  for (const r of ranks) {
+    const s = r.stats;
+    lines.push(
+      `  rank ${r.rank}: deliveries ${r.deliveries}, outputs ${r.outputs}, restarts ${r.restarts}` +
+        (s ? `, messages ${s.messages}, logged ${s.bytesLogged} B, checkpoints ${s.checkpoints}, rollbacks ${s.rollbacks}` : ", stats n/a"),
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,199 @@
+/**
+ * `egida-run --sim`: the whole job in one process, on SimWorld (seeded
+ * latencies, virtual clock) with memory storage whose stable media survive a
+ * simulated crash. Same RankHost, same protocol code as over TCP.
+ *
+ * Kills crash the rank in the world (in-flight frames to it are lost) and
+ * make its RankHost inert; the watchdog restarts it after
+ * `restartDelayMs` virtual ms with incarnation + 1. Unlike TCP, an idle
+ * simulation with ranks not done is an exact deadlock, reported at once.
+ */
+import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
+import { MemoryOutputSink, type ReleasedOutput } from "../host/output-sink.js";
+import { RankHost } from "../host/rank-host.js";
+import { SimWorld } from "../sim/world.js";
+import type { App, ProtocolFactory, TraceEvent } from "../spi.js";
+import { createMemoryStorageProvider, type MemoryStableMedia } from "../storage/provider.js";
+import { JobState } from "./job-state.js";
+import { DEFAULT_STALL_AFTER_STATE_LOSS_MS, type KillSpec } from "./options.js";
+import type { RankSummary } from "./report.js";
+
+export interface SimJobParams {
+  readonly size: number;
+  readonly app: App<unknown>;
+  readonly args?: readonly string[];
+  readonly protocol: ProtocolFactory;
+  readonly seed?: number;
+  readonly f?: number;
+  readonly kills?: readonly KillSpec[];
+  /** Virtual ms before a killed rank restarts (default 10). */
+  readonly restartDelayMs?: number;
+  /** Virtual ms after which the job fails (default: none). */
+  readonly timeoutMs?: number;
+  readonly stallTimeoutMs?: number;
+  readonly onOutput?: (o: ReleasedOutput) => void;
+  readonly onEvent?: (message: string) => void;
+  readonly trace?: (event: TraceEvent) => void;
+}
+
+export interface SimJobResult {
+  readonly failure: JobFailure | null;
+  readonly ranks: readonly RankSummary[];
+  readonly outputs: readonly ReleasedOutput[];
+  readonly virtualMs: number;
+  readonly world: SimWorld;
+}
+
+const STOP = new Error("simulation stopped: the job ended");
+
+/** Virtual time between checks for "all done", failures and timeouts. */
+const SLICE_MS = 50;
+
+export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
+  const size = p.size;
+  const world = new SimWorld({ size, seed: p.seed ?? 1 });
+  const stable: MemoryStableMedia = new Map();
+  const state = new JobState(size, p.kills ?? [], 0);
+  const hosts: RankHost[] = [];
+  const event = p.onEvent ?? (() => {});
+  const restartDelay = p.restartDelayMs ?? 10;
+  const sink = new MemoryOutputSink((o) => {
+    state.rank(o.rank).outputs++;
+    p.onOutput?.(o);
+  });
+  const fatal = (f: JobFailure): void => state.fail(f);
+
+  const kill = (r: number, why: string): void => {
+    const host = hosts[r]!;
+    const count = host.deliveryCount;
+    host.crash();
+    world.crash(r);
+    const next = state.died(r, count);
+    event(`${why}: killed rank ${r} (incarnation ${next - 1}) at ${fmt(world.now)} virtual ms`);
+    world.at(world.now + restartDelay, () => {
+      if (state.failure) return;
+      world.restart(r, next);
+      event(`watchdog: restarted rank ${r} as incarnation ${next}`);
+      startRank(r);
+    });
+  };
+
+  const startRank = (r: number): void => {
+    const inc = state.rank(r).incarnation;
+    const host = new RankHost({
+      rank: r,
+      size,
+      incarnation: inc,
+      f: p.f,
+      app: p.app,
+      args: p.args,
+      protocol: p.protocol,
+      transport: world.transport(r),
+      timers: world.timers(r),
+      storage: createMemoryStorageProvider({ rank: r, stable }),
+      sink,
+      trace: p.trace,
+      events: {
+        fatal,
+        done: () => {
+          state.rank(r).done = true;
+        },
+        delivered: (count) => {
+          const total = state.delivered(r, count, world.now);
+          const k = state.takeCountKill(r, total);
+          if (k) kill(r, `--kill ${k.text}`);
+        },
+        note: (e) => {
+          if (e.type === "checkpoint") return; // too frequent for the event log; it is in the trace
+          if (e.type === "protocol" && e.what.startsWith("state lost")) {
+            state.stateLost = true;
+            state.rank(r).stateLost = true;
+          }
+          event(`rank ${r}: ${describeNote(e)}`);
+        },
+      },
+    });
+    hosts[r] = host;
+    host.start().then(
+      () => {
+        if (inc > 0 && !host.crashed) event(`rank ${r} incarnation ${inc} is live`);
+      },
+      (e: unknown) => {
+        if (host.crashed || e instanceof ReportedError) return;
+        const { message, stack } = errorText(e);
+        fatal({ kind: "internal", rank: r, message, stack });
+      },
+    );
+  };
+
+  for (const spec of state.timeKills()) {
+    world.at(spec.atMs!, () => {
+      if (state.failure || state.allDone || !world.isAlive(spec.rank) || !state.markTimeKillFired(spec)) return;
+      kill(spec.rank, `--kill ${spec.text}`);
+    });
+  }
+  for (let r = 0; r < size; r++) startRank(r);
+
+  const stallMs = p.stallTimeoutMs;
+  // Stop at the first event after the job ended (all done, or a failure), as the TCP launcher shuts ranks down at once.
+  const onStep = (): void => {
+    if (state.failure || state.allDone) throw STOP;
+  };
+  for (;;) {
+    let res: Awaited<ReturnType<SimWorld["run"]>>;
+    try {
+      res = await world.run({ until: world.now + SLICE_MS, onStep });
+    } catch (e) {
+      if (e === STOP) break;
+      throw e;
+    }
+    if (state.failure || state.allDone) break;
+    if (res.reason === "idle") {
+      state.fail({
+        kind: "timeout",
+        rank: -1,
+        message: `the simulation went idle with ranks ${state.notDone().join(", ")} not done (deadlock, or messages lost with a rank's state)`,
+      });
+      break;
+    }
+    if (p.timeoutMs !== undefined && world.now >= p.timeoutMs) {
+      state.fail({ kind: "timeout", rank: -1, message: `not done after ${p.timeoutMs} virtual ms; ranks ${state.notDone().join(", ")} not done` });
+      break;
+    }
+    const stall = stallMs ?? (state.stateLost ? DEFAULT_STALL_AFTER_STATE_LOSS_MS : undefined);
+    if (stall !== undefined && world.now - state.lastProgress > stall) {
+      state.fail({ kind: "timeout", rank: -1, message: `stalled: no delivery for ${stall} virtual ms; ranks ${state.notDone().join(", ")} not done` });
+      break;
+    }
+  }
+
+  for (let r = 0; r < size; r++) {
+    const h = hosts[r]!;
+    if (h.crashed) continue;
+    try {
+      state.rank(r).stats = await h.stop();
+    } catch {
+      // A failed protocol's stop may throw again; the failure is already recorded.
+    }
+  }
+  return { failure: state.failure, ranks: state.summaries(), outputs: sink.outputs, virtualMs: world.now, world };
+}
+
+export function describeNote(e: TraceEvent): string {
+  switch (e.type) {
+    case "protocol":
+      return e.what;
+    case "recover":
+      return `recovered as incarnation ${e.incarnation} (${e.replayed} replayed)`;
+    case "rollback":
+      return `rolled back: ${e.reason}`;
+    case "checkpoint":
+      return `checkpoint ${e.index}`;
+    default:
+      return e.type;
+  }
+}
+
+function fmt(ms: number): string {
+  return ms.toFixed(1);
+}

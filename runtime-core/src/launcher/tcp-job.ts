@@ -1,0 +1,307 @@
+/**
+ * egida-run over TCP: forks one process per rank on this host (mpirun's job),
+ * and is the job's watchdog, output sink and kill switch.
+ *
+ *  - Ports: the launcher reserves N free ports (listen on 0, close) and hands
+ *    every rank the full peer table, so a restarted rank reuses its port and
+ *    peers simply reconnect.
+ *  - Watchdog: a rank that exits without a shutdown request (crash, signal,
+ *    stray exit) is restarted after --restart-delay ms as incarnation + 1, and
+ *    the others are told (the transport also notices the reconnect; the
+ *    RankHost deduplicates the two).
+ *  - Kills: RANK@Kmsgs is executed by the rank itself (it knows its exact
+ *    count; it SIGKILLs itself between deliveries), with the count continued
+ *    across incarnations; RANK@Tms is a SIGKILL from here.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describeFailure, exitCodeOf, RetractionError, type JobFailure } from "../host/errors.js";
+import { loadApp } from "../host/load-app.js";
+import { IdempotentSink } from "../host/output-sink.js";
+import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
+import { JobState } from "./job-state.js";
+import { loadProtocol } from "./load-protocol.js";
+import { DEFAULT_STALL_AFTER_STATE_LOSS_MS, type JobOptions } from "./options.js";
+import { Reporter, formatSummary } from "./report.js";
+
+const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
+/** A rank that dies this many times in a row before going live is not crashing, it cannot start. */
+const MAX_STARTUP_DEATHS = 3;
+const SHUTDOWN_GRACE_MS = 5000;
+
+/** Reserve `n` distinct free ports on `host`. */
+export async function freePorts(n: number, host: string): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((res, rej) => {
+          const s = createServer();
+          s.once("error", rej);
+          s.listen(0, host, () => res(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const a = s.address();
+    return typeof a === "object" && a ? a.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+interface Slot {
+  child: ChildProcess | null;
+  live: boolean;
+  /** We asked it to stop (shutdown or job failure): its exit is not a crash. */
+  stopping: boolean;
+  /** We SIGKILLed it for a --kill RANK@Tms. */
+  killedByUs: boolean;
+  /** Exact delivery count sent by a self-kill. */
+  killingCount: number | null;
+  startupDeaths: number;
+  killAfter: number | null;
+}
+
+export async function runTcpJob(o: JobOptions): Promise<number> {
+  // Fail fast, in one process, on a bad app or protocol: no N children printing the same error.
+  await loadApp(o.app);
+  const proto = await loadProtocol(o.protocol);
+  const reporter = new Reporter({ output: o.output, quiet: o.quiet });
+  for (const n of proto.notes) reporter.event(n);
+
+  const started = performance.now();
+  const size = o.size;
+  const ownStorage = o.storageDir === undefined;
+  const storageDir = o.storageDir ? resolve(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
+  const ports = await freePorts(size, o.host);
+  const peers: PeerAddress[] = ports.map((port) => ({ host: o.host, port }));
+  const secretHex = randomBytes(32).toString("hex");
+  const state = new JobState(size, o.kills, started);
+  const sink = new IdempotentSink();
+  const slots: Slot[] = Array.from({ length: size }, () => ({
+    child: null,
+    live: false,
+    stopping: false,
+    killedByUs: false,
+    killingCount: null,
+    startupDeaths: 0,
+    killAfter: null,
+  }));
+  const timers: NodeJS.Timeout[] = [];
+  let finishing = false;
+  let resolveEnd!: () => void;
+  const ended = new Promise<void>((r) => (resolveEnd = r));
+
+  const fail = (f: JobFailure): void => {
+    if (state.failure || finishing) return;
+    state.fail(f);
+    finishing = true;
+    for (const s of slots) {
+      s.stopping = true;
+      s.child?.kill("SIGKILL");
+    }
+    resolveEnd();
+  };
+
+  const post = (r: number, msg: ToRank): void => {
+    const c = slots[r]!.child;
+    if (c && c.connected) c.send(msg);
+  };
+
+  const configFor = (r: number): RankConfig => ({
+    rank: r,
+    size,
+    incarnation: state.rank(r).incarnation,
+    f: o.f,
+    app: resolve(o.app),
+    appArgs: o.appArgs,
+    protocol: o.protocol,
+    cwd: process.cwd(),
+    storageDir,
+    peers,
+    secretHex,
+    killAfter: slots[r]!.killAfter,
+    traceDir: o.traceDir ? resolve(o.traceDir) : undefined,
+  });
+
+  const spawnRank = (r: number): void => {
+    const s = slots[r]!;
+    s.live = false;
+    s.stopping = false;
+    s.killedByUs = false;
+    s.killingCount = null;
+    s.killAfter = state.killAfter(r);
+    const child = fork(RANK_MAIN, [`--rank=${r}`], {
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execArgv: process.execArgv.filter((a) => !a.startsWith("--inspect")),
+    });
+    s.child = child;
+    child.on("message", (m: FromRank) => onMessage(r, child, m));
+    child.on("exit", (code, signal) => onExit(r, child, code, signal));
+  };
+
+  const onMessage = (r: number, child: ChildProcess, m: FromRank): void => {
+    const s = slots[r]!;
+    // A dead incarnation's last messages may arrive after its exit event: its
+    // outputs, done and failures still count; its progress is stale.
+    const current = s.child === child;
+    switch (m.t) {
+      case "hello":
+        if (current) child.send({ t: "start", config: configFor(r) } satisfies ToRank);
+        return;
+      case "live":
+        if (!current) return;
+        s.live = true;
+        s.startupDeaths = 0;
+        if (m.incarnation > 0) reporter.event(`rank ${r} incarnation ${m.incarnation} is live`);
+        return;
+      case "output":
+        try {
+          if (sink.accept(m.rank, m.seq, m.payload) === "new") {
+            state.rank(r).outputs++;
+            reporter.output(m.rank, m.payload);
+          }
+        } catch (e) {
+          if (e instanceof RetractionError) fail({ kind: "retraction", rank: r, seq: m.seq, message: e.message });
+          else throw e;
+        }
+        return;
+      case "done":
+        state.rank(r).done = true;
+        if (state.allDone) void finish();
+        return;
+      case "progress":
+        if (!current) return;
+        state.delivered(r, m.deliveries, performance.now());
+        return;
+      case "killing":
+        if (current) s.killingCount = m.deliveries;
+        return;
+      case "note":
+        if (m.stateLost) {
+          state.stateLost = true;
+          state.rank(r).stateLost = true;
+        }
+        reporter.event(`rank ${r}: ${m.text}`);
+        return;
+      case "fatal":
+        fail(m.failure);
+        return;
+      case "stats":
+        if (!current) return;
+        state.rank(r).stats = m.stats;
+        state.delivered(r, m.deliveries, performance.now());
+        return;
+    }
+  };
+
+  const onExit = (r: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void => {
+    const s = slots[r]!;
+    if (s.child !== child) return;
+    s.child = null;
+    if (s.stopping || finishing) return;
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    if (!s.live) {
+      if (++s.startupDeaths >= MAX_STARTUP_DEATHS) {
+        fail({ kind: "internal", rank: r, message: `rank ${r} died ${s.startupDeaths} times before going live (last: ${how})`, stack: "" });
+        return;
+      }
+    }
+    // A count kill is executed by the rank itself (SIGKILL we did not send, with
+    // a kill armed); its exact count is the threshold we gave it.
+    let exact: number | undefined;
+    const selfKilled = signal === "SIGKILL" && !s.killedByUs && s.killAfter !== null;
+    if (selfKilled) {
+      exact = s.killingCount ?? s.killAfter!;
+      const total = state.rank(r).deliveredBefore + exact;
+      const k = state.takeCountKill(r, total);
+      reporter.event(`--kill ${k?.text ?? "?"}: rank ${r} killed at its delivery ${total} (incarnation ${state.rank(r).incarnation})`);
+    } else if (!s.killedByUs) {
+      reporter.event(`watchdog: rank ${r} died (${how})`);
+    }
+    const next = state.died(r, exact);
+    reporter.event(`watchdog: restarting rank ${r} as incarnation ${next} in ${o.restartDelayMs} ms`);
+    timers.push(
+      setTimeout(() => {
+        if (finishing) return;
+        spawnRank(r);
+        for (let j = 0; j < size; j++) if (j !== r) post(j, { t: "peer-restart", rank: r, incarnation: next });
+      }, o.restartDelayMs),
+    );
+  };
+
+  const finish = async (): Promise<void> => {
+    if (finishing) return;
+    finishing = true;
+    const exits = slots.map(
+      (s) =>
+        new Promise<void>((res) => {
+          const c = s.child;
+          if (!c || c.exitCode !== null || c.signalCode !== null) return res();
+          s.stopping = true;
+          c.once("exit", () => res());
+          if (c.connected) c.send({ t: "shutdown" } satisfies ToRank);
+          else c.kill("SIGKILL");
+        }),
+    );
+    const grace = setTimeout(() => {
+      for (const s of slots) s.child?.kill("SIGKILL");
+    }, SHUTDOWN_GRACE_MS);
+    await Promise.all(exits);
+    clearTimeout(grace);
+    resolveEnd();
+  };
+
+  for (const spec of state.timeKills()) {
+    timers.push(
+      setTimeout(() => {
+        const s = slots[spec.rank]!;
+        if (finishing || !s.child || !state.markTimeKillFired(spec)) return;
+        s.killedByUs = true;
+        reporter.event(`--kill ${spec.text}: SIGKILL rank ${spec.rank} (incarnation ${state.rank(spec.rank).incarnation})`);
+        s.child.kill("SIGKILL");
+      }, spec.atMs),
+    );
+  }
+  if (o.timeoutMs !== undefined) {
+    timers.push(
+      setTimeout(
+        () => fail({ kind: "timeout", rank: -1, message: `not done after ${o.timeoutMs} ms; ranks ${state.notDone().join(", ")} not done` }),
+        o.timeoutMs,
+      ),
+    );
+  }
+  const stallCheck = setInterval(() => {
+    const stall = o.stallTimeoutMs ?? (state.stateLost ? DEFAULT_STALL_AFTER_STATE_LOSS_MS : undefined);
+    if (stall !== undefined && performance.now() - state.lastProgress > stall) {
+      fail({ kind: "timeout", rank: -1, message: `stalled: no delivery for ${stall} ms; ranks ${state.notDone().join(", ")} not done` });
+    }
+  }, 100);
+  const onSignal = (): void => fail({ kind: "internal", rank: -1, message: "interrupted", stack: "" });
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  for (let r = 0; r < size; r++) spawnRank(r);
+  await ended;
+
+  clearInterval(stallCheck);
+  for (const t of timers) clearTimeout(t);
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  reporter.close();
+  if (state.failure) {
+    reporter.error(describeFailure(state.failure));
+    reporter.event(`storage kept in ${storageDir}`);
+    return exitCodeOf(state.failure);
+  }
+  if (ownStorage) rmSync(storageDir, { recursive: true, force: true });
+  reporter.event(formatSummary(proto.factory.protocolName, state.summaries(), performance.now() - started));
+  return 0;
+}
