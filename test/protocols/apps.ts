@@ -5,7 +5,7 @@
  * identified; a second delivery of the same message is counted in `dups`
  * (exactly-once check), in the state itself so it survives recovery.
  */
-import type { App } from "../../runtime-core/src/spi.js";
+import type { App } from "@egida/runtime-core/spi";
 
 export interface TokenState {
   rank: number;

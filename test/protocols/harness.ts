@@ -20,7 +20,7 @@ import type {
   StorageMedium,
   StorageProvider,
   TraceEvent,
-} from "../../runtime-core/src/spi.js";
+} from "@egida/runtime-core/spi";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
@@ -151,6 +151,7 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
     ranks[r] = me;
     const transport = inc === 0 ? world.transport(r) : world.restart(r, inc);
     const dead = (): boolean => me.dead;
+    // The sim and storage are imported from source, the protocol SPI from the package: same shapes, distinct const-enum declarations.
     const storage = fenced(
       createMemoryStorageProvider({
         rank: r,
@@ -162,7 +163,7 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
           if (!st) replicated.set(key, (st = newMemoryLogState()));
           return Promise.resolve(MemoryLog.reopenAfterCrash("volatile-memory-of-processes", st));
         },
-      }),
+      }) as unknown as StorageProvider,
       dead,
     );
     const ctx: AppContext = {
@@ -182,7 +183,7 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
       size: o.size,
       incarnation: inc,
       f: o.f ?? o.factory.defaultF,
-      transport,
+      transport: transport as unknown as ProtocolHost["transport"],
       storage,
       timers: world.timers(r),
       trace: (e) => {
@@ -226,7 +227,7 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
     me.protocol = p;
     transport.on({
       frame: (f) => {
-        if (!me.dead) p.onFrame(f);
+        if (!me.dead) p.onFrame(f as unknown as Parameters<Protocol["onFrame"]>[0]);
       },
       peerIncarnation: (rank, i) => {
         if (!me.dead) p.onPeerRestart(rank, i);

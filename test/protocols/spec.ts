@@ -11,6 +11,7 @@ export function loadSpec(file: string, overrides: Partial<ProtocolIR["options"]>
   const p = parse(readFileSync(path, "utf8"), path);
   if (p.ast === null) throw new Error(`${file}: ${p.diagnostics.map((d) => d.message).join("; ")}`);
   const { ir, diagnostics } = lower(p.ast, path, builtinRegistry());
+  if (ir === null) throw new Error(`${file}: ${diagnostics.map((d) => d.message).join("; ")}`);
   const errs = diagnostics.filter((d) => d.severity === "error");
   if (errs.length > 0) throw new Error(`${file}: ${errs.map((d) => d.message).join("; ")}`);
   return { ...ir, options: { ...ir.options, ...overrides } };
