@@ -1,0 +1,430 @@
+/**
+ * TcpTransport: the `Transport` between OS processes, over `node:net`.
+ *
+ * Topology: every rank listens; rank i dials every rank j < i. Each pair thus
+ * has exactly one connection, opened by its higher rank, and simultaneous
+ * restarts need no tie-breaking: the higher rank keeps re-dialing (with
+ * exponential backoff) until the lower one is back.
+ *
+ * Incarnations: the handshake carries both ranks' incarnations. A transport
+ * remembers the highest incarnation it has seen per peer, starting at 0, and
+ * emits `peerIncarnation(r, inc)` when r connects with a higher one. So the
+ * first connection of an incarnation-0 peer is *not* reported, while a fresh
+ * transport meeting a peer that restarted earlier (inc > 0) reports it. The
+ * simulation follows the same rule. A peer showing up with an incarnation
+ * below the last one seen is a zombie and is refused.
+ *
+ * Buffering: frames to a peer without an open connection are queued (bounded
+ * by `maxBufferedBytes` per peer; `send` throws beyond it) and flushed, in
+ * order, right after the next handshake. Frames already written to a socket
+ * that then drops are lost, as the SPI allows.
+ *
+ * Failure detection: `peerDown(r)` when an open connection to r closes, or
+ * (with `heartbeatMs`) when nothing has arrived from r for `timeoutMs`.
+ */
+import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from "node:net";
+import type { Frame, InboundFrame, Transport, TransportEvents } from "../spi.js";
+import { Connection, type ConnectionOwner } from "./connection.js";
+import { DEFAULT_MAX_FRAME_BYTES, WireKind, wireSize, type WireFrame } from "./frame.js";
+import { FrameQueue } from "./frame-queue.js";
+
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type TcpLogLevel = "info" | "warn" | "error";
+
+export interface TcpTransportOptions {
+  readonly rank: number;
+  readonly size: number;
+  /** This process's incarnation: 0 on first start, then 1, 2, ... (u32). */
+  readonly incarnation: number;
+  /** The per-job secret both sides of every connection must know. */
+  readonly secret: Uint8Array | string;
+  /** Address of every rank, indexed by rank. When given, `listen` also starts dialing. */
+  readonly peers?: readonly PeerAddress[];
+  /** Interface to bind (default "127.0.0.1"). */
+  readonly host?: string;
+  /** Port to bind (default `peers[rank].port`, else 0 = any; read the result from `address`). */
+  readonly port?: number;
+  /** Largest frame on the wire, header and CRC included, in either direction (default 64 MiB). */
+  readonly maxFrameBytes?: number;
+  /** Encoded bytes buffered per peer while it is unreachable before `send` throws (default 64 MiB). */
+  readonly maxBufferedBytes?: number;
+  /** Send a heartbeat on idle connections this often (default 0 = off). */
+  readonly heartbeatMs?: number;
+  /** Declare a peer down after this long without bytes from it (default 3 × heartbeatMs). */
+  readonly timeoutMs?: number;
+  /** Drop a connection that has not authenticated within this time (default 5000 ms). */
+  readonly handshakeTimeoutMs?: number;
+  /** Re-dial backoff: first delay and cap, ms (default 20 and 1000). */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Where rejections and connection events go (default: warn/error to console.error, info dropped). */
+  readonly log?: (level: TcpLogLevel, msg: string) => void;
+}
+
+export interface TcpTransportStats {
+  framesSent: number;
+  framesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Connections closed for a bad frame, failed authentication or a protocol violation. */
+  rejected: number;
+}
+
+/** Per peer: the connection (if open), the outbound queue, and dialing state. */
+class PeerLink {
+  conn: Connection | undefined;
+  readonly queue = new FrameQueue();
+  flushScheduled = false;
+  lastSeenIncarnation = 0;
+  address: PeerAddress | undefined;
+  dialing: Socket | undefined;
+  dialTimer: NodeJS.Timeout | undefined;
+  backoffMs = 0;
+  sentSinceBeat = false;
+  constructor(readonly rank: number) {}
+}
+
+type Pending = (h: TransportEvents) => void;
+
+export class TcpTransport implements Transport, ConnectionOwner {
+  readonly rank: number;
+  readonly size: number;
+  readonly incarnation: number;
+  readonly secret: Uint8Array;
+  readonly maxFrameBytes: number;
+  readonly stats: TcpTransportStats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, rejected: 0 };
+  private readonly opts: TcpTransportOptions;
+  private readonly links: PeerLink[] = [];
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private handlers: TransportEvents | undefined;
+  private inbox: Pending[] = [];
+  private closing = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly logFn: (level: TcpLogLevel, msg: string) => void;
+  private readonly maxBuffered: number;
+  private readonly backoffInit: number;
+  private readonly backoffMax: number;
+  private waiters: (() => void)[] = [];
+
+  /** Bind the listening socket (and start dialing when `peers` is given). */
+  static async listen(opts: TcpTransportOptions): Promise<TcpTransport> {
+    const t = new TcpTransport(opts);
+    const host = opts.host ?? "127.0.0.1";
+    const port = opts.port ?? opts.peers?.[opts.rank]?.port ?? 0;
+    await new Promise<void>((resolve, reject) => {
+      t.server.once("error", reject);
+      t.server.listen({ host, port }, () => {
+        t.server.off("error", reject);
+        resolve();
+      });
+    });
+    t.server.on("error", (e) => t.log("error", `rank ${t.rank}: listener error: ${e.message}`));
+    if (opts.peers !== undefined) t.connect(opts.peers);
+    return t;
+  }
+
+  private constructor(opts: TcpTransportOptions) {
+    const { rank, size, incarnation } = opts;
+    if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`size must be a positive integer, got ${size}`);
+    if (!(Number.isInteger(rank) && rank >= 0 && rank < size)) throw new RangeError(`rank ${rank} out of range for size ${size}`);
+    if (!(Number.isInteger(incarnation) && incarnation >= 0 && incarnation <= 0xffffffff)) throw new RangeError(`bad incarnation ${incarnation}`);
+    const secret = typeof opts.secret === "string" ? Buffer.from(opts.secret, "utf8") : opts.secret;
+    if (secret.byteLength === 0) throw new RangeError("the job secret must not be empty");
+    this.opts = opts;
+    this.rank = rank;
+    this.size = size;
+    this.incarnation = incarnation;
+    this.secret = secret;
+    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
+    this.backoffInit = opts.backoff?.initialMs ?? 20;
+    this.backoffMax = opts.backoff?.maxMs ?? 1000;
+    this.logFn = opts.log ?? ((level, msg) => level !== "info" && console.error(`[egida tcp] ${msg}`));
+    for (let r = 0; r < size; r++) this.links.push(new PeerLink(r));
+    this.server = createServer((socket) => this.onAccept(socket));
+    const hb = opts.heartbeatMs ?? 0;
+    if (hb > 0) {
+      const timeout = opts.timeoutMs ?? 3 * hb;
+      this.heartbeatTimer = setInterval(() => this.heartbeat(timeout), hb);
+      this.heartbeatTimer.unref();
+    }
+  }
+
+  /** The bound listening address (the port is the real one when 0 was asked for). */
+  get address(): PeerAddress {
+    const a = this.server.address() as AddressInfo | null;
+    if (a === null) throw new Error("the transport is not listening");
+    return { host: a.address, port: a.port };
+  }
+
+  /** Learn every rank's address and start dialing the lower ranks. Call once, after every rank's port is known. */
+  connect(peers: readonly PeerAddress[]): void {
+    if (peers.length !== this.size) throw new RangeError(`peers has ${peers.length} entries, size is ${this.size}`);
+    peers.forEach((p, r) => this.setPeerAddress(r, p));
+  }
+
+  /** Set or change one peer's address (e.g. a restarted peer on a new port); dials it if it is a lower rank. */
+  setPeerAddress(rank: number, addr: PeerAddress): void {
+    this.checkPeer(rank, true);
+    const link = this.links[rank]!;
+    link.address = addr;
+    if (rank < this.rank && link.conn === undefined && link.dialing === undefined && link.dialTimer === undefined) this.dial(link);
+  }
+
+  /** Ranks with an open connection. */
+  connectedPeers(): number[] {
+    return this.links.filter((l) => l.conn !== undefined).map((l) => l.rank);
+  }
+
+  /** Resolves once every other rank is connected (or rejects after `timeoutMs`). */
+  waitForPeers(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => this.connectedPeers().length === this.size - 1;
+      if (check()) return resolve();
+      const timer = setTimeout(() => reject(new Error(`rank ${this.rank}: peers not connected after ${timeoutMs} ms: have [${this.connectedPeers().join(",")}]`)), timeoutMs);
+      const w = (): void => {
+        if (!check()) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((x) => x !== w);
+        resolve();
+      };
+      this.waiters.push(w);
+    });
+  }
+
+  // ---------------------------------------------------------------- Transport
+
+  send(to: number, frame: Frame): void {
+    if (this.closing) return;
+    this.checkPeer(to, false);
+    const kind: number = frame.kind;
+    if (kind !== WireKind.App && kind !== WireKind.Control) throw new RangeError(`send: bad frame kind ${frame.kind}`);
+    if (!(Number.isInteger(frame.tag) && frame.tag >= 0 && frame.tag <= 0xffff)) throw new RangeError(`send: tag ${frame.tag} is not a u16`);
+    const size = wireSize(frame.piggyback.byteLength, frame.payload.byteLength);
+    if (size > this.maxFrameBytes) throw new RangeError(`send: frame of ${size} bytes exceeds maxFrameBytes ${this.maxFrameBytes}`);
+    const link = this.links[to]!;
+    if (link.conn === undefined && link.queue.bytes + size > this.maxBuffered) {
+      throw new Error(
+        `send: rank ${to} is unreachable and ${link.queue.bytes} bytes are already buffered for it; ` +
+          `this frame (${size} bytes) would exceed maxBufferedBytes ${this.maxBuffered}`,
+      );
+    }
+    link.queue.push({ kind: frame.kind, tag: frame.tag, from: this.rank, fromIncarnation: this.incarnation, piggyback: frame.piggyback, payload: frame.payload });
+    this.stats.framesSent++;
+    this.stats.bytesSent += size;
+    link.sentSinceBeat = true;
+    if (link.conn !== undefined) this.scheduleFlush(link);
+  }
+
+  on(events: TransportEvents): void {
+    this.handlers = events;
+    if (this.inbox.length > 0) {
+      // Deliver what arrived before `on`, but not synchronously inside it.
+      const items = this.inbox;
+      this.inbox = [];
+      queueMicrotask(() => {
+        for (const item of items) item(events);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.heartbeatTimer);
+    for (const link of this.links) {
+      clearTimeout(link.dialTimer);
+      link.dialTimer = undefined;
+      if (link.conn !== undefined) this.flush(link);
+    }
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const socketsClosed = [...this.sockets].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.destroyed) return resolve();
+          s.once("close", () => resolve());
+          s.end();
+          // A peer that does not close its side must not hold us up.
+          setTimeout(() => s.destroy(), 500).unref();
+        }),
+    );
+    await Promise.all([serverClosed, ...socketsClosed]);
+  }
+
+  // ---------------------------------------------------------------- ConnectionOwner
+
+  admit(rank: number, incarnation: number): string | undefined {
+    if (this.closing) return "transport is closing";
+    if (!(Number.isInteger(rank) && rank >= 0 && rank < this.size)) return `unknown rank ${rank} (size ${this.size})`;
+    if (rank <= this.rank) return `rank ${rank} must not dial rank ${this.rank} (the higher rank dials)`;
+    const link = this.links[rank]!;
+    if (incarnation < link.lastSeenIncarnation) return `rank ${rank} incarnation ${incarnation} is older than ${link.lastSeenIncarnation}`;
+    return undefined;
+  }
+
+  established(conn: Connection): void {
+    const link = this.links[conn.peerRank]!;
+    if (conn.peerIncarnation < link.lastSeenIncarnation) {
+      conn.reject(`rank ${conn.peerRank} incarnation ${conn.peerIncarnation} is older than ${link.lastSeenIncarnation}`);
+      return;
+    }
+    const old = link.conn;
+    if (old !== undefined && old !== conn) {
+      // The peer reconnected before we noticed the old connection die (e.g. a fast restart): the new one wins.
+      old.superseded = true;
+      old.socket.destroy();
+    }
+    link.conn = conn;
+    if (link.dialing === conn.socket) link.dialing = undefined;
+    link.backoffMs = 0;
+    this.log("info", `rank ${this.rank}: connected ${conn.describe()} (peer incarnation ${conn.peerIncarnation})`);
+    if (conn.peerIncarnation > link.lastSeenIncarnation) {
+      link.lastSeenIncarnation = conn.peerIncarnation;
+      const inc = conn.peerIncarnation;
+      this.emit((h) => h.peerIncarnation(link.rank, inc));
+    }
+    if (link.queue.frames > 0) this.flush(link);
+    for (const w of [...this.waiters]) w();
+  }
+
+  frame(conn: Connection, f: WireFrame): void {
+    this.stats.framesReceived++;
+    this.stats.bytesReceived += wireSize(f.piggyback.byteLength, f.payload.byteLength);
+    // `kind` was validated by the connection (App or Control), so it is a FrameKind.
+    const inbound = f as InboundFrame;
+    const h = this.handlers;
+    if (h !== undefined && this.inbox.length === 0) h.frame(inbound);
+    else this.inbox.push((hh) => hh.frame(inbound));
+  }
+
+  closed(conn: Connection): void {
+    this.sockets.delete(conn.socket);
+    const link = this.links[conn.peerRank];
+    if (link === undefined || link.conn !== conn) {
+      if (!conn.isOpen && conn.role === "dialer" && link !== undefined && link.dialing === conn.socket) {
+        link.dialing = undefined;
+        this.redial(link);
+      }
+      return;
+    }
+    link.conn = undefined;
+    if (this.closing) return;
+    this.log("info", `rank ${this.rank}: connection ${conn.describe()} closed`);
+    this.emit((h) => h.peerDown?.(link.rank));
+    if (link.rank < this.rank) {
+      link.dialing = undefined;
+      this.redial(link);
+    }
+  }
+
+  rejected(conn: Connection, reason: string): void {
+    this.stats.rejected++;
+    this.log("warn", `rank ${this.rank}: closing connection ${conn.describe()}: ${reason}`);
+  }
+
+  log(level: TcpLogLevel, msg: string): void {
+    this.logFn(level, msg);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private emit(fn: Pending): void {
+    const h = this.handlers;
+    if (h !== undefined && this.inbox.length === 0) fn(h);
+    else this.inbox.push(fn);
+  }
+
+  private handshakeTimeout(): number {
+    return this.opts.handshakeTimeoutMs ?? 5000;
+  }
+
+  private onAccept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    // The peer's rank is unknown until its Hello; -1 until then.
+    new Connection(this, socket, "listener", -1, this.handshakeTimeout());
+  }
+
+  private dial(link: PeerLink): void {
+    if (this.closing || link.address === undefined) return;
+    link.dialTimer = undefined;
+    const socket = netConnect({ host: link.address.host, port: link.address.port });
+    link.dialing = socket;
+    this.sockets.add(socket);
+    let connected = false;
+    socket.once("connect", () => {
+      connected = true;
+      new Connection(this, socket, "dialer", link.rank, this.handshakeTimeout());
+    });
+    socket.once("close", () => {
+      if (connected) return; // the Connection reports it
+      this.sockets.delete(socket);
+      if (link.dialing === socket) link.dialing = undefined;
+      this.redial(link);
+    });
+    socket.once("error", (e) => {
+      if (!connected) this.log("info", `rank ${this.rank}: dial ${link.rank} failed: ${e.message}`);
+    });
+  }
+
+  private redial(link: PeerLink): void {
+    if (this.closing || link.conn !== undefined || link.dialing !== undefined || link.dialTimer !== undefined) return;
+    const delay = link.backoffMs;
+    link.backoffMs = Math.min(this.backoffMax, Math.max(this.backoffInit, link.backoffMs * 2));
+    link.dialTimer = setTimeout(() => this.dial(link), delay);
+  }
+
+  private scheduleFlush(link: PeerLink): void {
+    if (link.flushScheduled) return;
+    link.flushScheduled = true;
+    // Coalesce every send of this tick into one writev.
+    process.nextTick(() => {
+      link.flushScheduled = false;
+      this.flush(link);
+    });
+  }
+
+  private flush(link: PeerLink): void {
+    const conn = link.conn;
+    if (conn === undefined || link.queue.frames === 0) return;
+    const chunks = link.queue.drain();
+    const s = conn.socket;
+    s.cork();
+    for (const c of chunks) s.write(c);
+    s.uncork();
+  }
+
+  private heartbeat(timeoutMs: number): void {
+    const now = performance.now();
+    for (const link of this.links) {
+      const conn = link.conn;
+      if (conn === undefined) continue;
+      if (now - conn.lastHeard > timeoutMs) {
+        conn.reject(`no bytes from rank ${link.rank} for ${Math.round(now - conn.lastHeard)} ms (timeout ${timeoutMs} ms)`);
+        continue;
+      }
+      if (!link.sentSinceBeat) {
+        link.queue.push({ kind: WireKind.Heartbeat, tag: 0, from: this.rank, fromIncarnation: this.incarnation, piggyback: new Uint8Array(0), payload: new Uint8Array(0) });
+        this.flush(link);
+      }
+      link.sentSinceBeat = false;
+    }
+  }
+
+  private checkPeer(rank: number, selfOk: boolean): void {
+    if (!(Number.isInteger(rank) && rank >= 0 && rank < this.size)) throw new RangeError(`no rank ${rank} (size ${this.size})`);
+    if (!selfOk && rank === this.rank) throw new RangeError(`rank ${rank} cannot send to itself`);
+  }
+}
+
+/** Listen on `peers[rank]` (or `port`) and dial the lower ranks: the usual one-call setup. */
+export function createTcpTransport(opts: TcpTransportOptions & { readonly peers: readonly PeerAddress[] }): Promise<TcpTransport> {
+  return TcpTransport.listen(opts);
+}
