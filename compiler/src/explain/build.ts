@@ -181,7 +181,13 @@ class FlowBuilder {
           { module: "API", method: e, does: `intercepts the application's ${e} to the environment` },
           { module: "EventHandler", method: HANDLER[e], does: "runs the output commit before releasing the output" },
           this.blockStep("output-commit-proto", oc.proto, "HowToOutputCommit", "OutputCommit", coordinated ? "makes every state the output depends on recoverable, here and at every process it depends on" : "makes this process's own determinants recoverable"),
-          { module: "LogEventDeterminant", method: "Flush", does: "flushes the buffered determinants" },
+          {
+            module: "LogEventDeterminant",
+            method: "Flush",
+            does: stableDet || !this.facts.piggybackDeterminants
+              ? "flushes the buffered determinants"
+              : `makes the determinants the output depends on stable: held by f + 1 = ${ir.options.f + 1} processes`,
+          },
         ];
         if (stableDet) {
           steps.push(
@@ -228,7 +234,7 @@ class FlowBuilder {
       { module: "EventHandler", method: "HandleTimer", does: "starts a checkpoint" },
       this.blockStep("ckpt-proto", ck.proto, "Checkpoint", "TakeCheckpoint", "takes the checkpoint"),
       this.blockStep("how-to-ckpt", ck.how, "HowToCheckpoint", "Write", ck.how.id === HOW_SYNC ? "writes it before the process continues" : "writes it in the background while the process continues"),
-      this.blockStep("ckpt-impl", ck.impl, "Checkpoint", "Write", "saves the state (full, or only what changed)"),
+      this.blockStep("ckpt-impl", ck.impl, "Checkpoint", "Write", ck.impl.id === "incremental" ? "saves only what changed since the last checkpoint" : ck.impl.id === "full" ? "saves the whole state" : "saves the state"),
       this.blockStep("storage", ck.storage, "StableStorage", "Write", "stores the checkpoint"),
     ];
     if (this.facts.hasMessageLogging) steps.push({ module: "LogEventDeterminant", method: "GarbageCollect", does: "discards the log entries the checkpoint covers, and tells senders which logged messages they may discard" });

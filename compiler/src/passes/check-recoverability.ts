@@ -50,7 +50,7 @@ export function checkRecoverability(ctx: CheckContext): void {
   // or the receiver logs them on stable storage. A receiver's volatile copy
   // dies with the receiver, the one process that needs it.
   const receive = ir.nonDeterministic.find((s) => s.event === "receive");
-  const receiveHandled = receive && ((receive.log && hasInfo(receive.log, INFO_DETERMINANT)) || facts.piggybackDeterminants);
+  const receiveHandled = receive !== undefined && ((receive.log !== null && hasInfo(receive.log, INFO_DETERMINANT)) || facts.piggybackDeterminants !== undefined);
   if (receive && receiveHandled) {
     if (facts.senderMessageLogs.length === 0 && facts.receiverMessageLogs.length === 0) {
       const volatileCopy = facts.logs.find((l) => l.event === "receive" && hasInfo(l.log, INFO_MESSAGE));
