@@ -109,6 +109,8 @@ export interface JobResult<S> {
   readonly time: number;
   readonly trace: TraceEvent[];
   readonly recovered: number;
+  /** The live protocol objects at the end (composed: inspect with kernelOf). */
+  readonly protocols: Protocol[];
 }
 
 interface Rank<S> {
@@ -288,5 +290,6 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
     time: world.now,
     trace,
     recovered,
+    protocols: ranks.map((k) => k.protocol!),
   };
 }

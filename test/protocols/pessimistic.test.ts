@@ -12,15 +12,16 @@ import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
 
+/** [title, spec, concurrent failures tolerated by the storage (stable NFS: any; Fig 4b: f = 1)] */
 const SPECS = [
-  ["receiver-based pessimistic", "receiver-based-pessimistic.egida"],
-  ["Fig 4a sender-based (SBY)", "fig4a-sby.egida"],
-  ["Fig 4b f-replicated determinants", "fig4b-f-replicated.egida"],
+  ["receiver-based pessimistic", "receiver-based-pessimistic.egida", 5],
+  ["Fig 4a sender-based (SBY)", "fig4a-sby.egida", 5],
+  ["Fig 4b f-replicated determinants", "fig4b-f-replicated.egida", 1],
 ] as const;
 
 const SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
 
-describe.each(SPECS)("%s", (_title, file) => {
+describe.each(SPECS)("%s", (_title, file, concurrent) => {
   // Short checkpoint interval so crashes land before, between and after checkpoints.
   const ir = loadSpec(file, { checkpointIntervalMs: 40, flushIntervalMs: 10 });
   const factory = composeFromIR(ir);
@@ -43,4 +44,27 @@ describe.each(SPECS)("%s", (_title, file) => {
       expectSameAsFailureFree(ref, run, { noSurvivorRollback: true });
     });
   }
+
+  // Many crashes, several at once when the storage allows it, re-crashes during recovery
+  // (short restart delays), 5 ranks: 20 seeds × 8 crash attempts.
+  it("stress: 20 seeds × 8 crashes, concurrent", async () => {
+    let recovered = 0;
+    for (let seed = 100; seed < 120; seed++) {
+      const mk = () => tokenApp({ tokens: 3, hops: 30 });
+      const ref = await runJob({ factory, app: mk(), size: 5, seed, crashes: 0 });
+      const run = await runJob({
+        factory,
+        app: mk(),
+        size: 5,
+        seed,
+        crashes: 8,
+        crashWindow: [1, 200],
+        maxConcurrent: concurrent,
+        restartDelay: 3 + (seed % 20),
+      });
+      expectSameAsFailureFree(ref, run, { noSurvivorRollback: true });
+      recovered += run.recovered;
+    }
+    expect(recovered).toBeGreaterThan(60);
+  });
 });

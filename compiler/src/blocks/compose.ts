@@ -81,7 +81,7 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
       installParams(params);
       kernel.init(s, host);
       for (const m of mods) m.init?.(s);
-      return {
+      const protocol: Protocol = {
         start: () => kernel.start(s),
         send: (to: number, payload: Uint8Array) => kernel.send(s, to, payload),
         onFrame: (frame: InboundFrame) => kernel.onFrame(s, frame),
@@ -91,8 +91,16 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
         stats: (): ProtocolStats => kernel.stats(s),
         stop: () => kernel.stop(s),
       };
+      // Tests inspect the kernel state (dev composer only; emitted classes are the state).
+      Object.defineProperty(protocol, "kernel", { value: s, enumerable: false });
+      return protocol;
     },
   };
+}
+
+/** The kernel state behind a composed protocol (tests only). */
+export function kernelOf(p: Protocol): K {
+  return (p as unknown as { kernel: K }).kernel;
 }
 
 /** Select and compose in one step (tests, `egida-run --dev`). */

@@ -4,7 +4,11 @@
  * Tags stay below RUNTIME_TAG_BASE (0xf000), which the runtime owns.
  */
 
-/** A restarted process announces itself: words = [incarnation, delivered[0..size-1]]. Peers resend what it lacks. */
+/**
+ * A restarted process announces itself: words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]].
+ * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
+ * replaying process's answer to another's announcement (no answer to an answer).
+ */
 export const TAG_RECOVER = 1;
 /** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
 export const TAG_STABLE = 2;

@@ -27,10 +27,11 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
   });
   s.replayed = s.planSrc.length;
   s.mode = MODE_REPLAY;
-  const w = new Uint32Array(2 + s.host.size);
+  const w = new Uint32Array(2 + 2 * s.host.size);
   w[0] = ev.incarnation;
   w[1] = 0;
   w.set(s.delivered, 2);
+  w.set(s.stableIn, 2 + s.host.size);
   for (let j = 0; j < s.host.size; j++) {
     if (j !== s.host.rank) {
       s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer.slice(0)), payload: new Uint8Array(0) });
@@ -53,20 +54,22 @@ export async function onLive(s: K, _ev: StartEv): Promise<void> {
  */
 export function onControl(s: K, ev: ControlEv): void {
   if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) {
-    const w = new Uint32Array(2 + s.host.size);
+    const w = new Uint32Array(2 + 2 * s.host.size);
     w[0] = s.host.incarnation;
     w[1] = 1;
     w.set(s.delivered, 2);
+    w.set(s.stableIn, 2 + s.host.size);
     s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
   }
 }
 
 export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
   if (s.mode === MODE_REPLAY) {
-    const w = new Uint32Array(2 + s.host.size);
+    const w = new Uint32Array(2 + 2 * s.host.size);
     w[0] = s.host.incarnation;
     w[1] = 1;
     w.set(s.delivered, 2);
+    w.set(s.stableIn, 2 + s.host.size);
     s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
   }
 }

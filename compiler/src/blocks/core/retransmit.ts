@@ -10,8 +10,9 @@
  * it sent before its checkpoint; later ones it regenerates during replay.
  *
  * Receiver side: `stableIn[j]` is the highest ssn from j made stable here;
- * blocks that make messages stable raise it, and notices go out in batches
- * (every NOTICE_BATCH messages, and on checkpoint / timers).
+ * blocks that make messages stable raise it, and notices (TAG_STABLE) go out
+ * on the flush timer and when a checkpoint becomes durable. A recovering
+ * peer's TAG_RECOVER carries its stable vector too (see core/recovery).
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K, OutMsg } from "../kernel.js";
@@ -43,14 +44,17 @@ export function onControl(s: K, ev: ControlEv): void {
     while (n < q.length && q[n]!.ssn <= k) n++;
     if (n > 0) q.splice(0, n);
   } else if (ev.tag === TAG_RECOVER) {
-    // words = [incarnation, reply, delivered[0..size-1]]: resend what it has not delivered.
+    // words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]]:
+    // drop what is stable there, resend what it has not delivered.
+    const n = s.host.size;
+    const stable = ev.words[2 + n + s.host.rank]!;
     const have = ev.words[2 + s.host.rank]!;
     const q = s.outq[ev.from]!;
-    let n = 0;
-    while (n < q.length && q[n]!.ssn <= have) n++;
-    // What its restored checkpoint holds is stable there.
-    if (n > 0) q.splice(0, n);
+    let k = 0;
+    while (k < q.length && q[k]!.ssn <= stable) k++;
+    if (k > 0) q.splice(0, k);
     for (const m of q) {
+      if (m.ssn <= have) continue;
       s.host.transport.send(ev.from, {
         kind: KIND_APP as FrameKind,
         tag: 0,
