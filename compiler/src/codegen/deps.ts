@@ -15,8 +15,11 @@ import { referencedNames } from "./render.js";
 const SKIP = new Set(["param", "s", "ev", "host", "K"]);
 
 export interface Closure {
+  /** From the runtime (emitted from RUNTIME_IMPORT). */
   readonly typeImports: ReadonlySet<string>;
   readonly valueImports: ReadonlySet<string>;
+  /** Node built-ins (`node:v8`): specifier → value names (type-only names are omitted: built-ins used as values). */
+  readonly builtinImports: ReadonlyMap<string, { readonly types: ReadonlySet<string>; readonly values: ReadonlySet<string> }>;
   /** Copied statements, in (library path, position) order, text as written. */
   readonly declarations: readonly string[];
   readonly needsK: boolean;
@@ -25,6 +28,7 @@ export interface Closure {
 export class DependencyCollector {
   private readonly typeImports = new Set<string>();
   private readonly valueImports = new Set<string>();
+  private readonly builtins = new Map<string, { types: Set<string>; values: Set<string> }>();
   private readonly copied = new Map<string, { path: string; pos: number; text: string; owner: string }>();
   private needsK = false;
 
@@ -49,7 +53,12 @@ export class DependencyCollector {
       texts.push(d.text);
     }
     const types = new Set([...this.typeImports].filter((t) => !this.valueImports.has(t)));
-    return { typeImports: types, valueImports: this.valueImports, declarations: texts, needsK: this.needsK };
+    const builtinImports = new Map(
+      [...this.builtins]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, { types: new Set([...v.types].filter((t) => !v.values.has(t))), values: v.values }] as const),
+    );
+    return { typeImports: types, valueImports: this.valueImports, builtinImports, declarations: texts, needsK: this.needsK };
   }
 
   private resolve(n: string, path: string): void {
@@ -62,6 +71,13 @@ export class DependencyCollector {
       if (RUNTIME_SPECIFIERS.has(imported.module)) {
         if (imported.original !== n) throw new CodegenError(`${path}: renamed runtime import ${imported.original} as ${n} is not supported`);
         (imported.typeOnly ? this.typeImports : this.valueImports).add(n);
+        return;
+      }
+      if (imported.module.startsWith("node:")) {
+        if (imported.original !== n) throw new CodegenError(`${path}: renamed import ${imported.original} as ${n} is not supported`);
+        let b = this.builtins.get(imported.module);
+        if (!b) this.builtins.set(imported.module, (b = { types: new Set(), values: new Set() }));
+        (imported.typeOnly ? b.types : b.values).add(n);
         return;
       }
       if (/(^|\/)params\.js$/.test(imported.module)) return;

@@ -18,7 +18,7 @@ export function emitInline(lib: Library, input: EmitInput): string {
   const cls = protocolClassName(input.checked.ir.name);
   const deps = new DependencyCollector(lib, new Set([cls.text, N.factoryExport.text]));
   const selected = selectFiles(lib, input);
-  const { fields, ctor } = fieldsAndConstructor(selected, input.source, deps);
+  const { fields, ctor } = fieldsAndConstructor(lib, selected, input.source, deps);
   const methods = kernelMethods(lib, deps);
   for (const hook of lib.hooks) methods.push(hookMethod(lib, hook, selected, input.source, deps));
   const classStructure: ClassDeclarationStructure = {

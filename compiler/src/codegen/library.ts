@@ -55,6 +55,8 @@ export interface Library {
   readonly project: Project;
   readonly hooks: readonly HookSpec[];
   readonly kernel: Kernel;
+  /** kernel.ts's own Fields and init (the host), when it declares them: emitted before every block's. */
+  readonly kernelState: BlockFile | undefined;
   /** Every .ts file of the library, by relative path (for dependency closure). */
   readonly files: ReadonlyMap<string, SourceFile>;
   block(path: string): BlockFile;
@@ -113,6 +115,7 @@ export function loadLibrary(dir: string): Library {
     project,
     hooks,
     kernel: readKernel(files.get(entryPath)!, entryPath),
+    kernelState: files.has(KERNEL) ? readState(files.get(KERNEL)!) : undefined,
     files,
     block(path: string): BlockFile {
       const known = blocks.get(path);
@@ -189,12 +192,13 @@ function readFields(sf: SourceFile): FieldSpec[] {
 function checkImports(sf: SourceFile): void {
   for (const imp of sf.getImportDeclarations()) {
     const spec = imp.getModuleSpecifierValue();
-    if (RUNTIME_SPECIFIERS.has(spec) || spec.startsWith(".")) {
+    // Node built-ins are everywhere a generated package runs; anything else would be a dependency it lacks.
+    if (RUNTIME_SPECIFIERS.has(spec) || spec.startsWith(".") || spec.startsWith("node:")) {
       if (imp.getDefaultImport() || imp.getNamespaceImport()) fail(imp, "default and namespace imports are outside the contract");
       continue;
     }
     if (imp.isTypeOnly()) fail(imp, `type import from ${JSON.stringify(spec)}: generated packages depend only on @egida/runtime-core`);
-    fail(imp, `imports must come from @egida/runtime-core or the block library (found ${JSON.stringify(spec)})`);
+    fail(imp, `imports must come from @egida/runtime-core, node: built-ins or the block library (found ${JSON.stringify(spec)})`);
   }
 }
 
@@ -212,6 +216,13 @@ function readBlock(sf: SourceFile, path: string, hooks: readonly HookSpec[]): Bl
   const init = sf.getFunction("init");
   if (init) checkInit(init);
   return { path, sourceFile: sf, fields: readFields(sf), init, hooks: found };
+}
+
+function readState(sf: SourceFile): BlockFile | undefined {
+  const init = sf.getFunction("init");
+  if (init) checkInit(init);
+  const fields = readFields(sf);
+  return init || fields.length > 0 ? { path: KERNEL, sourceFile: sf, fields, init, hooks: new Map() } : undefined;
 }
 
 function readKernel(sf: SourceFile, path: string): Kernel {

@@ -3,7 +3,7 @@
  * export names, the header. Emitters and templates read them from here so a
  * rename is one edit (ajv keeps its generated-code names in one table too).
  */
-import { _, comment, join, name, pascal, str, type Code, type Name } from "./code.js";
+import { _, CodegenError, comment, join, name, pascal, str, type Code, type Name } from "./code.js";
 
 /** The package every generated protocol depends on, at the exact version. */
 export const RUNTIME_PACKAGE = "@egida/runtime-core";
@@ -36,9 +36,12 @@ export function protocolClassName(protocolName: string): Name {
   return name(`${pascal(protocolName).text}Protocol`);
 }
 
-/** Modular back end: `HowToLog` → `HowToLogModule` (class), `howToLog` (field). */
-export function moduleClassName(paperModule: string): Name {
+/** Modular back end: paper module `HowToLog` → interface `HowToLogModule`, class `HowToLogModuleImpl`, field `howToLog`. */
+export function moduleInterfaceName(paperModule: string): Name {
   return name(`${pascal(paperModule).text}Module`);
+}
+export function moduleClassName(paperModule: string): Name {
+  return name(`${pascal(paperModule).text}ModuleImpl`);
 }
 export function moduleFieldName(paperModule: string): Name {
   const p = pascal(paperModule).text;
@@ -61,4 +64,11 @@ export const ENTRY_SOURCE = "src/index.ts";
 export function importLine(names: readonly Name[], typeOnly: boolean): Code {
   const list = join(names);
   return typeOnly ? _`import type { ${list} } from ${str(RUNTIME_IMPORT)};` : _`import { ${list} } from ${str(RUNTIME_IMPORT)};`;
+}
+
+/** `import { serialize } from "node:v8";` for a Node built-in a block uses. */
+export function builtinImportLine(specifier: string, names: readonly string[], typeOnly: boolean): Code {
+  if (!/^node:[a-z0-9_/]+$/.test(specifier)) throw new CodegenError(`not a node: built-in: ${specifier}`);
+  const list = join(names.map((n) => name(n)));
+  return typeOnly ? _`import type { ${list} } from ${str(specifier)};` : _`import { ${list} } from ${str(specifier)};`;
 }

@@ -25,7 +25,7 @@ import { CodegenError, comment, literal, name, specComment, str, type Code, type
 import type { Closure } from "./deps.js";
 import { DependencyCollector } from "./deps.js";
 import { PROTOCOL_METHODS, type BlockFile, type Library } from "./library.js";
-import { generatedHeader, importLine, N, RUNTIME_SKELETON_TYPES } from "./names.js";
+import { builtinImportLine, generatedHeader, importLine, N, RUNTIME_SKELETON_TYPES } from "./names.js";
 import { referencedNames, renderBody, renderNode } from "./render.js";
 import type { EmitBlock, EmitInput } from "./types.js";
 
@@ -47,7 +47,7 @@ export function selectFiles(lib: Library, input: EmitInput): Selected[] {
 }
 
 /** `// block log/det-sync.ts (id)` and `// spec L:C "..."` lines for one block instance. */
-export function blockComments(inst: EmitBlock | undefined, source: string): Code[] {
+export function blockComments(inst: EmitBlock, source: string): Code[] {
   if (!inst) return [];
   const out: Code[] = [];
   if (inst.loc) {
@@ -83,17 +83,26 @@ interface InitOut {
  * initialisers; the rest run in the constructor with `s` read as `this`, so
  * TypeScript's definite-assignment analysis sees them.
  */
-export function fieldsAndConstructor(selected: readonly Selected[], source: string, deps: DependencyCollector): InitOut {
+export function fieldsAndConstructor(lib: Library, selected: readonly Selected[], source: string, deps: DependencyCollector): InitOut {
   const fieldTypes = new Map<string, string>();
   const byName = new Map<string, PropertyDeclarationStructure>();
-  // The host is the emitter's own field: K's HostField.
-  const fields: PropertyDeclarationStructure[] = [{ kind: StructureKind.Property, name: N.host.text, type: N.hostType.text, isReadonly: true }];
-  const ctorParts: Array<{ comments: Code[]; text: string }> = [{ comments: [], text: `this.${N.host.text} = ${N.host.text};` }];
-  for (const { file, inst } of selected) {
+  const fields: PropertyDeclarationStructure[] = [];
+  const ctorParts: Array<{ comments: Code[]; text: string }> = [];
+  const kernelState = lib.kernelState;
+  if (!kernelState?.fields.some((f) => f.name === N.host.text)) {
+    // The kernel does not declare the host: it is the emitter's own field (K's HostField).
+    fields.push({ kind: StructureKind.Property, name: N.host.text, type: N.hostType.text, isReadonly: true });
+    ctorParts.push({ comments: [], text: `this.${N.host.text} = ${N.host.text};` });
+  }
+  const owners: Array<{ file: BlockFile; inst: EmitBlock | undefined }> = [
+    ...(kernelState ? [{ file: kernelState, inst: undefined }] : []),
+    ...selected.map((x) => ({ file: x.file, inst: x.inst })),
+  ];
+  for (const { file, inst } of owners) {
     const iface = file.sourceFile.getInterface("Fields");
     if (iface) deps.add(iface, file.path);
     for (const f of file.fields) {
-      if (f.name === N.host.text) throw new CodegenError(`${file.path}: field ${f.name} is reserved for the ProtocolHost`);
+      if (f.name === N.host.text && inst !== undefined) throw new CodegenError(`${file.path}: field ${f.name} is reserved for the ProtocolHost`);
       const prior = fieldTypes.get(f.name);
       if (prior !== undefined) {
         if (prior !== f.type) throw new CodegenError(`field ${f.name} is declared as ${prior} and as ${f.type} (${file.path})`);
@@ -113,12 +122,14 @@ export function fieldsAndConstructor(selected: readonly Selected[], source: stri
       const lifted = liftable(st, file, hostParam);
       const target = lifted ? byName.get(lifted.field) : undefined;
       if (lifted && target && target.initializer === undefined) {
-        target.initializer = renderNode(lifted.value, init, { params: inst.params });
+        target.initializer = renderNode(lifted.value, init, { params: inst?.params ?? {} });
         continue;
       }
-      rest.push(renderNode(st, init, { params: inst.params, stateToThis: true }));
+      rest.push(renderNode(st, init, { params: inst?.params ?? {}, stateToThis: true }));
     }
-    if (rest.length > 0) ctorParts.push({ comments: [...blockTag(file, inst), ...blockComments(inst, source)], text: rest.join("\n") });
+    if (rest.length === 0) continue;
+    // The kernel's init runs unscoped (it only binds the host); blocks' inits each in a scope.
+    ctorParts.push({ comments: inst ? [...blockTag(file, inst), ...blockComments(inst, source)] : [], text: rest.join("\n") });
   }
   const ctor: ConstructorDeclarationStructure = {
     kind: StructureKind.Constructor,
@@ -210,6 +221,10 @@ export function preamble(closure: Closure, stateClass: Name, extraTypes: readonl
     const typeNames = [...types].sort().map((t) => name(t));
     w.writeLine(importLine(typeNames, true).text);
     if (closure.valueImports.size > 0) w.writeLine(importLine([...closure.valueImports].sort().map((v) => name(v)), false).text);
+    for (const [spec, b] of closure.builtinImports) {
+      if (b.types.size > 0) w.writeLine(builtinImportLine(spec, [...b.types].sort(), true).text);
+      if (b.values.size > 0) w.writeLine(builtinImportLine(spec, [...b.values].sort(), false).text);
+    }
     if (closure.needsK) {
       w.blankLine();
       w.writeLine("/** The state block bodies see as `s`. */");
