@@ -51,6 +51,8 @@ export interface RankHostEvents {
   note?(event: TraceEvent): void;
   /** The transport reports a peer unreachable. */
   peerDown?(rank: number): void;
+  /** A peer came back as a new incarnation (after the protocol was told). */
+  peerRestarted?(rank: number, incarnation: number): void;
 }
 
 export interface RankHostOptions {
@@ -205,6 +207,7 @@ export class RankHost implements ProtocolHost {
     if (this.failed || rank === this.rank || !(incarnation > (this.peerIncarnations[rank] ?? 0))) return;
     this.peerIncarnations[rank] = incarnation;
     this.guard(() => this.proto?.onPeerRestart(rank, incarnation));
+    this.events.peerRestarted?.(rank, incarnation);
   }
 
   // ------------------------------------------------------------ ProtocolHost

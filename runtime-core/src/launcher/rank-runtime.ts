@@ -25,6 +25,8 @@ export interface RankRuntimeParams {
   readonly peers: readonly PeerAddress[];
   readonly secret: Uint8Array;
   readonly traceDir?: string;
+  /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
+  readonly heartbeatMs?: number;
   readonly sink: OutputSink;
   readonly events: RankHostEvents;
   /** Runtime control frames this layer handles itself (e.g. single-rank done gossip); return true if consumed. */
@@ -67,6 +69,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     incarnation: p.incarnation,
     peers: p.peers,
     secret: p.secret,
+    heartbeatMs: p.heartbeatMs,
     log: p.log,
   });
   const traces: TraceWriter | null = p.traceDir ? openTraceWriter(p.traceDir, p.size, p.rank) : null;

@@ -14,6 +14,8 @@ const RANK_COLOURS = [pc.cyan, pc.magenta, pc.yellow, pc.green, pc.blue, pc.red]
 export interface ReportOptions {
   readonly output?: string;
   readonly quiet: boolean;
+  /** Append to --output instead of truncating it (single-rank mode: a restarted rank continues its file). */
+  readonly append?: boolean;
   /** Colour rank prefixes (default: when stdout is a TTY and colour is not disabled). */
   readonly colour?: boolean;
 }
@@ -35,13 +37,16 @@ export class Reporter {
     this.colour = o.colour ?? (process.stdout.isTTY === true && pc.isColorSupported);
     if (o.output) {
       mkdirSync(dirname(o.output), { recursive: true });
-      this.fd = openSync(o.output, "w");
+      this.fd = openSync(o.output, o.append ? "a" : "w");
     }
   }
 
   /** One committed output, released by the idempotent sink (so never a duplicate). */
   output(rank: number, payload: Uint8Array, extra?: { readonly seq: number }): void {
-    const data = decodeOutput(payload);
+    this.outputJson(rank, decodeOutput(payload), extra);
+  }
+
+  outputJson(rank: number, data: JsonValue, extra?: { readonly seq: number }): void {
     const line = JSON.stringify(extra ? { rank, seq: extra.seq, data } : { rank, data });
     // Synchronous writes keep each rank's lines in release order and are on disk before we exit.
     if (this.fd !== null) writeSync(this.fd, line + "\n");

@@ -1,5 +1,185 @@
+/**
+ * Single-rank mode: `egida-run --rank R --peers h:p,... APP` runs one rank in
+ * this process, so an existing supervisor (systemd, Slurm srun, a Kubernetes
+ * StatefulSet) starts it on each host and restarts it when it dies. There is
+ * no orchestrator: the pieces the launcher normally provides are replaced by
+ *
+ *  - incarnation: --incarnation, or the next number recorded in
+ *    <storage-dir>/incarnation-rank-R (bumped atomically at every start);
+ *  - failure detection: transport heartbeats and reconnects;
+ *  - job end: each rank broadcasts a runtime control frame when its app calls
+ *    done() (and re-sends it to a peer that restarts); a rank exits 0 once it
+ *    knows every rank is done, after a short linger so its last frames leave;
+ *  - output sink: lines {"rank","seq","data"} on stdout / appended to
+ *    --output FILE; a restarted rank reloads FILE, so it drops outputs an
+ *    earlier incarnation already released and reports a retraction.
+ *
+ * Exit codes are the launcher's (1 application error, 2 usage, 3
+ * unrecoverable, 4 retraction, 6 internal), so a supervisor can be told not to
+ * restart on them (systemd: RestartPreventExitStatus=1 2 3 4 6); a crash is a
+ * signal or any other code.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { EXIT_CODES, describeFailure, exitCodeOf, type JobFailure } from "../host/errors.js";
+import type { OutputSink } from "../host/output-sink.js";
+import { FrameKind, type InboundFrame } from "../spi.js";
 import type { SingleRankOptions } from "./options.js";
+import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
+import { Reporter, decodeOutput } from "./report.js";
+
+/** Runtime control tag of "this rank is done" (in the runtime's range, >= RUNTIME_TAG_BASE). */
+export const DONE_TAG = 0xfff0;
+const LINGER_MS = 300;
+const HEARTBEAT_MS = 1000;
+const EMPTY = new Uint8Array(0);
+
+function nextIncarnation(dir: string, rank: number): number {
+  mkdirSync(dir, { recursive: true });
+  const f = join(dir, `incarnation-rank-${rank}`);
+  const last = existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : -1;
+  const next = Number.isInteger(last) ? last + 1 : 0;
+  const tmp = `${f}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${next}\n`, { flush: true });
+  renameSync(tmp, f);
+  return next;
+}
+
+function readSecret(o: SingleRankOptions): Uint8Array | string {
+  if (o.secretFile) return readFileSync(o.secretFile);
+  const env = process.env["EGIDA_SECRET"];
+  if (env) return Buffer.from(env, "utf8");
+  return "single-rank mode needs the job's secret: --secret-file FILE or env EGIDA_SECRET (the same on every rank)";
+}
+
+/** Outputs this rank released before (by seq), from an existing --output file. */
+function releasedBefore(file: string | undefined, rank: number): Map<number, string> {
+  const m = new Map<number, string>();
+  if (!file || !existsSync(file)) return m;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const o = JSON.parse(line) as { rank?: number; seq?: number; data?: unknown };
+      if (o.rank === rank && typeof o.seq === "number") m.set(o.seq, JSON.stringify(o.data));
+    } catch {
+      // A torn last line from a crash mid-write: that output was not released.
+    }
+  }
+  return m;
+}
+
 export async function runSingleRank(o: SingleRankOptions): Promise<number> {
-  void o;
-  throw new Error("single-rank mode: not yet");
+  const say = (m: string): void => void process.stderr.write(`egida-run[rank ${o.rank}]: ${m}\n`);
+  if (o.incarnation === undefined && o.storageDir === undefined) {
+    say("error: single-rank mode needs --storage-dir (stable storage, and where the incarnation is counted) or --incarnation");
+    return EXIT_CODES.usage;
+  }
+  const secret = readSecret(o);
+  if (typeof secret === "string") {
+    say(`error: ${secret}`);
+    return EXIT_CODES.usage;
+  }
+  const size = o.peers.length;
+  const storageDir = resolve(o.storageDir ?? join(process.cwd(), `.egida-rank-${o.rank}`));
+  const incarnation = o.incarnation ?? nextIncarnation(storageDir, o.rank);
+  const reporter = new Reporter({ output: o.output, quiet: o.quiet, append: true });
+  const released = releasedBefore(o.output, o.rank);
+  const doneRanks = new Set<number>();
+  let runtime: RankRuntime | null = null;
+  let selfDone = false;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+  let failure: JobFailure | null = null;
+
+  const fail = (f: JobFailure): void => {
+    if (failure) return;
+    failure = f;
+    say(`error: ${describeFailure(f)}`);
+    finish(exitCodeOf(f));
+  };
+  const sendDone = (to: number): void => {
+    runtime?.transport.send(to, { kind: FrameKind.Control, tag: DONE_TAG, piggyback: EMPTY, payload: EMPTY });
+  };
+  const checkAllDone = (): void => {
+    if (selfDone && doneRanks.size === size - 1) setTimeout(() => finish(0), LINGER_MS);
+  };
+  const sink: OutputSink = {
+    emit(rank, seq, payload) {
+      const data = decodeOutput(payload);
+      const json = JSON.stringify(data);
+      const prev = released.get(seq);
+      if (prev === undefined) {
+        released.set(seq, json);
+        reporter.outputJson(rank, data, { seq });
+      } else if (prev !== json) {
+        fail({ kind: "retraction", rank, seq, message: `output seq ${seq} was released before as ${prev}, now ${json}` });
+      }
+      return Promise.resolve();
+    },
+  };
+
+  say(`starting incarnation ${incarnation} of ${size} ranks, listening on ${o.peers[o.rank]!.host}:${o.peers[o.rank]!.port}`);
+  try {
+    runtime = await startRankRuntime({
+      rank: o.rank,
+      size,
+      incarnation,
+      f: o.f,
+      app: o.app,
+      appArgs: o.appArgs,
+      protocol: o.protocol,
+      cwd: process.cwd(),
+      storageDir,
+      peers: o.peers,
+      secret,
+      traceDir: o.traceDir,
+      sink,
+      heartbeatMs: HEARTBEAT_MS,
+      log: (level, msg) => {
+        if (level !== "info") say(`${level}: ${msg}`);
+      },
+      runtimeFrame: (fr: InboundFrame) => {
+        if (fr.tag !== DONE_TAG) return false;
+        doneRanks.add(fr.from);
+        checkAllDone();
+        return true;
+      },
+      events: {
+        fatal: fail,
+        done: () => {
+          selfDone = true;
+          for (let r = 0; r < size; r++) if (r !== o.rank) sendDone(r);
+          checkAllDone();
+        },
+        peerRestarted: (r, inc) => {
+          say(`rank ${r} restarted as incarnation ${inc}`);
+          // The new incarnation forgot who is done; tell it again.
+          doneRanks.delete(r);
+          if (selfDone) sendDone(r);
+        },
+        note: (e) => {
+          if (e.type !== "checkpoint") say(e.type === "protocol" ? e.what : e.type);
+        },
+      },
+    });
+  } catch (e) {
+    if (!failure) {
+      const msg = e instanceof Error ? e.message : String(e);
+      fail({ kind: "internal", rank: o.rank, message: `start-up failed: ${msg}`, stack: "" });
+    }
+  }
+  const onSignal = (): void => finish(130);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const code = await finished;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  try {
+    await runtime?.close();
+  } catch {
+    // Closing after a failure may fail again; the exit code already says what happened.
+  }
+  reporter.close();
+  if (code === 0) say("every rank is done");
+  return code;
 }

@@ -3,6 +3,7 @@
  * single-rank mode wire it identically.
  */
 import type { Transport } from "../spi.js";
+import { createTcpTransport } from "../transport/tcp.js";
 import type { PeerAddress } from "./ipc.js";
 
 export interface TransportParams {
@@ -11,10 +12,25 @@ export interface TransportParams {
   readonly incarnation: number;
   readonly peers: readonly PeerAddress[];
   readonly secret: Uint8Array;
+  /** Interface to bind (default: this rank's host in `peers`). */
+  readonly bindHost?: string;
+  /**
+   * Heartbeats for failure detection across hosts (single-rank mode). Under
+   * the launcher, a dead child is seen at once, so they stay off.
+   */
+  readonly heartbeatMs?: number;
   readonly log?: (level: "info" | "warn" | "error", msg: string) => void;
 }
 
 export async function openTcpTransport(p: TransportParams): Promise<Transport> {
-  void p;
-  throw new Error("the TCP transport (runtime-core/src/transport/tcp.ts) has not landed yet");
+  return createTcpTransport({
+    rank: p.rank,
+    size: p.size,
+    incarnation: p.incarnation,
+    secret: p.secret,
+    peers: p.peers,
+    host: p.bindHost ?? p.peers[p.rank]!.host,
+    heartbeatMs: p.heartbeatMs ?? 0,
+    log: p.log,
+  });
 }
