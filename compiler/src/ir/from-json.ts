@@ -22,7 +22,7 @@ export function irFromJson(text: string, file: string, registry: Registry): { ir
     const loc = positionAt(text, pos ? Number(pos[1]) : 0);
     return {
       ir: null,
-      diagnostics: [{ severity: "error", code: "E-json", message: `not valid JSON: ${msg}`, file, path: "", loc: { ...loc, endOffset: loc.offset + 1 }, hint: "an IR file is the JSON printed by `egida-gen ir`" }],
+      diagnostics: [{ severity: "error", code: "E-json", message: `not valid JSON: ${msg}`, file, path: "", loc: { ...loc, endOffset: loc.offset + 1 }, hint: "an IR file is the JSON printed by `egida-gen check --json`" }],
     };
   }
   const validate = validator("ir");
