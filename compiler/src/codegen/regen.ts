@@ -1,0 +1,60 @@
+/**
+ * The checked-in packages: `generated/<name>/` for every spec in `specs/`
+ * that the block library implements. `npm run regen` writes them; the golden
+ * test regenerates them in memory and fails on any difference (protobuf-es
+ * style: generated code is reviewed in diffs, CI proves it is current).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { UnsupportedProtocolError } from "../blocks/select.js";
+import { loadRegistry, parseSpec } from "../frontend.js";
+import { checkProtocol } from "../passes/check.js";
+import { classify } from "../passes/classify.js";
+import { CodegenError } from "./code.js";
+import { renderPackage, type PackageFiles } from "./package.js";
+import { blockLibrary, emitInputFor } from "./pipeline.js";
+import type { EmitInput } from "./types.js";
+
+export interface RegenEntry {
+  readonly spec: string;
+  /** `generated/<name>` (relative to the repository root). */
+  readonly dir: string;
+  readonly input: EmitInput;
+  readonly files: PackageFiles;
+}
+
+export interface RegenResult {
+  readonly packages: readonly RegenEntry[];
+  /** Specs the block library cannot implement yet, with the reason (no package is checked in for them). */
+  readonly unsupported: ReadonlyArray<{ readonly spec: string; readonly reason: string }>;
+}
+
+/** Regenerate every package in memory. `root` is the repository root. */
+export async function regenerate(root: string): Promise<RegenResult> {
+  const specsDir = join(root, "specs");
+  const { registry, diagnostics: regDiags } = await loadRegistry(specsDir);
+  if (regDiags.some((d) => d.severity === "error")) throw new CodegenError(`specs/: registry errors: ${regDiags.map((d) => d.message).join("; ")}`);
+  const lib = blockLibrary();
+  const packages: RegenEntry[] = [];
+  const unsupported: Array<{ spec: string; reason: string }> = [];
+  for (const file of readdirSync(specsDir).filter((f) => f.endsWith(".egida")).sort()) {
+    const spec = `specs/${file}`;
+    const text = readFileSync(join(specsDir, file), "utf8");
+    const parsed = parseSpec(text, spec, registry);
+    const errors = [...parsed.diagnostics, ...(parsed.ir ? checkProtocol(parsed.ir, registry, spec) : [])].filter((d) => d.severity === "error");
+    if (!parsed.ir || errors.length > 0) throw new CodegenError(`${spec} has errors: ${errors.map((d) => d.message).join("; ")}`);
+    const checked = { ir: parsed.ir, classification: classify(parsed.ir, registry) };
+    let input: EmitInput;
+    try {
+      input = emitInputFor(checked, text, spec);
+    } catch (e: unknown) {
+      if (e instanceof UnsupportedProtocolError) {
+        unsupported.push({ spec, reason: e.message });
+        continue;
+      }
+      throw e;
+    }
+    packages.push({ spec, dir: `generated/${parsed.ir.name}`, input, files: renderPackage(lib, input, { emit: "inline" }) });
+  }
+  return { packages, unsupported };
+}

@@ -1,0 +1,64 @@
+/** `egida-gen compile` and `egida-gen build`, in process: files, exit codes, a runnable package. */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.js";
+import type { CliIO } from "../src/cli/context.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "egida-compile-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), stderrIsTTY: false, env: { NO_COLOR: "1" } };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe("egida-gen compile / build", () => {
+  it("writes a complete package and builds dist/ whose smoke test passes", async () => {
+    const out = join(tmp, "rbp");
+    const r = await run("compile", join(ROOT, "specs/receiver-based-pessimistic.egida"), "--out", out, "--build");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    for (const f of ["package.json", "README.md", "LICENSE", "tsconfig.json", "src/index.ts", "test/smoke.test.mjs", "dist/index.js", "dist/index.d.ts", "dist/index.js.map"]) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const pkg = JSON.parse(readFileSync(join(out, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string> };
+    expect(pkg.name).toBe("@egida/protocol-receiver-based-pessimistic");
+    const runtime = JSON.parse(readFileSync(join(ROOT, "runtime-core/package.json"), "utf8")) as { version: string };
+    expect(pkg.dependencies["@egida/runtime-core"]).toBe(runtime.version);
+    execFileSync(process.execPath, ["--test", "test/"], { cwd: out, stdio: "pipe" });
+  });
+
+  it("--emit modular and --package-name", async () => {
+    const out = join(tmp, "mod");
+    const r = await run("compile", join(ROOT, "specs/fig4a-sby.egida"), "-o", out, "--emit", "modular", "--package-name", "sby-modular");
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, "src/index.ts"), "utf8")).toContain("interface LogEventDeterminantModule");
+    expect(JSON.parse(readFileSync(join(out, "package.json"), "utf8"))).toMatchObject({ name: "sby-modular" });
+  });
+
+  it("exit 1 for a spec the block library cannot implement, with the spec location", async () => {
+    const r = await run("compile", join(ROOT, "specs/fig3a-damani-garg.egida"), "--out", join(tmp, "x"));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/fig3a-damani-garg\.egida:3:23: error: the block library does not implement/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it("exit 1 for an unreadable spec, 2 for usage errors", async () => {
+    expect((await run("compile", join(tmp, "nope.egida"), "--out", join(tmp, "n"))).code).toBe(1);
+    expect((await run("compile", join(ROOT, "specs/fig4a-sby.egida"))).code).toBe(2);
+    expect((await run("compile", join(ROOT, "specs/fig4a-sby.egida"), "--out", join(tmp, "y"), "--emit", "fast")).code).toBe(2);
+    expect((await run("compile", join(ROOT, "specs/fig4a-sby.egida"), "--out", join(tmp, "y"), "--package-name", "Bad Name")).code).toBe(2);
+  });
+
+  it("build on a directory that is not a package: exit 1", async () => {
+    expect((await run("build", tmp)).code).toBe(1);
+  });
+});
