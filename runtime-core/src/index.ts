@@ -1,7 +1,7 @@
 /**
  * @egida/runtime-core: the application API, the protocol SPI, and the pieces
  * that run a job (rank host, `none` protocol, simulation, storage, launcher
- * entry points). Subpaths (`/spi`, `/host`, `/sim`, `/storage`,
+ * entry points). Subpaths (`/spi`, `/host`, `/sim`, `/storage`, `/transport`,
  * `/protocols/none`, `/launcher`) give narrower imports.
  */
 export * from "./spi.js";
@@ -9,4 +9,5 @@ export * from "./host/index.js";
 export { noneProtocol } from "./protocols/none.js";
 export * from "./sim/index.js";
 export * from "./storage/index.js";
+export * from "./transport/index.js";
 export { runSimJob, type SimJobParams, type SimJobResult } from "./launcher/sim-job.js";

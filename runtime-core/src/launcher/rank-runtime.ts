@@ -11,6 +11,7 @@ import type { PeerAddress } from "./ipc.js";
 import { loadProtocol } from "./load-protocol.js";
 import { openTcpTransport } from "./tcp-transport.js";
 import { openTraceWriter, type TraceWriter } from "./trace-file.js";
+import { wireReplication } from "./replication.js";
 
 export interface RankRuntimeParams {
   readonly rank: number;
@@ -57,12 +58,6 @@ export const realTimers: Timers = {
 export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntime> {
   const app = await loadApp(p.app);
   const { factory } = await loadProtocol(p.protocol, p.cwd);
-  const storage = createDiskStorageProvider({
-    dir: p.storageDir,
-    rank: p.rank,
-    incarnation: p.incarnation,
-    onWarning: (w) => p.log("warn", typeof w === "string" ? w : JSON.stringify(w)),
-  });
   const transport = await openTcpTransport({
     rank: p.rank,
     size: p.size,
@@ -72,8 +67,21 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     heartbeatMs: p.heartbeatMs,
     log: p.log,
   });
+  const wiring = wireReplication({
+    rank: p.rank,
+    size: p.size,
+    incarnation: p.incarnation,
+    f: p.f ?? factory.defaultF,
+    send: (to, fr) => transport.send(to, fr),
+  });
+  const storage = createDiskStorageProvider({
+    dir: p.storageDir,
+    rank: p.rank,
+    incarnation: p.incarnation,
+    replicated: wiring.replicated,
+    onWarning: (w) => p.log("warn", typeof w === "string" ? w : JSON.stringify(w)),
+  });
   const traces: TraceWriter | null = p.traceDir ? openTraceWriter(p.traceDir, p.size, p.rank) : null;
-  const storageFrames = storage as Partial<{ onRuntimeFrame(f: InboundFrame): void }>;
   const host = new RankHost({
     rank: p.rank,
     size: p.size,
@@ -86,11 +94,16 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     storage,
     timers: realTimers,
     sink: p.sink,
-    events: p.events,
+    events: {
+      ...p.events,
+      peerRestarted: (r, inc) => {
+        wiring.peerRestarted(r, inc);
+        p.events.peerRestarted?.(r, inc);
+      },
+    },
     trace: traces ? (e: TraceEvent) => traces.write(e) : undefined,
     runtimeFrame: (fr) => {
-      if (p.runtimeFrame?.(fr)) return;
-      storageFrames.onRuntimeFrame?.(fr);
+      if (!p.runtimeFrame?.(fr)) wiring.runtimeFrame(fr);
     },
   });
   await host.start();

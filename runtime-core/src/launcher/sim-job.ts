@@ -15,6 +15,7 @@ import { SimWorld } from "../sim/world.js";
 import type { App, ProtocolFactory, TraceEvent } from "../spi.js";
 import { createMemoryStorageProvider, type MemoryStableMedia } from "../storage/provider.js";
 import { JobState } from "./job-state.js";
+import { wireReplication } from "./replication.js";
 import { DEFAULT_STALL_AFTER_STATE_LOSS_MS, type KillSpec } from "./options.js";
 import type { RankSummary } from "./report.js";
 
@@ -80,6 +81,8 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
 
   const startRank = (r: number): void => {
     const inc = state.rank(r).incarnation;
+    const transport = world.transport(r);
+    const wiring = wireReplication({ rank: r, size, incarnation: inc, f: p.f ?? p.protocol.defaultF, send: (to, fr) => transport.send(to, fr) });
     const host = new RankHost({
       rank: r,
       size,
@@ -88,13 +91,15 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       app: p.app,
       args: p.args,
       protocol: p.protocol,
-      transport: world.transport(r),
+      transport,
       timers: world.timers(r),
-      storage: createMemoryStorageProvider({ rank: r, stable }),
+      storage: createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated }),
       sink,
       trace: p.trace,
+      runtimeFrame: wiring.runtimeFrame,
       events: {
         fatal,
+        peerRestarted: wiring.peerRestarted,
         done: () => {
           state.rank(r).done = true;
         },
@@ -106,6 +111,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
         note: (e) => {
           if (e.type === "checkpoint") return; // too frequent for the event log; it is in the trace
           if (e.type === "protocol" && e.what.startsWith("state lost")) {
+            if (!state.stateLost) state.lastProgress = world.now;
             state.stateLost = true;
             state.rank(r).stateLost = true;
           }

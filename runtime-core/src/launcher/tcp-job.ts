@@ -186,6 +186,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         return;
       case "note":
         if (m.stateLost) {
+          // The stall clock starts when it is armed, not at the last delivery before.
+          if (!state.stateLost) state.lastProgress = performance.now();
           state.stateLost = true;
           state.rank(r).stateLost = true;
         }
