@@ -1,0 +1,314 @@
+/**
+ * The oracles: each reads a JobResult and returns violations with a message
+ * a person can act on. Safety properties (nothing duplicated, nothing
+ * delivered that was never sent, nothing released that the history does not
+ * hold, no forbidden rollback) are checked on every run, on the ranks that
+ * are up at the end; completeness (nothing missing, outputs and states equal
+ * the references) only on runs that finished.
+ *
+ * References (protocols.md, "Invariants a checker can test"):
+ *  - order-deterministic apps: a failure-free run (same app, any protocol);
+ *  - every app: the failure-free replay of each rank's recorded delivery
+ *    order and read values (replay.ts).
+ */
+import { deserialize } from "node:v8";
+import { describeFailure } from "../../runtime-core/src/host/errors.js";
+import type { App } from "../../runtime-core/src/spi.js";
+import type { JobResult } from "./harness.js";
+import type { Step } from "./history.js";
+import { replayRank } from "./replay.js";
+
+export type Family = "pessimistic" | "causal" | "optimistic" | "checkpoint-only" | "none";
+
+export interface Violation {
+  readonly oracle: "outcome" | "exactly-once" | "outputs" | "reference" | "replay" | "family" | "storage";
+  readonly message: string;
+}
+
+export interface OracleContext {
+  readonly app: App<unknown>;
+  readonly args: readonly string[];
+  readonly orderDeterministic: boolean;
+  readonly family: Family;
+  /** A failure-free run of the same app (needed for order-deterministic apps). */
+  readonly reference?: JobResult;
+  /** Check bounded storage (only meaningful for long runs with several checkpoints). */
+  readonly boundedStorage?: boolean;
+}
+
+/** Every oracle that applies to this run. */
+export async function checkRun(r: JobResult, c: OracleContext): Promise<Violation[]> {
+  const v: Violation[] = [...checkOutcome(r), ...checkExactlyOnce(r), ...checkOutputs(r), ...checkFamily(r, c.family)];
+  if (r.finished) {
+    if (c.orderDeterministic && c.reference) v.push(...checkAgainstReference(r, c.reference));
+    v.push(...(await checkReplay(r, c.app, c.args)));
+  }
+  if (c.boundedStorage) v.push(...checkBoundedStorage(r));
+  return v;
+}
+
+/** More ranks down at once than the protocol tolerates. */
+export function beyondTolerance(r: JobResult): boolean {
+  return r.maxConcurrent > r.f;
+}
+
+/** Hangs, failures, and `unrecoverable` only where the schedule exceeded f. */
+export function checkOutcome(r: JobResult): Violation[] {
+  const beyond = beyondTolerance(r);
+  const tol = `${r.maxConcurrent} concurrent failure(s), f = ${r.f}`;
+  if (r.unrecoverable !== null) {
+    return beyond ? [] : [{ oracle: "outcome", message: `declared "${r.unrecoverable}" within tolerance (${tol})` }];
+  }
+  if (r.failure !== null) return [{ oracle: "outcome", message: `job failed: ${describeFailure(r.failure)}` }];
+  if (r.hang !== null) {
+    const why = beyond ? `beyond tolerance (${tol}) the job must stop with "unrecoverable: ...", but it hung: ` : "";
+    return [{ oracle: "outcome", message: `${why}${r.hang}` }];
+  }
+  return [];
+}
+
+const hex = (d: number): string => d.toString(16).padStart(8, "0");
+
+function sentOn(steps: readonly Step[], to: number): number[] {
+  const out: number[] = [];
+  for (const s of steps) for (const m of s.sends) if (m.to === to) out.push(m.digest);
+  return out;
+}
+
+function deliveredFrom(steps: readonly Step[], from: number): number[] {
+  return steps.filter((s) => s.from === from).map((s) => s.digest);
+}
+
+function count(xs: readonly number[], x: number): number {
+  let n = 0;
+  for (const y of xs) if (y === x) n++;
+  return n;
+}
+
+/**
+ * Exactly-once delivery: per channel i→j, the receiver's effective delivery
+ * sequence (rolled-back suffixes removed, replays in place) equals the
+ * sender's effective send sequence — a prefix of it while the run is cut short.
+ */
+export function checkExactlyOnce(r: JobResult): Violation[] {
+  const v: Violation[] = [];
+  const n = r.size;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i === j || !(r.finished || (r.liveAtEnd[i] && r.liveAtEnd[j]))) continue;
+      const S = sentOn(r.histories[i]!.steps, j);
+      const D = deliveredFrom(r.histories[j]!.steps, i);
+      const k = firstMismatch(D, S);
+      if (k < D.length) {
+        const d = D[k]!;
+        const what =
+          count(S, d) === 0
+            ? `orphan: rank ${j} delivered a message (crc ${hex(d)}) that rank ${i}'s history never sent (delivered but never sent)`
+            : count(D, d) > count(S, d)
+              ? `duplicate: message crc ${hex(d)} was delivered ${count(D, d)} times but sent ${count(S, d)} time(s)`
+              : `out of order: delivery #${k + 1} is crc ${hex(d)}, but send #${k + 1} was crc ${hex(S[k] ?? 0)}`;
+        v.push({ oracle: "exactly-once", message: `channel ${i}→${j}: ${what} (${D.length} delivered, ${S.length} sent)` });
+      } else if (r.finished && D.length < S.length) {
+        v.push({
+          oracle: "exactly-once",
+          message: `channel ${i}→${j}: missing: ${S.length - D.length} message(s) sent but never delivered (first: send #${D.length + 1}, crc ${hex(S[D.length]!)})`,
+        });
+      }
+    }
+  }
+  return v;
+}
+
+function firstMismatch(d: readonly number[], s: readonly number[]): number {
+  let k = 0;
+  while (k < d.length && k < s.length && d[k] === s[k]) k++;
+  return k;
+}
+
+function show(bytes: Uint8Array): string {
+  try {
+    const s = JSON.stringify(deserialize(bytes), (_k, x: unknown) => (ArrayBuffer.isView(x) ? `<${x.byteLength} bytes>` : x));
+    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  } catch {
+    return `<${bytes.length} bytes>`;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+function historyWrites(steps: readonly Step[]): Uint8Array[] {
+  return steps.flatMap((s) => s.writes);
+}
+
+/**
+ * Outputs: what the sink released for a rank is exactly what its effective
+ * history wrote, in order — nothing duplicated or taken back (a prefix while
+ * cut short), nothing lost (on finished runs). Retractions are job failures.
+ */
+export function checkOutputs(r: JobResult): Violation[] {
+  const v: Violation[] = [];
+  for (let rank = 0; rank < r.size; rank++) {
+    if (!(r.finished || r.liveAtEnd[rank])) continue;
+    const H = historyWrites(r.histories[rank]!.steps);
+    const O = r.outputs[rank]!;
+    let k = 0;
+    while (k < O.length && k < H.length && sameBytes(O[k]!.bytes, H[k]!)) k++;
+    if (k < O.length) {
+      const o = O[k]!;
+      const what =
+        k >= H.length
+          ? `released ${O.length} outputs but its history wrote ${H.length}: output seq ${o.seq} ${show(o.bytes)} is duplicated or belongs to a rolled-back state`
+          : `output #${k + 1} (seq ${o.seq}) released ${show(o.bytes)} but the history wrote ${show(H[k]!)} (retracted or reordered)`;
+      v.push({ oracle: "outputs", message: `rank ${rank}: ${what}` });
+    } else if (r.finished && O.length < H.length) {
+      v.push({ oracle: "outputs", message: `rank ${rank}: lost output: the history wrote ${H.length}, the sink released ${O.length} (first missing: ${show(H[O.length]!)})` });
+    }
+  }
+  return v;
+}
+
+/** Order-deterministic apps: outputs and final states equal a failure-free run's. */
+export function checkAgainstReference(r: JobResult, ref: JobResult): Violation[] {
+  const v: Violation[] = [];
+  for (let rank = 0; rank < r.size; rank++) {
+    const O = r.outputs[rank]!;
+    const R = ref.outputs[rank]!;
+    let k = 0;
+    while (k < O.length && k < R.length && sameBytes(O[k]!.bytes, R[k]!.bytes)) k++;
+    if (k < O.length || k < R.length) {
+      const got = k < O.length ? show(O[k]!.bytes) : "nothing";
+      const want = k < R.length ? show(R[k]!.bytes) : "nothing";
+      v.push({ oracle: "reference", message: `rank ${rank}: output #${k + 1} is ${got}, the failure-free run's is ${want} (${O.length} vs ${R.length} outputs)` });
+    }
+    const a = r.finalStates[rank];
+    const b = ref.finalStates[rank];
+    if (a && b && !sameBytes(a, b)) {
+      v.push({ oracle: "reference", message: `rank ${rank}: final state ${show(a)} differs from the failure-free run's ${show(b)}` });
+    }
+  }
+  return v;
+}
+
+/**
+ * Every app: each rank's writes, sends and final state equal a failure-free
+ * replay of its recorded delivery order and read values.
+ */
+export async function checkReplay(r: JobResult, app: App<unknown>, args: readonly string[]): Promise<Violation[]> {
+  const v: Violation[] = [];
+  for (let rank = 0; rank < r.size; rank++) {
+    const steps = r.histories[rank]!.steps;
+    const complete = steps.every((s) => s.complete);
+    const rep = await replayRank(app, rank, r.size, args, steps);
+    if (rep.error !== null) {
+      v.push({ oracle: "replay", message: `the failure-free replay of the recorded delivery order fails: ${rep.error}` });
+      continue;
+    }
+    const H = historyWrites(steps);
+    const W = rep.writes;
+    const n = complete ? Math.max(H.length, W.length) : Math.min(H.length, W.length);
+    for (let k = 0; k < n; k++) {
+      if (k >= H.length || k >= W.length || !sameBytes(H[k]!, W[k]!)) {
+        v.push({
+          oracle: "replay",
+          message: `rank ${rank}: write #${k + 1} was ${k < H.length ? show(H[k]!) : "nothing"}, the replay of its delivery order writes ${k < W.length ? show(W[k]!) : "nothing"}`,
+        });
+        break;
+      }
+    }
+    for (let p = 0; p < steps.length; p++) {
+      const a = steps[p]!.sends.map((m) => `${m.to}:${m.digest}`).join(",");
+      const b = (rep.sends[p] ?? []).map((m) => `${m.to}:${m.digest}`).join(",");
+      if (a !== b && (steps[p]!.complete || !b.startsWith(a))) {
+        v.push({ oracle: "replay", message: `rank ${rank}: at position ${p} the run sent [${a}], the replay sends [${b}]` });
+        break;
+      }
+    }
+    const fin = r.finalStates[rank];
+    if (complete && fin && !sameBytes(fin, rep.finalState)) {
+      v.push({ oracle: "replay", message: `rank ${rank}: final state ${show(fin)} differs from the replay's ${show(rep.finalState)}` });
+    }
+  }
+  return v;
+}
+
+function sameStep(a: Step, b: Step): boolean {
+  return (
+    a.from === b.from &&
+    a.digest === b.digest &&
+    a.sends.length === b.sends.length &&
+    a.sends.every((m, i) => m.to === b.sends[i]!.to && m.digest === b.sends[i]!.digest) &&
+    a.writes.length === b.writes.length &&
+    a.writes.every((w, i) => sameBytes(w, b.writes[i]!))
+  );
+}
+
+/**
+ * Family guarantees (egida-language.md §5). Pessimistic, and causal within
+ * f: no process that did not fail rolls back, and a failed process returns
+ * to exactly its pre-crash state (the part of it others could see).
+ * Optimistic and checkpoint-only may roll back; what they must still give
+ * (orphans rolled back, committed output never retracted, a consistent cut)
+ * is what checkExactlyOnce and checkOutputs check on every run.
+ */
+export function checkFamily(r: JobResult, family: Family): Violation[] {
+  if (!(family === "pessimistic" || family === "causal") || beyondTolerance(r)) return [];
+  const v: Violation[] = [];
+  for (const rb of r.rollbacks) {
+    if (rb.live) v.push({ oracle: "family", message: `${family}: rank ${rb.rank} (incarnation ${rb.incarnation}) rolled back while it had not failed: ${rb.why}` });
+  }
+  r.histories.forEach((h, rank) => {
+    for (const g of h.regressions) {
+      if (g.live) v.push({ oracle: "family", message: `${family}: rank ${rank} (incarnation ${g.incarnation}) went back from position ${g.from} to ${g.to} while it had not failed` });
+    }
+  });
+  for (const c of r.crashes) {
+    if (!(r.finished || r.liveAtEnd[c.rank])) continue;
+    const now = r.histories[c.rank]!.steps;
+    for (let p = 0; p <= c.visible; p++) {
+      const before = c.before[p]!;
+      const after = now[p];
+      if (after === undefined || !sameStep(before, after)) {
+        const desc = (s: Step | undefined): string =>
+          s === undefined ? "nothing (not recovered that far)" : s.from < 0 ? "onStart" : `a message from rank ${s.from} (crc ${hex(s.digest)}), ${s.sends.length} send(s), ${s.writes.length} write(s)`;
+        v.push({
+          oracle: "family",
+          message: `${family}: rank ${c.rank} did not return to its pre-crash state (crash at ${c.trigger}, incarnation ${c.incarnation}): position ${p} was ${desc(before)} before the crash, ${desc(after)} after recovery (state up to position ${c.visible} had been seen by others)`,
+        });
+        break;
+      }
+    }
+  }
+  return v;
+}
+
+/**
+ * Bounded storage in a long run: per rank that took at least 3 checkpoints,
+ * old checkpoints are collected, the logs shrink at some point, and the
+ * stored bytes in the last third of the run stay within twice those of the
+ * first third (a log that is never truncated grows linearly).
+ */
+export function checkBoundedStorage(r: JobResult): Violation[] {
+  const v: Violation[] = [];
+  const taken = new Array<number>(r.size).fill(0);
+  for (const e of r.trace) if (e.type === "checkpoint") taken[e.rank]!++;
+  const s = r.storage;
+  if (s.length < 6) return v;
+  for (let rank = 0; rank < r.size; rank++) {
+    if (taken[rank]! < 3) continue;
+    const last = s[s.length - 1]!;
+    if (last.checkpoints[rank]! >= taken[rank]!) {
+      v.push({ oracle: "storage", message: `rank ${rank}: keeps all ${taken[rank]} checkpoints it took (none garbage-collected)` });
+    }
+    const logs = s.map((x) => x.log[rank]!);
+    const shrank = logs.some((b, i) => i > 0 && b < logs[i - 1]!);
+    if (Math.max(...logs) > 0 && !shrank) v.push({ oracle: "storage", message: `rank ${rank}: its logs never shrink (peak ${Math.max(...logs)} bytes) despite ${taken[rank]} checkpoints` });
+    const third = Math.floor(s.length / 3);
+    const total = (x: (typeof s)[number]): number => x.log[rank]! + x.checkpoint[rank]!;
+    const early = Math.max(...s.slice(0, third).map(total));
+    const late = Math.max(...s.slice(s.length - third).map(total));
+    if (late > 2 * early + 4096) v.push({ oracle: "storage", message: `rank ${rank}: storage grows: peak ${late} bytes in the last third of the run vs ${early} in the first` });
+  }
+  return v;
+}
