@@ -9,7 +9,7 @@
  * and the smoke test, and the spec's fenced code block in the README. No
  * helpers are registered; templates may use only the built-in `if`/`each`.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,13 @@ import { emitModular } from "./modular.js";
 import { defaultPackageName, ENTRY_SOURCE, protocolClassName, RUNTIME_PACKAGE } from "./names.js";
 import type { EmitInput, EmitKind } from "./types.js";
 
-export const TEMPLATES_DIR = fileURLToPath(new URL("../../../templates/package/", import.meta.url));
+/**
+ * The templates live at the repository's top level (`templates/`); a packed
+ * egida-gen carries a copy in its own `templates/` (made by `prepack`), which
+ * wins when present.
+ */
+const PACKED_TEMPLATES = fileURLToPath(new URL("../../templates/package/", import.meta.url));
+export const TEMPLATES_DIR = existsSync(PACKED_TEMPLATES) ? PACKED_TEMPLATES : fileURLToPath(new URL("../../../templates/package/", import.meta.url));
 
 /** Toolchain ranges the generated package builds with (devDependencies). Fixed here so outputs are stable. */
 export const TYPESCRIPT_RANGE = "^6.0.3";
