@@ -19,6 +19,7 @@ import type { Fields as CoreOutput } from "./core/output-seq.js";
 import type { Fields as CoreRecovery } from "./core/recovery.js";
 import type { Fields as CoreTimers } from "./core/timers.js";
 import type { Fields as EventLog } from "./log/event-log.js";
+import type { Fields as ReadLog } from "./log/read-log.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
 import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
 
@@ -63,6 +64,7 @@ export type K = Fields &
   CoreRecovery &
   CoreTimers &
   EventLog &
+  ReadLog &
   CkptRestore &
   CkptIndependent;
 

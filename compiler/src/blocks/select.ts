@@ -9,6 +9,7 @@
  *   core/receive, core/pump, core/retransmit, core/output-seq, core/timers
  *   checkpoint/restore  onRecover first: restore the checkpoint
  *   log/event-log       onDeliver: log (and wait) before core/deliver
+ *   log/read-log        onRead before core/read; onOpen loads logged reads (onStart may replay them)
  *   collect/*           onRecover after restore: build the replay plan
  *   checkpoint/<proto>  timers / triggers
  *   commit/*            onWrite between output-seq and output-emit
@@ -22,7 +23,7 @@
  * Protocols whose blocks are not built yet are refused with
  * UnsupportedProtocolError naming the construct (never silently weakened).
  */
-import type { CheckedProtocol, LogAction, ProtocolIR, SourceSpan } from "../ir/types.js";
+import type { CheckedProtocol, LogAction, NonDetStatement, ProtocolIR, SourceSpan } from "../ir/types.js";
 import type { ParamValue } from "./params.js";
 
 export interface BlockInstance {
@@ -67,7 +68,12 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
 
   // ---- non-deterministic events
   let eventLog: BlockInstance | undefined;
+  let readStmt: NonDetStatement | undefined;
   for (const st of ir.nonDeterministic) {
+    if (st.event === "read") {
+      readStmt = st;
+      continue;
+    }
     if (st.event !== "receive") throw new UnsupportedProtocolError(`determinants of ${st.event} events`, st.loc);
     const log = st.log;
     if (log === null) continue; // causal: handled by the dep-gen piggyback below
@@ -83,6 +89,8 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
       log.loc ?? st.loc,
     );
   }
+
+  const readLog = selectReadLog(readStmt, eventLog);
 
   // ---- dependency-generating events
   let senderLogLoc: SourceSpan | undefined;
@@ -143,6 +151,7 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
     inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckParams["ckpt.medium"] }, ck?.loc),
   );
   middle.push(eventLog);
+  if (readLog !== undefined) middle.push(readLog);
   middle.push(inst("collect/stable-log.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", "replay plan from the stable event log", {}, rec.retrieveDeterminants?.loc ?? eventLog.loc));
   if (ck !== null) middle.push(inst("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   if (commit !== undefined) middle.push(commit);
@@ -155,4 +164,43 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
     inst("checkpoint/store.ts", ck?.how.id ?? "synchronously", "HowToCheckpoint", "write the checkpoint, then GC logs and notify senders", { "ckpt.sync": ckParams["ckpt.sync"], "ckpt.incremental": ckParams["ckpt.incremental"] }, ck?.loc),
   );
   return [...early, ...middle, ...late];
+}
+
+/**
+ * Read determinants (`<self, rsn, idx>` + the value read). A `read:`
+ * statement says where they go. Without one, a protocol that logs its
+ * receive determinants pessimistically logs read determinants the same way,
+ * on the same medium: the process is piecewise deterministic only given the
+ * values its reads returned, so recovery needs them exactly as it needs the
+ * delivery order, and the receive statement is the spec's choice of how
+ * determinants are made stable. What the library cannot log that way
+ * (causal piggybacking, asynchronous logs) is refused, never silently weakened.
+ * Returns undefined only when there is no event log (the caller refuses those).
+ */
+function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined): BlockInstance | undefined {
+  if (st !== undefined) {
+    const log = st.log;
+    if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked (causal logging of reads)", st.loc);
+    if (!has(log, "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc);
+    if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous read-determinant logging", log.how.loc ?? st.loc);
+    if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc);
+    return inst(
+      "log/read-log.ts",
+      "determinant",
+      "LogEventDeterminant",
+      `read determinants (<self, rsn, idx> + value) logged ${log.how.id} on ${log.where.id} before the read returns; replay returns the logged value`,
+      { "read.medium": log.where.id },
+      log.loc ?? st.loc,
+    );
+  }
+  if (eventLog === undefined) return undefined;
+  const medium = eventLog.params["log.medium"]!;
+  return inst(
+    "log/read-log.ts",
+    "determinant",
+    "LogEventDeterminant",
+    `read determinants (<self, rsn, idx> + value) logged synchronously on ${String(medium)} like the receive determinants (the spec has no read statement; reads are non-deterministic events recovery must replay)`,
+    { "read.medium": medium },
+    eventLog.loc,
+  );
 }

@@ -166,6 +166,10 @@ export class Fig4aSbyProtocol implements Protocol {
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
   evLog: LogStore | null = null;
+  rdLog: LogStore | null = null;
+  rdStep: number = -1;
+  rdIdx: number = 0;
+  rdReplay: Map<string, Uint8Array> = new Map();
   stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
 
@@ -259,6 +263,17 @@ export class Fig4aSbyProtocol implements Protocol {
     {
       s.evLog = await s.host.storage.openLog(("nfs-disk" as string), "events");
     }
+    // block log/read-log.ts (determinant)
+    // spec 2:1 "Log determinant synchronously on NFS disk"
+    {
+      s.rdLog = await s.host.storage.openLog(("nfs-disk" as string), "reads");
+      if (ev.incarnation > 0) {
+        for (const r of await s.rdLog.readAll()) {
+          const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+          s.rdReplay.set(`${dv.getUint32(4, true)}.${dv.getUint32(8, true)}`, r.data.slice(12));
+        }
+      }
+    }
   }
 
   async onRecover(ev: StartEv): Promise<void> {
@@ -337,6 +352,15 @@ export class Fig4aSbyProtocol implements Protocol {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
+    }
+    // block log/read-log.ts (determinant)
+    // spec 2:1 "Log determinant synchronously on NFS disk"
+    {
+      // Replay re-ran every logged step; a logged value nobody asked for again means the app
+      // is not piecewise deterministic (its reads depend on something outside the log).
+      if (ev.incarnation > 0 && s.rdReplay.size > 0) {
+        s.host.unrecoverable(`replay diverged: ${s.rdReplay.size} logged read value(s) were not read again (first: rsn.idx ${[...s.rdReplay.keys()][0]})`);
+      }
     }
     // block checkpoint/independent.ts (independent)
     // spec 4:1 "Independent checkpoint asynchronously on NFS disk"
@@ -513,6 +537,36 @@ export class Fig4aSbyProtocol implements Protocol {
   }
 
   async onRead(ev: ReadEv): Promise<void> {
+    const s = this;
+    // block log/read-log.ts (determinant)
+    // spec 2:1 "Log determinant synchronously on NFS disk"
+    {
+      // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
+      if (s.rsn !== s.rdStep) {
+        s.rdStep = s.rsn;
+        s.rdIdx = 0;
+      }
+      const rsn = s.rdStep;
+      const idx = s.rdIdx++;
+      const key = `${rsn}.${idx}`;
+      const logged = s.rdReplay.get(key);
+      if (logged !== undefined) {
+        s.rdReplay.delete(key);
+        ev.value = logged;
+      } else {
+        const value = ev.produce();
+        const rec = new Uint8Array(12 + value.length);
+        const dv = new DataView(rec.buffer);
+        dv.setUint32(0, s.host.rank, true);
+        dv.setUint32(4, rsn, true);
+        dv.setUint32(8, idx, true);
+        rec.set(value, 12);
+        s.rdLog!.append(rec);
+        s.st.bytesLogged += rec.length;
+        await s.rdLog!.sync();
+        ev.value = value;
+      }
+    }
     // block core/read.ts (core)
     {
       if (ev.value === null) ev.value = ev.produce();
@@ -625,6 +679,11 @@ export class Fig4aSbyProtocol implements Protocol {
     {
       ev.state["log.lsn"] = s.evLog!.nextLsn;
     }
+    // block log/read-log.ts (determinant)
+    // spec 2:1 "Log determinant synchronously on NFS disk"
+    {
+      ev.state["read.lsn"] = s.rdLog!.nextLsn;
+    }
     // block checkpoint/store.ts (asynchronously)
     // spec 4:1 "Independent checkpoint asynchronously on NFS disk"
     {
@@ -667,6 +726,12 @@ export class Fig4aSbyProtocol implements Protocol {
       // Records before the checkpoint are covered by it (GarbageCollect).
       await s.evLog!.truncatePrefix(ev.state["log.lsn"] as number);
     }
+    // block log/read-log.ts (determinant)
+    // spec 2:1 "Log determinant synchronously on NFS disk"
+    {
+      // Reads before the checkpoint are covered by it.
+      await s.rdLog!.truncatePrefix(ev.state["read.lsn"] as number);
+    }
   }
 
   onRestore(ev: RestoreEv): void {
@@ -695,6 +760,13 @@ export class Fig4aSbyProtocol implements Protocol {
     // block core/output-seq.ts (core)
     {
       s.outSeq = ev.state["core.outSeq"] as number;
+    }
+    // block log/read-log.ts (determinant)
+    // spec 2:1 "Log determinant synchronously on NFS disk"
+    {
+      // Reads up to the checkpoint's rsn are inside it (checkpoints are taken between steps).
+      const upTo = ev.state["core.rsn"] as number;
+      for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) <= upTo) s.rdReplay.delete(key);
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * Core: non-deterministic input. Last in the onRead chain: when no block
- * supplied a value (a read-determinant logger replaying a logged value), call
- * the producer. Without a `read: determinant ...` statement reads are not
- * replayable, and the spec's guarantees hold only for apps that do not read.
+ * supplied a value, call the producer. Every logging protocol the library
+ * implements selects log/read-log.ts before it (which logs the value, or
+ * returns the logged one during replay), so this is the value source only
+ * for protocols that need no read determinants.
  */
 import type { K } from "../kernel.js";
 import type { ReadEv } from "../hooks.js";

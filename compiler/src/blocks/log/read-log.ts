@@ -1,0 +1,108 @@
+/**
+ * LogEventDeterminant for `read` events: the value a `ctx.read(produce)`
+ * returned is non-deterministic input, so it is part of a determinant
+ * (language.md: "a read determinant also records the value read") logged
+ * like a receive determinant: synchronously, before the read resolves, so no
+ * state, send or output that depends on the value exists without the record.
+ *
+ * Selected for `read: determinant : {...} Log determinant synchronously on
+ * <medium>`, or (no read statement) folded onto the receive-determinant
+ * log's medium: a piecewise-deterministic process cannot be replayed without
+ * its read values (see select.ts).
+ *
+ * The determinant is <self, rsn, idx>: `rsn` is the delivery during which the
+ * read ran (0 = the app's onStart), `idx` its position among that step's
+ * reads. Replay re-executes every step after the restored checkpoint in the
+ * same order, so the same (rsn, idx) asks again and gets the logged value
+ * without calling `produce`. A read with no record (the crash came between
+ * `produce` and the sync) never resolved, so nothing observed its value: it
+ * is produced and logged afresh.
+ *
+ * Own log (`reads`) on the medium, so the receive log's record format and
+ * its collector stay unchanged. Records are loaded in onOpen because, with no
+ * checkpoint, checkpoint/restore re-runs onStart (and its reads) before the
+ * rest of the onRecover chain.
+ *
+ * Record layout (little-endian u32 words, then bytes): [dest, rsn, idx] value
+ */
+import type { LogStore } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { CheckpointEv, ReadEv, RestoreEv, StartEv } from "../hooks.js";
+import { param } from "../params.js";
+
+export interface Fields {
+  rdLog: LogStore | null;
+  /** The step (rsn) the last read ran in, and the next read's index within it. */
+  rdStep: number;
+  rdIdx: number;
+  /** Logged values not yet re-read, by `${rsn}.${idx}` (recovery only). */
+  rdReplay: Map<string, Uint8Array>;
+}
+
+export function init(s: K): void {
+  s.rdLog = null;
+  s.rdStep = -1;
+  s.rdIdx = 0;
+  s.rdReplay = new Map();
+}
+
+export async function onOpen(s: K, ev: StartEv): Promise<void> {
+  s.rdLog = await s.host.storage.openLog(param<string>("read.medium"), "reads");
+  if (ev.incarnation > 0) {
+    for (const r of await s.rdLog.readAll()) {
+      const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+      s.rdReplay.set(`${dv.getUint32(4, true)}.${dv.getUint32(8, true)}`, r.data.slice(12));
+    }
+  }
+}
+
+export function onRestore(s: K, ev: RestoreEv): void {
+  // Reads up to the checkpoint's rsn are inside it (checkpoints are taken between steps).
+  const upTo = ev.state["core.rsn"] as number;
+  for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) <= upTo) s.rdReplay.delete(key);
+}
+
+export async function onRead(s: K, ev: ReadEv): Promise<void> {
+  // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
+  if (s.rsn !== s.rdStep) {
+    s.rdStep = s.rsn;
+    s.rdIdx = 0;
+  }
+  const rsn = s.rdStep;
+  const idx = s.rdIdx++;
+  const key = `${rsn}.${idx}`;
+  const logged = s.rdReplay.get(key);
+  if (logged !== undefined) {
+    s.rdReplay.delete(key);
+    ev.value = logged;
+  } else {
+    const value = ev.produce();
+    const rec = new Uint8Array(12 + value.length);
+    const dv = new DataView(rec.buffer);
+    dv.setUint32(0, s.host.rank, true);
+    dv.setUint32(4, rsn, true);
+    dv.setUint32(8, idx, true);
+    rec.set(value, 12);
+    s.rdLog!.append(rec);
+    s.st.bytesLogged += rec.length;
+    await s.rdLog!.sync();
+    ev.value = value;
+  }
+}
+
+export async function onLive(s: K, ev: StartEv): Promise<void> {
+  // Replay re-ran every logged step; a logged value nobody asked for again means the app
+  // is not piecewise deterministic (its reads depend on something outside the log).
+  if (ev.incarnation > 0 && s.rdReplay.size > 0) {
+    s.host.unrecoverable(`replay diverged: ${s.rdReplay.size} logged read value(s) were not read again (first: rsn.idx ${[...s.rdReplay.keys()][0]})`);
+  }
+}
+
+export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
+  ev.state["read.lsn"] = s.rdLog!.nextLsn;
+}
+
+export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void> {
+  // Reads before the checkpoint are covered by it.
+  await s.rdLog!.truncatePrefix(ev.state["read.lsn"] as number);
+}
