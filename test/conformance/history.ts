@@ -32,7 +32,7 @@ export interface Step {
   readonly replay: boolean;
   readonly incarnation: number;
   readonly sends: SentMsg[];
-  /** ctx.write payloads, v8-serialized, in call order. */
+  /** ctx.write payloads, canonical (canon.ts), in call order. */
   readonly writes: Uint8Array[];
   /** Values ctx.read returned, v8-serialized, in call order. */
   readonly reads: Uint8Array[];
@@ -170,7 +170,7 @@ export function probeApp(inner: App<unknown>, env: ProbeEnv): App<WrappedState> 
     },
     async read<T>(produce: () => T): Promise<T> {
       const v = await ctx.read(produce);
-      if (!env.dead()) step.reads.push(canonicalOf(v));
+      if (!env.dead()) step.reads.push(serialize(v));
       return v;
     },
     write(data) {
@@ -198,7 +198,7 @@ export function probeApp(inner: App<unknown>, env: ProbeEnv): App<WrappedState> 
       if (env.dead()) return never();
       const pos = w.pos;
       w.pos = pos + 1;
-      const step = h.begin(env.incarnation, env.live(), pos, msg.from, digest, canonicalOf(msg.data), replay);
+      const step = h.begin(env.incarnation, env.live(), pos, msg.from, digest, serialize(msg.data), replay);
       await inner.onMessage(w.app, msg, pctx(ctx, step));
       step.complete = true;
     },

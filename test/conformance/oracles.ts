@@ -11,12 +11,12 @@
  *  - every app: the failure-free replay of each rank's recorded delivery
  *    order and read values (replay.ts).
  */
-import { deserialize } from "node:v8";
 import { describeFailure } from "../../runtime-core/src/host/errors.js";
 import type { App } from "../../runtime-core/src/spi.js";
 import type { JobResult } from "./harness.js";
 import type { Step } from "./history.js";
 import { replayRank } from "./replay.js";
+import { showCanonical } from "./canon.js";
 
 export type Family = "pessimistic" | "causal" | "optimistic" | "checkpoint-only" | "none";
 
@@ -125,14 +125,8 @@ function firstMismatch(d: readonly number[], s: readonly number[]): number {
   return k;
 }
 
-function show(bytes: Uint8Array): string {
-  try {
-    const s = JSON.stringify(deserialize(bytes), (_k, x: unknown) => (ArrayBuffer.isView(x) ? `<${x.byteLength} bytes>` : x));
-    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
-  } catch {
-    return `<${bytes.length} bytes>`;
-  }
-}
+/** Outputs and states are kept canonical (canon.ts): readable as they are. */
+const show = (bytes: Uint8Array): string => showCanonical(bytes);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

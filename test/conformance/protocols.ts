@@ -1,0 +1,172 @@
+/**
+ * Which protocols the campaign runs, and how each is built.
+ *
+ * Backends, all from the same spec:
+ *  - `inline` / `modular`: egida-gen's two emitters, run in memory on the
+ *    spec with the campaign's timer options (short checkpoint and flush
+ *    periods, so crashes land around checkpoints in a short run), written
+ *    under .egida-tmp/ (gitignored) and imported;
+ *  - `composer`: the block library's dev composer (the reference);
+ *  - `generated`: the checked-in generated/<name>/src/index.ts, verbatim
+ *    (its spec's own timer periods).
+ * `none` is the baseline: excluded unless asked for by name.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { composeFromIR } from "../../compiler/src/blocks/compose.js";
+import { UnsupportedProtocolError, selectBlocks } from "../../compiler/src/blocks/select.js";
+import { emitSource } from "../../compiler/src/codegen/package.js";
+import { blockLibrary, emitInputFor } from "../../compiler/src/codegen/pipeline.js";
+import type { Library } from "../../compiler/src/codegen/library.js";
+import { loadRegistry, parseSpec } from "../../compiler/src/frontend.js";
+import type { CheckedProtocol, ProtocolOptions } from "../../compiler/src/ir/types.js";
+import { checkProtocol } from "../../compiler/src/passes/check.js";
+import { classify } from "../../compiler/src/passes/classify.js";
+import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
+import type { ProtocolFactory } from "../../runtime-core/src/spi.js";
+import type { Family } from "./oracles.js";
+
+export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export interface ProtocolEntry {
+  readonly name: string;
+  readonly backend: Backend | "builtin";
+  readonly family: Family;
+  readonly f: number;
+  /** Where it comes from (spec file or package). */
+  readonly source: string;
+  load(): Promise<ProtocolFactory>;
+}
+
+export interface Discovery {
+  readonly protocols: readonly ProtocolEntry[];
+  /** Specs no backend can build yet, with why. */
+  readonly unsupported: ReadonlyArray<{ readonly name: string; readonly why: string }>;
+}
+
+const ROOT = join(import.meta.dirname, "../..");
+const SPECS = join(ROOT, "specs");
+const CACHE = join(ROOT, ".egida-tmp", "conformance");
+
+/** Timer periods for campaign runs: jobs last tens of virtual ms, so checkpoint and flush often. */
+export const CAMPAIGN_OPTIONS: Partial<ProtocolOptions> = { checkpointIntervalMs: 6, flushIntervalMs: 2 };
+
+export const NONE_ENTRY: ProtocolEntry = {
+  name: "none",
+  backend: "builtin",
+  family: "none",
+  f: 0,
+  source: "runtime-core/src/protocols/none.ts",
+  load: () => Promise.resolve(noneProtocol),
+};
+
+function familyOf(f: CheckedProtocol["classification"]["family"]): Family {
+  return f.startsWith("checkpoint-") ? "checkpoint-only" : (f as Family);
+}
+
+/**
+ * The composer's factory is typed against the runtime's published `spi`
+ * (dist), the harness against its source: the same shapes, but two
+ * declarations of the const enum FrameKind, which TypeScript keeps apart.
+ */
+function asFactory(f: unknown): ProtocolFactory {
+  return f as ProtocolFactory;
+}
+
+let lib: Library | null = null;
+
+/** Emit `checked` with `emit` into .egida-tmp and import it (cached by content). */
+async function emitAndImport(checked: CheckedProtocol, text: string, spec: string, emit: "inline" | "modular"): Promise<ProtocolFactory> {
+  lib ??= blockLibrary();
+  const src = emitSource(lib, emitInputFor(checked, text, spec), emit);
+  const hash = createHash("sha256").update(src).digest("hex").slice(0, 12);
+  const dir = join(CACHE, `${checked.ir.name}-${emit}-${hash}`);
+  const file = join(dir, "index.ts");
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, src);
+  }
+  const mod = (await import(pathToFileURL(file).href)) as { protocol?: unknown };
+  if (mod.protocol === undefined) throw new Error(`${file}: no \`protocol\` export`);
+  return asFactory(mod.protocol);
+}
+
+export interface DiscoverOptions {
+  readonly backends: readonly Backend[];
+  /** Overrides the specs' timer periods for inline/modular/composer (default CAMPAIGN_OPTIONS). */
+  readonly options?: Partial<ProtocolOptions>;
+}
+
+export async function discoverProtocols(o: DiscoverOptions): Promise<Discovery> {
+  const protocols: ProtocolEntry[] = [];
+  const unsupported: Array<{ name: string; why: string }> = [];
+  const { registry } = await loadRegistry(SPECS);
+  const specs = readdirSync(SPECS).filter((f) => f.endsWith(".egida")).sort();
+  for (const file of specs) {
+    const spec = `specs/${file}`;
+    const text = readFileSync(join(SPECS, file), "utf8");
+    const parsed = parseSpec(text, spec, registry);
+    if (!parsed.ir) continue;
+    const errors = [...parsed.diagnostics, ...checkProtocol(parsed.ir, registry, spec)].filter((d) => d.severity === "error");
+    if (errors.length > 0) continue;
+    const ir = { ...parsed.ir, options: { ...parsed.ir.options, ...(o.options ?? CAMPAIGN_OPTIONS) } };
+    const classification = classify(ir, registry);
+    const checked: CheckedProtocol = { ir, classification };
+    try {
+      selectBlocks(checked);
+    } catch (e) {
+      if (e instanceof UnsupportedProtocolError) {
+        unsupported.push({ name: ir.name, why: e.message });
+        continue;
+      }
+      throw e;
+    }
+    const base = { name: ir.name, family: familyOf(classification.family), f: ir.options.f, source: spec };
+    for (const backend of o.backends) {
+      if (backend === "composer") protocols.push({ ...base, backend, load: () => Promise.resolve(asFactory(composeFromIR(ir))) });
+      else if (backend === "inline" || backend === "modular") protocols.push({ ...base, backend, load: () => emitAndImport(checked, text, spec, backend) });
+    }
+  }
+  if (o.backends.includes("generated")) protocols.push(...(await generatedPackages(registry)));
+  return { protocols, unsupported };
+}
+
+/** The checked-in packages: generated/<dir>/src/index.ts exporting `protocol`. */
+async function generatedPackages(registry: Awaited<ReturnType<typeof loadRegistry>>["registry"]): Promise<ProtocolEntry[]> {
+  const dir = join(ROOT, "generated");
+  if (!existsSync(dir)) return [];
+  const out: ProtocolEntry[] = [];
+  for (const d of readdirSync(dir).sort()) {
+    const file = join(dir, d, "src", "index.ts");
+    if (!existsSync(file)) continue;
+    // Family and f from the spec the package was generated from (its header names it).
+    const header = readFileSync(file, "utf8").slice(0, 300);
+    const m = /from (specs\/[^\s]+\.egida)/.exec(header);
+    let family: Family = "none";
+    let f = 0;
+    if (m) {
+      const text = readFileSync(join(ROOT, m[1]!), "utf8");
+      const parsed = parseSpec(text, m[1]!, registry);
+      if (parsed.ir) {
+        family = familyOf(classify(parsed.ir, registry).family);
+        f = parsed.ir.options.f;
+      }
+    }
+    out.push({
+      name: d,
+      backend: "generated",
+      family,
+      f,
+      source: `generated/${d}`,
+      load: async () => {
+        const mod = (await import(pathToFileURL(file).href)) as { protocol?: unknown };
+        if (mod.protocol === undefined) throw new Error(`generated/${d}/src/index.ts: no \`protocol\` export`);
+        return asFactory(mod.protocol);
+      },
+    });
+  }
+  return out;
+}
