@@ -16,7 +16,7 @@
  */
 import { deserialize } from "node:v8";
 import type { App, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
-import { describeFailure } from "../../runtime-core/src/host/errors.js";
+import { describeFailure, ReportedError } from "../../runtime-core/src/host/errors.js";
 import { RankHost } from "../../runtime-core/src/host/rank-host.js";
 import type { KillSpec } from "../../runtime-core/src/launcher/options.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
@@ -38,10 +38,29 @@ export interface RealJobResult<S> extends JobResult<S> {
   /** Per rank: [killed at, live again at] virtual ms, for each crash. */
   readonly downtimes: readonly (readonly [number, number, number])[];
   readonly kills: number;
+  /** Every incarnation that was created: its composed protocol (inspect with kernelOf) and whether it went live. */
+  readonly incarnations: readonly { readonly rank: number; readonly incarnation: number; readonly protocol: Protocol; readonly live: boolean }[];
+}
+
+const NEVER = new Promise<never>(() => {});
+
+/**
+ * After the host reported a failure, its calls reject with ReportedError to
+ * unwind the caller. Protocol code that nobody awaits (the blocks' `void
+ * s.onPump()`) would turn that into an unhandled rejection, which the TCP rank
+ * process ignores (rank-main.ts) but a test runner does not: treat the failed
+ * process as stopped instead. Other errors still propagate.
+ */
+function stopOnReported<T>(p: Promise<T>): Promise<T> {
+  return p.catch((e: unknown) => {
+    if (e instanceof ReportedError) return NEVER;
+    throw e;
+  });
 }
 
 interface Incarnation {
   readonly host: RankHost;
+  inner: Protocol | null;
   started: boolean;
   startError: string | null;
   liveAt: number;
@@ -55,7 +74,7 @@ export async function runRealJob<S>(o: RealJobOptions<S>): Promise<RealJobResult
     defaultF: o.factory.defaultF,
     create(h: ProtocolHost): Protocol {
       if (!(h instanceof RankHost)) throw new Error("runRealJob: the host is not a RankHost");
-      const me: Incarnation = { host: h, started: false, startError: null, liveAt: -1 };
+      const me: Incarnation = { host: h, inner: null, started: false, startError: null, liveAt: -1 };
       incs[h.rank]!.push(me);
       const counted: ProtocolHost = {
         rank: h.rank,
@@ -68,18 +87,19 @@ export async function runRealJob<S>(o: RealJobOptions<S>): Promise<RealJobResult
         trace: (e) => h.trace(e),
         initApp: (x) => {
           if (me.started) survivorRollbacks++;
-          return h.initApp(x);
+          return stopOnReported(h.initApp(x));
         },
-        deliver: (from, payload, x) => h.deliver(from, payload, x),
+        deliver: (from, payload, x) => stopOnReported(h.deliver(from, payload, x)),
         captureAppState: () => h.captureAppState(),
         restoreAppState: (b) => {
           if (me.started) survivorRollbacks++;
           h.restoreAppState(b);
         },
-        emitOutput: (seq, payload) => h.emitOutput(seq, payload),
+        emitOutput: (seq, payload) => stopOnReported(h.emitOutput(seq, payload)),
         unrecoverable: (reason) => h.unrecoverable(reason),
       };
       const p = o.factory.create(counted);
+      me.inner = p;
       return {
         start: async () => {
           try {
@@ -169,6 +189,7 @@ export async function runRealJob<S>(o: RealJobOptions<S>): Promise<RealJobResult
     protocols: incs.map((_, r) => last(r)!.host.protocol as unknown as Protocol),
     downtimes,
     kills: killedAt.reduce((n, l) => n + l.length, 0),
+    incarnations: incs.flatMap((l) => l.map((i) => ({ rank: i.host.rank, incarnation: i.host.incarnation, protocol: i.inner!, live: i.started }))),
   };
 }
 
