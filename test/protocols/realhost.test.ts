@@ -9,6 +9,8 @@
  * spaced so at most f = 1 rank is down at a time. Every crash run must match
  * the failure-free run of its seed; no survivor may roll back.
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import type { KillSpec } from "../../runtime-core/src/launcher/options.js";
@@ -115,5 +117,16 @@ describe.each(SPECS)("real host: %s", (_title, file, spaced) => {
     expect(run.survivorRollbacks).toBe(0);
     expect(readProblems(run.states, run.outputs, SIZE)).toEqual([]);
     expect(run.states.map((s) => Object.keys(s.reads).sort())).toEqual(ref.states.map((s) => Object.keys(s.reads).sort()));
+  });
+});
+
+describe("runSimJob with a failing protocol", () => {
+  // In a child process: vitest reports unhandled rejections itself, whatever the code under test does.
+  it("reports the failure instead of dying of the protocol's unhandled ReportedError rejections", () => {
+    const script = fileURLToPath(new URL("./realhost-unhandled.ts", import.meta.url));
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/ReportedError/);
+    expect(r.stdout).toMatch(/job failure: retraction/);
+    expect(r.status).toBe(0);
   });
 });

@@ -132,6 +132,17 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     );
   };
 
+  // Protocol code nobody awaits (a generated protocol's `void this.onPump()`) rejects with
+  // ReportedError once its host has reported a failure: that is the failure unwinding, already
+  // recorded, and must not kill the launcher before it reports (rank-main.ts ignores it the
+  // same way). Any other unhandled rejection during the job is an internal error of the job.
+  const onUnhandled = (e: unknown): void => {
+    if (e instanceof ReportedError) return;
+    const { message, stack } = errorText(e);
+    fatal({ kind: "internal", rank: -1, message: `unhandled rejection: ${message}`, stack });
+  };
+  process.on("unhandledRejection", onUnhandled);
+
   for (const spec of state.timeKills()) {
     world.at(spec.atMs!, () => {
       if (state.failure || state.allDone || !world.isAlive(spec.rank) || !state.markTimeKillFired(spec)) return;
@@ -151,6 +162,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       res = await world.run({ until: world.now + SLICE_MS, onStep });
     } catch (e) {
       if (e === STOP) break;
+      process.off("unhandledRejection", onUnhandled);
       throw e;
     }
     if (state.failure || state.allDone) break;
@@ -182,6 +194,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       // A failed protocol's stop may throw again; the failure is already recorded.
     }
   }
+  process.off("unhandledRejection", onUnhandled);
   return { failure: state.failure, ranks: state.summaries(), outputs: sink.outputs, virtualMs: world.now, world };
 }
 
