@@ -130,6 +130,8 @@ export interface JobResult {
   readonly storage: readonly StorageSample[];
   readonly trace: readonly TraceEvent[];
   readonly steps: number;
+  /** The world step at which everyone was done and up (null if never). */
+  readonly finishedAtStep: number | null;
   readonly virtualMs: number;
 }
 
@@ -178,7 +180,8 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     if (fl.kind === "unrecoverable") unrecoverable = describeFailure(fl);
   };
 
-  const downNow = (): number => incs.filter((c) => c.dead || !c.live).length;
+  // Down, or restarted and not yet live (a first incarnation still in onStart is not recovering).
+  const downNow = (): number => incs.filter((c) => c.dead || (c.n > 0 && !c.live)).length;
 
   const crash = (r: number, specIndex: number): boolean => {
     const c = incs[r]!;
@@ -258,7 +261,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
       incarnation: n,
       history: histories[r]!,
       dead,
-      live: () => inc.live,
+      live: () => inc.live || n === 0,
       takeDelivery: () => inc.pending,
       onDeliver: (count) => {
         if (inc.pending.replay) atPoint(r, "replay");
@@ -282,8 +285,10 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
         return app.onMessage(s as WrappedState, m, ctx);
       },
     };
+    // A first incarnation has nothing to restore: any rollback in it is a survivor's.
+    const survivor = (): boolean => inc.live || n === 0;
     const note = (why: string): void => {
-      rollbacks.push({ rank: r, incarnation: n, live: inc.live, why });
+      rollbacks.push({ rank: r, incarnation: n, live: survivor(), why });
       counts.rollbacks++;
     };
     const protocol = observedFactory(p.protocol, {
@@ -291,7 +296,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
         if (inc.live) note(`re-initialized the application while live (replay=${replay})`);
       },
       restoreAppState: () => {
-        if (inc.live) note("restored a checkpoint while live");
+        if (survivor()) note("restored a checkpoint while live");
       },
       deliver: (_from, digest, replay) => {
         inc.pending = { replay, digest };
@@ -324,7 +329,9 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
           }),
       },
       trace: (e) => {
-        if (!inc.dead) trace.push(e);
+        if (inc.dead) return;
+        // The host's digest is over raw v8 bytes, which differ between equal values (canon.ts); use the canonical one.
+        trace.push(e.type === "deliver" ? { ...e, digest: inc.pending.digest } : e);
       },
       events: {
         fatal,
@@ -364,6 +371,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   const maxTime = p.maxTimeMs ?? 20_000;
   const drainMs = p.drainMs ?? 50;
   let drainUntil = Infinity;
+  let finishedAtStep: number | null = null;
   const sampleMs = p.sampleEveryMs ?? 10;
   const finished = (): boolean => done.every(Boolean) && pendingRestarts === 0 && incs.every((c) => !c.dead && c.live);
   const stepSpecs = p.schedule.map((s, i) => ({ s, i })).filter((x): x is { s: CrashSpec & { atStep: number }; i: number } => "atStep" in x.s);
@@ -374,6 +382,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
       // Everyone is done and up: no more crashes; the loop below drains and stops.
       ended = true;
       drainUntil = world.now + drainMs;
+      finishedAtStep = st.step;
       return;
     }
     for (const { s, i } of stepSpecs) {
@@ -392,6 +401,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     if (!ended && finished()) {
       ended = true;
       drainUntil = world.now + drainMs;
+      finishedAtStep = world.stats.steps;
     }
     if (ended) {
       if (world.now >= drainUntil || res.reason === "idle") break;
@@ -457,6 +467,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     storage,
     trace,
     steps: world.stats.steps,
+    finishedAtStep,
     virtualMs: world.now,
   };
 

@@ -227,14 +227,19 @@ export async function checkReplay(r: JobResult, app: App<unknown>, args: readonl
   return v;
 }
 
-function sameStep(a: Step, b: Step): boolean {
+/**
+ * Recovery rebuilt `before` at the same position: the same delivery, and the
+ * same sends and writes — a prefix of them when the crash cut the handler
+ * short (the re-executed handler then goes on further).
+ */
+function rebuilt(before: Step, after: Step): boolean {
+  const prefix = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean): boolean =>
+    (before.complete ? a.length === b.length : a.length <= b.length) && a.every((x, i) => eq(x, b[i]!));
   return (
-    a.from === b.from &&
-    a.digest === b.digest &&
-    a.sends.length === b.sends.length &&
-    a.sends.every((m, i) => m.to === b.sends[i]!.to && m.digest === b.sends[i]!.digest) &&
-    a.writes.length === b.writes.length &&
-    a.writes.every((w, i) => sameBytes(w, b.writes[i]!))
+    before.from === after.from &&
+    before.digest === after.digest &&
+    prefix(before.sends, after.sends, (x, y) => x.to === y.to && x.digest === y.digest) &&
+    prefix(before.writes, after.writes, sameBytes)
   );
 }
 
@@ -263,7 +268,7 @@ export function checkFamily(r: JobResult, family: Family): Violation[] {
     for (let p = 0; p <= c.visible; p++) {
       const before = c.before[p]!;
       const after = now[p];
-      if (after === undefined || !sameStep(before, after)) {
+      if (after === undefined || !rebuilt(before, after)) {
         const desc = (s: Step | undefined): string =>
           s === undefined ? "nothing (not recovered that far)" : s.from < 0 ? "onStart" : `a message from rank ${s.from} (crc ${hex(s.digest)}), ${s.sends.length} send(s), ${s.writes.length} write(s)`;
         v.push({

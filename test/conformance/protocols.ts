@@ -28,6 +28,13 @@ import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import type { ProtocolFactory } from "../../runtime-core/src/spi.js";
 import type { Family } from "./oracles.js";
 
+/**
+ * Protocols that pass the full campaign (docs/campaign.md); `npm test` runs
+ * its slice and the differential test on these. A protocol joins once
+ * `npm run campaign -- --protocol P --backend inline,modular,composer` is clean.
+ */
+export const CRASH_PROVEN: readonly string[] = ["receiver-based-pessimistic", "fig4a-sby", "fig4b-f-replicated"];
+
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;
 export type Backend = (typeof BACKENDS)[number];
 

@@ -108,34 +108,39 @@ export interface DrawContext {
 }
 
 /**
- * Draw one schedule of `kind` from `seed`. Crashes land in the first 80% of
- * a failure-free run so they hit live work, not the idle tail.
+ * Draw one schedule of `kind` from `seed`. Step triggers land in the first
+ * 90% of a failure-free run's busy part (before everyone is done), so they
+ * hit live work, not the drain.
  */
 export function drawSchedule(kind: ScheduleKind, seed: number, c: DrawContext): CrashSchedule {
   const rng = new Prng((seed * 0x9e3779b1) ^ (SCHEDULE_KINDS.indexOf(kind) * 0x85ebca6b));
-  const step = (): number => rng.int(1, Math.max(1, Math.floor(c.steps * 0.8)));
+  const step = (): number => rng.int(1, Math.max(1, Math.floor(c.steps * 0.9)));
   const rank = (): number => rng.int(0, c.size - 1);
   const other = (not: readonly number[]): number => {
     const free = Array.from({ length: c.size }, (_, r) => r).filter((r) => !not.includes(r));
     return free[rng.int(0, free.length - 1)]!;
   };
-  const nth = (): number => rng.int(1, 3);
+  const nth = (): number => rng.int(1, 2);
   switch (kind) {
     case "single":
       return [{ rank: rank(), atStep: step() }];
     case "during-recovery": {
       const r = rank();
-      const second: CrashSpec = rng.next() < 0.5 ? { rank: r, when: "replay", nth: rng.int(1, 3) } : { rank: r, when: "restart", delayMs: rng.range(0, 3) };
+      const second: CrashSpec =
+        rng.next() < 0.5 ? { rank: r, when: "replay", nth: rng.int(1, 3) } : { rank: r, when: "restart", delayMs: Math.round(rng.range(0, 3) * 10) / 10 };
       return [{ rank: r, atStep: step() }, second];
     }
     case "repeated": {
+      // The same rank again after each restart, sometimes mid-recovery, sometimes after it.
       const r = rank();
       const n = rng.int(2, 4);
-      const at = Array.from({ length: n }, step).sort((a, b) => a - b);
-      return at.map((s) => ({ rank: r, atStep: s }));
+      const out: CrashSpec[] = [{ rank: r, atStep: step() }];
+      for (let k = 1; k < n; k++) out.push({ rank: r, when: "restart", nth: k, delayMs: Math.round(rng.range(0, 12) * 10) / 10 });
+      return out;
     }
     case "concurrent-f":
     case "beyond-f": {
+      // (With f = 1, concurrent-f is a single crash; beyond-f is what exercises concurrency.)
       // Within a few events of each other and a restart delay longer than that: truly concurrent.
       const k = kind === "beyond-f" ? c.f + 1 : Math.max(1, c.f);
       const s0 = step();
@@ -148,7 +153,7 @@ export function drawSchedule(kind: ScheduleKind, seed: number, c: DrawContext): 
     case "near-flush":
       return [{ rank: rank(), when: rng.next() < 0.5 ? "before-flush" : "after-flush", nth: rng.int(1, 8) }];
     case "near-output":
-      return [{ rank: rank(), when: rng.next() < 0.5 ? "before-output" : "after-output", nth: rng.int(1, 4) }];
+      return [{ rank: rank(), when: rng.next() < 0.5 ? "before-output" : "after-output", nth: rng.int(1, 2) }];
     case "holder": {
       // A rank crashes after receiving a lot (it holds determinants / its peers' messages), then one of its senders.
       const r = rank();

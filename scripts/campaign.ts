@@ -1,0 +1,175 @@
+/**
+ * `npm run campaign -- [--runs N] [--protocol P] [--app A] [--seed S] [--schedule JSON] [--backend B]`
+ *
+ * The seeded simulated crash campaign (test/conformance/): seeds × protocols
+ * × apps, every run checked by the oracles, with a progress bar and a summary
+ * table per protocol × app. Exits 1 on any violation, with one shrunk
+ * reproduction command per failing run; 2 on bad usage.
+ */
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { CONFORMANCE_APPS, findApp } from "../test/conformance/apps.js";
+import {
+  CampaignContext,
+  addToTally,
+  describeCase,
+  emptyTally,
+  kindFor,
+  runCase,
+  scheduleFor,
+  type CaseOutcome,
+  type Tally,
+} from "../test/conformance/campaign.js";
+import { BACKENDS, NONE_ENTRY, discoverProtocols, type Backend, type ProtocolEntry } from "../test/conformance/protocols.js";
+import { SCHEDULE_KINDS, parseSchedule, type ScheduleKind } from "../test/conformance/schedule.js";
+
+const USAGE = `usage: npm run campaign -- [options]
+  --runs N           seeds per protocol × app (default 20)
+  --protocol P       only these protocols (comma list; "none" is the no-recovery baseline, excluded by default)
+  --app A            only these apps (comma list): ${CONFORMANCE_APPS.map((a) => a.name).join(", ")}
+  --seed S           first seed (default 1); with --schedule, the exact seed
+  --schedule JSON    run exactly this crash schedule (one run per protocol × app)
+  --backend B        ${BACKENDS.join(" | ")} (comma list; default inline)
+  --kinds K          schedule kinds (comma list; default all): ${SCHEDULE_KINDS.join(", ")}
+  --storage          also check bounded storage (meaningful for long runs)
+  --no-shrink        report failures without shrinking their schedules`;
+
+function fail(msg: string): never {
+  process.stderr.write(`campaign: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        runs: { type: "string" },
+        protocol: { type: "string" },
+        app: { type: "string" },
+        seed: { type: "string" },
+        schedule: { type: "string" },
+        backend: { type: "string" },
+        kinds: { type: "string" },
+        storage: { type: "boolean" },
+        "no-shrink": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const runs = values.runs === undefined ? 20 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) fail(`--runs: expected a positive integer, got ${values.runs}`);
+  const seed0 = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed0) || seed0 < 0) fail(`--seed: expected a non-negative integer, got ${values.seed}`);
+  const backends = (list(values.backend) ?? ["inline"]) as Backend[];
+  for (const b of backends) if (!(BACKENDS as readonly string[]).includes(b)) fail(`--backend: unknown ${b}`);
+  const kinds = (list(values.kinds) ?? [...SCHEDULE_KINDS]) as ScheduleKind[];
+  for (const k of kinds) if (!(SCHEDULE_KINDS as readonly string[]).includes(k)) fail(`--kinds: unknown ${k}`);
+  let given;
+  try {
+    given = values.schedule === undefined ? undefined : parseSchedule(values.schedule);
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+  let apps;
+  try {
+    apps = (list(values.app) ?? CONFORMANCE_APPS.map((a) => a.name)).map(findApp);
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+
+  const wanted = list(values.protocol);
+  const found = await discoverProtocols({ backends });
+  let protocols: ProtocolEntry[] = [...found.protocols];
+  if (wanted?.includes("none")) protocols.push(NONE_ENTRY);
+  if (wanted) {
+    protocols = protocols.filter((p) => wanted.includes(p.name));
+    for (const w of wanted) {
+      if (!protocols.some((p) => p.name === w)) {
+        const why = found.unsupported.find((u) => u.name === w)?.why;
+        fail(`--protocol ${w}: ${why ?? `not found (known: ${found.protocols.map((p) => p.name).filter((n, i, a) => a.indexOf(n) === i).join(", ")}, none)`}`);
+      }
+    }
+  }
+  if (protocols.length === 0) fail("no protocol to run");
+  if (!wanted && found.unsupported.length > 0) {
+    process.stdout.write(`not built by the block library yet (skipped): ${found.unsupported.map((u) => u.name).join(", ")}\n`);
+  }
+
+  const perCell = given ? 1 : runs;
+  const total = protocols.length * apps.length * perCell;
+  const tty = process.stdout.isTTY === true;
+  const bar = new cliProgress.SingleBar(
+    { format: "campaign [{bar}] {value}/{total} runs | {cell} | violations {violations}", noTTYOutput: !tty, notTTYSchedule: 5000, hideCursor: tty },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { cell: "", violations: 0 });
+  const ctx = new CampaignContext();
+  const tallies = new Map<string, Tally>();
+  const failures: CaseOutcome[] = [];
+  const started = Date.now();
+  for (const e of protocols) {
+    const factory = await e.load();
+    for (const a of apps) {
+      const key = `${e.name}${backends.length > 1 ? ` (${e.backend})` : ""}|${a.name}`;
+      const t = tallies.get(key) ?? emptyTally();
+      tallies.set(key, t);
+      for (let i = 0; i < perCell; i++) {
+        const seed = seed0 + i;
+        const kind = given ? "given" : kindFor(i, kinds);
+        const schedule = given ?? (await scheduleFor(ctx, e, factory, a, seed, kind as ScheduleKind));
+        const c = await runCase(ctx, e, factory, a, seed, kind, schedule, { shrink: !values["no-shrink"], boundedStorage: values.storage ?? false });
+        addToTally(t, c);
+        if (c.violations.length > 0) {
+          failures.push(c);
+          bar.stop();
+          process.stdout.write(`${describeCase(c)}\n`);
+          bar.start(total, bar.getProgress() * total, { cell: `${e.name} × ${a.name}`, violations: failures.length });
+        }
+        bar.increment(1, { cell: `${e.name} × ${a.name}`, violations: failures.length });
+      }
+    }
+  }
+  bar.stop();
+  process.stdout.write(`\n${table(tallies)}\n`);
+  const all = [...tallies.values()].reduce((s, t) => {
+    s.runs += t.runs;
+    s.crashes += t.crashes;
+    return s;
+  }, emptyTally());
+  process.stdout.write(
+    `\n${all.runs} runs, ${all.crashes} crashes injected, ${protocols.length} protocol build(s) × ${apps.length} app(s), ${failures.length} failing run(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  for (const c of failures) process.stdout.write(`reproduce: ${c.repro ?? "(not shrunk)"}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+function table(tallies: Map<string, Tally>): string {
+  const head = ["protocol", "app", "runs", "crashes", "recoveries", "rollbacks", "unrecoverable", "violations"];
+  const rows = [...tallies].map(([k, t]) => {
+    const [p, a] = k.split("|") as [string, string];
+    return [p, a, t.runs, t.crashes, t.recoveries, t.rollbacks, t.unrecoverable, t.violations].map(String);
+  });
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
+  return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n");
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`campaign: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(70);
+  },
+);

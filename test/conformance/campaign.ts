@@ -1,0 +1,148 @@
+/**
+ * The campaign: seeds × protocols × apps, each seed drawing one schedule of a
+ * kind (single crash, crash during recovery, same rank repeatedly, f
+ * concurrent, f+1 concurrent, near checkpoint / flush / output commit, crash
+ * of a rank holding others' messages), every run checked by every oracle.
+ * Failing runs are shrunk and come with the one command that reproduces them.
+ */
+import type { App, ProtocolFactory } from "../../runtime-core/src/spi.js";
+import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
+import { type ConformanceApp, loadConformanceApp } from "./apps.js";
+import { runSimJob, type JobResult } from "./harness.js";
+import { checkRun, type Violation } from "./oracles.js";
+import type { ProtocolEntry } from "./protocols.js";
+import { drawSchedule, formatSchedule, SCHEDULE_KINDS, type CrashSchedule, type DrawContext, type ScheduleKind } from "./schedule.js";
+import { shrinkSchedule } from "./shrink.js";
+
+export interface CaseOutcome {
+  readonly protocol: string;
+  readonly backend: string;
+  readonly app: string;
+  readonly seed: number;
+  readonly kind: ScheduleKind | "given";
+  readonly schedule: CrashSchedule;
+  readonly result: JobResult;
+  readonly violations: readonly Violation[];
+  /** For failures: the shrunk schedule and the command that reproduces it. */
+  readonly shrunk?: CrashSchedule;
+  readonly repro?: string;
+}
+
+export interface Tally {
+  runs: number;
+  crashes: number;
+  recoveries: number;
+  rollbacks: number;
+  violations: number;
+  /** Runs that ended in a clear `unrecoverable:` (allowed only beyond f). */
+  unrecoverable: number;
+}
+
+/** What the campaign caches per protocol and app: failure-free references. */
+export class CampaignContext {
+  private readonly refs = new Map<string, Promise<JobResult>>();
+  private readonly draws = new Map<string, Promise<DrawContext>>();
+
+  /** A failure-free run of the app under `none` (the reference for order-deterministic apps). */
+  reference(a: ConformanceApp, app: App<unknown>): Promise<JobResult> {
+    let p = this.refs.get(a.name);
+    if (!p) this.refs.set(a.name, (p = runSimJob({ protocol: noneProtocol, app, size: a.size, seed: 1, schedule: [], args: a.args })));
+    return p;
+  }
+
+  /** Steps and deliveries of a failure-free run of this protocol and app, to place crashes in. */
+  drawContext(e: ProtocolEntry, factory: ProtocolFactory, a: ConformanceApp, app: App<unknown>): Promise<DrawContext> {
+    const key = `${e.name}/${e.backend}/${a.name}`;
+    let p = this.draws.get(key);
+    if (!p) {
+      p = runSimJob({ protocol: factory, app, size: a.size, seed: 1, schedule: [], args: a.args }).then((r) => {
+        // Only the part before everyone is done: crashes in the drain are not injected.
+        const deliveries = Math.max(1, Math.round(r.histories.reduce((n, h) => n + h.deliveryCount, 0) / a.size));
+        const doneStep = Math.max(10, r.finishedAtStep ?? r.steps);
+        return { size: a.size, f: factory.defaultF, steps: doneStep, deliveries };
+      });
+      this.draws.set(key, p);
+    }
+    return p;
+  }
+}
+
+export function reproCommand(e: Pick<ProtocolEntry, "name" | "backend">, app: string, seed: number, schedule: CrashSchedule): string {
+  const backend = e.backend === "builtin" ? "" : ` --backend ${e.backend}`;
+  return `npm run campaign -- --protocol ${e.name}${backend} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}'`;
+}
+
+export interface RunCaseOptions {
+  /** Shrink failing schedules (default true). */
+  readonly shrink?: boolean;
+  readonly boundedStorage?: boolean;
+}
+
+/** Run one schedule and check it; on violations, shrink and attach the repro command. */
+export async function runCase(
+  ctx: CampaignContext,
+  e: ProtocolEntry,
+  factory: ProtocolFactory,
+  a: ConformanceApp,
+  seed: number,
+  kind: ScheduleKind | "given",
+  schedule: CrashSchedule,
+  o: RunCaseOptions = {},
+): Promise<CaseOutcome> {
+  const app = await loadConformanceApp(a);
+  const reference = await ctx.reference(a, app);
+  const check = async (s: CrashSchedule): Promise<{ result: JobResult; violations: Violation[] }> => {
+    const result = await runSimJob({ protocol: factory, app, size: a.size, seed, schedule: s, args: a.args });
+    const violations = await checkRun(result, {
+      app,
+      args: a.args,
+      orderDeterministic: a.orderDeterministic,
+      family: e.family,
+      reference,
+      boundedStorage: o.boundedStorage ?? false,
+    });
+    return { result, violations };
+  };
+  const { result, violations } = await check(schedule);
+  const base = { protocol: e.name, backend: e.backend, app: a.name, seed, kind, schedule, result, violations };
+  if (violations.length === 0) return base;
+  let shrunk = schedule;
+  if (o.shrink ?? true) shrunk = (await shrinkSchedule(schedule, async (s) => (await check(s)).violations.length > 0)).schedule;
+  return { ...base, shrunk, repro: reproCommand(e, a.name, seed, shrunk) };
+}
+
+/** The schedule kind for the i-th seed: round-robin, so every kind gets its share. */
+export function kindFor(i: number, kinds: readonly ScheduleKind[] = SCHEDULE_KINDS): ScheduleKind {
+  return kinds[i % kinds.length]!;
+}
+
+/** Draw the schedule for one campaign run. */
+export async function scheduleFor(ctx: CampaignContext, e: ProtocolEntry, factory: ProtocolFactory, a: ConformanceApp, seed: number, kind: ScheduleKind): Promise<CrashSchedule> {
+  const app = await loadConformanceApp(a);
+  return drawSchedule(kind, seed, await ctx.drawContext(e, factory, a, app));
+}
+
+export function emptyTally(): Tally {
+  return { runs: 0, crashes: 0, recoveries: 0, rollbacks: 0, violations: 0, unrecoverable: 0 };
+}
+
+export function addToTally(t: Tally, c: CaseOutcome): void {
+  t.runs++;
+  t.crashes += c.result.counts.crashes;
+  t.recoveries += c.result.counts.recoveries;
+  t.rollbacks += c.result.counts.rollbacks;
+  t.violations += c.violations.length > 0 ? 1 : 0;
+  if (c.result.unrecoverable !== null) t.unrecoverable++;
+}
+
+/** A failing case, for a terminal: what failed, the shrunk schedule, and the command. */
+export function describeCase(c: CaseOutcome): string {
+  const lines = [
+    `FAIL ${c.protocol} (${c.backend}) × ${c.app}, seed ${c.seed}, ${c.kind} schedule ${formatSchedule(c.schedule)}`,
+    ...c.violations.slice(0, 6).map((v) => `  [${v.oracle}] ${v.message}`),
+  ];
+  if (c.violations.length > 6) lines.push(`  ... and ${c.violations.length - 6} more`);
+  if (c.shrunk) lines.push(`  shrunk to ${formatSchedule(c.shrunk)}`);
+  if (c.repro) lines.push(`  reproduce: ${c.repro}`);
+  return lines.join("\n");
+}

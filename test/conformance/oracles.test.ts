@@ -1,0 +1,127 @@
+/**
+ * The oracles can fail: `none` (no recovery) must be caught under crashes,
+ * and must pass without them; hand-made defects in a good run are each
+ * caught by the oracle meant for them; shrinking keeps the failure.
+ */
+import { describe, expect, it } from "vitest";
+import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
+import { CONFORMANCE_APPS, findApp, loadConformanceApp } from "./apps.js";
+import { canonicalOf } from "./canon.js";
+import { runSimJob, type JobResult } from "./harness.js";
+import { checkExactlyOnce, checkFamily, checkOutcome, checkOutputs, checkRun, type Violation } from "./oracles.js";
+import { parseSchedule, type CrashSchedule } from "./schedule.js";
+import { shrinkSchedule } from "./shrink.js";
+
+async function noneRun(appName: string, seed: number, schedule: CrashSchedule): Promise<{ result: JobResult; violations: Violation[] }> {
+  const a = findApp(appName);
+  const app = await loadConformanceApp(a);
+  const reference = await runSimJob({ protocol: noneProtocol, app, size: a.size, seed: 1, schedule: [], args: a.args });
+  const result = await runSimJob({ protocol: noneProtocol, app, size: a.size, seed, schedule, args: a.args });
+  const violations = await checkRun(result, { app, args: a.args, orderDeterministic: a.orderDeterministic, family: "none", reference });
+  return { result, violations };
+}
+
+describe("oracles against the none protocol", () => {
+  it.each(CONFORMANCE_APPS.map((a) => a.name))("%s: no crash, no violation (3 seeds)", async (name) => {
+    for (const seed of [1, 2, 3]) {
+      const { result, violations } = await noneRun(name, seed, []);
+      expect(result.finished).toBe(true);
+      expect(violations).toEqual([]);
+    }
+  });
+
+  it.each(CONFORMANCE_APPS.map((a) => a.name))("%s: crashes are caught (none keeps nothing)", async (name) => {
+    const schedules: CrashSchedule[] = [[{ rank: 1, atStep: 20 }], [{ rank: 0, atDelivery: 2 }], [{ rank: 2, when: "after-output", nth: 1 }]];
+    for (const s of schedules) {
+      const { result, violations } = await noneRun(name, 5, s);
+      if (result.counts.crashes === 0) continue; // the trigger never came (e.g. the rank had no second delivery)
+      expect(violations.length, `${name} ${JSON.stringify(s)}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("a crash after the output is caught as a duplicated output, not just a hang", async () => {
+    // writer: rank 2, re-initialized by none, writes step 0 again under a new seq and finishes: silently wrong.
+    const { result, violations } = await noneRun("writer", 4, [{ rank: 2, when: "after-output", nth: 1 }]);
+    expect(result.counts.crashes).toBe(1);
+    expect(result.finished).toBe(true);
+    expect(violations.some((v) => v.oracle === "outputs")).toBe(true);
+    expect(violations.some((v) => v.oracle === "reference")).toBe(true);
+  });
+
+  it("beyond tolerance, a hang is reported as the missing `unrecoverable:`", async () => {
+    const { result, violations } = await noneRun("token-ring", 3, [{ rank: 1, atStep: 40 }]);
+    expect(result.maxConcurrent).toBeGreaterThan(result.f);
+    expect(violations.some((v) => v.oracle === "outcome" && v.message.includes("unrecoverable"))).toBe(true);
+  });
+
+  it("shrinking keeps a failing schedule failing and drops the crashes it does not need", async () => {
+    const fails = async (s: CrashSchedule): Promise<boolean> => (await noneRun("writer", 4, s)).violations.length > 0;
+    const start: CrashSchedule = [{ rank: 3, atTime: 1000 }, { rank: 2, atStep: 60 }, { rank: 0, atTime: 2000 }];
+    expect(await fails(start)).toBe(true);
+    const { schedule } = await shrinkSchedule(start, fails);
+    expect(schedule.length).toBe(1);
+    expect(await fails(schedule)).toBe(true);
+    const s0 = schedule[0]!;
+    expect("atStep" in s0 && s0.atStep <= 60).toBe(true);
+  });
+});
+
+describe("oracles on hand-made defects", () => {
+  async function goodRun(): Promise<JobResult> {
+    const a = findApp("all-to-all");
+    return runSimJob({ protocol: noneProtocol, app: await loadConformanceApp(a), size: a.size, seed: 2, schedule: [], args: a.args });
+  }
+
+  it("a duplicated delivery breaks exactly-once", async () => {
+    const r = await goodRun();
+    expect(checkExactlyOnce(r)).toEqual([]);
+    const steps = r.histories[1]!.steps;
+    const dup = steps.find((s) => s.from === 0)!;
+    steps.push({ ...dup, pos: steps.length });
+    const v = checkExactlyOnce(r);
+    expect(v.length).toBe(1);
+    expect(v[0]!.message).toMatch(/channel 0→1: duplicate/);
+  });
+
+  it("a delivery nobody sent is an orphan", async () => {
+    const r = await goodRun();
+    const steps = r.histories[2]!.steps;
+    steps.push({ ...steps[1]!, from: 3, digest: 12345, pos: steps.length });
+    expect(checkExactlyOnce(r).map((v) => v.message).join()).toMatch(/channel 3→2: orphan/);
+  });
+
+  it("a lost and a retracted output break the output oracle", async () => {
+    const r = await goodRun();
+    expect(checkOutputs(r)).toEqual([]);
+    (r.outputs[0] as { seq: number; bytes: Uint8Array }[]).pop();
+    (r.outputs[1] as { seq: number; bytes: Uint8Array }[])[0] = { seq: 0, bytes: canonicalOf({ other: true }) };
+    const v = checkOutputs(r).map((x) => x.message);
+    expect(v.some((m) => m.startsWith("rank 0: lost output"))).toBe(true);
+    expect(v.some((m) => m.startsWith("rank 1: output #1"))).toBe(true);
+  });
+
+  it("a survivor rollback breaks the pessimistic guarantee but not the optimistic one", async () => {
+    const r = await goodRun();
+    (r.rollbacks as { rank: number; incarnation: number; live: boolean; why: string }[]).push({ rank: 3, incarnation: 0, live: true, why: "test" });
+    expect(checkFamily(r, "pessimistic").length).toBe(1);
+    expect(checkFamily(r, "optimistic")).toEqual([]);
+  });
+
+  it("unrecoverable is accepted only beyond f", async () => {
+    const r = await goodRun();
+    const within = { ...r, f: 1, maxConcurrent: 1, unrecoverable: "unrecoverable: test", finished: false };
+    const beyond = { ...within, maxConcurrent: 2 };
+    expect(checkOutcome(within).length).toBe(1);
+    expect(checkOutcome(beyond)).toEqual([]);
+  });
+});
+
+describe("schedules", () => {
+  it("parse what they print and reject nonsense with a reason", () => {
+    const s = parseSchedule('[{"rank":1,"atStep":5},{"rank":0,"when":"replay","nth":2},{"rank":2,"atDelivery":3,"restartAfterMs":4}]');
+    expect(s.length).toBe(3);
+    expect(() => parseSchedule('{"rank":1}')).toThrow(/array/);
+    expect(() => parseSchedule('[{"rank":1,"when":"lunch"}]')).toThrow(/needs one of/);
+    expect(() => parseSchedule('[{"atStep":3}]')).toThrow(/rank/);
+  });
+});
