@@ -7,7 +7,7 @@ import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { App } from "../spi.js";
 import { AppLoadError } from "./errors.js";
-import { ensureTsx, isTypeScriptFile } from "./tsx.js";
+import { defaultExport, ensureTsx, isTypeScriptFile } from "./tsx.js";
 
 export async function loadApp(file: string): Promise<App<unknown>> {
   const abs = resolve(file);
@@ -20,14 +20,14 @@ export async function loadApp(file: string): Promise<App<unknown>> {
     throw new AppLoadError(`${name}: cannot read application module ${abs}`);
   }
   if (isTypeScriptFile(abs)) await ensureTsx(abs);
-  let mod: { default?: unknown };
+  let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new AppLoadError(`${name}: failed to load: ${why}`);
   }
-  return checkApp(mod.default, name);
+  return checkApp(defaultExport(mod), name);
 }
 
 /** Validate the shape of an application object; `name` is used in the message. */

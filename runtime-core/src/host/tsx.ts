@@ -7,6 +7,7 @@
  * `.ts` the same way, and plain `.mjs` apps never pay for tsx.
  */
 import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 
 let registered = false;
 
@@ -21,28 +22,36 @@ function startedWithTsx(): boolean {
 
 export async function ensureTsx(forWhat: string): Promise<void> {
   if (registered || startedWithTsx()) return;
-  let api: { register: () => unknown };
+  let apis: { register: () => unknown }[];
   try {
     // tsx is a devDependency of the workspace, not of this package: resolve it
-    // from the thing being loaded first, then from here.
-    const spec = resolveTsx(forWhat);
-    api = (await import(spec)) as { register: () => unknown };
+    // from the thing being loaded first, then from here. Both loaders are
+    // needed: a .ts file outside a "type": "module" package is CommonJS to Node.
+    apis = (await Promise.all([import(resolveTsx(forWhat, "esm")), import(resolveTsx(forWhat, "cjs"))])) as { register: () => unknown }[];
   } catch {
-    throw new Error(
-      `${forWhat}: loading TypeScript needs tsx; install it (npm i -D tsx) or run the app from compiled .js/.mjs`,
-    );
+    throw new Error(`${forWhat}: loading TypeScript needs tsx; install it (npm i -D tsx) or run the app from compiled .js/.mjs`);
   }
-  api.register();
+  for (const api of apis) api.register();
   registered = true;
 }
 
-function resolveTsx(from: string): string {
+/**
+ * The module object's default export, seen through CommonJS interop: a .ts
+ * file compiled as CommonJS exposes `export default x` as `default.default`.
+ */
+export function defaultExport(mod: Record<string, unknown>): unknown {
+  const d = mod["default"];
+  if (d !== null && typeof d === "object" && "__esModule" in d && "default" in d) return (d as { default: unknown }).default;
+  return d;
+}
+
+function resolveTsx(from: string, kind: "esm" | "cjs"): string {
   for (const base of [from, import.meta.url]) {
     try {
-      return createRequire(base).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs");
+      return pathToFileURL(createRequire(base).resolve(`tsx/${kind}/api`).replace(/\.cjs$/, ".mjs")).href;
     } catch {
       // try the next base
     }
   }
-  return "tsx/esm/api";
+  return `tsx/${kind}/api`;
 }

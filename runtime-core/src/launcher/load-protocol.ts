@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ensureTsx, isTypeScriptFile } from "../host/tsx.js";
+import { defaultExport, ensureTsx, isTypeScriptFile } from "../host/tsx.js";
 import { noneProtocol } from "../protocols/none.js";
 import type { ProtocolFactory } from "../spi.js";
 
@@ -52,7 +52,9 @@ export async function importFactory(entry: string, spec: string): Promise<Protoc
   } catch (e) {
     throw new ProtocolLoadError(`--protocol ${spec}: cannot import ${entry}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  for (const candidate of [mod["default"], mod["protocol"]]) {
+  const viaCjs = mod["default"] as Record<string, unknown> | undefined;
+  const candidates = [defaultExport(mod), mod["protocol"], viaCjs !== null && typeof viaCjs === "object" ? viaCjs["protocol"] : undefined];
+  for (const candidate of candidates) {
     if (isFactory(candidate)) return candidate;
   }
   throw new ProtocolLoadError(

@@ -33,7 +33,8 @@ async function run(cfg: RankConfig): Promise<void> {
     },
   };
   const log = (level: string, msg: string): void => {
-    if (level !== "info") process.stderr.write(`rank ${cfg.rank}: ${level}: ${msg}\n`);
+    // EGIDA_DEBUG=1 also shows the transport's connection events.
+    if (level !== "info" || process.env["EGIDA_DEBUG"]) process.stderr.write(`rank ${cfg.rank}: ${level}: ${msg}\n`);
   };
   const progress = setInterval(() => {
     const n = runtime?.host.deliveryCount ?? 0;

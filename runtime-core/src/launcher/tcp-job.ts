@@ -159,6 +159,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       case "live":
         if (!current) return;
         s.live = true;
+        // Start-up (slow on a loaded machine, or loading TypeScript) is not a stall.
+        state.lastProgress = performance.now();
         s.startupDeaths = 0;
         if (m.incarnation > 0) reporter.event(`rank ${r} incarnation ${m.incarnation} is live`);
         return;
