@@ -2,15 +2,16 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { buildPackage } from "../codegen/build.js";
 import { EXIT, type CliCommand, type CliContext } from "./context.js";
 
 /** Shared with `compile --build`. Problems in generated code are egida-gen bugs: exit 70. */
-export function runBuild(dir: string, ctx: CliContext): number {
+export async function runBuild(dir: string, ctx: CliContext): Promise<number> {
   if (!existsSync(join(dir, "tsconfig.json"))) {
     ctx.io.stderr(`${ctx.c.bold(dir)}: ${ctx.c.red(ctx.c.bold("error"))}: not a generated package (no tsconfig.json); run egida-gen compile first\n`);
     return EXIT.specError;
   }
+  // ts-morph (and TypeScript) load only for the commands that need them, so check/explain start fast.
+  const { buildPackage } = await import("../codegen/build.js");
   const result = buildPackage(dir);
   if (result.problems.length > 0) {
     for (const p of result.problems) ctx.io.stderr(`${p.file}:${p.line}: ${ctx.c.red(ctx.c.bold("error"))}: ${p.message}\n`);

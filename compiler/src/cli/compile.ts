@@ -4,8 +4,6 @@ import { relative, sep } from "node:path";
 import { Option, type Command } from "commander";
 import { UnsupportedProtocolError } from "../blocks/select.js";
 import { CodegenError } from "../codegen/code.js";
-import { renderPackage, writePackage } from "../codegen/package.js";
-import { blockLibrary, emitInputFor } from "../codegen/pipeline.js";
 import type { EmitKind } from "../codegen/types.js";
 import { decodeSpec } from "../parse/decode.js";
 import { classify } from "../passes/classify.js";
@@ -51,6 +49,8 @@ export const compileCommand: CliCommand = {
     const decoded = decodeSpec(await readFile(file), file);
     const source = decoded.ok ? decoded.text : "";
     const checked = { ir: spec.ir, classification: classify(spec.ir, spec.registry) };
+    // The emitters pull in ts-morph: load them only when compiling, so check/explain start fast.
+    const [{ renderPackage, writePackage }, { blockLibrary, emitInputFor }] = await Promise.all([import("../codegen/package.js"), import("../codegen/pipeline.js")]);
     try {
       const input = emitInputFor(checked, source, displayPath(file));
       const files = renderPackage(blockLibrary(), input, {
