@@ -49,12 +49,25 @@ describe("selectBlocks", () => {
   });
 
   it.each([
+    ["coordinated-checkpointing.egida", "coordinated", "ckpt-only/snapshot.ts"],
+    ["communication-induced-checkpointing.egida", "communication-induced", "checkpoint/independent.ts"],
+    ["independent-checkpointing.egida", "independent", "checkpoint/independent.ts"],
+  ])("%s: checkpoint-only blocks (rounds, commit on lines, epoch piggyback)", (file, kind, timer) => {
+    const b = selectBlocks(loadSpec(file));
+    const files = b.map((x) => x.file);
+    expect(b.find((x) => x.file === "ckpt-only/rounds.ts")!.params).toEqual({ "cp.kind": kind });
+    expect(files).toContain(timer);
+    expect(files).not.toContain("core/pump.ts");
+    expect(files).not.toContain("core/output-emit.ts");
+    expect(files.at(-1)).toBe("ckpt-only/store.ts");
+    expect(files.indexOf("ckpt-only/index-pb.ts")).toBeLessThan(files.indexOf("core/deliver.ts"));
+    expect(b.find((x) => x.file === "ckpt-only/index-pb.ts")!.params["cp.force"]).toBe(kind !== "independent");
+  });
+
+  it.each([
     ["fig3a-damani-garg.egida", /asynchronous determinant logging/],
     ["fig3b-hybrid-causal.egida", /asynchronous determinant logging/],
     ["family-based-causal.egida", /Piggyback determinants|causal/],
-    ["coordinated-checkpointing.egida", /coordinated checkpointing|without message logging/],
-    ["communication-induced-checkpointing.egida", /Piggyback checkpoint-counter/],
-    ["independent-checkpointing.egida", /Piggyback checkpoint-counter/],
   ])("%s is refused, naming the construct", (file, re) => {
     expect(() => selectBlocks(loadSpec(file))).toThrow(UnsupportedProtocolError);
     expect(() => selectBlocks(loadSpec(file))).toThrow(re);

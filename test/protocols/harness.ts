@@ -93,6 +93,11 @@ export interface JobOptions<S> {
   readonly maxConcurrent?: number;
   readonly maxTime?: number;
   readonly f?: number;
+  /**
+   * When the job is over, instead of every rank having called done(): done() is sticky per rank,
+   * which is wrong once survivors roll back (checkpoint-only, optimistic). Gets the live states and protocols.
+   */
+  readonly finished?: (states: readonly (S | undefined)[], protocols: readonly (Protocol | undefined)[]) => boolean;
 }
 
 export interface JobResult<S> {
@@ -274,7 +279,9 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
   while (world.now < maxTime) {
     await world.run({ until: world.now + 25 });
     if (errors.length > 0) break;
-    if (world.now > t1 + delay && pendingRestarts === 0 && ranks.every((k) => k.started && k.done)) break;
+    if (world.now > t1 + delay && pendingRestarts === 0 && ranks.every((k) => k.started && (o.finished !== undefined || k.done))) {
+      if (o.finished === undefined || o.finished(ranks.map((k) => k.state), ranks.map((k) => k.protocol))) break;
+    }
   }
   // Let stragglers (stability notices, in-flight duplicates) settle a little.
   await world.run({ until: world.now + 50 });

@@ -23,6 +23,12 @@ import * as ckptRestore from "./checkpoint/restore.js";
 import * as ckptIndependent from "./checkpoint/independent.js";
 import * as ckptStore from "./checkpoint/store.js";
 import * as commitIndependent from "./commit/independent.js";
+import * as cpPump from "./ckpt-only/pump.js";
+import * as cpIndex from "./ckpt-only/index-pb.js";
+import * as cpStore from "./ckpt-only/store.js";
+import * as cpOutput from "./ckpt-only/output.js";
+import * as cpRounds from "./ckpt-only/rounds.js";
+import * as cpSnapshot from "./ckpt-only/snapshot.js";
 
 /** A block module as the composer sees it: an optional init and hook functions. */
 export type BlockModule = { readonly init?: (s: K) => void } & { readonly [H in HookName]?: (s: K, ev: never) => unknown };
@@ -46,4 +52,10 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "checkpoint/independent.ts": ckptIndependent,
   "checkpoint/store.ts": ckptStore,
   "commit/independent.ts": commitIndependent,
+  "ckpt-only/pump.ts": cpPump,
+  "ckpt-only/index-pb.ts": cpIndex,
+  "ckpt-only/store.ts": cpStore,
+  "ckpt-only/output.ts": cpOutput,
+  "ckpt-only/rounds.ts": cpRounds,
+  "ckpt-only/snapshot.ts": cpSnapshot,
 };

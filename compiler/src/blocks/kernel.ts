@@ -22,6 +22,12 @@ import type { Fields as EventLog } from "./log/event-log.js";
 import type { Fields as ReadLog } from "./log/read-log.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
 import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
+import type { Fields as CpPump } from "./ckpt-only/pump.js";
+import type { Fields as CpIndex } from "./ckpt-only/index-pb.js";
+import type { Fields as CpStore } from "./ckpt-only/store.js";
+import type { Fields as CpOutput } from "./ckpt-only/output.js";
+import type { Fields as CpRounds } from "./ckpt-only/rounds.js";
+import type { Fields as CpSnapshot } from "./ckpt-only/snapshot.js";
 
 /** A received, not yet delivered, application message (held back in `s.held`). */
 export interface InMsg {
@@ -66,7 +72,13 @@ export type K = Fields &
   EventLog &
   ReadLog &
   CkptRestore &
-  CkptIndependent;
+  CkptIndependent &
+  CpPump &
+  CpIndex &
+  CpStore &
+  CpOutput &
+  CpRounds &
+  CpSnapshot;
 
 // ------------------------------------------------------------ Protocol SPI
 

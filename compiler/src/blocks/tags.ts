@@ -13,6 +13,27 @@ export const TAG_RECOVER = 1;
 /** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
 export const TAG_STABLE = 2;
 
+/**
+ * Checkpoint-only protocols (blocks/ckpt-only/): recovery rounds run by rank 0. Payloads are
+ * v8-serialized objects; words = [round or epoch].
+ *   PREPARE → every process pauses and REPORTs its checkpoint history; ROLLBACK carries the
+ *   line; each restores, writes a recovery checkpoint and says ROLLED; RESUME: all are durable,
+ *   each ANNOUNCEs its delivered vector and peers resend what it lacks.
+ *   POLL / HIST / COMMIT: rank 0 collects durable histories (coordinated: after snapshot k)
+ *   and commits the line no future recovery goes below (GC, stability, output release).
+ *   RESTART: a restarted process asks rank 0 for a round.
+ */
+export const TAG_CP_PREPARE = 40;
+export const TAG_CP_REPORT = 41;
+export const TAG_CP_ROLLBACK = 42;
+export const TAG_CP_ROLLED = 43;
+export const TAG_CP_RESUME = 44;
+export const TAG_CP_ANNOUNCE = 45;
+export const TAG_CP_POLL = 46;
+export const TAG_CP_HIST = 47;
+export const TAG_CP_COMMIT = 48;
+export const TAG_CP_RESTART = 49;
+
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
 export const MODE_STARTING = 0;
 export const MODE_REPLAY = 1;

@@ -1,0 +1,69 @@
+/**
+ * Delivery pump of the checkpoint-only protocols (replaces core/pump: there
+ * is no replay; instead a recovery round must be able to *hold* a live
+ * process between deliveries, restore a checkpoint under it and let it go).
+ *
+ * The only caller of the onDeliver chain and the only place periodic /
+ * marker checkpoints are captured, so both happen strictly between
+ * deliveries. Live: deliver the earliest-arrived deliverable message (per
+ * channel in ssn order). `cpHold` stops it at the next gap; `cpIdle` is
+ * called when the loop has stopped (the round then knows no delivery is in
+ * progress).
+ */
+import type { K } from "../kernel.js";
+import type { PumpEv } from "../hooks.js";
+import { MODE_LIVE, MODE_STARTING } from "../tags.js";
+
+export interface Fields {
+  mode: number;
+  pumping: boolean;
+  /** A checkpoint was requested (timer, marker); taken at the next gap between deliveries. */
+  ckptWanted: boolean;
+  /** A recovery round holds this process: no delivery, no checkpoint. */
+  cpHold: boolean;
+  /** Called once the pump loop has stopped (set by a round waiting for quiescence). */
+  cpIdle: (() => void) | null;
+}
+
+export function init(s: K): void {
+  s.mode = MODE_STARTING;
+  s.pumping = false;
+  s.ckptWanted = false;
+  s.cpHold = false;
+  s.cpIdle = null;
+}
+
+export async function onPump(s: K, _ev: PumpEv): Promise<void> {
+  if (!s.pumping && s.mode === MODE_LIVE) {
+    s.pumping = true;
+    let go = true;
+    while (go && !s.cpHold) {
+      if (s.ckptWanted) {
+        s.ckptWanted = false;
+        await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
+      } else {
+        let best = -1;
+        let bestArrival = Infinity;
+        for (let j = 0; j < s.host.size; j++) {
+          const m = s.held[j]!.get(s.delivered[j]! + 1);
+          if (m !== undefined && m.arrival < bestArrival) {
+            best = j;
+            bestArrival = m.arrival;
+          }
+        }
+        if (best >= 0) {
+          const key = s.delivered[best]! + 1;
+          const m = s.held[best]!.get(key)!;
+          s.held[best]!.delete(key);
+          await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
+        } else go = false;
+      }
+    }
+    s.pumping = false;
+  }
+  if (!s.pumping && s.cpIdle !== null) {
+    const idle = s.cpIdle;
+    s.cpIdle = null;
+    idle();
+  }
+}
