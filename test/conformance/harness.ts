@@ -367,6 +367,24 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   });
   for (let r = 0; r < size; r++) startRank(r, 0);
 
+  // A protocol that drops a rejected host.deliver/initApp promise leaves an unhandled rejection. An already
+  // reported failure (ReportedError) is harmless; anything else is this job's internal error, not the process's.
+  const onUnhandled = (e: unknown): void => {
+    if (e instanceof ReportedError) return;
+    const { message, stack } = errorText(e);
+    fatal({ kind: "internal", rank: -1, message: `unhandled rejection: ${message}`, stack });
+  };
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    return await drive();
+  } finally {
+    // Let stragglers of this job reject while the listener is still on.
+    await new Promise((res) => setImmediate(res));
+    process.off("unhandledRejection", onUnhandled);
+  }
+
+  async function drive(): Promise<JobResult> {
+
   const maxSteps = p.maxSteps ?? 400_000;
   const maxTime = p.maxTimeMs ?? 20_000;
   const drainMs = p.drainMs ?? 50;
@@ -470,6 +488,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     finishedAtStep,
     virtualMs: world.now,
   };
+  }
 
   function describeWaiting(): string {
     const notDone = done.flatMap((d, r) => (d ? [] : [r]));
