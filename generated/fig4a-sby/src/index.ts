@@ -211,11 +211,14 @@ export class Fig4aSbyProtocol implements Protocol {
   onFrame(frame: InboundFrame): void {
     const s = this;
     // Piggybacks are u32 words; realign when the transport hands an unaligned view.
+    // Copy with `new Uint8Array(raw)`, not `raw.slice()`: TCP hands a Buffer, whose
+    // slice() is a view on the whole socket chunk, so `.buffer` at offset 0 would
+    // read the chunk's first frame header instead of this piggyback.
     const raw = frame.piggyback;
     const pb =
       raw.byteOffset % 4 === 0
         ? new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2)
-        : new Uint32Array(raw.slice().buffer, 0, raw.byteLength >>> 2);
+        : new Uint32Array(new Uint8Array(raw).buffer, 0, raw.byteLength >>> 2);
     if (frame.kind === (1 as FrameKind)) {
       const ev = { from: frame.from, fromIncarnation: frame.fromIncarnation, ssn: pb[0]!, pb, payload: frame.payload };
       if (s.acceptReceive(ev)) s.onReceive(ev);
