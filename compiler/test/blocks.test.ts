@@ -66,8 +66,6 @@ describe("selectBlocks", () => {
 
   it.each([
     ["fig3a-damani-garg.egida", /asynchronous determinant logging/],
-    ["fig3b-hybrid-causal.egida", /asynchronous determinant logging/],
-    ["family-based-causal.egida", /Piggyback determinants|causal/],
   ])("%s is refused, naming the construct", (file, re) => {
     expect(() => selectBlocks(loadSpec(file))).toThrow(UnsupportedProtocolError);
     expect(() => selectBlocks(loadSpec(file))).toThrow(re);

@@ -91,6 +91,13 @@ export interface JobOptions<S> {
   readonly restartDelay?: number;
   /** At most this many ranks down at once. */
   readonly maxConcurrent?: number;
+  /**
+   * Count a restarted rank as failed until its recovery completes (start resolved), not only while
+   * down: the failure window of causal logging (FBL's f concurrent failures). A failed rank may re-crash.
+   */
+  readonly failedUntilLive?: boolean;
+  /** Explicit crashes (instead of `crashes` random ones): crash `rank` at virtual time `at`. */
+  readonly schedule?: readonly { readonly at: number; readonly rank: number }[];
   readonly maxTime?: number;
   readonly f?: number;
   /**
@@ -258,12 +265,17 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
   const delay = o.restartDelay ?? 15;
   const maxConc = o.maxConcurrent ?? 1;
   let pendingRestarts = 0;
+  const inWindow = (i: number): boolean => ranks[i]!.dead || (o.failedUntilLive === true && ranks[i]!.inc > 0 && !ranks[i]!.started);
+  const plan: { at: number; rank: number }[] = [];
   for (let c = 0; c < o.crashes; c++) {
     const at = t0 + rnd() * (t1 - t0);
-    const victim = Math.floor(rnd() * o.size);
+    plan.push({ at, rank: Math.floor(rnd() * o.size) });
+  }
+  for (const { at, rank: victim } of o.schedule ?? plan) {
     world.at(at, () => {
       const rk = ranks[victim]!;
-      if (rk.dead || pendingRestarts >= maxConc) return;
+      if (rk.dead) return;
+      if (o.failedUntilLive === true ? !inWindow(victim) && ranks.filter((_, i) => inWindow(i)).length >= maxConc : pendingRestarts >= maxConc) return;
       rk.dead = true;
       crashed.add(victim);
       world.crash(victim);

@@ -29,6 +29,10 @@ import * as cpStore from "./ckpt-only/store.js";
 import * as cpOutput from "./ckpt-only/output.js";
 import * as cpRounds from "./ckpt-only/rounds.js";
 import * as cpSnapshot from "./ckpt-only/snapshot.js";
+import * as causalDetLog from "./causal/det-log.js";
+import * as causalGather from "./causal/gather.js";
+import * as causalCommit from "./causal/commit.js";
+import * as causalStableDets from "./causal/stable-dets.js";
 
 /** A block module as the composer sees it: an optional init and hook functions. */
 export type BlockModule = { readonly init?: (s: K) => void } & { readonly [H in HookName]?: (s: K, ev: never) => unknown };
@@ -58,4 +62,8 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "ckpt-only/output.ts": cpOutput,
   "ckpt-only/rounds.ts": cpRounds,
   "ckpt-only/snapshot.ts": cpSnapshot,
+  "causal/det-log.ts": causalDetLog,
+  "causal/gather.ts": causalGather,
+  "causal/commit.ts": causalCommit,
+  "causal/stable-dets.ts": causalStableDets,
 };

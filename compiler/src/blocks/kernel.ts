@@ -28,6 +28,10 @@ import type { Fields as CpStore } from "./ckpt-only/store.js";
 import type { Fields as CpOutput } from "./ckpt-only/output.js";
 import type { Fields as CpRounds } from "./ckpt-only/rounds.js";
 import type { Fields as CpSnapshot } from "./ckpt-only/snapshot.js";
+import type { Fields as CausalDetLog } from "./causal/det-log.js";
+import type { Fields as CausalGather } from "./causal/gather.js";
+import type { Fields as CausalCommit } from "./causal/commit.js";
+import type { Fields as CausalStableDets } from "./causal/stable-dets.js";
 
 /** A received, not yet delivered, application message (held back in `s.held`). */
 export interface InMsg {
@@ -78,7 +82,11 @@ export type K = Fields &
   CpStore &
   CpOutput &
   CpRounds &
-  CpSnapshot;
+  CpSnapshot &
+  CausalDetLog &
+  CausalGather &
+  CausalCommit &
+  CausalStableDets;
 
 // ------------------------------------------------------------ Protocol SPI
 

@@ -13,6 +13,17 @@ export const TAG_RECOVER = 1;
 /** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
 export const TAG_STABLE = 2;
 
+/** Causal logging (blocks/causal/): a recovering process asks for its determinants: words = [incarnation, from rsn]. */
+export const TAG_CAUSAL_GATHER = 20;
+/** Answer: words = [incarnation, highest rsn of the requester the sender depends on, count, (rsn, src, ssn) × count]. */
+export const TAG_CAUSAL_DETS = 21;
+/** Output commit: make determinants stable: words = [id, count, (src, ssn, dest, rsn) × count]. */
+export const TAG_CAUSAL_PUSH = 22;
+/** words = [id]: the pushed determinants are held here. */
+export const TAG_CAUSAL_ACK = 23;
+/** words = [checkpoint rsn, flushed rsn] of the sender: its determinants up to them are GC-able / on stable storage. */
+export const TAG_CAUSAL_STABLE = 24;
+
 /**
  * Checkpoint-only protocols (blocks/ckpt-only/): recovery rounds run by rank 0. Payloads are
  * v8-serialized objects; words = [round or epoch].

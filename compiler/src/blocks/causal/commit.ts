@@ -1,0 +1,109 @@
+/**
+ * HowToOutputCommit for causal logging: before an output leaves, every
+ * determinant this process holds that is not yet stable is made stable, so
+ * the state the output reveals survives any f concurrent failures (an output
+ * is a message to a process that never rolls back; Elnozahy–Zwaenepoel,
+ * Manetho output commit). Hybrid: first flush the own stable determinant log
+ * (own determinants are then on stable storage). Then push the rest
+ * (TAG_CAUSAL_PUSH [id, count, (src, ssn, dest, rsn) × count]) to every peer
+ * and wait for f acknowledgements (TAG_CAUSAL_ACK [id]): with this process
+ * they make f + 1 holders. A peer that restarts loses its copy: it is pushed
+ * again and its old acknowledgement no longer counts.
+ *
+ * Also every process's side: store pushed determinants, acknowledge.
+ * Selected for every causal protocol: without it an output could depend on
+ * a determinant lost in a crash and be retracted.
+ */
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { ControlEv, PeerIncarnationEv, WriteEv } from "../hooks.js";
+import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_PUSH } from "../tags.js";
+import { causalAdd, causalStable } from "./stability.js";
+
+/** A pending push: the keys (dest, rsn) pushed, the frame words, acknowledgers, and the waiter. */
+export interface CPush {
+  readonly keys: number[];
+  readonly words: Uint32Array;
+  got: number;
+  readonly done: () => void;
+}
+
+export interface Fields {
+  ocNextId: number;
+  ocPending: Map<number, CPush>;
+}
+
+export function init(s: K): void {
+  s.ocNextId = 0;
+  s.ocPending = new Map();
+}
+
+export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
+  const n = s.host.size;
+  const me = s.host.rank;
+  const f = s.host.f;
+  if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
+    const upto = s.cdLogged;
+    const ssns = s.cdLogSsn.slice();
+    await s.cdLog.sync();
+    if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
+    for (let j = 0; j < n; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+  }
+  const keys: number[] = [];
+  const out: number[] = [++s.ocNextId, 0];
+  for (let k = 0; k < n; k++) {
+    for (const [r, d] of s.cdDets[k]!) {
+      if (!causalStable(s, k, r, d.push, f)) {
+        keys.push(k, r);
+        out.push(d.src, d.ssn, k, r);
+      }
+    }
+  }
+  if (keys.length > 0 && n > 1) {
+    out[1] = keys.length / 2;
+    const words = new Uint32Array(out);
+    const acked = new Promise<void>((resolve) => {
+      s.ocPending.set(out[0]!, { keys, words, got: 0, done: resolve });
+    });
+    for (let j = 0; j < n; j++) {
+      if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
+    }
+    await acked;
+  }
+}
+
+export function onControl(s: K, ev: ControlEv): void {
+  if (!s.cdReady) {
+    // deferred by causal/det-log
+  } else if (ev.tag === TAG_CAUSAL_PUSH) {
+    const w = ev.words;
+    for (let i = 0, p = 2; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!);
+    const a = new Uint32Array([w[0]!]);
+    s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_ACK, piggyback: new Uint8Array(a.buffer), payload: new Uint8Array(0) });
+  } else if (ev.tag === TAG_CAUSAL_ACK && ev.fromIncarnation >= s.cdPeerInc[ev.from]!) {
+    const p = s.ocPending.get(ev.words[0]!);
+    if (p !== undefined) {
+      const bit = 1 << ev.from;
+      p.got |= bit;
+      for (let i = 0; i < p.keys.length; i += 2) {
+        const d = s.cdDets[p.keys[i]!]!.get(p.keys[i + 1]!);
+        if (d !== undefined) d.push |= bit;
+      }
+      let c = 0;
+      for (let b = p.got; b !== 0; b &= b - 1) c++;
+      if (c >= s.host.f) {
+        s.ocPending.delete(ev.words[0]!);
+        p.done();
+      }
+    }
+  }
+}
+
+export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
+  // Its copies of pending pushes are gone (or the push was lost in its crash): push again.
+  const bit = 1 << ev.rank;
+  for (const p of s.ocPending.values()) {
+    p.got &= ~bit;
+    s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(p.words.slice().buffer), payload: new Uint8Array(0) });
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Causal logging (family-based logging, Alvisi–Hoppe–Marzullo; Manetho):
+ * LogEventDeterminant on volatile memory + PiggybackLogging.
+ *
+ * Every process keeps a volatile log of the receive determinants it knows,
+ * #m = <source, ssn, dest, rsn> (its own, and those piggybacked to it), and
+ * (with `dependency matrix`) the matrix DM: DM[j][k] = the highest rsn of k's
+ * deliveries that j is known to depend on.
+ *
+ * Send: piggyback [DM (n×n words, dependency-matrix only)] [count]
+ * [src, ssn, dest, rsn] × count: every logged determinant that is not stable
+ * (causal/stability.ts) and that the destination may lack (not its own; not
+ * one the destination is known to depend on or to hold).
+ * Deliver (before the application sees the message): merge the sender's DM
+ * (and depend on everything the sender depended on), merge the piggybacked
+ * determinants, then create this delivery's determinant. During replay the
+ * resent message carries its original piggyback, so the log and DM are
+ * rebuilt exactly as they were.
+ *
+ * The log and DM are in every checkpoint (a checkpointed state depends on
+ * them). A determinant is dropped only when its owner's durable checkpoint
+ * covers it (TAG_CAUSAL_STABLE), never merely for being stable.
+ */
+import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
+import { param } from "../params.js";
+import { KIND_CONTROL, MODE_REPLAY, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
+import { causalAdd, causalGc, causalStable, type CDet } from "./stability.js";
+
+export interface Fields {
+  /** Volatile determinant log: per dest k, rsn → determinant. */
+  cdDets: Map<number, CDet>[];
+  /** Dependency matrix, n×n row-major (own row: what this process depends on). */
+  cdDm: Uint32Array;
+  /** Per k: rsn covered by k's latest durable checkpoint (dets at or below are dropped). */
+  cdGc: Uint32Array;
+  /** Per k: rsn up to which k's determinants are on its stable log (hybrid). */
+  cdFlushed: Uint32Array;
+  /** Last [gc, flushed] of this rank told to the others. */
+  cdSaid: Uint32Array;
+  /** Latest known incarnation per peer (acks of older incarnations are void). */
+  cdPeerInc: Uint32Array;
+  /** The protocol state is restored: causal control frames can be served (earlier ones wait in cdDeferred). */
+  cdReady: boolean;
+  cdDeferred: ControlEv[];
+  /** Hybrid: the asynchronous stable determinant log (opened by causal/stable-dets), else null. */
+  cdLog: LogStore | null;
+  /** Hybrid: highest rsn appended to cdLog, and per source the highest ssn appended (contents logged). */
+  cdLogged: number;
+  cdLogSsn: Uint32Array;
+}
+
+export function init(s: K): void {
+  s.cdDets = [];
+  for (let i = 0; i < s.host.size; i++) s.cdDets.push(new Map());
+  s.cdDm = new Uint32Array(s.host.size * s.host.size);
+  s.cdGc = new Uint32Array(s.host.size);
+  s.cdFlushed = new Uint32Array(s.host.size);
+  s.cdSaid = new Uint32Array(2);
+  s.cdPeerInc = new Uint32Array(s.host.size);
+  s.cdReady = false;
+  s.cdDeferred = [];
+  s.cdLog = null;
+  s.cdLogged = 0;
+  s.cdLogSsn = new Uint32Array(s.host.size);
+}
+
+export async function onOpen(s: K, ev: StartEv): Promise<void> {
+  // Holder sets are u32 bitmasks.
+  if (s.host.size > 31) s.host.unrecoverable(`causal logging supports at most 31 ranks (got ${s.host.size})`);
+  if (ev.incarnation === 0) s.cdReady = true;
+}
+
+export function onSend(s: K, ev: SendEv): void {
+  const tracking = param<string>("causal.tracking") === "dependency-matrix";
+  const n = s.host.size;
+  const f = s.host.f;
+  const to = ev.to;
+  let total = 0;
+  for (const m of s.cdDets) total += m.size;
+  const need = ev.pbLen + (tracking ? n * n : 0) + 1 + 4 * total;
+  if (s.pbw.length < need) {
+    const w = new Uint32Array(need * 2);
+    w.set(s.pbw);
+    s.pbw = w;
+  }
+  let pos = ev.pbLen;
+  if (tracking) {
+    s.pbw.set(s.cdDm, pos);
+    pos += n * n;
+  }
+  const countAt = pos++;
+  let c = 0;
+  for (let k = 0; k < n; k++) {
+    if (k === to) continue; // the destination created its own determinants
+    for (const [r, d] of s.cdDets[k]!) {
+      if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
+      if ((d.push & (1 << to)) !== 0) continue;
+      if (causalStable(s, k, r, d.push, f)) continue;
+      s.pbw[pos] = d.src;
+      s.pbw[pos + 1] = d.ssn;
+      s.pbw[pos + 2] = k;
+      s.pbw[pos + 3] = r;
+      pos += 4;
+      c++;
+    }
+  }
+  s.pbw[countAt] = c;
+  ev.pbLen = pos;
+}
+
+export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
+  const tracking = param<string>("causal.tracking") === "dependency-matrix";
+  const n = s.host.size;
+  const me = s.host.rank;
+  const m = ev.msg;
+  const pb = m.pb;
+  let pos = ev.pbPos;
+  if (tracking) {
+    for (let i = 0; i < n * n; i++) if (pb[pos + i]! > s.cdDm[i]!) s.cdDm[i] = pb[pos + i]!;
+    // Delivering m makes this process depend on everything its sender depended on.
+    for (let k = 0; k < n; k++) {
+      const v = pb[pos + m.from * n + k]!;
+      if (v > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = v;
+    }
+    pos += n * n;
+  }
+  const c = pb[pos++]!;
+  let conflict: string | null = null;
+  for (let i = 0; i < c; i++, pos += 4) {
+    const k = pb[pos + 2]!;
+    const r = pb[pos + 3]!;
+    conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!);
+    if (r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
+  }
+  ev.pbPos = pos;
+  // Determinant.CreateDeterminant: this delivery's own determinant.
+  conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn);
+  s.cdDm[me * n + me] = ev.rsn;
+  if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+}
+
+/** Read determinants are not causally logged: replaying a read would invent a different value, so stop instead. */
+export async function onRead(s: K, _ev: ReadEv): Promise<void> {
+  if (s.mode === MODE_REPLAY) s.host.unrecoverable(`rank ${s.host.rank}: replay reached a read; causal logging of read determinants is not implemented`);
+}
+
+export function onControl(s: K, ev: ControlEv): void {
+  const t = ev.tag;
+  const mine = t === TAG_CAUSAL_GATHER || t === TAG_CAUSAL_DETS || t === TAG_CAUSAL_PUSH || t === TAG_CAUSAL_ACK || t === TAG_CAUSAL_STABLE;
+  if (mine && !s.cdReady) {
+    // Before the checkpoint is restored, answers and acknowledgements would describe a state about to be replaced.
+    s.cdDeferred.push({ from: ev.from, fromIncarnation: ev.fromIncarnation, tag: ev.tag, words: ev.words.slice(), payload: ev.payload });
+  } else if (t === TAG_CAUSAL_STABLE) {
+    // words = [checkpoint rsn, flushed rsn] of the sender.
+    causalGc(s, ev.from, ev.words[0]!);
+    if (ev.words[1]! > s.cdFlushed[ev.from]!) s.cdFlushed[ev.from] = ev.words[1]!;
+  }
+}
+
+export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
+  if (ev.incarnation > s.cdPeerInc[ev.rank]!) s.cdPeerInc[ev.rank] = ev.incarnation;
+  // Its volatile copies are gone: it no longer holds what it acknowledged.
+  const bit = 1 << ev.rank;
+  for (const m of s.cdDets) for (const d of m.values()) d.push &= ~bit;
+  // It lost what we told it about our checkpoints and flushes.
+  const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!]);
+  s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+}
+
+export function onFlushTimer(s: K, _ev: TimerEv): void {
+  const me = s.host.rank;
+  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
+    s.cdSaid[0] = s.cdGc[me]!;
+    s.cdSaid[1] = s.cdFlushed[me]!;
+    for (let j = 0; j < s.host.size; j++) {
+      if (j !== me) {
+        const w = s.cdSaid.slice();
+        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      }
+    }
+  }
+}
+
+export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
+  const flat: number[] = [];
+  for (let k = 0; k < s.host.size; k++) for (const [r, d] of s.cdDets[k]!) flat.push(k, r, d.src, d.ssn);
+  ev.state["causal.dets"] = flat;
+  ev.state["causal.dm"] = s.cdDm.slice();
+  ev.state["causal.gc"] = s.cdGc.slice();
+  ev.state["causal.flushed"] = s.cdFlushed.slice();
+}
+
+export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void> {
+  // Own determinants up to the checkpoint will never be replayed again: everyone may drop them.
+  causalGc(s, s.host.rank, ev.rsn);
+}
+
+export function onRestore(s: K, ev: RestoreEv): void {
+  const n = s.host.size;
+  s.cdDets = [];
+  for (let i = 0; i < n; i++) s.cdDets.push(new Map());
+  const flat = ev.state["causal.dets"] as number[];
+  for (let i = 0; i < flat.length; i += 4) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0 });
+  s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
+  s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
+  const fl = ev.state["causal.flushed"] as Uint32Array;
+  for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;
+  s.cdSaid = new Uint32Array([s.cdGc[s.host.rank]!, 0]);
+}

@@ -1,0 +1,142 @@
+/**
+ * CollectDeterminants, `distributed` (FBL / Manetho recovery): after the
+ * checkpoint is restored (and, hybrid, the stable log read), the recovering
+ * process asks every other process for the determinants of its own
+ * deliveries after `from` (TAG_CAUSAL_GATHER [incarnation, from]) and waits
+ * for every peer's answer (TAG_CAUSAL_DETS [incarnation, maxDep, count,
+ * (rsn, src, ssn) × count]). A peer answers from its volatile log and from
+ * the piggybacks of messages it holds back undelivered, and reports maxDep:
+ * the highest rsn of the requester it (or a message it holds) depends on.
+ * A peer that is down answers once restarted and restored (requests are
+ * buffered by the transport; re-sent if it restarts before answering).
+ *
+ * The replay plan is the contiguous run from+1, from+2, ...; the senders
+ * resend the contents (core/recovery). Beyond f (documented in
+ * docs/protocols.md): if any answer names a delivery, or a dependency, past
+ * the end of that run, some surviving state depends on a determinant no
+ * process holds any more: host.unrecoverable, never a silent divergence.
+ */
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
+import { param } from "../params.js";
+import { KIND_CONTROL, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER } from "../tags.js";
+import { causalAdd, causalScanPb } from "./stability.js";
+
+export interface Fields {
+  /** Gathering: peers that answered (bitmask), determinants of own deliveries rsn → [src, ssn], highest dependency reported. */
+  gaAnswered: number;
+  gaDets: Map<number, number[]>;
+  gaMaxDep: number;
+  gaFrom: number;
+  gaDone: (() => void) | null;
+  /** Two answers disagreed on a determinant (reported once the round ends). */
+  gaConflict: string | null;
+}
+
+export function init(s: K): void {
+  s.gaAnswered = 0;
+  s.gaDets = new Map();
+  s.gaMaxDep = 0;
+  s.gaFrom = 0;
+  s.gaDone = null;
+  s.gaConflict = null;
+}
+
+export async function onRecover(s: K, ev: StartEv): Promise<void> {
+  // The checkpoint is restored: serve the causal control frames that waited for it.
+  s.cdReady = true;
+  const deferred = s.cdDeferred;
+  s.cdDeferred = [];
+  for (const d of deferred) s.onControl(d);
+  const n = s.host.size;
+  const me = s.host.rank;
+  const from = s.rsn + s.planSrc.length;
+  s.gaFrom = from;
+  s.gaAnswered = 0;
+  s.gaDets = new Map();
+  s.gaMaxDep = 0;
+  s.gaConflict = null;
+  const all = ((1 << n) - 1) & ~(1 << me);
+  if (all !== 0) {
+    const done = new Promise<void>((resolve) => {
+      s.gaDone = resolve;
+    });
+    for (let j = 0; j < n; j++) {
+      if (j !== me) {
+        const w = new Uint32Array([ev.incarnation, from]);
+        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      }
+    }
+    await done;
+  }
+  if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+  let r = from;
+  for (let d = s.gaDets.get(r + 1); d !== undefined; d = s.gaDets.get(r + 1)) {
+    r++;
+    s.planSrc.push(d[0]!);
+    s.planSsn.push(d[1]!);
+    const conflict = causalAdd(s, me, r, d[0]!, d[1]!);
+    if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+  }
+  let top = s.gaMaxDep;
+  for (const k of s.gaDets.keys()) if (k > top) top = k;
+  if (top > r) {
+    s.host.unrecoverable(
+      `rank ${me}: the determinant of its delivery ${r + 1} is held by no live process, but a live process depends on its delivery ${top} ` +
+        `(more than f = ${s.host.f} concurrent failures)`,
+    );
+  }
+  s.host.trace({ type: "protocol", rank: me, what: `causal gather: replay ${from + 1}..${r}` });
+  s.gaDets = new Map();
+}
+
+export function onControl(s: K, ev: ControlEv): void {
+  if (!s.cdReady) {
+    // deferred by causal/det-log
+  } else if (ev.tag === TAG_CAUSAL_GATHER) {
+    const tracking = param<string>("causal.tracking") === "dependency-matrix";
+    const n = s.host.size;
+    const k = ev.from;
+    const after = ev.words[1]!;
+    const found = new Map<number, number[]>();
+    for (const [r, d] of s.cdDets[k]!) found.set(r, [d.src, d.ssn]);
+    let dep = s.cdDm[s.host.rank * n + k]!;
+    for (const q of s.held) {
+      for (const m of q.values()) {
+        const v = causalScanPb(m.pb, m.from, k, n, tracking, found);
+        if (v > dep) dep = v;
+      }
+    }
+    const out: number[] = [ev.words[0]!, dep, 0];
+    for (const [r, d] of found) if (r > after) out.push(r, d[0]!, d[1]!);
+    out[2] = (out.length - 3) / 3;
+    const w = new Uint32Array(out);
+    s.host.transport.send(k, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_DETS, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+  } else if (ev.tag === TAG_CAUSAL_DETS && s.gaDone !== null && ev.words[0] === s.host.incarnation) {
+    const w = ev.words;
+    if (w[1]! > s.gaMaxDep) s.gaMaxDep = w[1]!;
+    for (let i = 0, p = 3; i < w[2]!; i++, p += 3) {
+      const had = s.gaDets.get(w[p]!);
+      if (had !== undefined && (had[0] !== w[p + 1] || had[1] !== w[p + 2])) {
+        s.gaConflict = `rank ${s.host.rank}: peers disagree on the determinant of its delivery ${w[p]} (more than f concurrent failures)`;
+      }
+      s.gaDets.set(w[p]!, [w[p + 1]!, w[p + 2]!]);
+    }
+    s.gaAnswered |= 1 << ev.from;
+    const all = ((1 << s.host.size) - 1) & ~(1 << s.host.rank);
+    if ((s.gaAnswered & all) === all) {
+      const done = s.gaDone;
+      s.gaDone = null;
+      done();
+    }
+  }
+}
+
+export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
+  // A peer that restarted before answering lost our request: ask again.
+  if (s.gaDone !== null && (s.gaAnswered & (1 << ev.rank)) === 0) {
+    const w = new Uint32Array([s.host.incarnation, s.gaFrom]);
+    s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+  }
+}

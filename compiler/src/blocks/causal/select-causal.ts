@@ -1,0 +1,156 @@
+/**
+ * Block selection for causal logging (`send: Piggyback determinants[, <tracking>]`,
+ * receive determinants not logged synchronously): called by selectBlocks.
+ * Same global chain order as select.ts (its header), with the causal blocks
+ * in the middle:
+ *   causal/stable-dets  hybrid only: onDeliver append, onRecover read the stable log (after restore)
+ *   causal/det-log      onDeliver merge + create determinant; onSend piggyback; onControl first (defers until restored)
+ *   causal/gather       onRecover after the stable log: gather the tail from the survivors
+ *   checkpoint/independent
+ *   causal/commit       onWrite between output-seq and output-emit
+ * Constructs the causal blocks do not implement are refused (UnsupportedProtocolError).
+ */
+import type { LogAction, ProtocolIR, SourceSpan } from "../../ir/types.js";
+import type { ParamValue } from "../params.js";
+import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
+
+/** Tracking variants implemented: the dependency matrix (exact pruning) and none (all unstable determinants). */
+const TRACKING = new Set(["dependency-matrix"]);
+const HYBRID_MEDIA = new Set(["local-disk", "nfs-disk"]);
+
+function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
+  return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
+}
+
+function logs(log: LogAction, info: string): boolean {
+  return log.info.some((i) => i.id === info);
+}
+
+/** Does the spec describe causal logging (determinants piggybacked, or receive determinants not logged)? */
+export function isCausal(ir: ProtocolIR): boolean {
+  return ir.dependencyGenerating.some((st) => st.piggyback.some((p) => p.id === "determinants")) || ir.nonDeterministic.some((st) => st.event === "receive" && st.log === null);
+}
+
+export function selectCausal(ir: ProtocolIR): BlockInstance[] {
+  // ---- receive determinants: only piggybacked (pure), or also logged asynchronously on stable storage (hybrid)
+  let hybrid: LogAction | null = null;
+  for (const st of ir.nonDeterministic) {
+    if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with causal logging`, st.loc);
+    const log = st.log;
+    if (log !== null) {
+      if (!logs(log, "determinant")) throw new UnsupportedProtocolError("logging message contents without their determinants", log.loc ?? st.loc);
+      if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous determinant logging together with piggybacked determinants", log.how.loc ?? st.loc);
+      if (!HYBRID_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`asynchronous determinant logs on ${log.where.id} with causal logging`, log.where.loc ?? st.loc);
+      hybrid = log;
+    }
+  }
+
+  // ---- piggyback and sender log
+  let tracking = "none";
+  let pbLoc: SourceSpan | undefined;
+  let senderLogLoc: SourceSpan | undefined;
+  for (const st of ir.dependencyGenerating) {
+    for (const pb of st.piggyback) {
+      if (st.event !== "send" || pb.id !== "determinants") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} with causal logging`, pb.loc ?? st.loc);
+      if (pb.tracking !== undefined) {
+        if (!TRACKING.has(pb.tracking.id)) throw new UnsupportedProtocolError(`Piggyback determinants, ${pb.tracking.id}`, pb.tracking.loc ?? pb.loc);
+        tracking = pb.tracking.id;
+      }
+      pbLoc = pb.loc ?? st.loc;
+    }
+    if (st.log !== null) {
+      if (st.event === "send" && logs(st.log, "message") && st.log.where.id === "volatile-memory-of-self") senderLogLoc = st.log.loc ?? st.loc;
+      else throw new UnsupportedProtocolError(`${st.event}: Log ... on ${st.log.where.id}`, st.log.loc ?? st.loc);
+    }
+  }
+  if (pbLoc === undefined) throw new UnsupportedProtocolError("receive determinants neither logged nor piggybacked", ir.nonDeterministic[0]?.loc);
+
+  // ---- output commit
+  let commitLoc: SourceSpan | undefined;
+  for (const st of ir.outputCommit) {
+    if (st.proto.id !== "independent") throw new UnsupportedProtocolError(`${st.proto.id} output commit`, st.proto.loc ?? st.loc);
+    commitLoc = st.loc;
+  }
+
+  // ---- recovery
+  const rec = ir.recovery;
+  if (rec.orphanDetection !== null) throw new UnsupportedProtocolError(`orphan detection (${rec.orphanDetection.id})`, rec.orphanDetection.loc);
+  if (rec.onRollback !== null) throw new UnsupportedProtocolError("On rollback actions", rec.onRollback.loc);
+  const retrieve = rec.retrieveDeterminants?.id ?? (hybrid !== null ? "centralized" : "distributed");
+  if (retrieve === "centralized" && hybrid === null) throw new UnsupportedProtocolError("centralized determinant retrieval without a stable determinant log", rec.retrieveDeterminants?.loc);
+
+  // ---- checkpoints
+  const ck = ir.checkpoint;
+  if (ck !== null && ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with causal logging`, ck.proto.loc ?? ck.loc);
+  const ckMedium = ck?.storage.id ?? "volatile-memory-of-self";
+  const ckSync = ck === null ? true : ck.how.id === "synchronously";
+  const ckIncremental = ck === null ? false : ck.impl.id === "incremental";
+
+  const f = ir.options.f;
+  const out: BlockInstance[] = [
+    block("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
+    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    block("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
+    block(
+      "core/retransmit.ts",
+      "core",
+      "LogEventInfo",
+      "send: sender-based message log in volatile memory (message contents stay with their senders), kept until the receiver reports it stable",
+      {},
+      senderLogLoc,
+    ),
+    block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
+    block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
+    block("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckMedium }, ck?.loc),
+  ];
+  if (hybrid !== null) {
+    out.push(
+      block(
+        "causal/stable-dets.ts",
+        "determinant",
+        "LogEventDeterminant",
+        `receive determinants and messages logged asynchronously on ${hybrid.where.id} (flushed every ${ir.options.flushIntervalMs} ms; flushed = stable); recovery reads them first`,
+        { "causal.logMedium": hybrid.where.id },
+        hybrid.loc,
+      ),
+    );
+  }
+  out.push(
+    block(
+      "causal/det-log.ts",
+      tracking === "none" ? "determinants" : tracking,
+      "PiggybackLogging",
+      tracking === "none"
+        ? `volatile determinant log; piggyback every determinant not yet stable (held by f + 1 = ${f + 1} processes${hybrid !== null ? " or flushed" : ""})`
+        : `volatile determinant log with a ${tracking}; piggyback the determinants not yet held by f + 1 = ${f + 1} processes that the destination is not known to hold`,
+      { "causal.tracking": tracking },
+      pbLoc,
+    ),
+    block(
+      "causal/gather.ts",
+      retrieve,
+      "CollectDeterminants",
+      `${hybrid !== null ? "after the stable log, " : ""}gather the determinants of own deliveries from every other process; unrecoverable if a live process depends on one nobody holds`,
+      { "causal.tracking": tracking },
+      rec.retrieveDeterminants?.loc,
+    ),
+  );
+  if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  out.push(
+    block(
+      "causal/commit.ts",
+      "independent",
+      "HowToOutputCommit",
+      `${commitLoc === undefined ? "(implied: causal outputs must not depend on determinants a crash can lose) " : ""}make every held determinant stable before an output leaves${hybrid !== null ? " (flush the own log, push the rest)" : " (push to the peers, wait for f acknowledgements)"}`,
+      {},
+      commitLoc,
+    ),
+    block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
+    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
+    block("core/output-emit.ts", "core", "EventHandler", "release the output"),
+    block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
+    block("checkpoint/store.ts", ck?.how.id ?? "synchronously", "HowToCheckpoint", "write the checkpoint, then GC logs and notify senders", { "ckpt.sync": ckSync, "ckpt.incremental": ckIncremental }, ck?.loc),
+  );
+  return out;
+}

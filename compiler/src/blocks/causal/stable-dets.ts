@@ -1,0 +1,103 @@
+/**
+ * Hybrid causal logging (Figure 3b): `receive: ... Log determinant, data
+ * asynchronously on <stable storage>`. Every delivery's determinant (and the
+ * message: piggyback and contents) is appended to a stable log without
+ * waiting; the flush timer makes the tail durable. Once flushed the
+ * determinants are stable (no longer piggybacked: causal/det-log learns the
+ * flushed rsn, others through TAG_CAUSAL_STABLE) and the contents are stable
+ * here (senders may drop them: stableIn).
+ *
+ * Recovery (`centralized`): read the log first; its records after the
+ * checkpoint are the prefix of the replay plan and their messages go back to
+ * hold-back, so only the unflushed tail is gathered from the survivors
+ * (causal/gather) and resent by the senders. Replayed deliveries past the
+ * log's end are appended again (the log must stay gap-free).
+ *
+ * Record layout (little-endian u32 words, then bytes), as log/event-log:
+ *   [source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload
+ */
+import type { K } from "../kernel.js";
+import type { CheckpointEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
+import { param } from "../params.js";
+
+export interface Fields {
+  /** A flush is in flight. */
+  sdFlushing: boolean;
+}
+
+export function init(s: K): void {
+  s.sdFlushing = false;
+}
+
+export async function onOpen(s: K, _ev: StartEv): Promise<void> {
+  s.cdLog = await s.host.storage.openLog(param<string>("causal.logMedium"), "causal-dets");
+}
+
+export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
+  if (ev.rsn > s.cdLogged) {
+    const m = ev.msg;
+    const head = 20 + m.pb.length * 4;
+    const rec = new Uint8Array(head + m.payload.length);
+    const dv = new DataView(rec.buffer);
+    dv.setUint32(0, m.from, true);
+    dv.setUint32(4, m.ssn, true);
+    dv.setUint32(8, s.host.rank, true);
+    dv.setUint32(12, ev.rsn, true);
+    dv.setUint32(16, m.pb.length, true);
+    for (let i = 0; i < m.pb.length; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
+    rec.set(m.payload, head);
+    s.cdLog!.append(rec);
+    s.cdLogged = ev.rsn;
+    if (m.ssn > s.cdLogSsn[m.from]!) s.cdLogSsn[m.from] = m.ssn;
+    s.st.bytesLogged += rec.length;
+  }
+}
+
+export function onFlushTimer(s: K, _ev: TimerEv): void {
+  const me = s.host.rank;
+  if (!s.sdFlushing && s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
+    s.sdFlushing = true;
+    const upto = s.cdLogged;
+    const ssns = s.cdLogSsn.slice();
+    void s.cdLog.sync().then(() => {
+      s.sdFlushing = false;
+      if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
+      for (let j = 0; j < s.host.size; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+    });
+  }
+}
+
+export async function onRecover(s: K, _ev: StartEv): Promise<void> {
+  const me = s.host.rank;
+  const recs = await s.cdLog!.readAll();
+  let next = s.rsn + 1;
+  for (const r of recs) {
+    const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    const source = dv.getUint32(0, true);
+    const ssn = dv.getUint32(4, true);
+    const rsn = dv.getUint32(12, true);
+    const pbLen = dv.getUint32(16, true);
+    if (rsn === next) {
+      next++;
+      s.planSrc.push(source);
+      s.planSsn.push(ssn);
+      const pb = new Uint32Array(pbLen);
+      for (let i = 0; i < pbLen; i++) pb[i] = dv.getUint32(20 + 4 * i, true);
+      s.held[source]!.set(ssn, { from: source, ssn, fromIncarnation: 0, pb, payload: r.data.slice(20 + 4 * pbLen), arrival: 0 });
+      if (ssn > s.stableIn[source]!) s.stableIn[source] = ssn;
+      if (ssn > s.cdLogSsn[source]!) s.cdLogSsn[source] = ssn;
+    } else if (rsn > next) {
+      s.host.unrecoverable(`rank ${me}: stable determinant log has a gap: expected rsn ${next}, found ${rsn}`);
+    }
+  }
+  s.cdLogged = next - 1;
+  if (s.cdLogged > s.cdFlushed[me]!) s.cdFlushed[me] = s.cdLogged;
+}
+
+export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
+  ev.state["causal.lsn"] = s.cdLog!.nextLsn;
+}
+
+export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void> {
+  await s.cdLog!.truncatePrefix(ev.state["causal.lsn"] as number);
+}
