@@ -172,6 +172,8 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
   rdReplay: Map<string, Uint8Array> = new Map();
   stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
+  peerSaw: Uint32Array;
+  regenSsn: Uint32Array;
 
   constructor(host: ProtocolHost) {
     this.host = host;
@@ -190,6 +192,12 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
       for (let i = 0; i < this.host.size; i++) this.outq.push([]);
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
+    }
+    // block collect/stable-log.ts (centralized)
+    // spec 11:37 "Protocol to retrieve determinants : centralized"
+    {
+      this.peerSaw = new Uint32Array(this.host.size);
+      this.regenSsn = new Uint32Array(this.host.size);
     }
   }
 
@@ -295,6 +303,7 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
     // block collect/stable-log.ts (centralized)
     // spec 11:37 "Protocol to retrieve determinants : centralized"
     {
+      s.regenSsn = s.ssn.slice(); // the checkpoint's (or a re-run onStart's) sends; replay adds to it
       const recs = await s.evLog!.readAll();
       let next = s.rsn + 1;
       for (const r of recs) {
@@ -364,6 +373,18 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
         s.host.unrecoverable(`replay diverged: ${s.rdReplay.size} logged read value(s) were not read again (first: rsn.idx ${[...s.rdReplay.keys()][0]})`);
       }
     }
+    // block collect/stable-log.ts (centralized)
+    // spec 11:37 "Protocol to retrieve determinants : centralized"
+    {
+      for (let j = 0; j < s.host.size; j++) {
+        if (ev.incarnation > 0 && s.peerSaw[j]! > s.regenSsn[j]!) {
+          s.host.unrecoverable(
+            `rank ${s.host.rank} incarnation ${s.host.incarnation}: recovery regenerated ${s.regenSsn[j]} messages to rank ${j}, ` +
+              `which had delivered ${s.peerSaw[j]} from it: the event log lost records (storage truncated or replaced between incarnations?)`,
+          );
+        }
+      }
+    }
     // block checkpoint/independent.ts (independent)
     // spec 9:1 "Independent checkpoint asynchronously on NFS disk"
     {
@@ -399,6 +420,11 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
+    }
+    // block collect/stable-log.ts (centralized)
+    // spec 11:37 "Protocol to retrieve determinants : centralized"
+    {
+      if (s.mode !== MODE_LIVE) s.regenSsn[ev.to] = ev.ssn;
     }
     // block core/transmit.ts (core)
     {
@@ -623,10 +649,28 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
             payload: m.payload,
           });
         }
-        // It lost what we told it before: repeat our stability notice.
-        const w = new Uint32Array([s.stableIn[ev.from]!]);
+        // It lost what we told it before: repeat our stability notice. Words 1-2
+        // (what we delivered from it, its incarnation) let it check that its
+        // recovery regenerated every message we saw (collect/stable-log).
+        const w = new Uint32Array([s.stableIn[ev.from]!, s.delivered[ev.from]!, ev.words[0]!]);
         s.notified[ev.from] = s.stableIn[ev.from]!;
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      }
+    }
+    // block collect/stable-log.ts (centralized)
+    // spec 11:37 "Protocol to retrieve determinants : centralized"
+    {
+      // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
+      if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
+        const j = ev.from;
+        if (ev.words[1]! > s.peerSaw[j]!) s.peerSaw[j] = ev.words[1]!;
+        // Before going live the replay may still regenerate them: onLive checks then.
+        if (s.mode === MODE_LIVE && s.peerSaw[j]! > s.regenSsn[j]!) {
+          s.host.unrecoverable(
+            `rank ${s.host.rank} incarnation ${s.host.incarnation}: recovery regenerated ${s.regenSsn[j]} messages to rank ${j}, ` +
+              `which had delivered ${s.peerSaw[j]} from it: the event log lost records (storage truncated or replaced between incarnations?)`,
+          );
+        }
       }
     }
     // block core/recovery.ts (core)

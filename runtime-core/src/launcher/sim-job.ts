@@ -35,6 +35,11 @@ export interface SimJobParams {
   readonly onOutput?: (o: ReleasedOutput) => void;
   readonly onEvent?: (message: string) => void;
   readonly trace?: (event: TraceEvent) => void;
+  /**
+   * A kill also loses the frames the rank sent in its current step, as over
+   * TCP (default true; see SimWorldOptions.crashLosesUnflushed).
+   */
+  readonly crashLosesUnflushed?: boolean;
 }
 
 export interface SimJobResult {
@@ -52,7 +57,9 @@ const SLICE_MS = 50;
 
 export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
   const size = p.size;
-  const world = new SimWorld({ size, seed: p.seed ?? 1 });
+  // As TCP: frames arrive as unaligned Buffer views, and a kill loses what the
+  // rank sent in its last step (the transport writes on the next tick).
+  const world = new SimWorld({ size, seed: p.seed ?? 1, wireFrames: true, crashLosesUnflushed: p.crashLosesUnflushed ?? true });
   const stable: MemoryStableMedia = new Map();
   const state = new JobState(size, p.kills ?? [], 0);
   const hosts: RankHost[] = [];

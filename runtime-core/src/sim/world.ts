@@ -10,8 +10,10 @@
  *  - `crash(r)`: frames in flight *to* r are lost; r's pending timers never
  *    fire; frames r had buffered for dead peers are lost (they lived in r's
  *    memory); frames r already put on the wire are still delivered (they are
- *    in the network, like bytes in a kernel socket buffer). Live peers get
- *    `peerDown(r)` after `failureDetectionMs`.
+ *    in the network, like bytes in a kernel socket buffer). With
+ *    `crashLosesUnflushed`, frames r sent since the current event began are
+ *    not on the wire yet and are lost too. Live peers get `peerDown(r)` after
+ *    `failureDetectionMs`.
  *  - while r is dead, frames sent to it are buffered at the sender and sent,
  *    in order, when r restarts (the contract: "frames sent to a peer that is
  *    down are buffered and sent once it reconnects").
@@ -27,6 +29,7 @@ import { Prng } from "./prng.js";
 import { fullSettle, PromiseActivity, type SettleMode } from "./settle.js";
 import { SimTimers, type TimerHost } from "./sim-timers.js";
 import { SimTransport, type SimNetwork } from "./sim-transport.js";
+import { wireCopy } from "./wire-copy.js";
 
 export interface SimWorldOptions {
   /** Number of ranks. */
@@ -39,6 +42,18 @@ export interface SimWorldOptions {
   readonly failureDetectionMs?: number;
   /** Copy piggyback and payload on send, as a real network would (default true). */
   readonly copyFrames?: boolean;
+  /**
+   * With copyFrames: hand frames over as TCP does, as unaligned `Buffer` views
+   * into a larger chunk (see wire-copy.ts; default false).
+   */
+  readonly wireFrames?: boolean;
+  /**
+   * A crash also loses the frames the rank sent since the current event began
+   * (default false). TCP queues a rank's frames and writes them on the next
+   * tick, so a process killed in the step that sent them (e.g. egida-run's
+   * `--kill R@Kmsgs`, right after a delivery) never put them on the wire.
+   */
+  readonly crashLosesUnflushed?: boolean;
   /** Record a trace of deliveries and drops in `world.trace` (default false). */
   readonly trace?: boolean;
   /** How to let continuations settle between events (default "auto"; see settle.ts). */
@@ -136,6 +151,11 @@ export class SimWorld implements SimNetwork, TimerHost {
   private readonly latSpan: number;
   private readonly detectMs: number;
   private readonly copy: boolean;
+  private readonly wire: boolean;
+  private readonly loseUnflushed: boolean;
+  /** With crashLosesUnflushed: frames scheduled per sender since the current event began. */
+  private readonly unflushed: Ev[][];
+  private unflushedAny = false;
   private readonly tracing: boolean;
   private readonly settleMode: SettleMode;
   private readonly maxBuffered: number;
@@ -162,6 +182,8 @@ export class SimWorld implements SimNetwork, TimerHost {
     this.latSpan = lat.max - lat.min;
     this.detectMs = opts.failureDetectionMs ?? 1;
     this.copy = opts.copyFrames ?? true;
+    this.wire = opts.wireFrames ?? false;
+    this.loseUnflushed = opts.crashLosesUnflushed ?? false;
     this.tracing = opts.trace ?? false;
     this.settleMode = opts.settle ?? "auto";
     this.maxBuffered = opts.maxBufferedPerPeer ?? Infinity;
@@ -173,6 +195,8 @@ export class SimWorld implements SimNetwork, TimerHost {
     this.buffered = new Array<Buffered[] | undefined>(n * n).fill(undefined);
     this.transports = [];
     this.timerSets = [];
+    this.unflushed = [];
+    for (let r = 0; r < n; r++) this.unflushed.push([]);
     for (let r = 0; r < n; r++) {
       this.transports.push(new SimTransport(this, r, n, 0, 0));
       this.timerSets.push(new SimTimers(this, r, 0));
@@ -235,6 +259,12 @@ export class SimWorld implements SimNetwork, TimerHost {
     this.transports[rank]!.stopped = true;
     const n = this.size;
     for (let from = 0; from < n; from++) this.lastDelivery[from * n + rank] = 0; // its in-flight frames are gone
+    for (const ev of this.unflushed[rank]!) {
+      // Sent in this step: still in the dead process's write queue, never on the wire.
+      ev.cancelled = true;
+      this.stats.framesDropped++;
+    }
+    this.unflushed[rank] = [];
     for (let to = 0; to < n; to++) {
       const ch = rank * n + to;
       const b = this.buffered[ch];
@@ -323,6 +353,7 @@ export class SimWorld implements SimNetwork, TimerHost {
         }
         this.queue.pop();
         if (ev.cancelled) continue;
+        if (this.unflushedAny) this.flushAll(); // the previous step's frames are on the wire now
         this._now = ev.time;
         steps++;
         const step = ++this.stats.steps;
@@ -356,9 +387,11 @@ export class SimWorld implements SimNetwork, TimerHost {
     if (!(to >= 0 && to < this.size && Number.isInteger(to))) throw new RangeError(`send: no rank ${to} (size ${this.size})`);
     if (to === r) throw new RangeError(`send: rank ${r} cannot send to itself`);
     if (!(frame.tag >= 0 && frame.tag <= 0xffff && Number.isInteger(frame.tag))) throw new RangeError(`send: tag ${frame.tag} is not a u16`);
-    const f: Frame = this.copy
-      ? { kind: frame.kind, tag: frame.tag, piggyback: frame.piggyback.slice(), payload: frame.payload.slice() }
-      : frame;
+    const f: Frame = !this.copy
+      ? frame
+      : this.wire
+        ? wireCopy(frame, this.stats.framesSent)
+        : { kind: frame.kind, tag: frame.tag, piggyback: frame.piggyback.slice(), payload: frame.payload.slice() };
     this.stats.framesSent++;
     if (!this.alive[to]) {
       const ch = r * this.size + to;
@@ -370,7 +403,11 @@ export class SimWorld implements SimNetwork, TimerHost {
       b.push({ frame: f, fromIncarnation: from.incarnation });
       return;
     }
-    this.schedule(r, from.incarnation, to, f);
+    const ev = this.schedule(r, from.incarnation, to, f);
+    if (this.loseUnflushed) {
+      this.unflushed[r]!.push(ev);
+      this.unflushedAny = true;
+    }
   }
 
   scheduleDrain(t: SimTransport): void {
@@ -390,7 +427,7 @@ export class SimWorld implements SimNetwork, TimerHost {
 
   // ---------------------------------------------------------------- internals
 
-  private schedule(from: number, fromIncarnation: number, to: number, f: Frame): void {
+  private schedule(from: number, fromIncarnation: number, to: number, f: Frame): Ev {
     const ch = from * this.size + to;
     let t = this._now + this.latMin + this.rng.next() * this.latSpan;
     const last = this.lastDelivery[ch]!;
@@ -404,7 +441,14 @@ export class SimWorld implements SimNetwork, TimerHost {
       from,
       fromIncarnation,
     };
-    this.queue.push(new Ev(t, this.seq++, EvType.Frame, to, this.gen[to]!, from, 0, inbound, undefined));
+    const ev = new Ev(t, this.seq++, EvType.Frame, to, this.gen[to]!, from, 0, inbound, undefined);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  private flushAll(): void {
+    for (let r = 0; r < this.size; r++) if (this.unflushed[r]!.length > 0) this.unflushed[r] = [];
+    this.unflushedAny = false;
   }
 
   private process(ev: Ev): void {

@@ -7,13 +7,58 @@
  * needs nobody; otherwise (sender-based) core/recovery asks the senders.
  */
 import type { K } from "../kernel.js";
-import type { StartEv } from "../hooks.js";
+import type { ControlEv, SendEv, StartEv } from "../hooks.js";
+import { MODE_LIVE, TAG_STABLE } from "../tags.js";
 
 export interface Fields {}
 
-export function init(_s: K): void {}
+/*
+ * Lost-log check. With the log on stable storage nothing a peer has seen can
+ * be lost: every send follows the logged determinants it depends on, so
+ * restore + replay regenerates every message any peer delivered from us. A
+ * peer that delivered more than recovery regenerated means the log lost
+ * records (a file truncated or replaced between incarnations, or more
+ * replicas down than f): going live would re-send those ssns with other
+ * contents, which the peer drops as duplicates, silently. Peers report what
+ * they delivered when answering our TAG_RECOVER (core/retransmit).
+ */
+export function init(s: K): void {
+  s.peerSaw = new Uint32Array(s.host.size);
+  s.regenSsn = new Uint32Array(s.host.size);
+}
+
+export function onSend(s: K, ev: SendEv): void {
+  if (s.mode !== MODE_LIVE) s.regenSsn[ev.to] = ev.ssn;
+}
+
+export function onControl(s: K, ev: ControlEv): void {
+  // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
+  if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
+    const j = ev.from;
+    if (ev.words[1]! > s.peerSaw[j]!) s.peerSaw[j] = ev.words[1]!;
+    // Before going live the replay may still regenerate them: onLive checks then.
+    if (s.mode === MODE_LIVE && s.peerSaw[j]! > s.regenSsn[j]!) {
+      s.host.unrecoverable(
+        `rank ${s.host.rank} incarnation ${s.host.incarnation}: recovery regenerated ${s.regenSsn[j]} messages to rank ${j}, ` +
+          `which had delivered ${s.peerSaw[j]} from it: the event log lost records (storage truncated or replaced between incarnations?)`,
+      );
+    }
+  }
+}
+
+export async function onLive(s: K, ev: StartEv): Promise<void> {
+  for (let j = 0; j < s.host.size; j++) {
+    if (ev.incarnation > 0 && s.peerSaw[j]! > s.regenSsn[j]!) {
+      s.host.unrecoverable(
+        `rank ${s.host.rank} incarnation ${s.host.incarnation}: recovery regenerated ${s.regenSsn[j]} messages to rank ${j}, ` +
+          `which had delivered ${s.peerSaw[j]} from it: the event log lost records (storage truncated or replaced between incarnations?)`,
+      );
+    }
+  }
+}
 
 export async function onRecover(s: K, _ev: StartEv): Promise<void> {
+  s.regenSsn = s.ssn.slice(); // the checkpoint's (or a re-run onStart's) sends; replay adds to it
   const recs = await s.evLog!.readAll();
   let next = s.rsn + 1;
   for (const r of recs) {

@@ -15,6 +15,10 @@ import { KIND_CONTROL, MODE_LIVE, MODE_REPLAY, MODE_STARTING, TAG_RECOVER } from
 export interface Fields {
   /** Deliveries replayed by the last recovery (for the trace). */
   replayed: number;
+  /** Per peer: the most it said it delivered from us, answering this incarnation's TAG_RECOVER (collect/stable-log). */
+  peerSaw: Uint32Array;
+  /** Per peer: our ssn as restored and regenerated before going live (collect/stable-log). */
+  regenSsn: Uint32Array;
 }
 
 export function init(s: K): void {

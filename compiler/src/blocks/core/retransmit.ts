@@ -62,8 +62,10 @@ export function onControl(s: K, ev: ControlEv): void {
         payload: m.payload,
       });
     }
-    // It lost what we told it before: repeat our stability notice.
-    const w = new Uint32Array([s.stableIn[ev.from]!]);
+    // It lost what we told it before: repeat our stability notice. Words 1-2
+    // (what we delivered from it, its incarnation) let it check that its
+    // recovery regenerated every message we saw (collect/stable-log).
+    const w = new Uint32Array([s.stableIn[ev.from]!, s.delivered[ev.from]!, ev.words[0]!]);
     s.notified[ev.from] = s.stableIn[ev.from]!;
     s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
   }
