@@ -104,6 +104,21 @@ describe.each(SPECS)("real host: %s", (_title, file, spaced) => {
     });
   }
 
+  // 5 ranks, 20 seeds; NFS-logged specs: twice the kills, restart delays 2–21 ms (ranks re-crash during their own recovery).
+  it("stress: 5 ranks × 20 seeds (NFS-logged specs: re-crashes during recovery)", async () => {
+    for (let seed = 600; seed < 620; seed++) {
+      const mk = () => tokenApp({ tokens: 3, hops: 40 });
+      const ref = await runRealJob({ factory, app: mk(), size: 5, seed });
+      expect(ref.errors).toEqual([]);
+      // Fig 4b (f = 1): one spaced schedule, restarts short enough that a rank is back before the next kill.
+      const kills = spaced ? schedule(seed, 5, ref.time, true) : [...schedule(seed, 5, ref.time, false), ...schedule(seed + 1000, 5, ref.time, false)];
+      const run = await runRealJob({ factory, app: mk(), size: 5, seed, kills, restartDelayMs: spaced ? 2 + (seed % 10) : 2 + (seed % 20) });
+      count(file, run);
+      if (spaced) expect(maxConcurrentDown(run.downtimes)).toBeLessThanOrEqual(1);
+      expectSameAsFailureFree(ref, run, { noSurvivorRollback: true });
+    }
+  });
+
   it.each(SEEDS)("reading app: seed %i, read values replayed from the log", async (seed) => {
     const mk = () => readApp({ tokens: 2, hops: 40, env: counterEnv() });
     const ref = await runRealJob({ factory, app: mk(), size: SIZE, seed });
