@@ -76,7 +76,14 @@ describe("explain model", () => {
   it("says what happens when there is no checkpoint or no output commit", () => {
     const e = model("fig3b-hybrid-causal.egida");
     expect(flow(e, "checkpoint").notes[0]).toMatch(/initial state/);
-    expect(flow(e, "output-commit").steps.at(-1)!.does).toMatch(/at once/);
+    // Causal with no output-commit statement: the library still commits implicitly (f + 1 holders).
+    const causalWrite = flow(e, "output-commit").steps;
+    expect(causalWrite.some((s) => s.module === "HowToOutputCommit" && /implicit/.test(s.does))).toBe(true);
+    expect(causalWrite.at(-1)!.does).not.toMatch(/at once/);
+    // Pessimistic with none: every state is already recoverable, so the output leaves at once.
+    expect(flow(model("fig4a-sby.egida"), "output-commit").steps.at(-1)!.does).toMatch(/at once/);
+    // Checkpoint-only: outputs wait for a committed recovery line.
+    expect(flow(model("coordinated-checkpointing.egida"), "output-commit").steps.some((s) => /committed recovery line/.test(s.does))).toBe(true);
   });
 });
 

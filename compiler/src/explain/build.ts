@@ -3,7 +3,7 @@
  * EventHandler will, event kind by event kind, and record which module runs
  * and which registry block is bound at each step.
  */
-import type { BlockRef, DepGenStatement, EventKind, LogAction, NonDetStatement, ProtocolIR } from "../ir/types.js";
+import type { BlockRef, DepGenStatement, EventKind, Family, LogAction, NonDetStatement, ProtocolIR } from "../ir/types.js";
 import type { Registry, Variable } from "../registry/types.js";
 import { deriveFacts, hasInfo, HOW_SYNC, INFO_DETERMINANT, INFO_MESSAGE, OC_COORDINATED, PB_DETERMINANTS, type ProtocolFacts } from "../passes/check-facts.js";
 import { classifyFacts } from "../passes/classify.js";
@@ -209,7 +209,7 @@ class FlowBuilder {
         title: "Output commit: write",
         steps: [
           { module: "API", method: "write", does: "intercepts the application's write to the environment" },
-          { module: "EventHandler", method: HANDLER.write, does: "releases the output at once (no output commit statement)" },
+          ...implicitCommit(family, this.facts.ir.options.f),
         ],
         notes: family === "optimistic" ? ["No output commit: an output may depend on states a crash loses, and be retracted."] : [],
       });
@@ -287,5 +287,30 @@ class FlowBuilder {
       }
     }
     return { kind: "recovery", trigger: "crash", title: "Failure detection and recovery", steps, notes: [] };
+  }
+}
+
+/**
+ * What the block library does with a write when the spec names no output
+ * commit. Only pessimistic protocols can release at once: in the other
+ * families an output could depend on a state a crash loses, so the library
+ * commits implicitly rather than let the environment see a retraction.
+ */
+function implicitCommit(family: Family, f: number): FlowStep[] {
+  switch (family) {
+    case "causal":
+      return [
+        { module: "HowToOutputCommit", method: "OutputCommit", does: `implicit: makes the determinants the output depends on stable (held by f + 1 = ${f + 1} processes) and waits for the acknowledgements` },
+        { module: "EventHandler", method: HANDLER.write, does: "releases the output to the environment" },
+      ];
+    case "checkpoint-coordinated":
+    case "checkpoint-communication-induced":
+    case "checkpoint-independent":
+      return [
+        { module: "Checkpoint", method: "Commit", does: "implicit: holds the output in checkpointed state until a committed recovery line covers it" },
+        { module: "EventHandler", method: HANDLER.write, does: "releases the output to the environment" },
+      ];
+    default:
+      return [{ module: "EventHandler", method: HANDLER.write, does: "releases the output at once (no output commit statement)" }];
   }
 }
