@@ -280,6 +280,8 @@ export class Fig3bHybridCausalProtocol implements Protocol {
   ocNextId: number = 0;
   ocPending: Map<number, CPush> = new Map();
   replayed: number = 0;
+  peerSaw: Uint32Array;
+  regenSsn: Uint32Array;
 
   constructor(host: ProtocolHost) {
     this.host = host;
@@ -309,6 +311,11 @@ export class Fig3bHybridCausalProtocol implements Protocol {
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdPeerInc = new Uint32Array(this.host.size);
       this.cdLogSsn = new Uint32Array(this.host.size);
+    }
+    // block core/recovery.ts (core)
+    {
+      this.peerSaw = new Uint32Array(this.host.size);
+      this.regenSsn = new Uint32Array(this.host.size);
     }
   }
 
@@ -831,8 +838,10 @@ export class Fig3bHybridCausalProtocol implements Protocol {
             payload: m.payload,
           });
         }
-        // It lost what we told it before: repeat our stability notice.
-        const w = new Uint32Array([s.stableIn[ev.from]!]);
+        // It lost what we told it before: repeat our stability notice. Words 1-2
+        // (what we delivered from it, its incarnation) let it check that its
+        // recovery regenerated every message we saw (collect/stable-log).
+        const w = new Uint32Array([s.stableIn[ev.from]!, s.delivered[ev.from]!, ev.words[0]!]);
         s.notified[ev.from] = s.stableIn[ev.from]!;
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }

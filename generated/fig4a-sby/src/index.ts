@@ -194,8 +194,7 @@ export class Fig4aSbyProtocol implements Protocol {
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block collect/stable-log.ts (centralized)
-    // spec 2:1 "Log determinant synchronously on NFS disk"
+    // block core/recovery.ts (core)
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);

@@ -193,8 +193,7 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block collect/stable-log.ts (centralized)
-    // spec 11:37 "Protocol to retrieve determinants : centralized"
+    // block core/recovery.ts (core)
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);

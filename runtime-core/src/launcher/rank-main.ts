@@ -110,9 +110,18 @@ process.on("unhandledRejection", (e) => {
 process.on("disconnect", () => process.exit(1));
 
 let rankOf = -1;
-process.once("message", (msg: ToRank) => {
+// Wait for "start", whatever comes first: the launcher also posts a peer's
+// restart to every connected child, and a peer killed early is restarted
+// while this process may still be loading (before its hello was answered).
+// Taking that as the first message with `once` left the rank never started and
+// the job hung. Such early restarts need no action: the transport learns each
+// peer's incarnation when it connects.
+const beforeStart = (msg: ToRank): void => {
+  if (msg.t === "shutdown") process.exit(0);
   if (msg.t !== "start") return;
+  process.off("message", beforeStart);
   rankOf = msg.config.rank;
   void run(msg.config);
-});
+};
+process.on("message", beforeStart);
 send({ t: "hello" });

@@ -10,6 +10,7 @@ import type { K } from "../kernel.js";
 import type { ControlEv, SendEv, StartEv } from "../hooks.js";
 import { MODE_LIVE, TAG_STABLE } from "../tags.js";
 
+/** The check's state (peerSaw, regenSsn) lives in core/recovery's Fields, so every protocol initializes it. */
 export interface Fields {}
 
 /*
@@ -22,10 +23,7 @@ export interface Fields {}
  * contents, which the peer drops as duplicates, silently. Peers report what
  * they delivered when answering our TAG_RECOVER (core/retransmit).
  */
-export function init(s: K): void {
-  s.peerSaw = new Uint32Array(s.host.size);
-  s.regenSsn = new Uint32Array(s.host.size);
-}
+export function init(_s: K): void {}
 
 export function onSend(s: K, ev: SendEv): void {
   if (s.mode !== MODE_LIVE) s.regenSsn[ev.to] = ev.ssn;

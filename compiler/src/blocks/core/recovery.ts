@@ -23,6 +23,8 @@ export interface Fields {
 
 export function init(s: K): void {
   s.replayed = 0;
+  s.peerSaw = new Uint32Array(s.host.size);
+  s.regenSsn = new Uint32Array(s.host.size);
 }
 
 export async function onRecover(s: K, ev: StartEv): Promise<void> {
