@@ -5,7 +5,7 @@
  * `protocol` must be a working ProtocolFactory. A bad spec must fail every
  * build with a located, rendered diagnostic and no stack trace.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -13,7 +13,7 @@ import { runSimJob } from "@egida/runtime-core";
 import { loadApp } from "@egida/runtime-core/host";
 import type { ProtocolFactory } from "@egida/runtime-core/spi";
 import * as esbuild from "esbuild";
-import { rollup, type RollupError } from "rollup";
+import { rollup, watch, type RollupError, type RollupWatcherEvent } from "rollup";
 import { build as viteBuild } from "vite";
 import { afterAll, describe, expect, it } from "vitest";
 import egidaEsbuild from "../src/plugin/esbuild.js";
@@ -92,6 +92,14 @@ describe("build-step plugin: fixture builds", () => {
     expect(withConfig.watchFiles).toEqual(expect.arrayContaining([join(FIXTURE, "with-config/fig4a-sby.egida"), join(FIXTURE, "with-config/egida.config.json")]));
   });
 
+  it("rollup: spec warnings become bundler warnings and the build succeeds", async () => {
+    const warnings: string[] = [];
+    const bundle = await rollup({ input: join(FIXTURE, "warn-main.js"), plugins: [egidaRollup(OPTS)], external: [/^node:/], onwarn: (w) => void warnings.push(w.message) });
+    await bundle.close();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/plugin-build\/warn\.egida:3:\d+: warning: .*\[W-output-commit-on-input\]/);
+  });
+
   it("rollup: emit modular builds too", async () => {
     const m = await buildRollup("main.js", "rollup/modular.mjs", { ...OPTS, emit: "modular" });
     await importProtocol(m.file);
@@ -149,5 +157,44 @@ describe("build-step plugin: fixture builds", () => {
     const inner = (v as Error & { errors?: Error[] }).errors?.[0];
     expect(inner?.message).toContain(where);
     expect(inner?.stack ?? "").not.toMatch(STACK_FRAME);
+  });
+
+  it("rollup watch: editing the spec or its egida.config.json rebuilds; a broken spec is a located error, then recovers", async () => {
+    const dir = join(tmp, "watch");
+    cpSync(join(FIXTURE, "with-config"), dir, { recursive: true });
+    const spec = join(dir, "fig4a-sby.egida");
+    const good = readFileSync(spec, "utf8");
+    const watcher = watch({ input: join(dir, "main.js"), plugins: [egidaRollup(OPTS)], external: [/^node:/], onwarn: () => {}, output: { file: join(dir, "out.mjs"), format: "es" }, watch: { buildDelay: 50 } });
+    const events: RollupWatcherEvent[] = [];
+    let wake: () => void = () => {};
+    watcher.on("event", (e) => {
+      if (e.code === "BUNDLE_END") void e.result.close();
+      if (e.code === "BUNDLE_END" || e.code === "ERROR") {
+        events.push(e);
+        wake();
+      }
+    });
+    // Give the file watcher a moment to settle after each build before the next edit.
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
+    const next = async (): Promise<RollupWatcherEvent> => {
+      while (events.length === 0) await new Promise<void>((r) => (wake = r));
+      return events.shift()!;
+    };
+    try {
+      expect((await next()).code).toBe("BUNDLE_END");
+      await settle();
+      writeFileSync(spec, good.replace("NFS disk", "NFS disc"));
+      const err = await next();
+      expect(err.code).toBe("ERROR");
+      expect(err.code === "ERROR" ? err.error.message : "").toMatch(/fig4a-sby\.egida:2:\d+: error: unknown storage `NFS disc`/);
+      await settle();
+      writeFileSync(spec, good);
+      expect((await next()).code).toBe("BUNDLE_END");
+      await settle();
+      writeFileSync(join(dir, "egida.config.json"), '{ "plugins": [ ] }\n');
+      expect((await next()).code).toBe("BUNDLE_END");
+    } finally {
+      await watcher.close();
+    }
   });
 });
