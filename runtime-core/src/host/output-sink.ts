@@ -10,9 +10,18 @@
  *
  * Only a SHA-256 of each released output is kept, so memory grows by ~40
  * bytes per output instead of by the output's size.
+ *
+ * "Different" means a different value, not different bytes: v8 serializes the
+ * same number as an int32 or as a double depending on the writing process's
+ * hidden classes (an object shape that once held a large number keeps double
+ * fields), so a recovering process, with a fresh heap, can write the same
+ * output in other bytes. The digest is over the value's canonical JSON form
+ * (the one `--output` prints).
  */
 import { createHash } from "node:crypto";
+import { deserialize } from "node:v8";
 import { RetractionError } from "./errors.js";
+import { toJsonValue } from "./output-encoding.js";
 
 /** Where a RankHost sends committed outputs. */
 export interface OutputSink {
@@ -40,7 +49,7 @@ export class IdempotentSink {
   accept(rank: number, seq: number, payload: Uint8Array): SinkVerdict {
     let perRank = this.seen.get(rank);
     if (!perRank) this.seen.set(rank, (perRank = new Map()));
-    const digest = createHash("sha256").update(payload).digest("base64");
+    const digest = IdempotentSink.digest(payload);
     const prev = perRank.get(seq);
     if (prev === undefined) {
       perRank.set(seq, digest);
@@ -62,7 +71,13 @@ export class IdempotentSink {
   }
 
   static digest(payload: Uint8Array): string {
-    return createHash("sha256").update(payload).digest("base64");
+    let canonical: string;
+    try {
+      canonical = `v:${JSON.stringify(toJsonValue(deserialize(payload)))}`;
+    } catch {
+      canonical = `b:${Buffer.from(payload).toString("base64")}`; // not a v8 value: compare the bytes
+    }
+    return createHash("sha256").update(canonical).digest("base64");
   }
 
   get stats(): { readonly released: number; readonly duplicatesDropped: number } {

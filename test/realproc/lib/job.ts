@@ -1,0 +1,70 @@
+/**
+ * One real-process crash run, judged: build the schedule from the
+ * failure-free run, run it under egida-run over TCP, compare with the
+ * failure-free outputs, and count kills, recoveries and rollbacks. Shared by
+ * test/realproc/*.test.ts and scripts/real-campaign.ts.
+ */
+import { judge, type AppCase } from "./apps.js";
+import { builtProtocol } from "./protocols.js";
+import { referenceRun, runEgida, type RunResult } from "./run.js";
+import { makeSchedule } from "./schedule.js";
+
+export interface CrashRun {
+  readonly protocol: string;
+  readonly app: AppCase;
+  readonly seed: number;
+  readonly size: number;
+  readonly kills: readonly string[];
+  readonly replayRank: number;
+  readonly result: RunResult;
+  /** null when the run completed with the failure-free result. */
+  readonly violation: string | null;
+  /** Kills that fired. */
+  readonly fired: number;
+  /** True when the replay rank's second kill landed before that incarnation went live. */
+  readonly killedDuringReplay: boolean;
+  /** True when the replay rank's first recovery replayed nothing (a checkpoint covered its kill point), so its second kill could not land in a replay. */
+  readonly nothingToReplay: boolean;
+}
+
+/** f of a protocol: from its name (Fig 4b replicates determinants to f = 1 peers by default). */
+export function defaultF(protocol: string): number {
+  return protocol.includes("replicated") ? 1 : 0;
+}
+
+export async function crashRun(protocol: string, app: AppCase, seed: number, size = 4, extraKills = 2): Promise<CrashRun> {
+  const ref = await referenceRun(app.path, app.args, size);
+  const deliveries = ref.summary?.perRankDeliveries ?? [];
+  // The failure-free TCP duration is not known here; the sim run's is virtual. Launch (~1-2 s of
+  // process start-up) plus the run: aim time kills at 1.5-4 s, which lands inside most runs.
+  const sched = makeSchedule({ seed, size, deliveries, runMs: 3500, f: defaultF(protocol), kills: extraKills });
+  const result = await runEgida({
+    size,
+    protocol: builtProtocol(protocol),
+    app: app.path,
+    args: app.args,
+    kills: sched.kills,
+    timeoutMs: 60_000,
+    // Rank processes re-dial with backoff; a short restart keeps runs quick and lets kills overlap.
+    restartDelayMs: 50 + (seed % 4) * 50,
+  });
+  let violation: string | null = null;
+  if (result.code !== 0) violation = `exit ${result.code}: ${lastError(result.stderr)}`;
+  else violation = judge(app, result.outputs, ref.outputs);
+  if (violation === null && result.summary !== null && result.summary.rollbacks > 0) violation = `${result.summary.rollbacks} rollbacks under a pessimistic protocol`;
+  const replayKills = result.kills.filter((k) => k.rank === sched.replayRank);
+  let killedDuringReplay = false;
+  let nothingToReplay = false;
+  if (replayKills.length >= 2) {
+    const second = replayKills[1]!;
+    const live = result.lives.find((l) => l.rank === sched.replayRank && l.incarnation === second.incarnation);
+    killedDuringReplay = second.incarnation >= 1 && (live === undefined || live.line > second.line);
+    nothingToReplay = result.recoveries.some((r) => r.rank === sched.replayRank && r.replayed === 0 && r.line > replayKills[0]!.line && r.line < second.line);
+  }
+  return { protocol, app, seed, size, kills: sched.kills, replayRank: sched.replayRank, result, violation, fired: result.kills.length, killedDuringReplay, nothingToReplay };
+}
+
+function lastError(stderr: string): string {
+  const lines = stderr.split("\n").filter((l) => /error|failure|unrecoverable|timeout|retraction/i.test(l));
+  return lines.slice(-2).join(" | ") || stderr.split("\n").slice(-3).join(" | ");
+}

@@ -1,0 +1,200 @@
+/**
+ * Runs one job under the real launcher (`egida-run` over TCP: one process per
+ * rank, SIGKILLs, the watchdog) as a child process, and reads back what it
+ * reported: exit code, per-rank outputs (`--output` JSONL), kills, restarts,
+ * recoveries and the summary's counters.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EGIDA_RUN, ROOT } from "./paths.js";
+
+export interface RunSpec {
+  readonly size: number;
+  /** A directory, a package name, or "none". */
+  readonly protocol: string;
+  /** Path of the app module. */
+  readonly app: string;
+  readonly args?: readonly string[];
+  /** `--kill` values: "R@Kmsgs" or "R@Tms". */
+  readonly kills?: readonly string[];
+  readonly storageDir?: string;
+  readonly restartDelayMs?: number;
+  readonly timeoutMs?: number;
+  /** Called for each launcher line on stderr, as it arrives (e.g. to corrupt storage between incarnations). */
+  readonly onLine?: (line: string) => void;
+  /** Run under `--sim` (one process, virtual time) instead of TCP. */
+  readonly sim?: boolean;
+  /** Extra environment (e.g. EGIDA_DEBUG). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface KillEvent {
+  readonly rank: number;
+  readonly incarnation: number;
+  /** Delivery count for count kills, undefined for time kills. */
+  readonly atDelivery?: number;
+  /** Index of the stderr line, to order it against other events. */
+  readonly line: number;
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly ms: number;
+  readonly stderr: string;
+  /** Per rank, the committed outputs in release order (JSON values). */
+  readonly outputs: unknown[][];
+  readonly kills: KillEvent[];
+  /** Per kill-less crash (watchdog saw an unexpected death). */
+  readonly otherDeaths: number;
+  readonly restarts: number;
+  /** Recoveries completed: [rank, incarnation, replayed, line]. */
+  readonly recoveries: { rank: number; replayed: number; line: number }[];
+  /** "rank R incarnation I is live" lines. */
+  readonly lives: { rank: number; incarnation: number; line: number }[];
+  readonly summary: Summary | null;
+  /** The command line that reproduces this run. */
+  readonly command: string;
+}
+
+export interface Summary {
+  readonly messages: number;
+  readonly deliveries: number;
+  readonly outputs: number;
+  readonly restarts: number;
+  readonly piggybackBytes: number;
+  readonly bytesLogged: number;
+  readonly checkpoints: number;
+  readonly rollbacks: number;
+  readonly perRankDeliveries: number[];
+  readonly jobMs: number;
+}
+
+export function commandLine(s: RunSpec, output = "OUT.jsonl"): string[] {
+  const a: string[] = ["-n", String(s.size), "-q", "--protocol", s.protocol, "--output", output];
+  if (s.sim === true) a.push("--sim");
+  for (const k of s.kills ?? []) a.push("--kill", k);
+  if (s.storageDir !== undefined) a.push("--storage-dir", s.storageDir);
+  if (s.restartDelayMs !== undefined) a.push("--restart-delay", String(s.restartDelayMs));
+  if (s.timeoutMs !== undefined) a.push("--timeout", String(s.timeoutMs));
+  a.push(s.app);
+  if (s.args !== undefined && s.args.length > 0) a.push("--", ...s.args);
+  return a;
+}
+
+export async function runEgida(s: RunSpec): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), "egida-realproc-"));
+  const out = join(dir, "out.jsonl");
+  const args = commandLine(s, out);
+  const started = performance.now();
+  const child = spawn(process.execPath, [EGIDA_RUN, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...s.env },
+  });
+  const lines: string[] = [];
+  let buf = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (d: string) => {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      lines.push(line);
+      s.onLine?.(line);
+    }
+  });
+  const code = await new Promise<number>((res) => child.on("close", (c, sig) => res(c ?? (sig ? 128 : 1))));
+  if (buf !== "") lines.push(buf);
+  const ms = performance.now() - started;
+  let outputs: unknown[][] = Array.from({ length: s.size }, () => []);
+  try {
+    outputs = parseOutputs(readFileSync(out, "utf8"), s.size);
+  } catch {
+    // no output file: the job failed before any output
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const shown = commandLine(s, "out.jsonl").map((x) => (/^[\w@./:=-]+$/.test(x) ? x : `'${x}'`));
+  return { code, ms, stderr: lines.join("\n"), outputs, ...parseEvents(lines), command: `node runtime-core/bin/egida-run.js ${shown.join(" ")}` };
+}
+
+export function parseOutputs(text: string, size: number): unknown[][] {
+  const per: unknown[][] = Array.from({ length: size }, () => []);
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const o = JSON.parse(line) as { rank: number; data: unknown };
+    per[o.rank]!.push(o.data);
+  }
+  return per;
+}
+
+function parseEvents(lines: readonly string[]): Omit<RunResult, "code" | "ms" | "stderr" | "outputs" | "command"> {
+  const kills: KillEvent[] = [];
+  const recoveries: RunResult["recoveries"] = [];
+  const lives: RunResult["lives"] = [];
+  let restarts = 0;
+  let otherDeaths = 0;
+  lines.forEach((l, line) => {
+    let m = /rank (\d+) killed at its delivery (\d+) \(incarnation (\d+)\)/.exec(l);
+    if (m) kills.push({ rank: Number(m[1]), atDelivery: Number(m[2]), incarnation: Number(m[3]), line });
+    m = /: SIGKILL rank (\d+) \(incarnation (\d+)\)/.exec(l);
+    if (m) kills.push({ rank: Number(m[1]), incarnation: Number(m[2]), line });
+    if (/watchdog: rank \d+ died/.test(l)) otherDeaths++;
+    if (/watchdog: restarting rank/.test(l)) restarts++;
+    m = /rank (\d+): recovered \((\d+) replayed\)/.exec(l);
+    if (m) recoveries.push({ rank: Number(m[1]), replayed: Number(m[2]), line });
+    m = /rank (\d+) incarnation (\d+) is live/.exec(l);
+    if (m) lives.push({ rank: Number(m[1]), incarnation: Number(m[2]), line });
+  });
+  return { kills, recoveries, lives, restarts, otherDeaths, summary: parseSummary(lines) };
+}
+
+function num(text: string, re: RegExp): number {
+  const m = re.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+function parseSummary(lines: readonly string[]): Summary | null {
+  const at = lines.findIndex((l) => l.includes("job summary"));
+  if (at < 0) return null;
+  const text = lines.slice(at).join("\n");
+  const perRankDeliveries: number[] = [];
+  for (const l of lines.slice(at)) {
+    const m = /^\s+rank (\d+): deliveries (\d+)/.exec(l);
+    if (m) perRankDeliveries[Number(m[1])] = Number(m[2]);
+  }
+  return {
+    messages: num(text, /messages (\d+), deliveries/),
+    deliveries: num(text, /, deliveries (\d+), outputs/),
+    outputs: num(text, /, outputs (\d+), restarts/),
+    restarts: num(text, /, restarts (\d+)\n/),
+    piggybackBytes: num(text, /piggyback bytes (\d+)/),
+    bytesLogged: num(text, /bytes logged (\d+)/),
+    checkpoints: num(text, /checkpoints (\d+), rollbacks/),
+    rollbacks: num(text, /checkpoints \d+, rollbacks (\d+)\n/),
+    perRankDeliveries,
+    jobMs: num(text, /ranks, (\d+) ms\)/),
+  };
+}
+
+const references = new Map<string, Promise<RunResult>>();
+
+/**
+ * The failure-free run of an app: `--sim --protocol none` (for deterministic
+ * apps the per-rank outputs are the same as over TCP, docs/runtime.md), cached
+ * per (app, args, size).
+ */
+export function referenceRun(app: string, args: readonly string[], size: number): Promise<RunResult> {
+  const key = JSON.stringify([app, args, size]);
+  let p = references.get(key);
+  if (p === undefined) {
+    p = runEgida({ size, protocol: "none", app, args, sim: true }).then((r) => {
+      if (r.code !== 0) throw new Error(`failure-free reference run failed (exit ${r.code}): ${r.command}\n${r.stderr}`);
+      return r;
+    });
+    references.set(key, p);
+  }
+  return p;
+}

@@ -1,0 +1,83 @@
+/**
+ * Seeded kill schedules for real-process runs. A schedule mixes:
+ *  - count kills (`R@Kmsgs`, executed by the rank right after its K-th
+ *    delivery, counted across incarnations with replays), at random ranks and
+ *    random points of the failure-free run's per-rank delivery counts;
+ *  - the same rank twice, the second kill a few deliveries after the first,
+ *    so it lands while that rank replays (the count includes replayed
+ *    deliveries);
+ *  - a time kill (`R@Tms`, SIGKILL from the launcher) at a random point of the
+ *    failure-free run's duration (it may land after the job ended: then it
+ *    does not fire).
+ * `maxConcurrent` = f (Fig 4b): ranks killed in one run are then pairwise
+ * non-adjacent (rank r's replicas are r+1..r+f), so no origin and replica are
+ * down together; with f = 0 (stable storage) any ranks may be down together.
+ */
+import { Prng } from "../../../runtime-core/src/sim/prng.js";
+
+export interface ScheduleInput {
+  readonly seed: number;
+  readonly size: number;
+  /** Deliveries per rank in the failure-free run. */
+  readonly deliveries: readonly number[];
+  /** Wall-clock ms of the failure-free run (launch to end). */
+  readonly runMs: number;
+  /** Replication degree: > 0 restricts which ranks may be killed in one run. */
+  readonly f: number;
+  /** Number of count kills besides the replay kill (default 2). */
+  readonly kills?: number;
+}
+
+export interface Schedule {
+  readonly kills: string[];
+  /** The rank killed twice, the second time during its replay. */
+  readonly replayRank: number;
+}
+
+export function makeSchedule(p: ScheduleInput): Schedule {
+  const rng = new Prng(0x5eed + p.seed * 7919);
+  const eligible = eligibleRanks(p, rng);
+  const kills: string[] = [];
+  const used = new Map<number, number[]>();
+  const add = (r: number, k: number): void => {
+    const list = used.get(r) ?? [];
+    if (list.includes(k)) return; // one kill per (rank, count)
+    list.push(k);
+    used.set(r, list);
+    kills.push(`${r}@${k}msgs`);
+  };
+  // The same rank twice, the second kill during its replay: K1 in the middle
+  // of its run, K2 = K1 + 1 (replay re-delivers from its last checkpoint, so
+  // the count passes K1 + 1 at its first replayed delivery, unless a
+  // checkpoint covered exactly K1 deliveries: then nothing is replayed).
+  const replayRank = eligible.filter((r) => p.deliveries[r]! >= 8)[0] ?? eligible[0]!;
+  const d = p.deliveries[replayRank]!;
+  const k1 = Math.max(3, Math.floor(d * (0.3 + 0.4 * rng.next())));
+  add(replayRank, k1);
+  add(replayRank, k1 + 1);
+  for (let i = 0; i < (p.kills ?? 2); i++) {
+    // At most 2 kills per rank: the launcher gives up on a rank that dies 3
+    // times before going live, and replays make the counts pass quickly.
+    const free = eligible.filter((r) => (used.get(r)?.length ?? 0) < 2);
+    if (free.length === 0) break;
+    const r = free[rng.int(0, free.length - 1)]!;
+    const dr = p.deliveries[r]!;
+    if (dr < 2) continue;
+    add(r, 1 + rng.int(0, dr - 2));
+  }
+  const tr = eligible[rng.int(0, eligible.length - 1)]!;
+  kills.push(`${tr}@${Math.floor(p.runMs * (0.35 + 0.5 * rng.next()))}ms`);
+  return { kills, replayRank };
+}
+
+function eligibleRanks(p: ScheduleInput, rng: Prng): number[] {
+  const all = [...Array(p.size).keys()].filter((r) => p.deliveries[r]! > 0);
+  if (p.f <= 0) return all;
+  // Pairwise at distance > f (mod size): take every (f+1)-th rank from a random start.
+  const start = rng.int(0, p.f);
+  const out: number[] = [];
+  for (let r = start; r < p.size; r += p.f + 1) {
+    if (out.length === 0 || out[0]! + p.size - r > p.f) out.push(r); // also far enough from the first, around the ring
+  }
+  return out.filter((r) => p.deliveries[r]! > 0);
+}

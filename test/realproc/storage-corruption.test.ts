@@ -1,0 +1,81 @@
+/**
+ * Storage damaged between incarnations (issue 5 §5): kill a rank, damage its
+ * event log in --storage-dir while the watchdog waits to restart it, and the
+ * job must stop with a clear report, never finish with wrong results:
+ *  - bytes flipped in the middle of the log (valid records follow): the disk
+ *    log refuses to open: "corrupt log <file> at offset <n>";
+ *  - the log cut short (acknowledged records gone; a cut inside a record looks
+ *    like a torn tail, a cut between records like a shorter log): the lost-log
+ *    check finds that a peer delivered messages the recovery did not
+ *    regenerate: "unrecoverable: ... the event log lost records".
+ */
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { appCase } from "./lib/apps.js";
+import { builtProtocol, crashProvenProtocols } from "./lib/protocols.js";
+import { runEgida } from "./lib/run.js";
+
+/** The sender-based and receiver-based specs keep the event log on disk (Fig 4b keeps it in peers' memory). */
+const DISK_LOGGED = crashProvenProtocols().filter((p) => !p.includes("replicated"));
+
+function eventLogSegment(storage: string, rank: number): string {
+  const dir = join(storage, "shared", `rank-${rank}`, "log-events");
+  const segs = readdirSync(dir).filter((n) => n.startsWith("seg-") && n.endsWith(".log")).sort();
+  // The newest segment holds the records after the last checkpoint's truncation point.
+  return join(dir, segs[segs.length - 1]!);
+}
+
+async function damagedRun(protocol: string, damage: (file: string) => void): Promise<{ code: number; stderr: string; file: string; size: number }> {
+  const storage = mkdtempSync(join(tmpdir(), "egida-damage-"));
+  const a = appCase("token-ring");
+  let file = "";
+  let size = 0;
+  try {
+    const run = await runEgida({
+      size: 3,
+      protocol: builtProtocol(protocol),
+      app: a.path,
+      args: ["60"],
+      kills: ["1@40msgs"],
+      storageDir: storage,
+      // Long enough to damage the files before the new incarnation opens them.
+      restartDelayMs: 1500,
+      timeoutMs: 40_000,
+      onLine: (line) => {
+        if (!/rank 1 killed at its delivery/.test(line)) return;
+        file = eventLogSegment(storage, 1);
+        size = statSync(file).size;
+        damage(file);
+      },
+    });
+    return { code: run.code, stderr: run.stderr, file, size };
+  } finally {
+    rmSync(storage, { recursive: true, force: true });
+  }
+}
+
+describe("a storage file damaged between incarnations is detected and reported", () => {
+  for (const protocol of DISK_LOGGED) {
+    it.concurrent(`${protocol}: bytes flipped inside the event log → corrupt log <file> at offset <n>`, async () => {
+      const r = await damagedRun(protocol, (f) => {
+        const b = readFileSync(f);
+        const at = Math.floor(b.length / 3);
+        for (let i = at; i < at + 4; i++) b[i] = b[i]! ^ 0x5a;
+        writeFileSync(f, b);
+      });
+      expect(r.size, "the log had records to damage").toBeGreaterThan(200);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/corrupt log \S+ at offset \d+/);
+      expect(r.stderr).toContain(r.file);
+    }, 60_000);
+
+    it.concurrent(`${protocol}: the event log cut to a third → unrecoverable, the log lost records`, async () => {
+      const r = await damagedRun(protocol, (f) => truncateSync(f, Math.floor(statSync(f).size / 3)));
+      expect(r.size).toBeGreaterThan(200);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/unrecoverable.*event log lost records/);
+    }, 60_000);
+  }
+});
