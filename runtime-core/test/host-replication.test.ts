@@ -1,7 +1,8 @@
 /**
  * The host routes runtime control frames to the replicated log: a protocol
  * that logs to `volatile-memory-of-processes` finds its records again after a
- * simulated crash.
+ * simulated crash, and a rank that lost its replica in the same crash
+ * (beyond f) stops the job as unrecoverable.
  */
 import { describe, expect, it } from "vitest";
 import { runSimJob } from "../src/launcher/sim-job.js";
@@ -44,23 +45,42 @@ class LoggingProtocol implements Protocol {
 
 const factory: ProtocolFactory = { protocolName: "log-to-peers", defaultF: 1, create: (h) => new LoggingProtocol(h) };
 
+const ringApp: App<{ n: number }> = {
+  init: () => ({ n: 0 }),
+  onStart(_s, ctx) {
+    if (ctx.rank === 0) ctx.send(1, 0);
+  },
+  onMessage(s, m, ctx) {
+    s.n++;
+    const v = m.data as number;
+    if (v < 60) ctx.send((ctx.rank + 1) % ctx.size, v + 1);
+  },
+};
+
 describe("RankHost + replicated log (sim)", () => {
-  it("a restarted rank reads back what its replica held", async () => {
-    const app: App<{ n: number }> = {
-      init: () => ({ n: 0 }),
-      onStart(_s, ctx) {
-        if (ctx.rank === 0) ctx.send(1, 0);
-      },
-      onMessage(s, m, ctx) {
-        s.n++;
-        const v = m.data as number;
-        if (v < 60) ctx.send((ctx.rank + 1) % ctx.size, v + 1);
-      },
-    };
+  it("beyond f: a rank and its only replica killed together make the job unrecoverable, naming the lost replica", async () => {
     const events: string[] = [];
     const res = await runSimJob({
       size: 3,
-      app: app as App<unknown>,
+      app: ringApp as App<unknown>,
+      protocol: factory,
+      kills: [
+        { rank: 1, atMs: 20, text: "1@20ms" },
+        { rank: 2, atMs: 20, text: "2@20ms" },
+      ],
+      restartDelayMs: 1,
+      onEvent: (m) => events.push(m),
+    });
+    expect(res.failure, events.join("\n")).toMatchObject({ kind: "unrecoverable" });
+    const reason = res.failure?.kind === "unrecoverable" ? res.failure.reason : "";
+    expect(reason).toMatch(/^rank 1 cannot recover replicated log "deliveries": no replica holds a complete copy; rank 2 \(incarnation 1\) restarted/);
+  });
+
+  it("a restarted rank reads back what its replica held", async () => {
+    const events: string[] = [];
+    const res = await runSimJob({
+      size: 3,
+      app: ringApp as App<unknown>,
       protocol: factory,
       kills: [{ rank: 1, atDeliveries: 10, text: "1@10msgs" }],
       onEvent: (m) => events.push(m),

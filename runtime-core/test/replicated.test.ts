@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FrameKind, RUNTIME_TAG_BASE, type LogRecord } from "../src/spi.js";
 import { SimWorld } from "../src/sim/index.js";
+import { StateLostError } from "../src/storage/errors.js";
 import { createControlRouter, ReplicationService, ReplicationTag } from "../src/storage/replicated.js";
 
 /** One ReplicationService per live rank of a SimWorld, wired the way a runtime host would. */
@@ -105,6 +106,120 @@ describe("replicated log (volatile memory of processes)", () => {
       expect(services[2]!.heldStats().records + (f === 2 ? services[3]!.heldStats().records : 0)).toBe(9 * f);
     });
   }
+
+  describe("beyond f: a fetch with no complete copy", () => {
+    /** Origin 1 logs 5 synced records to its replicas (f of them). */
+    async function logged(size: number, f: number) {
+      const world = new SimWorld({ size, seed: 40 + f });
+      const w = wire(world, f);
+      const log = await w.services[1]!.openLog("dets");
+      for (let i = 0; i < 5; i++) log.append(bytes(i));
+      await Promise.all([log.sync(), world.run()]);
+      return { world, ...w, log };
+    }
+    const recover = async (world: SimWorld, s: ReplicationService) => {
+      const opening = s.openLog("dets");
+      opening.catch(() => {});
+      await world.run();
+      return opening;
+    };
+
+    it("f=1: the origin and its only replica die together: the fetch rejects naming the lost replica", async () => {
+      const { world, start } = await logged(3, 1);
+      world.crash(1);
+      world.crash(2);
+      world.restart(2);
+      start(2);
+      world.restart(1);
+      const err = await recover(world, start(1)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StateLostError);
+      expect((err as StateLostError).replicas).toEqual([{ rank: 2, incarnation: 1 }]);
+      expect((err as Error).message).toMatch(/rank 1 cannot recover replicated log "dets": no replica holds a complete copy; rank 2 \(incarnation 1\) restarted/);
+    });
+
+    it("f=1: a restarted replica that only saw new appends is not complete", async () => {
+      const { world, start, log } = await logged(3, 1);
+      world.crash(2);
+      world.restart(2);
+      start(2);
+      log.append(bytes(5));
+      await Promise.resolve(); // the append is on the wire
+      // the origin dies before it hears of the restart (the notice is an event at `now`): no refill,
+      // and the new incarnation of 2 only ever sees lsn 5
+      world.crash(1);
+      world.restart(1);
+      await expect(recover(world, start(1))).rejects.toBeInstanceOf(StateLostError);
+    });
+
+    it("f=1: a replica refilled after its restart is complete again", async () => {
+      const { world, start, services } = await logged(3, 1);
+      world.crash(2);
+      world.restart(2);
+      start(2);
+      services[1]!.onPeerRestart(2); // the host's report; the transport's reconnect may also refill (idempotent)
+      await world.run();
+      world.crash(1);
+      world.restart(1);
+      const recs = await (await recover(world, start(1))).readAll();
+      expect(lsns(recs)).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it("f=1: a log opened after its replica restarted is complete from its first record", async () => {
+      const world = new SimWorld({ size: 3, seed: 44 });
+      const { services, start } = wire(world, 1);
+      world.crash(2);
+      world.restart(2);
+      start(2);
+      await world.run();
+      const log = await services[1]!.openLog("dets");
+      log.append(bytes(0));
+      await Promise.all([log.sync(), world.run()]);
+      world.crash(1);
+      world.restart(1);
+      expect(lsns(await (await recover(world, start(1))).readAll())).toEqual([0]);
+    });
+
+    it("f=2: one complete reply is enough, and the recovery refills the other replica", async () => {
+      const { world, start } = await logged(4, 2);
+      // origin and its first replica die together; replica 3 (incarnation 0) still holds everything
+      world.crash(1);
+      world.crash(2);
+      world.restart(2);
+      start(2);
+      world.restart(1);
+      const recovered = await recover(world, start(1));
+      expect(lsns(await recovered.readAll())).toEqual([0, 1, 2, 3, 4]);
+      // now replica 3 dies as well: replica 2 got the recovery's full refill, so the next recovery works
+      world.crash(1);
+      world.crash(3);
+      world.restart(3);
+      start(3);
+      world.restart(1);
+      expect(lsns(await (await recover(world, start(1))).readAll())).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it("f=2: the origin and both replicas die together: the error names both", async () => {
+      const { world, start } = await logged(4, 2);
+      for (const r of [1, 2, 3]) world.crash(r);
+      for (const r of [2, 3]) {
+        world.restart(r);
+        start(r);
+      }
+      world.restart(1);
+      const err = (await recover(world, start(1)).then(
+        () => null,
+        (e: unknown) => e,
+      )) as StateLostError;
+      expect(err).toBeInstanceOf(StateLostError);
+      expect([...err.replicas].sort((a, b) => a.rank - b.rank)).toEqual([
+        { rank: 2, incarnation: 1 },
+        { rank: 3, incarnation: 1 },
+      ]);
+    });
+  });
 
   it("close rejects pending syncs", async () => {
     const world = new SimWorld({ size: 2, seed: 1 });

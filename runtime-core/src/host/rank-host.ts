@@ -39,6 +39,7 @@ import {
   type JobFailure,
 } from "./errors.js";
 import type { OutputSink } from "./output-sink.js";
+import { StateLostError } from "../storage/errors.js";
 
 export interface RankHostEvents {
   /** The job must stop. Called at most once per host. */
@@ -84,6 +85,14 @@ export interface RankHostOptions {
 /** A storage provider that also consumes runtime control frames (e.g. the replicated log). */
 interface RuntimeFrameConsumer {
   onRuntimeFrame(frame: InboundFrame): void;
+}
+
+/**
+ * A StateLostError from the storage layer. Matched by name as well, so a copy of
+ * the storage module loaded twice (source and dist in one process) is still recognised.
+ */
+function isStateLost(e: unknown): e is Error {
+  return e instanceof StateLostError || (e instanceof Error && e.name === "StateLostError");
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -367,6 +376,9 @@ export class RankHost implements ProtocolHost {
   private failFrom(e: unknown, kind: "internal"): Error {
     if (e instanceof ReportedError) return e;
     if (e instanceof ProtocolContractError && this.failed) return e;
+    // Storage lost records beyond what the failure budget covers (the replicated log's
+    // beyond-f check): the job cannot be recovered, and that is not a protocol bug.
+    if (isStateLost(e)) return this.report({ kind: "unrecoverable", rank: this.rank, reason: e.message });
     const { message, stack } = errorText(e);
     return this.report({ kind, rank: this.rank, message, stack });
   }

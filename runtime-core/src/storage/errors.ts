@@ -111,3 +111,33 @@ export interface StorageWarning {
 }
 
 export type WarningHandler = (warning: StorageWarning) => void;
+
+/** One replica's answer to a recovery fetch that could not vouch for the whole log. */
+export interface LostReplica {
+  readonly rank: number;
+  /** The replica's incarnation when it answered. */
+  readonly incarnation: number;
+}
+
+/**
+ * A recovering origin fetched a replicated log (`volatile-memory-of-processes`)
+ * and no replica holds a complete copy: every replica restarted since it last
+ * held one (more than f concurrent failures), so records acknowledged to the
+ * dead incarnation may be gone. Recovery must stop rather than replay a
+ * history with holes; the host reports it as `unrecoverable`.
+ */
+export class StateLostError extends StorageError {
+  override readonly name = "StateLostError";
+  constructor(
+    readonly origin: number,
+    readonly log: string,
+    readonly f: number,
+    readonly replicas: readonly LostReplica[],
+  ) {
+    const who = replicas.map((r) => `rank ${r.rank} (incarnation ${r.incarnation})`).join(", ");
+    super(
+      `rank ${origin} cannot recover replicated log "${log}": no replica holds a complete copy; ` +
+        `${who} restarted since last holding one, so rank ${origin} and all its f=${f} replicas were lost together (more than f concurrent failures)`,
+    );
+  }
+}

@@ -7,6 +7,8 @@ export {
   LockLostError,
   LogFailedError,
   UnsupportedMediumError,
+  StateLostError,
+  type LostReplica,
   type LockHolder,
   type StorageWarning,
   type WarningHandler,

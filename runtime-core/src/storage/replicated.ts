@@ -25,12 +25,26 @@
  * When a replica restarts (the host reports it with `onPeerRestart`), the
  * origin resends every live record to it and its acknowledgements restart
  * from scratch.
+ *
+ * Beyond f: a replica's copy of a log is *complete* when it can vouch for
+ * every live record: it has run since the job started (incarnation 0, so it
+ * received every frame the origin ever sent it), or it received a full
+ * refill (after its own restart, after the origin recovered, or the marker
+ * a fresh log sends when opened). A restarted replica that only saw appends
+ * since its restart is incomplete: synced records may have lived only in its
+ * previous incarnation. FetchReply carries the flag; a fetch in which no
+ * reply is complete rejects with StateLostError (the host reports it as
+ * unrecoverable) instead of recovering a history with holes.
+ * Limitation: a log an origin opens for the first time in a later
+ * incarnation (never opened before) is refused too when every replica has
+ * restarted meanwhile, since nothing tells "never written" from "lost".
  */
+import { StateLostError, type LostReplica } from "./errors.js";
 import { FrameKind, RUNTIME_TAG_BASE, type Frame, type InboundFrame, type LogRecord, type LogStats, type LogStore, type StorageMedium } from "../spi.js";
 
 /** Every runtime control tag this module uses (one place, all >= RUNTIME_TAG_BASE). */
 export const ReplicationTag = {
-  /** origin -> replica: records to hold. */
+  /** origin -> replica: records to hold (a refill, as parts `part` of `parts`, or `parts` = 0). */
   Append: RUNTIME_TAG_BASE + 0x10,
   /** replica -> origin: "I hold every record below `upTo`". */
   Ack: RUNTIME_TAG_BASE + 0x11,
@@ -38,7 +52,7 @@ export const ReplicationTag = {
   Truncate: RUNTIME_TAG_BASE + 0x12,
   /** recovering origin -> replica: send me what you hold. */
   Fetch: RUNTIME_TAG_BASE + 0x13,
-  /** replica -> recovering origin: the records it holds. */
+  /** replica -> recovering origin: the records it holds, and whether its copy is complete. */
   FetchReply: RUNTIME_TAG_BASE + 0x14,
 } as const;
 export type ReplicationTag = (typeof ReplicationTag)[keyof typeof ReplicationTag];
@@ -172,6 +186,19 @@ class ReplicaCopy {
   readonly records = new Map<number, Uint8Array>();
   /** First lsn >= low that is missing. */
   upTo = 0;
+  /** Holds every live record of the origin's log (see the header: beyond f). */
+  complete = false;
+  /** Parts of the refill in progress received in order (a part seen out of order leaves it incomplete). */
+  private refillNext = 0;
+
+  /** Refill part `part` of `parts` arrived (after its records were added). */
+  refillPart(part: number, parts: number): void {
+    this.refillNext = part === 0 || part === this.refillNext ? part + 1 : 0;
+    if (this.refillNext === parts) {
+      this.complete = true;
+      this.refillNext = 0;
+    }
+  }
 
   add(lsn: number, data: Uint8Array): void {
     if (lsn >= this.low) this.records.set(lsn, data);
@@ -193,6 +220,20 @@ class ReplicaCopy {
 
 // ---------------------------------------------------------------- the service
 
+/** A recovery fetch in progress. */
+interface Fetch {
+  readonly name: string;
+  /** Replicas that have not answered yet. */
+  readonly pending: Set<number>;
+  readonly got: LogRecord[];
+  low: number;
+  /** Some reply came from a complete copy. */
+  complete: boolean;
+  /** Replies from incomplete copies. */
+  readonly incomplete: LostReplica[];
+  done(): void;
+}
+
 export class ReplicationService {
   readonly rank: number;
   readonly size: number;
@@ -204,7 +245,7 @@ export class ReplicationService {
   private readonly logs = new Map<string, ReplicatedLog>();
   /** origin rank -> log name -> copy. */
   private readonly held = new Map<number, Map<string, ReplicaCopy>>();
-  private fetches = new Map<number, { name: string; pending: Set<number>; got: LogRecord[]; low: number; done: () => void }>();
+  private fetches = new Map<number, Fetch>();
   private nextFetchId = 1;
 
   constructor(opts: ReplicationServiceOptions) {
@@ -230,8 +271,18 @@ export class ReplicationService {
     const log = new ReplicatedLog(this, name);
     this.logs.set(name, log);
     if (this.incarnation > 0) {
-      const { records, low } = await this.fetch(name);
-      log.restore(records, low);
+      let got: { records: LogRecord[]; low: number };
+      try {
+        got = await this.fetch(name);
+      } catch (e) {
+        this.logs.delete(name);
+        await log.close();
+        throw e;
+      }
+      log.restore(got.records, got.low);
+    } else {
+      // A fresh log: the replicas hold all of it from here on (an empty refill).
+      log.refillAll();
     }
     return log;
   }
@@ -244,9 +295,12 @@ export class ReplicationService {
       case ReplicationTag.Append: {
         const name = r.str();
         const low = r.lsn();
+        const part = r.u32();
+        const parts = r.u32();
         const copy = this.copyOf(fr.from, name);
         copy.truncate(low);
         for (const rec of readRecords(r)) copy.add(rec.lsn, rec.data);
+        if (parts > 0) copy.refillPart(part, parts);
         this.send(fr.from, ReplicationTag.Ack, new Writer().str(name).lsn(copy.upTo).done());
         return true;
       }
@@ -259,7 +313,9 @@ export class ReplicationService {
         const id = r.u32();
         const name = r.str();
         const copy = this.held.get(fr.from)?.get(name);
-        const w = new Writer().u32(id).lsn(copy?.low ?? 0);
+        // Incarnation 0 has received every frame the origin sent it (a missing copy means nothing was written).
+        const complete = this.incarnation === 0 || copy?.complete === true;
+        const w = new Writer().u32(id).lsn(copy?.low ?? 0).u32(complete ? 1 : 0);
         writeRecords(w, copy?.sorted() ?? []);
         this.send(fr.from, ReplicationTag.FetchReply, w.done());
         return true;
@@ -272,9 +328,12 @@ export class ReplicationService {
       case ReplicationTag.FetchReply: {
         const id = r.u32();
         const low = r.lsn();
+        const complete = r.u32() === 1;
         const fetch = this.fetches.get(id);
         if (fetch === undefined || !fetch.pending.delete(fr.from)) return true;
         fetch.low = Math.max(fetch.low, low);
+        if (complete) fetch.complete = true;
+        else fetch.incomplete.push({ rank: fr.from, incarnation: fr.fromIncarnation });
         fetch.got.push(...readRecords(r));
         if (fetch.pending.size === 0) fetch.done();
         return true;
@@ -283,10 +342,13 @@ export class ReplicationService {
     return true;
   }
 
-  /** `rank` restarted: if it holds our records, refill it. */
+  /** `rank` restarted: if it holds our records, refill it, and ask again if a fetch still waits for it (its previous incarnation may have died before answering). */
   onPeerRestart(rank: number): void {
     if (!this.replicas.includes(rank)) return;
     for (const log of this.logs.values()) log.refill(rank);
+    for (const [id, fetch] of this.fetches) {
+      if (fetch.pending.has(rank)) this.send(rank, ReplicationTag.Fetch, new Writer().u32(id).str(fetch.name).done());
+    }
   }
 
   /** What this process holds for others (records, bytes). */
@@ -317,14 +379,22 @@ export class ReplicationService {
 
   private fetch(name: string): Promise<{ records: LogRecord[]; low: number }> {
     const id = this.nextFetchId++;
-    return new Promise((resolve) => {
-      const state = {
+    return new Promise((resolve, reject) => {
+      const state: Fetch = {
         name,
         pending: new Set(this.replicas),
-        got: [] as LogRecord[],
+        got: [],
         low: 0,
+        complete: false,
+        incomplete: [],
         done: () => {
           this.fetches.delete(id);
+          // Every replica restarted since it last held the whole log: records acknowledged by
+          // the dead copies may be gone, and a union of the rest would replay a history with holes.
+          if (!state.complete) {
+            reject(new StateLostError(this.rank, name, this.f, state.incomplete));
+            return;
+          }
           // Union of the replies, deduplicated by lsn, below-watermark records dropped.
           const byLsn = new Map<number, Uint8Array>();
           for (const rec of state.got) if (rec.lsn >= state.low && !byLsn.has(rec.lsn)) byLsn.set(rec.lsn, rec.data);
@@ -352,6 +422,8 @@ export class ReplicatedLog implements LogStore {
   private readonly acked = new Map<number, number>();
   private waiters: { target: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private closed = false;
+  /** Recovering: the fetch has not returned yet, so there is nothing to refill a replica with (restore refills all). */
+  private restoring: boolean;
   private readonly _stats: LogStats = { records: 0, bytes: 0, syncs: 0 };
 
   /** @internal — use `ReplicationService.openLog`. */
@@ -360,6 +432,7 @@ export class ReplicatedLog implements LogStore {
     readonly name: string,
   ) {
     for (const r of service.replicas) this.acked.set(r, 0);
+    this.restoring = service.incarnation > 0;
   }
 
   get nextLsn(): number {
@@ -415,13 +488,19 @@ export class ReplicatedLog implements LogStore {
 
   /** @internal */
   restore(records: LogRecord[], low: number): void {
+    this.restoring = false;
     this.low = low;
     this.records = records.filter((r) => r.lsn >= low);
     const last = this.records[this.records.length - 1];
     this.next = Math.max(low, last === undefined ? 0 : last.lsn + 1);
-    // Re-replicate what we recovered: a replica may have lost it.
-    this.unsent = [...this.records];
-    if (this.unsent.length > 0) this.flush();
+    // Re-replicate what we recovered, as a full refill: a replica may have lost it, and every
+    // replica's copy is complete again (an empty log refills too, so the flag is set).
+    this.refillAll();
+  }
+
+  /** @internal Every replica gets the whole live log, marked as a full refill. */
+  refillAll(): void {
+    for (const r of this.service.replicas) this.sendAppend(r, this.records, true);
   }
 
   /** @internal */
@@ -438,9 +517,9 @@ export class ReplicatedLog implements LogStore {
 
   /** @internal A replica restarted with empty memory: resend everything live. */
   refill(rank: number): void {
-    if (this.closed) return;
+    if (this.closed || this.restoring) return;
     this.acked.set(rank, this.low);
-    this.sendAppend(rank, this.records);
+    this.sendAppend(rank, this.records, true);
   }
 
   private minAcked(): number {
@@ -456,20 +535,29 @@ export class ReplicatedLog implements LogStore {
     const recs = this.unsent;
     this.unsent = [];
     this._stats.syncs++;
-    for (const r of this.service.replicas) this.sendAppend(r, recs);
+    for (const r of this.service.replicas) this.sendAppend(r, recs, false);
   }
 
-  /** Sends `recs` in frames of at most ~APPEND_BATCH_BYTES, so a refill never exceeds the transport's frame limit. */
-  private sendAppend(to: number, recs: readonly LogRecord[]): void {
+  /**
+   * Sends `recs` in frames of at most ~APPEND_BATCH_BYTES, so a refill never exceeds the
+   * transport's frame limit. A refill is numbered part i of n (at least one frame, even
+   * empty): the replica counts its copy complete only once it got every part in order.
+   */
+  private sendAppend(to: number, recs: readonly LogRecord[], refill: boolean): void {
+    const frames: (readonly LogRecord[])[] = [];
     let start = 0;
     while (start < recs.length) {
       let end = start;
       let bytes = 0;
       while (end < recs.length && (end === start || bytes + recs[end]!.data.byteLength <= APPEND_BATCH_BYTES)) bytes += recs[end++]!.data.byteLength;
-      const w = new Writer().str(this.name).lsn(this.low);
-      writeRecords(w, recs.slice(start, end));
-      this.service.send(to, ReplicationTag.Append, w.done());
+      frames.push(recs.slice(start, end));
       start = end;
     }
+    if (refill && frames.length === 0) frames.push([]);
+    frames.forEach((part, i) => {
+      const w = new Writer().str(this.name).lsn(this.low).u32(i).u32(refill ? frames.length : 0);
+      writeRecords(w, part);
+      this.service.send(to, ReplicationTag.Append, w.done());
+    });
   }
 }
