@@ -21,9 +21,9 @@ export interface CrashRun {
   readonly violation: string | null;
   /** Kills that fired. */
   readonly fired: number;
-  /** True when the replay rank's second kill landed before that incarnation went live. */
+  /** True when some kill landed on a restarted incarnation before it went live (during its recovery). */
   readonly killedDuringReplay: boolean;
-  /** True when the replay rank's first recovery replayed nothing (a checkpoint covered its kill point), so its second kill could not land in a replay. */
+  /** True when a recovery of the replay rank replayed nothing (a checkpoint covered its kill point), so its second kill may have found nothing to interrupt. */
   readonly nothingToReplay: boolean;
 }
 
@@ -52,15 +52,12 @@ export async function crashRun(protocol: string, app: AppCase, seed: number, siz
   if (result.code !== 0) violation = `exit ${result.code}: ${lastError(result.stderr)}`;
   else violation = judge(app, result.outputs, ref.outputs);
   if (violation === null && result.summary !== null && result.summary.rollbacks > 0) violation = `${result.summary.rollbacks} rollbacks under a pessimistic protocol`;
-  const replayKills = result.kills.filter((k) => k.rank === sched.replayRank);
-  let killedDuringReplay = false;
-  let nothingToReplay = false;
-  if (replayKills.length >= 2) {
-    const second = replayKills[1]!;
-    const live = result.lives.find((l) => l.rank === sched.replayRank && l.incarnation === second.incarnation);
-    killedDuringReplay = second.incarnation >= 1 && (live === undefined || live.line > second.line);
-    nothingToReplay = result.recoveries.some((r) => r.rank === sched.replayRank && r.replayed === 0 && r.line > replayKills[0]!.line && r.line < second.line);
-  }
+  // A kill of an incarnation >= 1 before it went live landed during its recovery (restore or replay).
+  const inRecovery = result.kills.filter(
+    (k) => k.incarnation >= 1 && !result.lives.some((l) => l.rank === k.rank && l.incarnation === k.incarnation && l.line < k.line),
+  ).length;
+  const killedDuringReplay = inRecovery > 0;
+  const nothingToReplay = result.recoveries.some((r) => r.rank === sched.replayRank && r.replayed === 0);
   return { protocol, app, seed, size, kills: sched.kills, replayRank: sched.replayRank, result, violation, fired: result.kills.length, killedDuringReplay, nothingToReplay };
 }
 
