@@ -1,8 +1,9 @@
 /**
  * The bounded slice of the crash campaign that `npm test` runs: every
  * crash-proven protocol (inline backend, what generated/ ships) × every
- * conformance app × 27 seeds, three of each schedule kind — 405 schedules,
- * a few seconds. The full campaign is `npm run campaign`.
+ * conformance app × 18 seeds, two of each schedule kind — 540 schedules for
+ * the six crash-proven protocols, about a minute and a half on 2 cores. The
+ * full campaign is `npm run campaign`.
  *
  * CRASH_PROVEN (protocols.ts) lists the protocols that pass the full
  * campaign; the others are listed as todo with the reason.
@@ -15,7 +16,8 @@ import { checkBoundedStorage } from "./oracles.js";
 import { CRASH_PROVEN, discoverProtocols, type ProtocolEntry } from "./protocols.js";
 import { SCHEDULE_KINDS } from "./schedule.js";
 
-const SEEDS = 3 * SCHEDULE_KINDS.length;
+/** Two of each schedule kind per protocol × app (keeps the slice bounded as protocols join CRASH_PROVEN). */
+const SEEDS = 2 * SCHEDULE_KINDS.length;
 
 const { protocols, unsupported } = await discoverProtocols({ backends: ["inline"] });
 const proven = protocols.filter((p) => CRASH_PROVEN.includes(p.name));

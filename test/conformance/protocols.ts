@@ -33,7 +33,14 @@ import type { Family } from "./oracles.js";
  * its slice and the differential test on these. A protocol joins once
  * `npm run campaign -- --protocol P --backend inline,modular,composer` is clean.
  */
-export const CRASH_PROVEN: readonly string[] = ["receiver-based-pessimistic", "fig4a-sby", "fig4b-f-replicated"];
+export const CRASH_PROVEN: readonly string[] = [
+  "receiver-based-pessimistic",
+  "fig4a-sby",
+  "fig4b-f-replicated",
+  "coordinated-checkpointing",
+  "communication-induced-checkpointing",
+  "independent-checkpointing",
+];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;
 export type Backend = (typeof BACKENDS)[number];
