@@ -629,56 +629,70 @@ export class Fig3bHybridCausalProtocol implements Protocol {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
         let go = true;
-        while (go) {
-          if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
-            s.mode = MODE_LIVE;
-            s.planSrc = [];
-            s.planSsn = [];
-            s.planPos = 0;
-            const done = s.replayDone;
-            s.replayDone = null;
-            if (done !== null) done();
-          }
-          if (s.ckptWanted && s.mode === MODE_LIVE) {
-            s.ckptWanted = false;
-            await s.onCheckpoint({
-              index: 0,
-              app: s.host.captureAppState(),
-              state: {},
-              delivered: s.delivered.slice(),
-              rsn: s.rsn,
-            });
-          } else if (s.mode === MODE_REPLAY) {
-            const j = s.planSrc[s.planPos]!;
-            const want = s.delivered[j]! + 1;
-            if (s.planSsn[s.planPos]! !== want) {
-              s.host.unrecoverable(`replay plan expects ssn ${s.planSsn[s.planPos]} from ${j} but the channel is at ${want - 1}`);
+        let failed = false;
+        // Nobody awaits the pump (`void s.onPump(...)`): a rejection would escape as an unhandled
+        // rejection. Route it to the host's one failure path instead; a failure the host already
+        // reported (its calls then reject to unwind) keeps its first report. The pump stays
+        // claimed: the process has failed, and pumping again would only fail again.
+        try {
+          while (go) {
+            if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
+              s.mode = MODE_LIVE;
+              s.planSrc = [];
+              s.planSsn = [];
+              s.planPos = 0;
+              const done = s.replayDone;
+              s.replayDone = null;
+              if (done !== null) done();
             }
-            const m = s.held[j]!.get(want);
-            if (m !== undefined) {
-              s.held[j]!.delete(want);
-              s.planPos++;
-              await s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
-            } else go = false;
-          } else {
-            let best = -1;
-            let bestArrival = Infinity;
-            for (let j = 0; j < s.host.size; j++) {
-              const m = s.held[j]!.get(s.delivered[j]! + 1);
-              if (m !== undefined && m.arrival < bestArrival) {
-                best = j;
-                bestArrival = m.arrival;
+            if (s.ckptWanted && s.mode === MODE_LIVE) {
+              s.ckptWanted = false;
+              await s.onCheckpoint({
+                index: 0,
+                app: s.host.captureAppState(),
+                state: {},
+                delivered: s.delivered.slice(),
+                rsn: s.rsn,
+              });
+            } else if (s.mode === MODE_REPLAY) {
+              const j = s.planSrc[s.planPos]!;
+              const want = s.delivered[j]! + 1;
+              if (s.planSsn[s.planPos]! !== want) {
+                s.host.unrecoverable(`replay plan expects ssn ${s.planSsn[s.planPos]} from ${j} but the channel is at ${want - 1}`);
               }
+              const m = s.held[j]!.get(want);
+              if (m !== undefined) {
+                s.held[j]!.delete(want);
+                s.planPos++;
+                await s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
+              } else go = false;
+            } else {
+              let best = -1;
+              let bestArrival = Infinity;
+              for (let j = 0; j < s.host.size; j++) {
+                const m = s.held[j]!.get(s.delivered[j]! + 1);
+                if (m !== undefined && m.arrival < bestArrival) {
+                  best = j;
+                  bestArrival = m.arrival;
+                }
+              }
+              if (best >= 0) {
+                const key = s.delivered[best]! + 1;
+                const m = s.held[best]!.get(key)!;
+                s.held[best]!.delete(key);
+                await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
+              } else go = false;
             }
-            if (best >= 0) {
-              const key = s.delivered[best]! + 1;
-              const m = s.held[best]!.get(key)!;
-              s.held[best]!.delete(key);
-              await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
-            } else go = false;
           }
+        } catch (e) {
+          try {
+            s.host.unrecoverable(`delivery pump: ${String(e)}`);
+          } catch {
+            // unrecoverable() throws to unwind its caller; the pump ends here.
+          }
+          failed = true;
         }
-        s.pumping = false;
+        if (!failed) s.pumping = false;
       }
     }
   }

@@ -786,29 +786,43 @@ export class IndependentCheckpointingProtocol implements Protocol {
       if (!s.pumping && s.mode === MODE_LIVE) {
         s.pumping = true;
         let go = true;
-        while (go && !s.cpHold) {
-          if (s.ckptWanted) {
-            s.ckptWanted = false;
-            await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
-          } else {
-            let best = -1;
-            let bestArrival = Infinity;
-            for (let j = 0; j < s.host.size; j++) {
-              const m = s.held[j]!.get(s.delivered[j]! + 1);
-              if (m !== undefined && m.arrival < bestArrival) {
-                best = j;
-                bestArrival = m.arrival;
+        let failed = false;
+        // Nobody awaits the pump (`void s.onPump(...)`): a rejection would escape as an unhandled
+        // rejection. Route it to the host's one failure path instead; a failure the host already
+        // reported (its calls then reject to unwind) keeps its first report. The pump stays
+        // claimed: the process has failed, and pumping again would only fail again.
+        try {
+          while (go && !s.cpHold) {
+            if (s.ckptWanted) {
+              s.ckptWanted = false;
+              await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
+            } else {
+              let best = -1;
+              let bestArrival = Infinity;
+              for (let j = 0; j < s.host.size; j++) {
+                const m = s.held[j]!.get(s.delivered[j]! + 1);
+                if (m !== undefined && m.arrival < bestArrival) {
+                  best = j;
+                  bestArrival = m.arrival;
+                }
               }
+              if (best >= 0) {
+                const key = s.delivered[best]! + 1;
+                const m = s.held[best]!.get(key)!;
+                s.held[best]!.delete(key);
+                await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
+              } else go = false;
             }
-            if (best >= 0) {
-              const key = s.delivered[best]! + 1;
-              const m = s.held[best]!.get(key)!;
-              s.held[best]!.delete(key);
-              await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
-            } else go = false;
           }
+        } catch (e) {
+          try {
+            s.host.unrecoverable(`delivery pump: ${String(e)}`);
+          } catch {
+            // unrecoverable() throws to unwind its caller; the pump ends here.
+          }
+          failed = true;
         }
-        s.pumping = false;
+        if (!failed) s.pumping = false;
       }
       if (!s.pumping && s.cpIdle !== null) {
         const idle = s.cpIdle;
