@@ -65,7 +65,6 @@ describe("selectBlocks", () => {
   });
 
   it.each([
-    ["fig3a-damani-garg.egida", /asynchronous determinant logging/],
   ])("%s is refused, naming the construct", (file, re) => {
     expect(() => selectBlocks(loadSpec(file))).toThrow(UnsupportedProtocolError);
     expect(() => selectBlocks(loadSpec(file))).toThrow(re);

@@ -106,6 +106,11 @@ export interface RestoreEv {
   state: Record<string, unknown>;
 }
 
+/** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
+export interface RollbackEv {
+  reason: string;
+}
+
 /** onCheckpointTimer, onFlushTimer (Timer module). */
 export interface TimerEv {
   now: number;
@@ -137,6 +142,7 @@ export interface Hooks {
   onRestore(s: K, ev: RestoreEv): void;
   onCheckpointTimer(s: K, ev: TimerEv): void;
   onFlushTimer(s: K, ev: TimerEv): void;
+  onRollback(s: K, ev: RollbackEv): Promise<void>;
 }
 
 export type HookName = keyof Hooks;
@@ -169,6 +175,7 @@ export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
   onRestore: { async: false, filter: false, caller: "HowToCheckpoint during recovery" },
   onCheckpointTimer: { async: false, filter: false, caller: "Timer module (checkpoint interval)" },
   onFlushTimer: { async: false, filter: false, caller: "Timer module (flush interval)" },
+  onRollback: { async: true, filter: false, caller: "OrphanDetection (optimistic/orphan, optimistic/rollback), between deliveries; `On rollback` actions first" },
 };
 
 export const HOOK_NAMES = Object.keys(HOOKS) as HookName[];

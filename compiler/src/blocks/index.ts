@@ -23,6 +23,14 @@ import * as ckptRestore from "./checkpoint/restore.js";
 import * as ckptIndependent from "./checkpoint/independent.js";
 import * as ckptStore from "./checkpoint/store.js";
 import * as commitIndependent from "./commit/independent.js";
+import * as optGate from "./optimistic/gate.js";
+import * as optClock from "./optimistic/clock.js";
+import * as optAsyncLog from "./optimistic/async-log.js";
+import * as optCollect from "./optimistic/collect.js";
+import * as optOrphan from "./optimistic/orphan.js";
+import * as optCommit from "./optimistic/commit.js";
+import * as optOnRollbackLog from "./optimistic/on-rollback-log.js";
+import * as optRollback from "./optimistic/rollback.js";
 import * as cpPump from "./ckpt-only/pump.js";
 import * as cpIndex from "./ckpt-only/index-pb.js";
 import * as cpStore from "./ckpt-only/store.js";
@@ -56,6 +64,14 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "checkpoint/independent.ts": ckptIndependent,
   "checkpoint/store.ts": ckptStore,
   "commit/independent.ts": commitIndependent,
+  "optimistic/gate.ts": optGate,
+  "optimistic/clock.ts": optClock,
+  "optimistic/async-log.ts": optAsyncLog,
+  "optimistic/collect.ts": optCollect,
+  "optimistic/orphan.ts": optOrphan,
+  "optimistic/commit.ts": optCommit,
+  "optimistic/on-rollback-log.ts": optOnRollbackLog,
+  "optimistic/rollback.ts": optRollback,
   "ckpt-only/pump.ts": cpPump,
   "ckpt-only/index-pb.ts": cpIndex,
   "ckpt-only/store.ts": cpStore,

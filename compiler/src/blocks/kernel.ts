@@ -22,6 +22,12 @@ import type { Fields as EventLog } from "./log/event-log.js";
 import type { Fields as ReadLog } from "./log/read-log.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
 import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
+import type { Fields as OptGate } from "./optimistic/gate.js";
+import type { Fields as OptClock } from "./optimistic/clock.js";
+import type { Fields as OptAsyncLog } from "./optimistic/async-log.js";
+import type { Fields as OptCollect } from "./optimistic/collect.js";
+import type { Fields as OptOrphan } from "./optimistic/orphan.js";
+import type { Fields as OptCommit } from "./optimistic/commit.js";
 import type { Fields as CpPump } from "./ckpt-only/pump.js";
 import type { Fields as CpIndex } from "./ckpt-only/index-pb.js";
 import type { Fields as CpStore } from "./ckpt-only/store.js";
@@ -77,6 +83,12 @@ export type K = Fields &
   ReadLog &
   CkptRestore &
   CkptIndependent &
+  OptGate &
+  OptClock &
+  OptAsyncLog &
+  OptCollect &
+  OptOrphan &
+  OptCommit &
   CpPump &
   CpIndex &
   CpStore &

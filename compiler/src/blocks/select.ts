@@ -25,6 +25,7 @@
  */
 import type { CheckedProtocol, LogAction, NonDetStatement, ProtocolIR, SourceSpan } from "../ir/types.js";
 import type { ParamValue } from "./params.js";
+import { isOptimistic, selectOptimistic } from "./optimistic/select-optimistic.js";
 import { isCheckpointOnly, selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
 import { isCausal, selectCausal } from "./causal/select-causal.js";
 
@@ -64,6 +65,7 @@ function inst(file: string, id: string, module: string, reason: string, params: 
 
 export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance[] {
   const ir = "ir" in input ? input.ir : input;
+  if (isOptimistic(ir)) return selectOptimistic(ir); // blocks/optimistic/select-optimistic.ts
   if (isCheckpointOnly(ir)) return selectCheckpointOnly(ir); // blocks/ckpt-only/select-ckpt-only.ts
   if (isCausal(ir)) return selectCausal(ir); // blocks/causal/select-causal.ts
   const early: BlockInstance[] = [];

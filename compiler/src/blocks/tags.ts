@@ -45,6 +45,15 @@ export const TAG_CP_HIST = 47;
 export const TAG_CP_COMMIT = 48;
 export const TAG_CP_RESTART = 49;
 
+/** Optimistic logging (blocks/optimistic/): incarnation-end token: words = [flag, senderFtInc, n, (count_j, ends_j...) × n]; flag 1 = "send me your table". */
+export const TAG_OPT_TOKEN = 30;
+/** Token acknowledged (ends durable here): words = [token's senderFtInc, receiver's stableIn for the sender]. */
+export const TAG_OPT_ACK = 31;
+/** Coordinated output commit: make state (inc, ts) of yours stable: words = [id, inc, ts]. */
+export const TAG_OPT_COMMIT_REQ = 32;
+/** words = [id]: that state is stable (logged) here. */
+export const TAG_OPT_COMMIT_ACK = 33;
+
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
 export const MODE_STARTING = 0;
 export const MODE_REPLAY = 1;

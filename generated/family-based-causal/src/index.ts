@@ -172,6 +172,11 @@ export interface RestoreEv {
   state: Record<string, unknown>;
 }
 
+/** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
+export interface RollbackEv {
+  reason: string;
+}
+
 /** onCheckpointTimer, onFlushTimer (Timer module). */
 export interface TimerEv {
   now: number;
@@ -1124,6 +1129,9 @@ export class FamilyBasedCausalProtocol implements Protocol {
         }
       }
     }
+  }
+
+  async onRollback(ev: RollbackEv): Promise<void> {
   }
 }
 

@@ -172,6 +172,11 @@ export interface RestoreEv {
   state: Record<string, unknown>;
 }
 
+/** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
+export interface RollbackEv {
+  reason: string;
+}
+
 /** onCheckpointTimer, onFlushTimer (Timer module). */
 export interface TimerEv {
   now: number;
@@ -1176,6 +1181,9 @@ export class Fig3bHybridCausalProtocol implements Protocol {
         }
       }
     }
+  }
+
+  async onRollback(ev: RollbackEv): Promise<void> {
   }
 }
 

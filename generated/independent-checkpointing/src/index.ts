@@ -437,6 +437,11 @@ export interface RestoreEv {
   state: Record<string, unknown>;
 }
 
+/** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
+export interface RollbackEv {
+  reason: string;
+}
+
 /** onCheckpointTimer, onFlushTimer (Timer module). */
 export interface TimerEv {
   now: number;
@@ -1097,6 +1102,9 @@ export class IndependentCheckpointingProtocol implements Protocol {
   }
 
   onFlushTimer(ev: TimerEv): void {
+  }
+
+  async onRollback(ev: RollbackEv): Promise<void> {
   }
 }
 

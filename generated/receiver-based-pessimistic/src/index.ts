@@ -93,6 +93,11 @@ export interface RestoreEv {
   state: Record<string, unknown>;
 }
 
+/** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
+export interface RollbackEv {
+  reason: string;
+}
+
 /** onCheckpointTimer, onFlushTimer (Timer module). */
 export interface TimerEv {
   now: number;
@@ -854,6 +859,9 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
         }
       }
     }
+  }
+
+  async onRollback(ev: RollbackEv): Promise<void> {
   }
 }
 

@@ -1,0 +1,113 @@
+/**
+ * Optimistic logging: the fault-tolerant vector clock (Damani & Garg, ICDCS
+ * 1996; Strom & Yemini 1985), `send: Piggyback vector clock`.
+ *
+ * One `(incarnation, timestamp)` entry per process; a process's timestamp is
+ * its state-interval index = its delivery count (rsn), its incarnation
+ * (`ftInc`) grows on every crash-recovery and every rollback. Every message
+ * piggybacks the whole clock right after the core header:
+ *   words [1 .. n]     incarnations,  words [n+1 .. 2n] timestamps.
+ * Delivery merges entry-wise by lexicographic max on (incarnation, ts) and
+ * ticks the own entry (Damani–Garg FTVC).
+ *
+ * `optEnds[j][c]` is the incarnation-end table: states of incarnation c of j
+ * with ts > optEnds[j][c] are lost (announced by j's token after it crashed
+ * or rolled back). It is persistent (END / CUT records in the optimistic log).
+ *
+ * acceptReceive (Damani–Garg receive rule):
+ *  - a message that depends on a lost state is an orphan message: discarded;
+ *  - a message that depends on incarnation c of j before this process knows
+ *    the ends of j's incarnations < c is postponed (merging would hide an
+ *    older, possibly lost, dependency): parked until the token arrives;
+ *  - while a rollback is pending or running, or before recovery has restored
+ *    the incarnation-end table, every message is parked (its ssn may reuse
+ *    one this process delivered in a state it is about to discard).
+ */
+import type { K } from "../kernel.js";
+import type { DeliverEv, RecvEv, RestoreEv, SendEv } from "../hooks.js";
+
+export interface Fields {
+  /** This process's FT incarnation (persisted by CUT records). */
+  ftInc: number;
+  vcInc: Uint32Array;
+  vcTs: Uint32Array;
+  /** Incarnation-end table: optEnds[j][c] = last surviving timestamp of incarnation c of j. */
+  optEnds: number[][];
+  /** Messages postponed by acceptReceive, re-filtered when the reason goes away. */
+  optParked: RecvEv[];
+  /** The incarnation-end table is restored (recovery collected it); before that, park. */
+  optReady: boolean;
+  /** A rollback is requested / running (optimistic/orphan, optimistic/rollback). */
+  optRbWanted: boolean;
+  optRbRunning: boolean;
+}
+
+export function init(s: K): void {
+  s.ftInc = 0;
+  s.vcInc = new Uint32Array(s.host.size);
+  s.vcTs = new Uint32Array(s.host.size);
+  s.optEnds = [];
+  for (let j = 0; j < s.host.size; j++) s.optEnds.push([]);
+  s.optParked = [];
+  s.optReady = s.host.incarnation === 0;
+  s.optRbWanted = false;
+  s.optRbRunning = false;
+}
+
+export function onSend(s: K, ev: SendEv): void {
+  const n = s.host.size;
+  const me = s.host.rank;
+  s.vcInc[me] = s.ftInc;
+  s.vcTs[me] = s.rsn;
+  s.pbw.set(s.vcInc, ev.pbLen);
+  s.pbw.set(s.vcTs, ev.pbLen + n);
+  ev.pbLen += 2 * n;
+}
+
+export function acceptReceive(s: K, ev: RecvEv): boolean {
+  const n = s.host.size;
+  let ok = true;
+  if (s.optRbWanted || s.optRbRunning || !s.optReady) {
+    s.optParked.push(ev);
+    ok = false;
+  } else {
+    for (let k = 0; k < n && ok; k++) {
+      const c = ev.pb[1 + k]!;
+      const e = s.optEnds[k]!;
+      if (c < e.length && ev.pb[1 + n + k]! > e[c]!) {
+        ok = false; // depends on a lost state: an orphan message
+        s.host.trace({ type: "protocol", rank: s.host.rank, what: `discard orphan message ${ev.from}:${ev.ssn}` });
+      } else if (c > e.length) {
+        ok = false; // ends of k's earlier incarnations unknown yet
+        s.optParked.push(ev);
+      }
+    }
+  }
+  return ok;
+}
+
+export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
+  const n = s.host.size;
+  const me = s.host.rank;
+  const pb = ev.msg.pb;
+  const at = ev.pbPos;
+  for (let k = 0; k < n; k++) {
+    if (k === me) continue;
+    const c = pb[at + k]!;
+    const t = pb[at + n + k]!;
+    if (c > s.vcInc[k]! || (c === s.vcInc[k]! && t > s.vcTs[k]!)) {
+      s.vcInc[k] = c;
+      s.vcTs[k] = t;
+    }
+  }
+  s.vcInc[me] = s.ftInc;
+  s.vcTs[me] = ev.rsn;
+  ev.pbPos = at + 2 * n;
+}
+
+/** Rollback restores the initial state: the clock restarts with only the own (new) incarnation. */
+export function onRestore(s: K, _ev: RestoreEv): void {
+  s.vcInc.fill(0);
+  s.vcTs.fill(0);
+  s.vcInc[s.host.rank] = s.ftInc;
+}

@@ -1,0 +1,122 @@
+/**
+ * Optimistic logging: CollectDeterminants after a crash (Damani–Garg
+ * recovery). After checkpoint/restore (no checkpoint: the initial state):
+ *  1. read the optimistic log: the incarnation-end table (END, CUT), the
+ *     history (DELIV records, truncated at every CUT), and the messages
+ *     discarded by cuts that are not orphans (still to be delivered);
+ *  2. cut the history before its first delivery of an orphan message (the
+ *     persisted table already says it depends on a lost state);
+ *  3. the surviving prefix, of length r, is what reached the stable log: it
+ *     becomes the replay plan (contents come from the log, nobody is asked);
+ *     everything after it in the crashed incarnation c is lost;
+ *  4. start incarnation c + 1: CUT [3, r, c + 1] synced (= END(self, c, r)),
+ *     then announce the table to everyone (token, flag 1: "send me yours",
+ *     because tokens sent to us while we were down or before our END records
+ *     were synced are lost) — `broadcast logical clock`.
+ * core/recovery then announces the delivered vector, and the pump replays.
+ */
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { InMsg, K } from "../kernel.js";
+import type { StartEv } from "../hooks.js";
+import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
+
+export interface Fields {
+  /** Commit requests that arrived before the table was restored (answered after). */
+  optDeferred: { from: number; words: Uint32Array }[];
+}
+
+export function init(s: K): void {
+  s.optDeferred = [];
+}
+
+export async function onRecover(s: K, _ev: StartEv): Promise<void> {
+  const n = s.host.size;
+  const me = s.host.rank;
+  const recs = await s.optLog!.readAll();
+  const hist: InMsg[] = [];
+  const discarded: InMsg[] = [];
+  let lastInc = 0;
+  for (const r of recs) {
+    const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    const type = dv.getUint32(0, true);
+    if (type === 1) {
+      const pbLen = dv.getUint32(16, true);
+      const pb = new Uint32Array(pbLen);
+      for (let i = 0; i < pbLen; i++) pb[i] = dv.getUint32(20 + 4 * i, true);
+      hist.length = dv.getUint32(12, true) - 1;
+      hist.push({ from: dv.getUint32(4, true), ssn: dv.getUint32(8, true), fromIncarnation: 0, pb, payload: r.data.slice(20 + 4 * pbLen), arrival: 0 });
+    } else if (type === 2) {
+      const j = dv.getUint32(4, true);
+      const c = dv.getUint32(8, true);
+      if (j !== me && s.optEnds[j]!.length === c) s.optEnds[j]!.push(dv.getUint32(12, true));
+    } else if (type === 3) {
+      const cut = dv.getUint32(4, true);
+      for (const m of hist.splice(cut)) discarded.push(m);
+      lastInc = dv.getUint32(8, true);
+      s.optEnds[me]!.length = lastInc - 1;
+      s.optEnds[me]!.push(cut);
+    }
+  }
+  // Cut before the first delivery that the persisted table already shows to be an orphan.
+  let cut = hist.length;
+  for (let i = 0; i < hist.length && cut === hist.length; i++) {
+    const pb = hist[i]!.pb;
+    for (let k = 0; k < n; k++) {
+      const c = pb[1 + k]!;
+      const e = s.optEnds[k]!;
+      if (c < e.length && pb[1 + n + k]! > e[c]!) cut = i;
+    }
+  }
+  for (const m of hist.splice(cut)) discarded.push(m);
+  // New incarnation: the crashed one (lastInc) ended at the stable prefix.
+  s.ftInc = lastInc + 1;
+  s.optEnds[me]!.length = lastInc;
+  s.optEnds[me]!.push(hist.length);
+  const rec = new Uint32Array([3, hist.length, s.ftInc]);
+  s.optLog!.append(new Uint8Array(rec.buffer));
+  await s.optLog!.sync();
+  s.vcInc[me] = s.ftInc;
+  // Replay plan and hold-back: the history, then non-orphan discarded messages (latest version of each).
+  const delivered = new Uint32Array(n);
+  for (const m of hist) {
+    s.planSrc.push(m.from);
+    s.planSsn.push(m.ssn);
+    s.held[m.from]!.set(m.ssn, m);
+    delivered[m.from] = m.ssn;
+  }
+  for (const m of discarded) {
+    let lost = false;
+    for (let k = 0; k < n; k++) {
+      const c = m.pb[1 + k]!;
+      const e = s.optEnds[k]!;
+      if (c < e.length && m.pb[1 + n + k]! > e[c]!) lost = true;
+    }
+    if (!lost && m.ssn > delivered[m.from]!) s.held[m.from]!.set(m.ssn, m);
+  }
+  // Stable here: what the log holds, contiguous per channel.
+  for (let j = 0; j < n; j++) {
+    let k = delivered[j]!;
+    while (s.held[j]!.has(k + 1)) k++;
+    s.stableIn[j] = k;
+    s.notified[j] = k;
+  }
+  // Announce the table (our END included); stability claims are gated until acknowledged.
+  const w: number[] = [1, s.ftInc, n];
+  for (let j = 0; j < n; j++) {
+    w.push(s.optEnds[j]!.length);
+    for (const e of s.optEnds[j]!) w.push(e);
+  }
+  for (let j = 0; j < n; j++) {
+    if (j === me) continue;
+    s.optAwait[j] = 1;
+    s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
+  }
+  s.optReady = true;
+  // Deferred commit requests and parked messages can be judged now.
+  const dq = s.optDeferred;
+  s.optDeferred = [];
+  for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
+  const q = s.optParked;
+  s.optParked = [];
+  for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
+}

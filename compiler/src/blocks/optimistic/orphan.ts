@@ -1,0 +1,194 @@
+/**
+ * Optimistic logging: OrphanDetection, `broadcast logical clock` (Damani &
+ * Garg, ICDCS 1996). A token carries the sender's whole incarnation-end table
+ * (its own ends included); words:
+ *   [flag, senderFtInc, n, then per process j: count_j, end_0 .. end_{count_j - 1}]
+ * flag = 1: the sender just recovered from a crash and may have lost tokens:
+ * answer with our table.
+ *
+ * On a token, synchronously (before any later frame of the sender, which the
+ * FIFO channel delivers after it):
+ *  - new ends join the table and are appended to the log (END records);
+ *  - held messages that depend on a lost state are discarded, and so is the
+ *    rest of a replay plan from its first such message;
+ *  - delivered messages (the history) that depend on a lost state make this
+ *    process an orphan: stableIn drops below them (they are no longer stable
+ *    here: their senders must keep and resend the regenerated versions) and a
+ *    rollback is requested (optimistic/rollback), run between deliveries.
+ * Then, once the END records are durable, the token is acknowledged with our
+ * (corrected) stableIn for the sender: after that our stability claims about
+ * its messages are fresh (optimistic/gate.ts). Senders whose messages were
+ * discarded are asked to resend (TAG_RECOVER, reply = 1: their retransmission
+ * buffer holds the regenerated versions).
+ */
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { K } from "../kernel.js";
+import type { ControlEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
+import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
+
+export interface Fields {
+  /** The pump is inside host.deliver (set before core/deliver, cleared after it by optimistic/rollback). */
+  optInDelivery: boolean;
+}
+
+export function init(s: K): void {
+  s.optInDelivery = false;
+}
+
+export async function onDeliver(s: K, _ev: DeliverEv): Promise<void> {
+  s.optInDelivery = true;
+}
+
+export function onControl(s: K, ev: ControlEv): void {
+  const n = s.host.size;
+  const me = s.host.rank;
+  if (ev.tag === TAG_OPT_ACK) {
+    // words = [our ftInc as the peer saw it, peer's stableIn for us]
+    if (ev.words[0] === s.ftInc && s.optAwait[ev.from] === 1) {
+      s.optAwait[ev.from] = 0;
+      const q = s.outq[ev.from]!;
+      let k = 0;
+      while (k < q.length && q[k]!.ssn <= ev.words[1]!) k++;
+      if (k > 0) q.splice(0, k);
+    }
+  } else if (ev.tag === TAG_OPT_TOKEN) {
+    const w = ev.words;
+    const from = ev.from;
+    const flag = w[0]!;
+    const theirInc = w[1]!;
+    let p = 3;
+    let grew = false;
+    for (let j = 0; j < n; j++) {
+      const cnt = w[p++]!;
+      const e = s.optEnds[j]!;
+      for (let c = 0; c < cnt; c++) {
+        const v = w[p++]!;
+        if (j !== me && c === e.length) {
+          e.push(v);
+          grew = true;
+          s.optLog!.append(new Uint8Array(new Uint32Array([2, j, c, v]).buffer));
+        }
+      }
+    }
+    const resend = new Uint8Array(n);
+    if (grew) {
+      // Held messages that depend on a lost state: discard.
+      for (let j = 0; j < n; j++) {
+        for (const [k, m] of s.held[j]!) {
+          let lost = false;
+          for (let x = 0; x < n; x++) {
+            const c = m.pb[1 + x]!;
+            const e = s.optEnds[x]!;
+            if (c < e.length && m.pb[1 + n + x]! > e[c]!) lost = true;
+          }
+          if (lost) {
+            s.held[j]!.delete(k);
+            resend[j] = 1;
+          }
+        }
+      }
+      // A replay plan stops before its first discarded message (that state is not recoverable).
+      for (let i = s.planPos; i < s.planSrc.length; i++) {
+        if (!s.held[s.planSrc[i]!]!.has(s.planSsn[i]!)) {
+          s.planSrc.length = i;
+          s.planSsn.length = i;
+        }
+      }
+      // Delivered messages that depend on a lost state: this process is an orphan.
+      for (const m of s.optHist) {
+        let lost = false;
+        for (let x = 0; x < n; x++) {
+          const c = m.pb[1 + x]!;
+          const e = s.optEnds[x]!;
+          if (c < e.length && m.pb[1 + n + x]! > e[c]!) lost = true;
+        }
+        if (lost) {
+          s.optRbWanted = true;
+          resend[m.from] = 1;
+          if (s.stableIn[m.from]! >= m.ssn) s.stableIn[m.from] = m.ssn - 1;
+          if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
+        }
+      }
+    }
+    void s.optLog!.sync().then(() => {
+      // The ends are durable: acknowledge (our claims about `from`'s messages are fresh from now on).
+      const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
+      s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+      if (flag === 1) {
+        const t: number[] = [0, s.ftInc, n];
+        for (let j = 0; j < n; j++) {
+          t.push(s.optEnds[j]!.length);
+          for (const e of s.optEnds[j]!) t.push(e);
+        }
+        s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
+      }
+      // Ask for the regenerated versions of what we discarded (a rollback asks everyone itself).
+      if (!s.optRbWanted && !s.optRbRunning && s.optReady) {
+        for (let j = 0; j < n; j++) {
+          if (resend[j] === 1 && j !== me) {
+            const r = new Uint32Array(2 + 2 * n);
+            r[0] = s.host.incarnation;
+            r[1] = 1;
+            r.set(s.delivered, 2);
+            r.set(s.stableIn, 2 + n);
+            s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer), payload: new Uint8Array(0) });
+          }
+        }
+      }
+      // An orphan rolls back between deliveries: now if the pump is idle, else after the
+      // current delivery (optimistic/rollback). A delivery blocked in an output commit that
+      // depends on a lost state never completes: abandon it (its write is never released).
+      if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
+        if (s.optInDelivery && s.optCommits.size > 0) {
+          s.optCommits.clear();
+          s.optInDelivery = false;
+          s.pumping = false;
+        }
+        if (!s.pumping) {
+          s.pumping = true;
+          void s.onRollback({ reason: `orphan of a lost state announced by ${from}` }).then(() => {
+            s.pumping = false;
+            void s.onPump({ reason: 6 });
+          });
+        }
+      }
+      if (grew && !s.optRbWanted && !s.optRbRunning && s.optReady) {
+        const q = s.optParked;
+        s.optParked = [];
+        for (const pe of q) if (s.acceptReceive(pe)) s.onReceive(pe);
+      }
+    });
+  }
+}
+
+/** A rollback requested while recovery was still setting up runs once the process is live. */
+export async function onLive(s: K, _ev: StartEv): Promise<void> {
+  if (s.optRbWanted && !s.optRbRunning && !s.pumping) {
+    s.pumping = true;
+    await s.onRollback({ reason: "orphan detected during recovery" });
+    s.pumping = false;
+    void s.onPump({ reason: 6 });
+  }
+}
+
+/**
+ * Catch-all: a rollback still wanted (the token arrived while a delivery was
+ * running that then blocked in an output commit, which an orphan must never
+ * complete) takes over the pump here.
+ */
+export function onFlushTimer(s: K, _ev: TimerEv): void {
+  if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
+    if (s.optInDelivery && s.optCommits.size > 0) {
+      s.optCommits.clear();
+      s.optInDelivery = false;
+      s.pumping = false;
+    }
+    if (!s.pumping) {
+      s.pumping = true;
+      void s.onRollback({ reason: "orphan (deferred)" }).then(() => {
+        s.pumping = false;
+        void s.onPump({ reason: 6 });
+      });
+    }
+  }
+}

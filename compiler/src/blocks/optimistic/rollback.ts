@@ -1,0 +1,113 @@
+/**
+ * Optimistic logging: rollback of an orphan (Damani & Garg, ICDCS 1996),
+ * after core/deliver in the chain, so it runs strictly between deliveries.
+ *
+ * onDeliver: after the delivery, a pending rollback runs here (the pump waits).
+ * onRollback (after any `On rollback` action saved the non-orphan work):
+ *  1. cut = the delivery count of the latest state that does not depend on a
+ *     lost state (the history before its first orphan message);
+ *  2. CUT [3, cut, ftInc + 1] is logged and synced before the new incarnation
+ *     says anything (= END(self, ftInc, cut), so a later crash cannot revive
+ *     discarded states);
+ *  3. restore the initial state (the onRestore chain resets ssn, delivered,
+ *     rsn, the retransmission buffer, the output seq and the clock), put the
+ *     surviving prefix back as the replay plan, and the non-orphan messages
+ *     delivered after the cut back into hold-back: they came from non-orphan
+ *     states and are delivered again (exactly once in the new history);
+ *  4. announce the new incarnation's table (token) and ask every peer to
+ *     resend what it has for us (TAG_RECOVER, reply = 1), trace the rollback,
+ *     re-run the application's init; the pump replays the prefix.
+ */
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { InMsg, K } from "../kernel.js";
+import type { DeliverEv, RollbackEv } from "../hooks.js";
+import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
+
+export interface Fields {}
+
+export function init(_s: K): void {}
+
+export async function onDeliver(s: K, _ev: DeliverEv): Promise<void> {
+  s.optInDelivery = false;
+  if (s.optRbWanted && !s.optRbRunning) await s.onRollback({ reason: "orphan" });
+}
+
+export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
+  const n = s.host.size;
+  const me = s.host.rank;
+  s.optRbRunning = true;
+  // From here to the reset nothing awaits: the cut reflects the table as it is now.
+  s.optRbWanted = false;
+  const old = s.optHist;
+  let cut = old.length;
+  const lost = new Uint8Array(old.length);
+  for (let i = 0; i < old.length; i++) {
+    const pb = old[i]!.pb;
+    for (let k = 0; k < n; k++) {
+      const c = pb[1 + k]!;
+      const e = s.optEnds[k]!;
+      if (c < e.length && pb[1 + n + k]! > e[c]!) lost[i] = 1;
+    }
+    if (lost[i] === 1 && i < cut) cut = i;
+  }
+  const keep: InMsg[] = old.slice(0, cut);
+  const again: InMsg[] = [];
+  for (let i = cut; i < old.length; i++) {
+    const m = old[i]!;
+    if (lost[i] === 0) again.push(m);
+    else {
+      if (s.stableIn[m.from]! >= m.ssn) s.stableIn[m.from] = m.ssn - 1;
+      if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
+    }
+  }
+  const oldInc = s.ftInc;
+  s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1]).buffer));
+  s.optEnds[me]!.push(cut);
+  s.ftInc = oldInc + 1;
+  s.optEpoch++;
+  s.optHist = [];
+  s.optStableUpTo = 0;
+  s.optCommits.clear();
+  s.onRestore({
+    index: 0,
+    state: {
+      "core.ssn": new Uint32Array(n),
+      "core.delivered": new Uint32Array(n),
+      "core.rsn": 0,
+      "core.outq": [],
+      "core.stableIn": s.stableIn.slice(),
+      "core.outSeq": 0,
+    },
+  });
+  for (const m of keep) s.held[m.from]!.set(m.ssn, m);
+  for (const m of again) s.held[m.from]!.set(m.ssn, m);
+  s.planSrc = keep.map((m) => m.from);
+  s.planSsn = keep.map((m) => m.ssn);
+  s.planPos = 0;
+  s.mode = MODE_REPLAY;
+  await s.optLog!.sync();
+  // The new incarnation speaks: token first (FIFO: before any regenerated message).
+  const t: number[] = [0, s.ftInc, n];
+  for (let j = 0; j < n; j++) {
+    t.push(s.optEnds[j]!.length);
+    for (const e of s.optEnds[j]!) t.push(e);
+  }
+  const r = new Uint32Array(2 + 2 * n);
+  r[0] = s.host.incarnation;
+  r[1] = 1;
+  r.set(s.delivered, 2);
+  r.set(s.stableIn, 2 + n);
+  for (let j = 0; j < n; j++) {
+    if (j === me) continue;
+    s.optAwait[j] = 1;
+    s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
+    s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
+  }
+  s.st.rollbacks++;
+  s.host.trace({ type: "rollback", rank: me, reason: `${ev.reason}: kept ${cut} of ${old.length} deliveries (${again.length} re-delivered), incarnation ${oldInc} -> ${s.ftInc}` });
+  await s.host.initApp({ replay: true });
+  s.optRbRunning = false;
+  const q = s.optParked;
+  s.optParked = [];
+  for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
+}

@@ -1,0 +1,114 @@
+/**
+ * Block selection for optimistic logging (Damani & Garg, ICDCS 1996; Strom &
+ * Yemini 1985): `send: Piggyback vector clock`, receive determinants and
+ * contents logged asynchronously on stable storage, orphan detection,
+ * `On rollback`, co-ordinated output commit. Called by selectBlocks. Same
+ * global chain order as select.ts (its header), plus:
+ *   optimistic/gate            FIRST: onControl before core/retransmit (stale stability claims)
+ *   optimistic/clock           onSend piggyback; acceptReceive; onDeliver merge before the log
+ *   optimistic/async-log       onDeliver append (no wait); onFlushTimer sync → stable
+ *   optimistic/collect         onRecover after restore: plan, new incarnation, token
+ *   optimistic/orphan          onControl tokens; onDeliver marks "in delivery"
+ *   optimistic/commit          onWrite between output-seq and output-emit
+ *   optimistic/on-rollback-log onRollback first (the `On rollback` action)
+ *   optimistic/rollback        onDeliver AFTER core/deliver; onRollback
+ * Refused (UnsupportedProtocolError): checkpoints (a rollback would need the
+ * latest non-orphan checkpoint, and log GC must keep what a rollback
+ * replays), `exchange vector clock`, read determinants, synchronous or
+ * volatile logs, anything but co-ordinated output commit.
+ */
+import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
+import type { ParamValue } from "../params.js";
+import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
+
+const MEDIA = new Set(["local-disk", "nfs-disk"]);
+
+function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
+  return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
+}
+
+/** Optimistic: a clock piggybacked for orphan detection, or an orphan-detection protocol. */
+export function isOptimistic(ir: ProtocolIR): boolean {
+  return ir.recovery.orphanDetection !== null || ir.dependencyGenerating.some((st) => st.piggyback.some((p) => p.id === "vector-clock" || p.id === "logical-clock"));
+}
+
+export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
+  // ---- receive: Log determinant, message asynchronously on stable storage
+  let logLoc: SourceSpan | undefined;
+  let medium = "";
+  for (const st of ir.nonDeterministic) {
+    if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with optimistic logging`, st.loc);
+    const log = st.log;
+    if (log === null) throw new UnsupportedProtocolError("optimistic logging without a receive log", st.loc);
+    if (!log.info.some((i) => i.id === "determinant") || !log.info.some((i) => i.id === "message")) {
+      throw new UnsupportedProtocolError("optimistic logging without both determinant and message contents in the log (recovery and rollback replay from it)", log.loc ?? st.loc);
+    }
+    if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous logging with orphan detection", log.how.loc ?? st.loc);
+    if (!MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`optimistic logs on ${log.where.id}`, log.where.loc ?? st.loc);
+    medium = log.where.id;
+    logLoc = log.loc ?? st.loc;
+  }
+  if (medium === "") throw new UnsupportedProtocolError("optimistic logging without a receive statement", undefined);
+
+  // ---- send: Piggyback vector clock (the only dependency-generating statement)
+  let pbLoc: SourceSpan | undefined;
+  for (const st of ir.dependencyGenerating) {
+    if (st.log !== null) throw new UnsupportedProtocolError(`${st.event}: Log with optimistic logging`, st.log.loc ?? st.loc);
+    for (const pb of st.piggyback) {
+      if (st.event !== "send" || pb.id !== "vector-clock") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} with optimistic logging`, pb.loc ?? st.loc);
+      pbLoc = pb.loc ?? st.loc;
+    }
+  }
+  if (pbLoc === undefined) throw new UnsupportedProtocolError("orphan detection without a piggybacked vector clock", ir.recovery.orphanDetection?.loc);
+
+  // ---- recovery
+  const rec = ir.recovery;
+  const od = rec.orphanDetection;
+  if (od === null) throw new UnsupportedProtocolError("a piggybacked vector clock without orphan detection", pbLoc);
+  if (od.id !== "broadcast-logical-clock") throw new UnsupportedProtocolError(`orphan detection (${od.id})`, od.loc);
+  if (rec.retrieveDeterminants !== null && rec.retrieveDeterminants.id !== "centralized") {
+    throw new UnsupportedProtocolError(`${rec.retrieveDeterminants.id} determinant retrieval with optimistic logging`, rec.retrieveDeterminants.loc);
+  }
+  const rb = rec.onRollback;
+  if (rb !== null) {
+    if (rb.kind !== "log") throw new UnsupportedProtocolError("On rollback: checkpoint", rb.loc);
+    if (rb.storage.id !== medium) throw new UnsupportedProtocolError(`On rollback: Log on ${rb.storage.id} (the receive log is on ${medium})`, rb.storage.loc ?? rb.loc);
+  }
+  if (ir.checkpoint !== null) throw new UnsupportedProtocolError("checkpoints with optimistic logging", ir.checkpoint.loc);
+
+  // ---- output commit
+  let commitLoc: SourceSpan | undefined;
+  for (const st of ir.outputCommit) {
+    if (st.proto.id !== "coordinated") throw new UnsupportedProtocolError(`${st.proto.id} output commit with optimistic logging (it must wait for every process the output depends on)`, st.proto.loc ?? st.loc);
+    if (st.events.some((e) => e !== "write")) throw new UnsupportedProtocolError(`output commit on ${st.events.join(", ")}`, st.loc);
+    commitLoc = st.loc;
+  }
+  if (commitLoc === undefined) throw new UnsupportedProtocolError("optimistic logging without co-ordinated output commit (output could be retracted)", undefined);
+
+  const out: BlockInstance[] = [
+    block("optimistic/gate.ts", "broadcast-logical-clock", "OrphanDetection", "ignore a peer's stability claims until it acknowledged our incarnation-end token", {}, od.loc),
+    block("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
+    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    block("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
+    block("core/retransmit.ts", "core", "EventHandler", "retransmission buffer until the receiver's asynchronous log holds the message"),
+    block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
+    block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
+    block("checkpoint/restore.ts", "core", "Checkpoint", "no checkpoints: recovery and rollback start from the initial state", { "ckpt.medium": "volatile-memory-of-self" }),
+    block("optimistic/clock.ts", "vector-clock", "PiggybackLogging", "fault-tolerant vector clock (incarnation, timestamp) per process; discard orphan messages, postpone ones from unknown incarnations", {}, pbLoc),
+    block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants and message contents logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
+    block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", "replay what reached the stable log; new incarnation; broadcast its end", {}, rec.retrieveDeterminants?.loc ?? logLoc),
+    block("optimistic/orphan.ts", "broadcast-logical-clock", "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", {}, od.loc),
+    block("optimistic/commit.ts", "coordinated", "HowToOutputCommit", "every process the output depends on (vector clock) flushes and acknowledges before release", {}, commitLoc),
+  ];
+  if (rb !== null) out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
+  out.push(
+    block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
+    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    block("optimistic/rollback.ts", "broadcast-logical-clock", "OrphanDetection", "an orphan rolls back to its latest non-orphan state between deliveries", {}, od.loc),
+    block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
+    block("core/output-emit.ts", "core", "EventHandler", "release the output"),
+    block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
+    block("checkpoint/store.ts", "synchronously", "HowToCheckpoint", "unused without a checkpoint statement", { "ckpt.sync": true, "ckpt.incremental": false }),
+  );
+  return out;
+}
