@@ -145,6 +145,11 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     s.child = child;
     child.on("message", (m: FromRank) => onMessage(r, child, m));
     child.on("exit", (code, signal) => onExit(r, child, code, signal));
+    // An IPC send to a child that is dying (it SIGKILLed itself, `connected`
+    // not yet false) fails with EPIPE as an 'error' event; unhandled, it killed
+    // the launcher (exit 1, found by scripts/real-campaign.ts). Its exit is
+    // handled by onExit; nothing else to do.
+    child.on("error", () => {});
   };
 
   const onMessage = (r: number, child: ChildProcess, m: FromRank): void => {
