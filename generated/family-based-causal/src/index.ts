@@ -5,9 +5,10 @@ import { deserialize, serialize } from "node:v8";
 /** The state block bodies see as `s`. */
 type K = FamilyBasedCausalProtocol;
 
-/** A pending push: the keys (dest, rsn) pushed, the frame words, acknowledgers, and the waiter. */
+/** A pending push: the keys (dest, rsn) pushed, the read determinants pushed, the frame words, acknowledgers, and the waiter. */
 export interface CPush {
   readonly keys: number[];
+  readonly reads: CRead[];
   readonly words: Uint32Array;
   got: number;
   readonly done: () => void;
@@ -18,6 +19,21 @@ export interface CDet {
   readonly src: number;
   readonly ssn: number;
   /** Bitmask of processes that acknowledged an output-commit push of it (volatile, cleared on their restart). */
+  push: number;
+}
+
+/**
+ * A read determinant of process k: the value its `idx`-th `ctx.read` of step
+ * `r` returned (r = the delivery it ran in, 0 = onStart). Keyed `${r}.${idx}`.
+ * A process that depends on k's state after step r (DM[j][k] >= r + 1: k sent
+ * it something, directly or transitively, after the step ended) holds it, as
+ * for receive determinants.
+ */
+export interface CRead {
+  readonly r: number;
+  readonly idx: number;
+  readonly value: Uint8Array;
+  /** As CDet.push. */
   push: number;
 }
 
@@ -52,11 +68,98 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number):
   return null;
 }
 
-/** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect). */
+/** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */
 export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
+    for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
+  }
+}
+
+/** Is read determinant (k, r) held by f + 1 processes as far as this one knows (output commit)? Holders: k, this, j with DM[j][k] > r, push acks. */
+export function causalReadStable(s: K, k: number, r: number, push: number, f: number): boolean {
+  const n = s.host.size;
+  let bits = push | (1 << k) | (1 << s.host.rank);
+  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! > r) bits |= 1 << j;
+  let c = 0;
+  while (bits !== 0) {
+    bits &= bits - 1;
+    c++;
+  }
+  return c >= f + 1;
+}
+
+/** Add read determinant (k, r, idx) = value (unless k's checkpoint covers it). Returns a reason on a conflicting value (as causalAdd). */
+export function causalAddRead(s: K, k: number, r: number, idx: number, value: Uint8Array): string | null {
+  if (r <= s.cdGc[k]! && s.cdGc[k]! > 0) return null;
+  const key = `${r}.${idx}`;
+  const had = s.cdReads[k]!.get(key);
+  if (had === undefined) s.cdReads[k]!.set(key, { r, idx, value, push: 0 });
+  else if (!causalSameBytes(had.value, value)) {
+    return `conflicting values for read ${idx} of step ${r} of rank ${k} (more than f concurrent failures)`;
+  }
+  return null;
+}
+
+export function causalSameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Words a read determinant takes on the wire: [k, r, idx, byteLength, value padded to words]. */
+export function causalReadWords(d: CRead): number {
+  return 4 + ((d.value.length + 3) >>> 2);
+}
+
+/** Write read determinant (k, d) at `pos` of `w`; returns the position after it. */
+export function causalPutRead(w: Uint32Array, pos: number, k: number, d: CRead): number {
+  w[pos] = k;
+  w[pos + 1] = d.r;
+  w[pos + 2] = d.idx;
+  w[pos + 3] = d.value.length;
+  const nw = (d.value.length + 3) >>> 2;
+  const pad = new Uint8Array(nw * 4);
+  pad.set(d.value);
+  w.set(new Uint32Array(pad.buffer), pos + 4);
+  return pos + 4 + nw;
+}
+
+/** The value bytes of the read determinant at `pos` of `w` (a copy). */
+export function causalReadValue(w: Uint32Array, pos: number): Uint8Array {
+  const len = w[pos + 3]!;
+  const nw = (len + 3) >>> 2;
+  return new Uint8Array(w.slice(pos + 4, pos + 4 + nw).buffer, 0, len);
+}
+
+/**
+ * Start this incarnation's gather round (causal/gather): ask every other
+ * process for the determinants of our deliveries after `from` and for our
+ * read determinants; s.gaRound resolves when all have answered.
+ */
+export function causalGatherStart(s: K, from: number): void {
+  const n = s.host.size;
+  const me = s.host.rank;
+  s.gaFrom = from;
+  s.gaAnswered = 0;
+  s.gaDets = new Map();
+  s.gaReads = new Map();
+  s.gaMaxDep = 0;
+  s.gaConflict = null;
+  const all = ((1 << n) - 1) & ~(1 << me);
+  if (all === 0) {
+    s.gaRound = Promise.resolve();
+    return;
+  }
+  s.gaRound = new Promise<void>((resolve) => {
+    s.gaDone = resolve;
+  });
+  for (let j = 0; j < n; j++) {
+    if (j !== me) {
+      const w = new Uint32Array([s.host.incarnation, from]);
+      s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+    }
   }
 }
 
@@ -64,9 +167,10 @@ export function causalGc(s: K, k: number, upto: number): void {
  * Scan a received piggyback (words after the core header) for determinants
  * of rank `k` and for the sender's dependency on k (DM[from][k]); used to
  * answer a recovering k's request from messages not delivered yet.
- * Returns the highest rsn of k the message depends on; adds its dets of k to `out`.
+ * Returns the highest rsn of k the message depends on; adds its dets of k to
+ * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, out: Map<number, number[]>): number {
+export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
   let pos = 1;
   let dep = 0;
   if (tracking) {
@@ -80,6 +184,16 @@ export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number
       if (r > dep) dep = r;
       out.set(r, [pb[pos]!, pb[pos + 1]!]);
     }
+  }
+  const rc = pb[pos++]!;
+  for (let i = 0; i < rc; i++) {
+    if (pb[pos] === k) {
+      const r = pb[pos + 1]!;
+      const idx = pb[pos + 2]!;
+      if (r > dep) dep = r;
+      reads.set(`${r}.${idx}`, { r, idx, value: causalReadValue(pb, pos), push: 0 });
+    }
+    pos += 4 + ((pb[pos + 3]! + 3) >>> 2);
   }
   return dep;
 }
@@ -265,6 +379,11 @@ export class FamilyBasedCausalProtocol implements Protocol {
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
   cdDets: Map<number, CDet>[] = [];
+  cdReads: Map<string, CRead>[] = [];
+  cdRdStep: number = -1;
+  cdRdIdx: number = 0;
+  cdRdReplay: Map<string, Uint8Array> = new Map();
+  cdReadFrom: number = 0;
   cdDm: Uint32Array;
   cdGc: Uint32Array;
   cdFlushed: Uint32Array;
@@ -277,6 +396,8 @@ export class FamilyBasedCausalProtocol implements Protocol {
   cdLogSsn: Uint32Array;
   gaAnswered: number = 0;
   gaDets: Map<number, number[]> = new Map();
+  gaReads: Map<string, Uint8Array> = new Map();
+  gaRound: Promise<void> | null = null;
   gaMaxDep: number = 0;
   gaFrom: number = 0;
   gaDone: (() => void) | null = null;
@@ -311,6 +432,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
     // spec 9:17 "send: Piggyback determinants, dependency matrix"
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
+      for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
@@ -422,28 +544,14 @@ export class FamilyBasedCausalProtocol implements Protocol {
       const deferred = s.cdDeferred;
       s.cdDeferred = [];
       for (const d of deferred) s.onControl(d);
-      const n = s.host.size;
       const me = s.host.rank;
       const from = s.rsn + s.planSrc.length;
-      s.gaFrom = from;
-      s.gaAnswered = 0;
-      s.gaDets = new Map();
-      s.gaMaxDep = 0;
-      s.gaConflict = null;
-      const all = ((1 << n) - 1) & ~(1 << me);
-      if (all !== 0) {
-        const done = new Promise<void>((resolve) => {
-          s.gaDone = resolve;
-        });
-        for (let j = 0; j < n; j++) {
-          if (j !== me) {
-            const w = new Uint32Array([ev.incarnation, from]);
-            s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-          }
-        }
-        await done;
-      }
+      // (Started already, from 0, if the re-run onStart read something: causal/det-log.)
+      if (s.gaRound === null) causalGatherStart(s, from);
+      await s.gaRound;
       if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+      // Reads of steps inside the restored checkpoint are not re-read.
+      for (const key of [...s.gaReads.keys()]) if (Number(key.split(".")[0]) < s.cdReadFrom) s.gaReads.delete(key);
       let r = from;
       for (let d = s.gaDets.get(r + 1); d !== undefined; d = s.gaDets.get(r + 1)) {
         r++;
@@ -454,6 +562,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       }
       let top = s.gaMaxDep;
       for (const k of s.gaDets.keys()) if (k > top) top = k;
+      for (const k of s.gaReads.keys()) if (Number(k.split(".")[0]) > top) top = Number(k.split(".")[0]);
       if (top > r) {
         s.host.unrecoverable(
           `rank ${me}: the determinant of its delivery ${r + 1} is held by no live process, but a live process depends on its delivery ${top} ` +
@@ -493,6 +602,15 @@ export class FamilyBasedCausalProtocol implements Protocol {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
+    }
+    // block causal/det-log.ts (dependency-matrix)
+    // spec 9:17 "send: Piggyback determinants, dependency matrix"
+    {
+      // Replay re-ran every gathered step; a read value some process holds that nobody asked for again
+      // means the replay diverged (more than f failures, or an app that is not piecewise deterministic).
+      if (ev.incarnation > 0 && s.gaReads.size > 0) {
+        s.host.unrecoverable(`rank ${s.host.rank}: replay diverged: ${s.gaReads.size} read value(s) held by peers were not read again (first: step.idx ${[...s.gaReads.keys()][0]})`);
+      }
     }
     // block checkpoint/independent.ts (independent)
     // spec 11:1 "Independent checkpoint asynchronously on NFS disk"
@@ -538,8 +656,9 @@ export class FamilyBasedCausalProtocol implements Protocol {
       const f = s.host.f;
       const to = ev.to;
       let total = 0;
-      for (const m of s.cdDets) total += m.size;
-      const need = ev.pbLen + (tracking ? n * n : 0) + 1 + 4 * total;
+      for (const m of s.cdDets) total += 4 * m.size;
+      for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
+      const need = ev.pbLen + (tracking ? n * n : 0) + 2 + total;
       if (s.pbw.length < need) {
         const w = new Uint32Array(need * 2);
         w.set(s.pbw);
@@ -567,6 +686,18 @@ export class FamilyBasedCausalProtocol implements Protocol {
         }
       }
       s.pbw[countAt] = c;
+      const readsAt = pos++;
+      let rc = 0;
+      for (let k = 0; k < n; k++) {
+        if (k === to) continue;
+        for (const d of s.cdReads[k]!.values()) {
+          if (tracking && s.cdDm[to * n + k]! > d.r) continue; // it depends on k after that step: it holds it
+          if ((d.push & (1 << to)) !== 0) continue;
+          pos = causalPutRead(s.pbw, pos, k, d);
+          rc++;
+        }
+      }
+      s.pbw[readsAt] = rc;
       ev.pbLen = pos;
     }
     // block core/transmit.ts (core)
@@ -711,6 +842,11 @@ export class FamilyBasedCausalProtocol implements Protocol {
         conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!);
         if (r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
       }
+      const rc = pb[pos++]!;
+      for (let i = 0; i < rc; i++) {
+        conflict ??= causalAddRead(s, pb[pos]!, pb[pos + 1]!, pb[pos + 2]!, causalReadValue(pb, pos));
+        pos += 4 + ((pb[pos + 3]! + 3) >>> 2);
+      }
       ev.pbPos = pos;
       // Determinant.CreateDeterminant: this delivery's own determinant.
       conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn);
@@ -731,7 +867,36 @@ export class FamilyBasedCausalProtocol implements Protocol {
     // block causal/det-log.ts (dependency-matrix)
     // spec 9:17 "send: Piggyback determinants, dependency matrix"
     {
-      if (s.mode === MODE_REPLAY) s.host.unrecoverable(`rank ${s.host.rank}: replay reached a read; causal logging of read determinants is not implemented`);
+      const me = s.host.rank;
+      // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
+      if (s.rsn !== s.cdRdStep) {
+        s.cdRdStep = s.rsn;
+        s.cdRdIdx = 0;
+      }
+      const r = s.cdRdStep;
+      const idx = s.cdRdIdx++;
+      if (s.host.incarnation > 0 && s.mode !== MODE_LIVE) {
+        if (s.gaRound === null) {
+          // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
+          // control frames can be served now): gather before the first read instead of after restore.
+          s.cdReady = true;
+          const deferred = s.cdDeferred;
+          s.cdDeferred = [];
+          for (const d of deferred) s.onControl(d);
+          causalGatherStart(s, s.rsn + s.planSrc.length);
+        }
+        await s.gaRound;
+        if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+        const key = `${r}.${idx}`;
+        const got = s.gaReads.get(key);
+        if (got !== undefined && r >= s.cdReadFrom) {
+          s.gaReads.delete(key);
+          ev.value = got;
+        }
+      }
+      ev.value ??= ev.produce();
+      const conflict = causalAddRead(s, me, r, idx, ev.value);
+      if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
     }
     // block core/read.ts (core)
     {
@@ -768,11 +933,27 @@ export class FamilyBasedCausalProtocol implements Protocol {
           }
         }
       }
-      if (keys.length > 0 && n > 1) {
+      const reads: CRead[] = [];
+      const readK: number[] = [];
+      let len = out.length + 1;
+      for (let k = 0; k < n; k++) {
+        for (const d of s.cdReads[k]!.values()) {
+          if (!causalReadStable(s, k, d.r, d.push, f)) {
+            reads.push(d);
+            readK.push(k);
+            len += causalReadWords(d);
+          }
+        }
+      }
+      if ((keys.length > 0 || reads.length > 0) && n > 1) {
         out[1] = keys.length / 2;
-        const words = new Uint32Array(out);
+        const words = new Uint32Array(len);
+        words.set(out);
+        let pos = out.length;
+        words[pos++] = reads.length;
+        for (let i = 0; i < reads.length; i++) pos = causalPutRead(words, pos, readK[i]!, reads[i]!);
         const acked = new Promise<void>((resolve) => {
-          s.ocPending.set(out[0]!, { keys, words, got: 0, done: resolve });
+          s.ocPending.set(out[0]!, { keys, reads, words, got: 0, done: resolve });
         });
         for (let j = 0; j < n; j++) {
           if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
@@ -852,17 +1033,24 @@ export class FamilyBasedCausalProtocol implements Protocol {
         const after = ev.words[1]!;
         const found = new Map<number, number[]>();
         for (const [r, d] of s.cdDets[k]!) found.set(r, [d.src, d.ssn]);
+        const reads = new Map<string, CRead>(s.cdReads[k]!);
         let dep = s.cdDm[s.host.rank * n + k]!;
         for (const q of s.held) {
           for (const m of q.values()) {
-            const v = causalScanPb(m.pb, m.from, k, n, tracking, found);
+            const v = causalScanPb(m.pb, m.from, k, n, tracking, found, reads);
             if (v > dep) dep = v;
           }
         }
         const out: number[] = [ev.words[0]!, dep, 0];
         for (const [r, d] of found) if (r > after) out.push(r, d[0]!, d[1]!);
         out[2] = (out.length - 3) / 3;
-        const w = new Uint32Array(out);
+        let len = out.length + 1;
+        for (const d of reads.values()) len += causalReadWords(d);
+        const w = new Uint32Array(len);
+        w.set(out);
+        let pos = out.length;
+        w[pos++] = reads.size;
+        for (const d of reads.values()) pos = causalPutRead(w, pos, k, d);
         s.host.transport.send(k, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_DETS, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       } else if (ev.tag === TAG_CAUSAL_DETS && s.gaDone !== null && ev.words[0] === s.host.incarnation) {
         const w = ev.words;
@@ -873,6 +1061,19 @@ export class FamilyBasedCausalProtocol implements Protocol {
             s.gaConflict = `rank ${s.host.rank}: peers disagree on the determinant of its delivery ${w[p]} (more than f concurrent failures)`;
           }
           s.gaDets.set(w[p]!, [w[p + 1]!, w[p + 2]!]);
+        }
+        let p = 3 + 3 * w[2]!;
+        const rc = w[p++]!;
+        for (let i = 0; i < rc; i++) {
+          // [k, rsn, idx, byteLength, value words]
+          const key = `${w[p + 1]}.${w[p + 2]}`;
+          const value = causalReadValue(w, p);
+          const had = s.gaReads.get(key);
+          if (had !== undefined && !causalSameBytes(had, value)) {
+            s.gaConflict = `rank ${s.host.rank}: peers disagree on the value of its read ${w[p + 2]} of step ${w[p + 1]} (more than f concurrent failures)`;
+          }
+          s.gaReads.set(key, value);
+          p += 4 + ((w[p + 3]! + 3) >>> 2);
         }
         s.gaAnswered |= 1 << ev.from;
         const all = ((1 << s.host.size) - 1) & ~(1 << s.host.rank);
@@ -890,7 +1091,13 @@ export class FamilyBasedCausalProtocol implements Protocol {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_PUSH) {
         const w = ev.words;
-        for (let i = 0, p = 2; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!);
+        let p = 2;
+        for (let i = 0; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!);
+        const rc = w[p++]!;
+        for (let i = 0; i < rc; i++) {
+          causalAddRead(s, w[p]!, w[p + 1]!, w[p + 2]!, causalReadValue(w, p));
+          p += 4 + ((w[p + 3]! + 3) >>> 2);
+        }
         const a = new Uint32Array([w[0]!]);
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_ACK, piggyback: new Uint8Array(a.buffer), payload: new Uint8Array(0) });
       } else if (ev.tag === TAG_CAUSAL_ACK && ev.fromIncarnation >= s.cdPeerInc[ev.from]!) {
@@ -902,6 +1109,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
             const d = s.cdDets[p.keys[i]!]!.get(p.keys[i + 1]!);
             if (d !== undefined) d.push |= bit;
           }
+          for (const d of p.reads) d.push |= bit;
           let c = 0;
           for (let b = p.got; b !== 0; b &= b - 1) c++;
           if (c >= s.host.f) {
@@ -933,6 +1141,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       // Its volatile copies are gone: it no longer holds what it acknowledged.
       const bit = 1 << ev.rank;
       for (const m of s.cdDets) for (const d of m.values()) d.push &= ~bit;
+      for (const m of s.cdReads) for (const d of m.values()) d.push &= ~bit;
       // It lost what we told it about our checkpoints and flushes.
       const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!]);
       s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
@@ -998,6 +1207,9 @@ export class FamilyBasedCausalProtocol implements Protocol {
       const flat: number[] = [];
       for (let k = 0; k < s.host.size; k++) for (const [r, d] of s.cdDets[k]!) flat.push(k, r, d.src, d.ssn);
       ev.state["causal.dets"] = flat;
+      const reads: [number, number, number, Uint8Array][] = [];
+      for (let k = 0; k < s.host.size; k++) for (const d of s.cdReads[k]!.values()) reads.push([k, d.r, d.idx, d.value]);
+      ev.state["causal.reads"] = reads;
       ev.state["causal.dm"] = s.cdDm.slice();
       ev.state["causal.gc"] = s.cdGc.slice();
       ev.state["causal.flushed"] = s.cdFlushed.slice();
@@ -1081,6 +1293,11 @@ export class FamilyBasedCausalProtocol implements Protocol {
       for (let i = 0; i < n; i++) s.cdDets.push(new Map());
       const flat = ev.state["causal.dets"] as number[];
       for (let i = 0; i < flat.length; i += 4) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0 });
+      s.cdReads = [];
+      for (let i = 0; i < n; i++) s.cdReads.push(new Map());
+      for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });
+      // Steps up to the checkpoint's rsn (and their reads) are inside it.
+      s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
       s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
       s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
       const fl = ev.state["causal.flushed"] as Uint32Array;

@@ -5,7 +5,8 @@
  * is a message to a process that never rolls back; Elnozahy–Zwaenepoel,
  * Manetho output commit). Hybrid: first flush the own stable determinant log
  * (own determinants are then on stable storage). Then push the rest
- * (TAG_CAUSAL_PUSH [id, count, (src, ssn, dest, rsn) × count]) to every peer
+ * (TAG_CAUSAL_PUSH [id, count, (src, ssn, dest, rsn) × count, readCount,
+ * (k, rsn, idx, byteLength, value words) × readCount]) to every peer
  * and wait for f acknowledgements (TAG_CAUSAL_ACK [id]): with this process
  * they make f + 1 holders. A peer that restarts loses its copy: it is pushed
  * again and its old acknowledgement no longer counts.
@@ -18,11 +19,12 @@ import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { ControlEv, PeerIncarnationEv, WriteEv } from "../hooks.js";
 import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_PUSH } from "../tags.js";
-import { causalAdd, causalStable } from "./stability.js";
+import { causalAdd, causalAddRead, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CRead } from "./stability.js";
 
-/** A pending push: the keys (dest, rsn) pushed, the frame words, acknowledgers, and the waiter. */
+/** A pending push: the keys (dest, rsn) pushed, the read determinants pushed, the frame words, acknowledgers, and the waiter. */
 export interface CPush {
   readonly keys: number[];
+  readonly reads: CRead[];
   readonly words: Uint32Array;
   got: number;
   readonly done: () => void;
@@ -59,11 +61,27 @@ export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
       }
     }
   }
-  if (keys.length > 0 && n > 1) {
+  const reads: CRead[] = [];
+  const readK: number[] = [];
+  let len = out.length + 1;
+  for (let k = 0; k < n; k++) {
+    for (const d of s.cdReads[k]!.values()) {
+      if (!causalReadStable(s, k, d.r, d.push, f)) {
+        reads.push(d);
+        readK.push(k);
+        len += causalReadWords(d);
+      }
+    }
+  }
+  if ((keys.length > 0 || reads.length > 0) && n > 1) {
     out[1] = keys.length / 2;
-    const words = new Uint32Array(out);
+    const words = new Uint32Array(len);
+    words.set(out);
+    let pos = out.length;
+    words[pos++] = reads.length;
+    for (let i = 0; i < reads.length; i++) pos = causalPutRead(words, pos, readK[i]!, reads[i]!);
     const acked = new Promise<void>((resolve) => {
-      s.ocPending.set(out[0]!, { keys, words, got: 0, done: resolve });
+      s.ocPending.set(out[0]!, { keys, reads, words, got: 0, done: resolve });
     });
     for (let j = 0; j < n; j++) {
       if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
@@ -77,7 +95,13 @@ export function onControl(s: K, ev: ControlEv): void {
     // deferred by causal/det-log
   } else if (ev.tag === TAG_CAUSAL_PUSH) {
     const w = ev.words;
-    for (let i = 0, p = 2; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!);
+    let p = 2;
+    for (let i = 0; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!);
+    const rc = w[p++]!;
+    for (let i = 0; i < rc; i++) {
+      causalAddRead(s, w[p]!, w[p + 1]!, w[p + 2]!, causalReadValue(w, p));
+      p += 4 + ((w[p + 3]! + 3) >>> 2);
+    }
     const a = new Uint32Array([w[0]!]);
     s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_ACK, piggyback: new Uint8Array(a.buffer), payload: new Uint8Array(0) });
   } else if (ev.tag === TAG_CAUSAL_ACK && ev.fromIncarnation >= s.cdPeerInc[ev.from]!) {
@@ -89,6 +113,7 @@ export function onControl(s: K, ev: ControlEv): void {
         const d = s.cdDets[p.keys[i]!]!.get(p.keys[i + 1]!);
         if (d !== undefined) d.push |= bit;
       }
+      for (const d of p.reads) d.push |= bit;
       let c = 0;
       for (let b = p.got; b !== 0; b &= b - 1) c++;
       if (c >= s.host.f) {

@@ -20,17 +20,37 @@
  * The log and DM are in every checkpoint (a checkpointed state depends on
  * them). A determinant is dropped only when its owner's durable checkpoint
  * covers it (TAG_CAUSAL_STABLE), never merely for being stable.
+ *
+ * Read determinants (`ctx.read`): <self, step rsn, idx, value>, kept in the
+ * same volatile log and piggybacked after the receive determinants as
+ * [count] [k, rsn, idx, byteLength, value words] × count to every
+ * destination not known to hold them (not k; not a j with DM[j][k] > rsn —
+ * it depends on k's state after that step, so it got them on the way; not a
+ * push acknowledger). Not pruned by f-stability: every process that depends
+ * on a read value holds it, so recovery finds it whenever anything live
+ * depends on it. A recovering process takes read values from the gather
+ * round (causal/gather), and without a checkpoint (onStart re-runs inside
+ * checkpoint/restore, before that round) starts the round at its first read.
+ * A read nobody holds was seen by nobody: it is produced afresh.
  */
 import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
-import { KIND_CONTROL, MODE_REPLAY, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { causalAdd, causalGc, causalStable, type CDet } from "./stability.js";
+import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
+import { causalAdd, causalAddRead, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalStable, type CDet, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Volatile determinant log: per dest k, rsn → determinant. */
   cdDets: Map<number, CDet>[];
+  /** Volatile read determinants: per k, `${rsn}.${idx}` → value. */
+  cdReads: Map<string, CRead>[];
+  /** The step the last read ran in, and the next read's index within it. */
+  cdRdStep: number;
+  cdRdIdx: number;
+  /** Recovery: gathered values of own reads not re-read yet, by `${rsn}.${idx}`; reads from this step on are not in the restored checkpoint. */
+  cdRdReplay: Map<string, Uint8Array>;
+  cdReadFrom: number;
   /** Dependency matrix, n×n row-major (own row: what this process depends on). */
   cdDm: Uint32Array;
   /** Per k: rsn covered by k's latest durable checkpoint (dets at or below are dropped). */
@@ -54,6 +74,12 @@ export interface Fields {
 export function init(s: K): void {
   s.cdDets = [];
   for (let i = 0; i < s.host.size; i++) s.cdDets.push(new Map());
+  s.cdReads = [];
+  for (let i = 0; i < s.host.size; i++) s.cdReads.push(new Map());
+  s.cdRdStep = -1;
+  s.cdRdIdx = 0;
+  s.cdRdReplay = new Map();
+  s.cdReadFrom = 0;
   s.cdDm = new Uint32Array(s.host.size * s.host.size);
   s.cdGc = new Uint32Array(s.host.size);
   s.cdFlushed = new Uint32Array(s.host.size);
@@ -78,8 +104,9 @@ export function onSend(s: K, ev: SendEv): void {
   const f = s.host.f;
   const to = ev.to;
   let total = 0;
-  for (const m of s.cdDets) total += m.size;
-  const need = ev.pbLen + (tracking ? n * n : 0) + 1 + 4 * total;
+  for (const m of s.cdDets) total += 4 * m.size;
+  for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
+  const need = ev.pbLen + (tracking ? n * n : 0) + 2 + total;
   if (s.pbw.length < need) {
     const w = new Uint32Array(need * 2);
     w.set(s.pbw);
@@ -107,6 +134,18 @@ export function onSend(s: K, ev: SendEv): void {
     }
   }
   s.pbw[countAt] = c;
+  const readsAt = pos++;
+  let rc = 0;
+  for (let k = 0; k < n; k++) {
+    if (k === to) continue;
+    for (const d of s.cdReads[k]!.values()) {
+      if (tracking && s.cdDm[to * n + k]! > d.r) continue; // it depends on k after that step: it holds it
+      if ((d.push & (1 << to)) !== 0) continue;
+      pos = causalPutRead(s.pbw, pos, k, d);
+      rc++;
+    }
+  }
+  s.pbw[readsAt] = rc;
   ev.pbLen = pos;
 }
 
@@ -134,6 +173,11 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!);
     if (r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
   }
+  const rc = pb[pos++]!;
+  for (let i = 0; i < rc; i++) {
+    conflict ??= causalAddRead(s, pb[pos]!, pb[pos + 1]!, pb[pos + 2]!, causalReadValue(pb, pos));
+    pos += 4 + ((pb[pos + 3]! + 3) >>> 2);
+  }
   ev.pbPos = pos;
   // Determinant.CreateDeterminant: this delivery's own determinant.
   conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn);
@@ -141,9 +185,46 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
 }
 
-/** Read determinants are not causally logged: replaying a read would invent a different value, so stop instead. */
-export async function onRead(s: K, _ev: ReadEv): Promise<void> {
-  if (s.mode === MODE_REPLAY) s.host.unrecoverable(`rank ${s.host.rank}: replay reached a read; causal logging of read determinants is not implemented`);
+/** A read: during recovery the gathered value, else produce it; either way it becomes a determinant of this process. */
+export async function onRead(s: K, ev: ReadEv): Promise<void> {
+  const me = s.host.rank;
+  // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
+  if (s.rsn !== s.cdRdStep) {
+    s.cdRdStep = s.rsn;
+    s.cdRdIdx = 0;
+  }
+  const r = s.cdRdStep;
+  const idx = s.cdRdIdx++;
+  if (s.host.incarnation > 0 && s.mode !== MODE_LIVE) {
+    if (s.gaRound === null) {
+      // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
+      // control frames can be served now): gather before the first read instead of after restore.
+      s.cdReady = true;
+      const deferred = s.cdDeferred;
+      s.cdDeferred = [];
+      for (const d of deferred) s.onControl(d);
+      causalGatherStart(s, s.rsn + s.planSrc.length);
+    }
+    await s.gaRound;
+    if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+    const key = `${r}.${idx}`;
+    const got = s.gaReads.get(key);
+    if (got !== undefined && r >= s.cdReadFrom) {
+      s.gaReads.delete(key);
+      ev.value = got;
+    }
+  }
+  ev.value ??= ev.produce();
+  const conflict = causalAddRead(s, me, r, idx, ev.value);
+  if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+}
+
+export async function onLive(s: K, ev: StartEv): Promise<void> {
+  // Replay re-ran every gathered step; a read value some process holds that nobody asked for again
+  // means the replay diverged (more than f failures, or an app that is not piecewise deterministic).
+  if (ev.incarnation > 0 && s.gaReads.size > 0) {
+    s.host.unrecoverable(`rank ${s.host.rank}: replay diverged: ${s.gaReads.size} read value(s) held by peers were not read again (first: step.idx ${[...s.gaReads.keys()][0]})`);
+  }
 }
 
 export function onControl(s: K, ev: ControlEv): void {
@@ -164,6 +245,7 @@ export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
   // Its volatile copies are gone: it no longer holds what it acknowledged.
   const bit = 1 << ev.rank;
   for (const m of s.cdDets) for (const d of m.values()) d.push &= ~bit;
+  for (const m of s.cdReads) for (const d of m.values()) d.push &= ~bit;
   // It lost what we told it about our checkpoints and flushes.
   const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!]);
   s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
@@ -187,6 +269,9 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const flat: number[] = [];
   for (let k = 0; k < s.host.size; k++) for (const [r, d] of s.cdDets[k]!) flat.push(k, r, d.src, d.ssn);
   ev.state["causal.dets"] = flat;
+  const reads: [number, number, number, Uint8Array][] = [];
+  for (let k = 0; k < s.host.size; k++) for (const d of s.cdReads[k]!.values()) reads.push([k, d.r, d.idx, d.value]);
+  ev.state["causal.reads"] = reads;
   ev.state["causal.dm"] = s.cdDm.slice();
   ev.state["causal.gc"] = s.cdGc.slice();
   ev.state["causal.flushed"] = s.cdFlushed.slice();
@@ -203,6 +288,11 @@ export function onRestore(s: K, ev: RestoreEv): void {
   for (let i = 0; i < n; i++) s.cdDets.push(new Map());
   const flat = ev.state["causal.dets"] as number[];
   for (let i = 0; i < flat.length; i += 4) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0 });
+  s.cdReads = [];
+  for (let i = 0; i < n; i++) s.cdReads.push(new Map());
+  for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });
+  // Steps up to the checkpoint's rsn (and their reads) are inside it.
+  s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
   s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
   s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
   const fl = ev.state["causal.flushed"] as Uint32Array;

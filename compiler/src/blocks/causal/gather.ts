@@ -4,9 +4,13 @@
  * process asks every other process for the determinants of its own
  * deliveries after `from` (TAG_CAUSAL_GATHER [incarnation, from]) and waits
  * for every peer's answer (TAG_CAUSAL_DETS [incarnation, maxDep, count,
- * (rsn, src, ssn) × count]). A peer answers from its volatile log and from
+ * (rsn, src, ssn) × count, readCount, (rsn, idx, byteLength, value words) ×
+ * readCount]). A peer answers from its volatile log and from
  * the piggybacks of messages it holds back undelivered, and reports maxDep:
  * the highest rsn of the requester it (or a message it holds) depends on.
+ * The read determinants answered are the requester's replay values
+ * (causal/det-log onRead); without a checkpoint the round may already have
+ * started at the first read of the re-run onStart.
  * A peer that is down answers once restarted and restored (requests are
  * buffered by the transport; re-sent if it restarts before answering).
  *
@@ -21,12 +25,16 @@ import type { K } from "../kernel.js";
 import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER } from "../tags.js";
-import { causalAdd, causalScanPb } from "./stability.js";
+import { causalAdd, causalGatherStart, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Gathering: peers that answered (bitmask), determinants of own deliveries rsn → [src, ssn], highest dependency reported. */
   gaAnswered: number;
   gaDets: Map<number, number[]>;
+  /** Values of own reads gathered, by `${rsn}.${idx}` (consumed by causal/det-log onRead during replay). */
+  gaReads: Map<string, Uint8Array>;
+  /** This incarnation's round: resolves when every peer answered (null: not started). */
+  gaRound: Promise<void> | null;
   gaMaxDep: number;
   gaFrom: number;
   gaDone: (() => void) | null;
@@ -37,6 +45,8 @@ export interface Fields {
 export function init(s: K): void {
   s.gaAnswered = 0;
   s.gaDets = new Map();
+  s.gaReads = new Map();
+  s.gaRound = null;
   s.gaMaxDep = 0;
   s.gaFrom = 0;
   s.gaDone = null;
@@ -49,28 +59,14 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
   const deferred = s.cdDeferred;
   s.cdDeferred = [];
   for (const d of deferred) s.onControl(d);
-  const n = s.host.size;
   const me = s.host.rank;
   const from = s.rsn + s.planSrc.length;
-  s.gaFrom = from;
-  s.gaAnswered = 0;
-  s.gaDets = new Map();
-  s.gaMaxDep = 0;
-  s.gaConflict = null;
-  const all = ((1 << n) - 1) & ~(1 << me);
-  if (all !== 0) {
-    const done = new Promise<void>((resolve) => {
-      s.gaDone = resolve;
-    });
-    for (let j = 0; j < n; j++) {
-      if (j !== me) {
-        const w = new Uint32Array([ev.incarnation, from]);
-        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-      }
-    }
-    await done;
-  }
+  // (Started already, from 0, if the re-run onStart read something: causal/det-log.)
+  if (s.gaRound === null) causalGatherStart(s, from);
+  await s.gaRound;
   if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+  // Reads of steps inside the restored checkpoint are not re-read.
+  for (const key of [...s.gaReads.keys()]) if (Number(key.split(".")[0]) < s.cdReadFrom) s.gaReads.delete(key);
   let r = from;
   for (let d = s.gaDets.get(r + 1); d !== undefined; d = s.gaDets.get(r + 1)) {
     r++;
@@ -81,6 +77,7 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
   }
   let top = s.gaMaxDep;
   for (const k of s.gaDets.keys()) if (k > top) top = k;
+  for (const k of s.gaReads.keys()) if (Number(k.split(".")[0]) > top) top = Number(k.split(".")[0]);
   if (top > r) {
     s.host.unrecoverable(
       `rank ${me}: the determinant of its delivery ${r + 1} is held by no live process, but a live process depends on its delivery ${top} ` +
@@ -101,17 +98,24 @@ export function onControl(s: K, ev: ControlEv): void {
     const after = ev.words[1]!;
     const found = new Map<number, number[]>();
     for (const [r, d] of s.cdDets[k]!) found.set(r, [d.src, d.ssn]);
+    const reads = new Map<string, CRead>(s.cdReads[k]!);
     let dep = s.cdDm[s.host.rank * n + k]!;
     for (const q of s.held) {
       for (const m of q.values()) {
-        const v = causalScanPb(m.pb, m.from, k, n, tracking, found);
+        const v = causalScanPb(m.pb, m.from, k, n, tracking, found, reads);
         if (v > dep) dep = v;
       }
     }
     const out: number[] = [ev.words[0]!, dep, 0];
     for (const [r, d] of found) if (r > after) out.push(r, d[0]!, d[1]!);
     out[2] = (out.length - 3) / 3;
-    const w = new Uint32Array(out);
+    let len = out.length + 1;
+    for (const d of reads.values()) len += causalReadWords(d);
+    const w = new Uint32Array(len);
+    w.set(out);
+    let pos = out.length;
+    w[pos++] = reads.size;
+    for (const d of reads.values()) pos = causalPutRead(w, pos, k, d);
     s.host.transport.send(k, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_DETS, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
   } else if (ev.tag === TAG_CAUSAL_DETS && s.gaDone !== null && ev.words[0] === s.host.incarnation) {
     const w = ev.words;
@@ -122,6 +126,19 @@ export function onControl(s: K, ev: ControlEv): void {
         s.gaConflict = `rank ${s.host.rank}: peers disagree on the determinant of its delivery ${w[p]} (more than f concurrent failures)`;
       }
       s.gaDets.set(w[p]!, [w[p + 1]!, w[p + 2]!]);
+    }
+    let p = 3 + 3 * w[2]!;
+    const rc = w[p++]!;
+    for (let i = 0; i < rc; i++) {
+      // [k, rsn, idx, byteLength, value words]
+      const key = `${w[p + 1]}.${w[p + 2]}`;
+      const value = causalReadValue(w, p);
+      const had = s.gaReads.get(key);
+      if (had !== undefined && !causalSameBytes(had, value)) {
+        s.gaConflict = `rank ${s.host.rank}: peers disagree on the value of its read ${w[p + 2]} of step ${w[p + 1]} (more than f concurrent failures)`;
+      }
+      s.gaReads.set(key, value);
+      p += 4 + ((w[p + 3]! + 3) >>> 2);
     }
     s.gaAnswered |= 1 << ev.from;
     const all = ((1 << s.host.size) - 1) & ~(1 << s.host.rank);

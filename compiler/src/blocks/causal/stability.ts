@@ -15,13 +15,30 @@
  * - hybrid: it is on k's stable log (k's flushed rsn is known here).
  * Stable = held by f + 1 processes (or on stable storage): no longer piggybacked.
  */
+import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
+import { KIND_CONTROL, TAG_CAUSAL_GATHER } from "../tags.js";
 
 /** One entry of the volatile determinant log, keyed by (dest, rsn): #m = <src, ssn, dest, rsn>. */
 export interface CDet {
   readonly src: number;
   readonly ssn: number;
   /** Bitmask of processes that acknowledged an output-commit push of it (volatile, cleared on their restart). */
+  push: number;
+}
+
+/**
+ * A read determinant of process k: the value its `idx`-th `ctx.read` of step
+ * `r` returned (r = the delivery it ran in, 0 = onStart). Keyed `${r}.${idx}`.
+ * A process that depends on k's state after step r (DM[j][k] >= r + 1: k sent
+ * it something, directly or transitively, after the step ended) holds it, as
+ * for receive determinants.
+ */
+export interface CRead {
+  readonly r: number;
+  readonly idx: number;
+  readonly value: Uint8Array;
+  /** As CDet.push. */
   push: number;
 }
 
@@ -56,11 +73,98 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number):
   return null;
 }
 
-/** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect). */
+/** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */
 export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
+    for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
+  }
+}
+
+/** Is read determinant (k, r) held by f + 1 processes as far as this one knows (output commit)? Holders: k, this, j with DM[j][k] > r, push acks. */
+export function causalReadStable(s: K, k: number, r: number, push: number, f: number): boolean {
+  const n = s.host.size;
+  let bits = push | (1 << k) | (1 << s.host.rank);
+  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! > r) bits |= 1 << j;
+  let c = 0;
+  while (bits !== 0) {
+    bits &= bits - 1;
+    c++;
+  }
+  return c >= f + 1;
+}
+
+/** Add read determinant (k, r, idx) = value (unless k's checkpoint covers it). Returns a reason on a conflicting value (as causalAdd). */
+export function causalAddRead(s: K, k: number, r: number, idx: number, value: Uint8Array): string | null {
+  if (r <= s.cdGc[k]! && s.cdGc[k]! > 0) return null;
+  const key = `${r}.${idx}`;
+  const had = s.cdReads[k]!.get(key);
+  if (had === undefined) s.cdReads[k]!.set(key, { r, idx, value, push: 0 });
+  else if (!causalSameBytes(had.value, value)) {
+    return `conflicting values for read ${idx} of step ${r} of rank ${k} (more than f concurrent failures)`;
+  }
+  return null;
+}
+
+export function causalSameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Words a read determinant takes on the wire: [k, r, idx, byteLength, value padded to words]. */
+export function causalReadWords(d: CRead): number {
+  return 4 + ((d.value.length + 3) >>> 2);
+}
+
+/** Write read determinant (k, d) at `pos` of `w`; returns the position after it. */
+export function causalPutRead(w: Uint32Array, pos: number, k: number, d: CRead): number {
+  w[pos] = k;
+  w[pos + 1] = d.r;
+  w[pos + 2] = d.idx;
+  w[pos + 3] = d.value.length;
+  const nw = (d.value.length + 3) >>> 2;
+  const pad = new Uint8Array(nw * 4);
+  pad.set(d.value);
+  w.set(new Uint32Array(pad.buffer), pos + 4);
+  return pos + 4 + nw;
+}
+
+/** The value bytes of the read determinant at `pos` of `w` (a copy). */
+export function causalReadValue(w: Uint32Array, pos: number): Uint8Array {
+  const len = w[pos + 3]!;
+  const nw = (len + 3) >>> 2;
+  return new Uint8Array(w.slice(pos + 4, pos + 4 + nw).buffer, 0, len);
+}
+
+/**
+ * Start this incarnation's gather round (causal/gather): ask every other
+ * process for the determinants of our deliveries after `from` and for our
+ * read determinants; s.gaRound resolves when all have answered.
+ */
+export function causalGatherStart(s: K, from: number): void {
+  const n = s.host.size;
+  const me = s.host.rank;
+  s.gaFrom = from;
+  s.gaAnswered = 0;
+  s.gaDets = new Map();
+  s.gaReads = new Map();
+  s.gaMaxDep = 0;
+  s.gaConflict = null;
+  const all = ((1 << n) - 1) & ~(1 << me);
+  if (all === 0) {
+    s.gaRound = Promise.resolve();
+    return;
+  }
+  s.gaRound = new Promise<void>((resolve) => {
+    s.gaDone = resolve;
+  });
+  for (let j = 0; j < n; j++) {
+    if (j !== me) {
+      const w = new Uint32Array([s.host.incarnation, from]);
+      s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+    }
   }
 }
 
@@ -68,9 +172,10 @@ export function causalGc(s: K, k: number, upto: number): void {
  * Scan a received piggyback (words after the core header) for determinants
  * of rank `k` and for the sender's dependency on k (DM[from][k]); used to
  * answer a recovering k's request from messages not delivered yet.
- * Returns the highest rsn of k the message depends on; adds its dets of k to `out`.
+ * Returns the highest rsn of k the message depends on; adds its dets of k to
+ * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, out: Map<number, number[]>): number {
+export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
   let pos = 1;
   let dep = 0;
   if (tracking) {
@@ -84,6 +189,16 @@ export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number
       if (r > dep) dep = r;
       out.set(r, [pb[pos]!, pb[pos + 1]!]);
     }
+  }
+  const rc = pb[pos++]!;
+  for (let i = 0; i < rc; i++) {
+    if (pb[pos] === k) {
+      const r = pb[pos + 1]!;
+      const idx = pb[pos + 2]!;
+      if (r > dep) dep = r;
+      reads.set(`${r}.${idx}`, { r, idx, value: causalReadValue(pb, pos), push: 0 });
+    }
+    pos += 4 + ((pb[pos + 3]! + 3) >>> 2);
   }
   return dep;
 }
