@@ -19,6 +19,20 @@ import { SCHEDULE_KINDS } from "./schedule.js";
 /** Two of each schedule kind per protocol × app (keeps the slice bounded as protocols join CRASH_PROVEN). */
 const SEEDS = 2 * SCHEDULE_KINDS.length;
 
+/**
+ * Fewer seeds for some protocols (one of each schedule kind), to keep the slice
+ * bounded; their full campaign figures are in docs/campaign.md.
+ */
+const SEEDS_FOR: Readonly<Record<string, number>> = {
+  "family-based-causal": SCHEDULE_KINDS.length,
+  "fig3b-hybrid-causal": SCHEDULE_KINDS.length,
+};
+
+/** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */
+const UNBOUNDED_STORAGE: Readonly<Record<string, string>> = {
+  "fig3b-hybrid-causal": "no checkpoint statement (Fig 3b): its stable log and volatile determinant log are never truncated",
+};
+
 const { protocols, unsupported } = await discoverProtocols({ backends: ["inline"] });
 const proven = protocols.filter((p) => CRASH_PROVEN.includes(p.name));
 const pending = [...protocols.filter((p) => !CRASH_PROVEN.includes(p.name)).map((p) => p.name), ...unsupported.map((u) => u.name)];
@@ -31,13 +45,14 @@ describe("crash campaign slice", () => {
   for (const name of pending) it.todo(`${name}: not crash-proven yet (not built by the block library, or not clean under npm run campaign)`);
 
   describe.each(proven.map((p): [string, ProtocolEntry] => [p.name, p]))("%s", (_name, e) => {
-    it.each(CONFORMANCE_APPS.map((a) => a.name))(`%s: ${SEEDS} seeded schedules, zero violations`, async (appName) => {
+    const seeds = SEEDS_FOR[e.name] ?? SEEDS;
+    it.each(CONFORMANCE_APPS.map((a) => a.name))(`%s: ${seeds} seeded schedules, zero violations`, async (appName) => {
       const a = findApp(appName);
       const factory = await e.load();
       const ctx = new CampaignContext();
       const failures: string[] = [];
       let crashes = 0;
-      for (let i = 0; i < SEEDS; i++) {
+      for (let i = 0; i < seeds; i++) {
         const seed = 1000 + i;
         const kind = kindFor(i);
         const c = await runCase(ctx, e, factory, a, seed, kind, await scheduleFor(ctx, e, factory, a, seed, kind));
@@ -46,10 +61,12 @@ describe("crash campaign slice", () => {
       }
       expect(failures).toEqual([]);
       // The schedules must actually crash things, or the slice proves nothing.
-      expect(crashes).toBeGreaterThanOrEqual(SEEDS);
+      expect(crashes).toBeGreaterThanOrEqual(seeds);
     });
 
-    it("writer, long run with crashes: storage stays bounded", async () => {
+    const unbounded = UNBOUNDED_STORAGE[e.name];
+    if (unbounded !== undefined) it.todo(`writer, long run: storage not bounded: ${unbounded}`);
+    else it("writer, long run with crashes: storage stays bounded", async () => {
       const app = await loadConformanceApp(findApp("writer"));
       const r = await runSimJob({ protocol: await e.load(), app, size: 4, seed: 3, schedule: [{ rank: 2, atStep: 500 }, { rank: 0, atStep: 1500 }], args: ["300"] });
       expect(r.finished).toBe(true);

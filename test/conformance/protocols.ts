@@ -40,6 +40,8 @@ export const CRASH_PROVEN: readonly string[] = [
   "coordinated-checkpointing",
   "communication-induced-checkpointing",
   "independent-checkpointing",
+  "family-based-causal",
+  "fig3b-hybrid-causal",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;
