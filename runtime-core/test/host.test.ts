@@ -12,6 +12,8 @@ import {
   RetractionError,
   loadApp,
   toJsonValue,
+  canonicalDigest,
+  crc32,
   type JobFailure,
 } from "../src/host/index.js";
 import {
@@ -24,6 +26,7 @@ import {
   type ProtocolHost,
   type StorageProvider,
   type Timers,
+  type TraceEvent,
   type Transport,
   type TransportEvents,
 } from "../src/spi.js";
@@ -306,6 +309,66 @@ describe("RankHost", () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(t.sink.outputs).toHaveLength(0);
     expect(t.done).toEqual([]);
+  });
+});
+
+describe("deliver trace digests", () => {
+  /** `value` serialized as v8 writes a heap number: tag 'N' and a float64, even when it is integral. */
+  const asDouble = (value: number): Uint8Array => {
+    const b = new Uint8Array(serialize(0.5)); // header, 'N', 8 bytes
+    expect(b[b.length - 9]).toBe(0x4e);
+    new DataView(b.buffer).setFloat64(b.length - 8, value, true);
+    return b;
+  };
+  /** The digests the host traces for these payloads, delivered in order. */
+  const traced = async (payloads: Uint8Array[]): Promise<number[]> => {
+    const events: TraceEvent[] = [];
+    const factory: ProtocolFactory = { protocolName: "probe", defaultF: 1, create: (h) => new ProbeProtocol(h) };
+    const host = new RankHost({
+      rank: 1,
+      size: 3,
+      incarnation: 0,
+      app: { init: () => ({}), onMessage: () => {} },
+      protocol: factory,
+      transport: new FakeTransport(1, 3),
+      storage: noStorage,
+      timers,
+      sink: new MemoryOutputSink(),
+      events: { fatal: (f) => expect.fail(JSON.stringify(f)) },
+      trace: (e) => events.push(e),
+    });
+    await host.start();
+    for (const p of payloads) await host.deliver(0, p, { replay: false });
+    return events.flatMap((e) => (e.type === "deliver" ? [e.digest] : []));
+  };
+
+  it("1 sent as an int32 and as a double-typed 1 get the same digest (the v8 bytes differ)", async () => {
+    const int = new Uint8Array(serialize(1));
+    const dbl = asDouble(1);
+    expect(Buffer.from(int).equals(Buffer.from(dbl))).toBe(false);
+    expect(deserialize(dbl)).toBe(1);
+    expect(crc32(int)).not.toBe(crc32(dbl)); // what the raw-bytes digest gave
+    const [a, b, two] = await traced([int, dbl, asDouble(2)]);
+    expect(a).toBe(b);
+    expect(two).not.toBe(a);
+  });
+
+  it("inside an object too: { x: 1 } with x written as int32 or as double (as V8 does for a field once it held 1.5)", async () => {
+    // v8 format 15: 'o', '"' one-byte string "x", then the value, then '{' with 1 property
+    const head = [0xff, 0x0f, 0x6f, 0x22, 0x01, 0x78];
+    const int = Uint8Array.of(...head, 0x49, 0x02, 0x7b, 0x01);
+    const dbl = Uint8Array.of(...head, 0x4e, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x7b, 0x01);
+    expect(deserialize(int)).toEqual({ x: 1 });
+    expect(deserialize(dbl)).toEqual({ x: 1 });
+    const [a, b] = await traced([int, dbl]);
+    expect(a).toBe(b);
+  });
+
+  it("the rendering is structural: a v8 round trip keeps the digest; -0 and key order count", () => {
+    const v = { m: new Map<unknown, unknown>([[1, [2, 3n]]]), d: new Date(5), t: Uint8Array.of(1, 2), z: -0, u: undefined };
+    expect(canonicalDigest(deserialize(serialize(v)))).toBe(canonicalDigest(v));
+    expect(canonicalDigest({ ...v, z: 0 })).not.toBe(canonicalDigest(v));
+    expect(canonicalDigest({ a: 1, b: 2 })).not.toBe(canonicalDigest({ b: 2, a: 1 })); // key order is part of the value
   });
 });
 

@@ -14,3 +14,4 @@ export {
   type JobFailure,
 } from "./errors.js";
 export { crc32 } from "./crc32.js";
+export { canonicalBytes, canonicalDigest } from "./canonical.js";

@@ -29,7 +29,7 @@ import {
   type TraceEvent,
   type Transport,
 } from "../spi.js";
-import { crc32 } from "./crc32.js";
+import { canonicalDigest } from "./canonical.js";
 import {
   ProtocolContractError,
   ReportedError,
@@ -252,15 +252,17 @@ export class RankHost implements ProtocolHost {
       throw this.contract("deliver() before initApp() or restoreAppState()");
     }
     this.deliveries++;
-    if (this.traceFn) {
-      this.traceFn({ type: "deliver", rank: this.rank, from, replay: opts.replay, digest: crc32(payload) });
-    }
     let data: unknown;
     try {
       data = deserialize(payload);
     } catch (e) {
       this.busy = false;
       throw this.failFrom(e, "internal");
+    }
+    if (this.traceFn) {
+      // Over the value, not the v8 bytes (which differ for equal messages, see canonical.ts),
+      // and before onMessage can mutate it.
+      this.traceFn({ type: "deliver", rank: this.rank, from, replay: opts.replay, digest: canonicalDigest(data) });
     }
     let r: void | Promise<void>;
     try {
