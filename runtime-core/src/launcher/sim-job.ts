@@ -15,6 +15,7 @@ import { SimWorld } from "../sim/world.js";
 import type { App, ProtocolFactory, TraceEvent } from "../spi.js";
 import { createMemoryStorageProvider, type MemoryStableMedia } from "../storage/provider.js";
 import { JobState } from "./job-state.js";
+import { fenceStorage } from "./fenced-storage.js";
 import { wireReplication } from "./replication.js";
 import { DEFAULT_STALL_AFTER_STATE_LOSS_MS, type KillSpec } from "./options.js";
 import type { RankSummary } from "./report.js";
@@ -90,7 +91,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     const inc = state.rank(r).incarnation;
     const transport = world.transport(r);
     const wiring = wireReplication({ rank: r, size, incarnation: inc, f: p.f ?? p.protocol.defaultF, send: (to, fr) => transport.send(to, fr) });
-    const host = new RankHost({
+    const host: RankHost = new RankHost({
       rank: r,
       size,
       incarnation: inc,
@@ -100,7 +101,8 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       protocol: p.protocol,
       transport,
       timers: world.timers(r),
-      storage: createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated }),
+      // Fenced: once this incarnation is killed, its leftover async code writes nothing more.
+      storage: fenceStorage(createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated }), (): boolean => host.crashed),
       sink,
       trace: p.trace,
       runtimeFrame: wiring.runtimeFrame,
