@@ -4,7 +4,10 @@
  * failure-free outputs, and count kills, recoveries and rollbacks. Shared by
  * test/realproc/*.test.ts and scripts/real-campaign.ts.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { judge, type AppCase } from "./apps.js";
+import { ROOT } from "./paths.js";
 import { builtProtocol } from "./protocols.js";
 import { referenceRun, runEgida, type RunResult } from "./run.js";
 import { makeSchedule } from "./schedule.js";
@@ -27,9 +30,19 @@ export interface CrashRun {
   readonly nothingToReplay: boolean;
 }
 
-/** f of a protocol: from its name (Fig 4b replicates determinants to f = 1 peers by default). */
-export function defaultF(protocol: string): number {
-  return protocol.includes("replicated") ? 1 : 0;
+/**
+ * Which ranks a run may kill, from the generated package: determinants on
+ * the replicated log (Fig 4b) → pairwise non-adjacent ranks (f = its default);
+ * an event log on stable storage (collect/stable-log, no replicated medium) →
+ * any ranks; otherwise (causal logging: tolerates f concurrent failures) → at
+ * most f distinct ranks per run.
+ */
+export function killPolicy(protocol: string): { f: number; maxRanks?: number } {
+  const src = readFileSync(join(ROOT, "generated", protocol, "src/index.ts"), "utf8");
+  const f = Number(/defaultF: (\d+)/.exec(src)?.[1] ?? "1");
+  if (src.includes("volatile-memory-of-processes")) return { f };
+  if (src.includes("block collect/stable-log.ts")) return { f: 0 };
+  return { f: 0, maxRanks: Math.max(1, f) };
 }
 
 export async function crashRun(protocol: string, app: AppCase, seed: number, size = 4, extraKills = 2): Promise<CrashRun> {
@@ -37,7 +50,7 @@ export async function crashRun(protocol: string, app: AppCase, seed: number, siz
   const deliveries = ref.summary?.perRankDeliveries ?? [];
   // The failure-free TCP duration is not known here; the sim run's is virtual. Launch (~1-2 s of
   // process start-up) plus the run: aim time kills at 1.5-4 s, which lands inside most runs.
-  const sched = makeSchedule({ seed, size, deliveries, runMs: 3500, f: defaultF(protocol), kills: extraKills });
+  const sched = makeSchedule({ seed, size, deliveries, runMs: 3500, kills: extraKills, ...killPolicy(protocol) });
   const result = await runEgida({
     size,
     protocol: builtProtocol(protocol),

@@ -9,9 +9,11 @@
  *  - a time kill (`R@Tms`, SIGKILL from the launcher) at a random point of the
  *    failure-free run's duration (it may land after the job ended: then it
  *    does not fire).
- * `maxConcurrent` = f (Fig 4b): ranks killed in one run are then pairwise
+ * `f` > 0 (Fig 4b's replicated log): ranks killed in one run are pairwise
  * non-adjacent (rank r's replicas are r+1..r+f), so no origin and replica are
- * down together; with f = 0 (stable storage) any ranks may be down together.
+ * down together; `maxRanks` (causal logging, f-tolerant: at most f down at
+ * once) caps how many distinct ranks one run kills; with neither (stable
+ * storage) any ranks may be down together.
  */
 import { Prng } from "../../../runtime-core/src/sim/prng.js";
 
@@ -26,6 +28,8 @@ export interface ScheduleInput {
   readonly f: number;
   /** Number of count kills besides the replay kill (default 2). */
   readonly kills?: number;
+  /** At most this many distinct ranks are killed in the run. */
+  readonly maxRanks?: number;
 }
 
 export interface Schedule {
@@ -36,7 +40,7 @@ export interface Schedule {
 
 export function makeSchedule(p: ScheduleInput): Schedule {
   const rng = new Prng(0x5eed + p.seed * 7919);
-  const eligible = eligibleRanks(p, rng);
+  const eligible = eligibleRanks(p, rng).slice(0, p.maxRanks ?? p.size);
   const kills: string[] = [];
   const used = new Map<number, number[]>();
   const add = (r: number, k: number): void => {
@@ -72,7 +76,14 @@ export function makeSchedule(p: ScheduleInput): Schedule {
 
 function eligibleRanks(p: ScheduleInput, rng: Prng): number[] {
   const all = [...Array(p.size).keys()].filter((r) => p.deliveries[r]! > 0);
-  if (p.f <= 0) return all;
+  if (p.f <= 0) {
+    // A seeded shuffle, so a maxRanks cap picks different ranks per seed.
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    return all;
+  }
   // Pairwise at distance > f (mod size): take every (f+1)-th rank from a random start.
   const start = rng.int(0, p.f);
   const out: number[] = [];
