@@ -121,7 +121,11 @@ export interface LogStats {
 /** An append-only log of records on one medium. */
 export interface LogStore {
   readonly medium: StorageMedium;
-  /** Buffer a record; returns its lsn. Not durable until `sync` resolves. */
+  /**
+   * Buffer a record; returns its lsn. Not durable until `sync` resolves.
+   * The log copies `data` before returning (every implementation must): the
+   * caller may reuse or overwrite its buffer as soon as `append` returns.
+   */
   append(data: Uint8Array): number;
   /** Make every record appended so far durable. Concurrent calls share one fsync (group commit). */
   sync(): Promise<void>;
@@ -197,6 +201,12 @@ export interface ProtocolHost {
   readonly storage: StorageProvider;
   readonly timers: Timers;
   trace(event: TraceEvent): void;
+  /**
+   * `false` when nobody listens to `trace`: a protocol may then skip building
+   * per-message trace events (`send`). Absent (older hosts, test doubles) or
+   * `true`: trace as usual. Constant for the host's lifetime.
+   */
+  readonly tracing?: boolean;
 
   /** Run the app's init and onStart (first incarnation, or a recovery with no checkpoint). */
   initApp(opts: { readonly replay: boolean }): Promise<void>;

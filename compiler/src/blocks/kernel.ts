@@ -18,6 +18,7 @@ import type { Fields as CoreRetransmit } from "./core/retransmit.js";
 import type { Fields as CoreOutput } from "./core/output-seq.js";
 import type { Fields as CoreRecovery } from "./core/recovery.js";
 import type { Fields as CoreTimers } from "./core/timers.js";
+import type { Fields as CoreTransmit } from "./core/transmit.js";
 import type { Fields as EventLog } from "./log/event-log.js";
 import type { Fields as ReadLog } from "./log/read-log.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
@@ -79,6 +80,7 @@ export type K = Fields &
   CoreOutput &
   CoreRecovery &
   CoreTimers &
+  CoreTransmit &
   EventLog &
   ReadLog &
   CkptRestore &

@@ -554,6 +554,8 @@ export class IndependentCheckpointingProtocol implements Protocol {
   cpPollN: number = 0;
   cpPollOpen: number = 0;
   cpHists: (Entry[] | null)[] = [];
+  pbSlab: Uint32Array = new Uint32Array(0);
+  pbSlabPos: number = 0;
   ckptStore: CheckpointStore | null = null;
   ckptWriting: boolean = false;
   cpNextKey: number = 1;
@@ -740,17 +742,26 @@ export class IndependentCheckpointingProtocol implements Protocol {
     }
     // block core/transmit.ts (core)
     {
-      const words = s.pbw.slice(0, ev.pbLen);
+      const len = ev.pbLen;
+      const words = s.pbw.slice(0, len);
       s.outq[ev.to]!.push({ to: ev.to, ssn: ev.ssn, pb: words, payload: ev.payload });
+      if (s.pbSlabPos + len > s.pbSlab.length) {
+        s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+        s.pbSlabPos = 0;
+      }
+      const slab = s.pbSlab;
+      const at = s.pbSlabPos;
+      for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
+      s.pbSlabPos = at + len;
       s.host.transport.send(ev.to, {
         kind: KIND_APP as FrameKind,
         tag: 0,
-        piggyback: new Uint8Array(words.buffer, words.byteOffset, words.byteLength),
+        piggyback: new Uint8Array(slab.buffer, at * 4, len * 4),
         payload: ev.payload,
       });
       s.st.messages++;
-      s.st.piggybackBytes += words.byteLength;
-      s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+      s.st.piggybackBytes += len * 4;
+      if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
     }
   }
 

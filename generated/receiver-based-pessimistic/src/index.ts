@@ -171,14 +171,20 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
   evLog: LogStore | null = null;
+  evBuf: Uint8Array = new Uint8Array(0);
+  evDv: DataView = new DataView(new ArrayBuffer(0));
   rdLog: LogStore | null = null;
   rdStep: number = -1;
   rdIdx: number = 0;
   rdReplay: Map<string, Uint8Array> = new Map();
+  rdBuf: Uint8Array = new Uint8Array(0);
+  rdDv: DataView = new DataView(new ArrayBuffer(0));
   stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
+  pbSlab: Uint32Array = new Uint32Array(0);
+  pbSlabPos: number = 0;
 
   constructor(host: ProtocolHost) {
     this.host = host;
@@ -432,17 +438,26 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
     }
     // block core/transmit.ts (core)
     {
-      const words = s.pbw.slice(0, ev.pbLen);
+      const len = ev.pbLen;
+      const words = s.pbw.slice(0, len);
       s.outq[ev.to]!.push({ to: ev.to, ssn: ev.ssn, pb: words, payload: ev.payload });
+      if (s.pbSlabPos + len > s.pbSlab.length) {
+        s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+        s.pbSlabPos = 0;
+      }
+      const slab = s.pbSlab;
+      const at = s.pbSlabPos;
+      for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
+      s.pbSlabPos = at + len;
       s.host.transport.send(ev.to, {
         kind: KIND_APP as FrameKind,
         tag: 0,
-        piggyback: new Uint8Array(words.buffer, words.byteOffset, words.byteLength),
+        piggyback: new Uint8Array(slab.buffer, at * 4, len * 4),
         payload: ev.payload,
       });
       s.st.messages++;
-      s.st.piggybackBytes += words.byteLength;
-      s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+      s.st.piggybackBytes += len * 4;
+      if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
     }
   }
 
@@ -555,17 +570,22 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
         const m = ev.msg;
         const pbLen = withMessage ? m.pb.length : 0;
         const head = 20 + pbLen * 4;
-        const rec = new Uint8Array(head + (withMessage ? m.payload.length : 0));
-        const dv = new DataView(rec.buffer);
+        const size = head + (withMessage ? m.payload.length : 0);
+        if (s.evBuf.length < size) {
+          s.evBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+          s.evDv = new DataView(s.evBuf.buffer);
+        }
+        const buf = s.evBuf;
+        const dv = s.evDv;
         dv.setUint32(0, m.from, true);
         dv.setUint32(4, m.ssn, true);
         dv.setUint32(8, s.host.rank, true);
         dv.setUint32(12, ev.rsn, true);
         dv.setUint32(16, pbLen, true);
         for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
-        if (withMessage) rec.set(m.payload, head);
-        s.evLog!.append(rec);
-        s.st.bytesLogged += rec.length;
+        if (withMessage) buf.set(m.payload, head);
+        s.evLog!.append(buf.subarray(0, size));
+        s.st.bytesLogged += size;
         if (synchronous) {
           await s.evLog!.sync();
           // Contents on stable storage: the sender's copy is no longer needed.
@@ -601,14 +621,18 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
         ev.value = logged;
       } else {
         const value = ev.produce();
-        const rec = new Uint8Array(12 + value.length);
-        const dv = new DataView(rec.buffer);
+        const size = 12 + value.length;
+        if (s.rdBuf.length < size) {
+          s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+          s.rdDv = new DataView(s.rdBuf.buffer);
+        }
+        const dv = s.rdDv;
         dv.setUint32(0, s.host.rank, true);
         dv.setUint32(4, rsn, true);
         dv.setUint32(8, idx, true);
-        rec.set(value, 12);
-        s.rdLog!.append(rec);
-        s.st.bytesLogged += rec.length;
+        s.rdBuf.set(value, 12);
+        s.rdLog!.append(s.rdBuf.subarray(0, size));
+        s.st.bytesLogged += size;
         await s.rdLog!.sync();
         ev.value = value;
       }

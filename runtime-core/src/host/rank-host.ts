@@ -114,6 +114,8 @@ export class RankHost implements ProtocolHost {
   private readonly sink: OutputSink;
   private readonly events: RankHostEvents;
   private readonly traceFn: ((event: TraceEvent) => void) | undefined;
+  /** ProtocolHost.tracing: a trace listener was given (fixed at construction). */
+  readonly tracing: boolean;
   private readonly runtimeFrame: ((frame: InboundFrame) => void) | undefined;
   private readonly ctx: AppContext;
 
@@ -144,6 +146,7 @@ export class RankHost implements ProtocolHost {
     this.sink = o.sink;
     this.events = o.events;
     this.traceFn = o.trace;
+    this.tracing = o.trace !== undefined;
     const consumer = o.storage as Partial<RuntimeFrameConsumer>;
     this.runtimeFrame =
       o.runtimeFrame ?? (typeof consumer.onRuntimeFrame === "function" ? (fr) => consumer.onRuntimeFrame!(fr) : undefined);

@@ -12,20 +12,45 @@ import type { K } from "../kernel.js";
 import type { SendEv } from "../hooks.js";
 import { KIND_APP } from "../tags.js";
 
-export interface Fields {}
+export interface Fields {
+  /**
+   * Wire piggybacks are carved out of this off-heap slab (4 KiB, u32-aligned)
+   * instead of `new Uint8Array(words.buffer)`: reading `.buffer` of a small
+   * (on-heap) typed array moves it off-heap, one ArrayBuffer per message, and
+   * so does the receiver's `raw.buffer` in onFrame when a frame is handed over
+   * by reference. A view into the slab is already off-heap: one ArrayBuffer
+   * per ~4 KiB of piggybacks. The slab is never written again where a view was
+   * handed out (a full slab is replaced, not reused). The retransmission
+   * buffer keeps its own exact copy (`words`), which checkpoints serialize.
+   */
+  pbSlab: Uint32Array;
+  pbSlabPos: number;
+}
 
-export function init(_s: K): void {}
+export function init(s: K): void {
+  s.pbSlab = new Uint32Array(0);
+  s.pbSlabPos = 0;
+}
 
 export function onSend(s: K, ev: SendEv): void {
-  const words = s.pbw.slice(0, ev.pbLen);
+  const len = ev.pbLen;
+  const words = s.pbw.slice(0, len);
   s.outq[ev.to]!.push({ to: ev.to, ssn: ev.ssn, pb: words, payload: ev.payload });
+  if (s.pbSlabPos + len > s.pbSlab.length) {
+    s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+    s.pbSlabPos = 0;
+  }
+  const slab = s.pbSlab;
+  const at = s.pbSlabPos;
+  for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
+  s.pbSlabPos = at + len;
   s.host.transport.send(ev.to, {
     kind: KIND_APP as FrameKind,
     tag: 0,
-    piggyback: new Uint8Array(words.buffer, words.byteOffset, words.byteLength),
+    piggyback: new Uint8Array(slab.buffer, at * 4, len * 4),
     payload: ev.payload,
   });
   s.st.messages++;
-  s.st.piggybackBytes += words.byteLength;
-  s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+  s.st.piggybackBytes += len * 4;
+  if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
 }

@@ -21,10 +21,18 @@ import { param } from "../params.js";
 export interface Fields {
   /** The event log on its medium (opened in onOpen). */
   evLog: LogStore | null;
+  /**
+   * Scratch the records are encoded into (and its DataView), grown on demand:
+   * `append` copies (LogStore contract), so no ArrayBuffer per record.
+   */
+  evBuf: Uint8Array;
+  evDv: DataView;
 }
 
 export function init(s: K): void {
   s.evLog = null;
+  s.evBuf = new Uint8Array(0);
+  s.evDv = new DataView(new ArrayBuffer(0));
 }
 
 export async function onOpen(s: K, _ev: StartEv): Promise<void> {
@@ -38,17 +46,22 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     const m = ev.msg;
     const pbLen = withMessage ? m.pb.length : 0;
     const head = 20 + pbLen * 4;
-    const rec = new Uint8Array(head + (withMessage ? m.payload.length : 0));
-    const dv = new DataView(rec.buffer);
+    const size = head + (withMessage ? m.payload.length : 0);
+    if (s.evBuf.length < size) {
+      s.evBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+      s.evDv = new DataView(s.evBuf.buffer);
+    }
+    const buf = s.evBuf;
+    const dv = s.evDv;
     dv.setUint32(0, m.from, true);
     dv.setUint32(4, m.ssn, true);
     dv.setUint32(8, s.host.rank, true);
     dv.setUint32(12, ev.rsn, true);
     dv.setUint32(16, pbLen, true);
     for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
-    if (withMessage) rec.set(m.payload, head);
-    s.evLog!.append(rec);
-    s.st.bytesLogged += rec.length;
+    if (withMessage) buf.set(m.payload, head);
+    s.evLog!.append(buf.subarray(0, size));
+    s.st.bytesLogged += size;
     if (synchronous) {
       await s.evLog!.sync();
       // Contents on stable storage: the sender's copy is no longer needed.

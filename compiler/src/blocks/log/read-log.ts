@@ -37,6 +37,9 @@ export interface Fields {
   rdIdx: number;
   /** Logged values not yet re-read, by `${rsn}.${idx}` (recovery only). */
   rdReplay: Map<string, Uint8Array>;
+  /** Scratch the records are encoded into, grown on demand (`append` copies: LogStore contract). */
+  rdBuf: Uint8Array;
+  rdDv: DataView;
 }
 
 export function init(s: K): void {
@@ -44,6 +47,8 @@ export function init(s: K): void {
   s.rdStep = -1;
   s.rdIdx = 0;
   s.rdReplay = new Map();
+  s.rdBuf = new Uint8Array(0);
+  s.rdDv = new DataView(new ArrayBuffer(0));
 }
 
 export async function onOpen(s: K, ev: StartEv): Promise<void> {
@@ -77,14 +82,18 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
     ev.value = logged;
   } else {
     const value = ev.produce();
-    const rec = new Uint8Array(12 + value.length);
-    const dv = new DataView(rec.buffer);
+    const size = 12 + value.length;
+    if (s.rdBuf.length < size) {
+      s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+      s.rdDv = new DataView(s.rdBuf.buffer);
+    }
+    const dv = s.rdDv;
     dv.setUint32(0, s.host.rank, true);
     dv.setUint32(4, rsn, true);
     dv.setUint32(8, idx, true);
-    rec.set(value, 12);
-    s.rdLog!.append(rec);
-    s.st.bytesLogged += rec.length;
+    s.rdBuf.set(value, 12);
+    s.rdLog!.append(s.rdBuf.subarray(0, size));
+    s.st.bytesLogged += size;
     await s.rdLog!.sync();
     ev.value = value;
   }
