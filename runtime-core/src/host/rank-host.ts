@@ -39,7 +39,7 @@ import {
   type JobFailure,
 } from "./errors.js";
 import type { OutputSink } from "./output-sink.js";
-import { StateLostError } from "../storage/errors.js";
+import { StateLostError, StorageError } from "../storage/errors.js";
 
 export interface RankHostEvents {
   /** The job must stop. Called at most once per host. */
@@ -93,6 +93,18 @@ interface RuntimeFrameConsumer {
  */
 function isStateLost(e: unknown): e is Error {
   return e instanceof StateLostError || (e instanceof Error && e.name === "StateLostError");
+}
+
+/**
+ * Damaged or locked storage (a corrupt log or checkpoint, a lock held by a
+ * live incarnation) ends the job as unrecoverable, naming the file and offset
+ * the storage error gives: it is not a bug in egida, and nothing from the
+ * damaged file was used.
+ */
+function storageFailure(e: unknown): string | undefined {
+  if (isStateLost(e)) return e.message;
+  if (e instanceof StorageError) return `${e.message} (the rank's storage is damaged or in use, and nothing was used from it: restore it, or start the job with a fresh --storage-dir)`;
+  return undefined;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -383,7 +395,8 @@ export class RankHost implements ProtocolHost {
     if (e instanceof ProtocolContractError && this.failed) return e;
     // Storage lost records beyond what the failure budget covers (the replicated log's
     // beyond-f check): the job cannot be recovered, and that is not a protocol bug.
-    if (isStateLost(e)) return this.report({ kind: "unrecoverable", rank: this.rank, reason: e.message });
+    const lost = storageFailure(e);
+    if (lost !== undefined) return this.report({ kind: "unrecoverable", rank: this.rank, reason: lost });
     const { message, stack } = errorText(e);
     return this.report({ kind, rank: this.rank, message, stack });
   }

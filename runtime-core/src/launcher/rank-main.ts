@@ -4,6 +4,7 @@
  * back. It never decides the job's fate: the launcher does.
  */
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
+import { StorageError } from "../storage/errors.js";
 import type { OutputSink } from "../host/output-sink.js";
 import type { FromRank, RankConfig, ToRank } from "./ipc.js";
 import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
@@ -90,21 +91,31 @@ async function run(cfg: RankConfig): Promise<void> {
     send({ t: "live", rank: cfg.rank, incarnation: cfg.incarnation });
   } catch (e) {
     if (e instanceof ReportedError) return;
-    const { message, stack } = errorText(e);
-    fatal({ kind: "internal", rank: cfg.rank, message: `rank start-up failed: ${message}`, stack });
+    fatal(failureOf(e, cfg.rank, "rank start-up failed: "));
   }
+}
+
+/**
+ * Damaged or locked storage (a corrupt log or checkpoint, a lock held by a
+ * live incarnation) is not a bug in egida: the rank cannot recover from it,
+ * and the user gets the file and offset the storage error names, no stack.
+ */
+function failureOf(e: unknown, rank: number, context: string): JobFailure {
+  if (e instanceof StorageError) {
+    return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (the rank's storage is damaged or in use: nothing was used from it; restore it or start with a fresh --storage-dir)` };
+  }
+  const { message, stack } = errorText(e);
+  return { kind: "internal", rank, message: `${context}${message}`, stack };
 }
 
 process.on("uncaughtException", (e) => {
   if (e instanceof ReportedError) return;
-  const { message, stack } = errorText(e);
-  fatal({ kind: "internal", rank: rankOf, message, stack });
+  fatal(failureOf(e, rankOf, ""));
 });
 process.on("unhandledRejection", (e) => {
   // ReportedError rejections are the unwinding of an already-reported failure.
   if (e instanceof ReportedError) return;
-  const { message, stack } = errorText(e);
-  fatal({ kind: "internal", rank: rankOf, message: `unhandled rejection: ${message}`, stack });
+  fatal(failureOf(e, rankOf, "unhandled rejection: "));
 });
 // The launcher died: nobody will restart or stop us, so do not linger.
 process.on("disconnect", () => process.exit(1));
