@@ -20,6 +20,8 @@ export interface ConformanceApp {
   readonly size: number;
   readonly orderDeterministic: boolean;
   readonly what: string;
+  /** The app calls ctx.read (non-determinism beyond receive order, which a protocol must log to replay it). */
+  readonly reads?: boolean;
 }
 
 const APPS_DIR = join(import.meta.dirname, "../../examples/apps");
@@ -28,7 +30,7 @@ export const CONFORMANCE_APPS: readonly ConformanceApp[] = [
   { name: "token-ring", file: "token-ring.mjs", args: ["12"], size: 4, orderDeterministic: true, what: "one token, 12 rounds" },
   { name: "all-to-all", file: "all-to-all.mjs", args: ["6"], size: 4, orderDeterministic: true, what: "per-channel order-dependent digests, 6 rounds" },
   { name: "jacobi", file: "jacobi.mjs", args: ["16", "20"], size: 4, orderDeterministic: true, what: "16x16 grid, 20 iterations, halo exchange" },
-  { name: "master-worker", file: "master-worker.mjs", args: ["24"], size: 4, orderDeterministic: false, what: "24 tasks, seeds via ctx.read" },
+  { name: "master-worker", file: "master-worker.mjs", args: ["24"], size: 4, orderDeterministic: false, what: "24 tasks, seeds via ctx.read", reads: true },
   { name: "writer", file: "writer.mjs", args: ["25"], size: 4, orderDeterministic: true, what: "25 committed outputs per rank" },
 ];
 

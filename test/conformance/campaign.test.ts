@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CONFORMANCE_APPS, findApp, loadConformanceApp } from "./apps.js";
-import { CampaignContext, describeCase, kindFor, runCase, scheduleFor } from "./campaign.js";
+import { CampaignContext, describeCase, kindFor, runCase, scheduleFor, skipReason } from "./campaign.js";
 import { runSimJob } from "./harness.js";
 import { checkBoundedStorage } from "./oracles.js";
 import { CRASH_PROVEN, discoverProtocols, type ProtocolEntry } from "./protocols.js";
@@ -26,11 +26,13 @@ const SEEDS = 2 * SCHEDULE_KINDS.length;
 const SEEDS_FOR: Readonly<Record<string, number>> = {
   "family-based-causal": SCHEDULE_KINDS.length,
   "fig3b-hybrid-causal": SCHEDULE_KINDS.length,
+  "fig3a-damani-garg": SCHEDULE_KINDS.length,
 };
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */
 const UNBOUNDED_STORAGE: Readonly<Record<string, string>> = {
   "fig3b-hybrid-causal": "no checkpoint statement (Fig 3b): its stable log and volatile determinant log are never truncated",
+  "fig3a-damani-garg": "checkpoints are refused with optimistic logging (Fig 3a): its log is never truncated",
 };
 
 const { protocols, unsupported } = await discoverProtocols({ backends: ["inline"] });
@@ -46,7 +48,11 @@ describe("crash campaign slice", () => {
 
   describe.each(proven.map((p): [string, ProtocolEntry] => [p.name, p]))("%s", (_name, e) => {
     const seeds = SEEDS_FOR[e.name] ?? SEEDS;
-    it.each(CONFORMANCE_APPS.map((a) => a.name))(`%s: ${seeds} seeded schedules, zero violations`, async (appName) => {
+    for (const a of CONFORMANCE_APPS) {
+      const why = skipReason(e, a);
+      if (why !== null) it.todo(`${a.name}: not run: ${why}`);
+    }
+    it.each(CONFORMANCE_APPS.filter((a) => skipReason(e, a) === null).map((a) => a.name))(`%s: ${seeds} seeded schedules, zero violations`, async (appName) => {
       const a = findApp(appName);
       const factory = await e.load();
       const ctx = new CampaignContext();

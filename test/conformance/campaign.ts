@@ -111,6 +111,22 @@ export async function runCase(
   return { ...base, shrunk, repro: reproCommand(e, a.name, seed, shrunk) };
 }
 
+/**
+ * Why the campaign does not run app `a` under protocol `e`, or null if it does.
+ * Optimistic logging (Fig 3a, blocks/optimistic/) logs receive determinants
+ * and contents only: `ctx.read` values are not logged (the selector refuses
+ * read statements with optimistic logging), so a recovering process replaying
+ * its log reads new values and sends other messages than the ones its peers
+ * depend on, without any lost state to detect. An app that reads is outside
+ * what such a protocol claims (docs/protocols.md, optimistic gaps).
+ */
+export function skipReason(e: Pick<ProtocolEntry, "family">, a: Pick<ConformanceApp, "reads">): string | null {
+  if (e.family === "optimistic" && a.reads === true) {
+    return "optimistic logging does not log ctx.read values (read statements are refused with orphan detection), so an app that reads is not replayable";
+  }
+  return null;
+}
+
 /** The schedule kind for the i-th seed: round-robin, so every kind gets its share. */
 export function kindFor(i: number, kinds: readonly ScheduleKind[] = SCHEDULE_KINDS): ScheduleKind {
   return kinds[i % kinds.length]!;

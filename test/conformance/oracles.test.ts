@@ -9,6 +9,7 @@ import { CONFORMANCE_APPS, findApp, loadConformanceApp } from "./apps.js";
 import { canonicalOf } from "./canon.js";
 import { runSimJob, type JobResult } from "./harness.js";
 import { checkExactlyOnce, checkFamily, checkOutcome, checkOutputs, checkRun, type Violation } from "./oracles.js";
+import { discoverProtocols } from "./protocols.js";
 import { parseSchedule, type CrashSchedule } from "./schedule.js";
 import { shrinkSchedule } from "./shrink.js";
 
@@ -113,6 +114,34 @@ describe("oracles on hand-made defects", () => {
     const beyond = { ...within, maxConcurrent: 2 };
     expect(checkOutcome(within).length).toBe(1);
     expect(checkOutcome(beyond)).toEqual([]);
+  });
+});
+
+describe("the optimistic family (Fig 3a, Damani–Garg)", () => {
+  it("survivors may roll back; an orphan kept or an output taken back is still caught", async () => {
+    const { protocols } = await discoverProtocols({ backends: ["composer"] });
+    const e = protocols.find((p) => p.name === "fig3a-damani-garg")!;
+    // The spec classifies as optimistic: no "no survivor rollback" requirement applies to it.
+    expect(e.family).toBe("optimistic");
+    const a = findApp("all-to-all");
+    const app = await loadConformanceApp(a);
+    const reference = await runSimJob({ protocol: await e.load(), app, size: a.size, seed: 1, schedule: [], args: a.args });
+    // A crash that loses unflushed states others depend on: the survivors that are orphans roll back.
+    const r = await runSimJob({ protocol: await e.load(), app, size: a.size, seed: 19, schedule: [{ rank: 2, atStep: 75 }], args: a.args });
+    const ctx = { app, args: a.args, orderDeterministic: true, reference };
+    expect(r.finished).toBe(true);
+    expect(r.rollbacks.some((rb) => rb.live)).toBe(true);
+    expect(await checkRun(r, { ...ctx, family: "optimistic" })).toEqual([]);
+    // The same run judged by the pessimistic rules is a violation (survivor rollbacks).
+    expect(checkFamily(r, "pessimistic").length).toBeGreaterThan(0);
+    // An orphan that failed to roll back: a survivor keeps a delivery its sender's history never sent.
+    const steps = r.histories[1]!.steps;
+    steps.push({ ...steps[steps.length - 1]!, from: 2, digest: 0xdead, pos: steps.length });
+    const outputs = r.outputs[0] as { seq: number; bytes: Uint8Array }[];
+    outputs[0] = { seq: outputs[0]!.seq, bytes: canonicalOf({ retracted: true }) };
+    const v = await checkRun(r, { ...ctx, family: "optimistic" });
+    expect(v.some((x) => x.oracle === "exactly-once" && /channel 2→1: orphan/.test(x.message))).toBe(true);
+    expect(v.some((x) => x.oracle === "outputs" && x.message.startsWith("rank 0: output #1"))).toBe(true);
   });
 });
 

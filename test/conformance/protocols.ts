@@ -42,6 +42,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "independent-checkpointing",
   "family-based-causal",
   "fig3b-hybrid-causal",
+  "fig3a-damani-garg",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

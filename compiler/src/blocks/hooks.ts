@@ -70,6 +70,8 @@ export interface WriteEv {
   payload: Uint8Array;
   /** Per-rank output number, assigned by core/output-seq. */
   seq: number;
+  /** Set by a commit block when the output must never leave (an orphan's): core/output-emit skips it. */
+  drop?: boolean;
 }
 
 /** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */

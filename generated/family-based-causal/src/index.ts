@@ -250,6 +250,8 @@ export interface WriteEv {
   payload: Uint8Array;
   /** Per-rank output number, assigned by core/output-seq. */
   seq: number;
+  /** Set by a commit block when the output must never leave (an orphan's): core/output-emit skips it. */
+  drop?: boolean;
 }
 
 /** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */
@@ -974,8 +976,11 @@ export class FamilyBasedCausalProtocol implements Protocol {
     }
     // block core/output-emit.ts (core)
     {
-      s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
-      await s.host.emitOutput(ev.seq, ev.payload);
+      // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
+      if (ev.drop !== true) {
+        s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
+        await s.host.emitOutput(ev.seq, ev.payload);
+      }
     }
   }
 

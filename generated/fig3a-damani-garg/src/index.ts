@@ -57,6 +57,8 @@ export interface WriteEv {
   payload: Uint8Array;
   /** Per-rank output number, assigned by core/output-seq. */
   seq: number;
+  /** Set by a commit block when the output must never leave (an orphan's): core/output-emit skips it. */
+  drop?: boolean;
 }
 
 /** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */
@@ -130,6 +132,19 @@ export interface PendingCommit {
   readonly inc: Uint32Array;
   readonly ts: Uint32Array;
   readonly done: () => void;
+}
+
+/**
+ * A rollback is wanted: release every commit still waiting (one may wait for a
+ * lost state that never answers); their writes are dropped (optimistic/commit).
+ * True if some handler was waiting, so the rollback must wait for it to end.
+ */
+function releaseCommits(s: K): boolean {
+  if (s.optCommits.size === 0) return false;
+  const q = [...s.optCommits.values()];
+  s.optCommits.clear();
+  for (const p of q) p.done();
+  return true;
 }
 
 /**
@@ -758,18 +773,19 @@ export class Fig3aDamaniGargProtocol implements Protocol {
           }
         });
       }
-      if (s.optRbWanted) {
-        // An orphan's output must never leave: block until the rollback abandons this delivery.
-        const id = ++s.optCommitSeq;
-        await new Promise<void>((resolve) => {
-          s.optCommits.set(id, { need, left: 1, inc, ts, done: resolve });
-        });
-      }
+      // An orphan's output must never leave. Its handler is not blocked for good (the host
+      // admits no initApp while a handler runs, so the rollback could never start): the write
+      // is dropped (core/output-emit skips it) and the handler finishes; the rollback that
+      // follows discards this state, and a re-execution writes again under the same seq.
+      if (s.optRbWanted) ev.drop = true;
     }
     // block core/output-emit.ts (core)
     {
-      s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
-      await s.host.emitOutput(ev.seq, ev.payload);
+      // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
+      if (ev.drop !== true) {
+        s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
+        await s.host.emitOutput(ev.seq, ev.payload);
+      }
     }
   }
 
@@ -918,15 +934,12 @@ export class Fig3aDamaniGargProtocol implements Protocol {
             }
           }
           // An orphan rolls back between deliveries: now if the pump is idle, else after the
-          // current delivery (optimistic/rollback). A delivery blocked in an output commit that
-          // depends on a lost state never completes: abandon it (its write is never released).
+          // current delivery (optimistic/rollback). A delivery blocked in an output commit (which
+          // may wait for a lost state) is released first, its write dropped (optimistic/commit).
           if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
-            if (s.optInDelivery && s.optCommits.size > 0) {
-              s.optCommits.clear();
-              s.optInDelivery = false;
-              s.pumping = false;
-            }
-            if (!s.pumping) {
+            // A handler blocked in an output commit ends first (its write dropped): the rollback
+            // then runs after that delivery (optimistic/rollback) or from the flush timer.
+            if (!releaseCommits(s) && !s.pumping) {
               s.pumping = true;
               void s.onRollback({ reason: `orphan of a lost state announced by ${from}` }).then(() => {
                 s.pumping = false;
@@ -1141,12 +1154,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
-        if (s.optInDelivery && s.optCommits.size > 0) {
-          s.optCommits.clear();
-          s.optInDelivery = false;
-          s.pumping = false;
-        }
-        if (!s.pumping) {
+        if (!releaseCommits(s) && !s.pumping) {
           s.pumping = true;
           void s.onRollback({ reason: "orphan (deferred)" }).then(() => {
             s.pumping = false;

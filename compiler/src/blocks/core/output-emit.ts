@@ -7,6 +7,9 @@ export interface Fields {}
 export function init(_s: K): void {}
 
 export async function onWrite(s: K, ev: WriteEv): Promise<void> {
-  s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
-  await s.host.emitOutput(ev.seq, ev.payload);
+  // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
+  if (ev.drop !== true) {
+    s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
+    await s.host.emitOutput(ev.seq, ev.payload);
+  }
 }

@@ -37,7 +37,7 @@ export function init(s: K): void {
   s.optCommitSeq = 0;
 }
 
-export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
+export async function onWrite(s: K, ev: WriteEv): Promise<void> {
   const n = s.host.size;
   const me = s.host.rank;
   await s.optLog!.sync();
@@ -63,13 +63,11 @@ export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
       }
     });
   }
-  if (s.optRbWanted) {
-    // An orphan's output must never leave: block until the rollback abandons this delivery.
-    const id = ++s.optCommitSeq;
-    await new Promise<void>((resolve) => {
-      s.optCommits.set(id, { need, left: 1, inc, ts, done: resolve });
-    });
-  }
+  // An orphan's output must never leave. Its handler is not blocked for good (the host
+  // admits no initApp while a handler runs, so the rollback could never start): the write
+  // is dropped (core/output-emit skips it) and the handler finishes; the rollback that
+  // follows discards this state, and a re-execution writes again under the same seq.
+  if (s.optRbWanted) ev.drop = true;
 }
 
 export function onControl(s: K, ev: ControlEv): void {

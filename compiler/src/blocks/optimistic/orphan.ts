@@ -136,15 +136,12 @@ export function onControl(s: K, ev: ControlEv): void {
         }
       }
       // An orphan rolls back between deliveries: now if the pump is idle, else after the
-      // current delivery (optimistic/rollback). A delivery blocked in an output commit that
-      // depends on a lost state never completes: abandon it (its write is never released).
+      // current delivery (optimistic/rollback). A delivery blocked in an output commit (which
+      // may wait for a lost state) is released first, its write dropped (optimistic/commit).
       if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
-        if (s.optInDelivery && s.optCommits.size > 0) {
-          s.optCommits.clear();
-          s.optInDelivery = false;
-          s.pumping = false;
-        }
-        if (!s.pumping) {
+        // A handler blocked in an output commit ends first (its write dropped): the rollback
+        // then runs after that delivery (optimistic/rollback) or from the flush timer.
+        if (!releaseCommits(s) && !s.pumping) {
           s.pumping = true;
           void s.onRollback({ reason: `orphan of a lost state announced by ${from}` }).then(() => {
             s.pumping = false;
@@ -178,12 +175,7 @@ export async function onLive(s: K, _ev: StartEv): Promise<void> {
  */
 export function onFlushTimer(s: K, _ev: TimerEv): void {
   if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
-    if (s.optInDelivery && s.optCommits.size > 0) {
-      s.optCommits.clear();
-      s.optInDelivery = false;
-      s.pumping = false;
-    }
-    if (!s.pumping) {
+    if (!releaseCommits(s) && !s.pumping) {
       s.pumping = true;
       void s.onRollback({ reason: "orphan (deferred)" }).then(() => {
         s.pumping = false;
@@ -191,4 +183,17 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
       });
     }
   }
+}
+
+/**
+ * A rollback is wanted: release every commit still waiting (one may wait for a
+ * lost state that never answers); their writes are dropped (optimistic/commit).
+ * True if some handler was waiting, so the rollback must wait for it to end.
+ */
+function releaseCommits(s: K): boolean {
+  if (s.optCommits.size === 0) return false;
+  const q = [...s.optCommits.values()];
+  s.optCommits.clear();
+  for (const p of q) p.done();
+  return true;
 }
