@@ -247,6 +247,18 @@ export interface Protocol {
   /** Failure detection: `rank` restarted as `incarnation`. */
   onPeerRestart(rank: number, incarnation: number): void;
   stats(): ProtocolStats;
+  /**
+   * Job completion: every rank's application has called done(). Complete the
+   * output commits still pending (a protocol that defers outputs, e.g. until a
+   * committed recovery line or a stable determinant, must not let the job end
+   * with outputs nobody releases); resolves once every output this rank has
+   * written is released. The launcher calls it on every rank, waits for all of
+   * them, and only then stops the ranks; a rank restarted during this phase
+   * gets it again once its start() resolves, so it must be safe to call on a
+   * recovering incarnation and must tolerate crashes of peers meanwhile.
+   * Optional: protocols that release every output in write() omit it.
+   */
+  finish?(): Promise<void>;
   /** Stop timers and flush what must be flushed. */
   stop(): Promise<void>;
 }

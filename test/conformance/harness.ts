@@ -392,6 +392,23 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   let finishedAtStep: number | null = null;
   const sampleMs = p.sampleEveryMs ?? 10;
   const finished = (): boolean => done.every(Boolean) && pendingRestarts === 0 && incs.every((c) => !c.dead && c.live);
+  // Protocol.finish on every rank once everyone is done and up (pending output commits); the drain also waits for it.
+  const finishedRanks = new Array<boolean>(size).fill(false);
+  const startFinish = (): void => {
+    incs.forEach((c, r) => {
+      c.host.finish().then(
+        () => {
+          finishedRanks[r] = true;
+        },
+        (e: unknown) => {
+          finishedRanks[r] = true;
+          if (c.dead || e instanceof ReportedError) return;
+          const { message, stack } = errorText(e);
+          fatal({ kind: "internal", rank: r, message: `finish: ${message}`, stack });
+        },
+      );
+    });
+  };
   const stepSpecs = p.schedule.map((s, i) => ({ s, i })).filter((x): x is { s: CrashSpec & { atStep: number }; i: number } => "atStep" in x.s);
   // Never throw from onStep: the world has already dequeued the event, and throwing would lose it.
   const onStep = (st: { step: number }): void => {
@@ -401,6 +418,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
       ended = true;
       drainUntil = world.now + drainMs;
       finishedAtStep = st.step;
+      startFinish();
       return;
     }
     for (const { s, i } of stepSpecs) {
@@ -420,9 +438,14 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
       ended = true;
       drainUntil = world.now + drainMs;
       finishedAtStep = world.stats.steps;
+      startFinish();
     }
     if (ended) {
-      if (world.now >= drainUntil || res.reason === "idle") break;
+      if ((world.now >= drainUntil && finishedRanks.every(Boolean)) || res.reason === "idle") break;
+      if (world.now >= maxTime || world.stats.steps >= maxSteps) {
+        hang = `hang: every rank done, but Protocol.finish did not resolve on ranks ${finishedRanks.flatMap((f, r) => (f ? [] : [r])).join(", ")} after ${world.now.toFixed(1)} virtual ms`;
+        break;
+      }
       continue;
     }
     if (res.reason === "idle") {

@@ -89,6 +89,7 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
         write: (payload: Uint8Array) => kernel.write(s, payload),
         onPeerRestart: (rank: number, incarnation: number) => kernel.onPeerRestart(s, rank, incarnation),
         stats: (): ProtocolStats => kernel.stats(s),
+        finish: () => kernel.finish(s),
         stop: () => kernel.stop(s),
       };
       // Tests inspect the kernel state (dev composer only; emitted classes are the state).

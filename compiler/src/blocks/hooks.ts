@@ -18,7 +18,7 @@ import type { InMsg, K } from "./kernel.js";
 
 // ------------------------------------------------------------------ events
 
-/** onOpen, onRecover, onLive, onStop. */
+/** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
 }
@@ -130,6 +130,7 @@ export interface Hooks {
   onRecover(s: K, ev: StartEv): Promise<void>;
   onLive(s: K, ev: StartEv): Promise<void>;
   onStop(s: K, ev: StartEv): Promise<void>;
+  onFinish(s: K, ev: StartEv): Promise<void>;
   onSend(s: K, ev: SendEv): void;
   acceptReceive(s: K, ev: RecvEv): boolean;
   onReceive(s: K, ev: RecvEv): void;
@@ -163,6 +164,7 @@ export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
   onRecover: { async: true, filter: false, caller: "Protocol.start when incarnation > 0; resolves when replay is done" },
   onLive: { async: true, filter: false, caller: "Protocol.start, last (timers start here)" },
   onStop: { async: true, filter: false, caller: "Protocol.stop" },
+  onFinish: { async: true, filter: false, caller: "Protocol.finish (every rank is done); resolves when this rank's pending outputs are released" },
   onSend: { async: false, filter: false, caller: "Protocol.send (API module)" },
   acceptReceive: { async: false, filter: true, caller: "Protocol.onFrame for App frames, before onReceive (orphan / stale-epoch filters)" },
   onReceive: { async: false, filter: false, caller: "Protocol.onFrame for App frames the filters accepted (Network module)" },

@@ -153,6 +153,15 @@ export function stats(s: K): ProtocolStats {
   return { ...s.st };
 }
 
+/**
+ * Every rank is done (the launcher calls it on each, and again on a rank
+ * restarted meanwhile): the onFinish chain completes the output commits a
+ * block still defers. Empty chain: nothing is pending, resolves at once.
+ */
+export async function finish(s: K): Promise<void> {
+  await s.onFinish({ incarnation: s.host.incarnation });
+}
+
 export async function stop(s: K): Promise<void> {
   await s.onStop({ incarnation: s.host.incarnation });
 }

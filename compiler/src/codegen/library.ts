@@ -12,6 +12,12 @@ import { CodegenError, isValidName } from "./code.js";
 
 /** The Protocol SPI methods the kernel implements (runtime-core spi.ts, `interface Protocol`). */
 export const PROTOCOL_METHODS = ["start", "send", "onFrame", "read", "write", "onPeerRestart", "stats", "stop"] as const;
+/**
+ * Optional Protocol SPI methods: emitted when the library's entry file exports
+ * them (a library written before they existed stays valid). `finish`: job
+ * completion, runtime-core spi.ts.
+ */
+export const OPTIONAL_PROTOCOL_METHODS = ["finish"] as const;
 
 export interface HookSpec {
   readonly name: string;
@@ -148,7 +154,9 @@ function readHooks(sf: SourceFile): HookSpec[] {
     const isAsync = info?.async ?? /^Promise</.test(returnType);
     if (isAsync !== /^Promise</.test(returnType)) fail(m, `hook ${m.getName()}: HOOKS says async = ${String(isAsync)} but it returns ${returnType}`);
     if (!isValidName(m.getName())) fail(m, `hook name ${m.getName()} is not an identifier`);
-    if ((PROTOCOL_METHODS as readonly string[]).includes(m.getName())) fail(m, `hook ${m.getName()} collides with a Protocol method`);
+    if ((PROTOCOL_METHODS as readonly string[]).includes(m.getName()) || (OPTIONAL_PROTOCOL_METHODS as readonly string[]).includes(m.getName())) {
+      fail(m, `hook ${m.getName()} collides with a Protocol method`);
+    }
     return { name: m.getName(), evType, returnType, isAsync, isFilter: info?.filter ?? returnsBoolean, returnsBoolean };
   });
 }
@@ -231,6 +239,14 @@ function readKernel(sf: SourceFile, path: string): Kernel {
   for (const m of PROTOCOL_METHODS) {
     const fn = sf.getFunction(m);
     if (!fn || !fn.isExported()) throw new CodegenError(`block library contract: ${path} must export function ${m}(s, ...) (the Protocol method)`);
+    const first = fn.getParameters()[0];
+    if (!first || !isStateName(first.getName())) fail(fn, `Protocol method ${m} must take s first`);
+    if (!fn.getBody()) fail(fn, `Protocol method ${m} needs a body`);
+    methods.set(m, fn);
+  }
+  for (const m of OPTIONAL_PROTOCOL_METHODS) {
+    const fn = sf.getFunction(m);
+    if (!fn || !fn.isExported()) continue;
     const first = fn.getParameters()[0];
     if (!first || !isStateName(first.getName())) fail(fn, `Protocol method ${m} must take s first`);
     if (!fn.getBody()) fail(fn, `Protocol method ${m} needs a body`);

@@ -24,7 +24,7 @@ import {
 import { CodegenError, comment, literal, name, specComment, str, type Code, type Name } from "./code.js";
 import type { Closure } from "./deps.js";
 import { DependencyCollector } from "./deps.js";
-import { PROTOCOL_METHODS, type BlockFile, type Library } from "./library.js";
+import { OPTIONAL_PROTOCOL_METHODS, PROTOCOL_METHODS, type BlockFile, type Library } from "./library.js";
 import { builtinImportLine, generatedHeader, importLine, N, RUNTIME_SKELETON_TYPES } from "./names.js";
 import { referencedNames, renderBody, renderNode } from "./render.js";
 import type { EmitBlock, EmitInput } from "./types.js";
@@ -169,7 +169,9 @@ function liftable(st: Statement, file: BlockFile, hostParam: boolean): { field: 
 
 /** The Protocol methods, from the kernel's functions: parameters after `s`, `const s = this;`, the body. */
 export function kernelMethods(lib: Library, deps: DependencyCollector): MethodDeclarationStructure[] {
-  return PROTOCOL_METHODS.map((m) => {
+  // Required methods first, then the optional ones the kernel exports (in SPI order).
+  const names: string[] = [...PROTOCOL_METHODS, ...OPTIONAL_PROTOCOL_METHODS.filter((m) => lib.kernel.methods.has(m))];
+  return names.map((m) => {
     const fn = lib.kernel.methods.get(m)!;
     deps.add(fn, lib.kernel.path);
     return functionAsMethod(fn, m, 1, {});

@@ -5,7 +5,7 @@ import { deserialize, serialize } from "node:v8";
 /** The state block bodies see as `s`. */
 type K = Fig3aDamaniGargProtocol;
 
-/** onOpen, onRecover, onLive, onStop. */
+/** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
 }
@@ -327,6 +327,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     await s.onStop({ incarnation: s.host.incarnation });
   }
 
+  async finish(): Promise<void> {
+    const s = this;
+    await s.onFinish({ incarnation: s.host.incarnation });
+  }
+
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
     // block checkpoint/restore.ts (core)
@@ -500,6 +505,9 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
+  }
+
+  async onFinish(ev: StartEv): Promise<void> {
   }
 
   onSend(ev: SendEv): void {

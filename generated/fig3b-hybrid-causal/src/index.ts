@@ -198,7 +198,7 @@ export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number
   return dep;
 }
 
-/** onOpen, onRecover, onLive, onStop. */
+/** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
 }
@@ -510,6 +510,11 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     await s.onStop({ incarnation: s.host.incarnation });
   }
 
+  async finish(): Promise<void> {
+    const s = this;
+    await s.onFinish({ incarnation: s.host.incarnation });
+  }
+
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
     // block checkpoint/restore.ts (core)
@@ -660,6 +665,9 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
+  }
+
+  async onFinish(ev: StartEv): Promise<void> {
   }
 
   onSend(ev: SendEv): void {

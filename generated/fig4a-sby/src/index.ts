@@ -5,7 +5,7 @@ import { deserialize, serialize } from "node:v8";
 /** The state block bodies see as `s`. */
 type K = Fig4aSbyProtocol;
 
-/** onOpen, onRecover, onLive, onStop. */
+/** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
 }
@@ -274,6 +274,11 @@ export class Fig4aSbyProtocol implements Protocol {
     await s.onStop({ incarnation: s.host.incarnation });
   }
 
+  async finish(): Promise<void> {
+    const s = this;
+    await s.onFinish({ incarnation: s.host.incarnation });
+  }
+
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
     // block checkpoint/restore.ts (independent)
@@ -423,6 +428,9 @@ export class Fig4aSbyProtocol implements Protocol {
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
     }
+  }
+
+  async onFinish(ev: StartEv): Promise<void> {
   }
 
   onSend(ev: SendEv): void {

@@ -19,6 +19,12 @@ export interface Entry {
   readonly dlv: Uint32Array;
   /** Output seq at the checkpoint (what a committed line releases). */
   readonly out: number;
+  /**
+   * Sent vector (last ssn per destination) at the checkpoint: with `dlv`, it
+   * tells whether a line has messages in transit (ckpt-only/rounds.ts
+   * `finalLine`). Optional only so reports recorded before it existed still type.
+   */
+  readonly sent?: Uint32Array;
 }
 
 /** A survivor's open interval (since its last checkpoint). */
@@ -165,6 +171,31 @@ export function committedLine(kind: string, hists: readonly Entry[][]): number[]
   );
 }
 
+/**
+ * Whether a committed `line` is *final*: every process is at its latest
+ * reported checkpoint and no message is in transit across the line (on every
+ * channel the receiver's line state delivered all the sender's line state
+ * sent). The line is a consistent cut of the execution, the applications only
+ * act on messages, so nothing happens after it: the line states are the
+ * processes' last states and their outputs are all the outputs there will be.
+ * This is the termination test of the finish phase (Protocol.finish).
+ */
+export function finalLine(line: readonly number[], hists: readonly Entry[][]): boolean {
+  const at: Entry[] = [];
+  for (let j = 0; j < line.length; j++) {
+    const h = hists[j]!;
+    const last = h[h.length - 1];
+    if (last === undefined || line[j] !== last.key || last.sent === undefined) return false;
+    at.push(last);
+  }
+  for (let i = 0; i < at.length; i++) {
+    for (let j = 0; j < at.length; j++) {
+      if (i !== j && at[i]!.sent![j]! !== at[j]!.dlv[i]!) return false;
+    }
+  }
+  return true;
+}
+
 /** A control frame; to self it is handled asynchronously, like a frame. */
 function ctl(s: K, to: number, tag: number, word: number, body: unknown): void {
   const words = new Uint32Array([word]);
@@ -242,7 +273,8 @@ function maybeAnswer(s: K): void {
   const p = s.cpPoll;
   if (p !== null && p[0] === s.cpEpoch && s.cpPhase === 0) {
     const hist = durableHist(s);
-    if (p[2]! < 0 || hist.some((e) => e.idx >= p[2]!)) {
+    // p[3]: the key of the checkpoint a FIN poll made this process take (0: none); the answer waits for it.
+    if (p[3]! > 0 ? s.cpDurable >= p[3]! : p[2]! < 0 || hist.some((e) => e.idx >= p[2]!)) {
       s.cpPoll = null;
       ctl(s, 0, TAG_CP_HIST, p[0]!, { n: p[1], hist });
     }
@@ -328,17 +360,22 @@ function onResume(s: K, r: number): void {
   });
 }
 
-function onPoll(s: K, epoch: number, n: number, k: number): void {
+function onPoll(s: K, epoch: number, n: number, k: number, fin: boolean): void {
   s.cpTask = s.cpTask.then(async () => {
     if (epoch !== s.cpEpoch || s.cpPhase !== 0) return;
-    s.cpPoll = [epoch, n, k];
-    if (k >= 0 && s.cpIdx < k) {
-      // Coordinated marker: checkpoint k at the next gap between deliveries.
+    const p = [epoch, n, k, 0];
+    s.cpPoll = p;
+    // A target index: checkpoint k unless already there (co-ordinated marker; a FIN poll's target,
+    // communication-induced). No target on a FIN poll (independent): checkpoint the current state.
+    const take = (): boolean => (k >= 0 ? s.cpIdx < k : fin);
+    if (take()) {
+      // At the next gap between deliveries.
       s.cpHold = true;
       await quiet(s);
-      if (s.cpIdx < k && s.cpPhase === 0) {
+      if (take() && s.cpPhase === 0) {
         s.cpWantIdx = k;
         await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
+        if (fin) p[3] = s.cpKey;
       }
       if (s.cpPhase === 0) {
         s.cpHold = false;
@@ -349,7 +386,36 @@ function onPoll(s: K, epoch: number, n: number, k: number): void {
   });
 }
 
-/** onOpen, onRecover, onLive, onStop. */
+/** Rank 0 issues poll n+1: for the committed line (coordinated: start snapshot k, the poll is its marker). */
+function issuePoll(s: K, fin: boolean, kind: string): void {
+  s.cpPollN++;
+  s.cpPollOpen = 1;
+  s.cpFinTicks = 0;
+  s.cpHists = new Array<Entry[] | null>(s.host.size).fill(null);
+  // A FIN poll (communication-induced) asks for one index above all seen, so the latest checkpoints form the line.
+  const k = kind === "coordinated" ? s.cpIdx + 1 : fin && kind === "communication-induced" ? Math.max(s.cpIdx, s.cpFinIdx) + 1 : -1;
+  bcast(s, TAG_CP_POLL, s.cpEpoch, { n: s.cpPollN, k, fin });
+}
+
+/** Rank 0 can poll: live, not in a round, and in the epoch of its own last round. */
+function canPoll(s: K): boolean {
+  return s.host.rank === 0 && s.cpPhase === 0 && s.cpLive && s.cpCoord === s.cpEpoch;
+}
+
+/** Finishing and this epoch has no final commit yet (a round since the last one restarts the search). */
+function finPending(s: K): boolean {
+  return s.cpFin && s.cpFinal !== s.cpEpoch;
+}
+
+/** Rank 0's FIN timer: the next FIN poll as soon as the last one is committed (one in flight at a time). */
+function finTick(s: K, kind: string): void {
+  if (canPoll(s) && finPending(s)) {
+    // Reissue only after ~1 s: a FIN poll costs every process a durable checkpoint.
+    if (s.cpPollOpen === 0 || ++s.cpFinTicks > 100) issuePoll(s, true, kind);
+  }
+}
+
+/** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
 }
@@ -556,6 +622,12 @@ export class IndependentCheckpointingProtocol implements Protocol {
   cpPollN: number = 0;
   cpPollOpen: number = 0;
   cpHists: (Entry[] | null)[] = [];
+  cpFin: boolean = false;
+  cpFinal: number = -1;
+  cpFinWait: (() => void)[] = [];
+  stopFinTimer: (() => void) | null = null;
+  cpFinTicks: number = 0;
+  cpFinIdx: number = 0;
   pbSlab: Uint32Array = new Uint32Array(0);
   pbSlabPos: number = 0;
   ckptStore: CheckpointStore | null = null;
@@ -657,6 +729,11 @@ export class IndependentCheckpointingProtocol implements Protocol {
     await s.onStop({ incarnation: s.host.incarnation });
   }
 
+  async finish(): Promise<void> {
+    const s = this;
+    await s.onFinish({ incarnation: s.host.incarnation });
+  }
+
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
     // block ckpt-only/store.ts (asynchronously)
@@ -724,6 +801,32 @@ export class IndependentCheckpointingProtocol implements Protocol {
     // spec 8:1 "Independent checkpoint asynchronously on NFS disk"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
+    }
+    // block ckpt-only/rounds.ts (independent)
+    // spec 8:1 "Independent checkpoint asynchronously on NFS disk"
+    {
+      if (s.stopFinTimer !== null) s.stopFinTimer();
+      s.stopFinTimer = null;
+    }
+  }
+
+  async onFinish(ev: StartEv): Promise<void> {
+    const s = this;
+    // block ckpt-only/rounds.ts (independent)
+    // spec 8:1 "Independent checkpoint asynchronously on NFS disk"
+    {
+      s.cpFin = true;
+      const kind = ("independent" as string);
+      if (s.host.rank === 0 && s.stopFinTimer === null) {
+        // 10 ms: a FIN round costs a checkpoint per process; this only paces them.
+        s.stopFinTimer = s.host.timers.every(10, () => finTick(s, kind));
+        finTick(s, kind);
+      }
+      if (s.cpFinal !== s.cpEpoch || s.cpPhase !== 0) {
+        await new Promise<void>((resolve) => {
+          s.cpFinWait.push(resolve);
+        });
+      }
     }
   }
 
@@ -915,12 +1018,22 @@ export class IndependentCheckpointingProtocol implements Protocol {
         // Not resumed in that round yet (or not even rolled back): answer at RESUME.
         else if (w >= s.cpEpoch) s.cpAnn[ev.from] = [w, have];
       } else if (ev.tag === TAG_CP_POLL) {
-        const b = deserialize(ev.payload) as { n: number; k: number };
-        onPoll(s, w, b.n, b.k);
+        const b = deserialize(ev.payload) as { n: number; k: number; fin: boolean };
+        onPoll(s, w, b.n, b.k, b.fin);
       } else if (ev.tag === TAG_CP_COMMIT) {
-        const line = deserialize(ev.payload) as number[];
+        const b = deserialize(ev.payload) as { line: number[]; fin: boolean };
+        const key = b.line[s.host.rank]!;
         s.cpTask = s.cpTask.then(async () => {
-          if (w === s.cpEpoch && s.cpPhase === 0 && line[s.host.rank]! > 0) await commitAt(s, line[s.host.rank]!);
+          if (w === s.cpEpoch && s.cpPhase === 0 && key > 0) {
+            await commitAt(s, key);
+            if (b.fin) {
+              // Final: every output this process will ever write was covered, and is released.
+              s.cpFinal = w;
+              const waiting = s.cpFinWait;
+              s.cpFinWait = [];
+              for (const resolve of waiting) resolve();
+            }
+          }
         });
       } else if (s.host.rank === 0) {
         // ---- coordinator
@@ -952,9 +1065,12 @@ export class IndependentCheckpointingProtocol implements Protocol {
           const b = deserialize(ev.payload) as { n: number; hist: Entry[] };
           if (b.n === s.cpPollN) {
             s.cpHists[ev.from] = b.hist;
+            for (const e of b.hist) if (e.idx > s.cpFinIdx) s.cpFinIdx = e.idx;
             if (s.cpHists.every((x) => x !== null)) {
               s.cpPollOpen = 0;
-              bcast(s, TAG_CP_COMMIT, w, committedLine(kind, s.cpHists as Entry[][]));
+              const hists = s.cpHists as Entry[][];
+              const line = committedLine(kind, hists);
+              bcast(s, TAG_CP_COMMIT, w, { line, fin: finalLine(line, hists) });
             }
           }
         }
@@ -1010,7 +1126,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
       const key = s.cpNextKey++;
       const idx = s.cpWantIdx >= 0 ? s.cpWantIdx : s.cpIdx + 1;
       s.cpWantIdx = -1;
-      const entry: Entry = { key, idx, maxIn: s.cpMaxIn, deps: s.cpDeps.slice(), dlv: ev.delivered, out: s.outSeq };
+      const entry: Entry = { key, idx, maxIn: s.cpMaxIn, deps: s.cpDeps.slice(), dlv: ev.delivered, out: s.outSeq, sent: s.ssn.slice() };
       s.cpHist.push(entry);
       ev.index = key;
       ev.state["cp.hist"] = s.cpHist.slice();
@@ -1101,15 +1217,9 @@ export class IndependentCheckpointingProtocol implements Protocol {
     // block ckpt-only/rounds.ts (independent)
     // spec 8:1 "Independent checkpoint asynchronously on NFS disk"
     {
-      if (s.host.rank === 0 && s.cpPhase === 0 && s.cpLive && s.cpCoord === s.cpEpoch) {
+      if (canPoll(s)) {
         // A poll unanswered for a few ticks (a reply lost to a crash) is reissued.
-        if (s.cpPollOpen === 0 || ++s.cpPollOpen > 4) {
-          s.cpPollN++;
-          s.cpPollOpen = 1;
-          s.cpHists = new Array<Entry[] | null>(s.host.size).fill(null);
-          const k = ("independent" as string) === "coordinated" ? s.cpIdx + 1 : -1;
-          bcast(s, TAG_CP_POLL, s.cpEpoch, { n: s.cpPollN, k });
-        }
+        if (s.cpPollOpen === 0 || ++s.cpPollOpen > 4) issuePoll(s, finPending(s), ("independent" as string));
       }
     }
   }

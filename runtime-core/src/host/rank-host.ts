@@ -196,6 +196,23 @@ export class RankHost implements ProtocolHost {
     return p.stats();
   }
 
+  /**
+   * Every rank is done: let the protocol complete the output commits it still
+   * defers (Protocol.finish). Resolves once this rank's outputs are released;
+   * at once for a protocol without finish. A crashed host never resolves.
+   */
+  async finish(): Promise<void> {
+    if (this.dead) return NEVER;
+    const p = this.proto;
+    if (!p || p.finish === undefined) return;
+    if (this.failed) throw new ReportedError(this.failed);
+    try {
+      await p.finish();
+    } catch (e) {
+      throw this.failFrom(e, "internal");
+    }
+  }
+
   get protocol(): Protocol | null {
     return this.proto;
   }

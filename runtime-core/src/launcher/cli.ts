@@ -47,6 +47,11 @@ function program(write: (s: string) => void): Command {
       ),
     )
     .addOption(new Option("--restart-delay <ms>", "watchdog delay before restarting a dead rank").default(100).argParser(int("--restart-delay", 0)))
+    .addOption(
+      new Option("--finish-timeout <ms>", "once every rank is done, fail if the ranks have not released their pending outputs after this long (default: 30000)").argParser(
+        int("--finish-timeout", 1),
+      ),
+    )
     .option("--host <addr>", "address the ranks listen on", "127.0.0.1")
     .option("--trace <dir>", "write per-rank JSONL traces (deliveries with digests, outputs, recoveries) into DIR")
     .option("-q, --quiet", "do not echo outputs on stdout")
@@ -70,6 +75,7 @@ interface RawOpts {
   f?: number;
   timeout?: number;
   stallTimeout?: number;
+  finishTimeout?: number;
   restartDelay: number;
   host: string;
   trace?: string;
@@ -148,6 +154,7 @@ function validate(o: RawOpts, args: [string, string[]]): LaunchOptions {
     timeoutMs: o.timeout,
     stallTimeoutMs: o.stallTimeout,
     restartDelayMs: o.restartDelay,
+    ...(o.finishTimeout !== undefined ? { finishTimeoutMs: o.finishTimeout } : {}),
     host: o.host,
   };
 }

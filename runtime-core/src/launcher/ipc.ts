@@ -34,6 +34,8 @@ export interface RankConfig {
 export type ToRank =
   | { readonly t: "start"; readonly config: RankConfig }
   | { readonly t: "peer-restart"; readonly rank: number; readonly incarnation: number }
+  /** Every rank is done: run Protocol.finish (sent again to a rank restarted meanwhile, once it is live). */
+  | { readonly t: "finish" }
   | { readonly t: "shutdown" };
 
 export type FromRank =
@@ -42,6 +44,8 @@ export type FromRank =
   | { readonly t: "live"; readonly rank: number; readonly incarnation: number }
   | { readonly t: "output"; readonly rank: number; readonly seq: number; readonly payload: Uint8Array }
   | { readonly t: "done"; readonly rank: number }
+  /** This incarnation's Protocol.finish resolved: its outputs are released (they went before this message). */
+  | { readonly t: "finished"; readonly rank: number; readonly incarnation: number }
   | { readonly t: "progress"; readonly rank: number; readonly deliveries: number }
   | { readonly t: "killing"; readonly rank: number; readonly deliveries: number }
   | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean }

@@ -49,6 +49,7 @@ async function sim(o: JobOptions & LaunchOptions): Promise<number> {
       restartDelayMs: o.restartDelayMs,
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
+      finishTimeoutMs: o.finishTimeoutMs,
       onOutput: (out) => reporter.output(out.rank, out.payload),
       onEvent: (m) => reporter.event(m),
       trace: traces ? (e) => traces.write(e) : undefined,

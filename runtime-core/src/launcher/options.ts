@@ -32,6 +32,8 @@ export interface JobOptions extends CommonOptions {
   /** Fail when no rank delivers anything for this long; armed always if given, else only after a rank lost its state. */
   readonly stallTimeoutMs?: number;
   readonly restartDelayMs: number;
+  /** Once every rank is done, how long the ranks may take to release their pending outputs (Protocol.finish); default DEFAULT_FINISH_TIMEOUT_MS. */
+  readonly finishTimeoutMs?: number;
   /** Host the ranks listen on (default 127.0.0.1). */
   readonly host: string;
 }
@@ -48,3 +50,9 @@ export interface SingleRankOptions extends CommonOptions {
 export type LaunchOptions = JobOptions | SingleRankOptions;
 
 export const DEFAULT_STALL_AFTER_STATE_LOSS_MS = 3000;
+
+/**
+ * Default limit of the finish phase (ms, virtual with --sim): a few commit
+ * rounds normally, longer if a rank crashes meanwhile and the job recovers.
+ */
+export const DEFAULT_FINISH_TIMEOUT_MS = 30000;

@@ -46,9 +46,25 @@ async function run(cfg: RankConfig): Promise<void> {
   }, PROGRESS_MS);
   progress.unref();
 
+  // Every rank is done: complete the protocol's pending output commits, then say so.
+  let finishAsked = false;
+  const finish = (rt: RankRuntime): void => {
+    rt.host.finish().then(
+      () => send({ t: "finished", rank: cfg.rank, incarnation: cfg.incarnation }),
+      (e: unknown) => {
+        if (e instanceof ReportedError) return;
+        const { message, stack } = errorText(e);
+        fatal({ kind: "internal", rank: cfg.rank, message: `finish: ${message}`, stack });
+      },
+    );
+  };
   process.on("message", (raw: ToRank) => {
     if (raw.t === "peer-restart") runtime?.host.peerRestarted(raw.rank, raw.incarnation);
-    else if (raw.t === "shutdown") void shutdown();
+    else if (raw.t === "finish") {
+      if (finishAsked) return;
+      finishAsked = true;
+      if (runtime) finish(runtime);
+    } else if (raw.t === "shutdown") void shutdown();
   });
 
   const shutdown = async (): Promise<void> => {
@@ -89,6 +105,7 @@ async function run(cfg: RankConfig): Promise<void> {
       },
     });
     send({ t: "live", rank: cfg.rank, incarnation: cfg.incarnation });
+    if (finishAsked) finish(runtime);
   } catch (e) {
     if (e instanceof ReportedError) return;
     fatal(failureOf(e, cfg.rank, "rank start-up failed: "));

@@ -7,6 +7,10 @@
  * make its RankHost inert; the watchdog restarts it after
  * `restartDelayMs` virtual ms with incarnation + 1. Unlike TCP, an idle
  * simulation with ranks not done is an exact deadlock, reported at once.
+ *
+ * As over TCP, once every rank is done every rank runs Protocol.finish (a
+ * rank restarted meanwhile once it is live), and the job ends when every
+ * current incarnation has finished; kills still fire during that phase.
  */
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
 import { MemoryOutputSink, type ReleasedOutput } from "../host/output-sink.js";
@@ -17,7 +21,7 @@ import { createMemoryStorageProvider, type MemoryStableMedia } from "../storage/
 import { JobState } from "./job-state.js";
 import { fenceStorage } from "./fenced-storage.js";
 import { wireReplication } from "./replication.js";
-import { DEFAULT_STALL_AFTER_STATE_LOSS_MS, type KillSpec } from "./options.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, DEFAULT_STALL_AFTER_STATE_LOSS_MS, type KillSpec } from "./options.js";
 import type { RankSummary } from "./report.js";
 
 export interface SimJobParams {
@@ -33,6 +37,8 @@ export interface SimJobParams {
   /** Virtual ms after which the job fails (default: none). */
   readonly timeoutMs?: number;
   readonly stallTimeoutMs?: number;
+  /** Virtual ms the finish phase (every rank done, Protocol.finish on every rank) may take (default DEFAULT_FINISH_TIMEOUT_MS). */
+  readonly finishTimeoutMs?: number;
   readonly onOutput?: (o: ReleasedOutput) => void;
   readonly onEvent?: (message: string) => void;
   readonly trace?: (event: TraceEvent) => void;
@@ -48,6 +54,8 @@ export interface SimJobResult {
   readonly ranks: readonly RankSummary[];
   readonly outputs: readonly ReleasedOutput[];
   readonly virtualMs: number;
+  /** Virtual time at which every rank was done and the finish phase (Protocol.finish) began; null if never. */
+  readonly finishStartMs: number | null;
   readonly world: SimWorld;
 }
 
@@ -71,10 +79,39 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     p.onOutput?.(o);
   });
   const fatal = (f: JobFailure): void => state.fail(f);
+  /** Virtual time every rank was first done (the finish phase began), or null. */
+  let finishFrom: number | null = null;
+  /** Per rank, the host whose Protocol.finish resolved (a restarted rank must finish again). */
+  const finishedBy: (RankHost | null)[] = new Array<RankHost | null>(size).fill(null);
+  const allFinished = (): boolean => finishFrom !== null && hosts.every((h, r) => finishedBy[r] === h);
+  /** The job is over: a failure, or every current incarnation finished. */
+  const ended = (): boolean => state.failure !== null || allFinished();
+  const finishRank = (r: number, host: RankHost): void => {
+    host.finish().then(
+      () => {
+        if (!host.crashed) finishedBy[r] = host;
+      },
+      (e: unknown) => {
+        if (host.crashed || e instanceof ReportedError) return;
+        const { message, stack } = errorText(e);
+        fatal({ kind: "internal", rank: r, message: `finish: ${message}`, stack });
+      },
+    );
+  };
+  const startFinish = (): void => {
+    finishFrom = world.now;
+    for (let r = 0; r < size; r++) {
+      const h = hosts[r]!;
+      if (!h.crashed && live[r]) finishRank(r, h);
+    }
+  };
+  /** Per rank: the current host's start() resolved (finish is only called on a live rank). */
+  const live: boolean[] = new Array<boolean>(size).fill(false);
 
   const kill = (r: number, why: string): void => {
     const host = hosts[r]!;
     const count = host.deliveryCount;
+    live[r] = false;
     host.crash();
     world.crash(r);
     const next = state.died(r, count);
@@ -131,7 +168,11 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     hosts[r] = host;
     host.start().then(
       () => {
-        if (inc > 0 && !host.crashed) event(`rank ${r} incarnation ${inc} is live`);
+        if (host.crashed) return;
+        live[r] = true;
+        if (inc > 0) event(`rank ${r} incarnation ${inc} is live`);
+        // Restarted during the finish phase: it must finish too.
+        if (finishFrom !== null) finishRank(r, host);
       },
       (e: unknown) => {
         if (host.crashed || e instanceof ReportedError) return;
@@ -154,16 +195,20 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
 
   for (const spec of state.timeKills()) {
     world.at(spec.atMs!, () => {
-      if (state.failure || state.allDone || !world.isAlive(spec.rank) || !state.markTimeKillFired(spec)) return;
+      if (ended() || !world.isAlive(spec.rank) || !state.markTimeKillFired(spec)) return;
       kill(spec.rank, `--kill ${spec.text}`);
     });
   }
   for (let r = 0; r < size; r++) startRank(r);
 
   const stallMs = p.stallTimeoutMs;
-  // Stop at the first event after the job ended (all done, or a failure), as the TCP launcher shuts ranks down at once.
+  // Every rank done: the finish phase starts at once. Stop at the first event after the job ended
+  // (all finished, or a failure), as the TCP launcher shuts ranks down at once.
+  const finishLimit = p.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS;
+  let idleInFinish = 0;
   const onStep = (): void => {
-    if (state.failure || state.allDone) throw STOP;
+    if (finishFrom === null && state.allDone && !state.failure) startFinish();
+    if (ended()) throw STOP;
   };
   for (;;) {
     let res: Awaited<ReturnType<SimWorld["run"]>>;
@@ -174,7 +219,27 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       process.off("unhandledRejection", onUnhandled);
       throw e;
     }
-    if (state.failure || state.allDone) break;
+    if (finishFrom === null && state.allDone && !state.failure) startFinish();
+    if (ended()) break;
+    if (finishFrom !== null) {
+      if (res.reason === "idle" && idleInFinish < 3) {
+        // Protocol.finish may resolve (or schedule events) on promises still settling: let them run, then look again.
+        idleInFinish++;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      if (res.reason !== "idle") idleInFinish = 0;
+      const waiting = hosts.flatMap((h, r) => (finishedBy[r] === h ? [] : [r]));
+      if (res.reason === "idle" || world.now - finishFrom > finishLimit) {
+        state.fail({
+          kind: "timeout",
+          rank: -1,
+          message: `finish: every rank was done, but ranks ${waiting.join(", ")} did not release their pending outputs ${res.reason === "idle" ? "(the simulation went idle)" : `within ${finishLimit} virtual ms`} (Protocol.finish)`,
+        });
+        break;
+      }
+      continue;
+    }
     if (res.reason === "idle") {
       state.fail({
         kind: "timeout",
@@ -204,7 +269,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     }
   }
   process.off("unhandledRejection", onUnhandled);
-  return { failure: state.failure, ranks: state.summaries(), outputs: sink.outputs, virtualMs: world.now, world };
+  return { failure: state.failure, ranks: state.summaries(), outputs: sink.outputs, virtualMs: world.now, finishStartMs: finishFrom, world };
 }
 
 export function describeNote(e: TraceEvent): string {

@@ -8,8 +8,11 @@
  *    <storage-dir>/incarnation-rank-R (bumped atomically at every start);
  *  - failure detection: transport heartbeats and reconnects;
  *  - job end: each rank broadcasts a runtime control frame when its app calls
- *    done() (and re-sends it to a peer that restarts); a rank exits 0 once it
- *    knows every rank is done, after a short linger so its last frames leave;
+ *    done() (and re-sends it to a peer that restarts); once a rank knows every
+ *    rank is done it runs Protocol.finish (pending output commits: rank 0 may
+ *    need every rank for them) and broadcasts a second frame when that
+ *    resolved; it exits 0 once every rank has finished, after a short linger
+ *    so its last frames leave;
  *  - output sink: lines {"rank","seq","data"} on stdout / appended to
  *    --output FILE; a restarted rank reloads FILE, so it drops outputs an
  *    earlier incarnation already released and reports a retraction.
@@ -24,12 +27,14 @@ import { join, resolve } from "node:path";
 import { EXIT_CODES, describeFailure, exitCodeOf, type JobFailure } from "../host/errors.js";
 import type { OutputSink } from "../host/output-sink.js";
 import { FrameKind, type InboundFrame } from "../spi.js";
-import type { SingleRankOptions } from "./options.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, type SingleRankOptions } from "./options.js";
 import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
 import { Reporter, decodeOutput } from "./report.js";
 
 /** Runtime control tag of "this rank is done" (in the runtime's range, >= RUNTIME_TAG_BASE). */
 export const DONE_TAG = 0xfff0;
+/** Runtime control tag of "this rank's Protocol.finish resolved" (its outputs are released). */
+export const FINISHED_TAG = 0xfff1;
 const LINGER_MS = 300;
 const HEARTBEAT_MS = 1000;
 const EMPTY = new Uint8Array(0);
@@ -87,6 +92,10 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
   const doneRanks = new Set<number>();
   let runtime: RankRuntime | null = null;
   let selfDone = false;
+  const finishedRanks = new Set<number>();
+  let finishStarted = false;
+  let selfFinished = false;
+  let finishTimer: NodeJS.Timeout | null = null;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
   let failure: JobFailure | null = null;
@@ -100,8 +109,34 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
   const sendDone = (to: number): void => {
     runtime?.transport.send(to, { kind: FrameKind.Control, tag: DONE_TAG, piggyback: EMPTY, payload: EMPTY });
   };
+  const sendFinished = (to: number): void => {
+    runtime?.transport.send(to, { kind: FrameKind.Control, tag: FINISHED_TAG, piggyback: EMPTY, payload: EMPTY });
+  };
+  const checkAllFinished = (): void => {
+    if (selfFinished && finishedRanks.size === size - 1) {
+      if (finishTimer) clearTimeout(finishTimer);
+      setTimeout(() => finish(0), LINGER_MS);
+    }
+  };
+  // Every rank is done: this rank stays up (its peers may need it for their commits) until every rank finished.
   const checkAllDone = (): void => {
-    if (selfDone && doneRanks.size === size - 1) setTimeout(() => finish(0), LINGER_MS);
+    if (!selfDone || doneRanks.size !== size - 1 || finishStarted || !runtime) return;
+    finishStarted = true;
+    finishTimer = setTimeout(
+      () => fail({ kind: "timeout", rank: o.rank, message: `finish: every rank was done, but the pending outputs were not all released within ${DEFAULT_FINISH_TIMEOUT_MS} ms (Protocol.finish)` }),
+      DEFAULT_FINISH_TIMEOUT_MS,
+    );
+    runtime.host.finish().then(
+      () => {
+        selfFinished = true;
+        for (let r = 0; r < size; r++) if (r !== o.rank) sendFinished(r);
+        checkAllFinished();
+      },
+      (e: unknown) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (!runtime?.host.failure) fail({ kind: "internal", rank: o.rank, message: `finish: ${msg}`, stack: "" });
+      },
+    );
   };
   const sink: OutputSink = {
     emit(rank, seq, payload) {
@@ -139,6 +174,11 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
         if (level !== "info") say(`${level}: ${msg}`);
       },
       runtimeFrame: (fr: InboundFrame) => {
+        if (fr.tag === FINISHED_TAG) {
+          finishedRanks.add(fr.from);
+          checkAllFinished();
+          return true;
+        }
         if (fr.tag !== DONE_TAG) return false;
         doneRanks.add(fr.from);
         checkAllDone();
@@ -153,15 +193,19 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
         },
         peerRestarted: (r, inc) => {
           say(`rank ${r} restarted as incarnation ${inc}`);
-          // The new incarnation forgot who is done; tell it again.
+          // The new incarnation forgot who is done and finished; tell it again (and it must finish again).
           doneRanks.delete(r);
+          finishedRanks.delete(r);
           if (selfDone) sendDone(r);
+          if (selfFinished) sendFinished(r);
         },
         note: (e) => {
           if (e.type !== "checkpoint") say(e.type === "protocol" ? e.what : e.type);
         },
       },
     });
+    // Every rank may have been done before this rank went live (finish needs a live protocol).
+    checkAllDone();
   } catch (e) {
     if (!failure) {
       const msg = e instanceof Error ? e.message : String(e);

@@ -12,6 +12,11 @@
  *  - Kills: RANK@Kmsgs is executed by the rank itself (it knows its exact
  *    count; it SIGKILLs itself between deliveries), with the count continued
  *    across incarnations; RANK@Tms is a SIGKILL from here.
+ *  - Finish: once every rank is done, every rank runs Protocol.finish (a
+ *    protocol may still hold outputs waiting for a commit) and the ranks are
+ *    stopped only when every current incarnation has finished. The watchdog
+ *    stays on meanwhile: a rank that dies is restarted and asked to finish
+ *    again once it is live. --finish-timeout bounds the phase.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -26,7 +31,7 @@ import { IdempotentSink } from "../host/output-sink.js";
 import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
 import { JobState } from "./job-state.js";
 import { loadProtocol } from "./load-protocol.js";
-import { DEFAULT_STALL_AFTER_STATE_LOSS_MS, type JobOptions } from "./options.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, DEFAULT_STALL_AFTER_STATE_LOSS_MS, type JobOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
 
 const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
@@ -66,6 +71,8 @@ interface Slot {
   killingCount: number | null;
   startupDeaths: number;
   killAfter: number | null;
+  /** The current incarnation's Protocol.finish resolved. */
+  finished: boolean;
 }
 
 export async function runTcpJob(o: JobOptions): Promise<number> {
@@ -92,8 +99,12 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     killingCount: null,
     startupDeaths: 0,
     killAfter: null,
+    finished: false,
   }));
   const timers: NodeJS.Timeout[] = [];
+  /** Every rank was done once: the finish phase (Protocol.finish on every rank) runs until all have finished. */
+  let finishPhase = false;
+  /** Shutting down (job over, or failed): exits are not crashes. */
   let finishing = false;
   let resolveEnd!: () => void;
   const ended = new Promise<void>((r) => (resolveEnd = r));
@@ -136,6 +147,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     s.stopping = false;
     s.killedByUs = false;
     s.killingCount = null;
+    s.finished = false;
     s.killAfter = state.killAfter(r);
     const child = fork(RANK_MAIN, [`--rank=${r}`], {
       serialization: "advanced",
@@ -168,6 +180,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         state.lastProgress = performance.now();
         s.startupDeaths = 0;
         if (m.incarnation > 0) reporter.event(`rank ${r} incarnation ${m.incarnation} is live`);
+        // Restarted during the finish phase: it must finish too (its outputs may be pending again).
+        if (finishPhase) post(r, { t: "finish" });
         return;
       case "output":
         try {
@@ -182,7 +196,12 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         return;
       case "done":
         state.rank(r).done = true;
-        if (state.allDone) void finish();
+        if (state.allDone) startFinish();
+        return;
+      case "finished":
+        if (!current) return;
+        s.finished = true;
+        if (slots.every((x) => x.finished)) void finish();
         return;
       case "progress":
         if (!current) return;
@@ -246,6 +265,23 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     );
   };
 
+  const startFinish = (): void => {
+    if (finishPhase || finishing) return;
+    finishPhase = true;
+    for (let r = 0; r < size; r++) if (slots[r]!.live) post(r, { t: "finish" });
+    const limit = o.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS;
+    timers.push(
+      setTimeout(() => {
+        const waiting = slots.flatMap((x, r) => (x.finished ? [] : [r]));
+        fail({
+          kind: "timeout",
+          rank: -1,
+          message: `finish: every rank was done, but ranks ${waiting.join(", ")} did not release their pending outputs within ${limit} ms (Protocol.finish)`,
+        });
+      }, limit),
+    );
+  };
+
   const finish = async (): Promise<void> => {
     if (finishing) return;
     finishing = true;
@@ -289,7 +325,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   }
   const stallCheck = setInterval(() => {
     const stall = o.stallTimeoutMs ?? (state.stateLost ? DEFAULT_STALL_AFTER_STATE_LOSS_MS : undefined);
-    if (stall !== undefined && performance.now() - state.lastProgress > stall) {
+    // Finishing needs no deliveries (commit rounds only); the finish timeout bounds it.
+    if (!finishPhase && stall !== undefined && performance.now() - state.lastProgress > stall) {
       fail({ kind: "timeout", rank: -1, message: `stalled: no delivery for ${stall} ms; ranks ${state.notDone().join(", ")} not done` });
     }
   }, 100);

@@ -30,6 +30,12 @@ export interface Entry {
   readonly dlv: Uint32Array;
   /** Output seq at the checkpoint (what a committed line releases). */
   readonly out: number;
+  /**
+   * Sent vector (last ssn per destination) at the checkpoint: with `dlv`, it
+   * tells whether a line has messages in transit (ckpt-only/rounds.ts
+   * `finalLine`). Optional only so reports recorded before it existed still type.
+   */
+  readonly sent?: Uint32Array;
 }
 
 /** A survivor's open interval (since its last checkpoint). */
@@ -174,4 +180,29 @@ export function committedLine(kind: string, hists: readonly Entry[][]): number[]
     kind,
     hists.map((hist) => ({ live: false, hist, cur: null, applied: null })),
   );
+}
+
+/**
+ * Whether a committed `line` is *final*: every process is at its latest
+ * reported checkpoint and no message is in transit across the line (on every
+ * channel the receiver's line state delivered all the sender's line state
+ * sent). The line is a consistent cut of the execution, the applications only
+ * act on messages, so nothing happens after it: the line states are the
+ * processes' last states and their outputs are all the outputs there will be.
+ * This is the termination test of the finish phase (Protocol.finish).
+ */
+export function finalLine(line: readonly number[], hists: readonly Entry[][]): boolean {
+  const at: Entry[] = [];
+  for (let j = 0; j < line.length; j++) {
+    const h = hists[j]!;
+    const last = h[h.length - 1];
+    if (last === undefined || line[j] !== last.key || last.sent === undefined) return false;
+    at.push(last);
+  }
+  for (let i = 0; i < at.length; i++) {
+    for (let j = 0; j < at.length; j++) {
+      if (i !== j && at[i]!.sent![j]! !== at[j]!.dlv[i]!) return false;
+    }
+  }
+  return true;
 }

@@ -28,6 +28,20 @@
  * line below which no recovery can go: each process drops older
  * checkpoints, tells senders which messages are stable (TAG_STABLE, they trim
  * their retransmission buffers) and releases its outputs up to that line.
+ *
+ * Finish (Protocol.finish, every rank is done): outputs wait for a committed
+ * line, and a job shorter than the checkpoint interval ends before the first
+ * commit, so the finish phase commits until a *final* line: rank 0 polls on a
+ * fast timer (FIN polls); on a FIN poll every process checkpoints its current
+ * state (communication-induced: with an index above every index rank 0 has
+ * seen, so the indices line up and the committed line is the latest
+ * checkpoints; co-ordinated: the poll is a snapshot marker anyway), and the
+ * COMMIT says whether the line is final (line.ts `finalLine`: everyone at its
+ * latest checkpoint, nothing in transit). A final commit releases every
+ * remaining output and resolves finish. A crash meanwhile starts a recovery
+ * round as usual: the round's epoch has no final commit yet, so rank 0 polls
+ * again once it resumes (a restarted rank 0 once the launcher calls its
+ * finish), and the processes re-execute from the line until a final one.
  */
 import { deserialize, serialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
@@ -49,7 +63,7 @@ import {
   TAG_CP_ROLLED,
   TAG_STABLE,
 } from "../tags.js";
-import { committedLine, recoveryLine, type Entry, type Report } from "./line.js";
+import { committedLine, finalLine, recoveryLine, type Entry, type Report } from "./line.js";
 import { param } from "../params.js";
 
 export interface Fields {
@@ -83,6 +97,19 @@ export interface Fields {
   cpPollN: number;
   cpPollOpen: number;
   cpHists: (Entry[] | null)[];
+  // ---- finish phase
+  /** Protocol.finish was called on this incarnation. */
+  cpFin: boolean;
+  /** Epoch of the last final commit seen (-1: none): finish resolves once it is the current epoch. */
+  cpFinal: number;
+  /** Pending Protocol.finish calls, resolved by the final commit. */
+  cpFinWait: (() => void)[];
+  /** Rank 0: the fast FIN poll timer. */
+  stopFinTimer: (() => void) | null;
+  /** Rank 0: FIN ticks since the open poll was issued (a poll lost to a crash is reissued). */
+  cpFinTicks: number;
+  /** Rank 0: highest checkpoint index seen in the collected histories (the next FIN poll's target, communication-induced). */
+  cpFinIdx: number;
 }
 
 export function init(s: K): void {
@@ -110,6 +137,12 @@ export function init(s: K): void {
   s.cpPollN = 0;
   s.cpPollOpen = 0;
   s.cpHists = [];
+  s.cpFin = false;
+  s.cpFinal = -1;
+  s.cpFinWait = [];
+  s.stopFinTimer = null;
+  s.cpFinTicks = 0;
+  s.cpFinIdx = 0;
 }
 
 // ------------------------------------------------------------------ helpers
@@ -191,7 +224,8 @@ function maybeAnswer(s: K): void {
   const p = s.cpPoll;
   if (p !== null && p[0] === s.cpEpoch && s.cpPhase === 0) {
     const hist = durableHist(s);
-    if (p[2]! < 0 || hist.some((e) => e.idx >= p[2]!)) {
+    // p[3]: the key of the checkpoint a FIN poll made this process take (0: none); the answer waits for it.
+    if (p[3]! > 0 ? s.cpDurable >= p[3]! : p[2]! < 0 || hist.some((e) => e.idx >= p[2]!)) {
       s.cpPoll = null;
       ctl(s, 0, TAG_CP_HIST, p[0]!, { n: p[1], hist });
     }
@@ -279,17 +313,22 @@ function onResume(s: K, r: number): void {
   });
 }
 
-function onPoll(s: K, epoch: number, n: number, k: number): void {
+function onPoll(s: K, epoch: number, n: number, k: number, fin: boolean): void {
   s.cpTask = s.cpTask.then(async () => {
     if (epoch !== s.cpEpoch || s.cpPhase !== 0) return;
-    s.cpPoll = [epoch, n, k];
-    if (k >= 0 && s.cpIdx < k) {
-      // Coordinated marker: checkpoint k at the next gap between deliveries.
+    const p = [epoch, n, k, 0];
+    s.cpPoll = p;
+    // A target index: checkpoint k unless already there (co-ordinated marker; a FIN poll's target,
+    // communication-induced). No target on a FIN poll (independent): checkpoint the current state.
+    const take = (): boolean => (k >= 0 ? s.cpIdx < k : fin);
+    if (take()) {
+      // At the next gap between deliveries.
       s.cpHold = true;
       await quiet(s);
-      if (s.cpIdx < k && s.cpPhase === 0) {
+      if (take() && s.cpPhase === 0) {
         s.cpWantIdx = k;
         await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
+        if (fin) p[3] = s.cpKey;
       }
       if (s.cpPhase === 0) {
         s.cpHold = false;
@@ -345,12 +384,22 @@ export function onControl(s: K, ev: ControlEv): void {
     // Not resumed in that round yet (or not even rolled back): answer at RESUME.
     else if (w >= s.cpEpoch) s.cpAnn[ev.from] = [w, have];
   } else if (ev.tag === TAG_CP_POLL) {
-    const b = deserialize(ev.payload) as { n: number; k: number };
-    onPoll(s, w, b.n, b.k);
+    const b = deserialize(ev.payload) as { n: number; k: number; fin: boolean };
+    onPoll(s, w, b.n, b.k, b.fin);
   } else if (ev.tag === TAG_CP_COMMIT) {
-    const line = deserialize(ev.payload) as number[];
+    const b = deserialize(ev.payload) as { line: number[]; fin: boolean };
+    const key = b.line[s.host.rank]!;
     s.cpTask = s.cpTask.then(async () => {
-      if (w === s.cpEpoch && s.cpPhase === 0 && line[s.host.rank]! > 0) await commitAt(s, line[s.host.rank]!);
+      if (w === s.cpEpoch && s.cpPhase === 0 && key > 0) {
+        await commitAt(s, key);
+        if (b.fin) {
+          // Final: every output this process will ever write was covered, and is released.
+          s.cpFinal = w;
+          const waiting = s.cpFinWait;
+          s.cpFinWait = [];
+          for (const resolve of waiting) resolve();
+        }
+      }
     });
   } else if (s.host.rank === 0) {
     // ---- coordinator
@@ -382,9 +431,12 @@ export function onControl(s: K, ev: ControlEv): void {
       const b = deserialize(ev.payload) as { n: number; hist: Entry[] };
       if (b.n === s.cpPollN) {
         s.cpHists[ev.from] = b.hist;
+        for (const e of b.hist) if (e.idx > s.cpFinIdx) s.cpFinIdx = e.idx;
         if (s.cpHists.every((x) => x !== null)) {
           s.cpPollOpen = 0;
-          bcast(s, TAG_CP_COMMIT, w, committedLine(kind, s.cpHists as Entry[][]));
+          const hists = s.cpHists as Entry[][];
+          const line = committedLine(kind, hists);
+          bcast(s, TAG_CP_COMMIT, w, { line, fin: finalLine(line, hists) });
         }
       }
     }
@@ -398,18 +450,65 @@ export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
   }
 }
 
-/** Rank 0: poll for the committed line (coordinated: start snapshot k, the poll is its marker). */
+/** Rank 0 issues poll n+1: for the committed line (coordinated: start snapshot k, the poll is its marker). */
+function issuePoll(s: K, fin: boolean, kind: string): void {
+  s.cpPollN++;
+  s.cpPollOpen = 1;
+  s.cpFinTicks = 0;
+  s.cpHists = new Array<Entry[] | null>(s.host.size).fill(null);
+  // A FIN poll (communication-induced) asks for one index above all seen, so the latest checkpoints form the line.
+  const k = kind === "coordinated" ? s.cpIdx + 1 : fin && kind === "communication-induced" ? Math.max(s.cpIdx, s.cpFinIdx) + 1 : -1;
+  bcast(s, TAG_CP_POLL, s.cpEpoch, { n: s.cpPollN, k, fin });
+}
+
+/** Rank 0 can poll: live, not in a round, and in the epoch of its own last round. */
+function canPoll(s: K): boolean {
+  return s.host.rank === 0 && s.cpPhase === 0 && s.cpLive && s.cpCoord === s.cpEpoch;
+}
+
+/** Finishing and this epoch has no final commit yet (a round since the last one restarts the search). */
+function finPending(s: K): boolean {
+  return s.cpFin && s.cpFinal !== s.cpEpoch;
+}
+
 export function onCheckpointTimer(s: K, _ev: TimerEv): void {
-  if (s.host.rank === 0 && s.cpPhase === 0 && s.cpLive && s.cpCoord === s.cpEpoch) {
+  if (canPoll(s)) {
     // A poll unanswered for a few ticks (a reply lost to a crash) is reissued.
-    if (s.cpPollOpen === 0 || ++s.cpPollOpen > 4) {
-      s.cpPollN++;
-      s.cpPollOpen = 1;
-      s.cpHists = new Array<Entry[] | null>(s.host.size).fill(null);
-      const k = param<string>("cp.kind") === "coordinated" ? s.cpIdx + 1 : -1;
-      bcast(s, TAG_CP_POLL, s.cpEpoch, { n: s.cpPollN, k });
-    }
+    if (s.cpPollOpen === 0 || ++s.cpPollOpen > 4) issuePoll(s, finPending(s), param<string>("cp.kind"));
   }
+}
+
+/** Rank 0's FIN timer: the next FIN poll as soon as the last one is committed (one in flight at a time). */
+function finTick(s: K, kind: string): void {
+  if (canPoll(s) && finPending(s)) {
+    // Reissue only after ~1 s: a FIN poll costs every process a durable checkpoint.
+    if (s.cpPollOpen === 0 || ++s.cpFinTicks > 100) issuePoll(s, true, kind);
+  }
+}
+
+/**
+ * Protocol.finish: resolves at the final commit of the current epoch. Rank 0
+ * runs the FIN timer from now on (it only polls while no final commit covers
+ * the current epoch).
+ */
+export async function onFinish(s: K, _ev: StartEv): Promise<void> {
+  s.cpFin = true;
+  const kind = param<string>("cp.kind");
+  if (s.host.rank === 0 && s.stopFinTimer === null) {
+    // 10 ms: a FIN round costs a checkpoint per process; this only paces them.
+    s.stopFinTimer = s.host.timers.every(10, () => finTick(s, kind));
+    finTick(s, kind);
+  }
+  if (s.cpFinal !== s.cpEpoch || s.cpPhase !== 0) {
+    await new Promise<void>((resolve) => {
+      s.cpFinWait.push(resolve);
+    });
+  }
+}
+
+export async function onStop(s: K, _ev: StartEv): Promise<void> {
+  if (s.stopFinTimer !== null) s.stopFinTimer();
+  s.stopFinTimer = null;
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {

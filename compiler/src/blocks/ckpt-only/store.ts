@@ -66,7 +66,7 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const key = s.cpNextKey++;
   const idx = s.cpWantIdx >= 0 ? s.cpWantIdx : s.cpIdx + 1;
   s.cpWantIdx = -1;
-  const entry: Entry = { key, idx, maxIn: s.cpMaxIn, deps: s.cpDeps.slice(), dlv: ev.delivered, out: s.outSeq };
+  const entry: Entry = { key, idx, maxIn: s.cpMaxIn, deps: s.cpDeps.slice(), dlv: ev.delivered, out: s.outSeq, sent: s.ssn.slice() };
   s.cpHist.push(entry);
   ev.index = key;
   ev.state["cp.hist"] = s.cpHist.slice();
