@@ -431,7 +431,9 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
 
   let hang: string | null = null;
   for (;;) {
-    const res = await world.run({ until: Math.min(world.now + sampleMs, drainUntil), onStep, maxSteps: maxSteps - world.stats.steps });
+    // Past the drain with Protocol.finish still pending: keep the clock moving (its commit rounds run on timers).
+    const until = world.now >= drainUntil ? world.now + sampleMs : Math.min(world.now + sampleMs, drainUntil);
+    const res = await world.run({ until, onStep, maxSteps: maxSteps - world.stats.steps });
     await sampleStorage();
     if (failure !== null) break;
     if (!ended && finished()) {
