@@ -10,46 +10,14 @@
  * exactly when the values are structurally equal (key order included).
  */
 import { deserialize } from "node:v8";
-import { crc32 } from "../../runtime-core/src/host/crc32.js";
+import { canonicalBytes, canonicalDigest } from "../../runtime-core/src/host/canonical.js";
 
-function enc(v: unknown, seen: Set<object>): unknown {
-  switch (typeof v) {
-    case "number":
-      return Number.isFinite(v) && !Object.is(v, -0) ? v : { $n: Object.is(v, -0) ? "-0" : String(v) };
-    case "bigint":
-      return { $bigint: v.toString() };
-    case "undefined":
-      return { $undefined: true };
-    case "string":
-    case "boolean":
-      return v;
-    case "object":
-      break;
-    default:
-      return { $unsupported: typeof v };
-  }
-  if (v === null) return null;
-  if (seen.has(v)) return { $cycle: true };
-  if (ArrayBuffer.isView(v)) return { [`$${v.constructor.name}`]: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") };
-  if (v instanceof ArrayBuffer) return { $ArrayBuffer: Buffer.from(v).toString("hex") };
-  if (v instanceof Date) return { $date: v.getTime() };
-  seen.add(v);
-  try {
-    if (Array.isArray(v)) return v.map((x) => enc(x, seen));
-    if (v instanceof Map) return { $map: [...v].map(([k, x]) => [enc(k, seen), enc(x, seen)]) };
-    if (v instanceof Set) return { $set: [...v].map((x) => enc(x, seen)) };
-    const o: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) o[k] = enc((v as Record<string, unknown>)[k], seen);
-    return o;
-  } finally {
-    seen.delete(v);
-  }
-}
-
-/** The canonical rendering of a value, as UTF-8 bytes. */
-export function canonicalOf(value: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify(enc(value, new Set())));
-}
+/**
+ * The canonical rendering of a value, as UTF-8 bytes: the host's own
+ * (runtime-core/src/host/canonical.ts), so the harness's identities and the
+ * host's `deliver` trace digests are one function.
+ */
+export const canonicalOf: (value: unknown) => Uint8Array = canonicalBytes;
 
 /** The canonical rendering of v8-serialized bytes. */
 export function canonical(v8bytes: Uint8Array): Uint8Array {
@@ -58,7 +26,7 @@ export function canonical(v8bytes: Uint8Array): Uint8Array {
 
 /** The identity of a message: crc32 of its canonical rendering. */
 export function digestOf(v8bytes: Uint8Array): number {
-  return crc32(canonical(v8bytes));
+  return canonicalDigest(deserialize(v8bytes));
 }
 
 /** A canonical rendering for a message, shortened. */

@@ -11,9 +11,8 @@
  * instead: equal exactly when the values are structurally equal (key order
  * included), whatever their v8 encoding.
  *
- * The rendering is the one test/conformance/canon.ts uses, so host digests
- * equal its `digestOf`, except for values canon.ts renders lossily as `{}`
- * (RegExp, Error, boxed primitives), which get their own tags here.
+ * The conformance harness (test/conformance/canon.ts) uses this same
+ * rendering, so host digests and the harness's message identities agree.
  */
 import { crc32 } from "./crc32.js";
 
