@@ -415,6 +415,24 @@ function finTick(s: K, kind: string): void {
   }
 }
 
+/** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
+export function takeNextLive(s: K): InMsg | undefined {
+  let best = -1;
+  let bestArrival = Infinity;
+  for (let j = 0; j < s.host.size; j++) {
+    const m = s.held[j]!.get(s.delivered[j]! + 1);
+    if (m !== undefined && m.arrival < bestArrival) {
+      best = j;
+      bestArrival = m.arrival;
+    }
+  }
+  if (best < 0) return undefined;
+  const key = s.delivered[best]! + 1;
+  const m = s.held[best]!.get(key)!;
+  s.held[best]!.delete(key);
+  return m;
+}
+
 /** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
@@ -921,21 +939,9 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
               s.ckptWanted = false;
               await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
             } else {
-              let best = -1;
-              let bestArrival = Infinity;
-              for (let j = 0; j < s.host.size; j++) {
-                const m = s.held[j]!.get(s.delivered[j]! + 1);
-                if (m !== undefined && m.arrival < bestArrival) {
-                  best = j;
-                  bestArrival = m.arrival;
-                }
-              }
-              if (best >= 0) {
-                const key = s.delivered[best]! + 1;
-                const m = s.held[best]!.get(key)!;
-                s.held[best]!.delete(key);
-                await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
-              } else go = false;
+              const m = takeNextLive(s);
+              if (m !== undefined) await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
+              else go = false;
             }
           }
         } catch (e) {

@@ -5,6 +5,24 @@ import { deserialize, serialize } from "node:v8";
 /** The state block bodies see as `s`. */
 type K = Fig4aSbyProtocol;
 
+/** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
+export function takeNextLive(s: K): InMsg | undefined {
+  let best = -1;
+  let bestArrival = Infinity;
+  for (let j = 0; j < s.host.size; j++) {
+    const m = s.held[j]!.get(s.delivered[j]! + 1);
+    if (m !== undefined && m.arrival < bestArrival) {
+      best = j;
+      bestArrival = m.arrival;
+    }
+  }
+  if (best < 0) return undefined;
+  const key = s.delivered[best]! + 1;
+  const m = s.held[best]!.get(key)!;
+  s.held[best]!.delete(key);
+  return m;
+}
+
 /** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
@@ -540,21 +558,9 @@ export class Fig4aSbyProtocol implements Protocol {
                 await s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
               } else go = false;
             } else {
-              let best = -1;
-              let bestArrival = Infinity;
-              for (let j = 0; j < s.host.size; j++) {
-                const m = s.held[j]!.get(s.delivered[j]! + 1);
-                if (m !== undefined && m.arrival < bestArrival) {
-                  best = j;
-                  bestArrival = m.arrival;
-                }
-              }
-              if (best >= 0) {
-                const key = s.delivered[best]! + 1;
-                const m = s.held[best]!.get(key)!;
-                s.held[best]!.delete(key);
-                await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
-              } else go = false;
+              const m = takeNextLive(s);
+              if (m !== undefined) await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
+              else go = false;
             }
           }
         } catch (e) {

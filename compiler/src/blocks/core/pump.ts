@@ -12,6 +12,7 @@
  */
 import type { K } from "../kernel.js";
 import type { PumpEv } from "../hooks.js";
+import { takeNextLive } from "./next-live.js";
 import { MODE_LIVE, MODE_REPLAY, MODE_STARTING } from "../tags.js";
 
 export interface Fields {
@@ -79,21 +80,9 @@ export async function onPump(s: K, _ev: PumpEv): Promise<void> {
             await s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
           } else go = false;
         } else {
-          let best = -1;
-          let bestArrival = Infinity;
-          for (let j = 0; j < s.host.size; j++) {
-            const m = s.held[j]!.get(s.delivered[j]! + 1);
-            if (m !== undefined && m.arrival < bestArrival) {
-              best = j;
-              bestArrival = m.arrival;
-            }
-          }
-          if (best >= 0) {
-            const key = s.delivered[best]! + 1;
-            const m = s.held[best]!.get(key)!;
-            s.held[best]!.delete(key);
-            await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
-          } else go = false;
+          const m = takeNextLive(s);
+          if (m !== undefined) await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
+          else go = false;
         }
       }
     } catch (e) {
