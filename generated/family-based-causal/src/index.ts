@@ -425,6 +425,8 @@ export class FamilyBasedCausalProtocol implements Protocol {
   stopCkptTimer: (() => void) | null = null;
   ocNextId: number = 0;
   ocPending: Map<number, CPush> = new Map();
+  ocWriting: number = 0;
+  ocIdle: (() => void)[] = [];
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
@@ -667,6 +669,22 @@ export class FamilyBasedCausalProtocol implements Protocol {
   }
 
   async onFinish(ev: StartEv): Promise<void> {
+    const s = this;
+    // block causal/commit.ts (independent)
+    // spec 8:1 "Independent output commit on write"
+    {
+      for (;;) {
+        // A tick first: a write issued just before done() enters the chain, and a commit that just
+        // ended reaches core/output-emit (the chain's continuation is microtasks only).
+        await new Promise<void>((resolve) => {
+          s.host.timers.after(0, resolve);
+        });
+        if (s.ocWriting === 0) break;
+        await new Promise<void>((resolve) => {
+          s.ocIdle.push(resolve);
+        });
+      }
+    }
   }
 
   onSend(ev: SendEv): void {
@@ -943,49 +961,58 @@ export class FamilyBasedCausalProtocol implements Protocol {
       const n = s.host.size;
       const me = s.host.rank;
       const f = s.host.f;
-      if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
-        const upto = s.cdLogged;
-        const ssns = s.cdLogSsn.slice();
-        await s.cdLog.sync();
-        if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
-        for (let j = 0; j < n; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
-      }
-      const keys: number[] = [];
-      const out: number[] = [++s.ocNextId, 0];
-      for (let k = 0; k < n; k++) {
-        for (const [r, d] of s.cdDets[k]!) {
-          if (!causalStable(s, k, r, d.push, f)) {
-            keys.push(k, r);
-            out.push(d.src, d.ssn, k, r);
+      s.ocWriting++;
+      try {
+        if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
+          const upto = s.cdLogged;
+          const ssns = s.cdLogSsn.slice();
+          await s.cdLog.sync();
+          if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
+          for (let j = 0; j < n; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+        }
+        const keys: number[] = [];
+        const out: number[] = [++s.ocNextId, 0];
+        for (let k = 0; k < n; k++) {
+          for (const [r, d] of s.cdDets[k]!) {
+            if (!causalStable(s, k, r, d.push, f)) {
+              keys.push(k, r);
+              out.push(d.src, d.ssn, k, r);
+            }
           }
         }
-      }
-      const reads: CRead[] = [];
-      const readK: number[] = [];
-      let len = out.length + 1;
-      for (let k = 0; k < n; k++) {
-        for (const d of s.cdReads[k]!.values()) {
-          if (!causalReadStable(s, k, d.r, d.push, f)) {
-            reads.push(d);
-            readK.push(k);
-            len += causalReadWords(d);
+        const reads: CRead[] = [];
+        const readK: number[] = [];
+        let len = out.length + 1;
+        for (let k = 0; k < n; k++) {
+          for (const d of s.cdReads[k]!.values()) {
+            if (!causalReadStable(s, k, d.r, d.push, f)) {
+              reads.push(d);
+              readK.push(k);
+              len += causalReadWords(d);
+            }
           }
         }
-      }
-      if ((keys.length > 0 || reads.length > 0) && n > 1) {
-        out[1] = keys.length / 2;
-        const words = new Uint32Array(len);
-        words.set(out);
-        let pos = out.length;
-        words[pos++] = reads.length;
-        for (let i = 0; i < reads.length; i++) pos = causalPutRead(words, pos, readK[i]!, reads[i]!);
-        const acked = new Promise<void>((resolve) => {
-          s.ocPending.set(out[0]!, { keys, reads, words, got: 0, done: resolve });
-        });
-        for (let j = 0; j < n; j++) {
-          if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
+        if ((keys.length > 0 || reads.length > 0) && n > 1) {
+          out[1] = keys.length / 2;
+          const words = new Uint32Array(len);
+          words.set(out);
+          let pos = out.length;
+          words[pos++] = reads.length;
+          for (let i = 0; i < reads.length; i++) pos = causalPutRead(words, pos, readK[i]!, reads[i]!);
+          const acked = new Promise<void>((resolve) => {
+            s.ocPending.set(out[0]!, { keys, reads, words, got: 0, done: resolve });
+          });
+          for (let j = 0; j < n; j++) {
+            if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
+          }
+          await acked;
         }
-        await acked;
+      } finally {
+        if (--s.ocWriting === 0) {
+          const idle = s.ocIdle;
+          s.ocIdle = [];
+          for (const wake of idle) wake();
+        }
       }
     }
     // block core/output-emit.ts (core)

@@ -14,10 +14,18 @@
  * Also every process's side: store pushed determinants, acknowledge.
  * Selected for every causal protocol: without it an output could depend on
  * a determinant lost in a crash and be retracted.
+ *
+ * Finish (Protocol.finish, every rank is done): an app may write without
+ * awaiting and call done(), so a commit can still wait for its
+ * acknowledgements when the launcher would stop the ranks. onFinish resolves
+ * only once no write is between here and core/output-emit: it counts the
+ * commits in flight and, after the last one ends, waits one timer tick so
+ * the rest of the onWrite chain (output-emit hands the output to the sink,
+ * synchronously) has run.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
-import type { ControlEv, PeerIncarnationEv, WriteEv } from "../hooks.js";
+import type { ControlEv, PeerIncarnationEv, StartEv, WriteEv } from "../hooks.js";
 import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_PUSH } from "../tags.js";
 import { causalAdd, causalAddRead, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CRead } from "./stability.js";
 
@@ -33,60 +41,89 @@ export interface CPush {
 export interface Fields {
   ocNextId: number;
   ocPending: Map<number, CPush>;
+  /** Writes inside this block's onWrite (flushing or waiting for acknowledgements). */
+  ocWriting: number;
+  /** onFinish waiters, woken when ocWriting drops to 0. */
+  ocIdle: (() => void)[];
 }
 
 export function init(s: K): void {
   s.ocNextId = 0;
   s.ocPending = new Map();
+  s.ocWriting = 0;
+  s.ocIdle = [];
 }
 
 export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
   const n = s.host.size;
   const me = s.host.rank;
   const f = s.host.f;
-  if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
-    const upto = s.cdLogged;
-    const ssns = s.cdLogSsn.slice();
-    await s.cdLog.sync();
-    if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
-    for (let j = 0; j < n; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
-  }
-  const keys: number[] = [];
-  const out: number[] = [++s.ocNextId, 0];
-  for (let k = 0; k < n; k++) {
-    for (const [r, d] of s.cdDets[k]!) {
-      if (!causalStable(s, k, r, d.push, f)) {
-        keys.push(k, r);
-        out.push(d.src, d.ssn, k, r);
+  s.ocWriting++;
+  try {
+    if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
+      const upto = s.cdLogged;
+      const ssns = s.cdLogSsn.slice();
+      await s.cdLog.sync();
+      if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
+      for (let j = 0; j < n; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+    }
+    const keys: number[] = [];
+    const out: number[] = [++s.ocNextId, 0];
+    for (let k = 0; k < n; k++) {
+      for (const [r, d] of s.cdDets[k]!) {
+        if (!causalStable(s, k, r, d.push, f)) {
+          keys.push(k, r);
+          out.push(d.src, d.ssn, k, r);
+        }
       }
     }
-  }
-  const reads: CRead[] = [];
-  const readK: number[] = [];
-  let len = out.length + 1;
-  for (let k = 0; k < n; k++) {
-    for (const d of s.cdReads[k]!.values()) {
-      if (!causalReadStable(s, k, d.r, d.push, f)) {
-        reads.push(d);
-        readK.push(k);
-        len += causalReadWords(d);
+    const reads: CRead[] = [];
+    const readK: number[] = [];
+    let len = out.length + 1;
+    for (let k = 0; k < n; k++) {
+      for (const d of s.cdReads[k]!.values()) {
+        if (!causalReadStable(s, k, d.r, d.push, f)) {
+          reads.push(d);
+          readK.push(k);
+          len += causalReadWords(d);
+        }
       }
     }
+    if ((keys.length > 0 || reads.length > 0) && n > 1) {
+      out[1] = keys.length / 2;
+      const words = new Uint32Array(len);
+      words.set(out);
+      let pos = out.length;
+      words[pos++] = reads.length;
+      for (let i = 0; i < reads.length; i++) pos = causalPutRead(words, pos, readK[i]!, reads[i]!);
+      const acked = new Promise<void>((resolve) => {
+        s.ocPending.set(out[0]!, { keys, reads, words, got: 0, done: resolve });
+      });
+      for (let j = 0; j < n; j++) {
+        if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
+      }
+      await acked;
+    }
+  } finally {
+    if (--s.ocWriting === 0) {
+      const idle = s.ocIdle;
+      s.ocIdle = [];
+      for (const wake of idle) wake();
+    }
   }
-  if ((keys.length > 0 || reads.length > 0) && n > 1) {
-    out[1] = keys.length / 2;
-    const words = new Uint32Array(len);
-    words.set(out);
-    let pos = out.length;
-    words[pos++] = reads.length;
-    for (let i = 0; i < reads.length; i++) pos = causalPutRead(words, pos, readK[i]!, reads[i]!);
-    const acked = new Promise<void>((resolve) => {
-      s.ocPending.set(out[0]!, { keys, reads, words, got: 0, done: resolve });
+}
+
+export async function onFinish(s: K, _ev: StartEv): Promise<void> {
+  for (;;) {
+    // A tick first: a write issued just before done() enters the chain, and a commit that just
+    // ended reaches core/output-emit (the chain's continuation is microtasks only).
+    await new Promise<void>((resolve) => {
+      s.host.timers.after(0, resolve);
     });
-    for (let j = 0; j < n; j++) {
-      if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
-    }
-    await acked;
+    if (s.ocWriting === 0) break;
+    await new Promise<void>((resolve) => {
+      s.ocIdle.push(resolve);
+    });
   }
 }
 
