@@ -113,17 +113,12 @@ export async function runCase(
 
 /**
  * Why the campaign does not run app `a` under protocol `e`, or null if it does.
- * Optimistic logging (Fig 3a, blocks/optimistic/) logs receive determinants
- * and contents only: `ctx.read` values are not logged (the selector refuses
- * read statements with optimistic logging), so a recovering process replaying
- * its log reads new values and sends other messages than the ones its peers
- * depend on, without any lost state to detect. An app that reads is outside
- * what such a protocol claims (docs/protocols.md, optimistic gaps).
+ * Every protocol the block library builds now replays `ctx.read` values
+ * (optimistic logging logs them in its asynchronous log since Fig 3a learnt
+ * reads), so no pair is skipped; the hook stays for a protocol that cannot
+ * run some app, which must say why here rather than fail the campaign.
  */
-export function skipReason(e: Pick<ProtocolEntry, "family">, a: Pick<ConformanceApp, "reads">): string | null {
-  if (e.family === "optimistic" && a.reads === true) {
-    return "optimistic logging does not log ctx.read values (read statements are refused with orphan detection), so an app that reads is not replayable";
-  }
+export function skipReason(_e: Pick<ProtocolEntry, "family">, _a: Pick<ConformanceApp, "reads">): string | null {
   return null;
 }
 

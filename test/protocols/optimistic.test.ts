@@ -15,14 +15,30 @@
  * re-execution sent a different one). Plus: no retraction at the sink, no
  * duplicate delivery, every rank done, and every process's history free of
  * dependencies on lost states with everyone knowing every incarnation end.
+ *
+ * With `env`, the app also reads (`ctx.read`) a value from the environment
+ * in onStart and on every delivery before it forwards, and folds it into its
+ * history hash, so every stamp it sends depends on what it read. The
+ * environment is a counter outside the process (test/protocols/read-app.ts):
+ * calling `produce` again on replay gives another value. A read whose value
+ * was lost in a crash (not yet flushed) must make every state after it lost,
+ * so the peers holding stamps derived from it are orphans and roll back;
+ * otherwise the consistency check finds a message its sender's surviving
+ * history did not send.
  */
 import { describe, expect, it } from "vitest";
 import type { App } from "@egida/runtime-core/spi";
 import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { selectBlocks, UnsupportedProtocolError } from "../../compiler/src/blocks/select.js";
+import { parse } from "../../compiler/src/parse/parse.js";
+import { lower } from "../../compiler/src/passes/lower.js";
+import { builtinRegistry } from "../../compiler/src/registry/builtin-registry.js";
+import type { ProtocolIR } from "../../compiler/src/ir/types.js";
 import { runJob, type JobResult } from "./harness.js";
 import type { TokenState } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
+import { counterEnv } from "./read-app.js";
 
 interface StampState extends TokenState {
   hist: number;
@@ -49,7 +65,7 @@ function next(at: number, t: { origin: number; id: number; hops: number }, size:
   return (at + 1 + ((t.origin * 7 + t.id * 3 + t.hops) % (size - 1))) % size;
 }
 
-function stampApp(opts: { tokens: number; hops: number; writeEvery: number; origins?: number[] }): App<StampState> {
+function stampApp(opts: { tokens: number; hops: number; writeEvery: number; origins?: number[]; env?: (rank: number) => number }): App<StampState> {
   const originsOf = (size: number): number[] => opts.origins ?? Array.from({ length: size }, (_, i) => i);
   const expectedFor = (rank: number, size: number): number => {
     let n = 0;
@@ -85,7 +101,11 @@ function stampApp(opts: { tokens: number; hops: number; writeEvery: number; orig
       nSent: new Array<number>(size).fill(0),
       nRecv: new Array<number>(size).fill(0),
     }),
-    onStart(s, ctx) {
+    async onStart(s, ctx) {
+      if (opts.env !== undefined) {
+        const env = opts.env;
+        s.hist = mix(s.hist, await ctx.read(() => env(s.rank)));
+      }
       if (s.expected === 0) ctx.done();
       if (!originsOf(s.size).includes(s.rank)) return;
       for (let id = 0; id < opts.tokens; id++) send(s, ctx, next(s.rank, { origin: s.rank, id, hops: 0 }, s.size), { origin: s.rank, id, hops: 1 });
@@ -102,6 +122,10 @@ function stampApp(opts: { tokens: number; hops: number; writeEvery: number; orig
       s.recv[`${msg.from}:${n}`] = t.stamp;
       s.hist = mix(s.hist, mix(msg.from, t.stamp));
       if (t.hops % opts.writeEvery === 0) await ctx.write({ at: s.rank, key });
+      if (opts.env !== undefined) {
+        const env = opts.env;
+        s.hist = mix(s.hist, await ctx.read(() => env(s.rank)));
+      }
       if (t.hops < opts.hops) send(s, ctx, next(s.rank, t, s.size), { origin: t.origin, id: t.id, hops: t.hops + 1 });
       if (s.count === s.expected) ctx.done();
     },
@@ -184,6 +208,111 @@ describe("Fig 3a optimistic logging (Damani–Garg)", () => {
     expect(run.survivorRollbacks).toBeGreaterThan(0);
     expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
     expectConsistent(run);
+  });
+
+  describe("reads: selection", () => {
+    /** Fig 3a with a read statement after the receive statement. */
+    const withRead = (read: string): ProtocolIR => {
+      const text = `receive: determinant : {source, sesn, dest, desn}
+Log determinant, data asynchronously on NFS disk
+${read}
+Co-ordinated output commit on write
+send: Piggyback vector clock
+Protocol to detect orphans : broadcast logical clock
+On rollback: Log determinant, message on NFS disk
+`;
+      const p = parse(text, "inline.egida");
+      if (p.ast === null) throw new Error(p.diagnostics.map((d) => d.message).join("; "));
+      const { ir, diagnostics } = lower(p.ast, "inline.egida", builtinRegistry());
+      if (ir === null) throw new Error(diagnostics.map((d) => d.message).join("; "));
+      return ir;
+    };
+    const logBlock = (ir: ProtocolIR) => selectBlocks(ir).find((b) => b.file === "optimistic/async-log.ts");
+
+    it("Fig 3a (no read statement) logs reads in its asynchronous log, and no other read logger is selected", () => {
+      const blocks = selectBlocks(loadSpec("fig3a-damani-garg.egida"));
+      expect(blocks.find((b) => b.file === "optimistic/async-log.ts")?.reason).toMatch(/read values/);
+      expect(blocks.some((b) => b.file === "log/read-log.ts")).toBe(false);
+    });
+
+    it("a read statement logging asynchronously on the same medium is the same log", () => {
+      expect(logBlock(withRead("read: determinant : {dest, desn}\nLog determinant asynchronously on NFS disk"))?.params).toEqual({ "log.medium": "nfs-disk" });
+    });
+
+    it.each([
+      ["read: determinant : {dest, desn}\nLog determinant synchronously on NFS disk", /synchronous read logging/],
+      ["read: determinant : {dest, desn}\nLog determinant asynchronously on local disk", /read determinants on local-disk/],
+    ])("refused, not weakened: %s", (read, why) => {
+      const ir = withRead(read);
+      expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
+      expect(() => selectBlocks(ir)).toThrow(why);
+    });
+  });
+
+  describe("reads: ctx.read values go into the asynchronous log", () => {
+    /** counterEnv, counting how often each rank's `produce` ran. */
+    const countingEnv = (): { env: (rank: number) => number; calls: number[] } => {
+      const env = counterEnv();
+      const calls = [0, 0, 0, 0, 0, 0];
+      return { env: (r) => (calls[r]!++, env(r)), calls };
+    };
+
+    it.each(SEEDS)("mesh that reads: seed %i, 3 crashes match the failure-free run", async (seed) => {
+      const mk = () => stampApp({ tokens: 3, hops: 25, writeEvery: 5, env: counterEnv() });
+      const ref = await runJob({ factory, app: mk(), size: 4, seed, crashes: 0 });
+      const run = await runJob({ factory, app: mk(), size: 4, seed, crashes: 3, crashWindow: [2, 150], maxConcurrent: 1 });
+      expect(run.crashedRanks.length).toBeGreaterThan(0);
+      expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+      expectConsistent(run);
+    });
+
+    // A read lost in the crash: every hop reads after its write and before it forwards, writes
+    // come only every 40 hops and the flush every 1 s, so at the crash (30 ms) the victim's
+    // reads are unlogged; the token it forwarded carries a stamp derived from one. Its
+    // recovery reads other values, so the rank holding that token is an orphan.
+    it.each([1, 2, 3, 4, 5, 6, 7, 8])("constructed orphan of a lost read (seed %i)", async (seed) => {
+      const orphanFactory = composeFromIR(loadSpec("fig3a-damani-garg.egida", { flushIntervalMs: 1000 }));
+      const ref = await runJob({ factory: orphanFactory, app: stampApp({ tokens: 1, hops: 60, writeEvery: 40, origins: [0], env: counterEnv() }), size: 4, seed, crashes: 0 });
+      const e = countingEnv();
+      const run = await runJob({ factory: orphanFactory, app: stampApp({ tokens: 1, hops: 60, writeEvery: 40, origins: [0], env: e.env }), size: 4, seed, crashes: 1, crashWindow: [30, 30], maxConcurrent: 1 });
+      expect(run.crashedRanks.length).toBe(1);
+      const victim = run.crashedRanks[0]!;
+      // The victim produced reads its surviving history does not hold (onStart + one per delivery): lost ones.
+      expect(e.calls[victim]!).toBeGreaterThan(1 + run.states[victim]!.count);
+      expect(run.trace.some((x) => x.type === "rollback" && x.rank !== victim)).toBe(true);
+      expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+      expectConsistent(run);
+    });
+
+    // The same for onStart's read: the origin (rank 0) reads, then sends the token with a stamp
+    // derived from the value; it crashes at 30 ms, before anything is flushed (1 s, first write at
+    // hop 40). Nothing it did survives, not even that read (a clock that counted only deliveries
+    // would stamp the token with ts 0 = the end of the lost incarnation, and no one would roll
+    // back): the token's whole trail is orphaned and must roll back to before it.
+    it.each([1, 2, 3, 4, 5, 6])("constructed orphan of a lost onStart read (seed %i)", async (seed) => {
+      const orphanFactory = composeFromIR(loadSpec("fig3a-damani-garg.egida", { flushIntervalMs: 1000 }));
+      const ref = await runJob({ factory: orphanFactory, app: stampApp({ tokens: 1, hops: 60, writeEvery: 40, origins: [0], env: counterEnv() }), size: 4, seed, crashes: 0 });
+      const e = countingEnv();
+      const run = await runJob({ factory: orphanFactory, app: stampApp({ tokens: 1, hops: 60, writeEvery: 40, origins: [0], env: e.env }), size: 4, seed, crashes: 0, schedule: [{ at: 30, rank: 0 }] });
+      expect(run.crashedRanks).toEqual([0]);
+      expect(e.calls[0]!).toBeGreaterThan(1 + run.states[0]!.count);
+      expect(run.trace.some((x) => x.type === "rollback" && x.rank !== 0)).toBe(true);
+      expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+      expectConsistent(run);
+    });
+
+    it("stress that reads: 10 seeds × 8 crashes, up to 3 concurrent", async () => {
+      let rolled = 0;
+      for (let seed = 200; seed < 210; seed++) {
+        const mk = () => stampApp({ tokens: 3, hops: 30, writeEvery: 4, env: counterEnv() });
+        const ref = await runJob({ factory, app: mk(), size: 5, seed, crashes: 0 });
+        const run = await runJob({ factory, app: mk(), size: 5, seed, crashes: 8, crashWindow: [1, 200], maxConcurrent: 3, restartDelay: 3 + (seed % 20) });
+        expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+        expectConsistent(run);
+        rolled += rollbacks(run);
+      }
+      expect(rolled).toBeGreaterThan(0);
+    });
   });
 
   // Many crashes, several at once, re-crashes during recovery and during rollbacks.

@@ -143,6 +143,89 @@ export interface OutMsg {
   readonly payload: Uint8Array;
 }
 
+/** A read of the current history: its event timestamp, step, index within the step, value. */
+export interface OptRead {
+  readonly ts: number;
+  readonly rsn: number;
+  readonly idx: number;
+  readonly value: Uint8Array;
+}
+
+/** The onOpen part of recovery (see the header): read the log, cut, start the new incarnation. */
+async function recoverLog(s: K): Promise<void> {
+  const n = s.host.size;
+  const me = s.host.rank;
+  const recs = await s.optLog!.readAll();
+  const hist: InMsg[] = [];
+  const histTs: number[] = [];
+  let reads: OptRead[] = [];
+  const discarded: InMsg[] = [];
+  let events = 0;
+  let lastInc = 0;
+  for (const r of recs) {
+    const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    const type = dv.getUint32(0, true);
+    if (type === 1 || type === 4) {
+      // An event record: it replaces every logged event from its timestamp on (a replay
+      // plan that a token cut short went live from there, not from the previous CUT).
+      const ts = dv.getUint32(type === 1 ? 16 : 4, true);
+      if (ts > events + 1) s.host.unrecoverable(`optimistic log: event ${ts} follows event ${events}`);
+      while (histTs.length > 0 && histTs[histTs.length - 1]! >= ts) {
+        histTs.pop();
+        hist.pop();
+      }
+      while (reads.length > 0 && reads[reads.length - 1]!.ts >= ts) reads.pop();
+      events = ts;
+      if (type === 1) {
+        const pbLen = dv.getUint32(20, true);
+        const pb = new Uint32Array(pbLen);
+        for (let i = 0; i < pbLen; i++) pb[i] = dv.getUint32(24 + 4 * i, true);
+        hist.push({ from: dv.getUint32(4, true), ssn: dv.getUint32(8, true), fromIncarnation: 0, pb, payload: r.data.slice(24 + 4 * pbLen), arrival: 0 });
+        histTs.push(ts);
+      } else {
+        reads.push({ ts, rsn: dv.getUint32(8, true), idx: dv.getUint32(12, true), value: r.data.slice(16) });
+      }
+    } else if (type === 2) {
+      const j = dv.getUint32(4, true);
+      const c = dv.getUint32(8, true);
+      if (j !== me && s.optEnds[j]!.length === c) s.optEnds[j]!.push(dv.getUint32(12, true));
+    } else if (type === 3) {
+      const cut = dv.getUint32(4, true);
+      const cutTs = dv.getUint32(12, true);
+      for (const m of hist.splice(cut)) discarded.push(m);
+      histTs.length = cut;
+      reads = reads.filter((x) => x.ts <= cutTs);
+      events = cutTs;
+      lastInc = dv.getUint32(8, true);
+      s.optEnds[me]!.length = lastInc - 1;
+      s.optEnds[me]!.push(cutTs);
+    }
+  }
+  // Cut before the first delivery that the persisted table already shows to be an orphan.
+  let cut = hist.length;
+  for (let i = 0; i < hist.length && cut === hist.length; i++) {
+    const pb = hist[i]!.pb;
+    for (let k = 0; k < n; k++) {
+      const c = pb[1 + k]!;
+      const e = s.optEnds[k]!;
+      if (c < e.length && pb[1 + n + k]! > e[c]!) cut = i;
+    }
+  }
+  if (cut < hist.length) events = histTs[cut]! - 1;
+  for (const m of hist.splice(cut)) discarded.push(m);
+  // New incarnation: the crashed one (lastInc) ended after the stable prefix's last event.
+  s.ftInc = lastInc + 1;
+  s.optEnds[me]!.length = lastInc;
+  s.optEnds[me]!.push(events);
+  const rec = new Uint32Array([3, hist.length, s.ftInc, events]);
+  s.optLog!.append(new Uint8Array(rec.buffer));
+  await s.optLog!.sync();
+  s.vcInc[me] = s.ftInc;
+  for (const x of reads) if (x.ts <= events) s.optRdReplay.set(x.ts, x);
+  s.optRecHist = hist;
+  s.optRecDiscarded = discarded;
+}
+
 /** A pending output commit: which processes still have to acknowledge, and the clock it asked for. */
 export interface PendingCommit {
   readonly need: Uint8Array;
@@ -226,6 +309,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
   ftInc: number = 0;
+  optTs: number = 0;
   vcInc: Uint32Array;
   vcTs: Uint32Array;
   optEnds: number[][] = [];
@@ -235,9 +319,16 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   optRbRunning: boolean = false;
   optLog: LogStore | null = null;
   optHist: InMsg[] = [];
+  optHistTs: number[] = [];
+  optReads: OptRead[] = [];
+  optRdReplay: Map<number, OptRead> = new Map();
+  optRdStep: number = -1;
+  optRdIdx: number = 0;
   optStableUpTo: number = 0;
   optEpoch: number = 0;
   optDeferred: { from: number; words: Uint32Array }[] = [];
+  optRecHist: InMsg[] = [];
+  optRecDiscarded: InMsg[] = [];
   optInDelivery: boolean = false;
   optCommits: Map<number, PendingCommit> = new Map();
   optCommitSeq: number = 0;
@@ -361,6 +452,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     {
       s.optLog = await s.host.storage.openLog(("nfs-disk" as string), "optimistic");
     }
+    // block optimistic/collect.ts (centralized)
+    // spec 3:1 "Log determinant, data asynchronously on NFS disk"
+    {
+      if (ev.incarnation > 0) await recoverLog(s);
+    }
   }
 
   async onRecover(ev: StartEv): Promise<void> {
@@ -381,50 +477,10 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     {
       const n = s.host.size;
       const me = s.host.rank;
-      const recs = await s.optLog!.readAll();
-      const hist: InMsg[] = [];
-      const discarded: InMsg[] = [];
-      let lastInc = 0;
-      for (const r of recs) {
-        const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
-        const type = dv.getUint32(0, true);
-        if (type === 1) {
-          const pbLen = dv.getUint32(16, true);
-          const pb = new Uint32Array(pbLen);
-          for (let i = 0; i < pbLen; i++) pb[i] = dv.getUint32(20 + 4 * i, true);
-          hist.length = dv.getUint32(12, true) - 1;
-          hist.push({ from: dv.getUint32(4, true), ssn: dv.getUint32(8, true), fromIncarnation: 0, pb, payload: r.data.slice(20 + 4 * pbLen), arrival: 0 });
-        } else if (type === 2) {
-          const j = dv.getUint32(4, true);
-          const c = dv.getUint32(8, true);
-          if (j !== me && s.optEnds[j]!.length === c) s.optEnds[j]!.push(dv.getUint32(12, true));
-        } else if (type === 3) {
-          const cut = dv.getUint32(4, true);
-          for (const m of hist.splice(cut)) discarded.push(m);
-          lastInc = dv.getUint32(8, true);
-          s.optEnds[me]!.length = lastInc - 1;
-          s.optEnds[me]!.push(cut);
-        }
-      }
-      // Cut before the first delivery that the persisted table already shows to be an orphan.
-      let cut = hist.length;
-      for (let i = 0; i < hist.length && cut === hist.length; i++) {
-        const pb = hist[i]!.pb;
-        for (let k = 0; k < n; k++) {
-          const c = pb[1 + k]!;
-          const e = s.optEnds[k]!;
-          if (c < e.length && pb[1 + n + k]! > e[c]!) cut = i;
-        }
-      }
-      for (const m of hist.splice(cut)) discarded.push(m);
-      // New incarnation: the crashed one (lastInc) ended at the stable prefix.
-      s.ftInc = lastInc + 1;
-      s.optEnds[me]!.length = lastInc;
-      s.optEnds[me]!.push(hist.length);
-      const rec = new Uint32Array([3, hist.length, s.ftInc]);
-      s.optLog!.append(new Uint8Array(rec.buffer));
-      await s.optLog!.sync();
-      s.vcInc[me] = s.ftInc;
+      const hist = s.optRecHist;
+      const discarded = s.optRecDiscarded;
+      s.optRecHist = [];
+      s.optRecDiscarded = [];
       // Replay plan and hold-back: the history, then non-orphan discarded messages (latest version of each).
       const delivered = new Uint32Array(n);
       for (const m of hist) {
@@ -500,6 +556,15 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
+    // block optimistic/async-log.ts (determinant)
+    // spec 3:1 "Log determinant, data asynchronously on NFS disk"
+    {
+      // Replay re-ran every surviving step; a logged value nobody asked for again means the app
+      // is not piecewise deterministic (its reads depend on something outside the log).
+      if (ev.incarnation > 0 && s.optRdReplay.size > 0) {
+        s.host.unrecoverable(`replay diverged: ${s.optRdReplay.size} logged read value(s) were not read again (first: event ${[...s.optRdReplay.keys()][0]})`);
+      }
+    }
     // block optimistic/orphan.ts (broadcast-logical-clock)
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
@@ -543,7 +608,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       const n = s.host.size;
       const me = s.host.rank;
       s.vcInc[me] = s.ftInc;
-      s.vcTs[me] = s.rsn;
+      s.vcTs[me] = s.optTs;
       s.pbw.set(s.vcInc, ev.pbLen);
       s.pbw.set(s.vcTs, ev.pbLen + n);
       ev.pbLen += 2 * n;
@@ -702,7 +767,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         }
       }
       s.vcInc[me] = s.ftInc;
-      s.vcTs[me] = ev.rsn;
+      s.vcTs[me] = ++s.optTs;
       ev.pbPos = at + 2 * n;
     }
     // block optimistic/async-log.ts (determinant)
@@ -711,20 +776,22 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       const m = ev.msg;
       if (!ev.replay) {
         const pbLen = m.pb.length;
-        const head = 20 + pbLen * 4;
+        const head = 24 + pbLen * 4;
         const rec = new Uint8Array(head + m.payload.length);
         const dv = new DataView(rec.buffer);
         dv.setUint32(0, 1, true);
         dv.setUint32(4, m.from, true);
         dv.setUint32(8, m.ssn, true);
         dv.setUint32(12, ev.rsn, true);
-        dv.setUint32(16, pbLen, true);
-        for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
+        dv.setUint32(16, s.optTs, true);
+        dv.setUint32(20, pbLen, true);
+        for (let i = 0; i < pbLen; i++) dv.setUint32(24 + 4 * i, m.pb[i]!, true);
         rec.set(m.payload, head);
         s.optLog!.append(rec); // asynchronous: no sync before the application sees it
         s.st.bytesLogged += rec.length;
       }
       s.optHist.push(m);
+      s.optHistTs.push(s.optTs);
     }
     // block optimistic/orphan.ts (broadcast-logical-clock)
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
@@ -747,6 +814,43 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   }
 
   async onRead(ev: ReadEv): Promise<void> {
+    const s = this;
+    // block optimistic/async-log.ts (determinant)
+    // spec 3:1 "Log determinant, data asynchronously on NFS disk"
+    {
+      // Numbered synchronously, so concurrent reads of one step get their events in call order,
+      // and nothing here awaits: a replayed read resolves exactly as the original one did.
+      if (s.rsn !== s.optRdStep) {
+        s.optRdStep = s.rsn;
+        s.optRdIdx = 0;
+      }
+      const rsn = s.rsn;
+      const idx = s.optRdIdx++;
+      // A new state interval: sends from here on carry it (optimistic/clock.ts onSend).
+      const ts = ++s.optTs;
+      const logged = s.optRdReplay.get(ts);
+      let value: Uint8Array;
+      if (logged !== undefined) {
+        s.optRdReplay.delete(ts);
+        if (logged.rsn !== rsn || logged.idx !== idx) {
+          s.host.unrecoverable(`replay diverged: event ${ts} was read ${logged.idx} of step ${logged.rsn}, now read ${idx} of step ${rsn}`);
+        }
+        value = logged.value;
+      } else {
+        value = ev.produce();
+        const rec = new Uint8Array(16 + value.length);
+        const dv = new DataView(rec.buffer);
+        dv.setUint32(0, 4, true);
+        dv.setUint32(4, ts, true);
+        dv.setUint32(8, rsn, true);
+        dv.setUint32(12, idx, true);
+        rec.set(value, 16);
+        s.optLog!.append(rec); // asynchronous, like a delivery: the state interval it starts is lost if this is
+        s.st.bytesLogged += rec.length;
+      }
+      s.optReads.push({ ts, rsn, idx, value });
+      ev.value = value;
+    }
     // block core/read.ts (core)
     {
       if (ev.value === null) ev.value = ev.produce();
@@ -899,11 +1003,14 @@ export class Fig3aDamaniGargProtocol implements Protocol {
               }
             }
           }
-          // A replay plan stops before its first discarded message (that state is not recoverable).
+          // A replay plan stops before its first discarded message (that state is not recoverable);
+          // the steps after it will run live, so their logged reads are not replayed (plan entry i
+          // is delivery i + 1: plans start from the initial state).
           for (let i = s.planPos; i < s.planSrc.length; i++) {
             if (!s.held[s.planSrc[i]!]!.has(s.planSsn[i]!)) {
               s.planSrc.length = i;
               s.planSsn.length = i;
+              for (const [ts, x] of s.optRdReplay) if (x.rsn > i) s.optRdReplay.delete(ts);
             }
           }
           // Delivered messages that depend on a lost state: this process is an orphan.
@@ -1126,6 +1233,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     // block optimistic/clock.ts (vector-clock)
     // spec 7:17 "send: Piggyback vector clock"
     {
+      s.optTs = 0;
       s.vcInc.fill(0);
       s.vcTs.fill(0);
       s.vcInc[s.host.rank] = s.ftInc;
@@ -1216,12 +1324,19 @@ export class Fig3aDamaniGargProtocol implements Protocol {
           if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
         }
       }
+      const cutTs = cut < old.length ? s.optHistTs[cut]! - 1 : s.optTs;
       const oldInc = s.ftInc;
-      s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1]).buffer));
-      s.optEnds[me]!.push(cut);
+      s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1, cutTs]).buffer));
+      s.optEnds[me]!.push(cutTs);
       s.ftInc = oldInc + 1;
       s.optEpoch++;
       s.optHist = [];
+      s.optHistTs = [];
+      s.optRdReplay = new Map();
+      for (const x of s.optReads) if (x.ts <= cutTs) s.optRdReplay.set(x.ts, x);
+      s.optReads = [];
+      s.optRdStep = -1;
+      s.optRdIdx = 0;
       s.optStableUpTo = 0;
       s.optCommits.clear();
       s.onRestore({

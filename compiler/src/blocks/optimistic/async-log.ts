@@ -9,25 +9,58 @@
  * stable here, and only then does `stableIn` rise, so senders keep their
  * copies in the retransmission buffer until the receiver's log holds them.
  *
+ * `read` events are non-deterministic events like receives (paper §2-3):
+ * `ctx.read(produce)` appends the value to the same log, again without
+ * waiting, and starts a new state interval (optimistic/clock.ts ticks `optTs`
+ * for it). A read not yet durable when the process crashes is lost with every
+ * state after it, exactly like an unlogged delivery: the recovery's
+ * incarnation end stops before it, so whatever depended on it is an orphan.
+ * When a step is re-executed (recovery or rollback replay), a read whose
+ * state interval survived gets its logged value back instead of calling
+ * `produce` again.
+ *
  * The same log holds the persistent incarnation-end table and rollback cuts
- * (little-endian u32 words):
- *   DELIV  [1, source, ssn, rsn, pbLen, pb[0..pbLen-1]] payload
+ * (little-endian u32 words). DELIV and READ records are the events of the
+ * history, in order; the i-th event of a history has timestamp i, which the
+ * record carries: a record of event ts replaces every logged event from ts on
+ * (a replay plan cut short by a token continues live from there).
+ *   DELIV  [1, source, ssn, rsn, ts, pbLen, pb[0..pbLen-1]] payload
  *   END    [2, j, c, e]        incarnation c of j ended at ts e (learned from a token)
- *   CUT    [3, cut, newInc]    this process discarded its deliveries after rsn `cut`
- *                              and began FT incarnation newInc (= END(self, newInc-1, cut))
+ *   CUT    [3, cut, newInc, ts] this process kept its first `cut` deliveries (its
+ *                              first `ts` events), discarded the rest, and began FT
+ *                              incarnation newInc (= END(self, newInc-1, ts))
+ *   READ   [4, ts, rsn, idx]  value: the idx-th read of step rsn (0 = onStart), event ts
  *
  * `optHist` is the current history (every delivery since the initial state,
- * replayed ones included): rollback re-executes a prefix of it.
+ * replayed ones included), `optReads` its reads: rollback re-executes a
+ * prefix of them.
  */
 import type { LogStore } from "@egida/runtime-core/spi";
 import type { InMsg, K } from "../kernel.js";
-import type { DeliverEv, StartEv, TimerEv } from "../hooks.js";
+import type { DeliverEv, ReadEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
+
+/** A read of the current history: its event timestamp, step, index within the step, value. */
+export interface OptRead {
+  readonly ts: number;
+  readonly rsn: number;
+  readonly idx: number;
+  readonly value: Uint8Array;
+}
 
 export interface Fields {
   optLog: LogStore | null;
   /** Deliveries of the current history, in rsn order (optHist[i] has rsn i + 1). */
   optHist: InMsg[];
+  /** optHistTs[i]: the event timestamp of delivery optHist[i]. */
+  optHistTs: number[];
+  /** Reads of the current history, in order. */
+  optReads: OptRead[];
+  /** Logged reads a replay returns instead of producing, by timestamp. */
+  optRdReplay: Map<number, OptRead>;
+  /** The step the last read ran in (-1: none since the last restore), and the next read's index in it. */
+  optRdStep: number;
+  optRdIdx: number;
   /** optHist[0 .. optStableUpTo-1] are counted in stableIn. */
   optStableUpTo: number;
   /** Bumped by every rollback: a sync that started before it must not raise stableIn. */
@@ -37,6 +70,11 @@ export interface Fields {
 export function init(s: K): void {
   s.optLog = null;
   s.optHist = [];
+  s.optHistTs = [];
+  s.optReads = [];
+  s.optRdReplay = new Map();
+  s.optRdStep = -1;
+  s.optRdIdx = 0;
   s.optStableUpTo = 0;
   s.optEpoch = 0;
 }
@@ -49,20 +87,65 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   const m = ev.msg;
   if (!ev.replay) {
     const pbLen = m.pb.length;
-    const head = 20 + pbLen * 4;
+    const head = 24 + pbLen * 4;
     const rec = new Uint8Array(head + m.payload.length);
     const dv = new DataView(rec.buffer);
     dv.setUint32(0, 1, true);
     dv.setUint32(4, m.from, true);
     dv.setUint32(8, m.ssn, true);
     dv.setUint32(12, ev.rsn, true);
-    dv.setUint32(16, pbLen, true);
-    for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
+    dv.setUint32(16, s.optTs, true);
+    dv.setUint32(20, pbLen, true);
+    for (let i = 0; i < pbLen; i++) dv.setUint32(24 + 4 * i, m.pb[i]!, true);
     rec.set(m.payload, head);
     s.optLog!.append(rec); // asynchronous: no sync before the application sees it
     s.st.bytesLogged += rec.length;
   }
   s.optHist.push(m);
+  s.optHistTs.push(s.optTs);
+}
+
+export async function onRead(s: K, ev: ReadEv): Promise<void> {
+  // Numbered synchronously, so concurrent reads of one step get their events in call order,
+  // and nothing here awaits: a replayed read resolves exactly as the original one did.
+  if (s.rsn !== s.optRdStep) {
+    s.optRdStep = s.rsn;
+    s.optRdIdx = 0;
+  }
+  const rsn = s.rsn;
+  const idx = s.optRdIdx++;
+  // A new state interval: sends from here on carry it (optimistic/clock.ts onSend).
+  const ts = ++s.optTs;
+  const logged = s.optRdReplay.get(ts);
+  let value: Uint8Array;
+  if (logged !== undefined) {
+    s.optRdReplay.delete(ts);
+    if (logged.rsn !== rsn || logged.idx !== idx) {
+      s.host.unrecoverable(`replay diverged: event ${ts} was read ${logged.idx} of step ${logged.rsn}, now read ${idx} of step ${rsn}`);
+    }
+    value = logged.value;
+  } else {
+    value = ev.produce();
+    const rec = new Uint8Array(16 + value.length);
+    const dv = new DataView(rec.buffer);
+    dv.setUint32(0, 4, true);
+    dv.setUint32(4, ts, true);
+    dv.setUint32(8, rsn, true);
+    dv.setUint32(12, idx, true);
+    rec.set(value, 16);
+    s.optLog!.append(rec); // asynchronous, like a delivery: the state interval it starts is lost if this is
+    s.st.bytesLogged += rec.length;
+  }
+  s.optReads.push({ ts, rsn, idx, value });
+  ev.value = value;
+}
+
+export async function onLive(s: K, ev: StartEv): Promise<void> {
+  // Replay re-ran every surviving step; a logged value nobody asked for again means the app
+  // is not piecewise deterministic (its reads depend on something outside the log).
+  if (ev.incarnation > 0 && s.optRdReplay.size > 0) {
+    s.host.unrecoverable(`replay diverged: ${s.optRdReplay.size} logged read value(s) were not read again (first: event ${[...s.optRdReplay.keys()][0]})`);
+  }
 }
 
 export function onFlushTimer(s: K, _ev: TimerEv): void {

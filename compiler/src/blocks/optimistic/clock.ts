@@ -3,8 +3,13 @@
  * 1996; Strom & Yemini 1985), `send: Piggyback vector clock`.
  *
  * One `(incarnation, timestamp)` entry per process; a process's timestamp is
- * its state-interval index = its delivery count (rsn), its incarnation
- * (`ftInc`) grows on every crash-recovery and every rollback. Every message
+ * its state-interval index `optTs` = the number of non-deterministic events
+ * (deliveries and `ctx.read`s, paper §2) in its current history, its
+ * incarnation (`ftInc`) grows on every crash-recovery and every rollback. A
+ * read starts a state interval like a receive: a read whose value was not
+ * logged when the process crashed is lost, and so is every state after it,
+ * so the sends that followed it must carry a timestamp beyond the end the
+ * recovery announces (optimistic/async-log.ts logs reads). Every message
  * piggybacks the whole clock right after the core header:
  *   words [1 .. n]     incarnations,  words [n+1 .. 2n] timestamps.
  * Delivery merges entry-wise by lexicographic max on (incarnation, ts) and
@@ -29,6 +34,8 @@ import type { DeliverEv, RecvEv, RestoreEv, SendEv } from "../hooks.js";
 export interface Fields {
   /** This process's FT incarnation (persisted by CUT records). */
   ftInc: number;
+  /** This process's state-interval index: deliveries + reads since the initial state. */
+  optTs: number;
   vcInc: Uint32Array;
   vcTs: Uint32Array;
   /** Incarnation-end table: optEnds[j][c] = last surviving timestamp of incarnation c of j. */
@@ -44,6 +51,7 @@ export interface Fields {
 
 export function init(s: K): void {
   s.ftInc = 0;
+  s.optTs = 0;
   s.vcInc = new Uint32Array(s.host.size);
   s.vcTs = new Uint32Array(s.host.size);
   s.optEnds = [];
@@ -58,7 +66,7 @@ export function onSend(s: K, ev: SendEv): void {
   const n = s.host.size;
   const me = s.host.rank;
   s.vcInc[me] = s.ftInc;
-  s.vcTs[me] = s.rsn;
+  s.vcTs[me] = s.optTs;
   s.pbw.set(s.vcInc, ev.pbLen);
   s.pbw.set(s.vcTs, ev.pbLen + n);
   ev.pbLen += 2 * n;
@@ -101,12 +109,13 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     }
   }
   s.vcInc[me] = s.ftInc;
-  s.vcTs[me] = ev.rsn;
+  s.vcTs[me] = ++s.optTs;
   ev.pbPos = at + 2 * n;
 }
 
 /** Rollback restores the initial state: the clock restarts with only the own (new) incarnation. */
 export function onRestore(s: K, _ev: RestoreEv): void {
+  s.optTs = 0;
   s.vcInc.fill(0);
   s.vcTs.fill(0);
   s.vcInc[s.host.rank] = s.ftInc;

@@ -1,60 +1,101 @@
 /**
  * Optimistic logging: CollectDeterminants after a crash (Damani–Garg
- * recovery). After checkpoint/restore (no checkpoint: the initial state):
+ * recovery), in two parts.
+ *
+ * onOpen (incarnation > 0; after optimistic/async-log opened the log, before
+ * checkpoint/restore re-runs the application's onStart, whose reads may
+ * replay):
  *  1. read the optimistic log: the incarnation-end table (END, CUT), the
- *     history (DELIV records, truncated at every CUT), and the messages
- *     discarded by cuts that are not orphans (still to be delivered);
+ *     history's events (DELIV and READ records, truncated at every CUT), and
+ *     the messages discarded by cuts that are not orphans (still to be
+ *     delivered);
  *  2. cut the history before its first delivery of an orphan message (the
  *     persisted table already says it depends on a lost state);
- *  3. the surviving prefix, of length r, is what reached the stable log: it
- *     becomes the replay plan (contents come from the log, nobody is asked);
- *     everything after it in the crashed incarnation c is lost;
- *  4. start incarnation c + 1: CUT [3, r, c + 1] synced (= END(self, c, r)),
- *     then announce the table to everyone (token, flag 1: "send me yours",
- *     because tokens sent to us while we were down or before our END records
- *     were synced are lost) — `broadcast logical clock`.
+ *  3. the surviving prefix, E events (r deliveries and the reads among
+ *     them), is what reached the stable log: its deliveries become the replay
+ *     plan (contents come from the log, nobody is asked), its reads the
+ *     values the replay returns; every state after event E in the crashed
+ *     incarnation c is lost (an unlogged read included);
+ *  4. start incarnation c + 1: CUT [3, r, c + 1, E] synced (= END(self, c, E))
+ *     before onStart runs, so a read onStart makes afresh is logged after it.
+ * onRecover (after checkpoint/restore): fill the replay plan and hold-back,
+ * then announce the table to everyone (token, flag 1: "send me yours",
+ * because tokens sent to us while we were down or before our END records
+ * were synced are lost) — `broadcast logical clock`.
  * core/recovery then announces the delivered vector, and the pump replays.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { InMsg, K } from "../kernel.js";
 import type { StartEv } from "../hooks.js";
+import type { OptRead } from "./async-log.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
 
 export interface Fields {
   /** Commit requests that arrived before the table was restored (answered after). */
   optDeferred: { from: number; words: Uint32Array }[];
+  /** Recovery: the surviving deliveries, and the non-orphan ones cuts discarded (onOpen → onRecover). */
+  optRecHist: InMsg[];
+  optRecDiscarded: InMsg[];
 }
 
 export function init(s: K): void {
   s.optDeferred = [];
+  s.optRecHist = [];
+  s.optRecDiscarded = [];
 }
 
-export async function onRecover(s: K, _ev: StartEv): Promise<void> {
+export async function onOpen(s: K, ev: StartEv): Promise<void> {
+  if (ev.incarnation > 0) await recoverLog(s);
+}
+
+/** The onOpen part of recovery (see the header): read the log, cut, start the new incarnation. */
+async function recoverLog(s: K): Promise<void> {
   const n = s.host.size;
   const me = s.host.rank;
   const recs = await s.optLog!.readAll();
   const hist: InMsg[] = [];
+  const histTs: number[] = [];
+  let reads: OptRead[] = [];
   const discarded: InMsg[] = [];
+  let events = 0;
   let lastInc = 0;
   for (const r of recs) {
     const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
     const type = dv.getUint32(0, true);
-    if (type === 1) {
-      const pbLen = dv.getUint32(16, true);
-      const pb = new Uint32Array(pbLen);
-      for (let i = 0; i < pbLen; i++) pb[i] = dv.getUint32(20 + 4 * i, true);
-      hist.length = dv.getUint32(12, true) - 1;
-      hist.push({ from: dv.getUint32(4, true), ssn: dv.getUint32(8, true), fromIncarnation: 0, pb, payload: r.data.slice(20 + 4 * pbLen), arrival: 0 });
+    if (type === 1 || type === 4) {
+      // An event record: it replaces every logged event from its timestamp on (a replay
+      // plan that a token cut short went live from there, not from the previous CUT).
+      const ts = dv.getUint32(type === 1 ? 16 : 4, true);
+      if (ts > events + 1) s.host.unrecoverable(`optimistic log: event ${ts} follows event ${events}`);
+      while (histTs.length > 0 && histTs[histTs.length - 1]! >= ts) {
+        histTs.pop();
+        hist.pop();
+      }
+      while (reads.length > 0 && reads[reads.length - 1]!.ts >= ts) reads.pop();
+      events = ts;
+      if (type === 1) {
+        const pbLen = dv.getUint32(20, true);
+        const pb = new Uint32Array(pbLen);
+        for (let i = 0; i < pbLen; i++) pb[i] = dv.getUint32(24 + 4 * i, true);
+        hist.push({ from: dv.getUint32(4, true), ssn: dv.getUint32(8, true), fromIncarnation: 0, pb, payload: r.data.slice(24 + 4 * pbLen), arrival: 0 });
+        histTs.push(ts);
+      } else {
+        reads.push({ ts, rsn: dv.getUint32(8, true), idx: dv.getUint32(12, true), value: r.data.slice(16) });
+      }
     } else if (type === 2) {
       const j = dv.getUint32(4, true);
       const c = dv.getUint32(8, true);
       if (j !== me && s.optEnds[j]!.length === c) s.optEnds[j]!.push(dv.getUint32(12, true));
     } else if (type === 3) {
       const cut = dv.getUint32(4, true);
+      const cutTs = dv.getUint32(12, true);
       for (const m of hist.splice(cut)) discarded.push(m);
+      histTs.length = cut;
+      reads = reads.filter((x) => x.ts <= cutTs);
+      events = cutTs;
       lastInc = dv.getUint32(8, true);
       s.optEnds[me]!.length = lastInc - 1;
-      s.optEnds[me]!.push(cut);
+      s.optEnds[me]!.push(cutTs);
     }
   }
   // Cut before the first delivery that the persisted table already shows to be an orphan.
@@ -67,15 +108,28 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
       if (c < e.length && pb[1 + n + k]! > e[c]!) cut = i;
     }
   }
+  if (cut < hist.length) events = histTs[cut]! - 1;
   for (const m of hist.splice(cut)) discarded.push(m);
-  // New incarnation: the crashed one (lastInc) ended at the stable prefix.
+  // New incarnation: the crashed one (lastInc) ended after the stable prefix's last event.
   s.ftInc = lastInc + 1;
   s.optEnds[me]!.length = lastInc;
-  s.optEnds[me]!.push(hist.length);
-  const rec = new Uint32Array([3, hist.length, s.ftInc]);
+  s.optEnds[me]!.push(events);
+  const rec = new Uint32Array([3, hist.length, s.ftInc, events]);
   s.optLog!.append(new Uint8Array(rec.buffer));
   await s.optLog!.sync();
   s.vcInc[me] = s.ftInc;
+  for (const x of reads) if (x.ts <= events) s.optRdReplay.set(x.ts, x);
+  s.optRecHist = hist;
+  s.optRecDiscarded = discarded;
+}
+
+export async function onRecover(s: K, _ev: StartEv): Promise<void> {
+  const n = s.host.size;
+  const me = s.host.rank;
+  const hist = s.optRecHist;
+  const discarded = s.optRecDiscarded;
+  s.optRecHist = [];
+  s.optRecDiscarded = [];
   // Replay plan and hold-back: the history, then non-orphan discarded messages (latest version of each).
   const delivered = new Uint32Array(n);
   for (const m of hist) {

@@ -5,15 +5,19 @@
  * onDeliver: after the delivery, a pending rollback runs here (the pump waits).
  * onRollback (after any `On rollback` action saved the non-orphan work):
  *  1. cut = the delivery count of the latest state that does not depend on a
- *     lost state (the history before its first orphan message);
- *  2. CUT [3, cut, ftInc + 1] is logged and synced before the new incarnation
- *     says anything (= END(self, ftInc, cut), so a later crash cannot revive
- *     discarded states);
+ *     lost state (the history before its first orphan message); its event
+ *     timestamp cutTs counts the reads before that message too (the reads of
+ *     step `cut` depend on nothing lost: they are kept);
+ *  2. CUT [3, cut, ftInc + 1, cutTs] is logged and synced before the new
+ *     incarnation says anything (= END(self, ftInc, cutTs), so a later crash
+ *     cannot revive discarded states);
  *  3. restore the initial state (the onRestore chain resets ssn, delivered,
  *     rsn, the retransmission buffer, the output seq and the clock), put the
- *     surviving prefix back as the replay plan, and the non-orphan messages
- *     delivered after the cut back into hold-back: they came from non-orphan
- *     states and are delivered again (exactly once in the new history);
+ *     surviving prefix back as the replay plan and its reads as the values the
+ *     replay returns, and the non-orphan messages delivered after the cut back
+ *     into hold-back: they came from non-orphan states and are delivered again
+ *     (exactly once in the new history; reads in those steps produce afresh:
+ *     only discarded states saw the old values);
  *  4. announce the new incarnation's table (token) and ask every peer to
  *     resend what it has for us (TAG_RECOVER, reply = 1), trace the rollback,
  *     re-run the application's init; the pump replays the prefix.
@@ -60,12 +64,19 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
       if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
     }
   }
+  const cutTs = cut < old.length ? s.optHistTs[cut]! - 1 : s.optTs;
   const oldInc = s.ftInc;
-  s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1]).buffer));
-  s.optEnds[me]!.push(cut);
+  s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1, cutTs]).buffer));
+  s.optEnds[me]!.push(cutTs);
   s.ftInc = oldInc + 1;
   s.optEpoch++;
   s.optHist = [];
+  s.optHistTs = [];
+  s.optRdReplay = new Map();
+  for (const x of s.optReads) if (x.ts <= cutTs) s.optRdReplay.set(x.ts, x);
+  s.optReads = [];
+  s.optRdStep = -1;
+  s.optRdIdx = 0;
   s.optStableUpTo = 0;
   s.optCommits.clear();
   s.onRestore({

@@ -6,16 +6,19 @@
  * global chain order as select.ts (its header), plus:
  *   optimistic/gate            FIRST: onControl before core/retransmit (stale stability claims)
  *   optimistic/clock           onSend piggyback; acceptReceive; onDeliver merge before the log
- *   optimistic/async-log       onDeliver append (no wait); onFlushTimer sync → stable
- *   optimistic/collect         onRecover after restore: plan, new incarnation, token
+ *   optimistic/async-log       onDeliver append (no wait); onRead append or replay, before core/read;
+ *                              onFlushTimer sync → stable
+ *   optimistic/collect         onOpen: read the log, new incarnation (before onStart replays);
+ *                              onRecover after restore: plan, token
  *   optimistic/orphan          onControl tokens; onDeliver marks "in delivery"
  *   optimistic/commit          onWrite between output-seq and output-emit
  *   optimistic/on-rollback-log onRollback first (the `On rollback` action)
  *   optimistic/rollback        onDeliver AFTER core/deliver; onRollback
  * Refused (UnsupportedProtocolError): checkpoints (a rollback would need the
  * latest non-orphan checkpoint, and log GC must keep what a rollback
- * replays), `exchange vector clock`, read determinants, synchronous or
- * volatile logs, anything but co-ordinated output commit.
+ * replays), `exchange vector clock`, read statements that do not log
+ * asynchronously into the receive log, synchronous or volatile logs,
+ * anything but co-ordinated output commit.
  */
 import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
 import type { ParamValue } from "../params.js";
@@ -36,7 +39,9 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   // ---- receive: Log determinant, message asynchronously on stable storage
   let logLoc: SourceSpan | undefined;
   let medium = "";
+  const readStmts = ir.nonDeterministic.filter((st) => st.event === "read");
   for (const st of ir.nonDeterministic) {
+    if (st.event === "read") continue;
     if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with optimistic logging`, st.loc);
     const log = st.log;
     if (log === null) throw new UnsupportedProtocolError("optimistic logging without a receive log", st.loc);
@@ -49,6 +54,16 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
     logLoc = log.loc ?? st.loc;
   }
   if (medium === "") throw new UnsupportedProtocolError("optimistic logging without a receive statement", undefined);
+  // ---- read: values go into the same asynchronous log (a read is a non-deterministic event
+  // like a receive). Without a read statement they are logged there anyway: a process cannot
+  // be replayed without its read values. A read statement must say the same thing.
+  for (const st of readStmts) {
+    const log = st.log;
+    if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked with optimistic logging", st.loc);
+    if (!log.info.some((i) => i.id === "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc);
+    if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous read logging with orphan detection (reads share the receive log, which is asynchronous)", log.how.loc ?? st.loc);
+    if (log.where.id !== medium) throw new UnsupportedProtocolError(`read determinants on ${log.where.id} (the optimistic log is on ${medium}; reads share it)`, log.where.loc ?? st.loc);
+  }
 
   // ---- send: Piggyback vector clock (the only dependency-generating statement)
   let pbLoc: SourceSpan | undefined;
@@ -95,7 +110,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
     block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
     block("checkpoint/restore.ts", "core", "Checkpoint", "no checkpoints: recovery and rollback start from the initial state", { "ckpt.medium": "volatile-memory-of-self" }),
     block("optimistic/clock.ts", "vector-clock", "PiggybackLogging", "fault-tolerant vector clock (incarnation, timestamp) per process; discard orphan messages, postpone ones from unknown incarnations", {}, pbLoc),
-    block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants and message contents logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
+    block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants, message contents and read values logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
     block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", "replay what reached the stable log; new incarnation; broadcast its end", {}, rec.retrieveDeterminants?.loc ?? logLoc),
     block("optimistic/orphan.ts", "broadcast-logical-clock", "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", {}, od.loc),
     block("optimistic/commit.ts", "coordinated", "HowToOutputCommit", "every process the output depends on (vector clock) flushes and acknowledges before release", {}, commitLoc),
