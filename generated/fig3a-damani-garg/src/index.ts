@@ -326,7 +326,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   optRdIdx: number = 0;
   optStableUpTo: number = 0;
   optEpoch: number = 0;
-  optDeferred: { from: number; words: Uint32Array }[] = [];
+  optDeferred: { from: number; words: Uint32Array; tag?: number }[] = [];
   optRecHist: InMsg[] = [];
   optRecDiscarded: InMsg[] = [];
   optInDelivery: boolean = false;
@@ -517,10 +517,10 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
       }
       s.optReady = true;
-      // Deferred commit requests and parked messages can be judged now.
+      // Deferred commit requests and tokens, then parked messages, can be judged now.
       const dq = s.optDeferred;
       s.optDeferred = [];
-      for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
+      for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: d.tag ?? TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
       const q = s.optParked;
       s.optParked = [];
       for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
@@ -967,6 +967,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
           while (k < q.length && q[k]!.ssn <= ev.words[1]!) k++;
           if (k > 0) q.splice(0, k);
         }
+      } else if (ev.tag === TAG_OPT_TOKEN && !s.optReady) {
+        // A restarting rank gets tokens (a peer's recovery broadcast) before its log is open and
+        // its table restored: judging one then appended to no log (TypeError on the real launcher,
+        // scripts/real-campaign.ts) and acknowledged a stableIn not yet restored. After, in order.
+        s.optDeferred.push({ from: ev.from, words: ev.words.slice(), tag: ev.tag });
       } else if (ev.tag === TAG_OPT_TOKEN) {
         const w = ev.words;
         const from = ev.from;

@@ -31,8 +31,13 @@ import type { OptRead } from "./async-log.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
 
 export interface Fields {
-  /** Commit requests that arrived before the table was restored (answered after). */
-  optDeferred: { from: number; words: Uint32Array }[];
+  /**
+   * Commit requests and tokens that arrived before the log was open and the
+   * table restored (a restarting rank: its peers' frames arrive from the
+   * moment it connects); judged after, in arrival order. `tag` absent: a
+   * commit request.
+   */
+  optDeferred: { from: number; words: Uint32Array; tag?: number }[];
   /** Recovery: the surviving deliveries, and the non-orphan ones cuts discarded (onOpen → onRecover). */
   optRecHist: InMsg[];
   optRecDiscarded: InMsg[];
@@ -166,10 +171,10 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
     s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
   }
   s.optReady = true;
-  // Deferred commit requests and parked messages can be judged now.
+  // Deferred commit requests and tokens, then parked messages, can be judged now.
   const dq = s.optDeferred;
   s.optDeferred = [];
-  for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
+  for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: d.tag ?? TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
   const q = s.optParked;
   s.optParked = [];
   for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
