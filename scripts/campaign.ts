@@ -23,6 +23,7 @@ import {
 } from "../test/conformance/campaign.js";
 import { BACKENDS, NONE_ENTRY, discoverProtocols, type Backend, type ProtocolEntry } from "../test/conformance/protocols.js";
 import { SCHEDULE_KINDS, parseSchedule, type ScheduleKind } from "../test/conformance/schedule.js";
+import { formatTable, sumCounts } from "./lib/summary-table.js";
 
 const USAGE = `usage: npm run campaign -- [options]
   --runs N           seeds per protocol × app (default 20)
@@ -162,11 +163,7 @@ async function main(): Promise<number> {
   }
   bar.stop();
   process.stdout.write(`\n${table(tallies)}\n`);
-  const all = [...tallies.values()].reduce((s, t) => {
-    s.runs += t.runs;
-    s.crashes += t.crashes;
-    return s;
-  }, emptyTally());
+  const all = sumCounts(tallies.values(), emptyTally);
   process.stdout.write(
     `\n${all.runs} runs, ${all.crashes} crashes injected, ${protocols.length} protocol build(s) × ${apps.length} app(s), ${failures.length} failing run(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
@@ -177,14 +174,8 @@ async function main(): Promise<number> {
 }
 
 function table(tallies: Map<string, Tally>): string {
-  const head = ["protocol", "app", "runs", "crashes", "recoveries", "rollbacks", "unrecoverable", "violations"];
-  const rows = [...tallies].map(([k, t]) => {
-    const [p, a] = k.split("|") as [string, string];
-    return [p, a, t.runs, t.crashes, t.recoveries, t.rollbacks, t.unrecoverable, t.violations].map(String);
-  });
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
-  return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n");
+  const rows = [...tallies].map(([k, t]) => [...(k.split("|") as [string, string]), t.runs, t.crashes, t.recoveries, t.rollbacks, t.unrecoverable, t.violations]);
+  return formatTable(["protocol", "app", "runs", "crashes", "recoveries", "rollbacks", "unrecoverable", "violations"], rows);
 }
 
 main().then(

@@ -2,31 +2,40 @@
  * `npm run campaign:real -- [--runs N] [--protocol P]... [--app A]... [--seed S] [--jobs J] [--kills K]`
  *
  * The long real-process campaign (issue 5 §5): for every crash-proven
- * generated protocol (docs/protocols.md) × sample app, N runs under
- * `egida-run` over TCP, each with a seeded kill schedule (test/realproc/lib/
- * schedule.ts: random ranks at random delivery counts, the same rank twice
- * with the second kill during its replay, a launcher SIGKILL at a random
- * time), judged against the failure-free run. Prints a progress bar, then a
- * table (runs, kills, recoveries, kills during replay, rollbacks, violations)
- * and exits 1 on any violation, with the command lines that reproduce it.
+ * generated protocol (the conformance campaign's CRASH_PROVEN ∩ generated/,
+ * test/realproc/lib/protocols.ts) × sample app, N runs under `egida-run`
+ * over TCP, each with a seeded kill schedule (test/realproc/lib/schedule.ts:
+ * random ranks at random delivery counts, the same rank twice with the
+ * second kill during its recovery, a launcher SIGKILL at a random time;
+ * which ranks may be down together depends on the family), judged against
+ * the failure-free run by the family's rules (test/realproc/lib/job.ts).
+ * Prints a progress bar, then a table per protocol × app and one per family
+ * (runs, kills, recoveries, kills during recovery, rollbacks, of which of
+ * survivors, violations), and exits 1 on any violation, with the command
+ * lines that reproduce it.
  */
-import { cpus, hostname } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, hostname, loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { APPS, appCase, type AppCase } from "../test/realproc/lib/apps.js";
-import { crashRun, type CrashRun } from "../test/realproc/lib/job.js";
-import { builtProtocol, crashProvenProtocols } from "../test/realproc/lib/protocols.js";
+import { crashRun, skipFor, type CrashRun } from "../test/realproc/lib/job.js";
+import { ROOT } from "../test/realproc/lib/paths.js";
+import { builtProtocol, killPolicy, realProtocols, type RealProtocol } from "../test/realproc/lib/protocols.js";
+import { formatTable, sumCounts } from "./lib/summary-table.js";
 
 interface Tally {
   runs: number;
   kills: number;
   recoveries: number;
-  duringReplay: number;
+  duringRecovery: number;
   rollbacks: number;
+  survivorRollbacks: number;
   violations: number;
 }
 
-const empty = (): Tally => ({ runs: 0, kills: 0, recoveries: 0, duringReplay: 0, rollbacks: 0, violations: 0 });
+const empty = (): Tally => ({ runs: 0, kills: 0, recoveries: 0, duringRecovery: 0, rollbacks: 0, survivorRollbacks: 0, violations: 0 });
 
 function usage(msg: string): never {
   process.stderr.write(`real-campaign: ${msg}\nusage: tsx scripts/real-campaign.ts [--runs N] [--protocol P]... [--app A]... [--seed S] [--jobs J] [--kills K]\n`);
@@ -34,17 +43,22 @@ function usage(msg: string): never {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: "string", default: "2" },
-      protocol: { type: "string", multiple: true },
-      app: { type: "string", multiple: true },
-      seed: { type: "string", default: "1" },
-      jobs: { type: "string", default: "2" },
-      kills: { type: "string", default: "2" },
-    },
-    strict: true,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        runs: { type: "string", default: "2" },
+        protocol: { type: "string", multiple: true },
+        app: { type: "string", multiple: true },
+        seed: { type: "string", default: "1" },
+        jobs: { type: "string", default: "2" },
+        kills: { type: "string", default: "2" },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    usage(e instanceof Error ? e.message : String(e));
+  }
   const runs = Number(values.runs);
   const seed0 = Number(values.seed);
   const jobs = Number(values.jobs);
@@ -52,19 +66,28 @@ async function main(): Promise<number> {
   if (!(Number.isInteger(runs) && runs > 0 && Number.isInteger(seed0) && Number.isInteger(jobs) && jobs > 0 && Number.isInteger(extraKills) && extraKills >= 0)) {
     usage("--runs, --jobs > 0, --kills >= 0 and --seed must be integers");
   }
-  const proven = crashProvenProtocols();
-  const protocols = values.protocol ?? proven;
-  for (const p of protocols) if (!proven.includes(p)) usage(`${p} is not a crash-proven generated protocol (have: ${proven.join(", ")})`);
+  const proven = await realProtocols();
+  const names = proven.map((p) => p.name);
+  for (const p of values.protocol ?? []) if (!names.includes(p)) usage(`${p} is not a crash-proven generated protocol (have: ${names.join(", ")})`);
+  const protocols = values.protocol ? proven.filter((p) => values.protocol!.includes(p.name)) : proven;
   let apps: AppCase[];
   try {
     apps = values.app ? values.app.map(appCase) : [...APPS];
   } catch (e) {
     usage(e instanceof Error ? e.message : String(e));
   }
-  for (const p of protocols) builtProtocol(p); // transpile once, before the runs race for it
+  for (const p of protocols) builtProtocol(p.name); // transpile once, before the runs race for it
 
-  const cases: { protocol: string; app: AppCase; seed: number }[] = [];
-  for (const protocol of protocols) for (const app of apps) for (let i = 0; i < runs; i++) cases.push({ protocol, app, seed: seed0 + i });
+  const cases: { protocol: RealProtocol; app: AppCase; seed: number }[] = [];
+  const skipped: string[] = [];
+  for (const protocol of protocols) {
+    for (const app of apps) {
+      const why = skipFor(protocol, app);
+      if (why !== null) skipped.push(`${protocol.name} × ${app.name}: ${why}`);
+      else for (let i = 0; i < runs; i++) cases.push({ protocol, app, seed: seed0 + i });
+    }
+  }
+  if (cases.length === 0) usage("nothing to run");
 
   const tty = process.stdout.isTTY === true;
   const bar = new cliProgress.SingleBar(
@@ -75,6 +98,8 @@ async function main(): Promise<number> {
   const failures: CrashRun[] = [];
   let kills = 0;
   const started = Date.now();
+  const load0 = loadavg()[0]!;
+  let loadMax = load0;
   bar.start(cases.length, 0, { kills: 0, violations: 0, cell: "" });
 
   let next = 0;
@@ -82,56 +107,68 @@ async function main(): Promise<number> {
     while (next < cases.length) {
       const c = cases[next++]!;
       const r = await crashRun(c.protocol, c.app, c.seed, 4, extraKills);
-      const key = `${c.protocol}|${c.app.name}`;
+      loadMax = Math.max(loadMax, loadavg()[0]!);
+      const key = `${c.protocol.name}|${c.protocol.family}|${c.app.name}`;
       const t = tallies.get(key) ?? empty();
       tallies.set(key, t);
       t.runs++;
       t.kills += r.fired;
       t.recoveries += r.result.recoveries.length;
-      t.duringReplay += r.killedDuringReplay ? 1 : 0;
-      t.rollbacks += r.result.summary?.rollbacks ?? 0;
+      t.duringRecovery += r.killedDuringReplay ? 1 : 0;
+      t.rollbacks += r.result.rollbacks.length;
+      t.survivorRollbacks += r.survivorRollbacks;
       kills += r.fired;
       if (r.violation !== null) {
         t.violations++;
         failures.push(r);
         bar.stop();
-        process.stdout.write(`VIOLATION ${c.protocol} × ${c.app.name} seed ${c.seed}: ${r.violation}\n  ${r.result.command}\n`);
+        // The launcher's whole stderr (kills, restarts, protocol notes), to diagnose without a rerun: hangs are timing-dependent.
+        const dir = join(ROOT, ".egida-tmp", "real-campaign");
+        mkdirSync(dir, { recursive: true });
+        const log = join(dir, `${c.protocol.name}-${c.app.name}-seed${c.seed}-${Date.now()}.log`);
+        writeFileSync(log, `${r.result.command}\n\n${r.result.stderr}\n`);
+        process.stdout.write(`VIOLATION ${c.protocol.name} × ${c.app.name} seed ${c.seed}: ${r.violation}\n  ${r.result.command}\n  stderr: ${log}\n`);
         bar.start(cases.length, bar.getProgress() * cases.length, { kills, violations: failures.length, cell: key });
       }
-      bar.increment(1, { kills, violations: failures.length, cell: `${c.protocol} × ${c.app.name}` });
+      bar.increment(1, { kills, violations: failures.length, cell: `${c.protocol.name} × ${c.app.name}` });
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, cases.length) }, worker));
   bar.stop();
 
-  process.stdout.write(`\n${table(tallies)}\n`);
-  const all = [...tallies.values()].reduce((s, t) => {
-    for (const k of Object.keys(s) as (keyof Tally)[]) s[k] += t[k];
-    return s;
-  }, empty());
+  const HEAD = ["runs", "kills", "recoveries", "in recovery", "rollbacks", "of survivors", "violations"];
+  const counts = (t: Tally): number[] => [t.runs, t.kills, t.recoveries, t.duringRecovery, t.rollbacks, t.survivorRollbacks, t.violations];
+  const sorted = [...tallies].sort(([a], [b]) => a.localeCompare(b));
+  process.stdout.write(`\n${formatTable(["protocol", "family", "app", ...HEAD], sorted.map(([k, t]) => [...k.split("|"), ...counts(t)]), 3)}\n`);
+  const families = new Map<string, Tally[]>();
+  for (const [k, t] of sorted) {
+    const fam = k.split("|")[1]!;
+    families.set(fam, [...(families.get(fam) ?? []), t]);
+  }
+  const policy = (fam: string): string => {
+    const ps = protocols.filter((p) => p.family === fam).map((p) => {
+      const k = killPolicy(p);
+      return k.maxRanks !== undefined ? `≤ ${k.maxRanks} ranks per run` : k.f > 0 ? "non-adjacent ranks" : "any ranks";
+    });
+    return [...new Set(ps)].join(" / ");
+  };
+  const famRows = [...families].sort(([a], [b]) => a.localeCompare(b)).map(([fam, ts]) => [fam, policy(fam), ...counts(sumCounts(ts, empty))]);
+  process.stdout.write(`\n${formatTable(["family", "killed", ...HEAD], famRows, 2)}\n`);
+  const all = sumCounts(tallies.values(), empty);
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   process.stdout.write(
-    `\n${all.runs} runs, ${all.kills} real SIGKILLs, ${all.recoveries} recoveries (${all.duringReplay} runs killed a rank again during its replay), ` +
-      `${all.rollbacks} rollbacks, ${all.violations} violations; ${protocols.length} protocol(s) × ${apps.length} app(s), ${secs} s on ${hostname()} (${cpus().length} CPUs, node ${process.version})\n`,
+    `\n${all.runs} runs, ${all.kills} real SIGKILLs, ${all.recoveries} recoveries (${all.duringRecovery} runs killed a rank again during its recovery), ` +
+      `${all.rollbacks} rollbacks (${all.survivorRollbacks} of processes that had not failed), ${all.violations} violations; ` +
+      `${protocols.length} protocol(s) × ${apps.length} app(s), ${secs} s on ${hostname()} (${cpus().length} CPUs, node ${process.version}, load ${load0.toFixed(1)} at start, max ${loadMax.toFixed(1)})\n`,
   );
+  for (const s of skipped) process.stdout.write(`not run, outside the protocol's claims: ${s}\n`);
   for (const f of failures) {
     process.stdout.write(
-      `reproduce: npx tsx scripts/real-campaign.ts --protocol ${f.protocol} --app ${f.app.name} --runs 1 --seed ${f.seed}\n` +
+      `reproduce: npx tsx scripts/real-campaign.ts --protocol ${f.protocol.name} --app ${f.app.name} --runs 1 --seed ${f.seed}${extraKills !== 2 ? ` --kills ${extraKills}` : ""}\n` +
         `       or: ${f.result.command}   (time kills are wall-clock: close, not exact)\n`,
     );
   }
   return failures.length > 0 ? 1 : 0;
-}
-
-function table(tallies: Map<string, Tally>): string {
-  const head = ["protocol", "app", "runs", "kills", "recoveries", "in replay", "rollbacks", "violations"];
-  const rows = [...tallies].sort(([a], [b]) => a.localeCompare(b)).map(([k, t]) => {
-    const [p, a] = k.split("|") as [string, string];
-    return [p, a, t.runs, t.kills, t.recoveries, t.duringReplay, t.rollbacks, t.violations].map(String);
-  });
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
-  return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n");
 }
 
 main().then(

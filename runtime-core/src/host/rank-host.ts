@@ -54,6 +54,13 @@ export interface RankHostEvents {
   peerDown?(rank: number): void;
   /** A peer came back as a new incarnation (after the protocol was told). */
   peerRestarted?(rank: number, incarnation: number): void;
+  /**
+   * The protocol (re)set the app's state: initApp or restoreAppState. After
+   * the rank went live this is a rollback of a process that had not failed,
+   * seen by the host whatever the protocol traces (the real-process campaign
+   * judges "no survivor rollback" by it).
+   */
+  appReset?(how: "initApp" | "restoreAppState"): void;
 }
 
 export interface RankHostOptions {
@@ -263,6 +270,7 @@ export class RankHost implements ProtocolHost {
     if (this.dead) return NEVER;
     if (this.failed) return Promise.reject(new ReportedError(this.failed));
     this.claim("initApp");
+    this.events.appReset?.("initApp");
     let r: void | Promise<void>;
     try {
       this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
@@ -313,6 +321,7 @@ export class RankHost implements ProtocolHost {
 
   restoreAppState(bytes: Uint8Array): void {
     if (this.busy) throw this.contract("restoreAppState() during a delivery");
+    if (!this.dead) this.events.appReset?.("restoreAppState");
     this.state = deserialize(bytes);
     this.hasState = true;
   }

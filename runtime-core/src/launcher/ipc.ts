@@ -6,6 +6,13 @@
 import type { JobFailure } from "../host/errors.js";
 import type { ProtocolStats } from "../spi.js";
 
+/**
+ * The note text (the launcher prints "rank R: <it> (how)") for a live process
+ * whose app state its protocol reset: a rollback of a process that had not
+ * failed, seen by the host whatever the protocol traces.
+ */
+export const LIVE_RESET = "app state reset while live";
+
 export interface PeerAddress {
   readonly host: string;
   readonly port: number;

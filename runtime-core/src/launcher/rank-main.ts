@@ -6,7 +6,7 @@
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
 import { StorageError } from "../storage/errors.js";
 import type { OutputSink } from "../host/output-sink.js";
-import type { FromRank, RankConfig, ToRank } from "./ipc.js";
+import { LIVE_RESET, type FromRank, type RankConfig, type ToRank } from "./ipc.js";
 import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
 
 /** How often delivery counts go to the launcher (progress, stall detection, kill counting). */
@@ -81,6 +81,8 @@ async function run(cfg: RankConfig): Promise<void> {
     send({ t: "stats", rank: cfg.rank, deliveries: runtime?.host.deliveryCount ?? 0, stats }, () => process.exit(0));
   };
 
+  // Set once protocol.start() resolved: a state reset after it is a rollback of a live process.
+  let live = false;
   try {
     runtime = await startRankRuntime({
       ...cfg,
@@ -102,8 +104,12 @@ async function run(cfg: RankConfig): Promise<void> {
           const text = e.type === "protocol" ? e.what : e.type === "recover" ? `recovered (${e.replayed} replayed)` : e.type === "rollback" ? `rolled back: ${e.reason}` : e.type;
           send({ t: "note", rank: cfg.rank, text, stateLost: e.type === "protocol" && e.what.startsWith("state lost") });
         },
+        appReset: (how) => {
+          if (live) send({ t: "note", rank: cfg.rank, text: `${LIVE_RESET} (${how})`, stateLost: false });
+        },
       },
     });
+    live = true;
     send({ t: "live", rank: cfg.rank, incarnation: cfg.incarnation });
     if (finishAsked) finish(runtime);
   } catch (e) {

@@ -18,13 +18,16 @@ export interface AppCase {
   readonly path: string;
   readonly args: readonly string[];
   readonly deterministic: boolean;
+  /** Takes inputs through ctx.read (not replayable under a protocol that does not log reads). */
+  readonly reads: boolean;
 }
 
-const app = (name: string, args: string[], deterministic = true): AppCase => ({
+const app = (name: string, args: string[], o: { deterministic?: boolean; reads?: boolean } = {}): AppCase => ({
   name,
   path: join(ROOT, "examples/apps", `${name}.mjs`),
   args,
-  deterministic,
+  deterministic: o.deterministic ?? true,
+  reads: o.reads ?? false,
 });
 
 /** Sizes keep a 4-rank run to a few hundred deliveries per rank: seconds over TCP, time for several kills. */
@@ -32,7 +35,7 @@ export const APPS: readonly AppCase[] = [
   app("token-ring", ["60"]),
   app("all-to-all", ["30"]),
   app("jacobi", ["32", "60"]),
-  app("master-worker", ["60"], false),
+  app("master-worker", ["60"], { deterministic: false, reads: true }),
   app("writer", ["120"]),
 ];
 

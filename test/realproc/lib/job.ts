@@ -4,23 +4,21 @@
  * failure-free outputs, and count kills, recoveries and rollbacks. Shared by
  * test/realproc/*.test.ts and scripts/real-campaign.ts.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { skipReason } from "../../conformance/campaign.js";
 import { judge, type AppCase } from "./apps.js";
-import { ROOT } from "./paths.js";
-import { builtProtocol } from "./protocols.js";
+import { builtProtocol, killPolicy, type RealProtocol } from "./protocols.js";
 import { referenceRun, runEgida, type RunResult } from "./run.js";
 import { makeSchedule } from "./schedule.js";
 
 export interface CrashRun {
-  readonly protocol: string;
+  readonly protocol: RealProtocol;
   readonly app: AppCase;
   readonly seed: number;
   readonly size: number;
   readonly kills: readonly string[];
   readonly replayRank: number;
   readonly result: RunResult;
-  /** null when the run completed with the failure-free result. */
+  /** null when the run completed with the failure-free result and within its family's rules. */
   readonly violation: string | null;
   /** Kills that fired. */
   readonly fired: number;
@@ -28,24 +26,31 @@ export interface CrashRun {
   readonly killedDuringReplay: boolean;
   /** True when a recovery of the replay rank replayed nothing (a checkpoint covered its kill point), so its second kill may have found nothing to interrupt. */
   readonly nothingToReplay: boolean;
+  /** Rollbacks of processes that had not failed (allowed for checkpoint-only and optimistic protocols only). */
+  readonly survivorRollbacks: number;
 }
 
 /**
- * Which ranks a run may kill, from the generated package: determinants on
- * the replicated log (Fig 4b) → pairwise non-adjacent ranks (f = its default);
- * an event log on stable storage (collect/stable-log, no replicated medium) →
- * any ranks; otherwise (causal logging: tolerates f concurrent failures) → at
- * most f distinct ranks per run.
+ * Null when the protocol does not claim to run this app (the conformance
+ * campaign's rule, so both campaigns skip the same pairs: optimistic logging
+ * does not log `ctx.read`), else why.
  */
-export function killPolicy(protocol: string): { f: number; maxRanks?: number } {
-  const src = readFileSync(join(ROOT, "generated", protocol, "src/index.ts"), "utf8");
-  const f = Number(/defaultF: (\d+)/.exec(src)?.[1] ?? "1");
-  if (src.includes("volatile-memory-of-processes")) return { f };
-  if (src.includes("block collect/stable-log.ts")) return { f: 0 };
-  return { f: 0, maxRanks: Math.max(1, f) };
+export function skipFor(p: RealProtocol, app: AppCase): string | null {
+  return skipReason(p, app);
 }
 
-export async function crashRun(protocol: string, app: AppCase, seed: number, size = 4, extraKills = 2): Promise<CrashRun> {
+/**
+ * One seeded real-process run, judged by the protocol's family:
+ *  - every family: `egida-run` exits 0 (a retracted output is a failure of the
+ *    job: the sink refuses it) and every rank's committed outputs equal the
+ *    failure-free run's;
+ *  - pessimistic and causal: no process that had not failed rolls back (the
+ *    host saw no app-state reset of a live process, LIVE_RESET) and the
+ *    protocol traced no rollback;
+ *  - checkpoint-only and optimistic: survivors may roll back (counted, not
+ *    judged: the outputs and the no-retraction rule are the guarantee).
+ */
+export async function crashRun(protocol: RealProtocol, app: AppCase, seed: number, size = 4, extraKills = 2): Promise<CrashRun> {
   const ref = await referenceRun(app.path, app.args, size);
   const deliveries = ref.summary?.perRankDeliveries ?? [];
   // The failure-free TCP duration is not known here; the sim run's is virtual. Launch (~1-2 s of
@@ -53,7 +58,7 @@ export async function crashRun(protocol: string, app: AppCase, seed: number, siz
   const sched = makeSchedule({ seed, size, deliveries, runMs: 3500, kills: extraKills, ...killPolicy(protocol) });
   const result = await runEgida({
     size,
-    protocol: builtProtocol(protocol),
+    protocol: builtProtocol(protocol.name),
     app: app.path,
     args: app.args,
     kills: sched.kills,
@@ -63,15 +68,24 @@ export async function crashRun(protocol: string, app: AppCase, seed: number, siz
   });
   let violation: string | null = null;
   if (result.code !== 0) violation = `exit ${result.code}: ${lastError(result.stderr)}`;
-  else violation = judge(app, result.outputs, ref.outputs);
-  if (violation === null && result.summary !== null && result.summary.rollbacks > 0) violation = `${result.summary.rollbacks} rollbacks under a pessimistic protocol`;
+  else violation = judge(app, result.outputs, ref.outputs) ?? familyRule(protocol, result);
   // A kill of an incarnation >= 1 before it went live landed during its recovery (restore or replay).
   const inRecovery = result.kills.filter(
     (k) => k.incarnation >= 1 && !result.lives.some((l) => l.rank === k.rank && l.incarnation === k.incarnation && l.line < k.line),
   ).length;
   const killedDuringReplay = inRecovery > 0;
   const nothingToReplay = result.recoveries.some((r) => r.rank === sched.replayRank && r.replayed === 0);
-  return { protocol, app, seed, size, kills: sched.kills, replayRank: sched.replayRank, result, violation, fired: result.kills.length, killedDuringReplay, nothingToReplay };
+  const survivorRollbacks = result.liveResets.length;
+  return { protocol, app, seed, size, kills: sched.kills, replayRank: sched.replayRank, result, violation, fired: result.kills.length, killedDuringReplay, nothingToReplay, survivorRollbacks };
+}
+
+export function familyRule(p: RealProtocol, r: RunResult): string | null {
+  if (p.family !== "pessimistic" && p.family !== "causal") return null;
+  const live = r.liveResets[0];
+  if (live !== undefined) return `${p.family}: rank ${live.rank} had not failed, yet its app state was reset (${live.how})`;
+  const rb = r.rollbacks[0];
+  if (rb !== undefined) return `${p.family}: rank ${rb.rank} rolled back: ${rb.reason}`;
+  return null;
 }
 
 function lastError(stderr: string): string {

@@ -1,13 +1,13 @@
 /**
- * Which generated protocols the real-process tests run, and a fast-loading
- * copy of each.
+ * Which generated protocols the real-process tests run, with their family
+ * (which oracle and kill policy applies), and a fast-loading copy of each.
  *
- * "Crash-proven" is read from the status table of docs/protocols.md (a row
- * naming `<name>.egida` and saying **crash-proven**, not qualified "in the
- * simulation"), intersected with the
- * packages in generated/: when another family is proven and documented, the
- * real-process tests and campaign pick it up. `EGIDA_REALPROC_PROTOCOLS`
- * (comma-separated names) overrides the list.
+ * The list is the conformance campaign's CRASH_PROVEN (test/conformance/
+ * protocols.ts: protocols clean in the simulated campaign) intersected with
+ * the packages in generated/; family and f come from the spec each package
+ * was generated from (its header names it), classified by the compiler, as
+ * the conformance campaign does. `EGIDA_REALPROC_PROTOCOLS` (comma-separated
+ * names) narrows the list.
  *
  * Why a copy: generated packages are checked in as TypeScript sources only,
  * and egida-run then loads them through tsx in every rank process, which costs
@@ -16,36 +16,57 @@
  * the build and the golden test do that) and launch that directory instead.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
+import type { Family } from "../../conformance/oracles.js";
+import { CRASH_PROVEN, discoverProtocols } from "../../conformance/protocols.js";
 import { ROOT } from "./paths.js";
 
-/**
- * Crash-proven in the simulation and on the real host, but with an open
- * real-process finding: kept out of the real-process tests (not out of the
- * simulated campaign) until it is understood, so CI stays a signal.
- */
-const REAL_PROCESS_OPEN: Readonly<Record<string, string>> = {
-  "family-based-causal":
-    "one real-campaign run (writer app, seed 1: `npx tsx scripts/real-campaign.ts --protocol family-based-causal --app writer --runs 1 --seed 1`) did not finish within 60 s with at most f ranks down; it has not reproduced since",
-};
+export interface RealProtocol {
+  readonly name: string;
+  readonly family: Family;
+  /** The spec's f (concurrent failures tolerated; causal logging and replicated logs depend on it). */
+  readonly f: number;
+  /** Determinants kept in peers' memory (Fig 4b): an origin and its replicas must not be down together. */
+  readonly replicatedLog: boolean;
+}
 
-export function crashProvenProtocols(): string[] {
+let found: Promise<RealProtocol[]> | null = null;
+
+export function realProtocols(): Promise<RealProtocol[]> {
+  found ??= discover();
+  return found;
+}
+
+async function discover(): Promise<RealProtocol[]> {
   const env = process.env["EGIDA_REALPROC_PROTOCOLS"];
-  if (env !== undefined && env.trim() !== "") return env.split(",").map((s) => s.trim());
-  const doc = readFileSync(join(ROOT, "docs/protocols.md"), "utf8");
-  const proven = new Set<string>();
-  for (const line of doc.split("\n")) {
-    // "**crash-proven** in the simulation" (not yet on the real host / TCP) does not count.
-    if (!line.startsWith("|") || !/\*\*crash-proven\*\*(?! in the simulation)/.test(line)) continue;
-    for (const m of line.matchAll(/`([\w-]+)\.egida`/g)) proven.add(m[1]!);
-  }
-  const dirs = readdirSync(join(ROOT, "generated"), { withFileTypes: true });
-  return dirs
-    .filter((d) => d.isDirectory() && proven.has(d.name) && REAL_PROCESS_OPEN[d.name] === undefined && existsSync(join(ROOT, "generated", d.name, "src/index.ts")))
-    .map((d) => d.name)
-    .sort();
+  const only = env !== undefined && env.trim() !== "" ? env.split(",").map((s) => s.trim()) : null;
+  const { protocols } = await discoverProtocols({ backends: ["generated"] });
+  return protocols
+    .filter((p) => CRASH_PROVEN.includes(p.name) && (only === null || only.includes(p.name)))
+    .map((p) => ({
+      name: p.name,
+      family: p.family,
+      f: p.f,
+      replicatedLog: readFileSync(join(ROOT, "generated", p.name, "src/index.ts"), "utf8").includes("volatile-memory-of-processes"),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Which ranks one run may kill:
+ *  - a replicated log (Fig 4b, f = its default): pairwise non-adjacent ranks,
+ *    so an origin and its replica are never down together;
+ *  - causal logging (tolerates f concurrent failures; a rank's determinants
+ *    live only in the others' memory): at most f distinct ranks per run;
+ *  - stable storage (pessimistic logging on disk, checkpoints, optimistic
+ *    logging's flushed log and checkpoints): any ranks, together.
+ */
+export function killPolicy(p: RealProtocol): { f: number; maxRanks?: number } {
+  if (p.replicatedLog) return { f: p.f };
+  if (p.family === "causal") return { f: 0, maxRanks: Math.max(1, p.f) };
+  return { f: 0 };
 }
 
 /** A directory egida-run can load without tsx: `dist/index.js` transpiled from generated/<name>/src/index.ts. */

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LIVE_RESET } from "../../../runtime-core/src/launcher/ipc.js";
 import { EGIDA_RUN, ROOT } from "./paths.js";
 
 export interface RunSpec {
@@ -53,6 +54,14 @@ export interface RunResult {
   readonly recoveries: { rank: number; replayed: number; line: number }[];
   /** "rank R incarnation I is live" lines. */
   readonly lives: { rank: number; incarnation: number; line: number }[];
+  /** "rank R: rolled back: ..." lines: the protocol's rollback trace events (a recovering rank's or a survivor's). */
+  readonly rollbacks: { rank: number; reason: string; line: number }[];
+  /**
+   * The host saw the protocol reset the app state of a live process (after
+   * its start() resolved): rollbacks of processes that had not failed,
+   * whatever the protocol traces (LIVE_RESET lines).
+   */
+  readonly liveResets: { rank: number; how: string; line: number }[];
   readonly summary: Summary | null;
   /** The command line that reproduces this run. */
   readonly command: string;
@@ -68,6 +77,8 @@ export interface Summary {
   readonly checkpoints: number;
   readonly rollbacks: number;
   readonly perRankDeliveries: number[];
+  /** Per rank, how often the watchdog restarted it (every incarnation counted). */
+  readonly perRankRestarts: number[];
   readonly jobMs: number;
 }
 
@@ -134,6 +145,9 @@ function parseEvents(lines: readonly string[]): Omit<RunResult, "code" | "ms" | 
   const kills: KillEvent[] = [];
   const recoveries: RunResult["recoveries"] = [];
   const lives: RunResult["lives"] = [];
+  const rollbacks: RunResult["rollbacks"] = [];
+  const liveResets: RunResult["liveResets"] = [];
+  const resetLine = new RegExp(`rank (\\d+): ${LIVE_RESET} \\((\\w+)\\)`);
   let restarts = 0;
   let otherDeaths = 0;
   lines.forEach((l, line) => {
@@ -142,13 +156,17 @@ function parseEvents(lines: readonly string[]): Omit<RunResult, "code" | "ms" | 
     m = /: SIGKILL rank (\d+) \(incarnation (\d+)\)/.exec(l);
     if (m) kills.push({ rank: Number(m[1]), incarnation: Number(m[2]), line });
     if (/watchdog: rank \d+ died/.test(l)) otherDeaths++;
+    m = /rank (\d+): rolled back: (.*)$/.exec(l);
+    if (m) rollbacks.push({ rank: Number(m[1]), reason: m[2]!, line });
+    m = resetLine.exec(l);
+    if (m) liveResets.push({ rank: Number(m[1]), how: m[2]!, line });
     if (/watchdog: restarting rank/.test(l)) restarts++;
     m = /rank (\d+): recovered \((\d+) replayed\)/.exec(l);
     if (m) recoveries.push({ rank: Number(m[1]), replayed: Number(m[2]), line });
     m = /rank (\d+) incarnation (\d+) is live/.exec(l);
     if (m) lives.push({ rank: Number(m[1]), incarnation: Number(m[2]), line });
   });
-  return { kills, recoveries, lives, restarts, otherDeaths, summary: parseSummary(lines) };
+  return { kills, recoveries, lives, rollbacks, liveResets, restarts, otherDeaths, summary: parseSummary(lines) };
 }
 
 function num(text: string, re: RegExp): number {
@@ -161,9 +179,13 @@ function parseSummary(lines: readonly string[]): Summary | null {
   if (at < 0) return null;
   const text = lines.slice(at).join("\n");
   const perRankDeliveries: number[] = [];
+  const perRankRestarts: number[] = [];
   for (const l of lines.slice(at)) {
-    const m = /^\s+rank (\d+): deliveries (\d+)/.exec(l);
-    if (m) perRankDeliveries[Number(m[1])] = Number(m[2]);
+    const m = /^\s+rank (\d+): deliveries (\d+), outputs \d+, restarts (\d+)/.exec(l);
+    if (m) {
+      perRankDeliveries[Number(m[1])] = Number(m[2]);
+      perRankRestarts[Number(m[1])] = Number(m[3]);
+    }
   }
   return {
     messages: num(text, /messages (\d+), deliveries/),
@@ -175,6 +197,7 @@ function parseSummary(lines: readonly string[]): Summary | null {
     checkpoints: num(text, /checkpoints (\d+), rollbacks/),
     rollbacks: num(text, /checkpoints \d+, rollbacks (\d+)\n/),
     perRankDeliveries,
+    perRankRestarts,
     jobMs: num(text, /ranks, (\d+) ms\)/),
   };
 }
