@@ -30,6 +30,7 @@ import * as optCollect from "./optimistic/collect.js";
 import * as optOrphan from "./optimistic/orphan.js";
 import * as optCommit from "./optimistic/commit.js";
 import * as optOnRollbackLog from "./optimistic/on-rollback-log.js";
+import * as optFinish from "./optimistic/finish.js";
 import * as optRollback from "./optimistic/rollback.js";
 import * as cpPump from "./ckpt-only/pump.js";
 import * as cpIndex from "./ckpt-only/index-pb.js";
@@ -71,6 +72,7 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "optimistic/orphan.ts": optOrphan,
   "optimistic/commit.ts": optCommit,
   "optimistic/on-rollback-log.ts": optOnRollbackLog,
+  "optimistic/finish.ts": optFinish,
   "optimistic/rollback.ts": optRollback,
   "ckpt-only/pump.ts": cpPump,
   "ckpt-only/index-pb.ts": cpIndex,

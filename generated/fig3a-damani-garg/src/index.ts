@@ -235,6 +235,14 @@ export interface PendingCommit {
   readonly done: () => void;
 }
 
+function finishIfQuiet(s: K): void {
+  if (s.optFinWait.length > 0 && s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE) {
+    const q = s.optFinWait;
+    s.optFinWait = [];
+    for (const done of q) done();
+  }
+}
+
 /**
  * A rollback is wanted: release every commit still waiting (one may wait for a
  * lost state that never answers); their writes are dropped (optimistic/commit).
@@ -332,6 +340,8 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   optInDelivery: boolean = false;
   optCommits: Map<number, PendingCommit> = new Map();
   optCommitSeq: number = 0;
+  optWriting: number = 0;
+  optFinWait: (() => void)[] = [];
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
@@ -591,6 +601,15 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   }
 
   async onFinish(ev: StartEv): Promise<void> {
+    const s = this;
+    // block optimistic/finish.ts (coordinated)
+    // spec 5:1 "Co-ordinated output commit on write"
+    {
+      await new Promise<void>((resolve) => {
+        s.optFinWait.push(resolve);
+        finishIfQuiet(s);
+      });
+    }
   }
 
   onSend(ev: SendEv): void {
@@ -868,6 +887,9 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     {
       const n = s.host.size;
       const me = s.host.rank;
+      s.optWriting++;
+      // A rollback started after this point discards the state that wrote (optimistic/rollback bumps the epoch).
+      const epoch = s.optEpoch;
       await s.optLog!.sync();
       const inc = s.vcInc.slice();
       const ts = s.vcTs.slice();
@@ -895,7 +917,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       // admits no initApp while a handler runs, so the rollback could never start): the write
       // is dropped (core/output-emit skips it) and the handler finishes; the rollback that
       // follows discards this state, and a re-execution writes again under the same seq.
-      if (s.optRbWanted) ev.drop = true;
+      if (s.optRbWanted || s.optEpoch !== epoch) ev.drop = true;
     }
     // block core/output-emit.ts (core)
     {
@@ -904,6 +926,12 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         s.host.trace({ type: "output", rank: s.host.rank, seq: ev.seq });
         await s.host.emitOutput(ev.seq, ev.payload);
       }
+    }
+    // block optimistic/finish.ts (coordinated)
+    // spec 5:1 "Co-ordinated output commit on write"
+    {
+      s.optWriting--;
+      finishIfQuiet(s);
     }
   }
 
@@ -1290,6 +1318,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         }
       }
     }
+    // block optimistic/finish.ts (coordinated)
+    // spec 5:1 "Co-ordinated output commit on write"
+    {
+      finishIfQuiet(s);
+    }
   }
 
   async onRollback(ev: RollbackEv): Promise<void> {
@@ -1343,7 +1376,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       s.optRdStep = -1;
       s.optRdIdx = 0;
       s.optStableUpTo = 0;
+      // Commits still waiting (a write the application did not await) end now, dropped: the epoch
+      // moved on (optimistic/commit). Clearing them unresolved would leave their writes pending forever.
+      const waiting = [...s.optCommits.values()];
       s.optCommits.clear();
+      for (const p of waiting) p.done();
       s.onRestore({
         index: 0,
         state: {

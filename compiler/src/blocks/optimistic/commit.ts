@@ -10,8 +10,9 @@
  *     stable and none is lost, so no failure can undo it: the output is
  *     released (core/output-emit) and never retracted.
  * Requests to a process that restarts are sent again to its new incarnation.
- * An orphan (rollback pending) never releases output: its write blocks and is
- * abandoned by the rollback.
+ * An orphan (rollback pending) never releases output: its write is dropped
+ * once the commit is released (by the rollback, or before it), also when the
+ * application did not await it and the rollback already ran.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
@@ -30,16 +31,25 @@ export interface PendingCommit {
 export interface Fields {
   optCommits: Map<number, PendingCommit>;
   optCommitSeq: number;
+  /** Writes past this block and not yet through the onWrite chain (optimistic/finish counts them down). */
+  optWriting: number;
+  /** Protocol.finish calls waiting for this process to be quiet (optimistic/finish). */
+  optFinWait: (() => void)[];
 }
 
 export function init(s: K): void {
   s.optCommits = new Map();
   s.optCommitSeq = 0;
+  s.optWriting = 0;
+  s.optFinWait = [];
 }
 
 export async function onWrite(s: K, ev: WriteEv): Promise<void> {
   const n = s.host.size;
   const me = s.host.rank;
+  s.optWriting++;
+  // A rollback started after this point discards the state that wrote (optimistic/rollback bumps the epoch).
+  const epoch = s.optEpoch;
   await s.optLog!.sync();
   const inc = s.vcInc.slice();
   const ts = s.vcTs.slice();
@@ -67,7 +77,7 @@ export async function onWrite(s: K, ev: WriteEv): Promise<void> {
   // admits no initApp while a handler runs, so the rollback could never start): the write
   // is dropped (core/output-emit skips it) and the handler finishes; the rollback that
   // follows discards this state, and a re-execution writes again under the same seq.
-  if (s.optRbWanted) ev.drop = true;
+  if (s.optRbWanted || s.optEpoch !== epoch) ev.drop = true;
 }
 
 export function onControl(s: K, ev: ControlEv): void {

@@ -78,7 +78,11 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   s.optRdStep = -1;
   s.optRdIdx = 0;
   s.optStableUpTo = 0;
+  // Commits still waiting (a write the application did not await) end now, dropped: the epoch
+  // moved on (optimistic/commit). Clearing them unresolved would leave their writes pending forever.
+  const waiting = [...s.optCommits.values()];
   s.optCommits.clear();
+  for (const p of waiting) p.done();
   s.onRestore({
     index: 0,
     state: {

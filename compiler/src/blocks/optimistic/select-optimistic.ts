@@ -14,6 +14,7 @@
  *   optimistic/commit          onWrite between output-seq and output-emit
  *   optimistic/on-rollback-log onRollback first (the `On rollback` action)
  *   optimistic/rollback        onDeliver AFTER core/deliver; onRollback
+ *   optimistic/finish          onWrite AFTER core/output-emit (a write is through); onFinish
  * Refused (UnsupportedProtocolError): checkpoints (a rollback would need the
  * latest non-orphan checkpoint, and log GC must keep what a rollback
  * replays), `exchange vector clock`, read statements that do not log
@@ -122,6 +123,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
     block("optimistic/rollback.ts", "broadcast-logical-clock", "OrphanDetection", "an orphan rolls back to its latest non-orphan state between deliveries", {}, od.loc),
     block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     block("core/output-emit.ts", "core", "EventHandler", "release the output"),
+    block("optimistic/finish.ts", "coordinated", "HowToOutputCommit", "at job end, finish waits until every pending output commit is released or dropped and no rollback is pending", {}, commitLoc),
     block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
     block("checkpoint/store.ts", "synchronously", "HowToCheckpoint", "unused without a checkpoint statement", { "ckpt.sync": true, "ckpt.incremental": false }),
   );

@@ -1,0 +1,45 @@
+/**
+ * Optimistic logging: job end (Protocol.finish, the launchers call it once
+ * every rank is done). An application may call `ctx.write` without awaiting
+ * it and then `ctx.done()`: its output is still in the co-ordinated output
+ * commit (optimistic/commit: flush, then every process it depends on makes
+ * that state stable), and stopping the ranks now would lose it. So finish
+ * resolves only when this process is quiet: no write between
+ * optimistic/commit and the end of the onWrite chain (this block is after
+ * core/output-emit, so a write counts as finished once it was emitted, or
+ * dropped by an orphan), no rollback wanted or running, and not replaying.
+ * Peers keep answering commit requests meanwhile: the launcher stops no rank
+ * before every rank's finish resolved. Checked when a write finishes and on
+ * the flush timer (a rollback or replay ends between two ticks).
+ */
+import type { K } from "../kernel.js";
+import type { StartEv, TimerEv, WriteEv } from "../hooks.js";
+import { MODE_LIVE } from "../tags.js";
+
+export interface Fields {}
+
+export function init(_s: K): void {}
+
+export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
+  s.optWriting--;
+  finishIfQuiet(s);
+}
+
+export async function onFinish(s: K, _ev: StartEv): Promise<void> {
+  await new Promise<void>((resolve) => {
+    s.optFinWait.push(resolve);
+    finishIfQuiet(s);
+  });
+}
+
+export function onFlushTimer(s: K, _ev: TimerEv): void {
+  finishIfQuiet(s);
+}
+
+function finishIfQuiet(s: K): void {
+  if (s.optFinWait.length > 0 && s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE) {
+    const q = s.optFinWait;
+    s.optFinWait = [];
+    for (const done of q) done();
+  }
+}
