@@ -4,6 +4,13 @@ import { selectBlocks, UnsupportedProtocolError } from "../src/blocks/select.js"
 import { BLOCK_MODULES } from "../src/blocks/index.js";
 import { HOOKS, HOOK_NAMES } from "../src/blocks/hooks.js";
 import { loadSpec } from "../../test/protocols/spec.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseSpec } from "../src/frontend.js";
+import type { ProtocolIR } from "../src/ir/types.js";
+import { checkProtocol } from "../src/passes/check.js";
+import { classify } from "../src/passes/classify.js";
+import { builtinRegistry } from "../src/registry/builtin-registry.js";
 
 describe("selectBlocks", () => {
   it("receiver-based pessimistic: event log with contents, synchronous, full checkpoints", () => {
@@ -68,5 +75,98 @@ describe("selectBlocks", () => {
   ])("%s is refused, naming the construct", (file, re) => {
     expect(() => selectBlocks(loadSpec(file))).toThrow(UnsupportedProtocolError);
     expect(() => selectBlocks(loadSpec(file))).toThrow(re);
+  });
+});
+
+/**
+ * A pessimistic spec may name things a pessimistic protocol never uses
+ * (docs/protocols.md, "What a pessimistic spec may add"). They are generated
+ * as nothing, so the blocks and parameters are exactly those of the
+ * crash-proven spec without them: no new runtime behaviour to prove.
+ */
+describe("pessimistic additions", () => {
+  const registry = builtinRegistry();
+  const fromText = (text: string) => {
+    const { ir, diagnostics } = parseSpec(text, "add.egida", registry);
+    expect(ir, diagnostics.map((d) => d.message).join("; ")).not.toBeNull();
+    const ds = checkProtocol(ir!, registry, "add.egida");
+    expect(ds.filter((d) => d.severity === "error").map((d) => d.code)).toEqual([]);
+    return { ir: ir!, warnings: ds.map((d) => d.code) };
+  };
+  const shape = (ir: ProtocolIR) => selectBlocks(ir).map((b) => [b.file, b.params]);
+  const SPECS_DIR = join(import.meta.dirname, "../../specs");
+  const spec = (f: string) => readFileSync(join(SPECS_DIR, f), "utf8");
+
+  /** The three crash-proven pessimistic specs, by statement kind (grammar order: nd, oc, dg, ck, rec). */
+  const BASES = {
+    "fig4a-sby": { nd: "receive: determinant : {source, sesn, dest, desn}\nLog determinant synchronously on NFS disk", oc: "", dg: "Log message synchronously on volatile memory of self", ck: "Independent checkpoint asynchronously on NFS disk\nImplementation : incremental", rec: "" },
+    "fig4b-f-replicated": { nd: "receive: determinant : {source, sesn, dest, desn}\nLog determinant synchronously on volatile memory of processes", oc: "", dg: "Log message synchronously on volatile memory of self", ck: "Independent checkpoint asynchronously on NFS disk\nImplementation : incremental", rec: "" },
+    "receiver-based-pessimistic": { nd: "receive: determinant : {source, sesn, dest, desn}\nLog determinant, message synchronously on NFS disk", oc: "Independent output commit on write", dg: "", ck: "Independent checkpoint asynchronously on NFS disk\nImplementation : full", rec: "Protocol to retrieve determinants : centralized" },
+  } as const;
+  type Parts = { nd: string; oc: string; dg: string; ck: string; rec: string; pb?: string; other?: string };
+  /** `send:` carries the piggyback and the sender log in one statement; `other` holds further dep-gen statements. */
+  const render = (p: Parts) => {
+    const send = p.pb || p.dg ? `send: ${[p.pb, p.dg].filter(Boolean).join("\n")}` : "";
+    return [p.nd, p.oc, send, p.other ?? "", p.ck, p.rec].filter(Boolean).join("\n") + "\n";
+  };
+
+  it.each([
+    ["orphan detection", { rec: "Protocol to detect orphans : broadcast logical clock" }, "W-orphan-detection-unneeded"],
+    ["orphan detection (exchange vector clock)", { rec: "Protocol to detect orphans : exchange vector clock" }, "W-orphan-detection-unneeded"],
+    ["On rollback: Log", { rec: "On rollback: Log determinant, message on NFS disk" }, "W-on-rollback-unused"],
+    ["On rollback: checkpoint", { rec: "On rollback: Take independent checkpoint on NFS disk" }, "W-on-rollback-unused"],
+    ["piggybacked determinants", { pb: "Piggyback determinants, dependency matrix" }, "W-piggyback-determinants-redundant"],
+    ["co-ordinated output commit", { oc: "Co-ordinated output commit on write" }, "W-output-commit-unneeded"],
+    ["send determinant statement", { nd: "send: determinant : {source, sesn, dest, desn}\nLog determinant synchronously on NFS disk" }, "W-deterministic-event-determinant"],
+    ["write log", { other: "write: Log message synchronously on NFS disk" }, "W-not-dependency-generating"],
+  ] as const)("%s: same blocks as the spec without it, with a warning", (_name, extra, warning) => {
+    for (const [name, base] of Object.entries(BASES)) {
+      const p: Parts = { ...base };
+      const merged: Parts = {
+        ...p,
+        ...("rec" in extra ? { rec: [p.rec, extra.rec].filter(Boolean).join("\n") } : {}),
+        ...("oc" in extra ? { oc: extra.oc } : {}),
+        ...("nd" in extra ? { nd: `${p.nd}\n${extra.nd}` } : {}),
+        ...("pb" in extra ? { pb: extra.pb } : {}),
+        ...("other" in extra ? { other: extra.other } : {}),
+      };
+      const header = name === "receiver-based-pessimistic" ? "protocol x ( checkpoint every 5s )\n" : "";
+      const a = fromText(header + render(merged));
+      expect(a.warnings, name).toContain(warning);
+      expect(classify(a.ir, registry).family).toBe("pessimistic");
+      // The spec in specs/ is the crash-proven one; its parts must render to the same protocol.
+      const b = fromText(spec(`${name}.egida`));
+      expect(shape(fromText(header + render(p)).ir), name).toEqual(shape(b.ir));
+      // A co-ordinated commit is generated as the independent one (receiver-based-pessimistic has it; no-op flush of a synchronous log).
+      const ref = "oc" in extra ? fromText(header + render({ ...p, oc: "Independent output commit on write" })).ir : b.ir;
+      expect(shape(a.ir), name).toEqual(shape(ref));
+    }
+  });
+
+  it("receive: Log message synchronously on the determinant medium is receiver-based logging", () => {
+    const a = fromText("protocol x ( checkpoint every 5s )\nreceive: determinant : {source, sesn, dest, desn}\nLog determinant synchronously on NFS disk\nIndependent output commit on write\nreceive: Log message synchronously on NFS disk\nIndependent checkpoint asynchronously on NFS disk\nImplementation : full\nProtocol to retrieve determinants : centralized");
+    expect(shape(a.ir)).toEqual(shape(fromText(spec("receiver-based-pessimistic.egida")).ir));
+  });
+
+  it("distributed retrieval on replicated determinants is Fig 4b's fetch from the replicas", () => {
+    const a = fromText(`${spec("fig4b-f-replicated.egida")}\nProtocol to retrieve determinants : distributed\n`);
+    expect(shape(a.ir)).toEqual(shape(fromText(spec("fig4b-f-replicated.egida")).ir));
+    expect(selectBlocks(a.ir).find((b) => b.file === "collect/stable-log.ts")!.id).toBe("distributed");
+  });
+
+  it.each([
+    ["co-ordinated checkpointing", (t: string) => t.replace("Independent checkpoint", "Co-ordinated checkpoint"), /coordinated checkpointing with pessimistic logging/],
+    ["a sender log on NFS", (t: string) => t.replace("Log message synchronously on volatile memory of self", "Log message synchronously on NFS disk"), /sender-based message log on storage that survives/],
+  ])("%s is still refused, at its place", (_name, edit, re) => {
+    const { ir } = fromText(edit(spec("fig4a-sby.egida")));
+    let err: unknown;
+    try {
+      selectBlocks(ir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnsupportedProtocolError);
+    expect((err as UnsupportedProtocolError).construct).toMatch(re);
+    expect((err as UnsupportedProtocolError).loc?.line).toBeGreaterThan(0);
   });
 });

@@ -174,9 +174,33 @@ describe("family checks", () => {
     const spec = `${RECEIVE}\nLog determinant synchronously on NFS disk\nsend: Piggyback determinants\nLog message synchronously on volatile memory of self\n${CKPT}`;
     expect(codes(spec)).toEqual(["W-piggyback-determinants-redundant"]);
   });
-  it("W-dependency-tracking-unneeded: a vector clock in a pessimistic protocol", () => {
+  it("E-dependency-tracking-unneeded: a clock in a pessimistic protocol would be carried for nothing", () => {
     const spec = FIG4A.replace(SENDER_LOG, "send: Piggyback vector clock\nLog message synchronously on volatile memory of self");
-    expect(codes(spec)).toEqual(["W-dependency-tracking-unneeded"]);
+    const ds = check(spec);
+    expect(ds.map((d) => d.code)).toEqual(["E-dependency-tracking-unneeded"]);
+    expect(ds[0]!.severity).toBe("error");
+    expect(ds[0]!.loc).toMatchObject({ line: 3, column: 17 });
+    expect(ds[0]!.hint).toMatch(/remove it/);
+    expect(codes(FIG4A.replace(SENDER_LOG, "send: Piggyback logical clock\nLog message synchronously on volatile memory of self"))).toEqual(["E-dependency-tracking-unneeded"]);
+  });
+  it("E-checkpoint-counter-unread: a checkpoint counter that pessimistic logging never reads", () => {
+    const spec = FIG4A.replace(SENDER_LOG, "send: Piggyback checkpoint counter\nLog message synchronously on volatile memory of self");
+    const ds = check(spec);
+    expect(ds.map((d) => d.code)).toEqual(["E-checkpoint-counter-unread"]);
+    expect(ds[0]!.loc).toMatchObject({ line: 3, column: 17 });
+    // Without logging, independent checkpointing reads it to compute the recovery line.
+    expect(codes("send: Piggyback checkpoint counter\nIndependent checkpoint asynchronously on NFS disk\nImplementation : full")).not.toContain("E-checkpoint-counter-unread");
+  });
+  it("E-receive-determinant-missing: logging only read determinants leaves the delivery order unrecorded", () => {
+    const ds = check(`read: determinant : {source, sesn, dest, desn}\nLog determinant synchronously on NFS disk\n${SENDER_LOG}\n${CKPT}`);
+    expect(ds.map((d) => d.code)).toEqual(["E-receive-determinant-missing"]);
+    expect(ds[0]!.loc).toMatchObject({ line: 1, column: 1 });
+    expect(codes(`read: determinant : {source, sesn, dest, desn}\nLog determinant synchronously on NFS disk\n${FIG4A}`)).toEqual([]);
+  });
+  it("W-deterministic-event-determinant: a send determinant in a sender log", () => {
+    const ds = check(FIG4A.replace(SENDER_LOG, "send: Log determinant, message synchronously on volatile memory of self"));
+    expect(ds.map((d) => d.code)).toEqual(["W-deterministic-event-determinant"]);
+    expect(ds[0]!.loc).toMatchObject({ line: 3, column: 11 });
   });
   it("W-output-commit-unneeded: co-ordinated output commit in a pessimistic protocol", () => {
     const spec = FIG4A.replace(SENDER_LOG, `Co-ordinated output commit on write\n${SENDER_LOG}`);
@@ -209,8 +233,10 @@ describe("family checks", () => {
     expect(codes(`${PURE_CAUSAL(1)}\nProtocol to retrieve determinants : centralized`)).toEqual(["W-centralized-without-stable-log"]);
     expect(codes(`${PURE_CAUSAL(1)}\nProtocol to retrieve determinants : distributed`)).toEqual([]);
   });
-  it("W-distributed-without-copies: distributed retrieval when survivors hold none", () => {
-    expect(codes(`${FIG4A}\nProtocol to retrieve determinants : distributed`)).toEqual(["W-distributed-without-copies"]);
+  it("E-distributed-without-copies: distributed retrieval when survivors hold none cannot recover", () => {
+    const ds = check(`${FIG4A}\nProtocol to retrieve determinants : distributed`);
+    expect(ds.map((d) => d.code)).toEqual(["E-distributed-without-copies"]);
+    expect(ds[0]!.loc).toMatchObject({ line: 6, column: 37 });
     expect(codes(`${FIG4B}\nProtocol to retrieve determinants : distributed`)).toEqual([]);
   });
   it("W-domino-effect: independent checkpoints without logging", () => {

@@ -22,12 +22,17 @@
  *
  * Protocols whose blocks are not built yet are refused with
  * UnsupportedProtocolError naming the construct (never silently weakened).
+ * Every construct that may be refused is a row of the table in
+ * docs/protocols.md ("Known gaps"); compiler/test/codegen-property.test.ts
+ * fails on a refusal of a checker-valid spec that the table does not list.
  */
 import type { CheckedProtocol, LogAction, NonDetStatement, ProtocolIR, SourceSpan } from "../ir/types.js";
 import type { ParamValue } from "./params.js";
-import { isOptimistic, selectOptimistic } from "./optimistic/select-optimistic.js";
-import { isCheckpointOnly, selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
-import { isCausal, selectCausal } from "./causal/select-causal.js";
+import { selectOptimistic } from "./optimistic/select-optimistic.js";
+import { selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
+import { selectCausal } from "./causal/select-causal.js";
+import { classify } from "../passes/classify.js";
+import { builtinRegistry } from "../registry/builtin-registry.js";
 
 export interface BlockInstance {
   /** Block file relative to compiler/src/blocks, with `.ts`. */
@@ -43,6 +48,7 @@ export interface BlockInstance {
   readonly reason: string;
 }
 
+/** A construct the block library does not implement, and where the spec asks for it. */
 export class UnsupportedProtocolError extends Error {
   override readonly name = "UnsupportedProtocolError";
   constructor(
@@ -63,30 +69,71 @@ function inst(file: string, id: string, module: string, reason: string, params: 
   return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
 }
 
+/**
+ * Selection follows the checker's classification (the same `classify` that
+ * `egida-gen check` prints), so a spec is implemented by the blocks of the
+ * family it was checked as: a pessimistic spec that also names orphan
+ * detection is still pessimistic, never handed to the optimistic blocks.
+ */
 export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance[] {
   const ir = "ir" in input ? input.ir : input;
-  if (isOptimistic(ir)) return selectOptimistic(ir); // blocks/optimistic/select-optimistic.ts
-  if (isCheckpointOnly(ir)) return selectCheckpointOnly(ir); // blocks/ckpt-only/select-ckpt-only.ts
-  if (isCausal(ir)) return selectCausal(ir); // blocks/causal/select-causal.ts
+  const family = "ir" in input ? input.classification.family : classify(ir, builtinRegistry()).family;
+  switch (family) {
+    case "pessimistic":
+      return selectPessimistic(ir);
+    case "causal":
+      return selectCausal(ir); // blocks/causal/select-causal.ts
+    case "optimistic":
+      return selectOptimistic(ir); // blocks/optimistic/select-optimistic.ts
+    case "none":
+      throw new UnsupportedProtocolError("a protocol without logging or checkpointing", undefined);
+    default: {
+      // checkpoint-*: no determinant is logged or piggybacked.
+      const log = ir.dependencyGenerating.find((st) => st.log !== null)?.log ?? undefined;
+      if (log !== undefined) throw new UnsupportedProtocolError("`Log` statements in a protocol that logs no determinant (checkpoint-only recovery never replays)", log.loc);
+      const nd = ir.nonDeterministic[0];
+      if (nd !== undefined) throw new UnsupportedProtocolError(`${nd.event} determinants that are neither logged nor piggybacked`, nd.loc);
+      return selectCheckpointOnly(ir); // blocks/ckpt-only/select-ckpt-only.ts
+    }
+  }
+}
+
+/**
+ * Pessimistic logging: every determinant is on stable storage before its
+ * event completes. What the spec adds that such a protocol can never use is
+ * generated as nothing (the checker warns about each, and `explain` says so):
+ * orphan detection and `On rollback` (no orphans and no live rollback exist),
+ * `Piggyback determinants` (nothing is ever unstable when a message leaves,
+ * so the piggyback would always be empty), determinants of send and write
+ * (replay regenerates them), and a co-ordinated output commit (every
+ * determinant an output depends on is already stable: the round would flush
+ * nothing anywhere, so the independent commit is the same protocol).
+ * Piggybacked clocks and an unread checkpoint counter are checker errors.
+ */
+function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
+  // Each process recovers alone from its own latest checkpoint and log; a
+  // co-ordinated or communication-induced schedule is not built for these
+  // blocks yet (docs/protocols.md, "Known gaps").
+  const ckProto = ir.checkpoint?.proto;
+  if (ckProto !== undefined && ckProto.id !== "independent") throw new UnsupportedProtocolError(`${ckProto.id} checkpointing with pessimistic logging`, ckProto.loc ?? ir.checkpoint?.loc);
   const early: BlockInstance[] = [];
   const middle: BlockInstance[] = [];
   const late: BlockInstance[] = [];
 
   // ---- non-deterministic events
-  let eventLog: BlockInstance | undefined;
+  let found: BlockInstance | undefined;
   let readStmt: NonDetStatement | undefined;
   for (const st of ir.nonDeterministic) {
     if (st.event === "read") {
       readStmt = st;
       continue;
     }
-    if (st.event !== "receive") throw new UnsupportedProtocolError(`determinants of ${st.event} events`, st.loc);
+    if (st.event !== "receive") continue; // W-deterministic-event-determinant: replay regenerates sends and writes
     const log = st.log;
-    if (log === null) continue; // causal: handled by the dep-gen piggyback below
-    if (!has(log, "determinant")) throw new UnsupportedProtocolError("logging message contents without their determinants", log.loc);
+    if (log === null || !has(log, "determinant")) throw new UnsupportedProtocolError("receive determinants not logged by their own statement", st.loc);
     if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous determinant logging (optimistic / hybrid causal)", log.how.loc);
     if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`determinant logs on ${log.where.id}`, log.where.loc);
-    eventLog = inst(
+    found = inst(
       "log/event-log.ts",
       "determinant",
       "LogEventDeterminant",
@@ -95,43 +142,65 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
       log.loc ?? st.loc,
     );
   }
-
-  const readLog = selectReadLog(readStmt, eventLog);
+  // E-receive-determinant-missing in the checker.
+  if (found === undefined) throw new UnsupportedProtocolError("message logging without a receive determinant statement", ir.nonDeterministic[0]?.loc);
+  let eventLog: BlockInstance = found;
 
   // ---- dependency-generating events
   let senderLogLoc: SourceSpan | undefined;
   for (const st of ir.dependencyGenerating) {
-    for (const pb of st.piggyback) throw new UnsupportedProtocolError(`Piggyback ${pb.id}`, pb.loc ?? st.loc);
-    if (st.log !== null) {
-      if (st.event === "send" && has(st.log, "message") && st.log.where.id === "volatile-memory-of-self") senderLogLoc = st.log.loc ?? st.loc;
-      else throw new UnsupportedProtocolError(`${st.event}: Log ... on ${st.log.where.id}`, st.log.loc ?? st.loc);
+    for (const pb of st.piggyback) {
+      // Always empty here (W-piggyback-determinants-redundant); clocks are E-dependency-tracking-unneeded.
+      if (pb.id === "determinants") continue;
+      throw new UnsupportedProtocolError(`Piggyback ${pb.id} with pessimistic logging`, pb.loc ?? st.loc);
+    }
+    const log = st.log;
+    if (log === null) continue;
+    const refuse = (construct: string): never => {
+      throw new UnsupportedProtocolError(construct, log.loc ?? st.loc);
+    };
+    switch (st.event) {
+      case "write":
+        continue; // W-not-dependency-generating: outputs are never replayed, nothing would read the log
+      case "send":
+        // A send's determinant is regenerated by replay (W-deterministic-event-determinant): only the message matters.
+        if (!has(log, "message")) continue;
+        if (log.where.id !== "volatile-memory-of-self") refuse("a sender-based message log on storage that survives the sender (`send: Log message` not on volatile memory of self)");
+        senderLogLoc = log.loc ?? st.loc;
+        continue;
+      case "receive": {
+        // Receiver-side contents log: the same record as `Log determinant, message` when it is as strong as the determinant log.
+        if (has(log, "determinant")) refuse("a second receive determinant log (`receive: Log determinant` in a dependency-generating statement)");
+        if (log.how.id !== "synchronously" || log.where.id !== eventLog.params["log.medium"]) refuse("a receiver message log that is not synchronous on the determinant log's medium (`receive: Log message`)");
+        eventLog = { ...eventLog, params: { ...eventLog.params, "log.message": true }, reason: `${eventLog.reason}; message contents (receive: Log message) in the same records` };
+        continue;
+      }
+      default:
+        refuse("`Log` in a `read:` dependency-generating statement (read determinants are declared with `read: determinant : {...}`)");
     }
   }
-  if (ir.nonDeterministic.some((s) => s.log === null)) {
-    throw new UnsupportedProtocolError("causal logging (determinants not logged by their own statement)", ir.nonDeterministic.find((s) => s.log === null)?.loc);
-  }
 
-  // ---- output commit
+  const readLog = selectReadLog(readStmt, eventLog);
+
+  // ---- output commit: only a write reaches the environment (W-output-commit-on-input)
   let commit: BlockInstance | undefined;
   for (const st of ir.outputCommit) {
-    if (st.proto.id !== "independent") throw new UnsupportedProtocolError(`${st.proto.id} output commit`, st.proto.loc ?? st.loc);
-    if (eventLog !== undefined) commit = inst("commit/independent.ts", "independent", "HowToOutputCommit", "flush own determinants before output", {}, st.loc);
+    if (!st.events.includes("write")) continue;
+    const reason = st.proto.id === "independent" ? "flush own determinants before output" : "flush own determinants before output; co-ordination would find every determinant the output depends on already stable (pessimistic), so none is asked for";
+    commit = inst("commit/independent.ts", st.proto.id, "HowToOutputCommit", reason, {}, st.loc);
   }
 
-  // ---- recovery
+  // ---- recovery: orphan detection and On rollback never run in a pessimistic protocol
   const rec = ir.recovery;
-  if (rec.orphanDetection !== null) throw new UnsupportedProtocolError(`orphan detection (${rec.orphanDetection.id})`, rec.orphanDetection.loc);
-  if (rec.onRollback !== null) throw new UnsupportedProtocolError("On rollback actions", rec.onRollback.loc);
-  if (rec.retrieveDeterminants !== null && rec.retrieveDeterminants.id !== "centralized") {
-    throw new UnsupportedProtocolError(`${rec.retrieveDeterminants.id} determinant retrieval`, rec.retrieveDeterminants.loc);
+  const retrieve = rec.retrieveDeterminants?.id ?? "centralized";
+  const readMedium = readStmt?.log?.where.id ?? eventLog.params["log.medium"];
+  if (retrieve === "distributed" && (eventLog.params["log.medium"] !== "volatile-memory-of-processes" || readMedium !== "volatile-memory-of-processes")) {
+    throw new UnsupportedProtocolError("distributed determinant retrieval from a log the survivors hold no copy of", rec.retrieveDeterminants?.loc);
   }
+  if (retrieve !== "centralized" && retrieve !== "distributed") throw new UnsupportedProtocolError(`${retrieve} determinant retrieval`, rec.retrieveDeterminants?.loc);
 
   // ---- checkpoints
   const ck = ir.checkpoint;
-  if (eventLog === undefined) {
-    throw new UnsupportedProtocolError(ck === null ? "a protocol without logging or checkpointing" : `${ck.proto.id} checkpointing without message logging`, ck?.loc);
-  }
-  if (ck !== null && ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing`, ck.proto.loc ?? ck.loc);
   const ckParams = {
     // Without a checkpoint statement the store is volatile: recovery replays from the initial state.
     "ckpt.medium": ck?.storage.id ?? "volatile-memory-of-self",
@@ -158,7 +227,16 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
   );
   middle.push(eventLog);
   if (readLog !== undefined) middle.push(readLog);
-  middle.push(inst("collect/stable-log.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", "replay plan from the stable event log", {}, rec.retrieveDeterminants?.loc ?? eventLog.loc));
+  middle.push(
+    inst(
+      "collect/stable-log.ts",
+      retrieve,
+      "CollectDeterminants",
+      retrieve === "distributed" ? "replay plan from the event log, fetched back from the f processes that hold its replicas" : "replay plan from the stable event log",
+      {},
+      rec.retrieveDeterminants?.loc ?? eventLog.loc,
+    ),
+  );
   if (ck !== null) middle.push(inst("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   if (commit !== undefined) middle.push(commit);
   late.push(

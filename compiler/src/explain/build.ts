@@ -68,6 +68,10 @@ class FlowBuilder {
     return steps;
   }
 
+  private pessimistic(): boolean {
+    return classifyFacts(this.facts).family === "pessimistic";
+  }
+
   private isStable(ref: BlockRef): boolean {
     return this.registry.get("storage", ref.id)?.storage?.stable ?? true;
   }
@@ -86,6 +90,7 @@ class FlowBuilder {
       steps.push({ module: "LogEventDeterminant", method: "Log", does: `keeps the determinant in volatile memory and piggybacks it until f + 1 = ${ir.options.f + 1} processes hold it` });
     }
     if (!s.log && !this.facts.piggybackDeterminants) notes.push("The determinant is neither logged nor piggybacked: a crash loses it.");
+    if ((s.event === "send" || s.event === "write") && this.pessimistic()) notes.push(`Not generated: \`${s.event}\` is deterministic and replay regenerates it, so its determinant would never be read.`);
     const sync = s.log?.how.id === HOW_SYNC;
     steps.push({
       module: "EventHandler",
@@ -167,7 +172,12 @@ class FlowBuilder {
       }
     }
     if (s.event === "send") steps.push({ module: "Network", method: "Send", does: "transmits the message with its piggyback" });
-    return { kind: "dependency-generating", trigger: s.event, title: `Dependency-generating event: ${s.event}`, steps, notes: [] };
+    const notes: string[] = [];
+    if (this.pessimistic() && s.piggyback.some((p) => p.id === PB_DETERMINANTS)) {
+      notes.push("Not generated: every determinant is on stable storage before any message leaves, so the piggybacked set would always be empty.");
+    }
+    if (this.pessimistic() && s.event === "write" && s.log) notes.push("Not generated: outputs are never replayed, so nothing would read this log.");
+    return { kind: "dependency-generating", trigger: s.event, title: `Dependency-generating event: ${s.event}`, steps, notes };
   }
 
   outputCommit(): EventFlow[] {
@@ -198,7 +208,8 @@ class FlowBuilder {
         }
         if (coordinated) steps.push({ module: "Network", method: "Broadcast", does: "asks every process the output depends on to flush likewise, and waits for their acknowledgements" });
         steps.push({ module: "EventHandler", method: HANDLER[e], does: "releases the output to the environment" });
-        flows.push({ kind: "output-commit", trigger: e, title: `Output commit: ${e}`, steps, notes: [] });
+        const notes = coordinated && this.pessimistic() ? ["Generated as an independent commit: every determinant an output depends on is already stable, here and everywhere, so the co-ordination round would ask nobody for anything."] : [];
+        flows.push({ kind: "output-commit", trigger: e, title: `Output commit: ${e}`, steps, notes });
       }
     }
     if (!ir.outputCommit.some((oc) => oc.events.includes("write"))) {
@@ -286,7 +297,13 @@ class FlowBuilder {
         );
       }
     }
-    return { kind: "recovery", trigger: "crash", title: "Failure detection and recovery", steps, notes: [] };
+    const notes: string[] = [];
+    if (this.pessimistic()) {
+      // The block library generates nothing for these (docs/protocols.md, "What a pessimistic spec may add").
+      if (rec.orphanDetection) notes.push("Not generated: a pessimistic protocol never creates orphans, so orphan detection would never find one.");
+      if (rb) notes.push("Not generated: no live process ever rolls back in a pessimistic protocol, so `On rollback` would never run.");
+    }
+    return { kind: "recovery", trigger: "crash", title: "Failure detection and recovery", steps, notes };
   }
 }
 

@@ -20,6 +20,18 @@ export function checkCheckpoint(ctx: CheckContext): void {
       at: checkpointCounter,
       hint: "add `Communication-induced checkpoint asynchronously on NFS disk Implementation : incremental`",
     });
+  } else if (checkpointCounter && ck && ctx.facts.allDetsSyncStable && ck.proto.id !== CKPT_COMMUNICATION_INDUCED) {
+    // Pessimistic logging: a process recovers alone from its own latest
+    // checkpoint and its log, so no recovery line is ever computed and only
+    // communication-induced checkpointing would read the index. Nothing
+    // would read it; the spec asks for a piggyback that has no effect.
+    ctx.report({
+      severity: "error",
+      code: "E-checkpoint-counter-unread",
+      message: `\`checkpoint counter\` is piggybacked but nothing reads it: with pessimistic logging a process recovers from its own checkpoint and log, and \`${ck.proto.id}\` checkpointing never forces one`,
+      at: checkpointCounter,
+      hint: "remove it from the Piggyback list",
+    });
   } else if (checkpointCounter && ck && !READS_COUNTER.has(ck.proto.id) && ctx.registry.get("ckpt-proto", ck.proto.id)?.origin === "egida-gen") {
     // Communication-induced checkpointing reads the counter to force
     // checkpoints, independent checkpointing to compute the recovery line;

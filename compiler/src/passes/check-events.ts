@@ -61,6 +61,17 @@ export function checkEvents(ctx: CheckContext): void {
         at: s,
       });
     }
+    // A send's determinant, like a non-det statement's for send (above), is never used.
+    const det = s.event === "send" ? s.log?.info.find((i) => i.id === "determinant") : undefined;
+    if (det) {
+      ctx.report({
+        severity: "warning",
+        code: "W-deterministic-event-determinant",
+        message: "`send` is deterministic: replay regenerates it, so logging its determinant is unused",
+        at: det,
+        hint: "log `message` only on send",
+      });
+    }
     for (const pb of s.piggyback) {
       if (pb.tracking && pb.id !== PB_DETERMINANTS) {
         ctx.report({

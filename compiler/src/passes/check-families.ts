@@ -50,13 +50,17 @@ export function checkFamilies(ctx: CheckContext, cls: Classification): void {
         hint: "remove `Piggyback determinants`, or log determinants asynchronously for a hybrid causal protocol",
       });
     }
+    // A clock is piggybacked so orphan detection can compare dependencies;
+    // with no orphans nothing would ever read it. Carrying it would cost
+    // bytes on every message for no behaviour, and dropping it would not be
+    // the spec as written: the spec is wrong, so say where.
     for (const t of facts.dependencyTracking) {
       ctx.report({
-        severity: "warning",
-        code: "W-dependency-tracking-unneeded",
-        message: `\`${t.id}\` is piggybacked to find orphans, but a pessimistic protocol never creates any`,
+        severity: "error",
+        code: "E-dependency-tracking-unneeded",
+        message: `\`${t.id}\` would be piggybacked on every message for orphan detection, but a pessimistic protocol never creates orphans: nothing would read it`,
         at: t,
-        hint: "remove it from the Piggyback list",
+        hint: "remove it from the Piggyback list, or log determinants asynchronously (optimistic logging with orphan detection)",
       });
     }
     // Every state is recoverable the moment it exists; coordinating an output
@@ -171,12 +175,17 @@ function checkRetrieval(ctx: CheckContext): void {
   }
   // `distributed` asks the survivors, who hold copies only through causal
   // piggybacking or replication into their memory.
-  const replicated = facts.detLogs.some((l) => l.traits?.needsF === true);
-  if (get.id === "distributed" && !facts.piggybackDeterminants && !replicated) {
+  // Recovery as written cannot complete: an error, not a warning. Survivors
+  // hold only what was replicated to them: every determinant log must be.
+  const replicated = facts.detLogs.length > 0 && facts.detLogs.every((l) => l.traits?.needsF === true);
+  // Piggybacked determinants give survivors copies, except in a pessimistic
+  // protocol, where every determinant is stable before a message leaves and nothing is piggybacked.
+  const piggybacked = facts.piggybackDeterminants !== undefined && !facts.allDetsSyncStable;
+  if (get.id === "distributed" && !piggybacked && !replicated) {
     ctx.report({
-      severity: "warning",
-      code: "W-distributed-without-copies",
-      message: "distributed retrieval asks the surviving processes for determinants, but they hold no copies",
+      severity: "error",
+      code: "E-distributed-without-copies",
+      message: "distributed retrieval asks the surviving processes for determinants, but they hold no copies: recovery could not get them",
       at: get,
       hint: "use `centralized`, or piggyback determinants",
     });

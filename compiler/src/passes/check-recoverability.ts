@@ -44,6 +44,20 @@ export function checkRecoverability(ctx: CheckContext): void {
     }
   }
 
+  // Message delivery order is the non-determinism every log-based protocol
+  // must replay; logging only read (or send/write) determinants leaves it
+  // unrecorded, and replay diverges from what the others saw.
+  if (facts.hasMessageLogging && !ir.nonDeterministic.some((s) => s.event === "receive")) {
+    const first = ir.nonDeterministic[0];
+    ctx.report({
+      severity: "error",
+      code: "E-receive-determinant-missing",
+      message: "determinants are logged, but not those of `receive`: after a crash nobody knows in which order messages were delivered",
+      at: first ?? facts.piggybackDeterminants ?? ir,
+      hint: "add `receive: determinant : {source, sesn, dest, desn}` with `Log determinant synchronously on NFS disk`",
+    });
+  }
+
   // Determinants say which message to redeliver and when; the contents must
   // come from somewhere. Senders keep them (sender-based: any storage will
   // do, since a crashed sender regenerates its sends during its own replay),
