@@ -83,7 +83,7 @@ describe("property: every checker-valid spec generates code that type-checks, or
       }
     }
     console.log(`property: ${valid} checker-valid of ${DRAWS} draws; generated ${JSON.stringify(Object.fromEntries(accepted))}; ${typechecked} configurations type-checked`);
-    expect([...new Set(unknown)].join("\n"), "refusals missing from the table in docs/protocols.md").toBe("");
+    expect([...new Set(unknown)].join("\n"), "refusals missing from the table in docs/protocols.md (\`npx tsx scripts/spec-gap.ts --rows\` prints the rows this test expects)").toBe("");
     // The draws must reach the space: many checker-valid specs, most pessimistic ones generated.
     expect(valid).toBeGreaterThan(500);
     expect(accepted.get("pessimistic") ?? 0).toBeGreaterThan(80);
@@ -106,6 +106,6 @@ describe("property: every checker-valid spec generates code that type-checks, or
       }
     }
     const stale = [...knownRefusals()].flatMap(([fam, cs]) => [...cs].map((c) => `${fam} | ${c}`)).filter((row) => !seen.has(row));
-    expect(stale.join("\n"), "rows of the refusal table in docs/protocols.md that no drawn spec needs any more").toBe("");
+    expect(stale.join("\n"), "rows of the refusal table in docs/protocols.md that no drawn spec needs any more (\`npx tsx scripts/spec-gap.ts --rows\`)").toBe("");
   }, 120_000);
 });
