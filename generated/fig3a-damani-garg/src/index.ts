@@ -151,6 +151,17 @@ export interface OptRead {
   readonly value: Uint8Array;
 }
 
+/** Ready: judge the deferred commit requests and tokens, then the parked messages, in arrival order. */
+function optReadyNow(s: K): void {
+  s.optReady = true;
+  const dq = s.optDeferred;
+  s.optDeferred = [];
+  for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: d.tag ?? TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
+  const q = s.optParked;
+  s.optParked = [];
+  for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
+}
+
 /** The onOpen part of recovery (see the header): read the log, cut, start the new incarnation. */
 async function recoverLog(s: K): Promise<void> {
   const n = s.host.size;
@@ -322,7 +333,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   vcTs: Uint32Array;
   optEnds: number[][] = [];
   optParked: RecvEv[] = [];
-  optReady: boolean;
+  optReady: boolean = false;
   optRbWanted: boolean = false;
   optRbRunning: boolean = false;
   optLog: LogStore | null = null;
@@ -377,7 +388,6 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       this.vcInc = new Uint32Array(this.host.size);
       this.vcTs = new Uint32Array(this.host.size);
       for (let j = 0; j < this.host.size; j++) this.optEnds.push([]);
-      this.optReady = this.host.incarnation === 0;
     }
     // block core/recovery.ts (core)
     {
@@ -466,6 +476,8 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       if (ev.incarnation > 0) await recoverLog(s);
+      // A first incarnation has no table to restore: ready once optimistic/async-log opened the log.
+      else optReadyNow(s);
     }
   }
 
@@ -526,14 +538,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         s.optAwait[j] = 1;
         s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
       }
-      s.optReady = true;
-      // Deferred commit requests and tokens, then parked messages, can be judged now.
-      const dq = s.optDeferred;
-      s.optDeferred = [];
-      for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: d.tag ?? TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
-      const q = s.optParked;
-      s.optParked = [];
-      for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
+      optReadyNow(s);
     }
     // block core/recovery.ts (core)
     {
@@ -996,8 +1001,8 @@ export class Fig3aDamaniGargProtocol implements Protocol {
           if (k > 0) q.splice(0, k);
         }
       } else if (ev.tag === TAG_OPT_TOKEN && !s.optReady) {
-        // A restarting rank gets tokens (a peer's recovery broadcast) before its log is open and
-        // its table restored: judging one then appended to no log (TypeError on the real launcher,
+        // A rank gets tokens (a peer's recovery broadcast) while it still opens its log or restores
+        // its table: judging one then appended to no log (TypeError on the real launcher,
         // scripts/real-campaign.ts) and acknowledged a stableIn not yet restored. After, in order.
         s.optDeferred.push({ from: ev.from, words: ev.words.slice(), tag: ev.tag });
       } else if (ev.tag === TAG_OPT_TOKEN) {

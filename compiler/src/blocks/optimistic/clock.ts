@@ -42,7 +42,11 @@ export interface Fields {
   optEnds: number[][];
   /** Messages postponed by acceptReceive, re-filtered when the reason goes away. */
   optParked: RecvEv[];
-  /** The incarnation-end table is restored (recovery collected it); before that, park. */
+  /**
+   * The log is open and the incarnation-end table restored (a first
+   * incarnation: once its log is open; a recovering one: once recovery
+   * collected it); before that, park messages and defer control frames.
+   */
   optReady: boolean;
   /** A rollback is requested / running (optimistic/orphan, optimistic/rollback). */
   optRbWanted: boolean;
@@ -57,7 +61,8 @@ export function init(s: K): void {
   s.optEnds = [];
   for (let j = 0; j < s.host.size; j++) s.optEnds.push([]);
   s.optParked = [];
-  s.optReady = s.host.incarnation === 0;
+  // Not even a first incarnation is ready at creation: peers' frames arrive while it opens its log.
+  s.optReady = false;
   s.optRbWanted = false;
   s.optRbRunning = false;
 }

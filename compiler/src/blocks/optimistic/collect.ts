@@ -33,9 +33,9 @@ import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
 export interface Fields {
   /**
    * Commit requests and tokens that arrived before the log was open and the
-   * table restored (a restarting rank: its peers' frames arrive from the
-   * moment it connects); judged after, in arrival order. `tag` absent: a
-   * commit request.
+   * table restored (peers' frames arrive from the moment a rank connects,
+   * while it still opens its log, or recovers); judged after, in arrival
+   * order. `tag` absent: a commit request.
    */
   optDeferred: { from: number; words: Uint32Array; tag?: number }[];
   /** Recovery: the surviving deliveries, and the non-orphan ones cuts discarded (onOpen → onRecover). */
@@ -51,6 +51,19 @@ export function init(s: K): void {
 
 export async function onOpen(s: K, ev: StartEv): Promise<void> {
   if (ev.incarnation > 0) await recoverLog(s);
+  // A first incarnation has no table to restore: ready once optimistic/async-log opened the log.
+  else optReadyNow(s);
+}
+
+/** Ready: judge the deferred commit requests and tokens, then the parked messages, in arrival order. */
+function optReadyNow(s: K): void {
+  s.optReady = true;
+  const dq = s.optDeferred;
+  s.optDeferred = [];
+  for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: d.tag ?? TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
+  const q = s.optParked;
+  s.optParked = [];
+  for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
 }
 
 /** The onOpen part of recovery (see the header): read the log, cut, start the new incarnation. */
@@ -170,12 +183,5 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
     s.optAwait[j] = 1;
     s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
   }
-  s.optReady = true;
-  // Deferred commit requests and tokens, then parked messages, can be judged now.
-  const dq = s.optDeferred;
-  s.optDeferred = [];
-  for (const d of dq) s.onControl({ from: d.from, fromIncarnation: 0, tag: d.tag ?? TAG_OPT_COMMIT_REQ, words: d.words, payload: new Uint8Array(0) });
-  const q = s.optParked;
-  s.optParked = [];
-  for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
+  optReadyNow(s);
 }

@@ -6,8 +6,8 @@
  * flag = 1: the sender just recovered from a crash and may have lost tokens:
  * answer with our table.
  *
- * A token that reaches a restarting rank before its table is restored waits
- * for it (optDeferred, judged by optimistic/collect before the parked
+ * A token that reaches a rank before its log is open and its table restored
+ * waits for that (optDeferred, judged by optimistic/collect before the parked
  * messages). On a token, synchronously (before any later frame of the sender,
  * which the FIFO channel delivers after it):
  *  - new ends join the table and are appended to the log (END records);
@@ -54,8 +54,8 @@ export function onControl(s: K, ev: ControlEv): void {
       if (k > 0) q.splice(0, k);
     }
   } else if (ev.tag === TAG_OPT_TOKEN && !s.optReady) {
-    // A restarting rank gets tokens (a peer's recovery broadcast) before its log is open and
-    // its table restored: judging one then appended to no log (TypeError on the real launcher,
+    // A rank gets tokens (a peer's recovery broadcast) while it still opens its log or restores
+    // its table: judging one then appended to no log (TypeError on the real launcher,
     // scripts/real-campaign.ts) and acknowledged a stableIn not yet restored. After, in order.
     s.optDeferred.push({ from: ev.from, words: ev.words.slice(), tag: ev.tag });
   } else if (ev.tag === TAG_OPT_TOKEN) {
