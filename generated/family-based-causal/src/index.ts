@@ -355,7 +355,7 @@ export const TAG_CAUSAL_DETS = 21;
 /** Output commit: make determinants stable: words = [id, count, (src, ssn, dest, rsn) × count]. */
 export const TAG_CAUSAL_PUSH = 22;
 
-/** words = [id]: the pushed determinants are held here. */
+/** words = [id, pusher's incarnation]: the pushed determinants are held here (an acknowledgement of an older incarnation's push is void). */
 export const TAG_CAUSAL_ACK = 23;
 
 /** words = [checkpoint rsn, flushed rsn] of the sender: its determinants up to them are GC-able / on stable storage. */
@@ -409,7 +409,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
   cdFlushed: Uint32Array;
   cdSaid: Uint32Array = new Uint32Array(2);
   cdPeerInc: Uint32Array;
-  cdReady: boolean = false;
+  cdReady: boolean;
   cdDeferred: ControlEv[] = [];
   cdLog: LogStore | null = null;
   cdLogged: number = 0;
@@ -461,6 +461,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdPeerInc = new Uint32Array(this.host.size);
+      this.cdReady = this.host.incarnation === 0;
       this.cdLogSsn = new Uint32Array(this.host.size);
     }
     // block core/recovery.ts (core)
@@ -547,7 +548,6 @@ export class FamilyBasedCausalProtocol implements Protocol {
     {
       // Holder sets are u32 bitmasks.
       if (s.host.size > 31) s.host.unrecoverable(`causal logging supports at most 31 ranks (got ${s.host.size})`);
-      if (ev.incarnation === 0) s.cdReady = true;
     }
   }
 
@@ -774,6 +774,12 @@ export class FamilyBasedCausalProtocol implements Protocol {
   }
 
   acceptReceive(ev: RecvEv): boolean {
+    const s = this;
+    // block causal/det-log.ts (dependency-matrix)
+    // spec 9:17 "send: Piggyback determinants, dependency matrix"
+    acceptReceive7: {
+      { if (!(ev.fromIncarnation >= s.cdPeerInc[ev.from]!)) return false; break acceptReceive7; }
+    }
     return true;
   }
 
@@ -1155,9 +1161,11 @@ export class FamilyBasedCausalProtocol implements Protocol {
           causalAddRead(s, w[p]!, w[p + 1]!, w[p + 2]!, causalReadValue(w, p));
           p += 4 + ((w[p + 3]! + 3) >>> 2);
         }
-        const a = new Uint32Array([w[0]!]);
+        // Tagged with the pusher's incarnation: an ack of a dead incarnation's push can reach its successor
+        // (queued while it was down), whose push ids start over.
+        const a = new Uint32Array([w[0]!, ev.fromIncarnation]);
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_ACK, piggyback: new Uint8Array(a.buffer), payload: new Uint8Array(0) });
-      } else if (ev.tag === TAG_CAUSAL_ACK && ev.fromIncarnation >= s.cdPeerInc[ev.from]!) {
+      } else if (ev.tag === TAG_CAUSAL_ACK && ev.fromIncarnation >= s.cdPeerInc[ev.from]! && ev.words[1] === s.host.incarnation) {
         const p = s.ocPending.get(ev.words[0]!);
         if (p !== undefined) {
           const bit = 1 << ev.from;

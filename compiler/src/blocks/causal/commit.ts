@@ -7,7 +7,7 @@
  * (own determinants are then on stable storage). Then push the rest
  * (TAG_CAUSAL_PUSH [id, count, (src, ssn, dest, rsn) × count, readCount,
  * (k, rsn, idx, byteLength, value words) × readCount]) to every peer
- * and wait for f acknowledgements (TAG_CAUSAL_ACK [id]): with this process
+ * and wait for f acknowledgements (TAG_CAUSAL_ACK [id, incarnation]): with this process
  * they make f + 1 holders. A peer that restarts loses its copy: it is pushed
  * again and its old acknowledgement no longer counts.
  *
@@ -139,9 +139,11 @@ export function onControl(s: K, ev: ControlEv): void {
       causalAddRead(s, w[p]!, w[p + 1]!, w[p + 2]!, causalReadValue(w, p));
       p += 4 + ((w[p + 3]! + 3) >>> 2);
     }
-    const a = new Uint32Array([w[0]!]);
+    // Tagged with the pusher's incarnation: an ack of a dead incarnation's push can reach its successor
+    // (queued while it was down), whose push ids start over.
+    const a = new Uint32Array([w[0]!, ev.fromIncarnation]);
     s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_ACK, piggyback: new Uint8Array(a.buffer), payload: new Uint8Array(0) });
-  } else if (ev.tag === TAG_CAUSAL_ACK && ev.fromIncarnation >= s.cdPeerInc[ev.from]!) {
+  } else if (ev.tag === TAG_CAUSAL_ACK && ev.fromIncarnation >= s.cdPeerInc[ev.from]! && ev.words[1] === s.host.incarnation) {
     const p = s.ocPending.get(ev.words[0]!);
     if (p !== undefined) {
       const bit = 1 << ev.from;

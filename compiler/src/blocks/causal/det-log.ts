@@ -35,7 +35,7 @@
  */
 import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
-import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
+import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
 import { causalAdd, causalAddRead, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalStable, type CDet, type CRead } from "./stability.js";
@@ -85,17 +85,32 @@ export function init(s: K): void {
   s.cdFlushed = new Uint32Array(s.host.size);
   s.cdSaid = new Uint32Array(2);
   s.cdPeerInc = new Uint32Array(s.host.size);
-  s.cdReady = false;
+  // A first incarnation has nothing to restore: it serves causal control frames from creation on. Not
+  // from onOpen: blocks before it in the chain await storage there (checkpoint/restore opens the
+  // checkpoint store), and a PUSH or GATHER arriving meanwhile would wait for a restore that never
+  // comes (a real-process hang: the pusher's output commit, or a peer's gather round, never ended).
+  s.cdReady = s.host.incarnation === 0;
   s.cdDeferred = [];
   s.cdLog = null;
   s.cdLogged = 0;
   s.cdLogSsn = new Uint32Array(s.host.size);
 }
 
-export async function onOpen(s: K, ev: StartEv): Promise<void> {
+export async function onOpen(s: K, _ev: StartEv): Promise<void> {
   // Holder sets are u32 bitmasks.
   if (s.host.size > 31) s.host.unrecoverable(`causal logging supports at most 31 ranks (got ${s.host.size})`);
-  if (ev.incarnation === 0) s.cdReady = true;
+}
+
+/**
+ * A message of an incarnation older than one this process knows of was sent before that crash and
+ * arrived after the restart (over TCP the old and the new incarnation's frames travel on different
+ * connections, unordered). Its piggyback was not in the answer this process gave (or will give) the
+ * new incarnation's gather round, so delivering it could make this process depend on a delivery the
+ * recovery does not replay. Dropped: the new incarnation resends whatever its recovered history sends.
+ * (Messages of the old incarnation held back before the restart stay: the gather answer counts them.)
+ */
+export function acceptReceive(s: K, ev: RecvEv): boolean {
+  return ev.fromIncarnation >= s.cdPeerInc[ev.from]!;
 }
 
 export function onSend(s: K, ev: SendEv): void {
