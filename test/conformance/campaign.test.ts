@@ -27,6 +27,7 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "family-based-causal": SCHEDULE_KINDS.length,
   "fig3b-hybrid-causal": SCHEDULE_KINDS.length,
   "fig3a-damani-garg": SCHEDULE_KINDS.length,
+  "fbl-stability-vector": SCHEDULE_KINDS.length,
 };
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */

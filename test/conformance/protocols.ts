@@ -43,6 +43,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "family-based-causal",
   "fig3b-hybrid-causal",
   "fig3a-damani-garg",
+  "fbl-stability-vector",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

@@ -32,3 +32,6 @@ send: Piggyback determinants
 Log message synchronously on volatile memory of self
 Protocol to retrieve determinants : centralized
 `;
+
+/** Family-based logging with a stability vector instead of the dependency matrix, chosen f. */
+export const stabilityVector = (f: number): string => familyBased(f).replace("protocol fbl-", "protocol fbl-sv-").replace("dependency matrix", "stability vector");

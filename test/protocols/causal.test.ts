@@ -18,7 +18,7 @@ import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
-import { familyBased, hybrid, specFromText } from "./causal-spec.js";
+import { familyBased, hybrid, specFromText, stabilityVector } from "./causal-spec.js";
 
 const OPTS = { checkpointIntervalMs: 40, flushIntervalMs: 10 };
 /** [title, IR, f] */
@@ -27,6 +27,8 @@ const SPECS: [string, ProtocolIR, number][] = [
   ["Fig 3b hybrid, f = 1", loadSpec("fig3b-hybrid-causal.egida", OPTS), 1],
   ["family-based (dependency matrix), f = 1", specFromText(familyBased(1), OPTS), 1],
   ["Fig 3b hybrid, f = 2", specFromText(hybrid(2), OPTS), 2],
+  ["family-based (stability vector), f = 2", loadSpec("fbl-stability-vector.egida", OPTS), 2],
+  ["family-based (stability vector), f = 1", specFromText(stabilityVector(1), OPTS), 1],
 ];
 const SEEDS = Array.from({ length: 8 }, (_, i) => i + 1);
 const apps = {
@@ -151,6 +153,7 @@ describe("beyond f", () => {
     ["family-based f = 1, up to 3 failed", familyBased(1), 3],
     ["hybrid f = 1, up to 3 failed", hybrid(1), 3],
     ["family-based f = 2, up to 4 failed", familyBased(2), 4],
+    ["stability vector f = 2, up to 4 failed", stabilityVector(2), 4],
   ])("%s: correct or unrecoverable, never wrong", async (_t, text, conc) => {
     const factory = composeFromIR(specFromText(text, OPTS));
     for (let seed = 200; seed < 230; seed++) {
@@ -162,5 +165,6 @@ describe("beyond f", () => {
         expect(run.errors.every((e) => e.includes("unrecoverable"))).toBe(true);
       } else expectSameAsFailureFree(ref, run, { noSurvivorRollback: true });
     }
-  });
+    // 30 seeds of 5 ranks: ~15 s on an idle machine, over 60 s on the shared 2-core one.
+  }, 180_000);
 });

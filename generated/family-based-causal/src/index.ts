@@ -20,6 +20,12 @@ export interface CDet {
   readonly ssn: number;
   /** Bitmask of processes that acknowledged an output-commit push of it (volatile, cleared on their restart). */
   push: number;
+  /**
+   * Bitmask of processes known to hold it in a way their recovery regains: its owner, and every
+   * process that got it piggybacked on a delivery (replay re-merges it). With `stability vector`
+   * it travels with the determinant; otherwise it only records this process's own holding.
+   */
+  hold: number;
 }
 
 /**
@@ -38,10 +44,10 @@ export interface CRead {
 }
 
 /** Is #(k, r) stable as far as this process knows (held by f + 1 processes, or on stable storage)? */
-export function causalStable(s: K, k: number, r: number, push: number, f: number): boolean {
-  if (s.cdFlushed[k]! >= r) return true;
+export function causalStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+  if (s.cdFlushed[k]! >= r || s.cdSv[k]! >= r) return true;
   const n = s.host.size;
-  let bits = push | (1 << k) | (1 << s.host.rank);
+  let bits = d.push | d.hold | (1 << k) | (1 << s.host.rank);
   for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
   let c = 0;
   while (bits !== 0) {
@@ -58,14 +64,44 @@ export function causalStable(s: K, k: number, r: number, push: number, f: number
  * reproduce (a lost determinant was re-executed differently: more than f
  * concurrent failures). Callers stop with host.unrecoverable, never continue.
  */
-export function causalAdd(s: K, k: number, r: number, src: number, ssn: number): string | null {
+export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, hold: number): string | null {
   if (r <= s.cdGc[k]!) return null;
   const had = s.cdDets[k]!.get(r);
-  if (had === undefined) s.cdDets[k]!.set(r, { src, ssn, push: 0 });
+  if (had === undefined) s.cdDets[k]!.set(r, { src, ssn, push: 0, hold });
   else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
-  }
+  } else had.hold |= hold;
   return null;
+}
+
+/**
+ * Stability vector: raise cdSv[k] over k's determinants in this log that are stable, in rsn
+ * order from the last known stable prefix (or k's checkpoint). A determinant missing here ends
+ * the prefix: nothing is known about it.
+ */
+export function causalSvAdvance(s: K, k: number, f: number): void {
+  let r = s.cdSv[k]! > s.cdGc[k]! ? s.cdSv[k]! : s.cdGc[k]!;
+  const log = s.cdDets[k]!;
+  for (let d = log.get(r + 1); d !== undefined && causalDurable(s, k, r + 1, d, f); d = log.get(r + 1)) r++;
+  if (r > s.cdSv[k]!) s.cdSv[k] = r;
+}
+
+/**
+ * Stable for good: f + 1 holders that regain it when they recover (owner, delivery holders, the
+ * dependency matrix's), or flushed. Push acknowledgements do not count: an acknowledger that
+ * restarts has lost its copy, and a stable prefix, once piggybacked, cannot be taken back.
+ */
+function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+  if (s.cdFlushed[k]! >= r) return true;
+  const n = s.host.size;
+  let bits = d.hold | (1 << k);
+  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
+  let c = 0;
+  while (bits !== 0) {
+    bits &= bits - 1;
+    c++;
+  }
+  return c >= f + 1;
 }
 
 /** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */
@@ -170,15 +206,17 @@ export function causalGatherStart(s: K, from: number): void {
  * Returns the highest rsn of k the message depends on; adds its dets of k to
  * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
+export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, sv: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
   let pos = 1;
   let dep = 0;
   if (tracking) {
     dep = pb[pos + from * n + k]!;
     pos += n * n;
   }
+  if (sv) pos += n;
   const c = pb[pos++]!;
-  for (let i = 0; i < c; i++, pos += 4) {
+  const dw = sv ? 5 : 4;
+  for (let i = 0; i < c; i++, pos += dw) {
     if (pb[pos + 2] === k) {
       const r = pb[pos + 3]!;
       if (r > dep) dep = r;
@@ -405,6 +443,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
   cdRdReplay: Map<string, Uint8Array> = new Map();
   cdReadFrom: number = 0;
   cdDm: Uint32Array;
+  cdSv: Uint32Array;
   cdGc: Uint32Array;
   cdFlushed: Uint32Array;
   cdSaid: Uint32Array = new Uint32Array(2);
@@ -458,6 +497,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
       for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
+      this.cdSv = new Uint32Array(this.host.size);
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdPeerInc = new Uint32Array(this.host.size);
@@ -586,7 +626,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
         r++;
         s.planSrc.push(d[0]!);
         s.planSsn.push(d[1]!);
-        const conflict = causalAdd(s, me, r, d[0]!, d[1]!);
+        const conflict = causalAdd(s, me, r, d[0]!, d[1]!, 1 << me);
         if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
       }
       let top = s.gaMaxDep;
@@ -700,13 +740,15 @@ export class FamilyBasedCausalProtocol implements Protocol {
     // spec 9:17 "send: Piggyback determinants, dependency matrix"
     {
       const tracking = ("dependency-matrix" as string) === "dependency-matrix";
+      const sv = ("dependency-matrix" as string) === "stability-vector";
       const n = s.host.size;
       const f = s.host.f;
       const to = ev.to;
+      const dw = sv ? 5 : 4;
       let total = 0;
-      for (const m of s.cdDets) total += 4 * m.size;
+      for (const m of s.cdDets) total += dw * m.size;
       for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
-      const need = ev.pbLen + (tracking ? n * n : 0) + 2 + total;
+      const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + 2 + total;
       if (s.pbw.length < need) {
         const w = new Uint32Array(need * 2);
         w.set(s.pbw);
@@ -717,19 +759,25 @@ export class FamilyBasedCausalProtocol implements Protocol {
         s.pbw.set(s.cdDm, pos);
         pos += n * n;
       }
+      if (sv) {
+        s.pbw.set(s.cdSv, pos);
+        pos += n;
+      }
       const countAt = pos++;
       let c = 0;
       for (let k = 0; k < n; k++) {
         if (k === to) continue; // the destination created its own determinants
         for (const [r, d] of s.cdDets[k]!) {
           if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
-          if ((d.push & (1 << to)) !== 0) continue;
-          if (causalStable(s, k, r, d.push, f)) continue;
+          if (((d.push | d.hold) & (1 << to)) !== 0) continue;
+          if (causalStable(s, k, r, d, f)) continue;
           s.pbw[pos] = d.src;
           s.pbw[pos + 1] = d.ssn;
           s.pbw[pos + 2] = k;
           s.pbw[pos + 3] = r;
-          pos += 4;
+          // Stability vector: the holders known to keep it across their own recovery travel with it.
+          if (sv) s.pbw[pos + 4] = d.hold | (1 << k);
+          pos += dw;
           c++;
         }
       }
@@ -871,6 +919,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
     // spec 9:17 "send: Piggyback determinants, dependency matrix"
     {
       const tracking = ("dependency-matrix" as string) === "dependency-matrix";
+      const sv = ("dependency-matrix" as string) === "stability-vector";
       const n = s.host.size;
       const me = s.host.rank;
       const m = ev.msg;
@@ -885,12 +934,19 @@ export class FamilyBasedCausalProtocol implements Protocol {
         }
         pos += n * n;
       }
+      if (sv) {
+        // Stable prefixes the sender knows of: stable once, stable for good (holders regain them on recovery).
+        for (let k = 0; k < n; k++) if (pb[pos + k]! > s.cdSv[k]!) s.cdSv[k] = pb[pos + k]!;
+        pos += n;
+      }
       const c = pb[pos++]!;
       let conflict: string | null = null;
-      for (let i = 0; i < c; i++, pos += 4) {
+      const dw = sv ? 5 : 4;
+      for (let i = 0; i < c; i++, pos += dw) {
         const k = pb[pos + 2]!;
         const r = pb[pos + 3]!;
-        conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!);
+        // Held here from now on, and regained by replaying this delivery after a crash.
+        conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!, (sv ? pb[pos + 4]! : 0) | (1 << me));
         if (r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
       }
       const rc = pb[pos++]!;
@@ -900,8 +956,9 @@ export class FamilyBasedCausalProtocol implements Protocol {
       }
       ev.pbPos = pos;
       // Determinant.CreateDeterminant: this delivery's own determinant.
-      conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn);
+      conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn, 1 << me);
       s.cdDm[me * n + me] = ev.rsn;
+      if (sv) for (let k = 0; k < n; k++) causalSvAdvance(s, k, s.host.f);
       if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
     }
     // block core/deliver.ts (core)
@@ -980,7 +1037,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
         const out: number[] = [++s.ocNextId, 0];
         for (let k = 0; k < n; k++) {
           for (const [r, d] of s.cdDets[k]!) {
-            if (!causalStable(s, k, r, d.push, f)) {
+            if (!causalStable(s, k, r, d, f)) {
               keys.push(k, r);
               out.push(d.src, d.ssn, k, r);
             }
@@ -1091,6 +1148,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
         const tracking = ("dependency-matrix" as string) === "dependency-matrix";
+        const sv = ("dependency-matrix" as string) === "stability-vector";
         const n = s.host.size;
         const k = ev.from;
         const after = ev.words[1]!;
@@ -1100,7 +1158,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
         let dep = s.cdDm[s.host.rank * n + k]!;
         for (const q of s.held) {
           for (const m of q.values()) {
-            const v = causalScanPb(m.pb, m.from, k, n, tracking, found, reads);
+            const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, found, reads);
             if (v > dep) dep = v;
           }
         }
@@ -1155,7 +1213,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       } else if (ev.tag === TAG_CAUSAL_PUSH) {
         const w = ev.words;
         let p = 2;
-        for (let i = 0; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!);
+        for (let i = 0; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!, 0); // held here until a restart only
         const rc = w[p++]!;
         for (let i = 0; i < rc; i++) {
           causalAddRead(s, w[p]!, w[p + 1]!, w[p + 2]!, causalReadValue(w, p));
@@ -1270,12 +1328,13 @@ export class FamilyBasedCausalProtocol implements Protocol {
     // spec 9:17 "send: Piggyback determinants, dependency matrix"
     {
       const flat: number[] = [];
-      for (let k = 0; k < s.host.size; k++) for (const [r, d] of s.cdDets[k]!) flat.push(k, r, d.src, d.ssn);
+      for (let k = 0; k < s.host.size; k++) for (const [r, d] of s.cdDets[k]!) flat.push(k, r, d.src, d.ssn, d.hold);
       ev.state["causal.dets"] = flat;
       const reads: [number, number, number, Uint8Array][] = [];
       for (let k = 0; k < s.host.size; k++) for (const d of s.cdReads[k]!.values()) reads.push([k, d.r, d.idx, d.value]);
       ev.state["causal.reads"] = reads;
       ev.state["causal.dm"] = s.cdDm.slice();
+      ev.state["causal.sv"] = s.cdSv.slice();
       ev.state["causal.gc"] = s.cdGc.slice();
       ev.state["causal.flushed"] = s.cdFlushed.slice();
     }
@@ -1357,13 +1416,14 @@ export class FamilyBasedCausalProtocol implements Protocol {
       s.cdDets = [];
       for (let i = 0; i < n; i++) s.cdDets.push(new Map());
       const flat = ev.state["causal.dets"] as number[];
-      for (let i = 0; i < flat.length; i += 4) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0 });
+      for (let i = 0; i < flat.length; i += 5) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! });
       s.cdReads = [];
       for (let i = 0; i < n; i++) s.cdReads.push(new Map());
       for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });
       // Steps up to the checkpoint's rsn (and their reads) are inside it.
       s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
       s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
+      s.cdSv = (ev.state["causal.sv"] as Uint32Array).slice();
       s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
       const fl = ev.state["causal.flushed"] as Uint32Array;
       for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;

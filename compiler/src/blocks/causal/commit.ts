@@ -71,7 +71,7 @@ export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
     const out: number[] = [++s.ocNextId, 0];
     for (let k = 0; k < n; k++) {
       for (const [r, d] of s.cdDets[k]!) {
-        if (!causalStable(s, k, r, d.push, f)) {
+        if (!causalStable(s, k, r, d, f)) {
           keys.push(k, r);
           out.push(d.src, d.ssn, k, r);
         }
@@ -133,7 +133,7 @@ export function onControl(s: K, ev: ControlEv): void {
   } else if (ev.tag === TAG_CAUSAL_PUSH) {
     const w = ev.words;
     let p = 2;
-    for (let i = 0; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!);
+    for (let i = 0; i < w[1]!; i++, p += 4) causalAdd(s, w[p + 2]!, w[p + 3]!, w[p]!, w[p + 1]!, 0); // held here until a restart only
     const rc = w[p++]!;
     for (let i = 0; i < rc; i++) {
       causalAddRead(s, w[p]!, w[p + 1]!, w[p + 2]!, causalReadValue(w, p));

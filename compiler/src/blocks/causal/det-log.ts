@@ -38,7 +38,7 @@ import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalStable, type CDet, type CRead } from "./stability.js";
+import { causalAdd, causalAddRead, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Volatile determinant log: per dest k, rsn → determinant. */
@@ -53,6 +53,8 @@ export interface Fields {
   cdReadFrom: number;
   /** Dependency matrix, n×n row-major (own row: what this process depends on). */
   cdDm: Uint32Array;
+  /** Stability vector: per k, every determinant of k up to this rsn is known stable (stability-vector tracking; else 0). */
+  cdSv: Uint32Array;
   /** Per k: rsn covered by k's latest durable checkpoint (dets at or below are dropped). */
   cdGc: Uint32Array;
   /** Per k: rsn up to which k's determinants are on its stable log (hybrid). */
@@ -81,6 +83,7 @@ export function init(s: K): void {
   s.cdRdReplay = new Map();
   s.cdReadFrom = 0;
   s.cdDm = new Uint32Array(s.host.size * s.host.size);
+  s.cdSv = new Uint32Array(s.host.size);
   s.cdGc = new Uint32Array(s.host.size);
   s.cdFlushed = new Uint32Array(s.host.size);
   s.cdSaid = new Uint32Array(2);
@@ -115,13 +118,15 @@ export function acceptReceive(s: K, ev: RecvEv): boolean {
 
 export function onSend(s: K, ev: SendEv): void {
   const tracking = param<string>("causal.tracking") === "dependency-matrix";
+  const sv = param<string>("causal.tracking") === "stability-vector";
   const n = s.host.size;
   const f = s.host.f;
   const to = ev.to;
+  const dw = sv ? 5 : 4;
   let total = 0;
-  for (const m of s.cdDets) total += 4 * m.size;
+  for (const m of s.cdDets) total += dw * m.size;
   for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
-  const need = ev.pbLen + (tracking ? n * n : 0) + 2 + total;
+  const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + 2 + total;
   if (s.pbw.length < need) {
     const w = new Uint32Array(need * 2);
     w.set(s.pbw);
@@ -132,19 +137,25 @@ export function onSend(s: K, ev: SendEv): void {
     s.pbw.set(s.cdDm, pos);
     pos += n * n;
   }
+  if (sv) {
+    s.pbw.set(s.cdSv, pos);
+    pos += n;
+  }
   const countAt = pos++;
   let c = 0;
   for (let k = 0; k < n; k++) {
     if (k === to) continue; // the destination created its own determinants
     for (const [r, d] of s.cdDets[k]!) {
       if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
-      if ((d.push & (1 << to)) !== 0) continue;
-      if (causalStable(s, k, r, d.push, f)) continue;
+      if (((d.push | d.hold) & (1 << to)) !== 0) continue;
+      if (causalStable(s, k, r, d, f)) continue;
       s.pbw[pos] = d.src;
       s.pbw[pos + 1] = d.ssn;
       s.pbw[pos + 2] = k;
       s.pbw[pos + 3] = r;
-      pos += 4;
+      // Stability vector: the holders known to keep it across their own recovery travel with it.
+      if (sv) s.pbw[pos + 4] = d.hold | (1 << k);
+      pos += dw;
       c++;
     }
   }
@@ -166,6 +177,7 @@ export function onSend(s: K, ev: SendEv): void {
 
 export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   const tracking = param<string>("causal.tracking") === "dependency-matrix";
+  const sv = param<string>("causal.tracking") === "stability-vector";
   const n = s.host.size;
   const me = s.host.rank;
   const m = ev.msg;
@@ -180,12 +192,19 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     }
     pos += n * n;
   }
+  if (sv) {
+    // Stable prefixes the sender knows of: stable once, stable for good (holders regain them on recovery).
+    for (let k = 0; k < n; k++) if (pb[pos + k]! > s.cdSv[k]!) s.cdSv[k] = pb[pos + k]!;
+    pos += n;
+  }
   const c = pb[pos++]!;
   let conflict: string | null = null;
-  for (let i = 0; i < c; i++, pos += 4) {
+  const dw = sv ? 5 : 4;
+  for (let i = 0; i < c; i++, pos += dw) {
     const k = pb[pos + 2]!;
     const r = pb[pos + 3]!;
-    conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!);
+    // Held here from now on, and regained by replaying this delivery after a crash.
+    conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!, (sv ? pb[pos + 4]! : 0) | (1 << me));
     if (r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
   }
   const rc = pb[pos++]!;
@@ -195,8 +214,9 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   }
   ev.pbPos = pos;
   // Determinant.CreateDeterminant: this delivery's own determinant.
-  conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn);
+  conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn, 1 << me);
   s.cdDm[me * n + me] = ev.rsn;
+  if (sv) for (let k = 0; k < n; k++) causalSvAdvance(s, k, s.host.f);
   if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
 }
 
@@ -282,12 +302,13 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const flat: number[] = [];
-  for (let k = 0; k < s.host.size; k++) for (const [r, d] of s.cdDets[k]!) flat.push(k, r, d.src, d.ssn);
+  for (let k = 0; k < s.host.size; k++) for (const [r, d] of s.cdDets[k]!) flat.push(k, r, d.src, d.ssn, d.hold);
   ev.state["causal.dets"] = flat;
   const reads: [number, number, number, Uint8Array][] = [];
   for (let k = 0; k < s.host.size; k++) for (const d of s.cdReads[k]!.values()) reads.push([k, d.r, d.idx, d.value]);
   ev.state["causal.reads"] = reads;
   ev.state["causal.dm"] = s.cdDm.slice();
+  ev.state["causal.sv"] = s.cdSv.slice();
   ev.state["causal.gc"] = s.cdGc.slice();
   ev.state["causal.flushed"] = s.cdFlushed.slice();
 }
@@ -302,13 +323,14 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.cdDets = [];
   for (let i = 0; i < n; i++) s.cdDets.push(new Map());
   const flat = ev.state["causal.dets"] as number[];
-  for (let i = 0; i < flat.length; i += 4) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0 });
+  for (let i = 0; i < flat.length; i += 5) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! });
   s.cdReads = [];
   for (let i = 0; i < n; i++) s.cdReads.push(new Map());
   for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });
   // Steps up to the checkpoint's rsn (and their reads) are inside it.
   s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
   s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
+  s.cdSv = (ev.state["causal.sv"] as Uint32Array).slice();
   s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
   const fl = ev.state["causal.flushed"] as Uint32Array;
   for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;

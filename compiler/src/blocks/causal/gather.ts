@@ -72,7 +72,7 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
     r++;
     s.planSrc.push(d[0]!);
     s.planSsn.push(d[1]!);
-    const conflict = causalAdd(s, me, r, d[0]!, d[1]!);
+    const conflict = causalAdd(s, me, r, d[0]!, d[1]!, 1 << me);
     if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
   }
   let top = s.gaMaxDep;
@@ -93,6 +93,7 @@ export function onControl(s: K, ev: ControlEv): void {
     // deferred by causal/det-log
   } else if (ev.tag === TAG_CAUSAL_GATHER) {
     const tracking = param<string>("causal.tracking") === "dependency-matrix";
+    const sv = param<string>("causal.tracking") === "stability-vector";
     const n = s.host.size;
     const k = ev.from;
     const after = ev.words[1]!;
@@ -102,7 +103,7 @@ export function onControl(s: K, ev: ControlEv): void {
     let dep = s.cdDm[s.host.rank * n + k]!;
     for (const q of s.held) {
       for (const m of q.values()) {
-        const v = causalScanPb(m.pb, m.from, k, n, tracking, found, reads);
+        const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, found, reads);
         if (v > dep) dep = v;
       }
     }

@@ -14,8 +14,12 @@ import type { LogAction, ProtocolIR, SourceSpan } from "../../ir/types.js";
 import type { ParamValue } from "../params.js";
 import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
 
-/** Tracking variants implemented: the dependency matrix (exact pruning) and none (all unstable determinants). */
-const TRACKING = new Set(["dependency-matrix"]);
+/**
+ * Tracking variants implemented: the dependency matrix (n × n words: who depends on what), the
+ * stability vector (n words of stable prefixes, and each determinant's known holders), and none
+ * (all unstable determinants).
+ */
+const TRACKING = new Set(["dependency-matrix", "stability-vector"]);
 const HYBRID_MEDIA = new Set(["local-disk", "nfs-disk"]);
 
 function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {

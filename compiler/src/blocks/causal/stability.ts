@@ -25,6 +25,12 @@ export interface CDet {
   readonly ssn: number;
   /** Bitmask of processes that acknowledged an output-commit push of it (volatile, cleared on their restart). */
   push: number;
+  /**
+   * Bitmask of processes known to hold it in a way their recovery regains: its owner, and every
+   * process that got it piggybacked on a delivery (replay re-merges it). With `stability vector`
+   * it travels with the determinant; otherwise it only records this process's own holding.
+   */
+  hold: number;
 }
 
 /**
@@ -43,10 +49,10 @@ export interface CRead {
 }
 
 /** Is #(k, r) stable as far as this process knows (held by f + 1 processes, or on stable storage)? */
-export function causalStable(s: K, k: number, r: number, push: number, f: number): boolean {
-  if (s.cdFlushed[k]! >= r) return true;
+export function causalStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+  if (s.cdFlushed[k]! >= r || s.cdSv[k]! >= r) return true;
   const n = s.host.size;
-  let bits = push | (1 << k) | (1 << s.host.rank);
+  let bits = d.push | d.hold | (1 << k) | (1 << s.host.rank);
   for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
   let c = 0;
   while (bits !== 0) {
@@ -63,14 +69,44 @@ export function causalStable(s: K, k: number, r: number, push: number, f: number
  * reproduce (a lost determinant was re-executed differently: more than f
  * concurrent failures). Callers stop with host.unrecoverable, never continue.
  */
-export function causalAdd(s: K, k: number, r: number, src: number, ssn: number): string | null {
+export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, hold: number): string | null {
   if (r <= s.cdGc[k]!) return null;
   const had = s.cdDets[k]!.get(r);
-  if (had === undefined) s.cdDets[k]!.set(r, { src, ssn, push: 0 });
+  if (had === undefined) s.cdDets[k]!.set(r, { src, ssn, push: 0, hold });
   else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
-  }
+  } else had.hold |= hold;
   return null;
+}
+
+/**
+ * Stability vector: raise cdSv[k] over k's determinants in this log that are stable, in rsn
+ * order from the last known stable prefix (or k's checkpoint). A determinant missing here ends
+ * the prefix: nothing is known about it.
+ */
+export function causalSvAdvance(s: K, k: number, f: number): void {
+  let r = s.cdSv[k]! > s.cdGc[k]! ? s.cdSv[k]! : s.cdGc[k]!;
+  const log = s.cdDets[k]!;
+  for (let d = log.get(r + 1); d !== undefined && causalDurable(s, k, r + 1, d, f); d = log.get(r + 1)) r++;
+  if (r > s.cdSv[k]!) s.cdSv[k] = r;
+}
+
+/**
+ * Stable for good: f + 1 holders that regain it when they recover (owner, delivery holders, the
+ * dependency matrix's), or flushed. Push acknowledgements do not count: an acknowledger that
+ * restarts has lost its copy, and a stable prefix, once piggybacked, cannot be taken back.
+ */
+function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+  if (s.cdFlushed[k]! >= r) return true;
+  const n = s.host.size;
+  let bits = d.hold | (1 << k);
+  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
+  let c = 0;
+  while (bits !== 0) {
+    bits &= bits - 1;
+    c++;
+  }
+  return c >= f + 1;
 }
 
 /** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */
@@ -175,15 +211,17 @@ export function causalGatherStart(s: K, from: number): void {
  * Returns the highest rsn of k the message depends on; adds its dets of k to
  * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
+export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, sv: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
   let pos = 1;
   let dep = 0;
   if (tracking) {
     dep = pb[pos + from * n + k]!;
     pos += n * n;
   }
+  if (sv) pos += n;
   const c = pb[pos++]!;
-  for (let i = 0; i < c; i++, pos += 4) {
+  const dw = sv ? 5 : 4;
+  for (let i = 0; i < c; i++, pos += dw) {
     if (pb[pos + 2] === k) {
       const r = pb[pos + 3]!;
       if (r > dep) dep = r;
