@@ -65,10 +65,11 @@ import {
 } from "../tags.js";
 import { committedLine, finalLine, recoveryLine, type Entry, type Report } from "./line.js";
 import { param } from "../params.js";
+import { type OutLog, newOutLog, outAll, outAt, outDrop, outFrom } from "../core/out-log.js";
 
 export interface Fields {
-  /** Retransmission buffer: per destination, sent messages not yet stable there (kept in checkpoints). */
-  outq: OutMsg[][];
+  /** Retransmission buffer: per destination, sent messages not yet stable there (kept in checkpoints; packed: core/out-log). */
+  outq: OutLog[];
   /** Highest recovery round joined. */
   cpRound: number;
   /** 0 running; 1 held for round cpRound (or restarted, not yet restored); 2 rolled back, recovery checkpoint durable, waiting for RESUME. */
@@ -114,7 +115,7 @@ export interface Fields {
 
 export function init(s: K): void {
   s.outq = [];
-  for (let i = 0; i < s.host.size; i++) s.outq.push([]);
+  for (let i = 0; i < s.host.size; i++) s.outq.push(newOutLog(i));
   s.cpRound = 0;
   // A restarted process is held (no delivery, checkpoint, poll answer or commit) until a round restores it.
   s.cpLive = s.host.incarnation === 0;
@@ -178,9 +179,11 @@ function durableHist(s: K): Entry[] {
 
 /** Resend to `to` what it has not delivered, stamped with the current epoch (the messages are valid in it). */
 function resend(s: K, to: number, have: number): void {
-  for (const m of s.outq[to]!) {
+  const q = s.outq[to]!;
+  for (let i = 0; i < q.length; i++) {
+    const m = outAt(q, i);
     if (m.ssn <= have) continue;
-    const pb = m.pb.slice();
+    const pb = m.pb; // outAt's own copy
     pb[1] = s.cpEpoch;
     s.host.transport.send(to, { kind: KIND_APP as FrameKind, tag: 0, piggyback: new Uint8Array(pb.buffer), payload: m.payload });
   }
@@ -369,10 +372,7 @@ export async function onLive(s: K, ev: StartEv): Promise<void> {
 export function onControl(s: K, ev: ControlEv): void {
   const w = ev.words[0]!;
   if (ev.tag === TAG_STABLE) {
-    const q = s.outq[ev.from]!;
-    let n = 0;
-    while (n < q.length && q[n]!.ssn <= w) n++;
-    if (n > 0) q.splice(0, n);
+    outDrop(s.outq[ev.from]!, w);
   } else if (ev.tag === TAG_CP_PREPARE) onPrepare(s, w);
   else if (ev.tag === TAG_CP_ROLLBACK) {
     const b = deserialize(ev.payload) as { line: number[]; common: number };
@@ -516,15 +516,12 @@ export async function onStop(s: K, _ev: StartEv): Promise<void> {
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
-  const all: OutMsg[] = [];
-  for (const q of s.outq) for (const m of q) all.push(m);
-  ev.state["cp.outq"] = all;
+  ev.state["cp.outq"] = outAll(s.outq);
   ev.state["cp.applied"] = s.cpApplied;
 }
 
 export function onRestore(s: K, ev: RestoreEv): void {
-  for (let i = 0; i < s.host.size; i++) s.outq[i] = [];
-  for (const m of ev.state["cp.outq"] as OutMsg[]) s.outq[m.to]!.push(m);
+  s.outq = outFrom(s.host.size, ev.state["cp.outq"] as OutMsg[]);
   s.cpApplied = (ev.state["cp.applied"] as number[] | null | undefined) ?? null;
 }
 

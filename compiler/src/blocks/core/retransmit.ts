@@ -16,12 +16,13 @@
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K, OutMsg } from "../kernel.js";
+import { type OutLog, newOutLog, outAll, outAt, outDrop, outFrom } from "./out-log.js";
 import type { CheckpointEv, ControlEv, RestoreEv, TimerEv } from "../hooks.js";
 import { KIND_APP, KIND_CONTROL, TAG_RECOVER, TAG_STABLE } from "../tags.js";
 
 export interface Fields {
-  /** Per destination, sent messages not yet known stable at the destination, in ssn order. */
-  outq: OutMsg[][];
+  /** Per destination, sent messages not yet known stable at the destination, in ssn order (packed: core/out-log). */
+  outq: OutLog[];
   /** Per source, the highest ssn made stable at this process. */
   stableIn: Uint32Array;
   /** Per source, the last value of stableIn told to it. */
@@ -30,7 +31,7 @@ export interface Fields {
 
 export function init(s: K): void {
   s.outq = [];
-  for (let i = 0; i < s.host.size; i++) s.outq.push([]);
+  for (let i = 0; i < s.host.size; i++) s.outq.push(newOutLog(i));
   s.stableIn = new Uint32Array(s.host.size);
   s.notified = new Uint32Array(s.host.size);
 }
@@ -38,11 +39,7 @@ export function init(s: K): void {
 export function onControl(s: K, ev: ControlEv): void {
   if (ev.tag === TAG_STABLE) {
     // The receiver holds everything up to words[0]: drop it from the buffer.
-    const k = ev.words[0]!;
-    const q = s.outq[ev.from]!;
-    let n = 0;
-    while (n < q.length && q[n]!.ssn <= k) n++;
-    if (n > 0) q.splice(0, n);
+    outDrop(s.outq[ev.from]!, ev.words[0]!);
   } else if (ev.tag === TAG_RECOVER) {
     // words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]]:
     // drop what is stable there, resend what it has not delivered.
@@ -50,10 +47,9 @@ export function onControl(s: K, ev: ControlEv): void {
     const stable = ev.words[2 + n + s.host.rank]!;
     const have = ev.words[2 + s.host.rank]!;
     const q = s.outq[ev.from]!;
-    let k = 0;
-    while (k < q.length && q[k]!.ssn <= stable) k++;
-    if (k > 0) q.splice(0, k);
-    for (const m of q) {
+    outDrop(q, stable);
+    for (let i = 0; i < q.length; i++) {
+      const m = outAt(q, i);
       if (m.ssn <= have) continue;
       s.host.transport.send(ev.from, {
         kind: KIND_APP as FrameKind,
@@ -72,15 +68,12 @@ export function onControl(s: K, ev: ControlEv): void {
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
-  const all: OutMsg[] = [];
-  for (const q of s.outq) for (const m of q) all.push(m);
-  ev.state["core.outq"] = all;
+  ev.state["core.outq"] = outAll(s.outq);
   ev.state["core.stableIn"] = s.stableIn.slice();
 }
 
 export function onRestore(s: K, ev: RestoreEv): void {
-  for (let i = 0; i < s.host.size; i++) s.outq[i] = [];
-  for (const m of ev.state["core.outq"] as OutMsg[]) s.outq[m.to]!.push(m);
+  s.outq = outFrom(s.host.size, ev.state["core.outq"] as OutMsg[]);
   s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
   s.notified = s.stableIn.slice();
 }

@@ -11,6 +11,7 @@ import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { SendEv } from "../hooks.js";
 import { KIND_APP } from "../tags.js";
+import { outPush } from "./out-log.js";
 
 export interface Fields {
   /**
@@ -21,7 +22,7 @@ export interface Fields {
    * by reference. A view into the slab is already off-heap: one ArrayBuffer
    * per ~4 KiB of piggybacks. The slab is never written again where a view was
    * handed out (a full slab is replaced, not reused). The retransmission
-   * buffer keeps its own exact copy (`words`), which checkpoints serialize.
+   * buffer keeps its own copy of the words (core/out-log).
    */
   pbSlab: Uint32Array;
   pbSlabPos: number;
@@ -34,8 +35,8 @@ export function init(s: K): void {
 
 export function onSend(s: K, ev: SendEv): void {
   const len = ev.pbLen;
-  const words = s.pbw.slice(0, len);
-  s.outq[ev.to]!.push({ to: ev.to, ssn: ev.ssn, pb: words, payload: ev.payload });
+  const words = s.pbw;
+  outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
   if (s.pbSlabPos + len > s.pbSlab.length) {
     s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
     s.pbSlabPos = 0;

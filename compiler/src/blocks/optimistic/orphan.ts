@@ -27,6 +27,7 @@ import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { ControlEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
+import { outDrop } from "../core/out-log.js";
 
 export interface Fields {
   /** The pump is inside host.deliver (set before core/deliver, cleared after it by optimistic/rollback). */
@@ -48,10 +49,7 @@ export function onControl(s: K, ev: ControlEv): void {
     // words = [our ftInc as the peer saw it, peer's stableIn for us]
     if (ev.words[0] === s.ftInc && s.optAwait[ev.from] === 1) {
       s.optAwait[ev.from] = 0;
-      const q = s.outq[ev.from]!;
-      let k = 0;
-      while (k < q.length && q[k]!.ssn <= ev.words[1]!) k++;
-      if (k > 0) q.splice(0, k);
+      outDrop(s.outq[ev.from]!, ev.words[1]!);
     }
   } else if (ev.tag === TAG_OPT_TOKEN && !s.optReady) {
     // A rank gets tokens (a peer's recovery broadcast) while it still opens its log or restores

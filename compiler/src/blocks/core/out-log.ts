@@ -1,0 +1,131 @@
+/**
+ * The retransmission buffer's storage (not a block: imported by value by
+ * core/transmit, core/retransmit, ckpt-only/rounds and optimistic/orphan):
+ * one packed log per destination instead of one `OutMsg` object per message.
+ *
+ * Why: the buffer holds every message sent since the destination last
+ * reported stability (a whole checkpoint interval). Kept as objects, each
+ * message was an entry object, a piggyback typed array and the payload Buffer
+ * (an external ArrayBuffer), all promoted to old space and traced or swept by
+ * every GC: measured at ~4-8 µs per message on the overhead bench, more than
+ * all the rest of a protocol's per-message work (docs/performance.md). Packed,
+ * a message is 5 index words and a copy of its piggyback words and payload
+ * bytes in three typed arrays per destination, so the GC sees no new object.
+ *
+ * Entries are appended in ssn order and dropped from the front (stability is
+ * a prefix), so the arrays are compacted or doubled only when full: amortized
+ * O(1). Nothing outside this file keeps a view into them (`outAt` copies), so
+ * compacting in place is safe.
+ */
+import type { OutMsg } from "../kernel.js";
+
+/** One destination's sent messages not yet known stable there, in ssn order. */
+export interface OutLog {
+  readonly to: number;
+  /** Live entries (`outAt(q, 0 .. length - 1)`). */
+  length: number;
+  /** Column index of the first live entry. */
+  head: number;
+  /** Per entry, 5 words: ssn, piggyback start and length (in `words`), payload start and length (in `bytes`). */
+  ix: Uint32Array;
+  words: Uint32Array;
+  wordsEnd: number;
+  bytes: Uint8Array;
+  bytesEnd: number;
+}
+
+const STRIDE = 5;
+
+export function newOutLog(to: number): OutLog {
+  return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), words: new Uint32Array(256), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
+}
+
+/** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
+export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
+  const pn = payload.byteLength;
+  if (STRIDE * (q.head + q.length + 1) > q.ix.length || q.wordsEnd + len > q.words.length || q.bytesEnd + pn > q.bytes.length) {
+    outMakeRoom(q, len, pn);
+  }
+  const e = STRIDE * (q.head + q.length);
+  const ix = q.ix;
+  const w = q.wordsEnd;
+  const b = q.bytesEnd;
+  ix[e] = ssn;
+  ix[e + 1] = w;
+  ix[e + 2] = len;
+  ix[e + 3] = b;
+  ix[e + 4] = pn;
+  const words = q.words;
+  for (let i = 0; i < len; i++) words[w + i] = pb[i]!;
+  const bytes = q.bytes;
+  // Small payloads (the common case) copy faster by hand than through set()'s call.
+  if (pn <= 64) for (let i = 0; i < pn; i++) bytes[b + i] = payload[i]!;
+  else bytes.set(payload, b);
+  q.wordsEnd = w + len;
+  q.bytesEnd = b + pn;
+  q.length++;
+}
+
+/** Room for one more entry of `len` words and `pn` bytes: compact to the front, doubling what is too small. */
+function outMakeRoom(q: OutLog, len: number, pn: number): void {
+  const e0 = STRIDE * q.head;
+  const w0 = q.length > 0 ? q.ix[e0 + 1]! : q.wordsEnd;
+  const b0 = q.length > 0 ? q.ix[e0 + 3]! : q.bytesEnd;
+  const liveE = STRIDE * q.length;
+  const liveW = q.wordsEnd - w0;
+  const liveB = q.bytesEnd - b0;
+  const grow = (have: number, live: number, need: number): number => (live + need <= have >>> 1 ? have : Math.max(2 * have, 2 * (live + need)));
+  const ix = new Uint32Array(grow(q.ix.length, liveE, STRIDE));
+  ix.set(q.ix.subarray(e0, e0 + liveE));
+  for (let e = 0; e < liveE; e += STRIDE) {
+    ix[e + 1] = ix[e + 1]! - w0;
+    ix[e + 3] = ix[e + 3]! - b0;
+  }
+  const words = new Uint32Array(grow(q.words.length, liveW, len));
+  words.set(q.words.subarray(w0, q.wordsEnd));
+  const bytes = new Uint8Array(grow(q.bytes.length, liveB, pn));
+  bytes.set(q.bytes.subarray(b0, q.bytesEnd));
+  q.ix = ix;
+  q.words = words;
+  q.bytes = bytes;
+  q.head = 0;
+  q.wordsEnd = liveW;
+  q.bytesEnd = liveB;
+}
+
+/** Drops every entry with ssn ≤ k (stable at the destination). */
+export function outDrop(q: OutLog, k: number): void {
+  while (q.length > 0 && q.ix[STRIDE * q.head]! <= k) {
+    q.head++;
+    q.length--;
+  }
+  if (q.length === 0) {
+    q.head = 0;
+    q.wordsEnd = 0;
+    q.bytesEnd = 0;
+  }
+}
+
+/** Live entry i as a message of its own: fresh copies, so the log may be compacted under it. */
+export function outAt(q: OutLog, i: number): OutMsg {
+  const e = STRIDE * (q.head + i);
+  const ix = q.ix;
+  const w = ix[e + 1]!;
+  const b = ix[e + 3]!;
+  return { to: q.to, ssn: ix[e]!, pb: q.words.slice(w, w + ix[e + 2]!), payload: q.bytes.slice(b, b + ix[e + 4]!) };
+}
+
+/** Every live message of every destination (checkpoints keep them in this form). */
+export function outAll(qs: readonly OutLog[]): OutMsg[] {
+  const all: OutMsg[] = [];
+  for (const q of qs) for (let i = 0; i < q.length; i++) all.push(outAt(q, i));
+  return all;
+}
+
+/** A restored buffer: fresh logs holding `msgs` (a checkpoint's `outAll`). */
+export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
+  const qs: OutLog[] = [];
+  for (let i = 0; i < size; i++) qs.push(newOutLog(i));
+  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  return qs;
+}
