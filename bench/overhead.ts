@@ -3,7 +3,11 @@
  * generated protocol, inline and modular back ends, against `none`.
  *
  *   npx tsx bench/overhead.ts [--n 200000] [--reps 5] [--runs 3] [--warmup 2]
- *                             [--transport loopback|sim] [--only <substring>] [--keep]
+ *                             [--transport loopback|sim] [--clock virtual|frozen] [--frame-us 10]
+ *                             [--metric cpu|instr] [--only <substring>[,<substring>...]] [--keep]
+ *
+ *   npx tsx bench/overhead.ts --metric instr --n 4000 --reps 1 --runs 2 --warmup 1
+ *     instructions per message under callgrind: repeatable on a loaded machine (slow).
  *
  * What runs: for every spec in specs/ the block library implements, the
  * inline and the modular source are emitted in memory from the SAME block
@@ -26,8 +30,13 @@
  *
  * Storage: runtime-core's memory provider (no I/O); `volatile-memory-of-processes`
  * is the real replicated log over the same transport (wireReplication).
- * Timers are frozen (now() = 0, nothing fires): flush and checkpoint timers
- * (100 ms .. 5 s) are not part of the per-message path.
+ * Clock (loopback): virtual, `--frame-us` µs per delivered frame (default 10:
+ * a nominal 100 000 frames/s), so the protocols' timers fire at their spec'd
+ * period measured in messages (flushes every 10 000 frames at 100 ms,
+ * checkpoints every 200 000 at 2 s): asynchronous logs are flushed and sender
+ * logs truncated as in a real run at that rate, and their cost is amortized
+ * into the per-message number. `--clock frozen` is the earlier bench (now() =
+ * 0, nothing fires: logs grow without bound, fig3b's piggybacks quadratically).
  *
  * Isolation: every (variant, repetition) runs in a fresh child process (same
  * node flags, plus --expose-gc), so each protocol's call sites in RankHost and
@@ -40,8 +49,8 @@
  *   npx tsx bench/overhead.ts --keep --only fig4a-sby      (prints the fixture paths)
  *   node --cpu-prof --import tsx bench/overhead.ts --child <fixture>.mts --runs 5
  */
-import { fork } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { fork, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -81,6 +90,9 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     warmup: { type: "string", default: "2" },
     transport: { type: "string", default: "loopback" },
+    clock: { type: "string", default: "virtual" },
+    "frame-us": { type: "string", default: "10" },
+    metric: { type: "string", default: "cpu" },
     only: { type: "string" },
     keep: { type: "boolean", default: false },
     child: { type: "string" },
@@ -92,6 +104,11 @@ const REPS = positive(Number(values.reps), "reps");
 const RUNS = positive(Number(values.runs), "runs");
 const WARMUP = Math.max(0, Math.floor(Number(values.warmup)));
 const TRANSPORT = transportKind(values.transport ?? "loopback");
+const CLOCK = clockKind(values.clock ?? "virtual");
+const FRAME_US = Number(values["frame-us"]);
+if (!(Number.isInteger(FRAME_US) && FRAME_US >= 1)) throw new RangeError(`--frame-us must be a positive integer, got ${values["frame-us"]}`);
+const METRIC = metricKind(values.metric ?? "cpu");
+const ONLY = values.only === undefined ? null : values.only.split(",").filter((x) => x !== "");
 
 function even(n: number): number {
   if (!(Number.isInteger(n) && n >= 2)) throw new RangeError(`--n must be an integer >= 2, got ${n}`);
@@ -104,6 +121,87 @@ function positive(n: number, what: string): number {
 function transportKind(s: string): TransportKind {
   if (s === "loopback" || s === "sim") return s;
   throw new RangeError(`--transport must be loopback or sim, got ${s}`);
+}
+
+type ClockKind = "virtual" | "frozen";
+function clockKind(s: string): ClockKind {
+  if (s === "virtual" || s === "frozen") return s;
+  throw new RangeError(`--clock must be virtual or frozen, got ${s}`);
+}
+type Metric = "cpu" | "instr";
+function metricKind(s: string): Metric {
+  if (s === "cpu" || s === "instr") return s;
+  throw new RangeError(`--metric must be cpu or instr, got ${s}`);
+}
+
+// ---------------------------------------------------------------- virtual clock
+
+interface VTimer {
+  due: number;
+  readonly period: number;
+  readonly fn: () => void;
+  live: boolean;
+}
+
+/**
+ * Bench time: `FRAME_US` virtual microseconds per frame the loopback delivers
+ * (a nominal 100 000 frames/s at the default 10 µs), so the protocols' timers
+ * (flush 100 ms, checkpoints 2-5 s) fire at their spec'd period *in messages*:
+ * asynchronous logs get flushed, stability notices truncate the sender logs,
+ * checkpoints are taken, as in a real run at that rate. Timers fire in the
+ * loopback's delivery microtask, before the frame (in the gap between two
+ * deliveries). When no frame is in flight but a timer is pending (a round
+ * waiting on one), `idle()` jumps to it. Integer microseconds: no drift.
+ */
+class VirtualClock {
+  private us = 0;
+  private nextDue = Infinity;
+  private timers: VTimer[] = [];
+  constructor(private readonly stepUs: number) {}
+
+  readonly timers_: Timers = {
+    now: () => this.us / 1000,
+    every: (ms, fn) => this.add(ms, fn),
+    after: (ms, fn) => this.add(ms, fn, false),
+  };
+
+  private add(ms: number, fn: () => void, periodic = true): () => void {
+    const period = Math.max(1, Math.round(ms * 1000));
+    const t: VTimer = { due: this.us + period, period: periodic ? period : 0, fn, live: true };
+    this.timers.push(t);
+    if (t.due < this.nextDue) this.nextDue = t.due;
+    return () => {
+      t.live = false;
+    };
+  }
+
+  /** One frame's worth of time. */
+  tick(): void {
+    this.us += this.stepUs;
+    if (this.us >= this.nextDue) this.fire();
+  }
+
+  /** Nothing in flight: move to the next timer, if any. Returns whether one fired. */
+  idle(): boolean {
+    this.timers = this.timers.filter((t) => t.live);
+    if (this.timers.length === 0) return false;
+    this.us = Math.max(this.us, Math.min(...this.timers.map((t) => t.due)));
+    this.fire();
+    return true;
+  }
+
+  private fire(): void {
+    const due = this.timers.filter((t) => t.live && t.due <= this.us).sort((a, b) => a.due - b.due);
+    for (const t of due) {
+      if (!t.live) continue; // cancelled by an earlier callback
+      if (t.period > 0) t.due += t.period;
+      else t.live = false;
+      t.fn();
+    }
+    this.timers = this.timers.filter((t) => t.live);
+    this.nextDue = Infinity;
+    for (const t of this.timers) if (t.due < this.nextDue) this.nextDue = t.due;
+  }
 }
 
 // ---------------------------------------------------------------- loopback transport
@@ -124,6 +222,8 @@ class LoopNet {
   private head = 0;
   /** One microtask per frame; it takes the oldest frame (microtasks run in the order they were queued). */
   private readonly deliverOne = (): void => {
+    if (this.clock !== null) this.clock.tick();
+    this.delivered++;
     const i = this.head++;
     const fr = this.q[i]!;
     const dest = this.to[i]!;
@@ -140,8 +240,18 @@ class LoopNet {
     this.ends[dest]!.deliver(fr);
   };
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    private readonly clock: VirtualClock | null,
+  ) {
     for (let r = 0; r < size; r++) this.ends.push(new LoopTransport(this, r, size));
+  }
+
+  /** Frames delivered so far. */
+  delivered = 0;
+
+  get inFlight(): number {
+    return this.q.length - this.head;
   }
 
   transport(rank: number): LoopTransport {
@@ -179,7 +289,7 @@ class LoopTransport implements Transport {
   }
 }
 
-/** Timers that never fire: the measured window is the per-message path only. */
+/** `--clock frozen`: timers that never fire (the earlier bench; sender logs and async logs then grow without bound). */
 const FROZEN_TIMERS: Timers = {
   now: () => 0,
   every: () => noop,
@@ -256,7 +366,8 @@ async function runOnce(factory: ProtocolFactory, n: number, kind: TransportKind)
   });
   failed.catch(noop); // observed through Promise.race below
   const world = kind === "sim" ? new SimWorld({ size, seed: 1, latency: { min: 0, max: 0 } }) : null;
-  const loop = kind === "loopback" ? new LoopNet(size) : null;
+  const clock = kind === "loopback" && CLOCK === "virtual" ? new VirtualClock(FRAME_US) : null;
+  const loop = kind === "loopback" ? new LoopNet(size, clock) : null;
   const hosts: RankHost[] = [];
   for (let r = 0; r < size; r++) {
     const transport: Transport = world !== null ? world.transport(r) : loop!.transport(r);
@@ -271,7 +382,7 @@ async function runOnce(factory: ProtocolFactory, n: number, kind: TransportKind)
         app: pp.app,
         protocol: factory,
         transport,
-        timers: world !== null ? world.timers(r) : FROZEN_TIMERS,
+        timers: world !== null ? world.timers(r) : clock !== null ? clock.timers_ : FROZEN_TIMERS,
         storage: createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated }),
         sink,
         runtimeFrame: wiring.runtimeFrame,
@@ -285,6 +396,18 @@ async function runOnce(factory: ProtocolFactory, n: number, kind: TransportKind)
       }),
     );
   }
+  // Virtual clock: a timer some protocol step waits for fires when nothing else can run (a macrotask turn).
+  // Only when a whole macrotask turn delivered nothing and nothing is in flight: a protocol
+  // waiting on a macrotask (none does on memory storage) must not make time jump.
+  let idling = clock !== null;
+  let seen = -1;
+  const idle = (): void => {
+    if (!idling) return;
+    if (loop!.delivered === seen && loop!.inFlight === 0) clock!.idle();
+    seen = loop!.delivered;
+    setImmediate(idle);
+  };
+  if (idling) setImmediate(idle);
   const started = Promise.all(hosts.map((h) => h.start()));
   if (world !== null) await world.run();
   await started;
@@ -299,6 +422,7 @@ async function runOnce(factory: ProtocolFactory, n: number, kind: TransportKind)
   }
   const t1 = await Promise.race([pp.finished, failed]);
   const c1 = process.cpuUsage(c0);
+  idling = false;
   const stats = await Promise.all(hosts.map((h) => h.stop()));
   if (failure !== null) throw new Error(failure);
   return { nsPerMsg: ((t1 - t0) * 1e6) / n, cpuNsPerMsg: ((c1.user + c1.system) * 1e3) / n, stats };
@@ -327,6 +451,8 @@ interface ChildReport {
   /** CPU ns/msg per timed run. */
   readonly cpu: number[];
   readonly messages: number;
+  /** `--metric instr`: instructions per message per timed run (filled by the parent from callgrind). */
+  readonly instr?: number[];
   readonly error?: string;
 }
 
@@ -361,10 +487,17 @@ async function child(file: string): Promise<void> {
   }
 }
 
+function childArgs(file: string): string[] {
+  return ["--child", file, "--n", String(N), "--runs", String(RUNS), "--warmup", String(WARMUP), "--transport", TRANSPORT, "--clock", CLOCK, "--frame-us", String(FRAME_US)];
+}
+
 function runChild(file: string): Promise<ChildReport> {
+  return METRIC === "instr" ? runChildInstr(file) : runChildCpu(file);
+}
+
+function runChildCpu(file: string): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const args = ["--child", file, "--n", String(N), "--runs", String(RUNS), "--warmup", String(WARMUP), "--transport", TRANSPORT];
-    const cp = fork(SELF, args, { execArgv: [...process.execArgv, "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const cp = fork(SELF, childArgs(file), { execArgv: [...process.execArgv, "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let got: ChildReport | null = null;
     cp.on("message", (m) => {
       got = m as ChildReport;
@@ -377,6 +510,84 @@ function runChild(file: string): Promise<ChildReport> {
   });
 }
 
+/**
+ * `--metric instr`: the child runs under callgrind, which counts executed
+ * instructions (all threads: JIT code, the GC, the runtime) and is not
+ * inflated by a loaded machine's time slicing, unlike CPU time. `perf stat`
+ * would be cheaper but hardware counters are not exposed on this VM
+ * (`perf stat -e instructions` says `<not supported>`).
+ *
+ * The window: runOnce brackets each run with two `process.cpuUsage()` calls,
+ * i.e. two `uv_getrusage` calls, and `--dump-before=uv_getrusage` writes a
+ * profile part (counters reset) at each: the part dumped at a run's second
+ * call holds exactly that run's instructions. The parent checks the child
+ * made exactly the calls it expects (2 per run), so a stray getrusage from
+ * elsewhere fails the variant instead of mislabelling a window. Slow
+ * (~50-100x): use a small --n (e.g. 4000) and --reps 1.
+ */
+function runChildInstr(file: string): Promise<ChildReport> {
+  const out = mkdtempSync(join(tmpdir(), "egida-cg-"));
+  const args = [
+    "--tool=callgrind",
+    "--dump-before=uv_getrusage",
+    "--dump-instr=no",
+    `--callgrind-out-file=${join(out, "cg.out")}`,
+    process.execPath,
+    ...process.execArgv,
+    "--expose-gc",
+    SELF,
+    ...childArgs(file),
+  ];
+  return new Promise((resolve, reject) => {
+    const cp = spawn("valgrind", args, { stdio: ["ignore", "inherit", "pipe", "ipc"] });
+    let got: ChildReport | null = null;
+    let err = "";
+    cp.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    cp.on("message", (m) => {
+      got = m as ChildReport;
+    });
+    cp.on("error", reject);
+    cp.on("exit", (code) => {
+      try {
+        if (got === null) {
+          reject(new Error(`valgrind child for ${file} exited with ${code} and no report:\n${err.split("\n").slice(-20).join("\n")}`));
+          return;
+        }
+        const r: ChildReport = got;
+        if (r.error !== undefined) {
+          resolve(r);
+          return;
+        }
+        // Parts triggered by --dump-before, in order (file cg.out.<k>, "part: k").
+        const parts: { part: number; ir: number }[] = [];
+        for (const f of readdirSync(out)) {
+          const text = readFileSync(join(out, f), "utf8");
+          if (!text.includes("desc: Trigger: --dump-before")) continue;
+          const part = /^part: (\d+)$/m.exec(text);
+          const total = /^summary: (\d+)$/m.exec(text);
+          if (part === null || total === null) throw new Error(`${f}: no part/summary line`);
+          parts.push({ part: Number(part[1]), ir: Number(total[1]) });
+        }
+        parts.sort((a, b) => a.part - b.part);
+        const runs = WARMUP + RUNS;
+        if (parts.length !== 2 * runs) {
+          resolve({ ...r, error: `callgrind: expected ${2 * runs} getrusage dumps (2 per run), got ${parts.length}: a window would be mislabelled` });
+          return;
+        }
+        const instr: number[] = [];
+        for (let i = WARMUP; i < runs; i++) instr.push(parts[2 * i + 1]!.ir / N);
+        resolve({ ...r, instr });
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
 // ---------------------------------------------------------------- parent
 
 interface Variant {
@@ -385,6 +596,7 @@ interface Variant {
   readonly file: string;
   samples: number[];
   cpu: number[];
+  instr: number[];
   /** First line of the error when a run failed (the variant is then reported, not measured). */
   error?: string;
 }
@@ -405,17 +617,17 @@ async function parent(): Promise<void> {
   console.log(`egida per-message overhead: ${cmd}`);
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} logical cores, node ${process.version}, ${process.platform}/${process.arch}`);
   console.log(`load average before the run: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-  console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant`);
+  console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}`);
 
   const t0 = performance.now();
   const regen = await regenerate(ROOT);
   const lib = blockLibrary();
   const dir = mkdtempSync(join(tmpdir(), "egida-overhead-"));
   const skipped: string[] = [];
-  const variants: Variant[] = [{ protocol: "none", backend: "none", file: NONE_FILE, samples: [], cpu: [] }];
+  const variants: Variant[] = [{ protocol: "none", backend: "none", file: NONE_FILE, samples: [], cpu: [], instr: [] }];
   for (const p of regen.packages) {
     const name = p.input.checked.ir.name;
-    if (values.only !== undefined && !name.includes(values.only)) continue;
+    if (ONLY !== null && !ONLY.some((o) => name.includes(o))) continue;
     const f = p.input.checked.ir.options.f;
     if (f >= SIZE) {
       // f + 1 holders are needed before a determinant is stable: with 2 ranks it never is, piggybacks grow without bound.
@@ -426,7 +638,7 @@ async function parent(): Promise<void> {
       // .mts: the temporary directory has no package.json saying "type": "module".
       const file = join(dir, `${name}.${backend}.mts`);
       writeFileSync(file, emitSource(lib, p.input, backend));
-      variants.push({ protocol: name, backend, file, samples: [], cpu: [] });
+      variants.push({ protocol: name, backend, file, samples: [], cpu: [], instr: [] });
     }
   }
   console.log(`generated ${variants.length - 1} sources in ${fmt(performance.now() - t0)} ms${values.keep ? ` (kept in ${dir})` : ""}`);
@@ -448,8 +660,10 @@ async function parent(): Promise<void> {
         }
         v.samples.push(...r.samples);
         v.cpu.push(...r.cpu);
+        v.instr.push(...(r.instr ?? []));
         const show = (xs: number[]): string => xs.map((x) => fmt(x)).join(" ");
-        process.stderr.write(`  rep ${rep + 1}/${REPS} ${v.protocol} ${v.backend}: wall ${show(r.samples)} / cpu ${show(r.cpu)} ns/msg\n`);
+        const ins = r.instr !== undefined ? ` / ${show(r.instr)} instructions/msg` : "";
+        process.stderr.write(`  rep ${rep + 1}/${REPS} ${v.protocol} ${v.backend}: wall ${show(r.samples)} / cpu ${show(r.cpu)} ns/msg${ins}\n`);
       }
     }
   } finally {
@@ -457,11 +671,13 @@ async function parent(): Promise<void> {
   }
 
   const none = variants[0]!;
-  const stat = (v: Variant): { wall: number; cpu: number; cpuMin: number } => ({ wall: median(v.samples), cpu: median(v.cpu), cpuMin: Math.min(...v.cpu) });
+  // The primary metric: CPU ns/msg, or (--metric instr) instructions/msg; wall time is printed alongside.
+  const primary = (v: Variant): number[] => (METRIC === "instr" ? v.instr : v.cpu);
+  const stat = (v: Variant): { wall: number; cpu: number; cpuMin: number } => ({ wall: median(v.samples), cpu: median(primary(v)), cpuMin: Math.min(...primary(v)) });
   if (none.error !== undefined) throw new Error(`none failed: ${none.error}`);
   const b = stat(none);
   const rows: string[][] = [
-    ["protocol", "backend", "CPU ns/msg", "CPU min", "wall ns/msg", "over none", "over none (min)", "modular/inline overhead", "(min)"],
+    ["protocol", "backend", METRIC === "instr" ? "instr/msg" : "CPU ns/msg", METRIC === "instr" ? "instr min" : "CPU min", METRIC === "instr" ? "wall ns/msg (valgrind)" : "wall ns/msg", "over none", "over none (min)", "modular/inline overhead", "(min)"],
   ];
   rows.push(["none", "-", fmt(b.cpu), fmt(b.cpuMin), fmt(b.wall), "0", "0", "", ""]);
   for (const p of regen.packages) {
