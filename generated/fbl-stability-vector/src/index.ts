@@ -254,6 +254,117 @@ export function takeNextLive(s: K): InMsg | undefined {
   return m;
 }
 
+/** One destination's sent messages not yet known stable there, in ssn order. */
+export interface OutLog {
+  readonly to: number;
+  /** Live entries (`outAt(q, 0 .. length - 1)`). */
+  length: number;
+  /** Column index of the first live entry. */
+  head: number;
+  /** Per entry, 5 words: ssn, piggyback start and length (in `words`), payload start and length (in `bytes`). */
+  ix: Uint32Array;
+  words: Uint32Array;
+  wordsEnd: number;
+  bytes: Uint8Array;
+  bytesEnd: number;
+}
+
+const STRIDE = 5;
+
+export function newOutLog(to: number): OutLog {
+  return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), words: new Uint32Array(256), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
+}
+
+/** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
+export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
+  const pn = payload.byteLength;
+  if (STRIDE * (q.head + q.length + 1) > q.ix.length || q.wordsEnd + len > q.words.length || q.bytesEnd + pn > q.bytes.length) {
+    outMakeRoom(q, len, pn);
+  }
+  const e = STRIDE * (q.head + q.length);
+  const ix = q.ix;
+  const w = q.wordsEnd;
+  const b = q.bytesEnd;
+  ix[e] = ssn;
+  ix[e + 1] = w;
+  ix[e + 2] = len;
+  ix[e + 3] = b;
+  ix[e + 4] = pn;
+  const words = q.words;
+  for (let i = 0; i < len; i++) words[w + i] = pb[i]!;
+  const bytes = q.bytes;
+  // Small payloads (the common case) copy faster by hand than through set()'s call.
+  if (pn <= 64) for (let i = 0; i < pn; i++) bytes[b + i] = payload[i]!;
+  else bytes.set(payload, b);
+  q.wordsEnd = w + len;
+  q.bytesEnd = b + pn;
+  q.length++;
+}
+
+/** Room for one more entry of `len` words and `pn` bytes: compact to the front, doubling what is too small. */
+function outMakeRoom(q: OutLog, len: number, pn: number): void {
+  const e0 = STRIDE * q.head;
+  const w0 = q.length > 0 ? q.ix[e0 + 1]! : q.wordsEnd;
+  const b0 = q.length > 0 ? q.ix[e0 + 3]! : q.bytesEnd;
+  const liveE = STRIDE * q.length;
+  const liveW = q.wordsEnd - w0;
+  const liveB = q.bytesEnd - b0;
+  const grow = (have: number, live: number, need: number): number => (live + need <= have >>> 1 ? have : Math.max(2 * have, 2 * (live + need)));
+  const ix = new Uint32Array(grow(q.ix.length, liveE, STRIDE));
+  ix.set(q.ix.subarray(e0, e0 + liveE));
+  for (let e = 0; e < liveE; e += STRIDE) {
+    ix[e + 1] = ix[e + 1]! - w0;
+    ix[e + 3] = ix[e + 3]! - b0;
+  }
+  const words = new Uint32Array(grow(q.words.length, liveW, len));
+  words.set(q.words.subarray(w0, q.wordsEnd));
+  const bytes = new Uint8Array(grow(q.bytes.length, liveB, pn));
+  bytes.set(q.bytes.subarray(b0, q.bytesEnd));
+  q.ix = ix;
+  q.words = words;
+  q.bytes = bytes;
+  q.head = 0;
+  q.wordsEnd = liveW;
+  q.bytesEnd = liveB;
+}
+
+/** Drops every entry with ssn ≤ k (stable at the destination). */
+export function outDrop(q: OutLog, k: number): void {
+  while (q.length > 0 && q.ix[STRIDE * q.head]! <= k) {
+    q.head++;
+    q.length--;
+  }
+  if (q.length === 0) {
+    q.head = 0;
+    q.wordsEnd = 0;
+    q.bytesEnd = 0;
+  }
+}
+
+/** Live entry i as a message of its own: fresh copies, so the log may be compacted under it. */
+export function outAt(q: OutLog, i: number): OutMsg {
+  const e = STRIDE * (q.head + i);
+  const ix = q.ix;
+  const w = ix[e + 1]!;
+  const b = ix[e + 3]!;
+  return { to: q.to, ssn: ix[e]!, pb: q.words.slice(w, w + ix[e + 2]!), payload: q.bytes.slice(b, b + ix[e + 4]!) };
+}
+
+/** Every live message of every destination (checkpoints keep them in this form). */
+export function outAll(qs: readonly OutLog[]): OutMsg[] {
+  const all: OutMsg[] = [];
+  for (const q of qs) for (let i = 0; i < q.length; i++) all.push(outAt(q, i));
+  return all;
+}
+
+/** A restored buffer: fresh logs holding `msgs` (a checkpoint's `outAll`). */
+export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
+  const qs: OutLog[] = [];
+  for (let i = 0; i < size; i++) qs.push(newOutLog(i));
+  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  return qs;
+}
+
 /** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
@@ -428,7 +539,7 @@ export class FblStabilityVectorProtocol implements Protocol {
   planSsn: number[] = [];
   planPos: number = 0;
   replayDone: (() => void) | null = null;
-  outq: OutMsg[][] = [];
+  outq: OutLog[] = [];
   stableIn: Uint32Array;
   notified: Uint32Array;
   outSeq: number = 0;
@@ -487,7 +598,7 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block core/retransmit.ts (core)
     // spec 11:1 "Log message synchronously on volatile memory of self"
     {
-      for (let i = 0; i < this.host.size; i++) this.outq.push([]);
+      for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
@@ -799,8 +910,8 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block core/transmit.ts (core)
     {
       const len = ev.pbLen;
-      const words = s.pbw.slice(0, len);
-      s.outq[ev.to]!.push({ to: ev.to, ssn: ev.ssn, pb: words, payload: ev.payload });
+      const words = s.pbw;
+      outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
       if (s.pbSlabPos + len > s.pbSlab.length) {
         s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
         s.pbSlabPos = 0;
@@ -1095,11 +1206,7 @@ export class FblStabilityVectorProtocol implements Protocol {
     {
       if (ev.tag === TAG_STABLE) {
         // The receiver holds everything up to words[0]: drop it from the buffer.
-        const k = ev.words[0]!;
-        const q = s.outq[ev.from]!;
-        let n = 0;
-        while (n < q.length && q[n]!.ssn <= k) n++;
-        if (n > 0) q.splice(0, n);
+        outDrop(s.outq[ev.from]!, ev.words[0]!);
       } else if (ev.tag === TAG_RECOVER) {
         // words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]]:
         // drop what is stable there, resend what it has not delivered.
@@ -1107,10 +1214,9 @@ export class FblStabilityVectorProtocol implements Protocol {
         const stable = ev.words[2 + n + s.host.rank]!;
         const have = ev.words[2 + s.host.rank]!;
         const q = s.outq[ev.from]!;
-        let k = 0;
-        while (k < q.length && q[k]!.ssn <= stable) k++;
-        if (k > 0) q.splice(0, k);
-        for (const m of q) {
+        outDrop(q, stable);
+        for (let i = 0; i < q.length; i++) {
+          const m = outAt(q, i);
           if (m.ssn <= have) continue;
           s.host.transport.send(ev.from, {
             kind: KIND_APP as FrameKind,
@@ -1315,9 +1421,7 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block core/retransmit.ts (core)
     // spec 11:1 "Log message synchronously on volatile memory of self"
     {
-      const all: OutMsg[] = [];
-      for (const q of s.outq) for (const m of q) all.push(m);
-      ev.state["core.outq"] = all;
+      ev.state["core.outq"] = outAll(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
     // block core/output-seq.ts (core)
@@ -1400,8 +1504,7 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block core/retransmit.ts (core)
     // spec 11:1 "Log message synchronously on volatile memory of self"
     {
-      for (let i = 0; i < s.host.size; i++) s.outq[i] = [];
-      for (const m of ev.state["core.outq"] as OutMsg[]) s.outq[m.to]!.push(m);
+      s.outq = outFrom(s.host.size, ev.state["core.outq"] as OutMsg[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
