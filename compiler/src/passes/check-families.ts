@@ -22,7 +22,7 @@ export function checkFamilies(ctx: CheckContext, cls: Classification): void {
       ctx.report({
         severity: "warning",
         code: "W-orphan-detection-unneeded",
-        message: `orphan detection in a ${cls.family} protocol: it never creates orphans${cls.family === "causal" ? ` (with at most f = ${ir.options.f} concurrent failures)` : ""}`,
+        message: `orphan detection in a ${cls.family} protocol: it never creates orphans${cls.family === "causal" ? ` (with at most f = ${ir.options.f} concurrent failures)` : "; nothing is generated for it"}`,
         at: rec.orphanDetection,
         hint: "remove `Protocol to detect orphans`",
       });
@@ -32,7 +32,7 @@ export function checkFamilies(ctx: CheckContext, cls: Classification): void {
       ctx.report({
         severity: "warning",
         code: "W-on-rollback-unused",
-        message: `\`On rollback\` in a ${cls.family} protocol: no live process ever rolls back, so it never runs`,
+        message: `\`On rollback\` in a ${cls.family} protocol: no live process ever rolls back, so it never runs${cls.family === "pessimistic" ? "; nothing is generated for it" : ""}`,
         at: rec.onRollback,
         hint: "remove the `On rollback` statement",
       });
@@ -45,7 +45,7 @@ export function checkFamilies(ctx: CheckContext, cls: Classification): void {
       ctx.report({
         severity: "warning",
         code: "W-piggyback-determinants-redundant",
-        message: "determinants are piggybacked although every one is already logged synchronously on stable storage",
+        message: "determinants are piggybacked although every one is already logged synchronously on stable storage: the piggyback would always be empty, and nothing is generated for it",
         at: facts.piggybackDeterminants,
         hint: "remove `Piggyback determinants`, or log determinants asynchronously for a hybrid causal protocol",
       });
@@ -70,7 +70,7 @@ export function checkFamilies(ctx: CheckContext, cls: Classification): void {
       ctx.report({
         severity: "warning",
         code: "W-output-commit-unneeded",
-        message: "co-ordinated output commit in a pessimistic protocol: every state is already recoverable, so outputs need no coordination",
+        message: "co-ordinated output commit in a pessimistic protocol: every state is already recoverable, so outputs need no coordination; it is generated as the independent commit",
         at: oc.proto,
         hint: "use `Independent output commit on write`, or drop the statement",
       });
