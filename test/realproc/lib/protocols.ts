@@ -21,6 +21,11 @@ import { join } from "node:path";
 import ts from "typescript";
 import type { Family } from "../../conformance/oracles.js";
 import { CRASH_PROVEN, discoverProtocols } from "../../conformance/protocols.js";
+import { emitSource } from "../../../compiler/src/codegen/package.js";
+import { blockLibrary, emitInputFor } from "../../../compiler/src/codegen/pipeline.js";
+import { loadRegistry, parseSpec } from "../../../compiler/src/frontend.js";
+import type { CheckedProtocol, ProtocolOptions } from "../../../compiler/src/ir/types.js";
+import { classify } from "../../../compiler/src/passes/classify.js";
 import { ROOT } from "./paths.js";
 
 export interface RealProtocol {
@@ -71,8 +76,30 @@ export function killPolicy(p: RealProtocol): { f: number; maxRanks?: number } {
 
 /** A directory egida-run can load without tsx: `dist/index.js` transpiled from generated/<name>/src/index.ts. */
 export function builtProtocol(name: string): string {
+  return buildDir(name, readFileSync(join(ROOT, "generated", name, "src/index.ts"), "utf8"));
+}
+
+/**
+ * Like builtProtocol, but the package's spec (its header names it) emitted
+ * inline with `options` over the spec's own: e.g. a checkpoint period longer
+ * than the run, so that a test's kill lands before any log truncation however
+ * loaded the machine is.
+ */
+export async function builtVariant(name: string, options: Partial<ProtocolOptions>): Promise<string> {
+  const header = readFileSync(join(ROOT, "generated", name, "src/index.ts"), "utf8").slice(0, 300);
+  const spec = /from (specs\/[^\s]+\.egida)/.exec(header)?.[1];
+  if (spec === undefined) throw new Error(`generated/${name}: its header names no spec`);
+  const text = readFileSync(join(ROOT, spec), "utf8");
+  const { registry } = await loadRegistry(join(ROOT, "specs"));
+  const parsed = parseSpec(text, spec, registry);
+  if (parsed.ir === null) throw new Error(`${spec} does not parse`);
+  const ir = { ...parsed.ir, options: { ...parsed.ir.options, ...options } };
+  const checked: CheckedProtocol = { ir, classification: classify(ir, registry) };
+  return buildDir(name, emitSource(blockLibrary(), emitInputFor(checked, text, spec), "inline"));
+}
+
+function buildDir(name: string, src: string): string {
   const pkgDir = join(ROOT, "generated", name);
-  const src = readFileSync(join(pkgDir, "src/index.ts"), "utf8");
   const hash = createHash("sha256").update(src).digest("hex").slice(0, 12);
   const dir = join(ROOT, "node_modules/.cache/egida-realproc", `${name}-${hash}`);
   if (existsSync(join(dir, "dist/index.js"))) return dir;
