@@ -6,8 +6,8 @@
  *                             [--transport loopback|sim] [--clock virtual|frozen] [--frame-us 10]
  *                             [--metric cpu|instr] [--only <substring>[,<substring>...]] [--keep]
  *
- *   npx tsx bench/overhead.ts --metric instr --n 4000 --reps 1 --runs 2 --warmup 1
- *     instructions per message under callgrind: repeatable on a loaded machine (slow).
+ *   node --single-threaded --import tsx bench/overhead.ts --metric instr --n 16000 --reps 1 --runs 2 --warmup 2
+ *     instructions per message under callgrind: repeatable on a loaded machine (slow: ~5 min per variant).
  *
  * What runs: for every spec in specs/ the block library implements, the
  * inline and the modular source are emitted in memory from the SAME block
@@ -523,7 +523,12 @@ function runChildCpu(file: string): Promise<ChildReport> {
  * call holds exactly that run's instructions. The parent checks the child
  * made exactly the calls it expects (2 per run), so a stray getrusage from
  * elsewhere fails the variant instead of mislabelling a window. Slow
- * (~50-100x): use a small --n (e.g. 4000) and --reps 1.
+ * (~50-100x): --reps 1, and run node with --single-threaded (V8 compiles on
+ * the main thread instead of helper threads valgrind serializes). n must not
+ * be too small: at n = 4000 the counts were dominated by JIT warm-up and
+ * disagreed with CPU time; at n = 16000 (2 warm-up runs) `none` measured
+ * 24 364 / 23 828 instructions per message in one process and 24 353 / 23 846
+ * in another.
  */
 function runChildInstr(file: string): Promise<ChildReport> {
   const out = mkdtempSync(join(tmpdir(), "egida-cg-"));
