@@ -29,6 +29,7 @@
 import { describe, expect, it } from "vitest";
 import type { App } from "@egida/runtime-core/spi";
 import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { histPb } from "../../compiler/src/blocks/optimistic/hist.js";
 import { selectBlocks, UnsupportedProtocolError } from "../../compiler/src/blocks/select.js";
 import { parse } from "../../compiler/src/parse/parse.js";
 import { lower } from "../../compiler/src/passes/lower.js";
@@ -150,11 +151,11 @@ function expectConsistent(run: JobResult<StampState>): void {
     for (const k of ks) expect(k.optEnds[j]).toEqual(ks[j]!.optEnds[j]);
   }
   for (const k of ks) {
-    for (const m of k.optHist) {
+    for (let i = 0; i < k.optHist.length; i++) {
       for (let x = 0; x < n; x++) {
-        const c = m.pb[1 + x]!;
+        const c = histPb(k.optHist, i, 1 + x);
         const e = ks[x]!.optEnds[x]!;
-        expect(c < e.length && m.pb[1 + n + x]! > e[c]!, `rank ${k.host.rank} still depends on a lost state of ${x}`).toBe(false);
+        expect(c < e.length && histPb(k.optHist, i, 1 + n + x) > e[c]!, `rank ${k.host.rank} still depends on a lost state of ${x}`).toBe(false);
       }
     }
   }

@@ -262,6 +262,12 @@ export interface OptRead {
   readonly value: Uint8Array;
 }
 
+/** A scratch record buffer of at least `len` bytes (contents not kept). */
+function optGrowRec(s: K, len: number): void {
+  s.optRec = new Uint8Array(Math.max(2 * s.optRec.length, len));
+  s.optRecDv = new DataView(s.optRec.buffer);
+}
+
 /** Ready: judge the deferred commit requests and tokens, then the parked messages, in arrival order. */
 function optReadyNow(s: K): void {
   s.optReady = true;
@@ -365,6 +371,95 @@ function finishIfQuiet(s: K): void {
   }
 }
 
+/** The deliveries of one history, in rsn order (entry i has rsn i + 1). */
+export interface OptHist {
+  length: number;
+  /** Per entry, 9 numbers: from, ssn, fromIncarnation, arrival, event ts, piggyback start and length (in `words`), payload start and length (in `bytes`). */
+  ix: Float64Array;
+  words: Uint32Array;
+  wordsEnd: number;
+  bytes: Uint8Array;
+  bytesEnd: number;
+}
+
+const HSTRIDE = 9;
+
+export function newOptHist(): OptHist {
+  return { length: 0, ix: new Float64Array(HSTRIDE * 64), words: new Uint32Array(512), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
+}
+
+/** Appends delivery `m` (piggyback and payload copied), which is event `ts` of the history. */
+export function histPush(h: OptHist, m: InMsg, ts: number): void {
+  const pb = m.pb;
+  const payload = m.payload;
+  const len = pb.length;
+  const pn = payload.byteLength;
+  if (HSTRIDE * (h.length + 1) > h.ix.length) {
+    const ix = new Float64Array(2 * h.ix.length);
+    ix.set(h.ix);
+    h.ix = ix;
+  }
+  if (h.wordsEnd + len > h.words.length) {
+    const words = new Uint32Array(Math.max(2 * h.words.length, 2 * (h.wordsEnd + len)));
+    words.set(h.words.subarray(0, h.wordsEnd));
+    h.words = words;
+  }
+  if (h.bytesEnd + pn > h.bytes.length) {
+    const bytes = new Uint8Array(Math.max(2 * h.bytes.length, 2 * (h.bytesEnd + pn)));
+    bytes.set(h.bytes.subarray(0, h.bytesEnd));
+    h.bytes = bytes;
+  }
+  const e = HSTRIDE * h.length;
+  const ix = h.ix;
+  const w = h.wordsEnd;
+  const b = h.bytesEnd;
+  ix[e] = m.from;
+  ix[e + 1] = m.ssn;
+  ix[e + 2] = m.fromIncarnation;
+  ix[e + 3] = m.arrival;
+  ix[e + 4] = ts;
+  ix[e + 5] = w;
+  ix[e + 6] = len;
+  ix[e + 7] = b;
+  ix[e + 8] = pn;
+  const words = h.words;
+  for (let i = 0; i < len; i++) words[w + i] = pb[i]!;
+  const bytes = h.bytes;
+  // Small payloads (the common case) copy faster by hand than through set()'s call.
+  if (pn <= 64) for (let i = 0; i < pn; i++) bytes[b + i] = payload[i]!;
+  else bytes.set(payload, b);
+  h.wordsEnd = w + len;
+  h.bytesEnd = b + pn;
+  h.length++;
+}
+
+export function histFrom(h: OptHist, i: number): number {
+  return h.ix[HSTRIDE * i]!;
+}
+
+export function histSsn(h: OptHist, i: number): number {
+  return h.ix[HSTRIDE * i + 1]!;
+}
+
+/** The event timestamp of entry i. */
+export function histTs(h: OptHist, i: number): number {
+  return h.ix[HSTRIDE * i + 4]!;
+}
+
+/** Word x of entry i's piggyback (no copy). */
+export function histPb(h: OptHist, i: number, x: number): number {
+  return h.words[h.ix[HSTRIDE * i + 5]! + x]!;
+}
+
+/** Entry i as a message of its own, as delivered: fresh copies of its piggyback and payload. */
+export function histAt(h: OptHist, i: number): InMsg {
+  const e = HSTRIDE * i;
+  const ix = h.ix;
+  const w = ix[e + 5]!;
+  const b = ix[e + 7]!;
+  return { from: ix[e]!, ssn: ix[e + 1]!, fromIncarnation: ix[e + 2]!, pb: h.words.slice(w, w + ix[e + 6]!), payload: h.bytes.slice(b, b + ix[e + 8]!), arrival: ix[e + 3]! };
+}
+
 /**
  * A rollback is wanted: release every commit still waiting (one may wait for a
  * lost state that never answers); their writes are dropped (optimistic/commit).
@@ -448,8 +543,9 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   optRbWanted: boolean = false;
   optRbRunning: boolean = false;
   optLog: LogStore | null = null;
-  optHist: InMsg[] = [];
-  optHistTs: number[] = [];
+  optHist: OptHist = newOptHist();
+  optRec: Uint8Array = new Uint8Array(256);
+  optRecDv: DataView;
   optReads: OptRead[] = [];
   optRdReplay: Map<number, OptRead> = new Map();
   optRdStep: number = -1;
@@ -499,6 +595,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       this.vcInc = new Uint32Array(this.host.size);
       this.vcTs = new Uint32Array(this.host.size);
       for (let j = 0; j < this.host.size; j++) this.optEnds.push([]);
+    }
+    // block optimistic/async-log.ts (determinant)
+    // spec 3:1 "Log determinant, data asynchronously on NFS disk"
+    {
+      this.optRecDv = new DataView(this.optRec.buffer);
     }
     // block core/recovery.ts (core)
     {
@@ -912,8 +1013,10 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       if (!ev.replay) {
         const pbLen = m.pb.length;
         const head = 24 + pbLen * 4;
-        const rec = new Uint8Array(head + m.payload.length);
-        const dv = new DataView(rec.buffer);
+        const len = head + m.payload.length;
+        if (len > s.optRec.length) optGrowRec(s, len);
+        const rec = s.optRec;
+        const dv = s.optRecDv;
         dv.setUint32(0, 1, true);
         dv.setUint32(4, m.from, true);
         dv.setUint32(8, m.ssn, true);
@@ -921,12 +1024,14 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         dv.setUint32(16, s.optTs, true);
         dv.setUint32(20, pbLen, true);
         for (let i = 0; i < pbLen; i++) dv.setUint32(24 + 4 * i, m.pb[i]!, true);
-        rec.set(m.payload, head);
-        s.optLog!.append(rec); // asynchronous: no sync before the application sees it
-        s.st.bytesLogged += rec.length;
+        const payload = m.payload;
+        const pn = payload.length;
+        if (pn <= 64) for (let i = 0; i < pn; i++) rec[head + i] = payload[i]!;
+        else rec.set(payload, head);
+        s.optLog!.append(rec.subarray(0, len)); // asynchronous: no sync before the application sees it
+        s.st.bytesLogged += len;
       }
-      s.optHist.push(m);
-      s.optHistTs.push(s.optTs);
+      histPush(s.optHist, m, s.optTs);
     }
     // block optimistic/orphan.ts (broadcast-logical-clock)
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
@@ -973,15 +1078,17 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         value = logged.value;
       } else {
         value = ev.produce();
-        const rec = new Uint8Array(16 + value.length);
-        const dv = new DataView(rec.buffer);
+        const len = 16 + value.length;
+        if (len > s.optRec.length) optGrowRec(s, len);
+        const rec = s.optRec;
+        const dv = s.optRecDv;
         dv.setUint32(0, 4, true);
         dv.setUint32(4, ts, true);
         dv.setUint32(8, rsn, true);
         dv.setUint32(12, idx, true);
         rec.set(value, 16);
-        s.optLog!.append(rec); // asynchronous, like a delivery: the state interval it starts is lost if this is
-        s.st.bytesLogged += rec.length;
+        s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
+        s.st.bytesLogged += len;
       }
       s.optReads.push({ ts, rsn, idx, value });
       ev.value = value;
@@ -1155,18 +1262,21 @@ export class Fig3aDamaniGargProtocol implements Protocol {
             }
           }
           // Delivered messages that depend on a lost state: this process is an orphan.
-          for (const m of s.optHist) {
+          const h = s.optHist;
+          for (let i = 0; i < h.length; i++) {
             let lost = false;
             for (let x = 0; x < n; x++) {
-              const c = m.pb[1 + x]!;
+              const c = histPb(h, i, 1 + x);
               const e = s.optEnds[x]!;
-              if (c < e.length && m.pb[1 + n + x]! > e[c]!) lost = true;
+              if (c < e.length && histPb(h, i, 1 + n + x) > e[c]!) lost = true;
             }
             if (lost) {
+              const mf = histFrom(h, i);
+              const mssn = histSsn(h, i);
               s.optRbWanted = true;
-              resend[m.from] = 1;
-              if (s.stableIn[m.from]! >= m.ssn) s.stableIn[m.from] = m.ssn - 1;
-              if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
+              resend[mf] = 1;
+              if (s.stableIn[mf]! >= mssn) s.stableIn[mf] = mssn - 1;
+              if (s.notified[mf]! > s.stableIn[mf]!) s.notified[mf] = s.stableIn[mf]!;
             }
           }
         }
@@ -1403,8 +1513,9 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         // (unless a rollback intervened or is pending: its purge owns stableIn then).
         if (s.optEpoch === epoch && !s.optRbWanted && upTo > s.optStableUpTo) {
           for (let i = s.optStableUpTo; i < upTo; i++) {
-            const m = s.optHist[i]!;
-            if (m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
+            const from = histFrom(s.optHist, i);
+            const ssn = histSsn(s.optHist, i);
+            if (ssn > s.stableIn[from]!) s.stableIn[from] = ssn;
           }
           s.optStableUpTo = upTo;
         }
@@ -1449,32 +1560,32 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       let cut = old.length;
       const lost = new Uint8Array(old.length);
       for (let i = 0; i < old.length; i++) {
-        const pb = old[i]!.pb;
         for (let k = 0; k < n; k++) {
-          const c = pb[1 + k]!;
+          const c = histPb(old, i, 1 + k);
           const e = s.optEnds[k]!;
-          if (c < e.length && pb[1 + n + k]! > e[c]!) lost[i] = 1;
+          if (c < e.length && histPb(old, i, 1 + n + k) > e[c]!) lost[i] = 1;
         }
         if (lost[i] === 1 && i < cut) cut = i;
       }
-      const keep: InMsg[] = old.slice(0, cut);
+      const keep: InMsg[] = [];
+      for (let i = 0; i < cut; i++) keep.push(histAt(old, i));
       const again: InMsg[] = [];
       for (let i = cut; i < old.length; i++) {
-        const m = old[i]!;
-        if (lost[i] === 0) again.push(m);
+        if (lost[i] === 0) again.push(histAt(old, i));
         else {
-          if (s.stableIn[m.from]! >= m.ssn) s.stableIn[m.from] = m.ssn - 1;
-          if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
+          const from = histFrom(old, i);
+          const ssn = histSsn(old, i);
+          if (s.stableIn[from]! >= ssn) s.stableIn[from] = ssn - 1;
+          if (s.notified[from]! > s.stableIn[from]!) s.notified[from] = s.stableIn[from]!;
         }
       }
-      const cutTs = cut < old.length ? s.optHistTs[cut]! - 1 : s.optTs;
+      const cutTs = cut < old.length ? histTs(old, cut) - 1 : s.optTs;
       const oldInc = s.ftInc;
       s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1, cutTs]).buffer));
       s.optEnds[me]!.push(cutTs);
       s.ftInc = oldInc + 1;
       s.optEpoch++;
-      s.optHist = [];
-      s.optHistTs = [];
+      s.optHist = newOptHist();
       s.optRdReplay = new Map();
       for (const x of s.optReads) if (x.ts <= cutTs) s.optRdReplay.set(x.ts, x);
       s.optReads = [];

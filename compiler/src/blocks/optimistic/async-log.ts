@@ -32,13 +32,16 @@
  *   READ   [4, ts, rsn, idx]  value: the idx-th read of step rsn (0 = onStart), event ts
  *
  * `optHist` is the current history (every delivery since the initial state,
- * replayed ones included), `optReads` its reads: rollback re-executes a
- * prefix of them.
+ * replayed ones included; packed, optimistic/hist), `optReads` its reads:
+ * rollback re-executes a prefix of them. Records are encoded in one scratch
+ * buffer the log copies on append: a fresh record per event, viewed through a
+ * DataView, cost an off-heap ArrayBuffer per delivery.
  */
 import type { LogStore } from "@egida/runtime-core/spi";
-import type { InMsg, K } from "../kernel.js";
+import type { K } from "../kernel.js";
 import type { DeliverEv, ReadEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
+import { type OptHist, histFrom, histPush, histSsn, newOptHist } from "./hist.js";
 
 /** A read of the current history: its event timestamp, step, index within the step, value. */
 export interface OptRead {
@@ -50,10 +53,11 @@ export interface OptRead {
 
 export interface Fields {
   optLog: LogStore | null;
-  /** Deliveries of the current history, in rsn order (optHist[i] has rsn i + 1). */
-  optHist: InMsg[];
-  /** optHistTs[i]: the event timestamp of delivery optHist[i]. */
-  optHistTs: number[];
+  /** Deliveries of the current history with their event timestamps, in rsn order (entry i has rsn i + 1). */
+  optHist: OptHist;
+  /** Scratch record buffer (the log copies what is appended) and its view. */
+  optRec: Uint8Array;
+  optRecDv: DataView;
   /** Reads of the current history, in order. */
   optReads: OptRead[];
   /** Logged reads a replay returns instead of producing, by timestamp. */
@@ -69,8 +73,9 @@ export interface Fields {
 
 export function init(s: K): void {
   s.optLog = null;
-  s.optHist = [];
-  s.optHistTs = [];
+  s.optHist = newOptHist();
+  s.optRec = new Uint8Array(256);
+  s.optRecDv = new DataView(s.optRec.buffer);
   s.optReads = [];
   s.optRdReplay = new Map();
   s.optRdStep = -1;
@@ -88,8 +93,10 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   if (!ev.replay) {
     const pbLen = m.pb.length;
     const head = 24 + pbLen * 4;
-    const rec = new Uint8Array(head + m.payload.length);
-    const dv = new DataView(rec.buffer);
+    const len = head + m.payload.length;
+    if (len > s.optRec.length) optGrowRec(s, len);
+    const rec = s.optRec;
+    const dv = s.optRecDv;
     dv.setUint32(0, 1, true);
     dv.setUint32(4, m.from, true);
     dv.setUint32(8, m.ssn, true);
@@ -97,12 +104,20 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     dv.setUint32(16, s.optTs, true);
     dv.setUint32(20, pbLen, true);
     for (let i = 0; i < pbLen; i++) dv.setUint32(24 + 4 * i, m.pb[i]!, true);
-    rec.set(m.payload, head);
-    s.optLog!.append(rec); // asynchronous: no sync before the application sees it
-    s.st.bytesLogged += rec.length;
+    const payload = m.payload;
+    const pn = payload.length;
+    if (pn <= 64) for (let i = 0; i < pn; i++) rec[head + i] = payload[i]!;
+    else rec.set(payload, head);
+    s.optLog!.append(rec.subarray(0, len)); // asynchronous: no sync before the application sees it
+    s.st.bytesLogged += len;
   }
-  s.optHist.push(m);
-  s.optHistTs.push(s.optTs);
+  histPush(s.optHist, m, s.optTs);
+}
+
+/** A scratch record buffer of at least `len` bytes (contents not kept). */
+function optGrowRec(s: K, len: number): void {
+  s.optRec = new Uint8Array(Math.max(2 * s.optRec.length, len));
+  s.optRecDv = new DataView(s.optRec.buffer);
 }
 
 export async function onRead(s: K, ev: ReadEv): Promise<void> {
@@ -126,15 +141,17 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
     value = logged.value;
   } else {
     value = ev.produce();
-    const rec = new Uint8Array(16 + value.length);
-    const dv = new DataView(rec.buffer);
+    const len = 16 + value.length;
+    if (len > s.optRec.length) optGrowRec(s, len);
+    const rec = s.optRec;
+    const dv = s.optRecDv;
     dv.setUint32(0, 4, true);
     dv.setUint32(4, ts, true);
     dv.setUint32(8, rsn, true);
     dv.setUint32(12, idx, true);
     rec.set(value, 16);
-    s.optLog!.append(rec); // asynchronous, like a delivery: the state interval it starts is lost if this is
-    s.st.bytesLogged += rec.length;
+    s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
+    s.st.bytesLogged += len;
   }
   s.optReads.push({ ts, rsn, idx, value });
   ev.value = value;
@@ -156,8 +173,9 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
     // (unless a rollback intervened or is pending: its purge owns stableIn then).
     if (s.optEpoch === epoch && !s.optRbWanted && upTo > s.optStableUpTo) {
       for (let i = s.optStableUpTo; i < upTo; i++) {
-        const m = s.optHist[i]!;
-        if (m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
+        const from = histFrom(s.optHist, i);
+        const ssn = histSsn(s.optHist, i);
+        if (ssn > s.stableIn[from]!) s.stableIn[from] = ssn;
       }
       s.optStableUpTo = upTo;
     }

@@ -28,6 +28,7 @@ import type { K } from "../kernel.js";
 import type { ControlEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
 import { outDrop } from "../core/out-log.js";
+import { histFrom, histPb, histSsn } from "./hist.js";
 
 export interface Fields {
   /** The pump is inside host.deliver (set before core/deliver, cleared after it by optimistic/rollback). */
@@ -103,18 +104,21 @@ export function onControl(s: K, ev: ControlEv): void {
         }
       }
       // Delivered messages that depend on a lost state: this process is an orphan.
-      for (const m of s.optHist) {
+      const h = s.optHist;
+      for (let i = 0; i < h.length; i++) {
         let lost = false;
         for (let x = 0; x < n; x++) {
-          const c = m.pb[1 + x]!;
+          const c = histPb(h, i, 1 + x);
           const e = s.optEnds[x]!;
-          if (c < e.length && m.pb[1 + n + x]! > e[c]!) lost = true;
+          if (c < e.length && histPb(h, i, 1 + n + x) > e[c]!) lost = true;
         }
         if (lost) {
+          const mf = histFrom(h, i);
+          const mssn = histSsn(h, i);
           s.optRbWanted = true;
-          resend[m.from] = 1;
-          if (s.stableIn[m.from]! >= m.ssn) s.stableIn[m.from] = m.ssn - 1;
-          if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
+          resend[mf] = 1;
+          if (s.stableIn[mf]! >= mssn) s.stableIn[mf] = mssn - 1;
+          if (s.notified[mf]! > s.stableIn[mf]!) s.notified[mf] = s.stableIn[mf]!;
         }
       }
     }

@@ -26,6 +26,7 @@ import type { FrameKind } from "@egida/runtime-core/spi";
 import type { InMsg, K } from "../kernel.js";
 import type { DeliverEv, RollbackEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
+import { histAt, histFrom, histPb, histSsn, histTs, newOptHist } from "./hist.js";
 
 export interface Fields {}
 
@@ -46,32 +47,32 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   let cut = old.length;
   const lost = new Uint8Array(old.length);
   for (let i = 0; i < old.length; i++) {
-    const pb = old[i]!.pb;
     for (let k = 0; k < n; k++) {
-      const c = pb[1 + k]!;
+      const c = histPb(old, i, 1 + k);
       const e = s.optEnds[k]!;
-      if (c < e.length && pb[1 + n + k]! > e[c]!) lost[i] = 1;
+      if (c < e.length && histPb(old, i, 1 + n + k) > e[c]!) lost[i] = 1;
     }
     if (lost[i] === 1 && i < cut) cut = i;
   }
-  const keep: InMsg[] = old.slice(0, cut);
+  const keep: InMsg[] = [];
+  for (let i = 0; i < cut; i++) keep.push(histAt(old, i));
   const again: InMsg[] = [];
   for (let i = cut; i < old.length; i++) {
-    const m = old[i]!;
-    if (lost[i] === 0) again.push(m);
+    if (lost[i] === 0) again.push(histAt(old, i));
     else {
-      if (s.stableIn[m.from]! >= m.ssn) s.stableIn[m.from] = m.ssn - 1;
-      if (s.notified[m.from]! > s.stableIn[m.from]!) s.notified[m.from] = s.stableIn[m.from]!;
+      const from = histFrom(old, i);
+      const ssn = histSsn(old, i);
+      if (s.stableIn[from]! >= ssn) s.stableIn[from] = ssn - 1;
+      if (s.notified[from]! > s.stableIn[from]!) s.notified[from] = s.stableIn[from]!;
     }
   }
-  const cutTs = cut < old.length ? s.optHistTs[cut]! - 1 : s.optTs;
+  const cutTs = cut < old.length ? histTs(old, cut) - 1 : s.optTs;
   const oldInc = s.ftInc;
   s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1, cutTs]).buffer));
   s.optEnds[me]!.push(cutTs);
   s.ftInc = oldInc + 1;
   s.optEpoch++;
-  s.optHist = [];
-  s.optHistTs = [];
+  s.optHist = newOptHist();
   s.optRdReplay = new Map();
   for (const x of s.optReads) if (x.ts <= cutTs) s.optRdReplay.set(x.ts, x);
   s.optReads = [];
