@@ -41,7 +41,8 @@ function next(at: number, t: Token, size: number): number {
  * deterministic route; every 3rd hop writes an output. With tokens = 1 and
  * one origin this degenerates to a token ring.
  */
-export function tokenApp(opts: { tokens: number; hops: number; origins?: number[] }): App<TokenState> {
+export function tokenApp(opts: { tokens: number; hops: number; origins?: number[]; /** Write every this many hops (default 3; 0: never). */ writeEvery?: number }): App<TokenState> {
+  const every = opts.writeEvery ?? 3;
   const expectedFor = (rank: number, size: number): number => {
     let n = 0;
     const origins = opts.origins ?? Array.from({ length: size }, (_, i) => i);
@@ -76,7 +77,7 @@ export function tokenApp(opts: { tokens: number; hops: number; origins?: number[
       s.seen[key] = true;
       s.count++;
       s.digest = (s.digest + mix(t.origin * 1000 + t.id, t.hops)) >>> 0;
-      if (t.hops % 3 === 0) await ctx.write({ at: s.rank, key });
+      if (every > 0 && t.hops % every === 0) await ctx.write({ at: s.rank, key });
       if (t.hops < opts.hops) ctx.send(next(s.rank, t, s.size), { ...t, hops: t.hops + 1 });
       if (s.count === s.expected) ctx.done();
     },

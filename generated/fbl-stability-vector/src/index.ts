@@ -104,6 +104,21 @@ function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean 
   return c >= f + 1;
 }
 
+/** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
+export function causalAnnounce(s: K): void {
+  const me = s.host.rank;
+  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
+    s.cdSaid[0] = s.cdGc[me]!;
+    s.cdSaid[1] = s.cdFlushed[me]!;
+    for (let j = 0; j < s.host.size; j++) {
+      if (j !== me) {
+        const w = s.cdSaid.slice();
+        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      }
+    }
+  }
+}
+
 /** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */
 export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
@@ -1562,17 +1577,7 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block causal/det-log.ts (stability-vector)
     // spec 10:17 "send: Piggyback determinants, stability vector"
     {
-      const me = s.host.rank;
-      if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
-        s.cdSaid[0] = s.cdGc[me]!;
-        s.cdSaid[1] = s.cdFlushed[me]!;
-        for (let j = 0; j < s.host.size; j++) {
-          if (j !== me) {
-            const w = s.cdSaid.slice();
-            s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-          }
-        }
-      }
+      causalAnnounce(s);
     }
   }
 

@@ -104,6 +104,21 @@ function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean 
   return c >= f + 1;
 }
 
+/** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
+export function causalAnnounce(s: K): void {
+  const me = s.host.rank;
+  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
+    s.cdSaid[0] = s.cdGc[me]!;
+    s.cdSaid[1] = s.cdFlushed[me]!;
+    for (let j = 0; j < s.host.size; j++) {
+      if (j !== me) {
+        const w = s.cdSaid.slice();
+        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      }
+    }
+  }
+}
+
 /** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */
 export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
@@ -234,6 +249,25 @@ export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number
     pos += 4 + ((pb[pos + 3]! + 3) >>> 2);
   }
   return dep;
+}
+
+/**
+ * Make the log's tail durable (one flush at a time): its determinants become stable (no longer
+ * piggybacked) and its messages stable here (senders may drop them). `announce`: then tell the peers.
+ */
+function sdFlush(s: K, announce: boolean): void {
+  const me = s.host.rank;
+  if (!s.sdFlushing && s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
+    s.sdFlushing = true;
+    const upto = s.cdLogged;
+    const ssns = s.cdLogSsn.slice();
+    void s.cdLog.sync().then(() => {
+      s.sdFlushing = false;
+      if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
+      for (let j = 0; j < s.host.size; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+      if (announce) causalAnnounce(s);
+    });
+  }
 }
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
@@ -1063,6 +1097,8 @@ export class Fig3bHybridCausalProtocol implements Protocol {
         s.cdLogged = ev.rsn;
         if (m.ssn > s.cdLogSsn[m.from]!) s.cdLogSsn[m.from] = m.ssn;
         s.st.bytesLogged += rec.length;
+        // Size trigger; the peers learn the new flushed rsn right away, else they forward our determinants until their next timer tick.
+        if (s.cdLogged - s.cdFlushed[s.host.rank]! >= (64 as number)) sdFlush(s, true);
       }
     }
     // block causal/det-log.ts (determinants)
@@ -1598,32 +1634,13 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     // block causal/stable-dets.ts (determinant)
     // spec 2:1 "Log determinant, data asynchronously on NFS disk"
     {
-      const me = s.host.rank;
-      if (!s.sdFlushing && s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
-        s.sdFlushing = true;
-        const upto = s.cdLogged;
-        const ssns = s.cdLogSsn.slice();
-        void s.cdLog.sync().then(() => {
-          s.sdFlushing = false;
-          if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
-          for (let j = 0; j < s.host.size; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
-        });
-      }
+      // causal/det-log's timer hook announces what earlier flushes made stable.
+      sdFlush(s, false);
     }
     // block causal/det-log.ts (determinants)
     // spec 3:17 "send: Piggyback determinants"
     {
-      const me = s.host.rank;
-      if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
-        s.cdSaid[0] = s.cdGc[me]!;
-        s.cdSaid[1] = s.cdFlushed[me]!;
-        for (let j = 0; j < s.host.size; j++) {
-          if (j !== me) {
-            const w = s.cdSaid.slice();
-            s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-          }
-        }
-      }
+      causalAnnounce(s);
     }
   }
 

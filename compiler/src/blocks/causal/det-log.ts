@@ -38,7 +38,7 @@ import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
+import { causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Volatile determinant log: per dest k, rsn → determinant. */
@@ -287,17 +287,7 @@ export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
 }
 
 export function onFlushTimer(s: K, _ev: TimerEv): void {
-  const me = s.host.rank;
-  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
-    s.cdSaid[0] = s.cdGc[me]!;
-    s.cdSaid[1] = s.cdFlushed[me]!;
-    for (let j = 0; j < s.host.size; j++) {
-      if (j !== me) {
-        const w = s.cdSaid.slice();
-        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-      }
-    }
-  }
+  causalAnnounce(s);
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {

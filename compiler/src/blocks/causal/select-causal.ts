@@ -21,6 +21,12 @@ import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
  */
 const TRACKING = new Set(["dependency-matrix", "stability-vector"]);
 const HYBRID_MEDIA = new Set(["local-disk", "nfs-disk"]);
+/**
+ * Hybrid: flush the stable determinant log once this many deliveries are unflushed, without waiting for
+ * the timer. Bounds each piggyback's own determinants to about this many (plus those of one flush in
+ * flight) at any message rate, for at most one sync per this many deliveries.
+ */
+const FLUSH_AT = 64;
 
 function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
   return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
@@ -113,8 +119,8 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
         "causal/stable-dets.ts",
         "determinant",
         "LogEventDeterminant",
-        `receive determinants and messages logged asynchronously on ${hybrid.where.id} (flushed every ${ir.options.flushIntervalMs} ms; flushed = stable); recovery reads them first`,
-        { "causal.logMedium": hybrid.where.id },
+        `receive determinants and messages logged asynchronously on ${hybrid.where.id} (flushed every ${ir.options.flushIntervalMs} ms, and once ${FLUSH_AT} are unflushed; flushed = stable); recovery reads them first`,
+        { "causal.logMedium": hybrid.where.id, "causal.flushAt": FLUSH_AT },
         hybrid.loc,
       ),
     );

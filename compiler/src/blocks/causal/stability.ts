@@ -17,7 +17,7 @@
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
-import { KIND_CONTROL, TAG_CAUSAL_GATHER } from "../tags.js";
+import { KIND_CONTROL, TAG_CAUSAL_GATHER, TAG_CAUSAL_STABLE } from "../tags.js";
 
 /** One entry of the volatile determinant log, keyed by (dest, rsn): #m = <src, ssn, dest, rsn>. */
 export interface CDet {
@@ -107,6 +107,21 @@ function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean 
     c++;
   }
   return c >= f + 1;
+}
+
+/** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
+export function causalAnnounce(s: K): void {
+  const me = s.host.rank;
+  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
+    s.cdSaid[0] = s.cdGc[me]!;
+    s.cdSaid[1] = s.cdFlushed[me]!;
+    for (let j = 0; j < s.host.size; j++) {
+      if (j !== me) {
+        const w = s.cdSaid.slice();
+        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      }
+    }
+  }
 }
 
 /** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */

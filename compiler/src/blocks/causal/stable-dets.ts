@@ -2,7 +2,11 @@
  * Hybrid causal logging (Figure 3b): `receive: ... Log determinant, data
  * asynchronously on <stable storage>`. Every delivery's determinant (and the
  * message: piggyback and contents) is appended to a stable log without
- * waiting; the flush timer makes the tail durable. Once flushed the
+ * waiting; a flush makes the tail durable. It runs on the flush timer, and
+ * also as soon as `causal.flushAt` deliveries are unflushed: until flushed,
+ * every message piggybacks every own unflushed determinant, so with the timer
+ * alone a high message rate made each piggyback grow with the rate (quadratic
+ * within a flush period). At most one flush is in flight. Once flushed the
  * determinants are stable (no longer piggybacked: causal/det-log learns the
  * flushed rsn, others through TAG_CAUSAL_STABLE) and the contents are stable
  * here (senders may drop them: stableIn).
@@ -19,6 +23,7 @@
 import type { K } from "../kernel.js";
 import type { CheckpointEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
+import { causalAnnounce } from "./stability.js";
 
 export interface Fields {
   /** A flush is in flight. */
@@ -50,10 +55,16 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     s.cdLogged = ev.rsn;
     if (m.ssn > s.cdLogSsn[m.from]!) s.cdLogSsn[m.from] = m.ssn;
     s.st.bytesLogged += rec.length;
+    // Size trigger; the peers learn the new flushed rsn right away, else they forward our determinants until their next timer tick.
+    if (s.cdLogged - s.cdFlushed[s.host.rank]! >= param<number>("causal.flushAt")) sdFlush(s, true);
   }
 }
 
-export function onFlushTimer(s: K, _ev: TimerEv): void {
+/**
+ * Make the log's tail durable (one flush at a time): its determinants become stable (no longer
+ * piggybacked) and its messages stable here (senders may drop them). `announce`: then tell the peers.
+ */
+function sdFlush(s: K, announce: boolean): void {
   const me = s.host.rank;
   if (!s.sdFlushing && s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
     s.sdFlushing = true;
@@ -63,8 +74,14 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
       s.sdFlushing = false;
       if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
       for (let j = 0; j < s.host.size; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+      if (announce) causalAnnounce(s);
     });
   }
+}
+
+export function onFlushTimer(s: K, _ev: TimerEv): void {
+  // causal/det-log's timer hook announces what earlier flushes made stable.
+  sdFlush(s, false);
 }
 
 export async function onRecover(s: K, _ev: StartEv): Promise<void> {
