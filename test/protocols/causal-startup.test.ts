@@ -17,18 +17,13 @@
  * restore and are served after it.
  */
 import { describe, expect, it } from "vitest";
-import type { App, InboundFrame, ProtocolFactory, StorageProvider } from "../../runtime-core/src/spi.js";
+import type { InboundFrame, ProtocolFactory } from "../../runtime-core/src/spi.js";
 import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH } from "../../compiler/src/blocks/tags.js";
-import { RankHost } from "../../runtime-core/src/host/rank-host.js";
-import { MemoryOutputSink } from "../../runtime-core/src/host/output-sink.js";
-import { SimWorld } from "../../runtime-core/src/sim/world.js";
-import { createMemoryStorageProvider, type MemoryStableMedia } from "../../runtime-core/src/storage/provider.js";
 import { FrameKind } from "../../runtime-core/src/spi.js";
 import { discoverProtocols } from "../conformance/protocols.js";
 import { familyBased, hybrid, specFromText } from "./causal-spec.js";
-
-const idle: App<unknown> = { init: () => ({}), onStart() {}, onMessage() {} };
+import { rankWithSlowStorage, words } from "./slow-open.js";
 
 const builds: { name: string; load(): Promise<unknown> }[] = [
   ...(await discoverProtocols({ backends: ["inline", "modular"] })).protocols
@@ -38,49 +33,18 @@ const builds: { name: string; load(): Promise<unknown> }[] = [
   { name: "fig3b-hybrid-causal f = 2 (composer)", load: () => Promise.resolve(composeFromIR(specFromText(hybrid(2)))) },
 ];
 
-function words(...w: number[]): Uint8Array {
-  return new Uint8Array(new Uint32Array(w).buffer);
-}
-
 async function scenario(factory: ProtocolFactory, incarnation: number): Promise<{ before: InboundFrame[]; after: InboundFrame[]; started: boolean }> {
-  const world = new SimWorld({ size: 2, seed: 1, wireFrames: true });
-  if (incarnation > 0) world.restart(0, incarnation);
-  const got: InboundFrame[] = [];
-  const peer = world.transport(1);
-  peer.on({ frame: (f) => got.push(f), peerIncarnation: () => {}, peerDown: () => {} });
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  const inner = createMemoryStorageProvider({ rank: 0, stable: new Map() as MemoryStableMedia });
-  // Storage that opens only when the test says so (a slow disk at process start).
-  const storage: StorageProvider = {
-    openLog: async (m, n) => (await gate, inner.openLog(m, n)),
-    openCheckpoints: async (m) => (await gate, inner.openCheckpoints(m)),
-  };
-  const host = new RankHost({
-    rank: 0,
-    size: 2,
-    incarnation,
-    f: 1,
-    app: idle,
-    protocol: factory,
-    transport: world.transport(0),
-    storage,
-    timers: world.timers(0),
-    sink: new MemoryOutputSink(),
-    events: { fatal: (f) => expect.fail(JSON.stringify(f)) },
-  });
-  let started = false;
-  void host.start().then(() => (started = true));
+  const { world, peer, got, open, host, started } = rankWithSlowStorage(factory, incarnation);
   // Output-commit push of #(1, 1) = <0, 1>, id 7, no reads; and a gather request of rank 1's incarnation 0.
   peer.send(0, { kind: FrameKind.Control, tag: TAG_CAUSAL_PUSH, piggyback: words(7, 1, 0, 1, 1, 1, 0), payload: new Uint8Array(0) });
   peer.send(0, { kind: FrameKind.Control, tag: TAG_CAUSAL_GATHER, piggyback: words(0, 0), payload: new Uint8Array(0) });
   await world.run({ until: 5 });
   const before = got.splice(0);
-  expect(started).toBe(false);
+  expect(started()).toBe(false);
   open();
   await world.run({ until: 50 });
   await host.stop();
-  return { before, after: got, started };
+  return { before, after: got, started: started() };
 }
 
 const tags = (l: readonly InboundFrame[]): number[] => l.map((f) => f.tag).filter((t) => t === TAG_CAUSAL_ACK || t === TAG_CAUSAL_DETS);

@@ -16,51 +16,16 @@
  * is judged: the ACK and our table come back. Incarnation 0 and 1.
  */
 import { describe, expect, it } from "vitest";
-import type { App, InboundFrame, ProtocolFactory, StorageProvider } from "../../runtime-core/src/spi.js";
+import type { InboundFrame, ProtocolFactory } from "../../runtime-core/src/spi.js";
 import { TAG_OPT_ACK, TAG_OPT_TOKEN } from "../../compiler/src/blocks/tags.js";
-import { RankHost } from "../../runtime-core/src/host/rank-host.js";
-import { MemoryOutputSink } from "../../runtime-core/src/host/output-sink.js";
-import { SimWorld } from "../../runtime-core/src/sim/world.js";
-import { createMemoryStorageProvider, type MemoryStableMedia } from "../../runtime-core/src/storage/provider.js";
 import { FrameKind } from "../../runtime-core/src/spi.js";
 import { discoverProtocols } from "../conformance/protocols.js";
-
-const idle: App<unknown> = { init: () => ({}), onStart() {}, onMessage() {} };
+import { rankWithSlowStorage, words } from "./slow-open.js";
 
 const builds = (await discoverProtocols({ backends: ["inline", "modular", "composer"] })).protocols.filter((p) => p.name === "fig3a-damani-garg");
 
-function words(...w: number[]): Uint8Array {
-  return new Uint8Array(new Uint32Array(w).buffer);
-}
-
 async function scenario(factory: ProtocolFactory, incarnation: number): Promise<{ before: InboundFrame[]; after: InboundFrame[] }> {
-  const world = new SimWorld({ size: 2, seed: 1, wireFrames: true });
-  if (incarnation > 0) world.restart(0, incarnation);
-  const got: InboundFrame[] = [];
-  const peer = world.transport(1);
-  peer.on({ frame: (f) => got.push(f), peerIncarnation: () => {}, peerDown: () => {} });
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  const inner = createMemoryStorageProvider({ rank: 0, stable: new Map() as MemoryStableMedia });
-  // Storage that opens only when the test says so (a slow disk at process start).
-  const storage: StorageProvider = {
-    openLog: async (m, n) => (await gate, inner.openLog(m, n)),
-    openCheckpoints: async (m) => (await gate, inner.openCheckpoints(m)),
-  };
-  const host = new RankHost({
-    rank: 0,
-    size: 2,
-    incarnation,
-    f: 1,
-    app: idle,
-    protocol: factory,
-    transport: world.transport(0),
-    storage,
-    timers: world.timers(0),
-    sink: new MemoryOutputSink(),
-    events: { fatal: (f) => expect.fail(JSON.stringify(f)) },
-  });
-  void host.start();
+  const { world, peer, got, open } = rankWithSlowStorage(factory, incarnation);
   // Rank 1's recovery broadcast: flag 1 (answer with your table), its FT incarnation 1,
   // n = 2, ends: rank 0 none, rank 1's incarnation 0 ended at timestamp 0.
   peer.send(0, { kind: FrameKind.Control, tag: TAG_OPT_TOKEN, piggyback: words(1, 1, 2, 0, 1, 0), payload: new Uint8Array(0) });
