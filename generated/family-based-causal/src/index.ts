@@ -67,8 +67,11 @@ export function causalStable(s: K, k: number, r: number, d: CDet, f: number): bo
 export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, hold: number): string | null {
   if (r <= s.cdGc[k]!) return null;
   const had = s.cdDets[k]!.get(r);
-  if (had === undefined) s.cdDets[k]!.set(r, { src, ssn, push: 0, hold });
-  else if (had.src !== src || had.ssn !== ssn) {
+  if (had === undefined) {
+    const d = { src, ssn, push: 0, hold };
+    s.cdDets[k]!.set(r, d);
+    s.cdSend[k]!.set(r, d);
+  } else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
   } else had.hold |= hold;
   return null;
@@ -124,6 +127,7 @@ export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
+    for (const r of [...s.cdSend[k]!.keys()]) if (r <= upto) s.cdSend[k]!.delete(r);
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
   }
 }
@@ -563,6 +567,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
   cdDets: Map<number, CDet>[] = [];
+  cdSend: Map<number, CDet>[] = [];
   cdReads: Map<string, CRead>[] = [];
   cdRdStep: number = -1;
   cdRdIdx: number = 0;
@@ -621,6 +626,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
     // spec 9:17 "send: Piggyback determinants, dependency matrix"
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
+      for (let i = 0; i < this.host.size; i++) this.cdSend.push(new Map());
       for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
@@ -893,7 +899,12 @@ export class FamilyBasedCausalProtocol implements Protocol {
       let c = 0;
       for (let k = 0; k < n; k++) {
         if (k === to) continue; // the destination created its own determinants
-        for (const [r, d] of s.cdDets[k]!) {
+        const fl = s.cdFlushed[k]!;
+        for (const [r, d] of s.cdSend[k]!) {
+          if (r <= fl) {
+            s.cdSend[k]!.delete(r); // flushed: stable (causalStable) from now on
+            continue;
+          }
           if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
           if (((d.push | d.hold) & (1 << to)) !== 0) continue;
           if (causalStable(s, k, r, d, f)) continue;
@@ -1534,7 +1545,13 @@ export class FamilyBasedCausalProtocol implements Protocol {
       s.cdDets = [];
       for (let i = 0; i < n; i++) s.cdDets.push(new Map());
       const flat = ev.state["causal.dets"] as number[];
-      for (let i = 0; i < flat.length; i += 5) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! });
+      s.cdSend = [];
+      for (let i = 0; i < n; i++) s.cdSend.push(new Map());
+      for (let i = 0; i < flat.length; i += 5) {
+        const d = { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! };
+        s.cdDets[flat[i]!]!.set(flat[i + 1]!, d);
+        s.cdSend[flat[i]!]!.set(flat[i + 1]!, d);
+      }
       s.cdReads = [];
       for (let i = 0; i < n; i++) s.cdReads.push(new Map());
       for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });

@@ -43,6 +43,12 @@ import { causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, 
 export interface Fields {
   /** Volatile determinant log: per dest k, rsn → determinant. */
   cdDets: Map<number, CDet>[];
+  /**
+   * The entries of cdDets onSend still visits (same objects): those of k at or below k's flushed rsn are
+   * stable for good, so onSend drops them from here when it meets them. Without a checkpoint nothing
+   * leaves cdDets, and walking it all on every send made each send cost grow with the run.
+   */
+  cdSend: Map<number, CDet>[];
   /** Volatile read determinants: per k, `${rsn}.${idx}` → value. */
   cdReads: Map<string, CRead>[];
   /** The step the last read ran in, and the next read's index within it. */
@@ -76,6 +82,8 @@ export interface Fields {
 export function init(s: K): void {
   s.cdDets = [];
   for (let i = 0; i < s.host.size; i++) s.cdDets.push(new Map());
+  s.cdSend = [];
+  for (let i = 0; i < s.host.size; i++) s.cdSend.push(new Map());
   s.cdReads = [];
   for (let i = 0; i < s.host.size; i++) s.cdReads.push(new Map());
   s.cdRdStep = -1;
@@ -145,7 +153,12 @@ export function onSend(s: K, ev: SendEv): void {
   let c = 0;
   for (let k = 0; k < n; k++) {
     if (k === to) continue; // the destination created its own determinants
-    for (const [r, d] of s.cdDets[k]!) {
+    const fl = s.cdFlushed[k]!;
+    for (const [r, d] of s.cdSend[k]!) {
+      if (r <= fl) {
+        s.cdSend[k]!.delete(r); // flushed: stable (causalStable) from now on
+        continue;
+      }
       if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
       if (((d.push | d.hold) & (1 << to)) !== 0) continue;
       if (causalStable(s, k, r, d, f)) continue;
@@ -313,7 +326,13 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.cdDets = [];
   for (let i = 0; i < n; i++) s.cdDets.push(new Map());
   const flat = ev.state["causal.dets"] as number[];
-  for (let i = 0; i < flat.length; i += 5) s.cdDets[flat[i]!]!.set(flat[i + 1]!, { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! });
+  s.cdSend = [];
+  for (let i = 0; i < n; i++) s.cdSend.push(new Map());
+  for (let i = 0; i < flat.length; i += 5) {
+    const d = { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! };
+    s.cdDets[flat[i]!]!.set(flat[i + 1]!, d);
+    s.cdSend[flat[i]!]!.set(flat[i + 1]!, d);
+  }
   s.cdReads = [];
   for (let i = 0; i < n; i++) s.cdReads.push(new Map());
   for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });

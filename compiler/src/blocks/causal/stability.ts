@@ -72,8 +72,11 @@ export function causalStable(s: K, k: number, r: number, d: CDet, f: number): bo
 export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, hold: number): string | null {
   if (r <= s.cdGc[k]!) return null;
   const had = s.cdDets[k]!.get(r);
-  if (had === undefined) s.cdDets[k]!.set(r, { src, ssn, push: 0, hold });
-  else if (had.src !== src || had.ssn !== ssn) {
+  if (had === undefined) {
+    const d = { src, ssn, push: 0, hold };
+    s.cdDets[k]!.set(r, d);
+    s.cdSend[k]!.set(r, d);
+  } else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
   } else had.hold |= hold;
   return null;
@@ -129,6 +132,7 @@ export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
+    for (const r of [...s.cdSend[k]!.keys()]) if (r <= upto) s.cdSend[k]!.delete(r);
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
   }
 }
