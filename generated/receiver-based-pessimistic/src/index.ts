@@ -134,6 +134,14 @@ export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
   return qs;
 }
 
+export function pumpFailed(s: K, e: unknown): void {
+  try {
+    s.host.unrecoverable(`delivery pump: ${String(e)}`);
+  } catch {
+    // unrecoverable() throws to unwind its caller; the pump ends here.
+  }
+}
+
 /** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
@@ -631,10 +639,6 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
         s.pumping = true;
         let go = true;
         let failed = false;
-        // Nobody awaits the pump (`void s.onPump(...)`): a rejection would escape as an unhandled
-        // rejection. Route it to the host's one failure path instead; a failure the host already
-        // reported (its calls then reject to unwind) keeps its first report. The pump stays
-        // claimed: the process has failed, and pumping again would only fail again.
         try {
           while (go) {
             if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
@@ -674,11 +678,8 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
             }
           }
         } catch (e) {
-          try {
-            s.host.unrecoverable(`delivery pump: ${String(e)}`);
-          } catch {
-            // unrecoverable() throws to unwind its caller; the pump ends here.
-          }
+          // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
+          pumpFailed(s, e);
           failed = true;
         }
         if (!failed) s.pumping = false;

@@ -13,6 +13,7 @@
 import type { K } from "../kernel.js";
 import type { PumpEv } from "../hooks.js";
 import { takeNextLive } from "./next-live.js";
+import { pumpFailed } from "./pump-failed.js";
 import { MODE_LIVE, MODE_REPLAY, MODE_STARTING } from "../tags.js";
 
 export interface Fields {
@@ -43,10 +44,6 @@ export async function onPump(s: K, _ev: PumpEv): Promise<void> {
     s.pumping = true;
     let go = true;
     let failed = false;
-    // Nobody awaits the pump (`void s.onPump(...)`): a rejection would escape as an unhandled
-    // rejection. Route it to the host's one failure path instead; a failure the host already
-    // reported (its calls then reject to unwind) keeps its first report. The pump stays
-    // claimed: the process has failed, and pumping again would only fail again.
     try {
       while (go) {
         if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
@@ -86,11 +83,8 @@ export async function onPump(s: K, _ev: PumpEv): Promise<void> {
         }
       }
     } catch (e) {
-      try {
-        s.host.unrecoverable(`delivery pump: ${String(e)}`);
-      } catch {
-        // unrecoverable() throws to unwind its caller; the pump ends here.
-      }
+      // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
+      pumpFailed(s, e);
       failed = true;
     }
     if (!failed) s.pumping = false;
