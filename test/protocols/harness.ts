@@ -134,7 +134,8 @@ interface Rank<S> {
   protocol: Protocol | undefined;
 }
 
-function mulberry(seed: number): () => number {
+/** A seeded PRNG (mulberry32) for the crash tests' schedules: same seed, same schedule. */
+export function mulberry(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -19,17 +19,7 @@ import { expectSameAsFailureFree } from "./check.js";
 import { counterEnv, readApp, readProblems } from "./read-app.js";
 import { maxConcurrentDown, runRealJob } from "./realhost-job.js";
 import { loadSpec } from "./spec.js";
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry } from "./harness.js";
 
 /** Bursts of up to `f` distinct ranks killed within 2 virtual ms, one burst every `gap` ms inside `span`. */
 function bursts(seed: number, size: number, span: number, f: number, gap = 30): KillSpec[] {
