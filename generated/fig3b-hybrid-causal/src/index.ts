@@ -46,15 +46,19 @@ export interface CRead {
 /** Is #(k, r) stable as far as this process knows (held by f + 1 processes, or on stable storage)? */
 export function causalStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
   if (s.cdFlushed[k]! >= r || s.cdSv[k]! >= r) return true;
+  return holders(s, k, r, d.push | d.hold | (1 << k) | (1 << s.host.rank)) >= f + 1;
+}
+
+/** How many processes hold #(k, r): those in `bits`, and those the dependency matrix says delivered past it. */
+function holders(s: K, k: number, r: number, bits: number): number {
   const n = s.host.size;
-  let bits = d.push | d.hold | (1 << k) | (1 << s.host.rank);
   for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
   let c = 0;
   while (bits !== 0) {
     bits &= bits - 1;
     c++;
   }
-  return c >= f + 1;
+  return c;
 }
 
 /**
@@ -96,15 +100,7 @@ export function causalSvAdvance(s: K, k: number, f: number): void {
  */
 function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean {
   if (s.cdFlushed[k]! >= r) return true;
-  const n = s.host.size;
-  let bits = d.hold | (1 << k);
-  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
-  let c = 0;
-  while (bits !== 0) {
-    bits &= bits - 1;
-    c++;
-  }
-  return c >= f + 1;
+  return holders(s, k, r, d.hold | (1 << k)) >= f + 1;
 }
 
 /** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
