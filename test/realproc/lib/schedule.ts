@@ -84,8 +84,20 @@ function eligibleRanks(p: ScheduleInput, rng: Prng): number[] {
     }
     return all;
   }
-  // Pairwise at distance > f (mod size): take every (f+1)-th rank from a random start.
-  const start = rng.int(0, p.f);
+  // Pairwise at distance > f (mod size): take every (f+1)-th rank from a random start, moving the
+  // start when that set has no rank with enough deliveries for the replay pair (an app where only
+  // some ranks are certain to deliver much, like master-worker's master).
+  const first = rng.int(0, p.f);
+  let fallback: number[] | null = null;
+  for (let i = 0; i <= p.f; i++) {
+    const set = ranksFrom((first + i) % (p.f + 1), p);
+    if (set.some((r) => p.deliveries[r]! >= 8)) return set;
+    fallback ??= set;
+  }
+  return fallback!;
+}
+
+function ranksFrom(start: number, p: ScheduleInput): number[] {
   const out: number[] = [];
   for (let r = start; r < p.size; r += p.f + 1) {
     if (out.length === 0 || out[0]! + p.size - r > p.f) out.push(r); // also far enough from the first, around the ring

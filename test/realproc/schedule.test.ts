@@ -1,0 +1,38 @@
+/**
+ * Kill schedules for the real-process runs: every count kill must be reachable
+ * in every run (kills.test.ts asserts that each one fires), also for an app
+ * whose workers' delivery counts depend on timing (master-worker: only the
+ * master's count is certain).
+ */
+import { describe, expect, it } from "vitest";
+import { makeSchedule } from "./lib/schedule.js";
+
+function countKills(kills: readonly string[]): { rank: number; at: number }[] {
+  return kills.filter((k) => k.endsWith("msgs")).map((k) => {
+    const [r, n] = k.replace("msgs", "").split("@");
+    return { rank: Number(r), at: Number(n) };
+  });
+}
+
+describe("real-process kill schedules", () => {
+  for (const f of [0, 1]) {
+    it(`f=${f}: count kills stay within the certain deliveries, and the replay pair lands on the master`, () => {
+      const deliveries = [60, 1, 1, 1]; // master-worker's certain counts
+      for (let seed = 0; seed < 200; seed++) {
+        const s = makeSchedule({ seed, size: 4, deliveries, runMs: 3500, f });
+        const counts = countKills(s.kills);
+        expect(counts.length, s.kills.join(" ")).toBeGreaterThanOrEqual(2);
+        for (const k of counts) expect(k.at, s.kills.join(" ")).toBeLessThanOrEqual(deliveries[k.rank]!);
+        expect(s.replayRank).toBe(0);
+      }
+    });
+  }
+
+  it("f=1: ranks killed in one run are never adjacent", () => {
+    for (let seed = 0; seed < 200; seed++) {
+      const s = makeSchedule({ seed, size: 4, deliveries: [40, 40, 40, 40], runMs: 3500, f: 1 });
+      const ranks = [...new Set(s.kills.map((k) => Number(k.split("@")[0])))];
+      for (const a of ranks) for (const b of ranks) if (a !== b) expect(Math.min((a - b + 4) % 4, (b - a + 4) % 4)).toBeGreaterThan(1);
+    }
+  });
+});
