@@ -134,19 +134,16 @@ describe("fuzz: explicit hostile inputs", () => {
     const s = seeds.find((x) => x.includes("Co-ordinated output commit"))!;
     for (let i = 0; i <= s.length; i++) run(s.slice(0, i));
   });
-  it("10 MB file is rejected quickly", () => {
-    const t0 = performance.now();
+  // How fast these run is measured by bench/parse.ts, not asserted here (a timed test fails under load).
+  it("a 10 MB file is rejected by its size", () => {
     const r = run(new Uint8Array(10 * 1024 * 1024).fill(0x20));
-    expect(r.diagnostics[0]!.code).toBe("E-too-large");
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["E-too-large"]);
   });
-  it("1 MiB of valid-looking spec parses within the limit in reasonable time", () => {
+  it("1 MiB of valid-looking spec (just under the limit) is parsed and checked", () => {
     const line = "send: Piggyback vector clock, logical clock /* comment */ ";
     const text = line.repeat(Math.floor((1024 * 1024 - 100) / line.length));
-    const t0 = performance.now();
     const r = run(text);
     expect(r.diagnostics.some((d) => d.code === "E-duplicate")).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(15_000);
   });
   it("10,000 nested comment openers", () => {
     run("/*".repeat(10_000) + "*/".repeat(10_000));

@@ -8,16 +8,13 @@
 import { deserialize, serialize } from "node:v8";
 import { SimWorld } from "../../runtime-core/src/sim/index.js";
 import { createMemoryStorageProvider, MemoryLog, newMemoryLogState, type MemoryLogState, type MemoryStableMedia } from "../../runtime-core/src/storage/index.js";
+import { probeStorage } from "../conformance/storage-probe.js";
 import type {
   App,
   AppContext,
-  Checkpoint,
-  CheckpointStore,
-  LogStore,
   Protocol,
   ProtocolFactory,
   ProtocolHost,
-  StorageMedium,
   StorageProvider,
   TraceEvent,
 } from "@egida/runtime-core/spi";
@@ -25,59 +22,7 @@ import type {
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
 /** Fence a storage provider: once `dead()` holds, every operation stalls forever (the process is gone). */
-function fenced(p: StorageProvider, dead: () => boolean): StorageProvider {
-  const wrapLog = (l: LogStore): LogStore => ({
-    get medium() {
-      return l.medium;
-    },
-    append: (d) => (dead() ? -1 : l.append(d)),
-    sync: async () => {
-      if (dead()) return never();
-      await l.sync();
-      if (dead()) return never();
-    },
-    readAll: async () => {
-      if (dead()) return never();
-      const r = await l.readAll();
-      return dead() ? never() : r;
-    },
-    truncatePrefix: async (lsn) => {
-      if (dead()) return never();
-      await l.truncatePrefix(lsn);
-    },
-    get nextLsn() {
-      return l.nextLsn;
-    },
-    get stats() {
-      return l.stats;
-    },
-    close: () => l.close(),
-  });
-  const wrapCk = (c: CheckpointStore): CheckpointStore => ({
-    get medium() {
-      return c.medium;
-    },
-    write: async (ck: Checkpoint, o) => {
-      if (dead()) return never();
-      await c.write(ck, o);
-      if (dead()) return never();
-    },
-    latest: () => c.latest(),
-    load: (i) => c.load(i),
-    list: () => c.list(),
-    gc: async (k) => {
-      if (dead()) return never();
-      await c.gc(k);
-    },
-    get stats() {
-      return c.stats;
-    },
-  });
-  return {
-    openLog: async (m: StorageMedium, n: string) => wrapLog(await p.openLog(m, n)),
-    openCheckpoints: async (m: StorageMedium) => wrapCk(await p.openCheckpoints(m)),
-  };
-}
+const fenced = (p: StorageProvider, dead: () => boolean): StorageProvider => probeStorage(p, dead, () => {}).provider;
 
 export interface JobOptions<S> {
   readonly factory: ProtocolFactory;
