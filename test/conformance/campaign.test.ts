@@ -28,12 +28,15 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "fig3b-hybrid-causal": SCHEDULE_KINDS.length,
   "fig3a-damani-garg": SCHEDULE_KINDS.length,
   "fbl-stability-vector": SCHEDULE_KINDS.length,
+  "optimistic-checkpointed": SCHEDULE_KINDS.length,
+  "optimistic-rollback-checkpoint": SCHEDULE_KINDS.length,
 };
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */
 const UNBOUNDED_STORAGE: Readonly<Record<string, string>> = {
   "fig3b-hybrid-causal": "no checkpoint statement (Fig 3b): its stable log and volatile determinant log are never truncated",
-  "fig3a-damani-garg": "checkpoints are refused with optimistic logging (Fig 3a): its log is never truncated",
+  "fig3a-damani-garg": "no checkpoint statement (Fig 3a): its log is never truncated (optimistic-checkpointed is Fig 3a with checkpoints)",
+  "optimistic-rollback-checkpoint": "checkpoints only after rollbacks (no timer): a run without orphans never truncates its log",
 };
 
 const { protocols, unsupported } = await discoverProtocols({ backends: ["inline"] });

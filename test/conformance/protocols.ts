@@ -44,6 +44,8 @@ export const CRASH_PROVEN: readonly string[] = [
   "fig3b-hybrid-causal",
   "fig3a-damani-garg",
   "fbl-stability-vector",
+  "optimistic-checkpointed",
+  "optimistic-rollback-checkpoint",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

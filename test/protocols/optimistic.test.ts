@@ -332,4 +332,178 @@ On rollback: Log determinant, message on NFS disk
     console.log(`optimistic stress: ${recovered} recoveries, ${rolled} rollbacks`);
     expect(recovered).toBeGreaterThan(60);
   });
+
+  describe("with checkpoints (specs/optimistic-checkpointed.egida: committed checkpoints, optimistic/checkpoint)", () => {
+    const ckFactory = (opts: { flush: number; ckpt: number }) => composeFromIR(loadSpec("optimistic-checkpointed.egida", { flushIntervalMs: opts.flush, checkpointIntervalMs: opts.ckpt }));
+    const fromCheckpoint = (run: JobResult<StampState>): number => run.trace.filter((e) => e.type === "rollback" && /from the checkpoint at delivery [1-9]/.test(e.reason)).length;
+    const checkpoints = (run: JobResult<StampState>): number => run.trace.filter((e) => e.type === "checkpoint").length;
+
+    it("selection: independent checkpoints on a disk; co-ordinated ones or volatile memory refused, not weakened", () => {
+      const blocks = selectBlocks(loadSpec("optimistic-checkpointed.egida"));
+      expect(blocks.map((b) => b.file)).toContain("optimistic/checkpoint.ts");
+      expect(blocks.map((b) => b.file)).not.toContain("checkpoint/store.ts");
+      const text = (ck: string): ProtocolIR => {
+        const p = parse(`receive: determinant : {source, sesn, dest, desn}
+Log determinant, data asynchronously on NFS disk
+Co-ordinated output commit on write
+send: Piggyback vector clock
+${ck}
+Protocol to detect orphans : broadcast logical clock
+`, "inline.egida");
+        if (p.ast === null) throw new Error(p.diagnostics.map((d) => d.message).join("; "));
+        const { ir } = lower(p.ast, "inline.egida", builtinRegistry());
+        if (ir === null) throw new Error("lower failed");
+        return ir;
+      };
+      expect(() => selectBlocks(text("Co-ordinated checkpoint asynchronously on NFS disk\nImplementation : full"))).toThrow(/coordinated checkpointing with optimistic logging/);
+      expect(() => selectBlocks(text("Independent checkpoint asynchronously on volatile memory of processes\nImplementation : full"))).toThrow(/optimistic checkpoints on volatile-memory-of-processes/);
+    });
+
+    // Crashes land around checkpoint rounds and writes (every 8 ms; flush 100 ms, so most
+    // deliveries are unlogged at a crash unless a checkpoint round synced them).
+    const CK_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
+    for (const [appName, mk] of Object.entries(apps)) {
+      it(`${appName}: 8 seeds × 3 crashes match the failure-free run; rollbacks restore checkpoints`, async () => {
+        const f = ckFactory({ flush: 100, ckpt: 8 });
+        let ck = 0;
+        let fromCk = 0;
+        for (const seed of CK_SEEDS) {
+          const ref = await runJob({ factory: f, app: mk(), size: 4, seed, crashes: 0 });
+          const run = await runJob({ factory: f, app: mk(), size: 4, seed, crashes: 3, crashWindow: [2, 150], maxConcurrent: 1 });
+          expect(run.crashedRanks.length).toBeGreaterThan(0);
+          expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+          expectConsistent(run);
+          ck += checkpoints(run);
+          fromCk += fromCheckpoint(run);
+        }
+        expect(ck).toBeGreaterThan(20);
+        // Some rollback went back to a checkpoint, not to the initial state.
+        expect(fromCk).toBeGreaterThan(0);
+      });
+    }
+
+    // The constructed orphan of Fig 3a's test with checkpoints every 6 ms: the victim's states
+    // since its last checkpoint round (which synced its log) are lost at 30 ms; the rank holding
+    // the token it forwarded since is an orphan and rolls back to its own latest checkpoint.
+    it("constructed orphans roll back to their latest checkpoint, not to the initial state", async () => {
+      const f = ckFactory({ flush: 1000, ckpt: 6 });
+      let orphanFromCk = 0;
+      for (let seed = 1; seed <= 8; seed++) {
+        const mk = () => stampApp({ tokens: 1, hops: 60, writeEvery: 40, origins: [0] });
+        const ref = await runJob({ factory: f, app: mk(), size: 4, seed, crashes: 0 });
+        const run = await runJob({ factory: f, app: mk(), size: 4, seed, crashes: 1, crashWindow: [30, 30], maxConcurrent: 1 });
+        expect(run.crashedRanks.length).toBe(1);
+        const victim = run.crashedRanks[0]!;
+        expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+        expectConsistent(run);
+        orphanFromCk += run.trace.filter((e) => e.type === "rollback" && e.rank !== victim && /from the checkpoint at delivery [1-9]/.test(e.reason)).length;
+      }
+      expect(orphanFromCk).toBeGreaterThan(0);
+    });
+
+    it("stress: 10 seeds × 8 crashes, up to 3 concurrent, with reads", async () => {
+      const f = ckFactory({ flush: 20, ckpt: 7 });
+      let rolled = 0;
+      for (let seed = 300; seed < 310; seed++) {
+        const mk = () => stampApp({ tokens: 3, hops: 30, writeEvery: 4, env: counterEnv() });
+        const ref = await runJob({ factory: f, app: mk(), size: 5, seed, crashes: 0 });
+        const run = await runJob({ factory: f, app: mk(), size: 5, seed, crashes: 8, crashWindow: [1, 200], maxConcurrent: 3, restartDelay: 3 + (seed % 20) });
+        expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+        expectConsistent(run);
+        rolled += rollbacks(run);
+      }
+      expect(rolled).toBeGreaterThan(0);
+    });
+
+    // Storage stays bounded: a long ring (1,600 hops, every rank delivers 200-600 times) with a crash.
+    // Without checkpoints (Fig 3a) every rank keeps its whole history in memory and in its log;
+    // with them, only what came after the latest committed checkpoint.
+    it("a long run keeps the history and the log bounded (Fig 3a keeps everything)", async () => {
+      const mk = () => stampApp({ tokens: 1, hops: 1600, writeEvery: 50, origins: [0] });
+      const runs = {
+        fig3a: await runJob({ factory: composeFromIR(loadSpec("fig3a-damani-garg.egida", { flushIntervalMs: 5 })), app: mk(), size: 4, seed: 5, crashes: 0, schedule: [{ at: 400, rank: 2 }] }),
+        ckpt: await runJob({ factory: ckFactory({ flush: 5, ckpt: 10 }), app: mk(), size: 4, seed: 5, crashes: 0, schedule: [{ at: 400, rank: 2 }] }),
+      };
+      const sizes: Record<string, { hist: number; records: number; count: number }[]> = {};
+      for (const [name, run] of Object.entries(runs)) {
+        expect(run.errors).toEqual([]);
+        expect(run.done.every((d) => d)).toBe(true);
+        expect(run.retractions).toEqual([]);
+        expectConsistent(run);
+        sizes[name] = [];
+        for (let r = 0; r < 4; r++) {
+          const k = kernelOf(run.protocols[r]!);
+          sizes[name]!.push({ hist: k.optHist.length, records: (await k.optLog!.readAll()).length, count: run.states[r]!.count });
+        }
+      }
+      console.log(`optimistic bounded: ${JSON.stringify(sizes)}`);
+      for (let r = 0; r < 4; r++) {
+        const a = sizes.fig3a![r]!;
+        const b = sizes.ckpt![r]!;
+        expect(a.count).toBeGreaterThan(200);
+        expect(a.hist).toBe(a.count); // the whole history (the crashed rank's replayed part included)
+        expect(a.records).toBeGreaterThanOrEqual(a.count);
+        expect(b.hist).toBeLessThan(40);
+        expect(b.records).toBeLessThan(60);
+      }
+      expect(checkpoints(runs.ckpt)).toBeGreaterThan(100);
+    });
+  });
+
+  // `On rollback: Take independent checkpoint on NFS disk` (optimistic/on-rollback-ckpt): no
+  // checkpoint timer; every orphan checkpoints right after its rollback's replay (committed like
+  // every optimistic checkpoint), so its next rollback or crash restarts from there.
+  describe("On rollback: Take independent checkpoint (specs/optimistic-rollback-checkpoint.egida)", () => {
+    it("constructed orphans checkpoint after rolling back; Fig 3a (On rollback: Log) never checkpoints", async () => {
+      const withCk = composeFromIR(loadSpec("optimistic-rollback-checkpoint.egida", { flushIntervalMs: 1000 }));
+      const fig3a = composeFromIR(loadSpec("fig3a-damani-garg.egida", { flushIntervalMs: 1000 }));
+      let after = 0;
+      let rolled = 0;
+      for (let seed = 1; seed <= 6; seed++) {
+        const mk = () => stampApp({ tokens: 1, hops: 60, writeEvery: 40, origins: [0] });
+        const ref = await runJob({ factory: withCk, app: mk(), size: 4, seed, crashes: 0 });
+        expect(ref.trace.some((e) => e.type === "checkpoint")).toBe(false); // nothing but rollbacks asks for one
+        const run = await runJob({ factory: withCk, app: mk(), size: 4, seed, crashes: 1, crashWindow: [30, 30], maxConcurrent: 1 });
+        expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
+        expectConsistent(run);
+        const tr = run.trace;
+        tr.forEach((e, i) => {
+          if (e.type !== "rollback") return;
+          rolled++;
+          if (tr.slice(i + 1).some((x) => x.type === "checkpoint" && x.rank === e.rank)) after++;
+        });
+        const plain = await runJob({ factory: fig3a, app: mk(), size: 4, seed, crashes: 1, crashWindow: [30, 30], maxConcurrent: 1 });
+        expect(plain.trace.some((e) => e.type === "rollback")).toBe(run.trace.some((e) => e.type === "rollback"));
+        expect(plain.trace.some((e) => e.type === "checkpoint")).toBe(false);
+      }
+      console.log(`rollback checkpoints: ${after} of ${rolled} rollbacks followed by a checkpoint of the same rank`);
+      expect(rolled).toBeGreaterThan(0);
+      // Every rollback is followed by a checkpoint of the same rank (unless a later rollback abandoned it).
+      expect(after).toBeGreaterThanOrEqual(Math.ceil(rolled / 2));
+    });
+
+    it("selection: the rollback checkpoint goes to the checkpoint statement's store, on a disk", () => {
+      const text = (extra: string): ProtocolIR => {
+        const p = parse(`receive: determinant : {source, sesn, dest, desn}
+Log determinant, data asynchronously on NFS disk
+Co-ordinated output commit on write
+send: Piggyback vector clock
+${extra}
+`, "inline.egida");
+        if (p.ast === null) throw new Error(p.diagnostics.map((d) => d.message).join("; "));
+        const { ir } = lower(p.ast, "inline.egida", builtinRegistry());
+        if (ir === null) throw new Error("lower failed");
+        return ir;
+      };
+      const files = selectBlocks(loadSpec("optimistic-rollback-checkpoint.egida")).map((b) => b.file);
+      expect(files).toContain("optimistic/on-rollback-ckpt.ts");
+      expect(files).toContain("optimistic/checkpoint.ts");
+      expect(files).not.toContain("checkpoint/independent.ts");
+      expect(files).not.toContain("optimistic/on-rollback-log.ts");
+      expect(() =>
+        selectBlocks(text("Independent checkpoint asynchronously on NFS disk\nImplementation : full\nProtocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on local disk")),
+      ).toThrow(/the checkpoints are on nfs-disk/);
+      expect(() => selectBlocks(text("Protocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on volatile memory of processes"))).toThrow(/optimistic checkpoints on volatile-memory-of-processes/);
+    });
+  });
 });

@@ -32,6 +32,8 @@ import * as optCommit from "./optimistic/commit.js";
 import * as optOnRollbackLog from "./optimistic/on-rollback-log.js";
 import * as optFinish from "./optimistic/finish.js";
 import * as optRollback from "./optimistic/rollback.js";
+import * as optCheckpoint from "./optimistic/checkpoint.js";
+import * as optOnRollbackCkpt from "./optimistic/on-rollback-ckpt.js";
 import * as cpPump from "./ckpt-only/pump.js";
 import * as cpIndex from "./ckpt-only/index-pb.js";
 import * as cpStore from "./ckpt-only/store.js";
@@ -74,6 +76,8 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "optimistic/on-rollback-log.ts": optOnRollbackLog,
   "optimistic/finish.ts": optFinish,
   "optimistic/rollback.ts": optRollback,
+  "optimistic/checkpoint.ts": optCheckpoint,
+  "optimistic/on-rollback-ckpt.ts": optOnRollbackCkpt,
   "ckpt-only/pump.ts": cpPump,
   "ckpt-only/index-pb.ts": cpIndex,
   "ckpt-only/store.ts": cpStore,

@@ -291,13 +291,30 @@ function optReadyNow(s: K): void {
 async function recoverLog(s: K): Promise<void> {
   const n = s.host.size;
   const me = s.host.rank;
-  const recs = await s.optLog!.readAll();
   const hist: InMsg[] = [];
   const histTs: number[] = [];
   let reads: OptRead[] = [];
   const discarded: InMsg[] = [];
   let events = 0;
   let lastInc = 0;
+  let baseRsn = 0;
+  const ck = await s.ckptStore!.latest();
+  if (ck !== null) {
+    const st = deserialize(ck.protocol) as Record<string, unknown>;
+    baseRsn = st["core.rsn"] as number;
+    events = st["opt.ts"] as number;
+    lastInc = st["opt.ftInc"] as number;
+    const ends = st["opt.ends"] as number[][];
+    for (let j = 0; j < n; j++) s.optEnds[j] = ends[j]!.slice();
+    for (const m of st["opt.held"] as InMsg[]) discarded.push(m);
+    s.optCkpt = { app: ck.app, state: st };
+    s.optBaseRsn = baseRsn;
+    s.optBaseTs = events;
+    s.optStableUpTo = baseRsn;
+  }
+  const baseTs = events;
+  const baseInc = lastInc;
+  const recs = await s.optLog!.readAll();
   for (const r of recs) {
     const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
     const type = dv.getUint32(0, true);
@@ -305,6 +322,7 @@ async function recoverLog(s: K): Promise<void> {
       // An event record: it replaces every logged event from its timestamp on (a replay
       // plan that a token cut short went live from there, not from the previous CUT).
       const ts = dv.getUint32(type === 1 ? 16 : 4, true);
+      if (ts <= baseTs) continue; // in the checkpoint
       if (ts > events + 1) s.host.unrecoverable(`optimistic log: event ${ts} follows event ${events}`);
       while (histTs.length > 0 && histTs[histTs.length - 1]! >= ts) {
         histTs.pop();
@@ -325,8 +343,10 @@ async function recoverLog(s: K): Promise<void> {
       const j = dv.getUint32(4, true);
       const c = dv.getUint32(8, true);
       if (j !== me && s.optEnds[j]!.length === c) s.optEnds[j]!.push(dv.getUint32(12, true));
-    } else if (type === 3) {
-      const cut = dv.getUint32(4, true);
+    } else if (type === 3 && dv.getUint32(8, true) > baseInc) {
+      // Counted from the initial state; never below the checkpoint (a committed state is never cut).
+      const cut = dv.getUint32(4, true) - baseRsn;
+      if (cut < 0) s.host.unrecoverable(`optimistic log: a cut at delivery ${cut + baseRsn} below the checkpoint at ${baseRsn}`);
       const cutTs = dv.getUint32(12, true);
       for (const m of hist.splice(cut)) discarded.push(m);
       histTs.length = cut;
@@ -353,7 +373,7 @@ async function recoverLog(s: K): Promise<void> {
   s.ftInc = lastInc + 1;
   s.optEnds[me]!.length = lastInc;
   s.optEnds[me]!.push(events);
-  const rec = new Uint32Array([3, hist.length, s.ftInc, events]);
+  const rec = new Uint32Array([3, baseRsn + hist.length, s.ftInc, events]);
   s.optLog!.append(new Uint8Array(rec.buffer));
   await s.optLog!.sync();
   s.vcInc[me] = s.ftInc;
@@ -559,6 +579,9 @@ export class Fig3aDamaniGargProtocol implements Protocol {
   optRdStep: number = -1;
   optRdIdx: number = 0;
   optStableUpTo: number = 0;
+  optCkpt: { readonly app: Uint8Array; readonly state: Record<string, unknown> } | null = null;
+  optBaseRsn: number = 0;
+  optBaseTs: number = 0;
   optEpoch: number = 0;
   optDeferred: { from: number; words: Uint32Array; tag?: number }[] = [];
   optRecHist: InMsg[] = [];
@@ -724,7 +747,8 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       s.optRecHist = [];
       s.optRecDiscarded = [];
       // Replay plan and hold-back: the history, then non-orphan discarded messages (latest version of each).
-      const delivered = new Uint32Array(n);
+      // Counted from the restored checkpoint's delivered vector (zero without one).
+      const delivered = s.delivered.slice();
       for (const m of hist) {
         s.planSrc.push(m.from);
         s.planSsn.push(m.ssn);
@@ -1254,12 +1278,12 @@ export class Fig3aDamaniGargProtocol implements Protocol {
           }
           // A replay plan stops before its first discarded message (that state is not recoverable);
           // the steps after it will run live, so their logged reads are not replayed (plan entry i
-          // is delivery i + 1: plans start from the initial state).
+          // is delivery optBaseRsn + i + 1: plans start from the rollback base).
           for (let i = s.planPos; i < s.planSrc.length; i++) {
             if (!s.held[s.planSrc[i]!]!.has(s.planSsn[i]!)) {
               s.planSrc.length = i;
               s.planSsn.length = i;
-              for (const [ts, x] of s.optRdReplay) if (x.rsn > i) s.optRdReplay.delete(ts);
+              for (const [ts, x] of s.optRdReplay) if (x.rsn > s.optBaseRsn + i) s.optRdReplay.delete(ts);
             }
           }
           // Delivered messages that depend on a lost state: this process is an orphan.
@@ -1482,9 +1506,16 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     // block optimistic/clock.ts (vector-clock)
     // spec 7:17 "send: Piggyback vector clock"
     {
-      s.optTs = 0;
-      s.vcInc.fill(0);
-      s.vcTs.fill(0);
+      const ts = ev.state["opt.ts"];
+      if (typeof ts === "number") {
+        s.optTs = ts;
+        s.vcInc.set(ev.state["opt.vcInc"] as Uint32Array);
+        s.vcTs.set(ev.state["opt.vcTs"] as Uint32Array);
+      } else {
+        s.optTs = 0;
+        s.vcInc.fill(0);
+        s.vcTs.fill(0);
+      }
       s.vcInc[s.host.rank] = s.ftInc;
     }
   }
@@ -1507,15 +1538,17 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     // block optimistic/async-log.ts (determinant)
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
-      const upTo = s.optHist.length;
+      const upTo = s.optBaseRsn + s.optHist.length;
       const epoch = s.optEpoch;
       void s.optLog!.sync().then(() => {
         // Records appended before the sync are durable: those messages are stable here
         // (unless a rollback intervened or is pending: its purge owns stableIn then).
+        // Counted from the initial state: a checkpoint may have dropped the history's head meanwhile.
         if (s.optEpoch === epoch && !s.optRbWanted && upTo > s.optStableUpTo) {
-          for (let i = s.optStableUpTo; i < upTo; i++) {
-            const from = histFrom(s.optHist, i);
-            const ssn = histSsn(s.optHist, i);
+          const base = s.optBaseRsn;
+          for (let a = Math.max(s.optStableUpTo, base); a < upTo; a++) {
+            const from = histFrom(s.optHist, a - base);
+            const ssn = histSsn(s.optHist, a - base);
             if (ssn > s.stableIn[from]!) s.stableIn[from] = ssn;
           }
           s.optStableUpTo = upTo;
@@ -1582,7 +1615,8 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       }
       const cutTs = cut < old.length ? histTs(old, cut) - 1 : s.optTs;
       const oldInc = s.ftInc;
-      s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1, cutTs]).buffer));
+      const base = s.optBaseRsn;
+      s.optLog!.append(new Uint8Array(new Uint32Array([3, base + cut, oldInc + 1, cutTs]).buffer));
       s.optEnds[me]!.push(cutTs);
       s.ftInc = oldInc + 1;
       s.optEpoch++;
@@ -1592,22 +1626,26 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       s.optReads = [];
       s.optRdStep = -1;
       s.optRdIdx = 0;
-      s.optStableUpTo = 0;
+      s.optStableUpTo = base;
       // Commits still waiting (a write the application did not await) end now, dropped: the epoch
       // moved on (optimistic/commit). Clearing them unresolved would leave their writes pending forever.
       const waiting = [...s.optCommits.values()];
       s.optCommits.clear();
       for (const p of waiting) p.done();
+      const ck = s.optCkpt;
       s.onRestore({
         index: 0,
-        state: {
-          "core.ssn": new Uint32Array(n),
-          "core.delivered": new Uint32Array(n),
-          "core.rsn": 0,
-          "core.outq": [],
-          "core.stableIn": s.stableIn.slice(),
-          "core.outSeq": 0,
-        },
+        state:
+          ck !== null
+            ? { ...ck.state, "core.stableIn": s.stableIn.slice() }
+            : {
+                "core.ssn": new Uint32Array(n),
+                "core.delivered": new Uint32Array(n),
+                "core.rsn": 0,
+                "core.outq": [],
+                "core.stableIn": s.stableIn.slice(),
+                "core.outSeq": 0,
+              },
       });
       for (const m of keep) s.held[m.from]!.set(m.ssn, m);
       for (const m of again) s.held[m.from]!.set(m.ssn, m);
@@ -1634,8 +1672,9 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
       }
       s.st.rollbacks++;
-      s.host.trace({ type: "rollback", rank: me, reason: `${ev.reason}: kept ${cut} of ${old.length} deliveries (${again.length} re-delivered), incarnation ${oldInc} -> ${s.ftInc}` });
-      await s.host.initApp({ replay: true });
+      s.host.trace({ type: "rollback", rank: me, reason: `${ev.reason}: kept ${base + cut} of ${base + old.length} deliveries (${again.length} re-delivered; ${ck !== null ? `from the checkpoint at delivery ${base}` : "from the initial state"}), incarnation ${oldInc} -> ${s.ftInc}` });
+      if (ck !== null) s.host.restoreAppState(ck.app);
+      else await s.host.initApp({ replay: true });
       s.optRbRunning = false;
       const q = s.optParked;
       s.optParked = [];

@@ -65,8 +65,17 @@ export interface Fields {
   /** The step the last read ran in (-1: none since the last restore), and the next read's index in it. */
   optRdStep: number;
   optRdIdx: number;
-  /** optHist[0 .. optStableUpTo-1] are counted in stableIn. */
+  /** Deliveries (counted from the initial state) already counted in stableIn. */
   optStableUpTo: number;
+  /**
+   * The rollback base: the latest durable checkpoint (optimistic/checkpoint; null: the
+   * initial state), its delivery count and event timestamp. `optHist[0]` is delivery
+   * optBaseRsn + 1 and `optReads` start after event optBaseTs: nothing before the base
+   * is ever rolled back (a committed checkpoint depends on no state that can be lost).
+   */
+  optCkpt: { readonly app: Uint8Array; readonly state: Record<string, unknown> } | null;
+  optBaseRsn: number;
+  optBaseTs: number;
   /** Bumped by every rollback: a sync that started before it must not raise stableIn. */
   optEpoch: number;
 }
@@ -82,6 +91,9 @@ export function init(s: K): void {
   s.optRdIdx = 0;
   s.optStableUpTo = 0;
   s.optEpoch = 0;
+  s.optCkpt = null;
+  s.optBaseRsn = 0;
+  s.optBaseTs = 0;
 }
 
 export async function onOpen(s: K, _ev: StartEv): Promise<void> {
@@ -166,15 +178,17 @@ export async function onLive(s: K, ev: StartEv): Promise<void> {
 }
 
 export function onFlushTimer(s: K, _ev: TimerEv): void {
-  const upTo = s.optHist.length;
+  const upTo = s.optBaseRsn + s.optHist.length;
   const epoch = s.optEpoch;
   void s.optLog!.sync().then(() => {
     // Records appended before the sync are durable: those messages are stable here
     // (unless a rollback intervened or is pending: its purge owns stableIn then).
+    // Counted from the initial state: a checkpoint may have dropped the history's head meanwhile.
     if (s.optEpoch === epoch && !s.optRbWanted && upTo > s.optStableUpTo) {
-      for (let i = s.optStableUpTo; i < upTo; i++) {
-        const from = histFrom(s.optHist, i);
-        const ssn = histSsn(s.optHist, i);
+      const base = s.optBaseRsn;
+      for (let a = Math.max(s.optStableUpTo, base); a < upTo; a++) {
+        const from = histFrom(s.optHist, a - base);
+        const ssn = histSsn(s.optHist, a - base);
         if (ssn > s.stableIn[from]!) s.stableIn[from] = ssn;
       }
       s.optStableUpTo = upTo;

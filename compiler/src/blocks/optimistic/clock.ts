@@ -118,10 +118,20 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   ev.pbPos = at + 2 * n;
 }
 
-/** Rollback restores the initial state: the clock restarts with only the own (new) incarnation. */
-export function onRestore(s: K, _ev: RestoreEv): void {
-  s.optTs = 0;
-  s.vcInc.fill(0);
-  s.vcTs.fill(0);
+/**
+ * Recovery or rollback restores a checkpoint (its clock) or the initial state (the clock
+ * restarts); either way the own entry carries the new incarnation.
+ */
+export function onRestore(s: K, ev: RestoreEv): void {
+  const ts = ev.state["opt.ts"];
+  if (typeof ts === "number") {
+    s.optTs = ts;
+    s.vcInc.set(ev.state["opt.vcInc"] as Uint32Array);
+    s.vcTs.set(ev.state["opt.vcTs"] as Uint32Array);
+  } else {
+    s.optTs = 0;
+    s.vcInc.fill(0);
+    s.vcTs.fill(0);
+  }
   s.vcInc[s.host.rank] = s.ftInc;
 }

@@ -5,6 +5,12 @@
  * onOpen (incarnation > 0; after optimistic/async-log opened the log, before
  * checkpoint/restore re-runs the application's onStart, whose reads may
  * replay):
+ *  0. the latest checkpoint (optimistic/checkpoint: committed, so nothing in
+ *     it is ever lost) is the base: its clock, FT incarnation and
+ *     incarnation-end table, its delivery count and event timestamp; events
+ *     up to that timestamp, and CUTs of incarnations it already covers, are
+ *     skipped (the log is truncated at its capture only after it is durable);
+ *     the stable-but-undelivered messages it holds are re-delivered;
  *  1. read the optimistic log: the incarnation-end table (END, CUT), the
  *     history's events (DELIV and READ records, truncated at every CUT), and
  *     the messages discarded by cuts that are not orphans (still to be
@@ -24,6 +30,7 @@
  * were synced are lost) — `broadcast logical clock`.
  * core/recovery then announces the delivered vector, and the pump replays.
  */
+import { deserialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { InMsg, K } from "../kernel.js";
 import type { StartEv } from "../hooks.js";
@@ -70,13 +77,30 @@ function optReadyNow(s: K): void {
 async function recoverLog(s: K): Promise<void> {
   const n = s.host.size;
   const me = s.host.rank;
-  const recs = await s.optLog!.readAll();
   const hist: InMsg[] = [];
   const histTs: number[] = [];
   let reads: OptRead[] = [];
   const discarded: InMsg[] = [];
   let events = 0;
   let lastInc = 0;
+  let baseRsn = 0;
+  const ck = await s.ckptStore!.latest();
+  if (ck !== null) {
+    const st = deserialize(ck.protocol) as Record<string, unknown>;
+    baseRsn = st["core.rsn"] as number;
+    events = st["opt.ts"] as number;
+    lastInc = st["opt.ftInc"] as number;
+    const ends = st["opt.ends"] as number[][];
+    for (let j = 0; j < n; j++) s.optEnds[j] = ends[j]!.slice();
+    for (const m of st["opt.held"] as InMsg[]) discarded.push(m);
+    s.optCkpt = { app: ck.app, state: st };
+    s.optBaseRsn = baseRsn;
+    s.optBaseTs = events;
+    s.optStableUpTo = baseRsn;
+  }
+  const baseTs = events;
+  const baseInc = lastInc;
+  const recs = await s.optLog!.readAll();
   for (const r of recs) {
     const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
     const type = dv.getUint32(0, true);
@@ -84,6 +108,7 @@ async function recoverLog(s: K): Promise<void> {
       // An event record: it replaces every logged event from its timestamp on (a replay
       // plan that a token cut short went live from there, not from the previous CUT).
       const ts = dv.getUint32(type === 1 ? 16 : 4, true);
+      if (ts <= baseTs) continue; // in the checkpoint
       if (ts > events + 1) s.host.unrecoverable(`optimistic log: event ${ts} follows event ${events}`);
       while (histTs.length > 0 && histTs[histTs.length - 1]! >= ts) {
         histTs.pop();
@@ -104,8 +129,10 @@ async function recoverLog(s: K): Promise<void> {
       const j = dv.getUint32(4, true);
       const c = dv.getUint32(8, true);
       if (j !== me && s.optEnds[j]!.length === c) s.optEnds[j]!.push(dv.getUint32(12, true));
-    } else if (type === 3) {
-      const cut = dv.getUint32(4, true);
+    } else if (type === 3 && dv.getUint32(8, true) > baseInc) {
+      // Counted from the initial state; never below the checkpoint (a committed state is never cut).
+      const cut = dv.getUint32(4, true) - baseRsn;
+      if (cut < 0) s.host.unrecoverable(`optimistic log: a cut at delivery ${cut + baseRsn} below the checkpoint at ${baseRsn}`);
       const cutTs = dv.getUint32(12, true);
       for (const m of hist.splice(cut)) discarded.push(m);
       histTs.length = cut;
@@ -132,7 +159,7 @@ async function recoverLog(s: K): Promise<void> {
   s.ftInc = lastInc + 1;
   s.optEnds[me]!.length = lastInc;
   s.optEnds[me]!.push(events);
-  const rec = new Uint32Array([3, hist.length, s.ftInc, events]);
+  const rec = new Uint32Array([3, baseRsn + hist.length, s.ftInc, events]);
   s.optLog!.append(new Uint8Array(rec.buffer));
   await s.optLog!.sync();
   s.vcInc[me] = s.ftInc;
@@ -149,7 +176,8 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
   s.optRecHist = [];
   s.optRecDiscarded = [];
   // Replay plan and hold-back: the history, then non-orphan discarded messages (latest version of each).
-  const delivered = new Uint32Array(n);
+  // Counted from the restored checkpoint's delivered vector (zero without one).
+  const delivered = s.delivered.slice();
   for (const m of hist) {
     s.planSrc.push(m.from);
     s.planSsn.push(m.ssn);

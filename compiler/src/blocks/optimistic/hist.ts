@@ -104,3 +104,13 @@ export function histAt(h: OptHist, i: number): InMsg {
   const b = ix[e + 7]!;
   return { from: ix[e]!, ssn: ix[e + 1]!, fromIncarnation: ix[e + 2]!, pb: h.words.slice(w, w + ix[e + 6]!), payload: h.bytes.slice(b, b + ix[e + 8]!), arrival: ix[e + 3]! };
 }
+
+/**
+ * A history holding entries `k ..` of `h` (a durable checkpoint covers the
+ * first k: no rollback goes below it, so the packed arrays are compacted).
+ */
+export function histDropPrefix(h: OptHist, k: number): OptHist {
+  const out = newOptHist();
+  for (let i = k; i < h.length; i++) histPush(out, histAt(h, i), histTs(h, i));
+  return out;
+}

@@ -95,12 +95,12 @@ export function onControl(s: K, ev: ControlEv): void {
       }
       // A replay plan stops before its first discarded message (that state is not recoverable);
       // the steps after it will run live, so their logged reads are not replayed (plan entry i
-      // is delivery i + 1: plans start from the initial state).
+      // is delivery optBaseRsn + i + 1: plans start from the rollback base).
       for (let i = s.planPos; i < s.planSrc.length; i++) {
         if (!s.held[s.planSrc[i]!]!.has(s.planSsn[i]!)) {
           s.planSrc.length = i;
           s.planSsn.length = i;
-          for (const [ts, x] of s.optRdReplay) if (x.rsn > i) s.optRdReplay.delete(ts);
+          for (const [ts, x] of s.optRdReplay) if (x.rsn > s.optBaseRsn + i) s.optRdReplay.delete(ts);
         }
       }
       // Delivered messages that depend on a lost state: this process is an orphan.

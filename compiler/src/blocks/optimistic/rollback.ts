@@ -11,8 +11,10 @@
  *  2. CUT [3, cut, ftInc + 1, cutTs] is logged and synced before the new
  *     incarnation says anything (= END(self, ftInc, cutTs), so a later crash
  *     cannot revive discarded states);
- *  3. restore the initial state (the onRestore chain resets ssn, delivered,
- *     rsn, the retransmission buffer, the output seq and the clock), put the
+ *  3. restore the rollback base: the latest durable (committed) checkpoint,
+ *     or the initial state without one (the onRestore chain resets ssn,
+ *     delivered, rsn, the retransmission buffer, the output seq and the
+ *     clock; stableIn stays as it is now), put the
  *     surviving prefix back as the replay plan and its reads as the values the
  *     replay returns, and the non-orphan messages delivered after the cut back
  *     into hold-back: they came from non-orphan states and are delivered again
@@ -20,7 +22,10 @@
  *     only discarded states saw the old values);
  *  4. announce the new incarnation's table (token) and ask every peer to
  *     resend what it has for us (TAG_RECOVER, reply = 1), trace the rollback,
- *     re-run the application's init; the pump replays the prefix.
+ *     restore the checkpoint's application state (or re-run the application's
+ *     init); the pump replays the prefix.
+ * The history holds the deliveries after the base only (optimistic/checkpoint
+ * drops the rest): `cut` counts from there, CUT records from the initial state.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { InMsg, K } from "../kernel.js";
@@ -68,7 +73,8 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   }
   const cutTs = cut < old.length ? histTs(old, cut) - 1 : s.optTs;
   const oldInc = s.ftInc;
-  s.optLog!.append(new Uint8Array(new Uint32Array([3, cut, oldInc + 1, cutTs]).buffer));
+  const base = s.optBaseRsn;
+  s.optLog!.append(new Uint8Array(new Uint32Array([3, base + cut, oldInc + 1, cutTs]).buffer));
   s.optEnds[me]!.push(cutTs);
   s.ftInc = oldInc + 1;
   s.optEpoch++;
@@ -78,22 +84,26 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   s.optReads = [];
   s.optRdStep = -1;
   s.optRdIdx = 0;
-  s.optStableUpTo = 0;
+  s.optStableUpTo = base;
   // Commits still waiting (a write the application did not await) end now, dropped: the epoch
   // moved on (optimistic/commit). Clearing them unresolved would leave their writes pending forever.
   const waiting = [...s.optCommits.values()];
   s.optCommits.clear();
   for (const p of waiting) p.done();
+  const ck = s.optCkpt;
   s.onRestore({
     index: 0,
-    state: {
-      "core.ssn": new Uint32Array(n),
-      "core.delivered": new Uint32Array(n),
-      "core.rsn": 0,
-      "core.outq": [],
-      "core.stableIn": s.stableIn.slice(),
-      "core.outSeq": 0,
-    },
+    state:
+      ck !== null
+        ? { ...ck.state, "core.stableIn": s.stableIn.slice() }
+        : {
+            "core.ssn": new Uint32Array(n),
+            "core.delivered": new Uint32Array(n),
+            "core.rsn": 0,
+            "core.outq": [],
+            "core.stableIn": s.stableIn.slice(),
+            "core.outSeq": 0,
+          },
   });
   for (const m of keep) s.held[m.from]!.set(m.ssn, m);
   for (const m of again) s.held[m.from]!.set(m.ssn, m);
@@ -120,8 +130,9 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
     s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
   }
   s.st.rollbacks++;
-  s.host.trace({ type: "rollback", rank: me, reason: `${ev.reason}: kept ${cut} of ${old.length} deliveries (${again.length} re-delivered), incarnation ${oldInc} -> ${s.ftInc}` });
-  await s.host.initApp({ replay: true });
+  s.host.trace({ type: "rollback", rank: me, reason: `${ev.reason}: kept ${base + cut} of ${base + old.length} deliveries (${again.length} re-delivered; ${ck !== null ? `from the checkpoint at delivery ${base}` : "from the initial state"}), incarnation ${oldInc} -> ${s.ftInc}` });
+  if (ck !== null) s.host.restoreAppState(ck.app);
+  else await s.host.initApp({ replay: true });
   s.optRbRunning = false;
   const q = s.optParked;
   s.optParked = [];

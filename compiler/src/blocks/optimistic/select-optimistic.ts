@@ -12,12 +12,14 @@
  *                              onRecover after restore: plan, token
  *   optimistic/orphan          onControl tokens; onDeliver marks "in delivery"
  *   optimistic/commit          onWrite between output-seq and output-emit
- *   optimistic/on-rollback-log onRollback first (the `On rollback` action)
+ *   optimistic/on-rollback-log onRollback first (the `On rollback: Log` action, on the receive log's medium)
+ *   optimistic/on-rollback-ckpt onRollback first (`On rollback: Take independent checkpoint`)
  *   optimistic/rollback        onDeliver AFTER core/deliver; onRollback
  *   optimistic/finish          onWrite AFTER core/output-emit (a write is through); onFinish
- * Refused (UnsupportedProtocolError): checkpoints (a rollback would need the
- * latest non-orphan checkpoint, and log GC must keep what a rollback
- * replays), `exchange vector clock`, read statements that do not log
+ *   checkpoint/independent     the checkpoint timer (with a checkpoint statement)
+ *   optimistic/checkpoint      LAST in onCheckpoint: committed checkpoints (replaces checkpoint/store)
+ * Refused (UnsupportedProtocolError): co-ordinated or communication-induced
+ * checkpoints, checkpoints on volatile memory, `exchange vector clock`, read statements that do not log
  * asynchronously into the receive log, synchronous or volatile logs,
  * anything but co-ordinated output commit.
  */
@@ -85,12 +87,23 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   if (rec.retrieveDeterminants !== null && rec.retrieveDeterminants.id !== "centralized") {
     throw new UnsupportedProtocolError(`${rec.retrieveDeterminants.id} determinant retrieval with optimistic logging`, rec.retrieveDeterminants.loc);
   }
+  // ---- checkpoints: independent, committed (optimistic/checkpoint), on a disk
+  const ck = ir.checkpoint;
+  if (ck !== null) {
+    if (ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with optimistic logging`, ck.proto.loc ?? ck.loc);
+    if (!MEDIA.has(ck.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc);
+  }
   const rb = rec.onRollback;
   if (rb !== null) {
-    if (rb.kind !== "log") throw new UnsupportedProtocolError("On rollback: checkpoint", rb.loc);
-    if (rb.storage.id !== medium) throw new UnsupportedProtocolError(`On rollback: Log on ${rb.storage.id} (the receive log is on ${medium})`, rb.storage.loc ?? rb.loc);
+    if (rb.kind === "log" && rb.storage.id !== medium) throw new UnsupportedProtocolError(`On rollback: Log on ${rb.storage.id} (the receive log is on ${medium})`, rb.storage.loc ?? rb.loc);
+    if (rb.kind === "checkpoint") {
+      // One checkpoint store: the rollback's checkpoint goes where the timer's go.
+      if (!MEDIA.has(rb.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${rb.storage.id}`, rb.storage.loc ?? rb.loc);
+      if (ck !== null && ck.storage.id !== rb.storage.id) throw new UnsupportedProtocolError(`On rollback: Take independent checkpoint on ${rb.storage.id} (the checkpoints are on ${ck.storage.id})`, rb.storage.loc ?? rb.loc);
+    }
   }
-  if (ir.checkpoint !== null) throw new UnsupportedProtocolError("checkpoints with optimistic logging", ir.checkpoint.loc);
+  // Where checkpoints go: the checkpoint statement's storage, or the rollback action's.
+  const ckMedium = ck !== null ? ck.storage.id : rb !== null && rb.kind === "checkpoint" ? rb.storage.id : null;
 
   // ---- output commit
   let commitLoc: SourceSpan | undefined;
@@ -109,14 +122,17 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
     block("core/retransmit.ts", "core", "EventHandler", "retransmission buffer until the receiver's asynchronous log holds the message"),
     block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
     block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
-    block("checkpoint/restore.ts", "core", "Checkpoint", "no checkpoints: recovery and rollback start from the initial state", { "ckpt.medium": "volatile-memory-of-self" }),
+    ckMedium === null
+      ? block("checkpoint/restore.ts", "core", "Checkpoint", "no checkpoints: recovery and rollback start from the initial state", { "ckpt.medium": "volatile-memory-of-self" })
+      : block("checkpoint/restore.ts", "independent", "Checkpoint", "recovery restores the latest (committed) checkpoint", { "ckpt.medium": ckMedium }, ck?.loc ?? rb?.loc),
     block("optimistic/clock.ts", "vector-clock", "PiggybackLogging", "fault-tolerant vector clock (incarnation, timestamp) per process; discard orphan messages, postpone ones from unknown incarnations", {}, pbLoc),
     block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants, message contents and read values logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
     block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", "replay what reached the stable log; new incarnation; broadcast its end", {}, rec.retrieveDeterminants?.loc ?? logLoc),
     block("optimistic/orphan.ts", "broadcast-logical-clock", "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", {}, od.loc),
     block("optimistic/commit.ts", "coordinated", "HowToOutputCommit", "every process the output depends on (vector clock) flushes and acknowledges before release", {}, commitLoc),
   ];
-  if (rb !== null) out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
+  if (rb !== null && rb.kind === "log") out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
+  if (rb !== null && rb.kind === "checkpoint") out.push(block("optimistic/on-rollback-ckpt.ts", "checkpoint", "Checkpoint", `On rollback: a committed checkpoint on ${rb.storage.id} right after the rollback's replay`, {}, rb.loc));
   out.push(
     block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
     block("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
@@ -125,7 +141,14 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
     block("core/output-emit.ts", "core", "EventHandler", "release the output"),
     block("optimistic/finish.ts", "coordinated", "HowToOutputCommit", "at job end, finish waits until every pending output commit is released or dropped and no rollback is pending", {}, commitLoc),
     block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
-    block("checkpoint/store.ts", "synchronously", "HowToCheckpoint", "unused without a checkpoint statement", { "ckpt.sync": true, "ckpt.incremental": false }),
   );
+  if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  if (ckMedium === null) out.push(block("checkpoint/store.ts", "synchronously", "HowToCheckpoint", "unused without a checkpoint statement", { "ckpt.sync": true, "ckpt.incremental": false }));
+  else {
+    const how = ck?.how.id ?? "asynchronously";
+    out.push(
+      block("optimistic/checkpoint.ts", how, "HowToCheckpoint", "committed checkpoints: the capture's vector clock made stable everywhere, then written; log and history truncated", { "ckpt.sync": how === "synchronously", "ckpt.incremental": ck?.impl.id === "incremental" }, ck?.loc ?? rb?.loc),
+    );
+  }
   return out;
 }
