@@ -5,7 +5,8 @@
  * real runtime in the simulation (runSimJob: RankHost, TCP-like frames): the
  * sample apps under family-based logging with f = 2 and each tracker
  * (`dependency matrix`: family-based-causal.egida; `stability vector`:
- * fbl-stability-vector.egida; none: the same spec with plain `Piggyback
+ * fbl-stability-vector.egida; `stability matrix`: fbl-stability-matrix.egida;
+ * none: the same spec with plain `Piggyback
  * determinants`), built by the dev composer from the spec with the spec's
  * timers. Prints per app and size the piggyback bytes per application
  * message (protocol words only: the 4-byte ssn header included) and the total.
@@ -36,6 +37,7 @@ const dm = readFileSync(join(ROOT, "specs/family-based-causal.egida"), "utf8");
 const trackers: readonly (readonly [string, string])[] = [
   ["dependency matrix", dm],
   ["stability vector", readFileSync(join(ROOT, "specs/fbl-stability-vector.egida"), "utf8")],
+  ["stability matrix", readFileSync(join(ROOT, "specs/fbl-stability-matrix.egida"), "utf8")],
   ["none", dm.replace("Piggyback determinants, dependency matrix", "Piggyback determinants").replace("protocol family-based-causal", "protocol fbl-none")],
 ];
 

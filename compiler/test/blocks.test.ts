@@ -170,3 +170,46 @@ describe("pessimistic additions", () => {
     expect((err as UnsupportedProtocolError).loc?.line).toBeGreaterThan(0);
   });
 });
+
+describe("causal additions", () => {
+  const registry = builtinRegistry();
+  const fromText = (text: string) => {
+    const { ir, diagnostics } = parseSpec(text, "add.egida", registry);
+    expect(ir, diagnostics.map((d) => d.message).join("; ")).not.toBeNull();
+    const ds = checkProtocol(ir!, registry, "add.egida");
+    expect(ds.filter((d) => d.severity === "error").map((d) => d.code)).toEqual([]);
+    return ir!;
+  };
+  const shape = (ir: ProtocolIR) => selectBlocks(ir).map((b) => [b.file, b.params]);
+  const spec = (f: string) => readFileSync(join(import.meta.dirname, "../../specs", f), "utf8");
+  const READ = "read: determinant : {source, sesn, dest, desn}\n";
+  const withRead = (t: string) => (t.includes(READ) ? t : t.replace(/(receive: determinant : \{[^}]*\}\n(Log [^\n]*\n)?)/, `$1${READ}`));
+  const withoutRead = (t: string) => t.replace(READ, "");
+
+  it("`stability matrix` is the det-log's tracking parameter, for the piggyback and the gather answers", () => {
+    const b = selectBlocks(fromText(spec("fbl-stability-matrix.egida")));
+    expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "stability-matrix" });
+    expect(b.find((x) => x.file === "causal/gather.ts")!.params).toEqual({ "causal.tracking": "stability-matrix" });
+  });
+
+  it.each(["family-based-causal.egida", "fbl-stability-vector.egida", "fbl-stability-matrix.egida", "fig3b-hybrid-causal.egida"])(
+    "%s: a `read:` determinant statement builds the same protocol as none (reads are causal determinants either way)",
+    (file) => {
+      const a = fromText(withRead(spec(file)));
+      expect(a.nonDeterministic.some((st) => st.event === "read")).toBe(true);
+      expect(shape(a)).toEqual(shape(fromText(withoutRead(spec(file)))));
+    },
+  );
+
+  it("a `read:` determinant statement with a log is refused at the log", () => {
+    const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant synchronously on NFS disk\n`);
+    const ir = fromText(text);
+    expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
+    try {
+      selectBlocks(ir);
+    } catch (e) {
+      expect((e as UnsupportedProtocolError).construct).toMatch(/`Log` in a `read:` determinant statement with causal logging/);
+      expect((e as UnsupportedProtocolError).loc?.line).toBe(text.split("\n").findIndex((l) => l.startsWith("Log determinant synchronously")) + 1);
+    }
+  });
+});

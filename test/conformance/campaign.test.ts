@@ -30,6 +30,7 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "fbl-stability-vector": SCHEDULE_KINDS.length,
   "optimistic-checkpointed": SCHEDULE_KINDS.length,
   "optimistic-rollback-checkpoint": SCHEDULE_KINDS.length,
+  "fbl-stability-matrix": SCHEDULE_KINDS.length,
 };
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */

@@ -46,6 +46,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "fbl-stability-vector",
   "optimistic-checkpointed",
   "optimistic-rollback-checkpoint",
+  "fbl-stability-matrix",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

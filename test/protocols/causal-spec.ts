@@ -35,3 +35,10 @@ Protocol to retrieve determinants : centralized
 
 /** Family-based logging with a stability vector instead of the dependency matrix, chosen f. */
 export const stabilityVector = (f: number): string => familyBased(f).replace("protocol fbl-", "protocol fbl-sv-").replace("dependency matrix", "stability vector");
+
+/** Family-based logging with a stability matrix instead of the dependency matrix, chosen f; reads declared explicitly. */
+export const stabilityMatrix = (f: number): string =>
+  familyBased(f)
+    .replace("protocol fbl-", "protocol fbl-sm-")
+    .replace("dependency matrix", "stability matrix")
+    .replace("receive: determinant : {source, sesn, dest, desn}\n", "receive: determinant : {source, sesn, dest, desn}\nread: determinant : {source, sesn, dest, desn}\n");

@@ -18,7 +18,7 @@ import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
-import { familyBased, hybrid, specFromText, stabilityVector } from "./causal-spec.js";
+import { familyBased, hybrid, specFromText, stabilityMatrix, stabilityVector } from "./causal-spec.js";
 
 const OPTS = { checkpointIntervalMs: 40, flushIntervalMs: 10 };
 /** [title, IR, f] */
@@ -29,6 +29,8 @@ const SPECS: [string, ProtocolIR, number][] = [
   ["Fig 3b hybrid, f = 2", specFromText(hybrid(2), OPTS), 2],
   ["family-based (stability vector), f = 2", loadSpec("fbl-stability-vector.egida", OPTS), 2],
   ["family-based (stability vector), f = 1", specFromText(stabilityVector(1), OPTS), 1],
+  ["family-based (stability matrix), f = 2", loadSpec("fbl-stability-matrix.egida", OPTS), 2],
+  ["family-based (stability matrix), f = 1", specFromText(stabilityMatrix(1), OPTS), 1],
 ];
 const SEEDS = Array.from({ length: 8 }, (_, i) => i + 1);
 const apps = {
@@ -154,6 +156,7 @@ describe("beyond f", () => {
     ["hybrid f = 1, up to 3 failed", hybrid(1), 3],
     ["family-based f = 2, up to 4 failed", familyBased(2), 4],
     ["stability vector f = 2, up to 4 failed", stabilityVector(2), 4],
+    ["stability matrix f = 2, up to 4 failed", stabilityMatrix(2), 4],
   ])("%s: correct or unrecoverable, never wrong", async (_t, text, conc) => {
     const factory = composeFromIR(specFromText(text, OPTS));
     for (let seed = 200; seed < 230; seed++) {

@@ -14,6 +14,9 @@ export interface CPush {
   readonly done: () => void;
 }
 
+/** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
+export const CAUSAL_SM_FULL = 0xffffffff;
+
 /** One entry of the volatile determinant log, keyed by (dest, rsn): #m = <src, ssn, dest, rsn>. */
 export interface CDet {
   readonly src: number;
@@ -49,10 +52,14 @@ export function causalStable(s: K, k: number, r: number, d: CDet, f: number): bo
   return holders(s, k, r, d.push | d.hold | (1 << k) | (1 << s.host.rank)) >= f + 1;
 }
 
-/** How many processes hold #(k, r): those in `bits`, and those the dependency matrix says delivered past it. */
+/**
+ * How many processes hold #(k, r): those in `bits`, those the dependency matrix says delivered past
+ * it, and those the stability matrix says hold or know stable k's prefix past it (a process that
+ * knows it stable is not a holder, but then f + 1 holders exist anyway). The matrix not in use is zero.
+ */
 function holders(s: K, k: number, r: number, bits: number): number {
   const n = s.host.size;
-  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
+  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r || s.cdSm[j * n + k]! >= r) bits |= 1 << j;
   let c = 0;
   while (bits !== 0) {
     bits &= bits - 1;
@@ -101,6 +108,38 @@ export function causalSvAdvance(s: K, k: number, f: number): void {
 function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean {
   if (s.cdFlushed[k]! >= r) return true;
   return holders(s, k, r, d.hold | (1 << k)) >= f + 1;
+}
+
+/**
+ * Stability matrix: #(k, r) is stable for good as far as this process knows. Holders that regain it
+ * on recovery: k, this process if it got it on a delivery (hold bit), and every row of SM at or
+ * past r; or it is flushed. Push acknowledgements do not count (as causalDurable): the matrix rows
+ * built on this are piggybacked and never taken back.
+ */
+export function causalSmStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+  if (s.cdFlushed[k]! >= r) return true;
+  return holders(s, k, r, d.hold | (1 << k)) >= f + 1;
+}
+
+/**
+ * Stability matrix: raise this process's own row SM[me][k] over the contiguous run of k's
+ * determinants it holds (a delivery put it here: hold bit) or knows stable for good, from the
+ * row's current end or k's checkpoint (nobody needs what that covers). A determinant missing here
+ * counts only if f + 1 rows already cover it (they prove it exists); else the row stops: a row
+ * must never cover a determinant that does not exist yet.
+ */
+export function causalSmAdvance(s: K, k: number, f: number): void {
+  const n = s.host.size;
+  const at = s.host.rank * n + k;
+  let r = s.cdSm[at]! > s.cdGc[k]! ? s.cdSm[at]! : s.cdGc[k]!;
+  const log = s.cdDets[k]!;
+  const mine = 1 << s.host.rank;
+  for (;;) {
+    const d = log.get(r + 1);
+    if (d !== undefined ? (d.hold & mine) !== 0 || causalSmStable(s, k, r + 1, d, f) : s.cdFlushed[k]! >= r + 1 || holders(s, k, r + 1, 0) >= f + 1) r++;
+    else break;
+  }
+  if (r > s.cdSm[at]!) s.cdSm[at] = r;
 }
 
 /** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
@@ -221,7 +260,7 @@ export function causalGatherStart(s: K, from: number): void {
  * Returns the highest rsn of k the message depends on; adds its dets of k to
  * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, sv: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
+export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, sv: boolean, smx: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
   let pos = 1;
   let dep = 0;
   if (tracking) {
@@ -229,6 +268,7 @@ export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number
     pos += n * n;
   }
   if (sv) pos += n;
+  if (smx) pos += pb[pos] === CAUSAL_SM_FULL ? 1 + n * n : 1 + 2 * pb[pos]!;
   const c = pb[pos++]!;
   const dw = sv ? 5 : 4;
   for (let i = 0; i < c; i++, pos += dw) {
@@ -579,6 +619,8 @@ export class FamilyBasedCausalProtocol implements Protocol {
   cdReadFrom: number = 0;
   cdDm: Uint32Array;
   cdSv: Uint32Array;
+  cdSm: Uint32Array;
+  cdSmTold: Uint32Array;
   cdGc: Uint32Array;
   cdFlushed: Uint32Array;
   cdSaid: Uint32Array = new Uint32Array(2);
@@ -634,6 +676,8 @@ export class FamilyBasedCausalProtocol implements Protocol {
       for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
+      this.cdSm = new Uint32Array(this.host.size * this.host.size);
+      this.cdSmTold = new Uint32Array(("dependency-matrix" as string) === "stability-matrix" ? this.host.size * this.host.size * this.host.size : 0);
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdPeerInc = new Uint32Array(this.host.size);
@@ -877,6 +921,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
     {
       const tracking = ("dependency-matrix" as string) === "dependency-matrix";
       const sv = ("dependency-matrix" as string) === "stability-vector";
+      const smx = ("dependency-matrix" as string) === "stability-matrix";
       const n = s.host.size;
       const f = s.host.f;
       const to = ev.to;
@@ -884,7 +929,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       let total = 0;
       for (const m of s.cdDets) total += dw * m.size;
       for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
-      const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + 2 + total;
+      const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + (smx ? 1 + 2 * n * n : 0) + 2 + total;
       if (s.pbw.length < need) {
         const w = new Uint32Array(need * 2);
         w.set(s.pbw);
@@ -899,6 +944,30 @@ export class FamilyBasedCausalProtocol implements Protocol {
         s.pbw.set(s.cdSv, pos);
         pos += n;
       }
+      if (smx) {
+        // The entries that grew since the last message to `to`, as [index, value] pairs; or, when that
+        // is no shorter, the whole matrix (count word CAUSAL_SM_FULL).
+        const base = to * n * n;
+        let sc = 0;
+        for (let i = 0; i < n * n; i++) if (s.cdSm[i]! > s.cdSmTold[base + i]!) sc++;
+        if (2 * sc >= n * n) {
+          s.pbw[pos++] = CAUSAL_SM_FULL;
+          s.pbw.set(s.cdSm, pos);
+          pos += n * n;
+          s.cdSmTold.set(s.cdSm, base);
+        } else {
+          s.pbw[pos++] = sc;
+          for (let i = 0; i < n * n; i++) {
+            const v = s.cdSm[i]!;
+            if (v > s.cdSmTold[base + i]!) {
+              s.cdSmTold[base + i] = v;
+              s.pbw[pos] = i;
+              s.pbw[pos + 1] = v;
+              pos += 2;
+            }
+          }
+        }
+      }
       const countAt = pos++;
       let c = 0;
       for (let k = 0; k < n; k++) {
@@ -910,8 +979,18 @@ export class FamilyBasedCausalProtocol implements Protocol {
             continue;
           }
           if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
-          if (((d.push | d.hold) & (1 << to)) !== 0) continue;
-          if (causalStable(s, k, r, d, f)) continue;
+          if (smx) {
+            if (s.cdSm[to * n + k]! >= r) continue; // it holds (k, r) or knows it stable
+            if (causalSmStable(s, k, r, d, f)) {
+              s.cdSend[k]!.delete(r); // stable for good: the rows it rests on only grow
+              continue;
+            }
+            // A push acknowledger gets it too: its copy is lost on a restart, so its row cannot count the
+            // push, and without a delivery that carries it its row would stop short of it for good.
+          } else {
+            if (((d.push | d.hold) & (1 << to)) !== 0) continue;
+            if (causalStable(s, k, r, d, f)) continue;
+          }
           s.pbw[pos] = d.src;
           s.pbw[pos + 1] = d.ssn;
           s.pbw[pos + 2] = k;
@@ -1054,6 +1133,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
     {
       const tracking = ("dependency-matrix" as string) === "dependency-matrix";
       const sv = ("dependency-matrix" as string) === "stability-vector";
+      const smx = ("dependency-matrix" as string) === "stability-matrix";
       const n = s.host.size;
       const me = s.host.rank;
       const m = ev.msg;
@@ -1073,6 +1153,20 @@ export class FamilyBasedCausalProtocol implements Protocol {
         for (let k = 0; k < n; k++) if (pb[pos + k]! > s.cdSv[k]!) s.cdSv[k] = pb[pos + k]!;
         pos += n;
       }
+      if (smx) {
+        // Other processes' rows as the sender knows them. Not our own row: only what this process
+        // holds or knows stable goes in it (causalSmAdvance below), whatever a peer heard earlier.
+        const sc = pb[pos++]!;
+        if (sc === CAUSAL_SM_FULL) {
+          for (let at = 0; at < n * n; at++) if (pb[pos + at]! > s.cdSm[at]! && ((at / n) | 0) !== me) s.cdSm[at] = pb[pos + at]!;
+          pos += n * n;
+        } else {
+          for (let i = 0; i < sc; i++, pos += 2) {
+            const at = pb[pos]!;
+            if (pb[pos + 1]! > s.cdSm[at]! && ((at / n) | 0) !== me) s.cdSm[at] = pb[pos + 1]!;
+          }
+        }
+      }
       const c = pb[pos++]!;
       let conflict: string | null = null;
       const dw = sv ? 5 : 4;
@@ -1081,7 +1175,8 @@ export class FamilyBasedCausalProtocol implements Protocol {
         const r = pb[pos + 3]!;
         // Held here from now on, and regained by replaying this delivery after a crash.
         conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!, (sv ? pb[pos + 4]! : 0) | (1 << me));
-        if (r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
+        // (Not with the stability matrix, whose holder count reads rows as contiguous holdings.)
+        if (!smx && r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
       }
       const rc = pb[pos++]!;
       for (let i = 0; i < rc; i++) {
@@ -1091,8 +1186,9 @@ export class FamilyBasedCausalProtocol implements Protocol {
       ev.pbPos = pos;
       // Determinant.CreateDeterminant: this delivery's own determinant.
       conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn, 1 << me);
-      s.cdDm[me * n + me] = ev.rsn;
+      if (!smx) s.cdDm[me * n + me] = ev.rsn;
       if (sv) for (let k = 0; k < n; k++) causalSvAdvance(s, k, s.host.f);
+      if (smx) for (let k = 0; k < n; k++) causalSmAdvance(s, k, s.host.f);
       if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
     }
     // block core/deliver.ts (core)
@@ -1278,6 +1374,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
         const tracking = ("dependency-matrix" as string) === "dependency-matrix";
         const sv = ("dependency-matrix" as string) === "stability-vector";
+        const smx = ("dependency-matrix" as string) === "stability-matrix";
         const n = s.host.size;
         const k = ev.from;
         const after = ev.words[1]!;
@@ -1287,7 +1384,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
         let dep = s.cdDm[s.host.rank * n + k]!;
         for (const q of s.held) {
           for (const m of q.values()) {
-            const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, found, reads);
+            const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, smx, found, reads);
             if (v > dep) dep = v;
           }
         }
@@ -1462,6 +1559,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
       ev.state["causal.reads"] = reads;
       ev.state["causal.dm"] = s.cdDm.slice();
       ev.state["causal.sv"] = s.cdSv.slice();
+      ev.state["causal.sm"] = s.cdSm.slice();
       ev.state["causal.gc"] = s.cdGc.slice();
       ev.state["causal.flushed"] = s.cdFlushed.slice();
     }
@@ -1556,6 +1654,9 @@ export class FamilyBasedCausalProtocol implements Protocol {
       s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
       s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
       s.cdSv = (ev.state["causal.sv"] as Uint32Array).slice();
+      s.cdSm = (ev.state["causal.sm"] as Uint32Array).slice();
+      // What the pre-crash incarnation told each peer is unknown here: tell everything again.
+      s.cdSmTold.fill(0);
       s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
       const fl = ev.state["causal.flushed"] as Uint32Array;
       for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;

@@ -17,6 +17,17 @@
  * resent message carries its original piggyback, so the log and DM are
  * rebuilt exactly as they were.
  *
+ * Stability matrix (`stability matrix`): SM[j][k] = the rsn up to which j
+ * holds (got on a delivery: its recovery regains it) or knows stable for good
+ * every determinant of k. Each process computes only its own row
+ * (causal/stability causalSmAdvance) and learns the others' by max-merging
+ * the entries piggybacked to it; a message carries only the entries that
+ * changed since the last message to that destination ([count] [index,
+ * value] × count: channels deliver in ssn order exactly once, every entry is
+ * monotone, and knowing less only makes a process send more, so a delta lost
+ * to a regenerated or dropped message is harmless). Send: skip #(k, r) when
+ * SM[dest][k] >= r or f + 1 rows cover r (stable).
+ *
  * The log and DM are in every checkpoint (a checkpointed state depends on
  * them). A determinant is dropped only when its owner's durable checkpoint
  * covers it (TAG_CAUSAL_STABLE), never merely for being stable.
@@ -38,7 +49,7 @@ import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
+import { CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Volatile determinant log: per dest k, rsn → determinant. */
@@ -61,6 +72,10 @@ export interface Fields {
   cdDm: Uint32Array;
   /** Stability vector: per k, every determinant of k up to this rsn is known stable (stability-vector tracking; else 0). */
   cdSv: Uint32Array;
+  /** Stability matrix, n×n row-major: SM[j][k] = j holds or knows stable every determinant of k up to it (stability-matrix tracking; else 0). */
+  cdSm: Uint32Array;
+  /** Stability matrix: per destination, the n×n entries as last piggybacked to it (not checkpointed: zero = send again). */
+  cdSmTold: Uint32Array;
   /** Per k: rsn covered by k's latest durable checkpoint (dets at or below are dropped). */
   cdGc: Uint32Array;
   /** Per k: rsn up to which k's determinants are on its stable log (hybrid). */
@@ -92,6 +107,8 @@ export function init(s: K): void {
   s.cdReadFrom = 0;
   s.cdDm = new Uint32Array(s.host.size * s.host.size);
   s.cdSv = new Uint32Array(s.host.size);
+  s.cdSm = new Uint32Array(s.host.size * s.host.size);
+  s.cdSmTold = new Uint32Array(param<string>("causal.tracking") === "stability-matrix" ? s.host.size * s.host.size * s.host.size : 0);
   s.cdGc = new Uint32Array(s.host.size);
   s.cdFlushed = new Uint32Array(s.host.size);
   s.cdSaid = new Uint32Array(2);
@@ -127,6 +144,7 @@ export function acceptReceive(s: K, ev: RecvEv): boolean {
 export function onSend(s: K, ev: SendEv): void {
   const tracking = param<string>("causal.tracking") === "dependency-matrix";
   const sv = param<string>("causal.tracking") === "stability-vector";
+  const smx = param<string>("causal.tracking") === "stability-matrix";
   const n = s.host.size;
   const f = s.host.f;
   const to = ev.to;
@@ -134,7 +152,7 @@ export function onSend(s: K, ev: SendEv): void {
   let total = 0;
   for (const m of s.cdDets) total += dw * m.size;
   for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
-  const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + 2 + total;
+  const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + (smx ? 1 + 2 * n * n : 0) + 2 + total;
   if (s.pbw.length < need) {
     const w = new Uint32Array(need * 2);
     w.set(s.pbw);
@@ -149,6 +167,30 @@ export function onSend(s: K, ev: SendEv): void {
     s.pbw.set(s.cdSv, pos);
     pos += n;
   }
+  if (smx) {
+    // The entries that grew since the last message to `to`, as [index, value] pairs; or, when that
+    // is no shorter, the whole matrix (count word CAUSAL_SM_FULL).
+    const base = to * n * n;
+    let sc = 0;
+    for (let i = 0; i < n * n; i++) if (s.cdSm[i]! > s.cdSmTold[base + i]!) sc++;
+    if (2 * sc >= n * n) {
+      s.pbw[pos++] = CAUSAL_SM_FULL;
+      s.pbw.set(s.cdSm, pos);
+      pos += n * n;
+      s.cdSmTold.set(s.cdSm, base);
+    } else {
+      s.pbw[pos++] = sc;
+      for (let i = 0; i < n * n; i++) {
+        const v = s.cdSm[i]!;
+        if (v > s.cdSmTold[base + i]!) {
+          s.cdSmTold[base + i] = v;
+          s.pbw[pos] = i;
+          s.pbw[pos + 1] = v;
+          pos += 2;
+        }
+      }
+    }
+  }
   const countAt = pos++;
   let c = 0;
   for (let k = 0; k < n; k++) {
@@ -160,8 +202,18 @@ export function onSend(s: K, ev: SendEv): void {
         continue;
       }
       if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
-      if (((d.push | d.hold) & (1 << to)) !== 0) continue;
-      if (causalStable(s, k, r, d, f)) continue;
+      if (smx) {
+        if (s.cdSm[to * n + k]! >= r) continue; // it holds (k, r) or knows it stable
+        if (causalSmStable(s, k, r, d, f)) {
+          s.cdSend[k]!.delete(r); // stable for good: the rows it rests on only grow
+          continue;
+        }
+        // A push acknowledger gets it too: its copy is lost on a restart, so its row cannot count the
+        // push, and without a delivery that carries it its row would stop short of it for good.
+      } else {
+        if (((d.push | d.hold) & (1 << to)) !== 0) continue;
+        if (causalStable(s, k, r, d, f)) continue;
+      }
       s.pbw[pos] = d.src;
       s.pbw[pos + 1] = d.ssn;
       s.pbw[pos + 2] = k;
@@ -191,6 +243,7 @@ export function onSend(s: K, ev: SendEv): void {
 export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   const tracking = param<string>("causal.tracking") === "dependency-matrix";
   const sv = param<string>("causal.tracking") === "stability-vector";
+  const smx = param<string>("causal.tracking") === "stability-matrix";
   const n = s.host.size;
   const me = s.host.rank;
   const m = ev.msg;
@@ -210,6 +263,20 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     for (let k = 0; k < n; k++) if (pb[pos + k]! > s.cdSv[k]!) s.cdSv[k] = pb[pos + k]!;
     pos += n;
   }
+  if (smx) {
+    // Other processes' rows as the sender knows them. Not our own row: only what this process
+    // holds or knows stable goes in it (causalSmAdvance below), whatever a peer heard earlier.
+    const sc = pb[pos++]!;
+    if (sc === CAUSAL_SM_FULL) {
+      for (let at = 0; at < n * n; at++) if (pb[pos + at]! > s.cdSm[at]! && ((at / n) | 0) !== me) s.cdSm[at] = pb[pos + at]!;
+      pos += n * n;
+    } else {
+      for (let i = 0; i < sc; i++, pos += 2) {
+        const at = pb[pos]!;
+        if (pb[pos + 1]! > s.cdSm[at]! && ((at / n) | 0) !== me) s.cdSm[at] = pb[pos + 1]!;
+      }
+    }
+  }
   const c = pb[pos++]!;
   let conflict: string | null = null;
   const dw = sv ? 5 : 4;
@@ -218,7 +285,8 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     const r = pb[pos + 3]!;
     // Held here from now on, and regained by replaying this delivery after a crash.
     conflict ??= causalAdd(s, k, r, pb[pos]!, pb[pos + 1]!, (sv ? pb[pos + 4]! : 0) | (1 << me));
-    if (r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
+    // (Not with the stability matrix, whose holder count reads rows as contiguous holdings.)
+    if (!smx && r > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = r;
   }
   const rc = pb[pos++]!;
   for (let i = 0; i < rc; i++) {
@@ -228,8 +296,9 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   ev.pbPos = pos;
   // Determinant.CreateDeterminant: this delivery's own determinant.
   conflict ??= causalAdd(s, me, ev.rsn, m.from, m.ssn, 1 << me);
-  s.cdDm[me * n + me] = ev.rsn;
+  if (!smx) s.cdDm[me * n + me] = ev.rsn;
   if (sv) for (let k = 0; k < n; k++) causalSvAdvance(s, k, s.host.f);
+  if (smx) for (let k = 0; k < n; k++) causalSmAdvance(s, k, s.host.f);
   if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
 }
 
@@ -312,6 +381,7 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   ev.state["causal.reads"] = reads;
   ev.state["causal.dm"] = s.cdDm.slice();
   ev.state["causal.sv"] = s.cdSv.slice();
+  ev.state["causal.sm"] = s.cdSm.slice();
   ev.state["causal.gc"] = s.cdGc.slice();
   ev.state["causal.flushed"] = s.cdFlushed.slice();
 }
@@ -340,6 +410,9 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
   s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
   s.cdSv = (ev.state["causal.sv"] as Uint32Array).slice();
+  s.cdSm = (ev.state["causal.sm"] as Uint32Array).slice();
+  // What the pre-crash incarnation told each peer is unknown here: tell everything again.
+  s.cdSmTold.fill(0);
   s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
   const fl = ev.state["causal.flushed"] as Uint32Array;
   for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;

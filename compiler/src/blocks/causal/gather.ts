@@ -94,6 +94,7 @@ export function onControl(s: K, ev: ControlEv): void {
   } else if (ev.tag === TAG_CAUSAL_GATHER) {
     const tracking = param<string>("causal.tracking") === "dependency-matrix";
     const sv = param<string>("causal.tracking") === "stability-vector";
+    const smx = param<string>("causal.tracking") === "stability-matrix";
     const n = s.host.size;
     const k = ev.from;
     const after = ev.words[1]!;
@@ -103,7 +104,7 @@ export function onControl(s: K, ev: ControlEv): void {
     let dep = s.cdDm[s.host.rank * n + k]!;
     for (const q of s.held) {
       for (const m of q.values()) {
-        const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, found, reads);
+        const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, smx, found, reads);
         if (v > dep) dep = v;
       }
     }

@@ -16,10 +16,11 @@ import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
 
 /**
  * Tracking variants implemented: the dependency matrix (n × n words: who depends on what), the
- * stability vector (n words of stable prefixes, and each determinant's known holders), and none
- * (all unstable determinants).
+ * stability vector (n words of stable prefixes, and each determinant's known holders), the
+ * stability matrix (n × n: how far each process holds or knows stable each process's
+ * determinants, entries sent as they change), and none (all unstable determinants).
  */
-const TRACKING = new Set(["dependency-matrix", "stability-vector"]);
+const TRACKING = new Set(["dependency-matrix", "stability-vector", "stability-matrix"]);
 const HYBRID_MEDIA = new Set(["local-disk", "nfs-disk"]);
 /**
  * Hybrid: flush the stable determinant log once this many deliveries are unflushed, without waiting for
@@ -45,6 +46,13 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   // ---- receive determinants: only piggybacked (pure), or also logged asynchronously on stable storage (hybrid)
   let hybrid: LogAction | null = null;
   for (const st of ir.nonDeterministic) {
+    if (st.event === "read") {
+      // `read: determinant : {...}` says what causal logging does with every read anyway: its value is a
+      // determinant, piggybacked and gathered like a receive's (causal/det-log). A log for it would be
+      // a second mechanism (docs/protocols.md, "Causal logging").
+      if (st.log !== null) throw new UnsupportedProtocolError("`Log` in a `read:` determinant statement with causal logging (read values are piggybacked and gathered like receive determinants)", st.log.loc ?? st.loc);
+      continue;
+    }
     if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with causal logging`, st.loc);
     const log = st.log;
     if (log !== null) {

@@ -12,12 +12,18 @@
  *   determinant is omitted from a piggyback only when the receiver is known
  *   to depend on it or it is stable);
  * - output-commit pushes acknowledged by j (bit j of `push`);
- * - hybrid: it is on k's stable log (k's flushed rsn is known here).
+ * - hybrid: it is on k's stable log (k's flushed rsn is known here);
+ * - with `stability matrix`, every j with SM[j][k] >= r: j holds (in a way
+ *   its recovery regains) or knows stable every determinant of k up to that
+ *   rsn (causalSmAdvance).
  * Stable = held by f + 1 processes (or on stable storage): no longer piggybacked.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import { KIND_CONTROL, TAG_CAUSAL_GATHER, TAG_CAUSAL_STABLE } from "../tags.js";
+
+/** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
+export const CAUSAL_SM_FULL = 0xffffffff;
 
 /** One entry of the volatile determinant log, keyed by (dest, rsn): #m = <src, ssn, dest, rsn>. */
 export interface CDet {
@@ -54,10 +60,14 @@ export function causalStable(s: K, k: number, r: number, d: CDet, f: number): bo
   return holders(s, k, r, d.push | d.hold | (1 << k) | (1 << s.host.rank)) >= f + 1;
 }
 
-/** How many processes hold #(k, r): those in `bits`, and those the dependency matrix says delivered past it. */
+/**
+ * How many processes hold #(k, r): those in `bits`, those the dependency matrix says delivered past
+ * it, and those the stability matrix says hold or know stable k's prefix past it (a process that
+ * knows it stable is not a holder, but then f + 1 holders exist anyway). The matrix not in use is zero.
+ */
 function holders(s: K, k: number, r: number, bits: number): number {
   const n = s.host.size;
-  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r) bits |= 1 << j;
+  for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! >= r || s.cdSm[j * n + k]! >= r) bits |= 1 << j;
   let c = 0;
   while (bits !== 0) {
     bits &= bits - 1;
@@ -106,6 +116,38 @@ export function causalSvAdvance(s: K, k: number, f: number): void {
 function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean {
   if (s.cdFlushed[k]! >= r) return true;
   return holders(s, k, r, d.hold | (1 << k)) >= f + 1;
+}
+
+/**
+ * Stability matrix: #(k, r) is stable for good as far as this process knows. Holders that regain it
+ * on recovery: k, this process if it got it on a delivery (hold bit), and every row of SM at or
+ * past r; or it is flushed. Push acknowledgements do not count (as causalDurable): the matrix rows
+ * built on this are piggybacked and never taken back.
+ */
+export function causalSmStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+  if (s.cdFlushed[k]! >= r) return true;
+  return holders(s, k, r, d.hold | (1 << k)) >= f + 1;
+}
+
+/**
+ * Stability matrix: raise this process's own row SM[me][k] over the contiguous run of k's
+ * determinants it holds (a delivery put it here: hold bit) or knows stable for good, from the
+ * row's current end or k's checkpoint (nobody needs what that covers). A determinant missing here
+ * counts only if f + 1 rows already cover it (they prove it exists); else the row stops: a row
+ * must never cover a determinant that does not exist yet.
+ */
+export function causalSmAdvance(s: K, k: number, f: number): void {
+  const n = s.host.size;
+  const at = s.host.rank * n + k;
+  let r = s.cdSm[at]! > s.cdGc[k]! ? s.cdSm[at]! : s.cdGc[k]!;
+  const log = s.cdDets[k]!;
+  const mine = 1 << s.host.rank;
+  for (;;) {
+    const d = log.get(r + 1);
+    if (d !== undefined ? (d.hold & mine) !== 0 || causalSmStable(s, k, r + 1, d, f) : s.cdFlushed[k]! >= r + 1 || holders(s, k, r + 1, 0) >= f + 1) r++;
+    else break;
+  }
+  if (r > s.cdSm[at]!) s.cdSm[at] = r;
 }
 
 /** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
@@ -226,7 +268,7 @@ export function causalGatherStart(s: K, from: number): void {
  * Returns the highest rsn of k the message depends on; adds its dets of k to
  * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, sv: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
+export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, sv: boolean, smx: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
   let pos = 1;
   let dep = 0;
   if (tracking) {
@@ -234,6 +276,7 @@ export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number
     pos += n * n;
   }
   if (sv) pos += n;
+  if (smx) pos += pb[pos] === CAUSAL_SM_FULL ? 1 + n * n : 1 + 2 * pb[pos]!;
   const c = pb[pos++]!;
   const dw = sv ? 5 : 4;
   for (let i = 0; i < c; i++, pos += dw) {
