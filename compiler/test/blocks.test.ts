@@ -157,8 +157,10 @@ describe("pessimistic additions", () => {
   it.each([
     ["co-ordinated checkpointing", (t: string) => t.replace("Independent checkpoint", "Co-ordinated checkpoint"), /coordinated checkpointing with pessimistic logging/],
     ["a sender log on NFS", (t: string) => t.replace("Log message synchronously on volatile memory of self", "Log message synchronously on NFS disk"), /sender-based message log on storage that survives/],
-  ])("%s is still refused, at its place", (_name, edit, re) => {
-    const { ir } = fromText(edit(spec("fig4a-sby.egida")));
+  ])("%s is still refused, at its place: a checker error with a hint", (_name, edit, re) => {
+    const ir = parseSpec(edit(spec("fig4a-sby.egida")), "add.egida", registry).ir!;
+    const errors = checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error");
+    expect(errors).toEqual([expect.objectContaining({ code: "E-not-supported-yet", message: expect.stringMatching(re), hint: expect.any(String), loc: expect.objectContaining({ line: expect.any(Number) }) })]);
     let err: unknown;
     try {
       selectBlocks(ir);

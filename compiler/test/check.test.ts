@@ -16,7 +16,17 @@ function compile(text: string): ProtocolIR {
   return r.ir;
 }
 
+/**
+ * The rules of check-*.ts, one at a time: without the generator stage
+ * (check-generate.ts, tested in check-generate.test.ts), whose refusals of
+ * constructs not built yet would add to the diagnostics of these small specs.
+ */
 function check(spec: string | ProtocolIR): Diagnostic[] {
+  return checkProtocol(typeof spec === "string" ? compile(spec) : spec, registry, "t.egida", { generator: false });
+}
+
+/** Everything `egida-gen check` reports. */
+function checkAll(spec: string | ProtocolIR): Diagnostic[] {
   return checkProtocol(typeof spec === "string" ? compile(spec) : spec, registry, "t.egida");
 }
 
@@ -52,7 +62,7 @@ describe("semantic checks: the specs shipped in specs/", () => {
     });
   }
   it("the four paper examples have no diagnostics at all", () => {
-    for (const s of [fig3a(), FIG3B, FIG4A, FIG4B]) expect(codes(s)).toEqual([]);
+    for (const s of [fig3a(), FIG3B, FIG4A, FIG4B]) expect(checkAll(s)).toEqual([]);
   });
 });
 
@@ -312,6 +322,7 @@ describe("plugin storages are judged by their traits", () => {
     const reg = createRegistry([...BUILTIN_BLOCKS, plugin("ram-cache", false), plugin("s3-bucket", true)]).registry;
     const ir = (where: string) => parseSpec(FIG4A.replace("asynchronously on NFS disk", `asynchronously on ${where}`), "p.egida", reg).ir!;
     expect(checkProtocol(ir("ram cache"), reg, "p.egida").map((d) => d.code)).toEqual(["E-checkpoint-volatile-storage"]);
-    expect(checkProtocol(ir("s3 bucket"), reg, "p.egida")).toEqual([]);
+    // Accepted (no error); the built-in blocks cannot generate it, which `check` says without failing.
+    expect(checkProtocol(ir("s3 bucket"), reg, "p.egida").map((d) => [d.severity, d.code])).toEqual([["warning", "W-plugin-not-generated"]]);
   });
 });

@@ -17,7 +17,9 @@ function run(args: string[]) {
 describe("egida-gen with a plugin block", () => {
   it("check accepts the plugin's storage value", () => {
     const r = run(["check", "--json", SPEC]);
-    expect(r.stderr).toBe("");
+    // Accepted; the one diagnostic says the built-in blocks cannot generate a log on it.
+    expect(r.stderr).toMatch(/^\S+replicated-ssd\.egida:4:42: warning: not supported yet: checkpoints on replicated-ssd: `egida-gen compile` will refuse this spec .*\[W-plugin-not-generated\]/);
+    expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const ir = JSON.parse(r.stdout) as { nonDeterministic: { log: { where: { id: string } } }[] };
     expect(ir.nonDeterministic[0]?.log.where.id).toBe("replicated-ssd");

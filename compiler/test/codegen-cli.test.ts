@@ -44,12 +44,13 @@ describe("egida-gen compile / build", () => {
     expect(JSON.parse(readFileSync(join(out, "package.json"), "utf8"))).toMatchObject({ name: "sby-modular" });
   });
 
-  it("exit 1 for a spec the block library cannot implement, with the spec location", async () => {
+  it("exit 1 for a spec the block library cannot implement, with the spec location and a hint", async () => {
     // A plugin's storage value with no block implementation stays unimplementable
-    // however far the built-in library grows.
+    // however far the built-in library grows: `check` warns, `compile` fails.
     const r = await run("compile", join(ROOT, "compiler/test/fixtures/plugin-demo/specs/replicated-ssd.egida"), "--out", join(tmp, "x"));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/replicated-ssd\.egida:3:43: error: the block library does not implement determinant logs on replicated-ssd/);
+    expect(r.err).toMatch(/replicated-ssd\.egida:4:42: warning: not supported yet: checkpoints on replicated-ssd: .*\[W-plugin-not-generated\]/);
+    expect(r.err).toMatch(/replicated-ssd\.egida:4:42: error: not supported yet: checkpoints on replicated-ssd \[E-not-supported-yet\]\n.*\n\s*\^~+\nhint: checkpoint on `NFS disk`/);
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 

@@ -42,11 +42,13 @@ describe("plugin: compileSpecFile", () => {
     expect(m.code).toMatch(/class \w+ModuleImpl/);
   });
 
-  it("a spec the block library cannot implement: a located E-unimplemented error; the config is a watch file", async () => {
+  it("a spec naming a plugin value the block library cannot generate: a located error with a hint (not the checker's warning); the config is a watch file", async () => {
     const dir = join(ROOT, "compiler/test/fixtures/plugin-demo");
     const r = await compileSpecFile(join(dir, "specs/replicated-ssd.egida"), { specFile: "replicated-ssd.egida" });
     expect(r.code).toBeNull();
-    expect(r.diagnostics).toEqual([expect.objectContaining({ severity: "error", code: "E-unimplemented", loc: expect.objectContaining({ line: 3, column: 43 }) })]);
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({ severity: "error", code: "E-not-supported-yet", message: "not supported yet: checkpoints on replicated-ssd", hint: expect.stringContaining("NFS disk"), loc: expect.objectContaining({ line: 4, column: 42 }) }),
+    ]);
     expect(r.watchFiles).toContain(join(dir, "egida.config.json"));
   });
 

@@ -12,7 +12,7 @@
 import fc from "fast-check";
 import type { Diagnostic } from "../src/diagnostics/types.js";
 import type { BlockRef, CheckedProtocol, DepGenStatement, EventKind, LogAction, NonDetStatement, OutputCommitStatement, PiggybackValue, ProtocolIR, RollbackAction } from "../src/ir/types.js";
-import { checkProtocol } from "../src/passes/check.js";
+import { checkProtocol, type CheckOptions } from "../src/passes/check.js";
 import { classify } from "../src/passes/classify.js";
 import { builtinRegistry } from "../src/registry/builtin-registry.js";
 import type { Variable } from "../src/registry/types.js";
@@ -114,9 +114,13 @@ export const specArb: fc.Arbitrary<ProtocolIR> = fc
     };
   });
 
-/** The checker's verdict on an IR: its diagnostics, and the checked protocol when there is no error. */
-export function checkIR(ir: ProtocolIR): { diagnostics: Diagnostic[]; checked: CheckedProtocol | undefined } {
-  const diagnostics = checkProtocol(ir, registry, "prop.egida");
+/**
+ * The checker's verdict on an IR: its diagnostics, and the checked protocol
+ * when there is no error. `{ generator: false }`: the verdict before block
+ * selection's refusals (what the refusal table is drawn from).
+ */
+export function checkIR(ir: ProtocolIR, opts: CheckOptions = {}): { diagnostics: Diagnostic[]; checked: CheckedProtocol | undefined } {
+  const diagnostics = checkProtocol(ir, registry, "prop.egida", opts);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics, checked: undefined };
   return { diagnostics, checked: { ir, classification: classify(ir, registry) } };
 }

@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { composeFromIR } from "../../compiler/src/blocks/compose.js";
-import { UnsupportedProtocolError, selectBlocks } from "../../compiler/src/blocks/select.js";
+import { NOT_SUPPORTED_YET, UnsupportedProtocolError, selectBlocks } from "../../compiler/src/blocks/select.js";
 import { emitSource } from "../../compiler/src/codegen/package.js";
 import { blockLibrary, emitInputFor } from "../../compiler/src/codegen/pipeline.js";
 import type { Library } from "../../compiler/src/codegen/library.js";
@@ -132,7 +132,11 @@ export async function discoverProtocols(o: DiscoverOptions): Promise<Discovery> 
     const parsed = parseSpec(text, spec, registry);
     if (!parsed.ir) continue;
     const errors = [...parsed.diagnostics, ...checkProtocol(parsed.ir, registry, spec)].filter((d) => d.severity === "error");
-    if (errors.length > 0) continue;
+    if (errors.length > 0) {
+      // The checker runs block selection: a construct not built yet is its error; name it for `--protocol`.
+      if (errors.every((d) => d.code === NOT_SUPPORTED_YET)) unsupported.push({ name: parsed.ir.name, why: errors.map((d) => d.message).join("; ") });
+      continue;
+    }
     const ir = { ...parsed.ir, options: { ...parsed.ir.options, ...(o.options ?? CAMPAIGN_OPTIONS) } };
     const classification = classify(ir, registry);
     const checked: CheckedProtocol = { ir, classification };

@@ -48,18 +48,48 @@ export interface BlockInstance {
   readonly reason: string;
 }
 
-/** A construct the block library does not implement, and where the spec asks for it. */
+/** The code of a refusal the block library may lift one day: a row of the table in docs/protocols.md. */
+export const NOT_SUPPORTED_YET = "E-not-supported-yet";
+
+/**
+ * A construct block selection refuses, where the spec asks for it, and what
+ * to write instead. The checker runs selection (passes/check-generate.ts) and
+ * reports every refusal as a located error diagnostic with `code` and `hint`,
+ * so a spec that passes `egida-gen check` always generates: this is the one
+ * place the refusal rules live.
+ *
+ * `code` is NOT_SUPPORTED_YET for what no block implements yet (the table of
+ * docs/protocols.md lists each), or the code of an error for a combination
+ * that has no meaning (e.g. output commit in a checkpoint-only protocol); the
+ * construct is then the whole message.
+ */
 export class UnsupportedProtocolError extends Error {
   override readonly name = "UnsupportedProtocolError";
   constructor(
     readonly construct: string,
     readonly loc: SourceSpan | undefined,
+    /** What to write instead. Every refusal a checker-valid spec can reach must have one (codegen-property.test.ts). */
+    readonly hint?: string,
+    readonly code: string = NOT_SUPPORTED_YET,
   ) {
-    super(`the block library does not implement ${construct} yet${loc ? ` (spec ${loc.line}:${loc.column})` : ""}`);
+    super(`${refusalMessage(construct, code)}${loc ? ` (spec ${loc.line}:${loc.column})` : ""}`);
   }
 }
 
+/** The diagnostic's message for a refusal. */
+export function refusalMessage(construct: string, code: string): string {
+  return code === NOT_SUPPORTED_YET ? `not supported yet: ${construct}` : construct;
+}
+
 const STABLE_LOG_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-processes"]);
+const CHECKPOINT_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-self"]);
+/** How a hint writes a medium (the registry's first spelling). */
+const MEDIUM_SPELLING: Readonly<Record<string, string>> = {
+  "local-disk": "local disk",
+  "nfs-disk": "NFS disk",
+  "volatile-memory-of-processes": "volatile memory of processes",
+  "volatile-memory-of-self": "volatile memory of self",
+};
 
 function has(log: LogAction, info: string): boolean {
   return log.info.some((i) => i.id === info);
@@ -78,6 +108,13 @@ function inst(file: string, id: string, module: string, reason: string, params: 
 export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance[] {
   const ir = "ir" in input ? input.ir : input;
   const family = "ir" in input ? input.classification.family : classify(ir, builtinRegistry()).family;
+  // runtime-core's storage providers keep checkpoints on these media only: a
+  // checkpoint elsewhere would type-check and then fail when the protocol
+  // opens its store. (Volatile memory of self is E-checkpoint-volatile-storage.)
+  const ck = ir.checkpoint;
+  if (ck !== null && !CHECKPOINT_MEDIA.has(ck.storage.id)) {
+    throw new UnsupportedProtocolError(`checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk` or `local disk`");
+  }
   switch (family) {
     case "pessimistic":
       return selectPessimistic(ir);
@@ -86,13 +123,20 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
     case "optimistic":
       return selectOptimistic(ir); // blocks/optimistic/select-optimistic.ts
     case "none":
-      throw new UnsupportedProtocolError("a protocol without logging or checkpointing", undefined);
+      throw new UnsupportedProtocolError("a protocol without logging or checkpointing", ir.recovery.loc, "add a checkpoint statement (e.g. `Co-ordinated checkpoint synchronously on NFS disk`), or log receive determinants");
     default: {
       // checkpoint-*: no determinant is logged or piggybacked.
       const log = ir.dependencyGenerating.find((st) => st.log !== null)?.log ?? undefined;
-      if (log !== undefined) throw new UnsupportedProtocolError("`Log` statements in a protocol that logs no determinant (checkpoint-only recovery never replays)", log.loc);
+      if (log !== undefined) {
+        throw new UnsupportedProtocolError(
+          "`Log` in a protocol that logs no determinant: checkpoint-only recovery rolls back to a consistent line and never replays, so nothing would read the log",
+          log.loc,
+          "remove the `Log` action; for message logging, declare the receive determinant too: `receive: determinant : {source, sesn, dest, desn}` then `Log determinant, message synchronously on NFS disk`",
+          "E-checkpoint-only-log",
+        );
+      }
       const nd = ir.nonDeterministic[0];
-      if (nd !== undefined) throw new UnsupportedProtocolError(`${nd.event} determinants that are neither logged nor piggybacked`, nd.loc);
+      if (nd !== undefined) throw new UnsupportedProtocolError(`${nd.event} determinants that are neither logged nor piggybacked`, nd.loc, "add `Log determinant synchronously on NFS disk` under it, or remove the statement");
       return selectCheckpointOnly(ir); // blocks/ckpt-only/select-ckpt-only.ts
     }
   }
@@ -115,7 +159,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   // co-ordinated or communication-induced schedule is not built for these
   // blocks yet (docs/protocols.md, "Known gaps").
   const ckProto = ir.checkpoint?.proto;
-  if (ckProto !== undefined && ckProto.id !== "independent") throw new UnsupportedProtocolError(`${ckProto.id} checkpointing with pessimistic logging`, ckProto.loc ?? ir.checkpoint?.loc);
+  if (ckProto !== undefined && ckProto.id !== "independent") throw new UnsupportedProtocolError(`${ckProto.id} checkpointing with pessimistic logging`, ckProto.loc ?? ir.checkpoint?.loc, "use `Independent checkpoint ...`: with pessimistic logging each process recovers from its own latest checkpoint and log");
   const early: BlockInstance[] = [];
   const middle: BlockInstance[] = [];
   const late: BlockInstance[] = [];
@@ -130,9 +174,9 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     }
     if (st.event !== "receive") continue; // W-deterministic-event-determinant: replay regenerates sends and writes
     const log = st.log;
-    if (log === null || !has(log, "determinant")) throw new UnsupportedProtocolError("receive determinants not logged by their own statement", st.loc);
-    if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous determinant logging (optimistic / hybrid causal)", log.how.loc);
-    if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`determinant logs on ${log.where.id}`, log.where.loc);
+    if (log === null || !has(log, "determinant")) throw new UnsupportedProtocolError("receive determinants not logged by their own statement", st.loc, "add `Log determinant synchronously on NFS disk` under the `receive: determinant` statement");
+    if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous determinant logging (optimistic / hybrid causal)", log.how.loc ?? log.loc ?? st.loc, "log `synchronously` for pessimistic logging");
+    if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`determinant logs on ${log.where.id}`, log.where.loc ?? log.loc ?? st.loc, "log on `NFS disk`, `local disk` or `volatile memory of processes`");
     found = inst(
       "log/event-log.ts",
       "determinant",
@@ -143,7 +187,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     );
   }
   // E-receive-determinant-missing in the checker.
-  if (found === undefined) throw new UnsupportedProtocolError("message logging without a receive determinant statement", ir.nonDeterministic[0]?.loc);
+  if (found === undefined) throw new UnsupportedProtocolError("message logging without a receive determinant statement", ir.nonDeterministic[0]?.loc ?? ir.recovery.loc, "add `receive: determinant : {source, sesn, dest, desn}` then `Log determinant synchronously on NFS disk`");
   let eventLog: BlockInstance = found;
 
   // ---- dependency-generating events
@@ -152,12 +196,12 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     for (const pb of st.piggyback) {
       // Always empty here (W-piggyback-determinants-redundant); clocks are E-dependency-tracking-unneeded.
       if (pb.id === "determinants") continue;
-      throw new UnsupportedProtocolError(`Piggyback ${pb.id} with pessimistic logging`, pb.loc ?? st.loc);
+      throw new UnsupportedProtocolError(`Piggyback ${pb.id} with pessimistic logging`, pb.loc ?? st.loc, "remove it from the Piggyback list");
     }
     const log = st.log;
     if (log === null) continue;
-    const refuse = (construct: string): never => {
-      throw new UnsupportedProtocolError(construct, log.loc ?? st.loc);
+    const refuse = (construct: string, hint: string, code?: string): never => {
+      throw new UnsupportedProtocolError(construct, log.loc ?? st.loc, hint, code);
     };
     switch (st.event) {
       case "write":
@@ -165,18 +209,42 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
       case "send":
         // A send's determinant is regenerated by replay (W-deterministic-event-determinant): only the message matters.
         if (!has(log, "message")) continue;
-        if (log.where.id !== "volatile-memory-of-self") refuse("a sender-based message log on storage that survives the sender (`send: Log message` not on volatile memory of self)");
+        if (log.where.id !== "volatile-memory-of-self") refuse(
+            "a sender-based message log on storage that survives the sender (`send: Log message` not on volatile memory of self)",
+            "log sent messages `on volatile memory of self` (kept until the receiver checkpoints), or log them at the receiver: `Log determinant, message synchronously on NFS disk`",
+          );
         senderLogLoc = log.loc ?? st.loc;
         continue;
       case "receive": {
         // Receiver-side contents log: the same record as `Log determinant, message` when it is as strong as the determinant log.
-        if (has(log, "determinant")) refuse("a second receive determinant log (`receive: Log determinant` in a dependency-generating statement)");
-        if (log.how.id !== "synchronously" || log.where.id !== eventLog.params["log.medium"]) refuse("a receiver message log that is not synchronous on the determinant log's medium (`receive: Log message`)");
+        // One log per event: the determinant's place is said once, by its
+        // non-deterministic statement. Contents go in the same records;
+        // recovery replays both from that one log, so a second, weaker or
+        // elsewhere log of either would never be read.
+        if (has(log, "determinant")) {
+          refuse(
+            "a second log of the receive determinant: the `receive: determinant` statement's `Log` already says where it goes (one log per event)",
+            "remove `determinant` here; to log message contents with the determinant write `Log determinant, message ...` under the `receive: determinant` statement",
+            "E-second-determinant-log",
+          );
+        }
+        const medium = String(eventLog.params["log.medium"]);
+        if (log.how.id !== "synchronously" || log.where.id !== medium) {
+          refuse(
+            `a receiver message log that is not synchronous on the determinant log's medium (\`${medium}\`): recovery replays the contents from the determinant's records`,
+            `write \`Log message synchronously on ${MEDIUM_SPELLING[medium] ?? medium}\`, or \`Log determinant, message synchronously on ${MEDIUM_SPELLING[medium] ?? medium}\` under the \`receive: determinant\` statement`,
+            "E-receiver-message-log",
+          );
+        }
         eventLog = { ...eventLog, params: { ...eventLog.params, "log.message": true }, reason: `${eventLog.reason}; message contents (receive: Log message) in the same records` };
         continue;
       }
       default:
-        refuse("`Log` in a `read:` dependency-generating statement (read determinants are declared with `read: determinant : {...}`)");
+        refuse(
+          "`Log` in a `read:` dependency-generating statement: where read determinants go is said by a `read: determinant : {...}` statement",
+          "write `read: determinant : {dest, desn}` followed by `Log determinant synchronously on NFS disk`, or drop this `Log` (reads are then logged like the receive determinants)",
+          "E-read-log-statement",
+        );
     }
   }
 
@@ -195,9 +263,13 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   const retrieve = rec.retrieveDeterminants?.id ?? "centralized";
   const readMedium = readStmt?.log?.where.id ?? eventLog.params["log.medium"];
   if (retrieve === "distributed" && (eventLog.params["log.medium"] !== "volatile-memory-of-processes" || readMedium !== "volatile-memory-of-processes")) {
-    throw new UnsupportedProtocolError("distributed determinant retrieval from a log the survivors hold no copy of", rec.retrieveDeterminants?.loc);
+    throw new UnsupportedProtocolError(
+      "distributed determinant retrieval from a log the survivors hold no copy of",
+      rec.retrieveDeterminants?.loc,
+      "use `Protocol to retrieve determinants : centralized`, or log determinants on `volatile memory of processes`",
+    );
   }
-  if (retrieve !== "centralized" && retrieve !== "distributed") throw new UnsupportedProtocolError(`${retrieve} determinant retrieval`, rec.retrieveDeterminants?.loc);
+  if (retrieve !== "centralized" && retrieve !== "distributed") throw new UnsupportedProtocolError(`${retrieve} determinant retrieval`, rec.retrieveDeterminants?.loc, "use `Protocol to retrieve determinants : centralized`");
 
   // ---- checkpoints
   const ck = ir.checkpoint;
@@ -264,10 +336,10 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
 function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined): BlockInstance | undefined {
   if (st !== undefined) {
     const log = st.log;
-    if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked (causal logging of reads)", st.loc);
-    if (!has(log, "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc);
-    if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous read-determinant logging", log.how.loc ?? st.loc);
-    if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc);
+    if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked (causal logging of reads)", st.loc, "add `Log determinant synchronously on NFS disk` under the `read:` statement");
+    if (!has(log, "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc, "write `Log determinant ...`");
+    if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous read-determinant logging", log.how.loc ?? st.loc, "log read determinants `synchronously`");
+    if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc, "log on `NFS disk`, `local disk` or `volatile memory of processes`");
     return inst(
       "log/read-log.ts",
       "determinant",

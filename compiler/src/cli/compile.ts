@@ -5,7 +5,9 @@ import { Option, type Command } from "commander";
 import { UnsupportedProtocolError } from "../blocks/select.js";
 import { CodegenError } from "../codegen/code.js";
 import type { EmitKind } from "../codegen/types.js";
+import { renderDiagnostic } from "../diagnostics/render.js";
 import { decodeSpec } from "../parse/decode.js";
+import { refusalDiagnostic } from "../passes/check-generate.js";
 import { classify } from "../passes/classify.js";
 import { runBuild } from "./build.js";
 import { EXIT, type CliCommand, type CliContext } from "./context.js";
@@ -62,8 +64,8 @@ export const compileCommand: CliCommand = {
       ctx.io.stdout(`wrote ${opts.out}: ${files.size} files (${opts.emit}, ${checked.classification.family})\n`);
     } catch (e: unknown) {
       if (e instanceof UnsupportedProtocolError) {
-        const at = e.loc ? `:${e.loc.line}:${e.loc.column}` : "";
-        ctx.io.stderr(`${ctx.c.bold(`${file}${at}`)}: ${ctx.c.red(ctx.c.bold("error"))}: ${e.message}\n`);
+        // Only a spec `check` warned about reaches here (W-plugin-not-generated): the same error `check` gives built-in specs.
+        ctx.io.stderr(renderDiagnostic(refusalDiagnostic(e, file), source, { color: ctx.color }) + "\n\n");
         return EXIT.specError;
       }
       if (e instanceof CodegenError && /invalid npm package name/.test(e.message)) {

@@ -16,19 +16,32 @@ import { createContext } from "./check-context.js";
 import { checkEvents } from "./check-events.js";
 import { deriveFacts } from "./check-facts.js";
 import { checkFamilies } from "./check-families.js";
+import { checkGenerate } from "./check-generate.js";
 import { checkRecoverability } from "./check-recoverability.js";
 import { checkStorage } from "./check-storage.js";
 import { classifyFacts } from "./classify.js";
 
-export function checkProtocol(ir: ProtocolIR, registry: Registry, file: string): Diagnostic[] {
+export interface CheckOptions {
+  /**
+   * Run block selection and report its refusals (check-generate.ts). Default
+   * true; false only for tools that study the refusals themselves
+   * (the property test, scripts/spec-gap.ts).
+   */
+  readonly generator?: boolean;
+}
+
+export function checkProtocol(ir: ProtocolIR, registry: Registry, file: string, opts: CheckOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
   const facts = deriveFacts(ir, registry);
   const ctx = createContext(facts, registry, file, out);
+  const cls = classifyFacts(facts);
   checkEvents(ctx);
   checkStorage(ctx);
   checkRecoverability(ctx);
   checkCheckpoint(ctx);
-  checkFamilies(ctx, classifyFacts(facts));
+  checkFamilies(ctx, cls);
+  // Last, on an otherwise valid spec: a checker-valid spec always generates.
+  if (opts.generator !== false && !out.some((d) => d.severity === "error")) checkGenerate(ctx, cls);
   return sortDiagnostics(out);
 }
 

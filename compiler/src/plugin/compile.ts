@@ -20,6 +20,7 @@ import type { Diagnostic } from "../diagnostics/types.js";
 import { loadRegistry, parseSpec } from "../frontend.js";
 import { decodeSpec } from "../parse/decode.js";
 import { checkProtocol } from "../passes/check.js";
+import { refusalDiagnostic } from "../passes/check-generate.js";
 import { classify } from "../passes/classify.js";
 import type { Library } from "../codegen/library.js";
 import type { EmitKind } from "../codegen/types.js";
@@ -82,15 +83,10 @@ export async function compileSpecFile(path: string, opts: CompileSpecOptions): P
     tsSource = emitSource(await blockLibrary(), emitInputFor(checked, source, file), opts.emit ?? "inline");
   } catch (e: unknown) {
     if (e instanceof UnsupportedProtocolError) {
-      const d: Diagnostic = {
-        severity: "error",
-        code: "E-unimplemented",
-        message: `the block library does not implement ${e.construct} yet`,
-        file,
-        ...(e.loc ? { loc: e.loc } : {}),
-        hint: "`egida-gen check` accepts this spec; the generator cannot build it yet (see docs/protocols.md)",
-      };
-      return fail([d]);
+      // Only specs that name plugin values get here (the checker reports refusals of built-in ones).
+      // The checker's warning about it (W-plugin-not-generated) becomes this error.
+      const d = refusalDiagnostic(e, file);
+      return { code: null, source, watchFiles, diagnostics: [...diagnostics.filter((x) => x.code !== "W-plugin-not-generated"), d] };
     }
     throw e; // CodegenError and the like: an egida-gen bug, not the user's.
   }

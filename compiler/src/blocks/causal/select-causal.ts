@@ -50,15 +50,15 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       // `read: determinant : {...}` says what causal logging does with every read anyway: its value is a
       // determinant, piggybacked and gathered like a receive's (causal/det-log). A log for it would be
       // a second mechanism (docs/protocols.md, "Causal logging").
-      if (st.log !== null) throw new UnsupportedProtocolError("`Log` in a `read:` determinant statement with causal logging (read values are piggybacked and gathered like receive determinants)", st.log.loc ?? st.loc);
+      if (st.log !== null) throw new UnsupportedProtocolError("`Log` in a `read:` determinant statement with causal logging (read values are piggybacked and gathered like receive determinants)", st.log.loc ?? st.loc, "remove the `Log`: `read: determinant : {...}` alone makes reads causal determinants");
       continue;
     }
-    if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with causal logging`, st.loc);
+    if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with causal logging`, st.loc, "remove the statement: with causal logging only receive and read determinants are piggybacked (replay regenerates sends and writes)");
     const log = st.log;
     if (log !== null) {
-      if (!logs(log, "determinant")) throw new UnsupportedProtocolError("logging message contents without their determinants", log.loc ?? st.loc);
-      if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous determinant logging together with piggybacked determinants", log.how.loc ?? st.loc);
-      if (!HYBRID_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`asynchronous determinant logs on ${log.where.id} with causal logging`, log.where.loc ?? st.loc);
+      if (!logs(log, "determinant")) throw new UnsupportedProtocolError("logging message contents without their determinants", log.loc ?? st.loc, "write `Log determinant, message asynchronously on NFS disk` (hybrid causal), or remove the `Log`");
+      if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous determinant logging together with piggybacked determinants", log.how.loc ?? st.loc, "log `asynchronously` (hybrid causal), or remove `send: Piggyback determinants` for pessimistic logging");
+      if (!HYBRID_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`asynchronous determinant logs on ${log.where.id} with causal logging`, log.where.loc ?? st.loc, "log on `NFS disk` or `local disk`");
       hybrid = log;
     }
   }
@@ -69,37 +69,37 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   let senderLogLoc: SourceSpan | undefined;
   for (const st of ir.dependencyGenerating) {
     for (const pb of st.piggyback) {
-      if (st.event !== "send" || pb.id !== "determinants") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} with causal logging`, pb.loc ?? st.loc);
+      if (st.event !== "send" || pb.id !== "determinants") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} with causal logging`, pb.loc ?? st.loc, "piggyback only `send: Piggyback determinants` with causal logging");
       if (pb.tracking !== undefined) {
-        if (!TRACKING.has(pb.tracking.id)) throw new UnsupportedProtocolError(`Piggyback determinants, ${pb.tracking.id}`, pb.tracking.loc ?? pb.loc);
+        if (!TRACKING.has(pb.tracking.id)) throw new UnsupportedProtocolError(`Piggyback determinants, ${pb.tracking.id}`, pb.tracking.loc ?? pb.loc, "use `dependency matrix`, `stability vector` or `stability matrix`, or no tracking");
         tracking = pb.tracking.id;
       }
       pbLoc = pb.loc ?? st.loc;
     }
     if (st.log !== null) {
       if (st.event === "send" && logs(st.log, "message") && st.log.where.id === "volatile-memory-of-self") senderLogLoc = st.log.loc ?? st.loc;
-      else throw new UnsupportedProtocolError(`${st.event}: Log ... on ${st.log.where.id}`, st.log.loc ?? st.loc);
+      else throw new UnsupportedProtocolError(`${st.event}: Log ... on ${st.log.where.id}`, st.log.loc ?? st.loc, "with causal logging the only dependency-generating log is `send: Log message synchronously on volatile memory of self`");
     }
   }
-  if (pbLoc === undefined) throw new UnsupportedProtocolError("receive determinants neither logged nor piggybacked", ir.nonDeterministic[0]?.loc);
+  if (pbLoc === undefined) throw new UnsupportedProtocolError("receive determinants neither logged nor piggybacked", ir.nonDeterministic[0]?.loc ?? ir.recovery.loc, "add `send: Piggyback determinants`");
 
   // ---- output commit
   let commitLoc: SourceSpan | undefined;
   for (const st of ir.outputCommit) {
-    if (st.proto.id !== "independent") throw new UnsupportedProtocolError(`${st.proto.id} output commit`, st.proto.loc ?? st.loc);
+    if (st.proto.id !== "independent") throw new UnsupportedProtocolError(`${st.proto.id} output commit`, st.proto.loc ?? st.loc, "use `Independent output commit on write`");
     commitLoc = st.loc;
   }
 
   // ---- recovery
   const rec = ir.recovery;
-  if (rec.orphanDetection !== null) throw new UnsupportedProtocolError(`orphan detection (${rec.orphanDetection.id})`, rec.orphanDetection.loc);
-  if (rec.onRollback !== null) throw new UnsupportedProtocolError("On rollback actions", rec.onRollback.loc);
+  if (rec.orphanDetection !== null) throw new UnsupportedProtocolError(`orphan detection (${rec.orphanDetection.id})`, rec.orphanDetection.loc, "remove `Protocol to detect orphans`: causal logging creates no orphans within f failures");
+  if (rec.onRollback !== null) throw new UnsupportedProtocolError("On rollback actions", rec.onRollback.loc, "remove the `On rollback` statement: no live process rolls back under causal logging");
   const retrieve = rec.retrieveDeterminants?.id ?? (hybrid !== null ? "centralized" : "distributed");
-  if (retrieve === "centralized" && hybrid === null) throw new UnsupportedProtocolError("centralized determinant retrieval without a stable determinant log", rec.retrieveDeterminants?.loc);
+  if (retrieve === "centralized" && hybrid === null) throw new UnsupportedProtocolError("centralized determinant retrieval without a stable determinant log", rec.retrieveDeterminants?.loc, "use `Protocol to retrieve determinants : distributed`, or add `Log determinant, message asynchronously on NFS disk` (hybrid causal)");
 
   // ---- checkpoints
   const ck = ir.checkpoint;
-  if (ck !== null && ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with causal logging`, ck.proto.loc ?? ck.loc);
+  if (ck !== null && ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with causal logging`, ck.proto.loc ?? ck.loc, "use `Independent checkpoint ...`: with causal logging each process recovers from its own checkpoint");
   const ckMedium = ck?.storage.id ?? "volatile-memory-of-self";
   const ckSync = ck === null ? true : ck.how.id === "synchronously";
   const ckIncremental = ck === null ? false : ck.impl.id === "incremental";

@@ -26,7 +26,6 @@ import type { ParamValue } from "../params.js";
 import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
 
 const KINDS = new Set(["coordinated", "communication-induced", "independent"]);
-const MEDIA = new Set(["local-disk", "nfs-disk"]);
 
 /** A checkpoint statement and no logging anywhere: recovery rolls processes back to a consistent line. */
 export function isCheckpointOnly(ir: ProtocolIR): boolean {
@@ -40,26 +39,59 @@ function inst(file: string, id: string, module: string, reason: string, params: 
 export function selectCheckpointOnly(ir: ProtocolIR): BlockInstance[] {
   const ck = ir.checkpoint!;
   const kind = ck.proto.id;
-  if (!KINDS.has(kind)) throw new UnsupportedProtocolError(`${kind} checkpointing without message logging`, ck.proto.loc ?? ck.loc);
-  // Checkpoints must survive the crash of their process and be readable by its restart.
-  if (!MEDIA.has(ck.storage.id)) throw new UnsupportedProtocolError(`checkpoint-only recovery with checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc);
+  if (!KINDS.has(kind)) throw new UnsupportedProtocolError(`${kind} checkpointing without message logging`, ck.proto.loc ?? ck.loc, "use `Co-ordinated`, `Communication-induced` or `Independent` checkpointing");
+  // Checkpoints must survive the crash of their process and be readable by its
+  // restart: on NFS disk, or on local disk (the failure model is a process
+  // crash, not the loss of its machine: a restarted process reads its own
+  // local disk). select.ts refuses media the runtime keeps no checkpoints on;
+  // volatile memory of self is E-checkpoint-volatile-storage.
   let counterLoc: SourceSpan | undefined;
   let counter = false;
   for (const st of ir.dependencyGenerating) {
     for (const pb of st.piggyback) {
-      if (pb.id !== "checkpoint-counter" || st.event !== "send") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} without message logging`, pb.loc ?? st.loc);
+      if (pb.id !== "checkpoint-counter" || st.event !== "send") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} without message logging`, pb.loc ?? st.loc, "piggyback only `send: Piggyback checkpoint counter` in a checkpoint-only protocol");
       counter = true;
       counterLoc = pb.loc ?? st.loc;
     }
   }
   if (kind === "independent" && !counter) {
-    throw new UnsupportedProtocolError("independent checkpointing without `Piggyback checkpoint counter` (no dependencies to compute a recovery line from)", ck.loc);
+    throw new UnsupportedProtocolError("independent checkpointing without `Piggyback checkpoint counter` (no dependencies to compute a recovery line from)", ck.loc, "add `send: Piggyback checkpoint counter`");
   }
-  for (const st of ir.outputCommit) throw new UnsupportedProtocolError(`${st.proto.id} output commit in a checkpoint-only protocol (outputs are released on committed lines)`, st.loc);
+  // What follows has nothing to act on in a checkpoint-only protocol: errors
+  // (not "yet"), so the spec says what the generated protocol does.
+  for (const st of ir.outputCommit) {
+    throw new UnsupportedProtocolError(
+      `${st.proto.id === "coordinated" ? "co-ordinated" : st.proto.id} output commit in a checkpoint-only protocol: there are no determinants to make stable; every output is released once a committed recovery line covers it`,
+      st.proto.loc ?? st.loc,
+      "remove the output commit statement (outputs are already committed on recovery lines)",
+      "E-checkpoint-only-output-commit",
+    );
+  }
   const rec = ir.recovery;
-  if (rec.orphanDetection !== null) throw new UnsupportedProtocolError(`orphan detection (${rec.orphanDetection.id}) without logging`, rec.orphanDetection.loc);
-  if (rec.onRollback !== null) throw new UnsupportedProtocolError("On rollback actions", rec.onRollback.loc);
-  if (rec.retrieveDeterminants !== null) throw new UnsupportedProtocolError("determinant retrieval without determinants", rec.retrieveDeterminants.loc);
+  if (rec.orphanDetection !== null) {
+    throw new UnsupportedProtocolError(
+      `orphan detection (\`${rec.orphanDetection.id}\`) in a checkpoint-only protocol: recovery rolls every process back to a consistent recovery line, so no orphan survives it`,
+      rec.orphanDetection.loc,
+      "remove `Protocol to detect orphans`",
+      "E-checkpoint-only-orphan-detection",
+    );
+  }
+  if (rec.onRollback !== null) {
+    throw new UnsupportedProtocolError(
+      "`On rollback` in a checkpoint-only protocol: a rollback discards a state no recovery line will ever use, so nothing saved from it would be read",
+      rec.onRollback.loc,
+      "remove the `On rollback` statement",
+      "E-checkpoint-only-on-rollback",
+    );
+  }
+  if (rec.retrieveDeterminants !== null) {
+    throw new UnsupportedProtocolError(
+      "determinant retrieval in a checkpoint-only protocol: it logs no determinants, and recovery replays none",
+      rec.retrieveDeterminants.loc,
+      "remove `Protocol to retrieve determinants`",
+      "E-checkpoint-only-retrieval",
+    );
+  }
 
   const interval = ir.options.checkpointIntervalMs;
   const pbReason =

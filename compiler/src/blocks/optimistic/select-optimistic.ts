@@ -45,61 +45,61 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   const readStmts = ir.nonDeterministic.filter((st) => st.event === "read");
   for (const st of ir.nonDeterministic) {
     if (st.event === "read") continue;
-    if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with optimistic logging`, st.loc);
+    if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with optimistic logging`, st.loc, "remove the statement: replay regenerates send and write determinants");
     const log = st.log;
-    if (log === null) throw new UnsupportedProtocolError("optimistic logging without a receive log", st.loc);
+    if (log === null) throw new UnsupportedProtocolError("optimistic logging without a receive log", st.loc, "add `Log determinant, message asynchronously on NFS disk` under the `receive: determinant` statement");
     if (!log.info.some((i) => i.id === "determinant") || !log.info.some((i) => i.id === "message")) {
-      throw new UnsupportedProtocolError("optimistic logging without both determinant and message contents in the log (recovery and rollback replay from it)", log.loc ?? st.loc);
+      throw new UnsupportedProtocolError("optimistic logging without both determinant and message contents in the log (recovery and rollback replay from it)", log.loc ?? st.loc, "write `Log determinant, message asynchronously on NFS disk`");
     }
-    if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous logging with orphan detection", log.how.loc ?? st.loc);
-    if (!MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`optimistic logs on ${log.where.id}`, log.where.loc ?? st.loc);
+    if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous logging with orphan detection", log.how.loc ?? st.loc, "log `asynchronously` (optimistic), or remove orphan detection and the piggybacked clock (pessimistic)");
+    if (!MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`optimistic logs on ${log.where.id}`, log.where.loc ?? st.loc, "log on `NFS disk` or `local disk`");
     medium = log.where.id;
     logLoc = log.loc ?? st.loc;
   }
-  if (medium === "") throw new UnsupportedProtocolError("optimistic logging without a receive statement", undefined);
+  if (medium === "") throw new UnsupportedProtocolError("optimistic logging without a receive statement", ir.recovery.loc, "add `receive: determinant : {source, sesn, dest, desn}` then `Log determinant, message asynchronously on NFS disk`");
   // ---- read: values go into the same asynchronous log (a read is a non-deterministic event
   // like a receive). Without a read statement they are logged there anyway: a process cannot
   // be replayed without its read values. A read statement must say the same thing.
   for (const st of readStmts) {
     const log = st.log;
-    if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked with optimistic logging", st.loc);
-    if (!log.info.some((i) => i.id === "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc);
-    if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous read logging with orphan detection (reads share the receive log, which is asynchronous)", log.how.loc ?? st.loc);
-    if (log.where.id !== medium) throw new UnsupportedProtocolError(`read determinants on ${log.where.id} (the optimistic log is on ${medium}; reads share it)`, log.where.loc ?? st.loc);
+    if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked with optimistic logging", st.loc, "add `Log determinant asynchronously on` the receive log's storage under the `read:` statement");
+    if (!log.info.some((i) => i.id === "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc, "write `Log determinant ...`");
+    if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous read logging with orphan detection (reads share the receive log, which is asynchronous)", log.how.loc ?? st.loc, "log reads `asynchronously`, on the receive log's storage");
+    if (log.where.id !== medium) throw new UnsupportedProtocolError(`read determinants on ${log.where.id} (the optimistic log is on ${medium}; reads share it)`, log.where.loc ?? st.loc, "log reads on the receive log's storage");
   }
 
   // ---- send: Piggyback vector clock (the only dependency-generating statement)
   let pbLoc: SourceSpan | undefined;
   for (const st of ir.dependencyGenerating) {
-    if (st.log !== null) throw new UnsupportedProtocolError(`${st.event}: Log with optimistic logging`, st.log.loc ?? st.loc);
+    if (st.log !== null) throw new UnsupportedProtocolError(`${st.event}: Log with optimistic logging`, st.log.loc ?? st.loc, "remove the `Log`: the optimistic receive log holds what recovery replays");
     for (const pb of st.piggyback) {
-      if (st.event !== "send" || pb.id !== "vector-clock") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} with optimistic logging`, pb.loc ?? st.loc);
+      if (st.event !== "send" || pb.id !== "vector-clock") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} with optimistic logging`, pb.loc ?? st.loc, "piggyback only `send: Piggyback vector clock` with optimistic logging");
       pbLoc = pb.loc ?? st.loc;
     }
   }
-  if (pbLoc === undefined) throw new UnsupportedProtocolError("orphan detection without a piggybacked vector clock", ir.recovery.orphanDetection?.loc);
+  if (pbLoc === undefined) throw new UnsupportedProtocolError("orphan detection without a piggybacked vector clock", ir.recovery.orphanDetection?.loc ?? ir.recovery.loc, "add `send: Piggyback vector clock`");
 
   // ---- recovery
   const rec = ir.recovery;
   const od = rec.orphanDetection;
-  if (od === null) throw new UnsupportedProtocolError("a piggybacked vector clock without orphan detection", pbLoc);
-  if (od.id !== "broadcast-logical-clock") throw new UnsupportedProtocolError(`orphan detection (${od.id})`, od.loc);
+  if (od === null) throw new UnsupportedProtocolError("a piggybacked vector clock without orphan detection", pbLoc, "add `Protocol to detect orphans : broadcast logical clock`");
+  if (od.id !== "broadcast-logical-clock") throw new UnsupportedProtocolError(`orphan detection (${od.id})`, od.loc, "use `Protocol to detect orphans : broadcast logical clock`");
   if (rec.retrieveDeterminants !== null && rec.retrieveDeterminants.id !== "centralized") {
-    throw new UnsupportedProtocolError(`${rec.retrieveDeterminants.id} determinant retrieval with optimistic logging`, rec.retrieveDeterminants.loc);
+    throw new UnsupportedProtocolError(`${rec.retrieveDeterminants.id} determinant retrieval with optimistic logging`, rec.retrieveDeterminants.loc, "use `Protocol to retrieve determinants : centralized`, or drop the statement");
   }
   // ---- checkpoints: independent, committed (optimistic/checkpoint), on a disk
   const ck = ir.checkpoint;
   if (ck !== null) {
-    if (ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with optimistic logging`, ck.proto.loc ?? ck.loc);
-    if (!MEDIA.has(ck.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc);
+    if (ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with optimistic logging`, ck.proto.loc ?? ck.loc, "use `Independent checkpoint ...`");
+    if (!MEDIA.has(ck.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk` or `local disk`");
   }
   const rb = rec.onRollback;
   if (rb !== null) {
-    if (rb.kind === "log" && rb.storage.id !== medium) throw new UnsupportedProtocolError(`On rollback: Log on ${rb.storage.id} (the receive log is on ${medium})`, rb.storage.loc ?? rb.loc);
+    if (rb.kind === "log" && rb.storage.id !== medium) throw new UnsupportedProtocolError(`On rollback: Log on ${rb.storage.id} (the receive log is on ${medium})`, rb.storage.loc ?? rb.loc, "log on the receive log's storage");
     if (rb.kind === "checkpoint") {
       // One checkpoint store: the rollback's checkpoint goes where the timer's go.
-      if (!MEDIA.has(rb.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${rb.storage.id}`, rb.storage.loc ?? rb.loc);
-      if (ck !== null && ck.storage.id !== rb.storage.id) throw new UnsupportedProtocolError(`On rollback: Take independent checkpoint on ${rb.storage.id} (the checkpoints are on ${ck.storage.id})`, rb.storage.loc ?? rb.loc);
+      if (!MEDIA.has(rb.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${rb.storage.id}`, rb.storage.loc ?? rb.loc, "checkpoint on `NFS disk` or `local disk`");
+      if (ck !== null && ck.storage.id !== rb.storage.id) throw new UnsupportedProtocolError(`On rollback: Take independent checkpoint on ${rb.storage.id} (the checkpoints are on ${ck.storage.id})`, rb.storage.loc ?? rb.loc, "take the rollback's checkpoint on the checkpoint statement's storage");
     }
   }
   // Where checkpoints go: the checkpoint statement's storage, or the rollback action's.
@@ -108,11 +108,11 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   // ---- output commit
   let commitLoc: SourceSpan | undefined;
   for (const st of ir.outputCommit) {
-    if (st.proto.id !== "coordinated") throw new UnsupportedProtocolError(`${st.proto.id} output commit with optimistic logging (it must wait for every process the output depends on)`, st.proto.loc ?? st.loc);
-    if (st.events.some((e) => e !== "write")) throw new UnsupportedProtocolError(`output commit on ${st.events.join(", ")}`, st.loc);
+    if (st.proto.id !== "coordinated") throw new UnsupportedProtocolError(`${st.proto.id} output commit with optimistic logging (it must wait for every process the output depends on)`, st.proto.loc ?? st.loc, "use `Co-ordinated output commit on write`");
+    if (st.events.some((e) => e !== "write")) throw new UnsupportedProtocolError(`output commit on ${st.events.join(", ")}`, st.loc, "write `Co-ordinated output commit on write`");
     commitLoc = st.loc;
   }
-  if (commitLoc === undefined) throw new UnsupportedProtocolError("optimistic logging without co-ordinated output commit (output could be retracted)", undefined);
+  if (commitLoc === undefined) throw new UnsupportedProtocolError("optimistic logging without co-ordinated output commit (output could be retracted)", ir.recovery.loc, "add `Co-ordinated output commit on write`");
 
   const out: BlockInstance[] = [
     block("optimistic/gate.ts", "broadcast-logical-clock", "OrphanDetection", "ignore a peer's stability claims until it acknowledged our incarnation-end token", {}, od.loc),

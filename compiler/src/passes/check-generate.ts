@@ -1,0 +1,105 @@
+/**
+ * Can the generator build it? The checker runs block selection
+ * (blocks/select.ts) itself, so `egida-gen check` and `egida-gen compile`
+ * agree from one source of truth: every construct selection refuses
+ * (UnsupportedProtocolError) is an error diagnostic at the construct's place,
+ * with the refusal's code and its hint. A spec that passes the checker
+ * therefore generates, with both back ends (compiler/test/codegen-property.test.ts).
+ *
+ * Runs last, and only on a spec with no other error: selection assumes a
+ * protocol the other checks accept, and a refusal on top of a real mistake
+ * would only be noise.
+ *
+ * Plugin values (egida.config.json) are the exception: the checker accepts
+ * them (their runtime bindings are the plugin's), but the built-in block
+ * library cannot generate a protocol that names one. A refusal then is a
+ * warning, so `check` still accepts the spec and says `compile` will not.
+ */
+import { selectBlocks, UnsupportedProtocolError, refusalMessage } from "../blocks/select.js";
+import type { Diagnostic } from "../diagnostics/types.js";
+import type { BlockRef, Classification, Located, LogAction, ProtocolIR, SourceSpan } from "../ir/types.js";
+import type { Registry, Variable } from "../registry/types.js";
+import type { CheckContext } from "./check-context.js";
+
+/** Shown when a refusal carries no hint of its own (the property test fails on those). */
+export const FALLBACK_HINT = "see the table of constructs not supported yet in docs/protocols.md (\"Known gaps\")";
+
+export function checkGenerate(ctx: CheckContext, cls: Classification): void {
+  const { ir } = ctx.facts;
+  try {
+    selectBlocks({ ir, classification: cls });
+  } catch (e: unknown) {
+    if (!(e instanceof UnsupportedProtocolError)) throw e; // a bug in selection, not the user's mistake
+    const plugin = pluginValues(ir, ctx.registry);
+    if (plugin.length === 0) {
+      ctx.report({ severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), at: owner(ir, e.loc), hint: e.hint ?? FALLBACK_HINT });
+    } else {
+      ctx.report({
+        severity: "warning",
+        code: "W-plugin-not-generated",
+        message: `${refusalMessage(e.construct, e.code)}: \`egida-gen compile\` will refuse this spec (the built-in blocks do not generate plugin values: ${plugin.map((v) => `\`${v}\``).join(", ")})`,
+        at: owner(ir, e.loc),
+        hint: e.hint ?? FALLBACK_HINT,
+      });
+    }
+  }
+}
+
+/**
+ * A refusal as a diagnostic, for callers that run selection themselves (the
+ * compile command and the bundler plugin, on specs `check` only warned about).
+ */
+export function refusalDiagnostic(e: UnsupportedProtocolError, file: string): Diagnostic {
+  return { severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), file, ...(e.loc ? { loc: e.loc } : {}), hint: e.hint ?? FALLBACK_HINT };
+}
+
+/**
+ * The IR node a refusal's span belongs to (selection passes `node.loc`), so
+ * the diagnostic also gets the node's JSON pointer; IR read from JSON keeps
+ * spans only if it was printed from a spec.
+ */
+function owner(ir: ProtocolIR, loc: SourceSpan | undefined): Located | ProtocolIR {
+  if (loc === undefined) return ir;
+  let found: Located | undefined;
+  const walk = (v: unknown): void => {
+    if (found !== undefined || v === null || typeof v !== "object") return;
+    if ((v as Located).loc === loc) {
+      found = v as Located;
+      return;
+    }
+    for (const [k, child] of Object.entries(v)) if (k !== "loc") walk(child);
+  };
+  walk(ir);
+  return found ?? { loc };
+}
+
+/** Ids of the spec's values that come from plugins rather than egida-gen. */
+function pluginValues(ir: ProtocolIR, registry: Registry): string[] {
+  const refs: Array<[Variable, BlockRef | null | undefined]> = [];
+  const log = (l: LogAction | null) => {
+    if (l === null) return;
+    for (const i of l.info) refs.push(["event-info", i]);
+    refs.push(["how-to-log", l.how], ["storage", l.where]);
+  };
+  for (const st of ir.nonDeterministic) log(st.log);
+  for (const st of ir.outputCommit) refs.push(["output-commit-proto", st.proto]);
+  for (const st of ir.dependencyGenerating) {
+    for (const pb of st.piggyback) refs.push(["pb-value", pb], ["pb-tracking", pb.tracking]);
+    log(st.log);
+  }
+  const ck = ir.checkpoint;
+  if (ck !== null) refs.push(["ckpt-proto", ck.proto], ["how-to-ckpt", ck.how], ["storage", ck.storage], ["ckpt-impl", ck.impl]);
+  const rec = ir.recovery;
+  refs.push(["recovery-get-det-proto", rec.retrieveDeterminants], ["orphan-detection-proto", rec.orphanDetection]);
+  if (rec.onRollback !== null) {
+    for (const i of rec.onRollback.info) refs.push(["event-info", i]);
+    refs.push(["storage", rec.onRollback.storage]);
+  }
+  const out = new Set<string>();
+  for (const [variable, ref] of refs) {
+    if (ref === null || ref === undefined) continue;
+    const origin = registry.get(variable, ref.id)?.origin;
+    if (origin !== undefined && origin !== "egida-gen") out.add(ref.id);
+  }
+  return [...out];
+}
