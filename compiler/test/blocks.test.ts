@@ -203,9 +203,13 @@ describe("causal additions", () => {
     },
   );
 
-  it("a `read:` determinant statement with a log is refused at the log", () => {
+  it("a `read:` determinant statement with a log is refused at the log (a checker error with a hint)", () => {
     const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant synchronously on NFS disk\n`);
-    const ir = fromText(text);
+    const ir = parseSpec(text, "add.egida", registry).ir!;
+    const line = text.split("\n").findIndex((l) => l.startsWith("Log determinant synchronously")) + 1;
+    expect(checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error")).toEqual([
+      expect.objectContaining({ code: "E-not-supported-yet", hint: expect.any(String), loc: expect.objectContaining({ line }) }),
+    ]);
     expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
     try {
       selectBlocks(ir);
