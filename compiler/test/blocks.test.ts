@@ -155,7 +155,21 @@ describe("pessimistic additions", () => {
   });
 
   it.each([
-    ["co-ordinated checkpointing", (t: string) => t.replace("Independent checkpoint", "Co-ordinated checkpoint"), /coordinated checkpointing with pessimistic logging/],
+    ["co-ordinated", (t: string) => t.replace("Independent checkpoint", "Co-ordinated checkpoint"), "ckpt-only/snapshot.ts", true],
+    ["communication-induced", (t: string) => t.replace("Independent checkpoint", "Communication-induced checkpoint").replace("send: Log", "send: Piggyback checkpoint counter\nLog"), "checkpoint/independent.ts", false],
+  ] as const)("%s checkpoints: Fig 4a's blocks plus checkpoint/schedule.ts ahead of the event log", (_name, edit, timer, coordinated) => {
+    const { ir } = fromText(edit(spec("fig4a-sby.egida")));
+    const files = selectBlocks(ir).map((b) => b.file);
+    const base = selectBlocks(fromText(spec("fig4a-sby.egida")).ir).map((b) => b.file);
+    expect(files.filter((f) => f !== "checkpoint/schedule.ts" && f !== "ckpt-only/snapshot.ts")).toEqual(base.filter((f) => f !== "checkpoint/independent.ts" || timer === "checkpoint/independent.ts"));
+    expect(files).toContain(timer);
+    // Forced checkpoints come before the delivery's determinant is logged (they truncate the log).
+    expect(files.indexOf("checkpoint/schedule.ts")).toBeLessThan(files.indexOf("log/event-log.ts"));
+    expect(files.indexOf("checkpoint/schedule.ts")).toBeGreaterThan(files.indexOf("core/ssn.ts"));
+    expect(selectBlocks(ir).find((b) => b.file === "checkpoint/schedule.ts")!.params).toEqual({ "pk.coordinated": coordinated });
+  });
+
+  it.each([
     ["a sender log on NFS", (t: string) => t.replace("Log message synchronously on volatile memory of self", "Log message synchronously on NFS disk"), /sender-based message log on storage that survives/],
   ])("%s is still refused, at its place: a checker error with a hint", (_name, edit, re) => {
     const ir = parseSpec(edit(spec("fig4a-sby.egida")), "add.egida", registry).ir!;

@@ -47,6 +47,8 @@ export const CRASH_PROVEN: readonly string[] = [
   "optimistic-checkpointed",
   "optimistic-rollback-checkpoint",
   "fbl-stability-matrix",
+  "pessimistic-coordinated",
+  "pessimistic-communication-induced",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

@@ -171,7 +171,10 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
       emitOutput: async (seq, payload) => {
         if (me.dead) return never();
         const key = `${r}:${seq}`;
-        const hex = Buffer.from(payload).toString("hex");
+        // Compared by value, not bytes: v8.serialize writes the same integer as int32 or double
+        // depending on JIT state (a state restored from a checkpoint may hold it as a double),
+        // so a replayed output can differ in bytes and not in value (test/conformance/canon.ts).
+        const hex = JSON.stringify(deserialize(payload));
         const had = outBytes.get(key);
         if (had === undefined) {
           outBytes.set(key, hex);

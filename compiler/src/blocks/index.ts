@@ -21,6 +21,7 @@ import * as readLog from "./log/read-log.js";
 import * as collectStableLog from "./collect/stable-log.js";
 import * as ckptRestore from "./checkpoint/restore.js";
 import * as ckptIndependent from "./checkpoint/independent.js";
+import * as ckptSchedule from "./checkpoint/schedule.js";
 import * as ckptStore from "./checkpoint/store.js";
 import * as commitIndependent from "./commit/independent.js";
 import * as optGate from "./optimistic/gate.js";
@@ -65,6 +66,7 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "collect/stable-log.ts": collectStableLog,
   "checkpoint/restore.ts": ckptRestore,
   "checkpoint/independent.ts": ckptIndependent,
+  "checkpoint/schedule.ts": ckptSchedule,
   "checkpoint/store.ts": ckptStore,
   "commit/independent.ts": commitIndependent,
   "optimistic/gate.ts": optGate,

@@ -23,6 +23,8 @@ import type { Fields as EventLog } from "./log/event-log.js";
 import type { Fields as ReadLog } from "./log/read-log.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
 import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
+import type { Fields as CkptSchedule } from "./checkpoint/schedule.js";
+import type { Fields as CkptStore } from "./checkpoint/store.js";
 import type { Fields as OptGate } from "./optimistic/gate.js";
 import type { Fields as OptClock } from "./optimistic/clock.js";
 import type { Fields as OptAsyncLog } from "./optimistic/async-log.js";
@@ -86,6 +88,8 @@ export type K = Fields &
   ReadLog &
   CkptRestore &
   CkptIndependent &
+  CkptSchedule &
+  CkptStore &
   OptGate &
   OptClock &
   OptAsyncLog &

@@ -155,11 +155,13 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
  * Piggybacked clocks and an unread checkpoint counter are checker errors.
  */
 function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
-  // Each process recovers alone from its own latest checkpoint and log; a
-  // co-ordinated or communication-induced schedule is not built for these
-  // blocks yet (docs/protocols.md, "Known gaps").
+  // Each process recovers alone from its own latest checkpoint and log: a
+  // co-ordinated or communication-induced protocol only schedules the
+  // checkpoints (checkpoint/schedule.ts; docs/protocols.md, "Pessimistic
+  // logging with co-ordinated or communication-induced checkpoints").
   const ckProto = ir.checkpoint?.proto;
-  if (ckProto !== undefined && ckProto.id !== "independent") throw new UnsupportedProtocolError(`${ckProto.id} checkpointing with pessimistic logging`, ckProto.loc ?? ir.checkpoint?.loc, "use `Independent checkpoint ...`: with pessimistic logging each process recovers from its own latest checkpoint and log");
+  const scheduled = ckProto !== undefined && (ckProto.id === "coordinated" || ckProto.id === "communication-induced");
+  if (ckProto !== undefined && ckProto.id !== "independent" && !scheduled) throw new UnsupportedProtocolError(`${ckProto.id} checkpointing with pessimistic logging`, ckProto.loc ?? ir.checkpoint?.loc, "use `Independent checkpoint ...`: with pessimistic logging each process recovers from its own latest checkpoint and log");
   const early: BlockInstance[] = [];
   const middle: BlockInstance[] = [];
   const late: BlockInstance[] = [];
@@ -196,6 +198,8 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     for (const pb of st.piggyback) {
       // Always empty here (W-piggyback-determinants-redundant); clocks are E-dependency-tracking-unneeded.
       if (pb.id === "determinants") continue;
+      // The index checkpoint/schedule.ts piggybacks on every send (E-checkpoint-counter-unread without a scheduled checkpoint).
+      if (pb.id === "checkpoint-counter" && st.event === "send" && scheduled) continue;
       throw new UnsupportedProtocolError(`Piggyback ${pb.id} with pessimistic logging`, pb.loc ?? st.loc, "remove it from the Piggyback list");
     }
     const log = st.log;
@@ -297,6 +301,22 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     inst("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
     inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckParams["ckpt.medium"] }, ck?.loc),
   );
+  // Before log/event-log: a forced checkpoint precedes the delivery's determinant (it truncates the log).
+  if (ck !== null && scheduled) {
+    const coordinated = ck.proto.id === "coordinated";
+    early.push(
+      inst(
+        "checkpoint/schedule.ts",
+        ck.proto.id,
+        "PiggybackCheckpointing",
+        coordinated
+          ? "piggyback the round number; a message of a later round forces that round's checkpoint before delivery (marker rule); rank 0 announces each round once its checkpoint is durable"
+          : "piggyback the checkpoint index; a higher index forces a checkpoint with that index before delivery (BCS)",
+        { "pk.coordinated": coordinated },
+        ck.proto.loc ?? ck.loc,
+      ),
+    );
+  }
   middle.push(eventLog);
   if (readLog !== undefined) middle.push(readLog);
   middle.push(
@@ -309,7 +329,11 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
       rec.retrieveDeterminants?.loc ?? eventLog.loc,
     ),
   );
-  if (ck !== null) middle.push(inst("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  if (ck !== null && ck.proto.id === "coordinated") {
+    middle.push(inst("ckpt-only/snapshot.ts", "coordinated", "Checkpoint", "rank 0 starts a round on the checkpoint timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  } else if (ck !== null) {
+    middle.push(inst("checkpoint/independent.ts", ck.proto.id, "Checkpoint", ck.proto.id === "independent" ? "checkpoint on the local timer" : "basic checkpoints on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  }
   if (commit !== undefined) middle.push(commit);
   late.push(
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),

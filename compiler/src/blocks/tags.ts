@@ -45,6 +45,12 @@ export const TAG_CP_HIST = 47;
 export const TAG_CP_COMMIT = 48;
 export const TAG_CP_RESTART = 49;
 
+/**
+ * Co-ordinated checkpoints of the logging protocols (blocks/checkpoint/schedule.ts): rank 0 →
+ * every process: words = [k]: round k's checkpoint is durable at rank 0; checkpoint with index k.
+ */
+export const TAG_CKPT_ROUND = 60;
+
 /** Optimistic logging (blocks/optimistic/): incarnation-end token: words = [flag, senderFtInc, n, (count_j, ends_j...) × n]; flag 1 = "send me your table". */
 export const TAG_OPT_TOKEN = 30;
 /** Token acknowledged (ends durable here): words = [token's senderFtInc, receiver's stableIn for the sender]. */

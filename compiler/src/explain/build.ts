@@ -262,7 +262,7 @@ class FlowBuilder {
     ];
     if (ir.checkpoint) {
       steps.push(
-        this.blockStep("ckpt-proto", ir.checkpoint.proto, "Checkpoint", "RestoreFromCheckpoint", ir.checkpoint.proto.id === "coordinated" ? "restores the last complete snapshot, on every process" : "restores the latest usable checkpoint"),
+        this.blockStep("ckpt-proto", ir.checkpoint.proto, "Checkpoint", "RestoreFromCheckpoint", ir.checkpoint.proto.id === "coordinated" && !this.facts.hasMessageLogging ? "restores the last complete snapshot, on every process" : "restores the latest usable checkpoint"),
         this.blockStep("how-to-ckpt", ir.checkpoint.how, "HowToCheckpoint", "Read", "reads it back"),
         this.blockStep("storage", ir.checkpoint.storage, "StableStorage", "Read", "returns the checkpoint"),
       );

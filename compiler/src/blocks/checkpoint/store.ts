@@ -6,30 +6,42 @@
  * runs. Either way onCheckpointDurable (log truncation, stability notices,
  * older checkpoints dropped) runs only once the checkpoint is durable.
  * `incremental` lets the store write only the chunks that changed.
+ * Writes are chained: a checkpoint captured while an asynchronous write is
+ * still in flight (a forced one, checkpoint/schedule.ts) is written after it,
+ * so checkpoints become durable, truncate logs and drop older ones in order.
  */
 import { serialize } from "node:v8";
 import type { K } from "../kernel.js";
 import type { CheckpointEv } from "../hooks.js";
 import { param } from "../params.js";
 
-export interface Fields {}
+export interface Fields {
+  /** The write chain: resolves when every captured checkpoint is durable. */
+  ckptChain: Promise<void>;
+}
 
-export function init(_s: K): void {}
+export function init(s: K): void {
+  s.ckptChain = Promise.resolve();
+}
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const synchronous = param<boolean>("ckpt.sync");
   const incremental = param<boolean>("ckpt.incremental");
   ev.index = ++s.ckptIndex;
   const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
+  // A write still in flight (only checkpoint/schedule.ts can capture one meanwhile): queue behind it.
+  const busy = s.ckptWriting;
   s.ckptWriting = true;
   s.st.checkpoints++;
   s.host.trace({ type: "checkpoint", rank: s.host.rank, index: ev.index });
   const store = s.ckptStore!;
-  const write = (async () => {
+  const run = async (): Promise<void> => {
     await store.write(ckpt, { incremental });
     await s.onCheckpointDurable(ev);
     await store.gc(ev.index);
-    s.ckptWriting = false;
-  })();
+    if (s.ckptChain === write) s.ckptWriting = false;
+  };
+  const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
+  s.ckptChain = write;
   if (synchronous) await write;
 }
