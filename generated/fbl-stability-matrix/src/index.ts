@@ -648,6 +648,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
   regenSsn: Uint32Array;
   pbSlab: Uint32Array = new Uint32Array(0);
   pbSlabPos: number = 0;
+  ckptChain: Promise<void> = Promise.resolve();
 
   constructor(host: ProtocolHost) {
     this.host = host;
@@ -1570,16 +1571,20 @@ export class FblStabilityMatrixProtocol implements Protocol {
       const incremental = (true as boolean);
       ev.index = ++s.ckptIndex;
       const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
+      // A write still in flight (only checkpoint/schedule.ts can capture one meanwhile): queue behind it.
+      const busy = s.ckptWriting;
       s.ckptWriting = true;
       s.st.checkpoints++;
       s.host.trace({ type: "checkpoint", rank: s.host.rank, index: ev.index });
       const store = s.ckptStore!;
-      const write = (async () => {
+      const run = async (): Promise<void> => {
         await store.write(ckpt, { incremental });
         await s.onCheckpointDurable(ev);
         await store.gc(ev.index);
-        s.ckptWriting = false;
-      })();
+        if (s.ckptChain === write) s.ckptWriting = false;
+      };
+      const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
+      s.ckptChain = write;
       if (synchronous) await write;
     }
   }
