@@ -204,7 +204,7 @@ describe("causal additions", () => {
 
   it("`stability matrix` is the det-log's tracking parameter, for the piggyback and the gather answers", () => {
     const b = selectBlocks(fromText(spec("fbl-stability-matrix.egida")));
-    expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "stability-matrix" });
+    expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.readLog": false });
     expect(b.find((x) => x.file === "causal/gather.ts")!.params).toEqual({ "causal.tracking": "stability-matrix" });
   });
 
@@ -217,19 +217,26 @@ describe("causal additions", () => {
     },
   );
 
-  it("a `read:` determinant statement with a log is refused at the log (a checker error with a hint)", () => {
-    const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant synchronously on NFS disk\n`);
+  it.each(["family-based-causal.egida", "fbl-stability-matrix.egida", "fig3b-hybrid-causal.egida"])(
+    "%s: `read:` with a synchronous log on stable storage: log/read-log holds the values (causal/det-log leaves reads alone)",
+    (file) => {
+      const ir = fromText(withRead(spec(file)).replace(READ, `${READ}Log determinant synchronously on local disk\n`));
+      const b = selectBlocks(ir);
+      expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "local-disk", "read.lostTail": true });
+      expect(b.find((x) => x.file === "causal/det-log.ts")!.params["causal.readLog"]).toBe(true);
+      // Everything else as without the log.
+      const rest = (ir2: ProtocolIR) => selectBlocks(ir2).filter((x) => x.file !== "log/read-log.ts" && x.file !== "causal/det-log.ts").map((x) => [x.file, x.params]);
+      expect(rest(ir)).toEqual(rest(fromText(withoutRead(spec(file)))));
+    },
+  );
+
+  it("`read:` logged asynchronously is refused at its `how` (a checker error with a hint)", () => {
+    const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant asynchronously on NFS disk\n`);
     const ir = parseSpec(text, "add.egida", registry).ir!;
-    const line = text.split("\n").findIndex((l) => l.startsWith("Log determinant synchronously")) + 1;
+    const line = text.split("\n").findIndex((l) => l.startsWith("Log determinant asynchronously")) + 1;
     expect(checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error")).toEqual([
-      expect.objectContaining({ code: "E-not-supported-yet", hint: expect.any(String), loc: expect.objectContaining({ line }) }),
+      expect.objectContaining({ code: "E-not-supported-yet", loc: expect.objectContaining({ line }) }),
     ]);
-    expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
-    try {
-      selectBlocks(ir);
-    } catch (e) {
-      expect((e as UnsupportedProtocolError).construct).toMatch(/`Log` in a `read:` determinant statement with causal logging/);
-      expect((e as UnsupportedProtocolError).loc?.line).toBe(text.split("\n").findIndex((l) => l.startsWith("Log determinant synchronously")) + 1);
-    }
+    expect(() => selectBlocks(ir)).toThrow(/asynchronous read-determinant logging/);
   });
 });

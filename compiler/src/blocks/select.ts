@@ -356,8 +356,9 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
  * determinants are made stable. What the library cannot log that way
  * (causal piggybacking, asynchronous logs) is refused, never silently weakened.
  * Returns undefined only when there is no event log (the caller refuses those).
+ * `lostTail`: causal logging may recover to before the last steps (see log/read-log.ts onLive).
  */
-function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined): BlockInstance | undefined {
+export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined, lostTail = false): BlockInstance | undefined {
   if (st !== undefined) {
     const log = st.log;
     if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked (causal logging of reads)", st.loc, "add `Log determinant synchronously on NFS disk` under the `read:` statement");
@@ -369,7 +370,7 @@ function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance 
       "determinant",
       "LogEventDeterminant",
       `read determinants (<self, rsn, idx> + value) logged ${log.how.id} on ${log.where.id} before the read returns; replay returns the logged value`,
-      { "read.medium": log.where.id },
+      { "read.medium": log.where.id, "read.lostTail": lostTail },
       log.loc ?? st.loc,
     );
   }
@@ -380,7 +381,7 @@ function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance 
     "determinant",
     "LogEventDeterminant",
     `read determinants (<self, rsn, idx> + value) logged synchronously on ${String(medium)} like the receive determinants (the spec has no read statement; reads are non-deterministic events recovery must replay)`,
-    { "read.medium": medium },
+    { "read.medium": medium, "read.lostTail": lostTail },
     eventLog.loc,
   );
 }

@@ -1206,36 +1206,39 @@ export class FblStabilityMatrixProtocol implements Protocol {
     // block causal/det-log.ts (stability-matrix)
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
-      const me = s.host.rank;
-      // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
-      if (s.rsn !== s.cdRdStep) {
-        s.cdRdStep = s.rsn;
-        s.cdRdIdx = 0;
-      }
-      const r = s.cdRdStep;
-      const idx = s.cdRdIdx++;
-      if (s.host.incarnation > 0 && s.mode !== MODE_LIVE) {
-        if (s.gaRound === null) {
-          // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
-          // control frames can be served now): gather before the first read instead of after restore.
-          s.cdReady = true;
-          const deferred = s.cdDeferred;
-          s.cdDeferred = [];
-          for (const d of deferred) s.onControl(d);
-          causalGatherStart(s, s.rsn + s.planSrc.length);
+      // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
+      if (!(false as boolean)) {
+        const me = s.host.rank;
+        // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
+        if (s.rsn !== s.cdRdStep) {
+          s.cdRdStep = s.rsn;
+          s.cdRdIdx = 0;
         }
-        await s.gaRound;
-        if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
-        const key = `${r}.${idx}`;
-        const got = s.gaReads.get(key);
-        if (got !== undefined && r >= s.cdReadFrom) {
-          s.gaReads.delete(key);
-          ev.value = got;
+        const r = s.cdRdStep;
+        const idx = s.cdRdIdx++;
+        if (s.host.incarnation > 0 && s.mode !== MODE_LIVE) {
+          if (s.gaRound === null) {
+            // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
+            // control frames can be served now): gather before the first read instead of after restore.
+            s.cdReady = true;
+            const deferred = s.cdDeferred;
+            s.cdDeferred = [];
+            for (const d of deferred) s.onControl(d);
+            causalGatherStart(s, s.rsn + s.planSrc.length);
+          }
+          await s.gaRound;
+          if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+          const key = `${r}.${idx}`;
+          const got = s.gaReads.get(key);
+          if (got !== undefined && r >= s.cdReadFrom) {
+            s.gaReads.delete(key);
+            ev.value = got;
+          }
         }
+        ev.value ??= ev.produce();
+        const conflict = causalAddRead(s, me, r, idx, ev.value);
+        if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
       }
-      ev.value ??= ev.produce();
-      const conflict = causalAddRead(s, me, r, idx, ev.value);
-      if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
     }
     // block core/read.ts (core)
     {

@@ -6,13 +6,14 @@
  *   causal/stable-dets  hybrid only: onDeliver append, onRecover read the stable log (after restore)
  *   causal/det-log      onDeliver merge + create determinant; onSend piggyback; onControl first (defers until restored)
  *   causal/gather       onRecover after the stable log: gather the tail from the survivors
+ *   log/read-log        only with `read: ... Log determinant synchronously on <stable storage>` (det-log then leaves reads alone)
  *   checkpoint/independent
  *   causal/commit       onWrite between output-seq and output-emit
  * Constructs the causal blocks do not implement are refused (UnsupportedProtocolError).
  */
 import type { LogAction, ProtocolIR, SourceSpan } from "../../ir/types.js";
 import type { ParamValue } from "../params.js";
-import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
+import { selectReadLog, UnsupportedProtocolError, type BlockInstance } from "../select.js";
 
 /**
  * Tracking variants implemented: the dependency matrix (n × n words: who depends on what), the
@@ -45,12 +46,14 @@ export function isCausal(ir: ProtocolIR): boolean {
 export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   // ---- receive determinants: only piggybacked (pure), or also logged asynchronously on stable storage (hybrid)
   let hybrid: LogAction | null = null;
+  let readLog: BlockInstance | undefined;
   for (const st of ir.nonDeterministic) {
     if (st.event === "read") {
-      // `read: determinant : {...}` says what causal logging does with every read anyway: its value is a
-      // determinant, piggybacked and gathered like a receive's (causal/det-log). A log for it would be
-      // a second mechanism (docs/protocols.md, "Causal logging").
-      if (st.log !== null) throw new UnsupportedProtocolError("`Log` in a `read:` determinant statement with causal logging (read values are piggybacked and gathered like receive determinants)", st.log.loc ?? st.loc, "remove the `Log`: `read: determinant : {...}` alone makes reads causal determinants");
+      // `read: determinant : {...}` alone says what causal logging does with every read anyway: its
+      // value is a determinant, piggybacked and gathered like a receive's (causal/det-log). With a
+      // synchronous log on stable storage the values go there instead (log/read-log, as pessimistic
+      // logging does): nothing depends on a value before it is durable, so none is piggybacked.
+      if (st.log !== null) readLog = selectReadLog(st, undefined, true);
       continue;
     }
     if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with causal logging`, st.loc, "remove the statement: with causal logging only receive and read determinants are piggybacked (replay regenerates sends and writes)");
@@ -141,7 +144,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       tracking === "none"
         ? `volatile determinant log; piggyback every determinant not yet stable (held by f + 1 = ${f + 1} processes${hybrid !== null ? " or flushed" : ""})`
         : `volatile determinant log with a ${tracking}; piggyback the determinants not yet held by f + 1 = ${f + 1} processes that the destination is not known to hold`,
-      { "causal.tracking": tracking },
+      { "causal.tracking": tracking, "causal.readLog": readLog !== undefined },
       pbLoc,
     ),
     block(
@@ -153,6 +156,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       rec.retrieveDeterminants?.loc,
     ),
   );
+  if (readLog !== undefined) out.push(readLog);
   if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   out.push(
     block(
