@@ -13,15 +13,15 @@
 import fc from "fast-check";
 import { parseArgs } from "node:util";
 import { NOT_SUPPORTED_YET, selectBlocks, UnsupportedProtocolError } from "../compiler/src/blocks/select.js";
-import { checkIR, constructKey, specArb } from "../compiler/test/spec-space.js";
+import { checkIR, constructKey, specArb, tableDraws } from "../compiler/test/spec-space.js";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "20000" }, seed: { type: "string", default: "1" }, markdown: { type: "boolean", default: false }, rows: { type: "boolean", default: false } } });
 
 if (values.rows) {
   // The draws of codegen-property.test.ts ("every row of the table ...").
   const rows = new Set<string>();
-  for (const [seed, numRuns] of [[7, 60_000], [20_240_601, 20_000]] as const) {
-    for (const ir of fc.sample(specArb, { numRuns, seed })) {
+  {
+    for (const ir of tableDraws()) {
       const { checked } = checkIR(ir, { generator: false });
       if (checked === undefined) continue;
       const fam = checked.classification.family.startsWith("checkpoint-") ? "checkpoint" : checked.classification.family;
