@@ -148,7 +148,7 @@ describe("property: every checker-valid spec generates code that type-checks", (
     // Every family generates (the family-shaped draws), and its first configuration was type-checked.
     expect([...accepted.keys()].sort()).toEqual(["causal", "checkpoint", "optimistic", "pessimistic"]);
     for (const [fam, n] of emittedFams) expect(typecheckedFams.get(fam), fam).toBe(Math.min(n, TYPECHECKS_PER_FAMILY));
-  }, 300_000);
+  }, FULL ? 3_600_000 : 300_000);
 
   it("every row of the table is a refusal selection still makes", () => {
     // Selection alone (no emit) on a large sample, plus the draws above: cheap, and it finds the rare constructs.
