@@ -170,7 +170,23 @@ describe("pessimistic additions", () => {
   });
 
   it.each([
-    ["a sender log on NFS", (t: string) => t.replace("Log message synchronously on volatile memory of self", "Log message synchronously on NFS disk"), /sender-based message log on storage that survives/],
+    ["NFS disk", "synchronously"],
+    ["local disk", "asynchronously"],
+    ["volatile memory of processes", "synchronously"],
+  ] as const)("a sender log on %s (%s): Fig 4a's blocks with log/send-log.ts instead of core/transmit", (medium, how) => {
+    const { ir } = fromText(spec("fig4a-sby.egida").replace("Log message synchronously on volatile memory of self", `Log message ${how} on ${medium}`));
+    const blocks = selectBlocks(ir);
+    const files = blocks.map((b) => b.file);
+    const base = selectBlocks(fromText(spec("fig4a-sby.egida")).ir).map((b) => b.file);
+    expect(files.filter((f) => f !== "log/send-log.ts")).toEqual(base.filter((f) => f !== "core/transmit.ts"));
+    // After the restore (the buffer it restores), before core/recovery (which announces it); last of the onSend chain.
+    expect(files.indexOf("log/send-log.ts")).toBeGreaterThan(files.indexOf("checkpoint/restore.ts"));
+    expect(files.indexOf("log/send-log.ts")).toBeLessThan(files.indexOf("core/recovery.ts"));
+    expect(blocks.find((b) => b.file === "log/send-log.ts")!.params).toEqual({ "slog.medium": medium.toLowerCase().replaceAll(" ", "-"), "slog.sync": how === "synchronously" });
+  });
+
+  it.each([
+    ["checkpoints on volatile memory of processes", (t: string) => t.replace("Independent checkpoint asynchronously on NFS disk", "Independent checkpoint asynchronously on volatile memory of processes"), /checkpoints on volatile-memory-of-processes/],
   ])("%s is still refused, at its place: a checker error with a hint", (_name, edit, re) => {
     const ir = parseSpec(edit(spec("fig4a-sby.egida")), "add.egida", registry).ir!;
     const errors = checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error");

@@ -21,6 +21,7 @@ import type { Fields as CoreTimers } from "./core/timers.js";
 import type { Fields as CoreTransmit } from "./core/transmit.js";
 import type { Fields as EventLog } from "./log/event-log.js";
 import type { Fields as ReadLog } from "./log/read-log.js";
+import type { Fields as SendLog } from "./log/send-log.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
 import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
 import type { Fields as CkptSchedule } from "./checkpoint/schedule.js";
@@ -86,6 +87,7 @@ export type K = Fields &
   CoreTransmit &
   EventLog &
   ReadLog &
+  SendLog &
   CkptRestore &
   CkptIndependent &
   CkptSchedule &
