@@ -49,7 +49,6 @@ export const CRASH_PROVEN: readonly string[] = [
   "fbl-stability-matrix",
   "pessimistic-coordinated",
   "pessimistic-communication-induced",
-  "pessimistic-sender-log-nfs",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

@@ -1,7 +1,8 @@
 /**
  * A sender-based message log on storage that survives the sender
- * (blocks/log/send-log.ts; specs/pessimistic-sender-log-nfs.egida and two
- * variants): what it promises, observed on the composed protocol in the
+ * (blocks/log/send-log.ts; Fig 4a with its sender log on NFS disk and two
+ * variants; specs/pessimistic-coordinated.egida has it with co-ordinated
+ * checkpoints): what it promises, observed on the composed protocol in the
  * simulated job harness.
  *
  * - synchronous: no App frame leaves before its record in the `sends` log is
@@ -27,7 +28,7 @@ import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 
-const NFS = readFileSync(join(import.meta.dirname, "../../specs/pessimistic-sender-log-nfs.egida"), "utf8");
+const NFS = readFileSync(join(import.meta.dirname, "../../specs/fig4a-sby.egida"), "utf8").replace("send: Log message synchronously on volatile memory of self", "send: Log message synchronously on NFS disk");
 const VARIANTS = [
   ["NFS disk, synchronously", NFS],
   ["local disk, asynchronously", NFS.replace("send: Log message synchronously on NFS disk", "send: Log message asynchronously on local disk")],

@@ -262,6 +262,18 @@ export interface OutMsg {
   readonly payload: Uint8Array;
 }
 
+/** Sends every queued frame whose record is durable (every lsn below `upTo`), in order. */
+function release(s: K, upTo: number): void {
+  const q = s.slQueue;
+  let i = 0;
+  while (i < q.length && q[i]!.lsn < upTo) {
+    const f = q[i]!;
+    s.host.transport.send(f.to, { kind: KIND_APP as FrameKind, tag: 0, piggyback: f.pb, payload: f.payload });
+    i++;
+  }
+  if (i > 0) q.splice(0, i);
+}
+
 /**
  * A restarted process announces itself: words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]].
  * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
@@ -327,12 +339,14 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   rdReplay: Map<string, Uint8Array> = new Map();
   rdBuf: Uint8Array = new Uint8Array(0);
   rdDv: DataView = new DataView(new ArrayBuffer(0));
+  slLog: LogStore | null = null;
+  slLogged: Uint32Array;
+  slQueue: { lsn: number; to: number; pb: Uint8Array; payload: Uint8Array }[] = [];
+  slBuf: Uint8Array = new Uint8Array(0);
   stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
-  pbSlab: Uint32Array = new Uint32Array(0);
-  pbSlabPos: number = 0;
   ckptChain: Promise<void> = Promise.resolve();
 
   constructor(host: ProtocolHost) {
@@ -348,11 +362,16 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       for (let i = 0; i < this.host.size; i++) this.held.push(new Map());
     }
     // block core/retransmit.ts (core)
-    // spec 11:7 "send: Log message synchronously on volatile memory of self"
+    // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
+    }
+    // block log/send-log.ts (message)
+    // spec 14:7 "send: Log message synchronously on NFS disk"
+    {
+      this.slLogged = new Uint32Array(this.host.size);
     }
     // block core/recovery.ts (core)
     {
@@ -429,17 +448,17 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
     // block checkpoint/restore.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("nfs-disk" as string));
     }
     // block log/event-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       s.evLog = await s.host.storage.openLog(("nfs-disk" as string), "events");
     }
     // block log/read-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       s.rdLog = await s.host.storage.openLog(("nfs-disk" as string), "reads");
       if (ev.incarnation > 0) {
@@ -449,12 +468,17 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
+    // block log/send-log.ts (message)
+    // spec 14:7 "send: Log message synchronously on NFS disk"
+    {
+      s.slLog = await s.host.storage.openLog(("nfs-disk" as string), "sends");
+    }
   }
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
     // block checkpoint/restore.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const c = await s.ckptStore!.latest();
       if (c !== null) {
@@ -466,7 +490,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block collect/stable-log.ts (centralized)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       s.regenSsn = s.ssn.slice(); // the checkpoint's (or a re-run onStart's) sends; replay adds to it
       const recs = await s.evLog!.readAll();
@@ -496,6 +520,23 @@ export class PessimisticCoordinatedProtocol implements Protocol {
             if (ssn > s.stableIn[source]!) s.stableIn[source] = ssn;
           }
         }
+      }
+    }
+    // block log/send-log.ts (message)
+    // spec 14:7 "send: Log message synchronously on NFS disk"
+    {
+      s.slLogged = s.ssn.slice();
+      for (const r of await s.slLog!.readAll()) {
+        const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+        const to = dv.getUint32(0, true);
+        const ssn = dv.getUint32(4, true);
+        // Records are in send order: per destination, the next ssn after the buffer's.
+        if (ssn !== s.slLogged[to]! + 1) continue;
+        const len = dv.getUint32(8, true);
+        const pb = new Uint32Array(len);
+        for (let i = 0; i < len; i++) pb[i] = dv.getUint32(12 + 4 * i, true);
+        outPush(s.outq[to]!, ssn, pb, len, r.data.slice(12 + 4 * len));
+        s.slLogged[to] = ssn;
       }
     }
     // block core/recovery.ts (core)
@@ -530,7 +571,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       });
     }
     // block log/read-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       if ((false as boolean)) {
         // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
@@ -546,7 +587,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block collect/stable-log.ts (centralized)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       for (let j = 0; j < s.host.size; j++) {
         if (ev.incarnation > 0 && s.peerSaw[j]! > s.regenSsn[j]!) {
@@ -558,7 +599,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block ckpt-only/snapshot.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       if (s.host.rank === 0) {
         s.stopCkptTimer = s.host.timers.every((500 as number), () => {
@@ -580,7 +621,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
     // block ckpt-only/snapshot.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
     }
@@ -599,37 +640,50 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       ev.pbLen = 1;
     }
     // block checkpoint/schedule.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       s.pbw[ev.pbLen++] = s.pkIdx;
     }
     // block collect/stable-log.ts (centralized)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       if (s.mode !== MODE_LIVE) s.regenSsn[ev.to] = ev.ssn;
     }
-    // block core/transmit.ts (core)
+    // block log/send-log.ts (message)
+    // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       const len = ev.pbLen;
       const words = s.pbw;
-      outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
-      if (s.pbSlabPos + len > s.pbSlab.length) {
-        s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
-        s.pbSlabPos = 0;
-      }
-      const slab = s.pbSlab;
-      const at = s.pbSlabPos;
-      for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
-      s.pbSlabPos = at + len;
-      s.host.transport.send(ev.to, {
-        kind: KIND_APP as FrameKind,
-        tag: 0,
-        piggyback: new Uint8Array(slab.buffer, at * 4, len * 4),
-        payload: ev.payload,
-      });
+      // The wire copy of the piggyback (pbw is scratch, reused by the next send).
+      const pb = new Uint8Array(new Uint32Array(words.subarray(0, len)).buffer);
       s.st.messages++;
       s.st.piggybackBytes += len * 4;
       if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+      if (ev.ssn <= s.slLogged[ev.to]!) {
+        // Regenerated by replay, already logged and buffered (onRecover): durable, send it again.
+        s.host.transport.send(ev.to, { kind: KIND_APP as FrameKind, tag: 0, piggyback: pb, payload: ev.payload });
+      } else {
+        outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
+        s.slLogged[ev.to] = ev.ssn;
+        const size = 12 + 4 * len + ev.payload.byteLength;
+        if (s.slBuf.length < size) s.slBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+        const dv = new DataView(s.slBuf.buffer, 0, size);
+        dv.setUint32(0, ev.to, true);
+        dv.setUint32(4, ev.ssn, true);
+        dv.setUint32(8, len, true);
+        for (let i = 0; i < len; i++) dv.setUint32(12 + 4 * i, words[i]!, true);
+        s.slBuf.set(ev.payload, 12 + 4 * len);
+        const log = s.slLog!;
+        const lsn = log.append(s.slBuf.subarray(0, size));
+        s.st.bytesLogged += size;
+        if ((true as boolean)) {
+          s.slQueue.push({ lsn, to: ev.to, pb, payload: ev.payload });
+          const upTo = lsn + 1;
+          void log.sync().then(() => release(s, upTo));
+        } else {
+          s.host.transport.send(ev.to, { kind: KIND_APP as FrameKind, tag: 0, piggyback: pb, payload: ev.payload });
+        }
+      }
     }
   }
 
@@ -715,7 +769,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   async onDeliver(ev: DeliverEv): Promise<void> {
     const s = this;
     // block checkpoint/schedule.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const x = ev.msg.pb[ev.pbPos++]!;
       if (x > s.pkIdx) {
@@ -731,7 +785,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block log/event-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       if (!ev.replay) {
         const withMessage = (false as boolean);
@@ -774,7 +828,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   async onRead(ev: ReadEv): Promise<void> {
     const s = this;
     // block log/read-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
       if (s.rsn !== s.rdStep) {
@@ -831,7 +885,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   onControl(ev: ControlEv): void {
     const s = this;
     // block core/retransmit.ts (core)
-    // spec 11:7 "send: Log message synchronously on volatile memory of self"
+    // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       if (ev.tag === TAG_STABLE) {
         // The receiver holds everything up to words[0]: drop it from the buffer.
@@ -863,7 +917,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block checkpoint/schedule.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       if (ev.tag === TAG_CKPT_ROUND) {
         const k = ev.words[0]!;
@@ -875,7 +929,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block collect/stable-log.ts (centralized)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
       if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
@@ -930,7 +984,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       ev.state["core.rsn"] = ev.rsn;
     }
     // block core/retransmit.ts (core)
-    // spec 11:7 "send: Log message synchronously on volatile memory of self"
+    // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       ev.state["core.outq"] = outAll(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
@@ -940,7 +994,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       ev.state["core.outSeq"] = s.outSeq;
     }
     // block checkpoint/schedule.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       // This checkpoint serves every pending request (a round, the timer, a forced one).
       const idx = s.pkWant > 0 ? (s.pkWant > s.pkIdx ? s.pkWant : s.pkIdx) : s.pkIdx + 1;
@@ -950,17 +1004,22 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       ev.state["pk.idx"] = idx;
     }
     // block log/event-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       ev.state["log.lsn"] = s.evLog!.nextLsn;
     }
     // block log/read-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       ev.state["read.lsn"] = s.rdLog!.nextLsn;
     }
+    // block log/send-log.ts (message)
+    // spec 14:7 "send: Log message synchronously on NFS disk"
+    {
+      ev.state["slog.lsn"] = s.slLog!.nextLsn;
+    }
     // block checkpoint/store.ts (asynchronously)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const synchronous = (false as boolean);
       const incremental = (true as boolean);
@@ -987,7 +1046,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
     // block core/retransmit.ts (core)
-    // spec 11:7 "send: Log message synchronously on volatile memory of self"
+    // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
       for (let j = 0; j < s.host.size; j++) {
@@ -1000,7 +1059,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block checkpoint/schedule.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const k = ev.state["pk.idx"] as number;
       if ((true as boolean) && s.host.rank === 0 && k > s.pkTold) {
@@ -1012,16 +1071,22 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block log/event-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Records before the checkpoint are covered by it (GarbageCollect).
       await s.evLog!.truncatePrefix(ev.state["log.lsn"] as number);
     }
     // block log/read-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Reads before the checkpoint are covered by it.
       await s.rdLog!.truncatePrefix(ev.state["read.lsn"] as number);
+    }
+    // block log/send-log.ts (message)
+    // spec 14:7 "send: Log message synchronously on NFS disk"
+    {
+      // The checkpoint's buffer holds every record before it that is not stable yet.
+      await s.slLog!.truncatePrefix(ev.state["slog.lsn"] as number);
     }
   }
 
@@ -1041,7 +1106,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       }
     }
     // block core/retransmit.ts (core)
-    // spec 11:7 "send: Log message synchronously on volatile memory of self"
+    // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       s.outq = outFrom(s.host.size, ev.state["core.outq"] as OutMsg[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
@@ -1052,13 +1117,13 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
     // block checkpoint/schedule.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       s.pkIdx = ev.state["pk.idx"] as number;
       s.pkTold = s.pkIdx;
     }
     // block log/read-log.ts (determinant)
-    // spec 10:1 "Log determinant synchronously on NFS disk"
+    // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Reads up to the checkpoint's rsn are inside it (checkpoints are taken between steps).
       const upTo = ev.state["core.rsn"] as number;
@@ -1069,7 +1134,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   onCheckpointTimer(ev: TimerEv): void {
     const s = this;
     // block checkpoint/schedule.ts (coordinated)
-    // spec 12:1 "Co-ordinated checkpoint asynchronously on NFS disk"
+    // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       // Only rank 0 has this timer when co-ordinated; a round still being written skips the tick.
       if ((true as boolean) && !s.ckptWriting && !s.ckptWanted) {
@@ -1083,7 +1148,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   onFlushTimer(ev: TimerEv): void {
     const s = this;
     // block core/retransmit.ts (core)
-    // spec 11:7 "send: Log message synchronously on volatile memory of self"
+    // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       for (let j = 0; j < s.host.size; j++) {
         if (j !== s.host.rank && s.stableIn[j]! > s.notified[j]!) {
@@ -1092,6 +1157,11 @@ export class PessimisticCoordinatedProtocol implements Protocol {
           s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
         }
       }
+    }
+    // block log/send-log.ts (message)
+    // spec 14:7 "send: Log message synchronously on NFS disk"
+    {
+      if (!(true as boolean)) void s.slLog!.sync();
     }
   }
 
