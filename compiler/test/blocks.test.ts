@@ -221,7 +221,7 @@ describe("causal additions", () => {
   it("`stability matrix` is the det-log's tracking parameter, for the piggyback and the gather answers", () => {
     const b = selectBlocks(fromText(spec("fbl-stability-matrix.egida")));
     expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.readLog": false });
-    expect(b.find((x) => x.file === "causal/gather.ts")!.params).toEqual({ "causal.tracking": "stability-matrix" });
+    expect(b.find((x) => x.file === "causal/gather.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.pbAt": 1 });
   });
 
   it.each(["family-based-causal.egida", "fbl-stability-vector.egida", "fbl-stability-matrix.egida", "fig3b-hybrid-causal.egida"])(

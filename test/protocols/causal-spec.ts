@@ -42,3 +42,13 @@ export const stabilityMatrix = (f: number): string =>
     .replace("protocol fbl-", "protocol fbl-sm-")
     .replace("dependency matrix", "stability matrix")
     .replace("receive: determinant : {source, sesn, dest, desn}\n", "receive: determinant : {source, sesn, dest, desn}\nread: determinant : {source, sesn, dest, desn}\n");
+
+/** Family-based logging (dependency matrix) with co-ordinated checkpoints (checkpoint/schedule.ts), chosen f. */
+export const fblCoordinated = (f: number): string => familyBased(f).replace("protocol fbl-", "protocol fbl-coord-").replace("Independent checkpoint", "Co-ordinated checkpoint");
+
+/** Figure 3b with communication-induced checkpoints (the index piggybacked), chosen f. */
+export const hybridCic = (f: number): string =>
+  hybrid(f)
+    .replace("protocol hybrid-", "protocol hybrid-cic-")
+    .replace("send: Piggyback determinants\n", "send: Piggyback determinants, checkpoint counter\n")
+    .replace("Protocol to retrieve determinants : centralized", "Communication-induced checkpoint asynchronously on NFS disk\nImplementation : full\nProtocol to retrieve determinants : centralized");

@@ -18,7 +18,7 @@ import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
-import { familyBased, hybrid, specFromText, stabilityMatrix, stabilityVector } from "./causal-spec.js";
+import { familyBased, fblCoordinated, hybrid, hybridCic, specFromText, stabilityMatrix, stabilityVector } from "./causal-spec.js";
 
 const OPTS = { checkpointIntervalMs: 40, flushIntervalMs: 10 };
 /** [title, IR, f] */
@@ -31,6 +31,8 @@ const SPECS: [string, ProtocolIR, number][] = [
   ["family-based (stability vector), f = 1", specFromText(stabilityVector(1), OPTS), 1],
   ["family-based (stability matrix), f = 2", loadSpec("fbl-stability-matrix.egida", OPTS), 2],
   ["family-based (stability matrix), f = 1", specFromText(stabilityMatrix(1), OPTS), 1],
+  ["family-based, co-ordinated checkpoints, f = 2", specFromText(fblCoordinated(2), OPTS), 2],
+  ["Fig 3b hybrid, communication-induced checkpoints, f = 1", specFromText(hybridCic(1), OPTS), 1],
 ];
 const SEEDS = Array.from({ length: 8 }, (_, i) => i + 1);
 const apps = {

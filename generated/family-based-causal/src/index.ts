@@ -254,14 +254,15 @@ export function causalGatherStart(s: K, from: number): void {
 }
 
 /**
- * Scan a received piggyback (words after the core header) for determinants
+ * Scan a received piggyback (from word `at`: after the ssn, and after the checkpoint index when one
+ * is piggybacked) for determinants
  * of rank `k` and for the sender's dependency on k (DM[from][k]); used to
  * answer a recovering k's request from messages not delivered yet.
  * Returns the highest rsn of k the message depends on; adds its dets of k to
  * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, from: number, k: number, n: number, tracking: boolean, sv: boolean, smx: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
-  let pos = 1;
+export function causalScanPb(pb: Uint32Array, at: number, from: number, k: number, n: number, tracking: boolean, sv: boolean, smx: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
+  let pos = at;
   let dep = 0;
   if (tracking) {
     dep = pb[pos + from * n + k]!;
@@ -1388,7 +1389,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
         let dep = s.cdDm[s.host.rank * n + k]!;
         for (const q of s.held) {
           for (const m of q.values()) {
-            const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, smx, found, reads);
+            const v = causalScanPb(m.pb, (1 as number), m.from, k, n, tracking, sv, smx, found, reads);
             if (v > dep) dep = v;
           }
         }

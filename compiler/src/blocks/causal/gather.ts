@@ -104,7 +104,7 @@ export function onControl(s: K, ev: ControlEv): void {
     let dep = s.cdDm[s.host.rank * n + k]!;
     for (const q of s.held) {
       for (const m of q.values()) {
-        const v = causalScanPb(m.pb, m.from, k, n, tracking, sv, smx, found, reads);
+        const v = causalScanPb(m.pb, param<number>("causal.pbAt"), m.from, k, n, tracking, sv, smx, found, reads);
         if (v > dep) dep = v;
       }
     }

@@ -3,6 +3,7 @@
  * receive determinants not logged synchronously): called by selectBlocks.
  * Same global chain order as select.ts (its header), with the causal blocks
  * in the middle:
+ *   checkpoint/schedule co-ordinated / communication-induced only: index word first, forced checkpoint before the delivery
  *   causal/stable-dets  hybrid only: onDeliver append, onRecover read the stable log (after restore)
  *   causal/det-log      onDeliver merge + create determinant; onSend piggyback; onControl first (defers until restored)
  *   causal/gather       onRecover after the stable log: gather the tail from the survivors
@@ -66,12 +67,20 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
     }
   }
 
+  // ---- checkpoints: each process recovers from its own checkpoint (and its peers' logs), so a
+  // co-ordinated or communication-induced protocol only schedules them (checkpoint/schedule.ts, as
+  // under pessimistic logging)
+  const ck = ir.checkpoint;
+  const scheduled = ck !== null && (ck.proto.id === "coordinated" || ck.proto.id === "communication-induced");
+
   // ---- piggyback and sender log
   let tracking = "none";
   let pbLoc: SourceSpan | undefined;
   let senderLogLoc: SourceSpan | undefined;
   for (const st of ir.dependencyGenerating) {
     for (const pb of st.piggyback) {
+      // The index checkpoint/schedule.ts piggybacks on every send.
+      if (pb.id === "checkpoint-counter" && st.event === "send" && scheduled) continue;
       if (st.event !== "send" || pb.id !== "determinants") throw new UnsupportedProtocolError(`${st.event}: Piggyback ${pb.id} with causal logging`, pb.loc ?? st.loc, "piggyback only `send: Piggyback determinants` with causal logging");
       if (pb.tracking !== undefined) {
         if (!TRACKING.has(pb.tracking.id)) throw new UnsupportedProtocolError(`Piggyback determinants, ${pb.tracking.id}`, pb.tracking.loc ?? pb.loc, "use `dependency matrix`, `stability vector` or `stability matrix`, or no tracking");
@@ -101,8 +110,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   if (retrieve === "centralized" && hybrid === null) throw new UnsupportedProtocolError("centralized determinant retrieval without a stable determinant log", rec.retrieveDeterminants?.loc, "use `Protocol to retrieve determinants : distributed`, or add `Log determinant, message asynchronously on NFS disk` (hybrid causal)");
 
   // ---- checkpoints
-  const ck = ir.checkpoint;
-  if (ck !== null && ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with causal logging`, ck.proto.loc ?? ck.loc, "use `Independent checkpoint ...`: with causal logging each process recovers from its own checkpoint");
+  if (ck !== null && ck.proto.id !== "independent" && !scheduled) throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with causal logging`, ck.proto.loc ?? ck.loc, "use `Independent checkpoint ...`: with causal logging each process recovers from its own checkpoint");
   const ckMedium = ck?.storage.id ?? "volatile-memory-of-self";
   const ckSync = ck === null ? true : ck.how.id === "synchronously";
   const ckIncremental = ck === null ? false : ck.impl.id === "incremental";
@@ -124,6 +132,23 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
     block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
     block("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckMedium }, ck?.loc),
   ];
+  // Before the causal blocks: a forced checkpoint precedes the delivery (its determinants and log record),
+  // and the index is the first word after the ssn (causal/gather scans the piggyback after it).
+  if (ck !== null && scheduled) {
+    const coordinated = ck.proto.id === "coordinated";
+    out.push(
+      block(
+        "checkpoint/schedule.ts",
+        ck.proto.id,
+        "PiggybackCheckpointing",
+        coordinated
+          ? "piggyback the round number; a message of a later round forces that round's checkpoint before delivery (marker rule); rank 0 announces each round once its checkpoint is durable"
+          : "piggyback the checkpoint index; a higher index forces a checkpoint with that index before delivery (BCS)",
+        { "pk.coordinated": coordinated },
+        ck.proto.loc ?? ck.loc,
+      ),
+    );
+  }
   if (hybrid !== null) {
     out.push(
       block(
@@ -152,12 +177,16 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       retrieve,
       "CollectDeterminants",
       `${hybrid !== null ? "after the stable log, " : ""}gather the determinants of own deliveries from every other process; unrecoverable if a live process depends on one nobody holds`,
-      { "causal.tracking": tracking },
+      { "causal.tracking": tracking, "causal.pbAt": scheduled ? 2 : 1 },
       rec.retrieveDeterminants?.loc,
     ),
   );
   if (readLog !== undefined) out.push(readLog);
-  if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  if (ck !== null && ck.proto.id === "coordinated") {
+    out.push(block("ckpt-only/snapshot.ts", "coordinated", "Checkpoint", "rank 0 starts a round on the checkpoint timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  } else if (ck !== null) {
+    out.push(block("checkpoint/independent.ts", ck.proto.id, "Checkpoint", ck.proto.id === "independent" ? "checkpoint on the local timer" : "basic checkpoints on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+  }
   out.push(
     block(
       "causal/commit.ts",
