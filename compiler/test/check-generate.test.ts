@@ -92,6 +92,15 @@ describe("refusals of block selection are checker errors", () => {
     expect(d.hint).toMatch(hint);
   });
 
+  it("IR from JSON without spans: the refusal names the IR node (its JSON pointer)", () => {
+    const strip = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(strip) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "loc").map(([k, x]) => [k, strip(x)])) : v;
+    const p = strip(ir(`Independent output commit on write\n${COORD}`)) as ReturnType<typeof ir>;
+    const es = checkProtocol(p, registry, "t.json").filter((d) => d.severity === "error");
+    expect(es).toEqual([expect.objectContaining({ code: "E-checkpoint-only-output-commit", path: "/outputCommit/0/proto", hint: expect.stringMatching(/remove the output commit/) })]);
+    expect(es[0]!.loc).toBeUndefined();
+  });
+
   it("the paper's four examples, and every spec in specs/, check with no refusal", () => {
     const fig3a = `${RECEIVE}\nLog determinant, data asynchronously on NFS disk\nCo-ordinated output commit on write\nsend: Piggyback vector clock\nProtocol to detect orphans : broadcast logical clock\nOn rollback: Log determinant, message on NFS disk`;
     const fig3b = `${RECEIVE}\nLog determinant, data asynchronously on NFS disk\nsend: Piggyback determinants\nLog message synchronously on volatile memory of self\nProtocol to retrieve determinants : centralized`;
@@ -134,5 +143,17 @@ describe("egida-gen check and compile on a refused spec", () => {
     expect(c.code).toBe(1);
     // The same diagnostic, without check's per-file count.
     expect(c.stderr).toBe(r.stderr.replace(/[^\n]*: 1 error\n$/, ""));
+  });
+
+  it("check on IR JSON without spans points into the JSON file, at the refused node", () => {
+    const json = join(tmp, "ckpt-commit.json");
+    const p = ir(`Independent output commit on write\n${COORD}`);
+    const text = JSON.stringify(p, (k, v: unknown) => (k === "loc" ? undefined : v), 2);
+    writeFileSync(json, text);
+    const r = run(["check", json]);
+    expect(r.code).toBe(1);
+    const line = text.split("\n").findIndex((l) => l.includes('"proto"')) + 1;
+    expect(r.stderr).toMatch(new RegExp(`${json.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${line}:\\d+: error: independent output commit in a checkpoint-only protocol`));
+    expect(r.stderr).not.toMatch(STACK);
   });
 });

@@ -31,14 +31,15 @@ export function checkGenerate(ctx: CheckContext, cls: Classification): void {
   } catch (e: unknown) {
     if (!(e instanceof UnsupportedProtocolError)) throw e; // a bug in selection, not the user's mistake
     const plugin = pluginValues(ir, ctx.registry);
+    const at = owner(ir, e.loc) ?? ownerWithoutSpans(ir, cls) ?? ir;
     if (plugin.length === 0) {
-      ctx.report({ severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), at: owner(ir, e.loc), hint: e.hint ?? FALLBACK_HINT });
+      ctx.report({ severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), at, hint: e.hint ?? FALLBACK_HINT });
     } else {
       ctx.report({
         severity: "warning",
         code: "W-plugin-not-generated",
         message: `${refusalMessage(e.construct, e.code)}: \`egida-gen compile\` will refuse this spec (the built-in blocks do not generate plugin values: ${plugin.map((v) => `\`${v}\``).join(", ")})`,
-        at: owner(ir, e.loc),
+        at,
         hint: e.hint ?? FALLBACK_HINT,
       });
     }
@@ -55,11 +56,10 @@ export function refusalDiagnostic(e: UnsupportedProtocolError, file: string): Di
 
 /**
  * The IR node a refusal's span belongs to (selection passes `node.loc`), so
- * the diagnostic also gets the node's JSON pointer; IR read from JSON keeps
- * spans only if it was printed from a spec.
+ * the diagnostic also gets the node's JSON pointer.
  */
-function owner(ir: ProtocolIR, loc: SourceSpan | undefined): Located | ProtocolIR {
-  if (loc === undefined) return ir;
+function owner(ir: ProtocolIR, loc: SourceSpan | undefined): Located | undefined {
+  if (loc === undefined) return undefined;
   let found: Located | undefined;
   const walk = (v: unknown): void => {
     if (found !== undefined || v === null || typeof v !== "object") return;
@@ -71,6 +71,35 @@ function owner(ir: ProtocolIR, loc: SourceSpan | undefined): Located | ProtocolI
   };
   walk(ir);
   return found ?? { loc };
+}
+
+/**
+ * IR read from JSON may have no spans at all: run selection again on a copy
+ * in which every node has a span of its own, and map the refusal's span back
+ * to the node (its JSON pointer is where `check` points in the JSON file).
+ */
+function ownerWithoutSpans(ir: ProtocolIR, cls: Classification): Located | undefined {
+  const nodes = new Map<SourceSpan, Located>();
+  let n = 0;
+  const copy = (v: unknown, top: boolean): unknown => {
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return v.map((x) => copy(x, false));
+    const out: Record<string, unknown> = {};
+    for (const [k, child] of Object.entries(v)) if (k !== "loc") out[k] = copy(child, false);
+    if (!top) {
+      n++;
+      const span: SourceSpan = { line: 0, column: 0, offset: -n, endOffset: -n };
+      nodes.set(span, v as Located);
+      out["loc"] = span;
+    }
+    return out;
+  };
+  try {
+    selectBlocks({ ir: copy(ir, true) as ProtocolIR, classification: cls });
+  } catch (e: unknown) {
+    if (e instanceof UnsupportedProtocolError && e.loc !== undefined) return nodes.get(e.loc);
+  }
+  return undefined;
 }
 
 /** Ids of the spec's values that come from plugins rather than egida-gen. */
