@@ -215,6 +215,14 @@ export interface ProtocolHost {
    * The protocol must not call it again before the previous call resolved.
    */
   deliver(from: number, payload: Uint8Array, opts: { readonly replay: boolean }): Promise<void>;
+  /**
+   * The promise `deliver` returns when the delivery has already settled (the
+   * application's onMessage returned no promise): a protocol may compare
+   * `deliver`'s result with it and go on without awaiting (no microtask hop
+   * per delivery). Absent (older hosts, test doubles): always await.
+   * Constant for the host's lifetime.
+   */
+  readonly settled?: Promise<void>;
   /** The application's state, v8-serialized. Only between deliveries. */
   captureAppState(): Uint8Array;
   restoreAppState(bytes: Uint8Array): void;

@@ -52,6 +52,9 @@ class ObservedHost implements ProtocolHost {
   get timers(): Timers {
     return this.h.timers;
   }
+  get settled(): Promise<void> | undefined {
+    return this.h.settled;
+  }
   trace(event: TraceEvent): void {
     this.o.trace(event);
     this.h.trace(event);

@@ -134,7 +134,7 @@ export interface Hooks {
   onSend(s: K, ev: SendEv): void;
   acceptReceive(s: K, ev: RecvEv): boolean;
   onReceive(s: K, ev: RecvEv): void;
-  onPump(s: K, ev: PumpEv): Promise<void>;
+  onPump(s: K, ev: PumpEv): void;
   onDeliver(s: K, ev: DeliverEv): Promise<void>;
   onRead(s: K, ev: ReadEv): Promise<void>;
   onWrite(s: K, ev: WriteEv): Promise<void>;
@@ -168,7 +168,7 @@ export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
   onSend: { async: false, filter: false, caller: "Protocol.send (API module)" },
   acceptReceive: { async: false, filter: true, caller: "Protocol.onFrame for App frames, before onReceive (orphan / stale-epoch filters)" },
   onReceive: { async: false, filter: false, caller: "Protocol.onFrame for App frames the filters accepted (Network module)" },
-  onPump: { async: true, filter: false, caller: "core blocks, after receive / recovery / timers" },
+  onPump: { async: false, filter: false, caller: "core blocks, after receive / recovery / timers (not awaited: the pump continues asynchronously only when a step has to wait)" },
   onDeliver: { async: true, filter: false, caller: "core/pump, one delivery at a time" },
   onRead: { async: true, filter: false, caller: "Protocol.read (API module)" },
   onWrite: { async: true, filter: false, caller: "Protocol.write (API module)" },

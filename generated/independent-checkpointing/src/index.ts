@@ -196,6 +196,59 @@ export function finalLine(line: readonly number[], hists: readonly Entry[][]): b
   return true;
 }
 
+/**
+ * The pump loop, from the claimed state. A step that is still pending when
+ * its call returns (a checkpoint, or a delivery whose chain awaited: s.dlvSync
+ * is still false) hands the rest of the loop to cpPumpAfter, which resumes
+ * here once it settled; a rejection ends the pump there (core/pump-failed.ts).
+ */
+function cpPumpRun(s: K): void {
+  try {
+    while (!s.cpHold) {
+      let p: Promise<void>;
+      if (s.ckptWanted) {
+        s.ckptWanted = false;
+        p = s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
+      } else {
+        const m = takeNextLive(s);
+        if (m === undefined) break;
+        // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
+        s.dlvSync = false;
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
+        if (s.dlvSync) continue;
+      }
+      void cpPumpAfter(s, p);
+      return;
+    }
+  } catch (e) {
+    // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
+    pumpFailed(s, e);
+    return;
+  }
+  s.pumping = false;
+  cpPumpIdle(s);
+}
+
+/** The pump waits for a pending step, then goes on (still claimed). */
+async function cpPumpAfter(s: K, p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    pumpFailed(s, e);
+    return;
+  }
+  cpPumpRun(s);
+}
+
+/** The pump is not running: tell a round waiting for quiescence. */
+function cpPumpIdle(s: K): void {
+  if (!s.pumping && s.cpIdle !== null) {
+    const idle = s.cpIdle;
+    s.cpIdle = null;
+    idle();
+  }
+}
+
 /** A control frame; to self it is handled asynchronously, like a frame. */
 function ctl(s: K, to: number, tag: number, word: number, body: unknown): void {
   const words = new Uint32Array([word]);
@@ -416,6 +469,11 @@ function finTick(s: K, kind: string): void {
     if (s.cpPollOpen === 0 || ++s.cpFinTicks > 100) issuePoll(s, true, kind);
   }
 }
+
+/** The two `deliver` options, shared: no object per delivery. */
+const LIVE_DELIVERY = Object.freeze({ replay: false });
+
+const REPLAY_DELIVERY = Object.freeze({ replay: true });
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
 export function takeNextLive(s: K): InMsg | undefined {
@@ -732,6 +790,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
   ckptWanted: boolean = false;
   cpHold: boolean = false;
   cpIdle: (() => void) | null = null;
+  dlvSync: boolean = false;
   outSeq: number = 0;
   cpEpoch: number = 0;
   cpIdx: number = 0;
@@ -1040,37 +1099,14 @@ export class IndependentCheckpointingProtocol implements Protocol {
     }
   }
 
-  async onPump(ev: PumpEv): Promise<void> {
+  onPump(ev: PumpEv): void {
     const s = this;
     // block ckpt-only/pump.ts (core)
     {
       if (!s.pumping && s.mode === MODE_LIVE) {
         s.pumping = true;
-        let go = true;
-        let failed = false;
-        try {
-          while (go && !s.cpHold) {
-            if (s.ckptWanted) {
-              s.ckptWanted = false;
-              await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
-            } else {
-              const m = takeNextLive(s);
-              if (m !== undefined) await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
-              else go = false;
-            }
-          }
-        } catch (e) {
-          // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
-          pumpFailed(s, e);
-          failed = true;
-        }
-        if (!failed) s.pumping = false;
-      }
-      if (!s.pumping && s.cpIdle !== null) {
-        const idle = s.cpIdle;
-        s.cpIdle = null;
-        idle();
-      }
+        cpPumpRun(s);
+      } else cpPumpIdle(s);
     }
   }
 
@@ -1093,7 +1129,9 @@ export class IndependentCheckpointingProtocol implements Protocol {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      await s.host.deliver(m.from, m.payload, { replay: ev.replay });
+      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+      if (r !== s.host.settled) await r;
+      s.dlvSync = true;
     }
   }
 

@@ -135,6 +135,8 @@ export class RankHost implements ProtocolHost {
   private readonly traceFn: ((event: TraceEvent) => void) | undefined;
   /** ProtocolHost.tracing: a trace listener was given (fixed at construction). */
   readonly tracing: boolean;
+  /** ProtocolHost.settled: what `deliver` returns when onMessage settled synchronously (see `settle`). */
+  readonly settled: Promise<void> = RESOLVED;
   private readonly runtimeFrame: ((frame: InboundFrame) => void) | undefined;
   private readonly ctx: AppContext;
 

@@ -25,6 +25,8 @@ export interface Fields {
   cpHold: boolean;
   /** Called once the pump loop has stopped (set by a round waiting for quiescence). */
   cpIdle: (() => void) | null;
+  /** Set by the onDeliver chain's end (core/deliver) when it ran without an await: the pump skips awaiting it. */
+  dlvSync: boolean;
 }
 
 export function init(s: K): void {
@@ -33,31 +35,67 @@ export function init(s: K): void {
   s.ckptWanted = false;
   s.cpHold = false;
   s.cpIdle = null;
+  s.dlvSync = false;
 }
 
-export async function onPump(s: K, _ev: PumpEv): Promise<void> {
+/**
+ * Synchronous entry: claims the pump and runs it (cpPumpRun) in this call as
+ * long as no step has to wait, so an in-order delivery whose onDeliver chain
+ * never awaits costs no promise and no microtask hop. Callers do not await it.
+ */
+export function onPump(s: K, _ev: PumpEv): void {
   if (!s.pumping && s.mode === MODE_LIVE) {
     s.pumping = true;
-    let go = true;
-    let failed = false;
-    try {
-      while (go && !s.cpHold) {
-        if (s.ckptWanted) {
-          s.ckptWanted = false;
-          await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
-        } else {
-          const m = takeNextLive(s);
-          if (m !== undefined) await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
-          else go = false;
-        }
+    cpPumpRun(s);
+  } else cpPumpIdle(s);
+}
+
+/**
+ * The pump loop, from the claimed state. A step that is still pending when
+ * its call returns (a checkpoint, or a delivery whose chain awaited: s.dlvSync
+ * is still false) hands the rest of the loop to cpPumpAfter, which resumes
+ * here once it settled; a rejection ends the pump there (core/pump-failed.ts).
+ */
+function cpPumpRun(s: K): void {
+  try {
+    while (!s.cpHold) {
+      let p: Promise<void>;
+      if (s.ckptWanted) {
+        s.ckptWanted = false;
+        p = s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
+      } else {
+        const m = takeNextLive(s);
+        if (m === undefined) break;
+        // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
+        s.dlvSync = false;
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
+        if (s.dlvSync) continue;
       }
-    } catch (e) {
-      // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
-      pumpFailed(s, e);
-      failed = true;
+      void cpPumpAfter(s, p);
+      return;
     }
-    if (!failed) s.pumping = false;
+  } catch (e) {
+    // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
+    pumpFailed(s, e);
+    return;
   }
+  s.pumping = false;
+  cpPumpIdle(s);
+}
+
+/** The pump waits for a pending step, then goes on (still claimed). */
+async function cpPumpAfter(s: K, p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    pumpFailed(s, e);
+    return;
+  }
+  cpPumpRun(s);
+}
+
+/** The pump is not running: tell a round waiting for quiescence. */
+function cpPumpIdle(s: K): void {
   if (!s.pumping && s.cpIdle !== null) {
     const idle = s.cpIdle;
     s.cpIdle = null;

@@ -3,6 +3,13 @@
  * every block before it (forced checkpoints, determinant creation, logging,
  * piggyback processing) has completed, so a synchronous logger's record is
  * durable before the application sees the message (pessimistic logging).
+ *
+ * Synchronous fast path: when the application's handler settled at once
+ * (`deliver` returned `host.settled`) nothing is awaited, and `s.dlvSync`
+ * tells the pump that the chain ran to here without an await, so it need not
+ * await the chain's promise either (core/pump.ts, ckpt-only/pump.ts). The
+ * pump clears the flag before each delivery; a block after this one that
+ * awaits must clear it again before its first await (optimistic/rollback).
  */
 import type { K } from "../kernel.js";
 import type { DeliverEv } from "../hooks.js";
@@ -11,9 +18,15 @@ export interface Fields {}
 
 export function init(_s: K): void {}
 
+/** The two `deliver` options, shared: no object per delivery. */
+const LIVE_DELIVERY = Object.freeze({ replay: false });
+const REPLAY_DELIVERY = Object.freeze({ replay: true });
+
 export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   const m = ev.msg;
   s.delivered[m.from] = m.ssn;
   s.rsn = ev.rsn;
-  await s.host.deliver(m.from, m.payload, { replay: ev.replay });
+  const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+  if (r !== s.host.settled) await r;
+  s.dlvSync = true;
 }

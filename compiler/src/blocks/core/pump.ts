@@ -27,6 +27,8 @@ export interface Fields {
   planPos: number;
   /** Resolves onRecover once the plan is replayed. */
   replayDone: (() => void) | null;
+  /** Set by the onDeliver chain's end (core/deliver) when it ran without an await: the pump skips awaiting it. */
+  dlvSync: boolean;
 }
 
 export function init(s: K): void {
@@ -37,56 +39,88 @@ export function init(s: K): void {
   s.planSsn = [];
   s.planPos = 0;
   s.replayDone = null;
+  s.dlvSync = false;
 }
 
-export async function onPump(s: K, _ev: PumpEv): Promise<void> {
+/**
+ * Synchronous entry: claims the pump and runs it (pumpRun) in this call as
+ * long as no step has to wait, so an in-order delivery whose onDeliver chain
+ * never awaits costs no promise and no microtask hop. Callers do not await it.
+ */
+export function onPump(s: K, _ev: PumpEv): void {
   if (!s.pumping && s.mode !== MODE_STARTING) {
     s.pumping = true;
-    let go = true;
-    let failed = false;
-    try {
-      while (go) {
-        if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
-          s.mode = MODE_LIVE;
-          s.planSrc = [];
-          s.planSsn = [];
-          s.planPos = 0;
-          const done = s.replayDone;
-          s.replayDone = null;
-          if (done !== null) done();
-        }
-        if (s.ckptWanted && s.mode === MODE_LIVE) {
-          s.ckptWanted = false;
-          await s.onCheckpoint({
-            index: 0,
-            app: s.host.captureAppState(),
-            state: {},
-            delivered: s.delivered.slice(),
-            rsn: s.rsn,
-          });
-        } else if (s.mode === MODE_REPLAY) {
-          const j = s.planSrc[s.planPos]!;
-          const want = s.delivered[j]! + 1;
-          if (s.planSsn[s.planPos]! !== want) {
-            s.host.unrecoverable(`replay plan expects ssn ${s.planSsn[s.planPos]} from ${j} but the channel is at ${want - 1}`);
-          }
-          const m = s.held[j]!.get(want);
-          if (m !== undefined) {
-            s.held[j]!.delete(want);
-            s.planPos++;
-            await s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
-          } else go = false;
-        } else {
-          const m = takeNextLive(s);
-          if (m !== undefined) await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
-          else go = false;
-        }
-      }
-    } catch (e) {
-      // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
-      pumpFailed(s, e);
-      failed = true;
-    }
-    if (!failed) s.pumping = false;
+    pumpRun(s);
   }
+}
+
+/**
+ * The pump loop, from the claimed state. A step that is still pending when
+ * its call returns (a checkpoint, or a delivery whose chain awaited: s.dlvSync
+ * is still false) hands the rest of the loop to pumpAfter, which resumes here
+ * once it settled; a rejection ends the pump there (core/pump-failed.ts).
+ */
+function pumpRun(s: K): void {
+  try {
+    for (;;) {
+      if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
+        s.mode = MODE_LIVE;
+        s.planSrc = [];
+        s.planSsn = [];
+        s.planPos = 0;
+        const done = s.replayDone;
+        s.replayDone = null;
+        if (done !== null) done();
+      }
+      let p: Promise<void>;
+      if (s.ckptWanted && s.mode === MODE_LIVE) {
+        s.ckptWanted = false;
+        p = s.onCheckpoint({
+          index: 0,
+          app: s.host.captureAppState(),
+          state: {},
+          delivered: s.delivered.slice(),
+          rsn: s.rsn,
+        });
+      } else if (s.mode === MODE_REPLAY) {
+        const j = s.planSrc[s.planPos]!;
+        const want = s.delivered[j]! + 1;
+        if (s.planSsn[s.planPos]! !== want) {
+          s.host.unrecoverable(`replay plan expects ssn ${s.planSsn[s.planPos]} from ${j} but the channel is at ${want - 1}`);
+        }
+        const m = s.held[j]!.get(want);
+        if (m === undefined) break;
+        s.held[j]!.delete(want);
+        s.planPos++;
+        s.dlvSync = false;
+        p = s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
+        if (s.dlvSync) continue;
+      } else {
+        const m = takeNextLive(s);
+        if (m === undefined) break;
+        // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
+        s.dlvSync = false;
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
+        if (s.dlvSync) continue;
+      }
+      void pumpAfter(s, p);
+      return;
+    }
+  } catch (e) {
+    // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
+    pumpFailed(s, e);
+    return;
+  }
+  s.pumping = false;
+}
+
+/** The pump waits for a pending step, then goes on (still claimed). */
+async function pumpAfter(s: K, p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    pumpFailed(s, e);
+    return;
+  }
+  pumpRun(s);
 }

@@ -39,7 +39,11 @@ export function init(_s: K): void {}
 
 export async function onDeliver(s: K, _ev: DeliverEv): Promise<void> {
   s.optInDelivery = false;
-  if (s.optRbWanted && !s.optRbRunning) await s.onRollback({ reason: "orphan" });
+  if (s.optRbWanted && !s.optRbRunning) {
+    // core/deliver said the chain ended without an await; this await makes the pump wait after all.
+    s.dlvSync = false;
+    await s.onRollback({ reason: "orphan" });
+  }
 }
 
 export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
