@@ -56,9 +56,6 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { emitSource } from "../compiler/src/codegen/package.js";
-import { blockLibrary } from "../compiler/src/codegen/pipeline.js";
-import { regenerate } from "../compiler/src/codegen/regen.js";
 import { describeFailure } from "../runtime-core/src/host/errors.js";
 import { MemoryOutputSink } from "../runtime-core/src/host/output-sink.js";
 import { RankHost } from "../runtime-core/src/host/rank-host.js";
@@ -625,6 +622,11 @@ async function parent(): Promise<void> {
   console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}`);
 
   const t0 = performance.now();
+  // Only the parent generates code: a child loads no compiler (ts-morph and TypeScript take
+  // seconds to load, minutes under callgrind).
+  const { emitSource } = await import("../compiler/src/codegen/package.js");
+  const { blockLibrary } = await import("../compiler/src/codegen/pipeline.js");
+  const { regenerate } = await import("../compiler/src/codegen/regen.js");
   const regen = await regenerate(ROOT);
   const lib = blockLibrary();
   const dir = mkdtempSync(join(tmpdir(), "egida-overhead-"));

@@ -318,20 +318,13 @@ const REPLAY_DELIVERY = Object.freeze({ replay: true });
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
 export function takeNextLive(s: K): InMsg | undefined {
-  let best = -1;
-  let bestArrival = Infinity;
+  let best: InMsg | undefined;
   for (let j = 0; j < s.host.size; j++) {
     const m = s.held[j]!.get(s.delivered[j]! + 1);
-    if (m !== undefined && m.arrival < bestArrival) {
-      best = j;
-      bestArrival = m.arrival;
-    }
+    if (m !== undefined && (best === undefined || m.arrival < best.arrival)) best = m;
   }
-  if (best < 0) return undefined;
-  const key = s.delivered[best]! + 1;
-  const m = s.held[best]!.get(key)!;
-  s.held[best]!.delete(key);
-  return m;
+  if (best !== undefined) s.held[best.from]!.delete(best.ssn);
+  return best;
 }
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
