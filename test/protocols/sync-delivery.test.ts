@@ -16,7 +16,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
-import type { App, AppContext, InboundFrame, Protocol, ProtocolFactory, ProtocolHost, Timers } from "@egida/runtime-core/spi";
+import type { App, AppContext, InboundFrame, Protocol, ProtocolFactory, ProtocolHost, Timers } from "../../runtime-core/src/spi.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
 import { createMemoryStorageProvider } from "../../runtime-core/src/storage/provider.js";
 import { CRASH_PROVEN, discoverProtocols } from "../conformance/protocols.js";
@@ -44,7 +44,7 @@ function fakeHost(pending?: (n: number) => Promise<void>): Fake {
     size: 2,
     incarnation: 0,
     f: 1,
-    transport: { send: () => {}, on: () => {}, close: () => Promise.resolve() },
+    transport: { rank: 1, size: 2, send: () => {}, on: () => {}, close: () => Promise.resolve() },
     storage: createMemoryStorageProvider({ rank: 1, stable: new Map() }),
     timers: NO_TIMERS,
     trace: () => {},
@@ -205,7 +205,7 @@ describe("synchronous app under crashes (launcher sim, RankHost)", () => {
         size: SIZE,
         seed: 5,
         app: syncTokens as App<unknown>,
-        protocol: factory as unknown as Parameters<typeof runSimJob>[0]["protocol"],
+        protocol: factory,
         kills: [
           { rank: 1, atDeliveries: 9, text: "1@9" },
           { rank: 2, atDeliveries: 17, text: "2@17" },

@@ -5,22 +5,20 @@ import { deserialize, serialize } from "node:v8";
 /** The state block bodies see as `s`. */
 type K = PessimisticCommunicationInducedProtocol;
 
+/** The two `deliver` options, shared: no object per delivery. */
+const LIVE_DELIVERY = Object.freeze({ replay: false });
+
+const REPLAY_DELIVERY = Object.freeze({ replay: true });
+
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
 export function takeNextLive(s: K): InMsg | undefined {
-  let best = -1;
-  let bestArrival = Infinity;
+  let best: InMsg | undefined;
   for (let j = 0; j < s.host.size; j++) {
     const m = s.held[j]!.get(s.delivered[j]! + 1);
-    if (m !== undefined && m.arrival < bestArrival) {
-      best = j;
-      bestArrival = m.arrival;
-    }
+    if (m !== undefined && (best === undefined || m.arrival < best.arrival)) best = m;
   }
-  if (best < 0) return undefined;
-  const key = s.delivered[best]! + 1;
-  const m = s.held[best]!.get(key)!;
-  s.held[best]!.delete(key);
-  return m;
+  if (best !== undefined) s.held[best.from]!.delete(best.ssn);
+  return best;
 }
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
@@ -140,6 +138,77 @@ export function pumpFailed(s: K, e: unknown): void {
   } catch {
     // unrecoverable() throws to unwind its caller; the pump ends here.
   }
+}
+
+/**
+ * The pump loop, from the claimed state. A step that is still pending when
+ * its call returns (a checkpoint, or a delivery whose chain awaited: s.dlvSync
+ * is still false) hands the rest of the loop to pumpAfter, which resumes here
+ * once it settled; a rejection ends the pump there (core/pump-failed.ts).
+ */
+function pumpRun(s: K): void {
+  try {
+    for (;;) {
+      if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
+        s.mode = MODE_LIVE;
+        s.planSrc = [];
+        s.planSsn = [];
+        s.planPos = 0;
+        const done = s.replayDone;
+        s.replayDone = null;
+        if (done !== null) done();
+      }
+      let p: Promise<void>;
+      if (s.ckptWanted && s.mode === MODE_LIVE) {
+        s.ckptWanted = false;
+        p = s.onCheckpoint({
+          index: 0,
+          app: s.host.captureAppState(),
+          state: {},
+          delivered: s.delivered.slice(),
+          rsn: s.rsn,
+        });
+      } else if (s.mode === MODE_REPLAY) {
+        const j = s.planSrc[s.planPos]!;
+        const want = s.delivered[j]! + 1;
+        if (s.planSsn[s.planPos]! !== want) {
+          s.host.unrecoverable(`replay plan expects ssn ${s.planSsn[s.planPos]} from ${j} but the channel is at ${want - 1}`);
+        }
+        const m = s.held[j]!.get(want);
+        if (m === undefined) break;
+        s.held[j]!.delete(want);
+        s.planPos++;
+        s.dlvSync = false;
+        p = s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
+        if (s.dlvSync) continue;
+      } else {
+        const m = takeNextLive(s);
+        if (m === undefined) break;
+        // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
+        s.dlvSync = false;
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
+        if (s.dlvSync) continue;
+      }
+      void pumpAfter(s, p);
+      return;
+    }
+  } catch (e) {
+    // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
+    pumpFailed(s, e);
+    return;
+  }
+  s.pumping = false;
+}
+
+/** The pump waits for a pending step, then goes on (still claimed). */
+async function pumpAfter(s: K, p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    pumpFailed(s, e);
+    return;
+  }
+  pumpRun(s);
 }
 
 /** onOpen, onRecover, onLive, onStop, onFinish. */
@@ -307,6 +376,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
   planSsn: number[] = [];
   planPos: number = 0;
   replayDone: (() => void) | null = null;
+  dlvSync: boolean = false;
   outq: OutLog[] = [];
   stableIn: Uint32Array;
   notified: Uint32Array;
@@ -653,58 +723,13 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     }
   }
 
-  async onPump(ev: PumpEv): Promise<void> {
+  onPump(ev: PumpEv): void {
     const s = this;
     // block core/pump.ts (core)
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
-        let go = true;
-        let failed = false;
-        try {
-          while (go) {
-            if (s.mode === MODE_REPLAY && s.planPos >= s.planSrc.length) {
-              s.mode = MODE_LIVE;
-              s.planSrc = [];
-              s.planSsn = [];
-              s.planPos = 0;
-              const done = s.replayDone;
-              s.replayDone = null;
-              if (done !== null) done();
-            }
-            if (s.ckptWanted && s.mode === MODE_LIVE) {
-              s.ckptWanted = false;
-              await s.onCheckpoint({
-                index: 0,
-                app: s.host.captureAppState(),
-                state: {},
-                delivered: s.delivered.slice(),
-                rsn: s.rsn,
-              });
-            } else if (s.mode === MODE_REPLAY) {
-              const j = s.planSrc[s.planPos]!;
-              const want = s.delivered[j]! + 1;
-              if (s.planSsn[s.planPos]! !== want) {
-                s.host.unrecoverable(`replay plan expects ssn ${s.planSsn[s.planPos]} from ${j} but the channel is at ${want - 1}`);
-              }
-              const m = s.held[j]!.get(want);
-              if (m !== undefined) {
-                s.held[j]!.delete(want);
-                s.planPos++;
-                await s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
-              } else go = false;
-            } else {
-              const m = takeNextLive(s);
-              if (m !== undefined) await s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
-              else go = false;
-            }
-          }
-        } catch (e) {
-          // Nobody awaits the pump: report the failure (core/pump-failed.ts) and leave the pump claimed.
-          pumpFailed(s, e);
-          failed = true;
-        }
-        if (!failed) s.pumping = false;
+        pumpRun(s);
       }
     }
   }
@@ -764,7 +789,9 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      await s.host.deliver(m.from, m.payload, { replay: ev.replay });
+      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+      if (r !== s.host.settled) await r;
+      s.dlvSync = true;
     }
   }
 
