@@ -154,3 +154,24 @@ describe("schedules", () => {
     expect(() => parseSchedule('[{"atStep":3}]')).toThrow(/rank/);
   });
 });
+
+describe("the causal family within f: a lost read that no survivor saw", () => {
+  it("may be re-read differently when every process that saw it failed, not when a survivor saw it", async () => {
+    const { protocols } = await discoverProtocols({ backends: ["composer"] });
+    const e = protocols.find((p) => p.name === "family-based-causal")!;
+    const a = findApp("master-worker");
+    const app = await loadConformanceApp(a);
+    // The master and worker 3 die together (f = 2): the master's third seed was held only by the
+    // two of them, so the recovered master reads it afresh and its send to worker 3 differs.
+    const schedule = parseSchedule('[{"rank":0,"atStep":1,"restartAfterMs":20},{"rank":3,"atStep":1,"restartAfterMs":20}]');
+    const r = await runSimJob({ protocol: await e.load(), app, size: a.size, seed: 101, schedule, args: a.args });
+    expect(r.finished).toBe(true);
+    expect(r.crashes.map((c) => c.rank).sort()).toEqual([0, 3]);
+    expect(checkFamily(r, "causal")).toEqual([]);
+    // Had worker 3 survived (no crash record of it), it would have seen the old task: a violation.
+    const survived = { ...r, crashes: r.crashes.filter((c) => c.rank !== 3) };
+    expect(checkFamily(survived, "causal").map((v) => v.message).join()).toMatch(/rank 0 did not return to its pre-crash state/);
+    // Pessimistic logging never loses a read: the same difference is a violation there.
+    expect(checkFamily(r, "pessimistic").length).toBeGreaterThan(0);
+  });
+});

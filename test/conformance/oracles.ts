@@ -13,7 +13,7 @@
  */
 import { describeFailure } from "../../runtime-core/src/host/errors.js";
 import type { App } from "../../runtime-core/src/spi.js";
-import type { JobResult } from "./harness.js";
+import type { CrashRecord, JobResult } from "./harness.js";
 import type { Step } from "./history.js";
 import { replayRank } from "./replay.js";
 import { showCanonical } from "./canon.js";
@@ -232,15 +232,40 @@ export async function checkReplay(r: JobResult, app: App<unknown>, args: readonl
  * same sends and writes — a prefix of them when the crash cut the handler
  * short (the re-executed handler then goes on further).
  */
-function rebuilt(before: Step, after: Step): boolean {
-  const prefix = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean): boolean =>
-    (before.complete ? a.length === b.length : a.length <= b.length) && a.every((x, i) => eq(x, b[i]!));
+function rebuilt(before: Step, after: Step, unseen: (send: number) => boolean = () => false): boolean {
+  const prefix = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T, i: number) => boolean): boolean =>
+    (before.complete ? a.length === b.length : a.length <= b.length) && a.every((x, i) => eq(x, b[i]!, i));
   return (
     before.from === after.from &&
     before.digest === after.digest &&
-    prefix(before.sends, after.sends, (x, y) => x.to === y.to && x.digest === y.digest) &&
+    prefix(before.sends, after.sends, (x, y, i) => x.to === y.to && (x.digest === y.digest || unseen(i))) &&
     prefix(before.writes, after.writes, sameBytes)
   );
+}
+
+/**
+ * Causal logging within f may lose a non-deterministic event together with
+ * every process that depended on it (a determinant held only by processes
+ * that failed together): the recovered process then re-executes it
+ * differently, and that is correct, since no survivor saw the old outcome
+ * (no orphans). So under causal logging a send of the crashed process's
+ * visible state may differ if no surviving state of its receiver delivered
+ * it: the receiver's next crash at or after this one lost the delivery
+ * (channels are FIFO, so the k-th send to it is its k-th delivery from us).
+ */
+function unseenBySurvivors(r: JobResult, c: CrashRecord): (pos: number, send: number) => boolean {
+  return (pos, send) => {
+    const to = c.before[pos]!.sends[send]!.to;
+    let k = 0;
+    for (let p = 0; p <= pos; p++) {
+      const sends = c.before[p]!.sends;
+      for (let i = 0; i < (p === pos ? send + 1 : sends.length); i++) if (sends[i]!.to === to) k++;
+    }
+    const next = r.crashes.filter((d) => d.rank === to && d.time >= c.time).sort((a, b) => a.time - b.time)[0];
+    if (next === undefined) return false;
+    const delivery = next.before.filter((s) => s.from === c.rank)[k - 1];
+    return delivery === undefined || delivery.pos > next.visible;
+  };
 }
 
 /**
@@ -265,10 +290,11 @@ export function checkFamily(r: JobResult, family: Family): Violation[] {
   for (const c of r.crashes) {
     if (!(r.finished || r.liveAtEnd[c.rank])) continue;
     const now = r.histories[c.rank]!.steps;
+    const unseen = family === "causal" ? unseenBySurvivors(r, c) : () => false;
     for (let p = 0; p <= c.visible; p++) {
       const before = c.before[p]!;
       const after = now[p];
-      if (after === undefined || !rebuilt(before, after)) {
+      if (after === undefined || !rebuilt(before, after, (i) => unseen(p, i))) {
         const desc = (s: Step | undefined): string =>
           s === undefined ? "nothing (not recovered that far)" : s.from < 0 ? "onStart" : `a message from rank ${s.from} (crc ${hex(s.digest)}), ${s.sends.length} send(s), ${s.writes.length} write(s)`;
         v.push({
