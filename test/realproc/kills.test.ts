@@ -77,7 +77,7 @@ describe("real processes over TCP with SIGKILLs", () => {
         expect(run.killedDuringReplay || run.nothingToReplay, why).toBe(true);
       }
       expect(run.result.restarts, why).toBe(run.fired + run.result.otherDeaths);
-    }, 90_000);
+    }, 240_000); // crashRun's 180 s job budget plus the reference run
   });
 
   it("sees a survivor roll back: coordinated checkpointing rolls every rank back to its recovery line, which the pessimistic/causal rule rejects", async () => {

@@ -63,7 +63,11 @@ export async function crashRun(protocol: RealProtocol, app: AppCase, seed: numbe
     app: app.path,
     args: app.args,
     kills: sched.kills,
-    timeoutMs: 60_000,
+    // Wall-clock budget, not a hang detector: at load 20-34 (the kills slice runs 5 jobs at
+    // once beside other test files) rank start-up alone took 7-34 s and each restart several,
+    // so Fig 3a / writer (5 kills, 5 restarts) ran 35-100 s and once hit 60 s while every rank
+    // was still logging deliveries (docs/campaign-real.md).
+    timeoutMs: 180_000,
     // Rank processes re-dial with backoff; a short restart keeps runs quick and lets kills overlap.
     restartDelayMs: 50 + (seed % 4) * 50,
   });
