@@ -15,11 +15,11 @@ function countKills(kills: readonly string[]): { rank: number; at: number }[] {
 }
 
 describe("real-process kill schedules", () => {
-  for (const f of [0, 1]) {
-    it(`f=${f}: count kills stay within the certain deliveries, and the replay pair lands on the master`, () => {
+  for (const [f, maxRanks] of [[0, undefined], [1, undefined], [0, 1], [0, 2]] as const) {
+    it(`f=${f}${maxRanks === undefined ? "" : `, at most ${maxRanks} rank(s) killed`}: count kills stay within the certain deliveries, and the replay pair lands on the master`, () => {
       const deliveries = [60, 1, 1, 1]; // master-worker's certain counts
       for (let seed = 0; seed < 200; seed++) {
-        const s = makeSchedule({ seed, size: 4, deliveries, runMs: 3500, f });
+        const s = makeSchedule({ seed, size: 4, deliveries, runMs: 3500, f, ...(maxRanks === undefined ? {} : { maxRanks }) });
         const counts = countKills(s.kills);
         expect(counts.length, s.kills.join(" ")).toBeGreaterThanOrEqual(2);
         for (const k of counts) expect(k.at, s.kills.join(" ")).toBeLessThanOrEqual(deliveries[k.rank]!);

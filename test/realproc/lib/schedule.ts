@@ -40,7 +40,10 @@ export interface Schedule {
 
 export function makeSchedule(p: ScheduleInput): Schedule {
   const rng = new Prng(0x5eed + p.seed * 7919);
-  const eligible = eligibleRanks(p, rng).slice(0, p.maxRanks ?? p.size);
+  // Ranks certain to deliver enough for the replay pair go first, so a maxRanks cap keeps one
+  // (a stable partition: when every rank qualifies, the seeded order is unchanged).
+  const ranked = eligibleRanks(p, rng);
+  const eligible = [...ranked.filter((r) => p.deliveries[r]! >= 8), ...ranked.filter((r) => p.deliveries[r]! < 8)].slice(0, p.maxRanks ?? p.size);
   const kills: string[] = [];
   const used = new Map<number, number[]>();
   const add = (r: number, k: number): void => {
