@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { connect, type Socket } from "node:net";
+import { readFileSync } from "node:fs";
+import { connect, createServer, type Socket } from "node:net";
+import { freePorts } from "../src/launcher/tcp-job.js";
 import { FrameKind, type InboundFrame, type TransportEvents } from "../src/spi.js";
 import {
   encodeFrame,
@@ -247,5 +249,38 @@ describe("TcpTransport in one process", () => {
     await rec.waitEvent("down(1)");
     expect(t0.connectedPeers()).toEqual([]);
     socket.destroy();
+  });
+
+  it("a rank whose port is busy for a moment retries and binds it", async () => {
+    const [port] = await freePorts(1, "127.0.0.1");
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen({ port: port!, host: "127.0.0.1", exclusive: true }, () => r()));
+    const logs: string[] = [];
+    const pending = TcpTransport.listen({ rank: 0, size: 1, incarnation: 0, secret: SECRET, port: port!, log: (_l, m) => logs.push(m) });
+    await until(() => logs.some((m) => m.includes("busy")));
+    await new Promise((r) => holder.close(r));
+    const t = await pending;
+    open.push(t);
+    expect(t.address.port).toBe(port);
+  });
+});
+
+describe("freePorts (the launcher's port pick)", () => {
+  it("gives distinct free ports below the kernel's ephemeral range, where no outgoing connection can take them", async () => {
+    const ports = await freePorts(8, "127.0.0.1");
+    expect(new Set(ports).size).toBe(8);
+    let lo = 49152;
+    try {
+      lo = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    } catch {
+      // not Linux: the IANA range
+    }
+    if (lo - 20000 >= 32) for (const p of ports) expect(p).toBeLessThan(lo);
+    // Free: each can be bound now.
+    for (const p of ports) {
+      const s = createServer();
+      await new Promise<void>((r) => s.listen({ port: p, host: "127.0.0.1", exclusive: true }, () => r()));
+      await new Promise((r) => s.close(r));
+    }
   });
 });

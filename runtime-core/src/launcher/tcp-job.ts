@@ -20,8 +20,8 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,25 +39,64 @@ const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
 const MAX_STARTUP_DEATHS = 3;
 const SHUTDOWN_GRACE_MS = 5000;
 
-/** Reserve `n` distinct free ports on `host`. */
+/**
+ * Pick `n` distinct ports on `host` that are free now. They are bound by the
+ * ranks only seconds later (after start-up, and again on every restart), so
+ * they are taken below the kernel's ephemeral range when it leaves room:
+ * there no outgoing connection (of this job or any other process) can be
+ * given one of them in the meantime. Inside that room the pick is random,
+ * so concurrent jobs rarely try the same port; a rank that still finds its
+ * port busy retries for a while (TcpTransport.listen).
+ */
 export async function freePorts(n: number, host: string): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((res, rej) => {
-          const s = createServer();
-          s.once("error", rej);
-          s.listen(0, host, () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const a = s.address();
-    return typeof a === "object" && a ? a.port : 0;
-  });
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const [lo] = ephemeralRange();
+  const room = lo - RESERVED_MIN;
+  const ports: number[] = [];
+  const servers: Server[] = [];
+  try {
+    for (let tries = 0; ports.length < n && room >= 4 * n && tries < 50 * n; tries++) {
+      const port = RESERVED_MIN + Math.floor(Math.random() * room);
+      if (ports.includes(port)) continue;
+      const s = await tryListen(port, host);
+      if (s !== null) {
+        servers.push(s);
+        ports.push(port);
+      }
+    }
+    // No room below the ephemeral range (or it is crowded): let the kernel choose.
+    while (ports.length < n) {
+      const s = await tryListen(0, host);
+      if (s === null) throw new Error(`no free port on ${host}`);
+      const a = s.address();
+      servers.push(s);
+      ports.push(typeof a === "object" && a ? a.port : 0);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
   return ports;
+}
+
+/** Lowest port a picked port may have: above the well-known and common service ports. */
+const RESERVED_MIN = 20000;
+
+/** The kernel's ephemeral port range (Linux; elsewhere the IANA default). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo!, hi!];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+function tryListen(port: number, host: string): Promise<Server | null> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" || e.code === "EACCES" ? res(null) : rej(e)));
+    s.listen({ port, host, exclusive: true }, () => res(s));
+  });
 }
 
 interface Slot {

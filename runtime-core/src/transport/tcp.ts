@@ -28,6 +28,9 @@ import { Connection, type ConnectionOwner } from "./connection.js";
 import { DEFAULT_MAX_FRAME_BYTES, WireKind, wireSize, type WireFrame } from "./frame.js";
 import { FrameQueue } from "./frame-queue.js";
 
+/** How long a rank keeps retrying a listening port that is busy. */
+const LISTEN_RETRY_MS = 10_000;
+
 export interface PeerAddress {
   readonly host: string;
   readonly port: number;
@@ -115,13 +118,26 @@ export class TcpTransport implements Transport, ConnectionOwner {
     const t = new TcpTransport(opts);
     const host = opts.host ?? "127.0.0.1";
     const port = opts.port ?? opts.peers?.[opts.rank]?.port ?? 0;
-    await new Promise<void>((resolve, reject) => {
-      t.server.once("error", reject);
-      t.server.listen({ host, port }, () => {
-        t.server.off("error", reject);
-        resolve();
-      });
-    });
+    // The launcher picked the port while it was free; until this process binds it, something else
+    // may hold it for a moment (another job's probe, a closing socket): retry for a while.
+    for (let waited = 0; ; ) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          t.server.once("error", reject);
+          t.server.listen({ host, port }, () => {
+            t.server.off("error", reject);
+            resolve();
+          });
+        });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || port === 0 || waited >= LISTEN_RETRY_MS) throw e;
+        const pause = Math.min(500, 50 + waited);
+        t.log("warn", `rank ${t.rank}: ${host}:${port} is busy, retrying`);
+        await new Promise((r) => setTimeout(r, pause));
+        waited += pause;
+      }
+    }
     t.server.on("error", (e) => t.log("error", `rank ${t.rank}: listener error: ${e.message}`));
     if (opts.peers !== undefined) t.connect(opts.peers);
     return t;
