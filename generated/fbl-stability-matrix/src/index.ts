@@ -237,6 +237,8 @@ export function causalGatherStart(s: K, from: number): void {
   s.gaReads = new Map();
   s.gaMaxDep = 0;
   s.gaConflict = null;
+  s.gaOthers = [];
+  s.gaOtherReads = [];
   const all = ((1 << n) - 1) & ~(1 << me);
   if (all === 0) {
     s.gaRound = Promise.resolve();
@@ -709,6 +711,8 @@ export class FblStabilityMatrixProtocol implements Protocol {
   gaFrom: number = 0;
   gaDone: (() => void) | null = null;
   gaConflict: string | null = null;
+  gaOthers: number[] = [];
+  gaOtherReads: [number, CRead][] = [];
   stopCkptTimer: (() => void) | null = null;
   ocNextId: number = 0;
   ocPending: Map<number, CPush> = new Map();
@@ -871,6 +875,18 @@ export class FblStabilityMatrixProtocol implements Protocol {
       if (s.gaRound === null) causalGatherStart(s, from);
       await s.gaRound;
       if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+      // After the round, not as answers arrive: the round may start before the checkpoint is restored.
+      const others = s.gaOthers;
+      for (let i = 0; i < others.length; i += 4) {
+        const conflict = causalAdd(s, others[i]!, others[i + 1]!, others[i + 2]!, others[i + 3]!, 0);
+        if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+      }
+      for (const [k, d] of s.gaOtherReads) {
+        const conflict = causalAddRead(s, k, d.r, d.idx, d.value);
+        if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+      }
+      s.gaOthers = [];
+      s.gaOtherReads = [];
       // Reads of steps inside the restored checkpoint are not re-read.
       for (const key of [...s.gaReads.keys()]) if (Number(key.split(".")[0]) < s.cdReadFrom) s.gaReads.delete(key);
       let r = from;
@@ -1423,13 +1439,30 @@ export class FblStabilityMatrixProtocol implements Protocol {
         const out: number[] = [ev.words[0]!, dep, 0];
         for (const [r, d] of found) if (r > after) out.push(r, d[0]!, d[1]!);
         out[2] = (out.length - 3) / 3;
-        let len = out.length + 1;
+        const others: number[] = [];
+        let otherReads = 0;
+        let len = out.length + 3;
         for (const d of reads.values()) len += causalReadWords(d);
+        for (let j = 0; j < n; j++) {
+          if (j === k) continue;
+          const fl = s.cdFlushed[j]!;
+          for (const [r, d] of s.cdDets[j]!) if (r > fl) others.push(j, r, d.src, d.ssn);
+          for (const d of s.cdReads[j]!.values()) {
+            otherReads++;
+            len += causalReadWords(d);
+          }
+        }
+        len += others.length;
         const w = new Uint32Array(len);
         w.set(out);
         let pos = out.length;
         w[pos++] = reads.size;
         for (const d of reads.values()) pos = causalPutRead(w, pos, k, d);
+        w[pos++] = others.length / 4;
+        w.set(others, pos);
+        pos += others.length;
+        w[pos++] = otherReads;
+        for (let j = 0; j < n; j++) if (j !== k) for (const d of s.cdReads[j]!.values()) pos = causalPutRead(w, pos, j, d);
         s.host.transport.send(k, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_DETS, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       } else if (ev.tag === TAG_CAUSAL_DETS && s.gaDone !== null && ev.words[0] === s.host.incarnation) {
         const w = ev.words;
@@ -1452,6 +1485,14 @@ export class FblStabilityMatrixProtocol implements Protocol {
             s.gaConflict = `rank ${s.host.rank}: peers disagree on the value of its read ${w[p + 2]} of step ${w[p + 1]} (more than f concurrent failures)`;
           }
           s.gaReads.set(key, value);
+          p += 4 + ((w[p + 3]! + 3) >>> 2);
+        }
+        // Re-gather (absent from an answer that has nothing after the reads).
+        const oc = p < w.length ? w[p++]! : 0;
+        for (let i = 0; i < oc; i++, p += 4) s.gaOthers.push(w[p]!, w[p + 1]!, w[p + 2]!, w[p + 3]!);
+        const orc = p < w.length ? w[p++]! : 0;
+        for (let i = 0; i < orc; i++) {
+          s.gaOtherReads.push([w[p]!, { r: w[p + 1]!, idx: w[p + 2]!, value: causalReadValue(w, p), push: 0 }]);
           p += 4 + ((w[p + 3]! + 3) >>> 2);
         }
         s.gaAnswered |= 1 << ev.from;

@@ -14,6 +14,18 @@
  * A peer that is down answers once restarted and restored (requests are
  * buffered by the transport; re-sent if it restarts before answering).
  *
+ * Re-gather: an answer also carries every other process's determinants and
+ * read determinants the answerer holds (not flushed by their owner), as
+ * [count, (k, rsn, src, ssn) × count, readCount, (k, rsn, idx, byteLength,
+ * value words) × readCount] after the requester's own; the recovering process
+ * adds them to its log once the round ends. An output commit counts its push
+ * acknowledgers as holders, and a push reaches no delivery that replay could
+ * re-merge: without this, an acknowledger that restarts would hold nothing
+ * while the pusher still counted it, and f later concurrent failures could
+ * lose a determinant an output or a survivor depends on
+ * (test/protocols/causal-ack-restart.test.ts). With at most f failed at once,
+ * one of the f + 1 holders is live during the round and gives it back.
+ *
  * The replay plan is the contiguous run from+1, from+2, ...; the senders
  * resend the contents (core/recovery). Beyond f (documented in
  * docs/protocols.md): if any answer names a delivery, or a dependency, past
@@ -25,7 +37,7 @@ import type { K } from "../kernel.js";
 import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER } from "../tags.js";
-import { causalAdd, causalGatherStart, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead } from "./stability.js";
+import { causalAdd, causalAddRead, causalGatherStart, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Gathering: peers that answered (bitmask), determinants of own deliveries rsn → [src, ssn], highest dependency reported. */
@@ -40,6 +52,10 @@ export interface Fields {
   gaDone: (() => void) | null;
   /** Two answers disagreed on a determinant (reported once the round ends). */
   gaConflict: string | null;
+  /** Re-gathered determinants of other processes, [k, rsn, src, ssn] each (added to the log when the round ends). */
+  gaOthers: number[];
+  /** Re-gathered read determinants of other processes. */
+  gaOtherReads: [number, CRead][];
 }
 
 export function init(s: K): void {
@@ -51,6 +67,8 @@ export function init(s: K): void {
   s.gaFrom = 0;
   s.gaDone = null;
   s.gaConflict = null;
+  s.gaOthers = [];
+  s.gaOtherReads = [];
 }
 
 export async function onRecover(s: K, ev: StartEv): Promise<void> {
@@ -65,6 +83,18 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
   if (s.gaRound === null) causalGatherStart(s, from);
   await s.gaRound;
   if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+  // After the round, not as answers arrive: the round may start before the checkpoint is restored.
+  const others = s.gaOthers;
+  for (let i = 0; i < others.length; i += 4) {
+    const conflict = causalAdd(s, others[i]!, others[i + 1]!, others[i + 2]!, others[i + 3]!, 0);
+    if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+  }
+  for (const [k, d] of s.gaOtherReads) {
+    const conflict = causalAddRead(s, k, d.r, d.idx, d.value);
+    if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+  }
+  s.gaOthers = [];
+  s.gaOtherReads = [];
   // Reads of steps inside the restored checkpoint are not re-read.
   for (const key of [...s.gaReads.keys()]) if (Number(key.split(".")[0]) < s.cdReadFrom) s.gaReads.delete(key);
   let r = from;
@@ -111,13 +141,30 @@ export function onControl(s: K, ev: ControlEv): void {
     const out: number[] = [ev.words[0]!, dep, 0];
     for (const [r, d] of found) if (r > after) out.push(r, d[0]!, d[1]!);
     out[2] = (out.length - 3) / 3;
-    let len = out.length + 1;
+    const others: number[] = [];
+    let otherReads = 0;
+    let len = out.length + 3;
     for (const d of reads.values()) len += causalReadWords(d);
+    for (let j = 0; j < n; j++) {
+      if (j === k) continue;
+      const fl = s.cdFlushed[j]!;
+      for (const [r, d] of s.cdDets[j]!) if (r > fl) others.push(j, r, d.src, d.ssn);
+      for (const d of s.cdReads[j]!.values()) {
+        otherReads++;
+        len += causalReadWords(d);
+      }
+    }
+    len += others.length;
     const w = new Uint32Array(len);
     w.set(out);
     let pos = out.length;
     w[pos++] = reads.size;
     for (const d of reads.values()) pos = causalPutRead(w, pos, k, d);
+    w[pos++] = others.length / 4;
+    w.set(others, pos);
+    pos += others.length;
+    w[pos++] = otherReads;
+    for (let j = 0; j < n; j++) if (j !== k) for (const d of s.cdReads[j]!.values()) pos = causalPutRead(w, pos, j, d);
     s.host.transport.send(k, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_DETS, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
   } else if (ev.tag === TAG_CAUSAL_DETS && s.gaDone !== null && ev.words[0] === s.host.incarnation) {
     const w = ev.words;
@@ -140,6 +187,14 @@ export function onControl(s: K, ev: ControlEv): void {
         s.gaConflict = `rank ${s.host.rank}: peers disagree on the value of its read ${w[p + 2]} of step ${w[p + 1]} (more than f concurrent failures)`;
       }
       s.gaReads.set(key, value);
+      p += 4 + ((w[p + 3]! + 3) >>> 2);
+    }
+    // Re-gather (absent from an answer that has nothing after the reads).
+    const oc = p < w.length ? w[p++]! : 0;
+    for (let i = 0; i < oc; i++, p += 4) s.gaOthers.push(w[p]!, w[p + 1]!, w[p + 2]!, w[p + 3]!);
+    const orc = p < w.length ? w[p++]! : 0;
+    for (let i = 0; i < orc; i++) {
+      s.gaOtherReads.push([w[p]!, { r: w[p + 1]!, idx: w[p + 2]!, value: causalReadValue(w, p), push: 0 }]);
       p += 4 + ((w[p + 3]! + 3) >>> 2);
     }
     s.gaAnswered |= 1 << ev.from;

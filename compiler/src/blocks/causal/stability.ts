@@ -245,6 +245,8 @@ export function causalGatherStart(s: K, from: number): void {
   s.gaReads = new Map();
   s.gaMaxDep = 0;
   s.gaConflict = null;
+  s.gaOthers = [];
+  s.gaOtherReads = [];
   const all = ((1 << n) - 1) & ~(1 << me);
   if (all === 0) {
     s.gaRound = Promise.resolve();
