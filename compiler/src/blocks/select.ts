@@ -95,8 +95,23 @@ function has(log: LogAction, info: string): boolean {
   return log.info.some((i) => i.id === info);
 }
 
-function inst(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
+export function inst(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
   return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
+}
+
+/** Co-ordinated or communication-induced checkpoints under message logging (pessimistic or causal): checkpoint/schedule.ts. */
+export function scheduleBlock(ck: NonNullable<ProtocolIR["checkpoint"]>): BlockInstance {
+  const coordinated = ck.proto.id === "coordinated";
+  return inst(
+    "checkpoint/schedule.ts",
+    ck.proto.id,
+    "PiggybackCheckpointing",
+    coordinated
+      ? "piggyback the round number; a message of a later round forces that round's checkpoint before delivery (marker rule); rank 0 announces each round once its checkpoint is durable"
+      : "piggyback the checkpoint index; a higher index forces a checkpoint with that index before delivery (BCS)",
+    { "pk.coordinated": coordinated },
+    ck.proto.loc ?? ck.loc,
+  );
 }
 
 /**
@@ -313,19 +328,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   );
   // Before log/event-log: a forced checkpoint precedes the delivery's determinant (it truncates the log).
   if (ck !== null && scheduled) {
-    const coordinated = ck.proto.id === "coordinated";
-    early.push(
-      inst(
-        "checkpoint/schedule.ts",
-        ck.proto.id,
-        "PiggybackCheckpointing",
-        coordinated
-          ? "piggyback the round number; a message of a later round forces that round's checkpoint before delivery (marker rule); rank 0 announces each round once its checkpoint is durable"
-          : "piggyback the checkpoint index; a higher index forces a checkpoint with that index before delivery (BCS)",
-        { "pk.coordinated": coordinated },
-        ck.proto.loc ?? ck.loc,
-      ),
-    );
+    early.push(scheduleBlock(ck));
   }
   middle.push(eventLog);
   if (readLog !== undefined) middle.push(readLog);

@@ -13,8 +13,7 @@
  * Constructs the causal blocks do not implement are refused (UnsupportedProtocolError).
  */
 import type { LogAction, ProtocolIR, SourceSpan } from "../../ir/types.js";
-import type { ParamValue } from "../params.js";
-import { selectReadLog, UnsupportedProtocolError, type BlockInstance } from "../select.js";
+import { inst, scheduleBlock, selectReadLog, UnsupportedProtocolError, type BlockInstance } from "../select.js";
 
 /**
  * Tracking variants implemented: the dependency matrix (n × n words: who depends on what), the
@@ -30,10 +29,6 @@ const HYBRID_MEDIA = new Set(["local-disk", "nfs-disk"]);
  * flight) at any message rate, for at most one sync per this many deliveries.
  */
 const FLUSH_AT = 64;
-
-function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
-  return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
-}
 
 function logs(log: LogAction, info: string): boolean {
   return log.info.some((i) => i.id === info);
@@ -117,10 +112,10 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
 
   const f = ir.options.f;
   const out: BlockInstance[] = [
-    block("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
-    block("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
-    block(
+    inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
+    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    inst("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
+    inst(
       "core/retransmit.ts",
       "core",
       "LogEventInfo",
@@ -128,30 +123,18 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       {},
       senderLogLoc,
     ),
-    block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
-    block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
-    block("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckMedium }, ck?.loc),
+    inst("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
+    inst("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
+    inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckMedium }, ck?.loc),
   ];
   // Before the causal blocks: a forced checkpoint precedes the delivery (its determinants and log record),
   // and the index is the first word after the ssn (causal/gather scans the piggyback after it).
   if (ck !== null && scheduled) {
-    const coordinated = ck.proto.id === "coordinated";
-    out.push(
-      block(
-        "checkpoint/schedule.ts",
-        ck.proto.id,
-        "PiggybackCheckpointing",
-        coordinated
-          ? "piggyback the round number; a message of a later round forces that round's checkpoint before delivery (marker rule); rank 0 announces each round once its checkpoint is durable"
-          : "piggyback the checkpoint index; a higher index forces a checkpoint with that index before delivery (BCS)",
-        { "pk.coordinated": coordinated },
-        ck.proto.loc ?? ck.loc,
-      ),
-    );
+    out.push(scheduleBlock(ck));
   }
   if (hybrid !== null) {
     out.push(
-      block(
+      inst(
         "causal/stable-dets.ts",
         "determinant",
         "LogEventDeterminant",
@@ -162,7 +145,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
     );
   }
   out.push(
-    block(
+    inst(
       "causal/det-log.ts",
       tracking === "none" ? "determinants" : tracking,
       "PiggybackLogging",
@@ -172,7 +155,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       { "causal.tracking": tracking, "causal.readLog": readLog !== undefined },
       pbLoc,
     ),
-    block(
+    inst(
       "causal/gather.ts",
       retrieve,
       "CollectDeterminants",
@@ -183,12 +166,12 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   );
   if (readLog !== undefined) out.push(readLog);
   if (ck !== null && ck.proto.id === "coordinated") {
-    out.push(block("ckpt-only/snapshot.ts", "coordinated", "Checkpoint", "rank 0 starts a round on the checkpoint timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+    out.push(inst("ckpt-only/snapshot.ts", "coordinated", "Checkpoint", "rank 0 starts a round on the checkpoint timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   } else if (ck !== null) {
-    out.push(block("checkpoint/independent.ts", ck.proto.id, "Checkpoint", ck.proto.id === "independent" ? "checkpoint on the local timer" : "basic checkpoints on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+    out.push(inst("checkpoint/independent.ts", ck.proto.id, "Checkpoint", ck.proto.id === "independent" ? "checkpoint on the local timer" : "basic checkpoints on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   }
   out.push(
-    block(
+    inst(
       "causal/commit.ts",
       "independent",
       "HowToOutputCommit",
@@ -196,12 +179,12 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       {},
       commitLoc,
     ),
-    block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
-    block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
-    block("core/output-emit.ts", "core", "EventHandler", "release the output"),
-    block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
-    block("checkpoint/store.ts", ck?.how.id ?? "synchronously", "HowToCheckpoint", "write the checkpoint, then GC logs and notify senders", { "ckpt.sync": ckSync, "ckpt.incremental": ckIncremental }, ck?.loc),
+    inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
+    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
+    inst("core/output-emit.ts", "core", "EventHandler", "release the output"),
+    inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
+    inst("checkpoint/store.ts", ck?.how.id ?? "synchronously", "HowToCheckpoint", "write the checkpoint, then GC logs and notify senders", { "ckpt.sync": ckSync, "ckpt.incremental": ckIncremental }, ck?.loc),
   );
   return out;
 }
