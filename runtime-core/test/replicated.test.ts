@@ -1,28 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { FrameKind, RUNTIME_TAG_BASE, type LogRecord } from "../src/spi.js";
+import { RUNTIME_TAG_BASE, type LogRecord } from "../src/spi.js";
 import { SimWorld } from "../src/sim/index.js";
 import { StateLostError } from "../src/storage/errors.js";
-import { createControlRouter, ReplicationService, ReplicationTag } from "../src/storage/replicated.js";
+import { ReplicationTag, type ReplicationService } from "../src/storage/replicated.js";
+import { wireReplication } from "./fixtures/replication-wire.js";
 
-/** One ReplicationService per live rank of a SimWorld, wired the way a runtime host would. */
-function wire(world: SimWorld, f: number) {
-  const services: ReplicationService[] = [];
-  const start = (rank: number): ReplicationService => {
-    const t = world.transport(rank);
-    const router = createControlRouter((to, frame) => t.send(to, frame));
-    t.on({
-      frame: (fr) => {
-        if (fr.kind === FrameKind.Control && fr.tag >= RUNTIME_TAG_BASE) router.deliver(fr);
-      },
-      peerIncarnation: (r, inc) => router.peerIncarnation(r, inc),
-    });
-    const s = new ReplicationService({ channel: router, rank, size: world.size, f, incarnation: world.incarnation(rank) });
-    services[rank] = s;
-    return s;
-  };
-  for (let r = 0; r < world.size; r++) start(r);
-  return { services, start };
-}
+const wire = wireReplication;
 
 const bytes = (n: number) => Uint8Array.of(n, n + 1, n + 2);
 const lsns = (recs: LogRecord[]) => recs.map((r) => r.lsn);

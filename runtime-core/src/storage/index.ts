@@ -25,6 +25,7 @@ export {
   type CheckpointStoreStats,
 } from "./checkpoint-store.js";
 export { MemoryCheckpointStore } from "./memory-checkpoints.js";
+export { ReplicatedCheckpointStore, CHECKPOINT_LOG } from "./replicated-checkpoints.js";
 export {
   createDiskStorageProvider,
   createMemoryStorageProvider,

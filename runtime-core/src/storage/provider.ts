@@ -6,6 +6,10 @@
  *   local-disk                     <dir>/local/rank-<r>/             MemoryLogState kept in `stable`
  *   nfs-disk                       <sharedDir>/rank-<r>/ + rank lock  MemoryLogState kept in `stable`
  *   volatile-memory-of-processes   the `replicated` factory          the `replicated` factory
+ *
+ * Checkpoints on volatile-memory-of-processes are the replicated log
+ * CHECKPOINT_LOG of the same factory, one record per checkpoint
+ * (replicated-checkpoints.ts).
  */
 import { join } from "node:path";
 import type { CheckpointStore, LogStore, StorageMedium, StorageProvider } from "../spi.js";
@@ -14,6 +18,7 @@ import { openDiskLog } from "./disk-log.js";
 import { UnsupportedMediumError, type WarningHandler } from "./errors.js";
 import { MemoryCheckpointStore } from "./memory-checkpoints.js";
 import { MemoryLog, newMemoryLogState, type MemoryLogState } from "./memory-log.js";
+import { CHECKPOINT_LOG, ReplicatedCheckpointStore } from "./replicated-checkpoints.js";
 import { RankLock } from "./nfs-lock.js";
 import { checkName, openNfsLog, rankDir } from "./nfs-log.js";
 
@@ -46,6 +51,13 @@ const noReplicated = (): never => {
     "no replicated-log factory was given to the storage provider (pass `replicated`)",
   );
 };
+
+const CHECKPOINT_MEDIA_HINT = "checkpoints can be kept on local-disk, nfs-disk, volatile-memory-of-processes or volatile-memory-of-self";
+
+/** Diskless checkpoints: the replicated log CHECKPOINT_LOG, recovered from the replicas on a restart. */
+async function replicatedCheckpoints(factory: ReplicatedLogFactory | undefined): Promise<CheckpointStore> {
+  return ReplicatedCheckpointStore.open(await (factory ?? noReplicated)(CHECKPOINT_LOG));
+}
 
 export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProviderWithClose {
   const localRoot = rankDir(join(opts.dir, "local"), opts.rank);
@@ -118,8 +130,10 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
                 beforeWrite: () => l.verify(),
               });
             }
+            case "volatile-memory-of-processes":
+              return replicatedCheckpoints(opts.replicated);
             default:
-              throw new UnsupportedMediumError(medium, "checkpoints can be kept on local-disk, nfs-disk or volatile-memory-of-self");
+              throw new UnsupportedMediumError(medium, CHECKPOINT_MEDIA_HINT);
           }
         })();
         ckpts.set(medium, p);
@@ -159,6 +173,7 @@ const STABLE = new Set<StorageMedium>(["local-disk", "nfs-disk"]);
 export function createMemoryStorageProvider(opts: MemoryStorageOptions): StorageProviderWithClose {
   const logs = new Map<string, Promise<LogStore>>();
   const volatileCkpts = new Map<string, MemoryCheckpointStore>();
+  const replicatedCkpts = new Map<string, Promise<CheckpointStore>>();
   return {
     openLog(medium, name) {
       const key = `${opts.rank}/${medium}/log/${name}`;
@@ -185,9 +200,16 @@ export function createMemoryStorageProvider(opts: MemoryStorageOptions): Storage
         if (!s) volatileCkpts.set(key, (s = new MemoryCheckpointStore(medium, opts.chunkBytes)));
         return Promise.resolve(s);
       }
-      if (!STABLE.has(medium)) {
-        return Promise.reject(new UnsupportedMediumError(medium, "checkpoints can be kept on local-disk, nfs-disk or volatile-memory-of-self"));
+      if (medium === "volatile-memory-of-processes") {
+        let s = replicatedCkpts.get(key);
+        if (!s) {
+          s = replicatedCheckpoints(opts.replicated);
+          replicatedCkpts.set(key, s);
+          s.catch(() => replicatedCkpts.delete(key));
+        }
+        return s;
       }
+      if (!STABLE.has(medium)) return Promise.reject(new UnsupportedMediumError(medium, CHECKPOINT_MEDIA_HINT));
       let s = opts.stable.get(key);
       if (!(s instanceof MemoryCheckpointStore)) {
         s = new MemoryCheckpointStore(medium, opts.chunkBytes);
