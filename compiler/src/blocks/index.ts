@@ -36,6 +36,8 @@ import * as optFinish from "./optimistic/finish.js";
 import * as optRollback from "./optimistic/rollback.js";
 import * as optCheckpoint from "./optimistic/checkpoint.js";
 import * as optOnRollbackCkpt from "./optimistic/on-rollback-ckpt.js";
+import * as optExchange from "./optimistic/exchange.js";
+import * as optExchangeFinish from "./optimistic/exchange-finish.js";
 import * as cpPump from "./ckpt-only/pump.js";
 import * as cpIndex from "./ckpt-only/index-pb.js";
 import * as cpStore from "./ckpt-only/store.js";
@@ -82,6 +84,8 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "optimistic/rollback.ts": optRollback,
   "optimistic/checkpoint.ts": optCheckpoint,
   "optimistic/on-rollback-ckpt.ts": optOnRollbackCkpt,
+  "optimistic/exchange.ts": optExchange,
+  "optimistic/exchange-finish.ts": optExchangeFinish,
   "ckpt-only/pump.ts": cpPump,
   "ckpt-only/index-pb.ts": cpIndex,
   "ckpt-only/store.ts": cpStore,

@@ -33,6 +33,7 @@ import type { Fields as OptCollect } from "./optimistic/collect.js";
 import type { Fields as OptOrphan } from "./optimistic/orphan.js";
 import type { Fields as OptCommit } from "./optimistic/commit.js";
 import type { Fields as OptCheckpoint } from "./optimistic/checkpoint.js";
+import type { Fields as OptExchange } from "./optimistic/exchange.js";
 import type { Fields as CpPump } from "./ckpt-only/pump.js";
 import type { Fields as CpIndex } from "./ckpt-only/index-pb.js";
 import type { Fields as CpStore } from "./ckpt-only/store.js";
@@ -99,6 +100,7 @@ export type K = Fields &
   OptOrphan &
   OptCommit &
   OptCheckpoint &
+  OptExchange &
   CpPump &
   CpIndex &
   CpStore &

@@ -59,6 +59,12 @@ export const TAG_OPT_ACK = 31;
 export const TAG_OPT_COMMIT_REQ = 32;
 /** words = [id]: that state is stable (logged) here. */
 export const TAG_OPT_COMMIT_ACK = 33;
+/**
+ * `exchange vector clock`: is state (inc, ts) of yours stable? words = [inc, ts]. The answer is a
+ * TAG_OPT_TOKEN with flag 2 and [inc, ts] after the table: (inc, ts) is stable there, or the
+ * table says it is lost.
+ */
+export const TAG_OPT_PULL = 34;
 
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
 export const MODE_STARTING = 0;

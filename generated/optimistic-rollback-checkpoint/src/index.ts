@@ -471,7 +471,7 @@ export interface PendingCommit {
 }
 
 function finishIfQuiet(s: K): void {
-  if (s.optFinWait.length > 0 && s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE) {
+  if (s.optFinWait.length > 0 && optQuiet(s)) {
     const q = s.optFinWait;
     s.optFinWait = [];
     for (const done of q) done();
@@ -588,6 +588,10 @@ function releaseCommits(s: K): boolean {
   s.optCommits.clear();
   for (const p of q) p.done();
   return true;
+}
+
+export function optQuiet(s: K): boolean {
+  return s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE;
 }
 
 /**
@@ -864,16 +868,19 @@ export class OptimisticRollbackCheckpointProtocol implements Protocol {
         s.stableIn[j] = k;
         s.notified[j] = k;
       }
-      // Announce the table (our END included); stability claims are gated until acknowledged.
-      const w: number[] = [1, s.ftInc, n];
-      for (let j = 0; j < n; j++) {
-        w.push(s.optEnds[j]!.length);
-        for (const e of s.optEnds[j]!) w.push(e);
-      }
-      for (let j = 0; j < n; j++) {
-        if (j === me) continue;
-        s.optAwait[j] = 1;
-        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
+      // Stability claims are gated until acknowledged. `broadcast logical clock`: announce the table
+      // (our END included) to everyone now; `exchange vector clock` (optimistic/exchange): peers
+      // pull it when they depend on us or hear from this incarnation, and acknowledge it then.
+      for (let j = 0; j < n; j++) if (j !== me) s.optAwait[j] = 1;
+      if ((true as boolean)) {
+        const w: number[] = [1, s.ftInc, n];
+        for (let j = 0; j < n; j++) {
+          w.push(s.optEnds[j]!.length);
+          for (const e of s.optEnds[j]!) w.push(e);
+        }
+        for (let j = 0; j < n; j++) {
+          if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
+        }
       }
       optReadyNow(s);
     }
@@ -1769,9 +1776,12 @@ export class OptimisticRollbackCheckpointProtocol implements Protocol {
       s.planPos = 0;
       s.mode = MODE_REPLAY;
       await s.optLog!.sync();
-      // The new incarnation speaks: token first (FIFO: before any regenerated message).
+      // The new incarnation speaks: token first (FIFO: before any regenerated message); with
+      // `exchange vector clock` no token: receivers of this incarnation's messages pull it
+      // (optimistic/exchange), the gate stays closed until they acknowledge it.
+      const broadcast = (true as boolean);
       const t: number[] = [0, s.ftInc, n];
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; broadcast && j < n; j++) {
         t.push(s.optEnds[j]!.length);
         for (const e of s.optEnds[j]!) t.push(e);
       }
@@ -1783,7 +1793,7 @@ export class OptimisticRollbackCheckpointProtocol implements Protocol {
       for (let j = 0; j < n; j++) {
         if (j === me) continue;
         s.optAwait[j] = 1;
-        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
+        if (broadcast) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
         s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
       }
       s.st.rollbacks++;

@@ -27,7 +27,9 @@
  * onRecover (after checkpoint/restore): fill the replay plan and hold-back,
  * then announce the table to everyone (token, flag 1: "send me yours",
  * because tokens sent to us while we were down or before our END records
- * were synced are lost) — `broadcast logical clock`.
+ * were synced are lost) — `broadcast logical clock`; with `exchange vector
+ * clock` nothing is announced: we pull what we depend on, peers pull from us
+ * (optimistic/exchange).
  * core/recovery then announces the delivered vector, and the pump replays.
  */
 import { deserialize } from "node:v8";
@@ -36,6 +38,7 @@ import type { InMsg, K } from "../kernel.js";
 import type { StartEv } from "../hooks.js";
 import type { OptRead } from "./async-log.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
+import { param } from "../params.js";
 
 export interface Fields {
   /**
@@ -200,16 +203,19 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
     s.stableIn[j] = k;
     s.notified[j] = k;
   }
-  // Announce the table (our END included); stability claims are gated until acknowledged.
-  const w: number[] = [1, s.ftInc, n];
-  for (let j = 0; j < n; j++) {
-    w.push(s.optEnds[j]!.length);
-    for (const e of s.optEnds[j]!) w.push(e);
-  }
-  for (let j = 0; j < n; j++) {
-    if (j === me) continue;
-    s.optAwait[j] = 1;
-    s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
+  // Stability claims are gated until acknowledged. `broadcast logical clock`: announce the table
+  // (our END included) to everyone now; `exchange vector clock` (optimistic/exchange): peers
+  // pull it when they depend on us or hear from this incarnation, and acknowledge it then.
+  for (let j = 0; j < n; j++) if (j !== me) s.optAwait[j] = 1;
+  if (param<boolean>("opt.broadcast")) {
+    const w: number[] = [1, s.ftInc, n];
+    for (let j = 0; j < n; j++) {
+      w.push(s.optEnds[j]!.length);
+      for (const e of s.optEnds[j]!) w.push(e);
+    }
+    for (let j = 0; j < n; j++) {
+      if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
+    }
   }
   optReadyNow(s);
 }

@@ -14,7 +14,7 @@
  */
 import type { K } from "../kernel.js";
 import type { StartEv, TimerEv, WriteEv } from "../hooks.js";
-import { MODE_LIVE } from "../tags.js";
+import { optQuiet } from "./quiet.js";
 
 export interface Fields {}
 
@@ -37,7 +37,7 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
 }
 
 function finishIfQuiet(s: K): void {
-  if (s.optFinWait.length > 0 && s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE) {
+  if (s.optFinWait.length > 0 && optQuiet(s)) {
     const q = s.optFinWait;
     s.optFinWait = [];
     for (const done of q) done();

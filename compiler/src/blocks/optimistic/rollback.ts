@@ -20,8 +20,8 @@
  *     into hold-back: they came from non-orphan states and are delivered again
  *     (exactly once in the new history; reads in those steps produce afresh:
  *     only discarded states saw the old values);
- *  4. announce the new incarnation's table (token) and ask every peer to
- *     resend what it has for us (TAG_RECOVER, reply = 1), trace the rollback,
+ *  4. announce the new incarnation's table (token; not with `exchange vector
+ *     clock`, whose peers pull it) and ask every peer to resend what it has for us (TAG_RECOVER, reply = 1), trace the rollback,
  *     restore the checkpoint's application state (or re-run the application's
  *     init); the pump replays the prefix.
  * The history holds the deliveries after the base only (optimistic/checkpoint
@@ -31,6 +31,7 @@ import type { FrameKind } from "@egida/runtime-core/spi";
 import type { InMsg, K } from "../kernel.js";
 import type { DeliverEv, RollbackEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
+import { param } from "../params.js";
 import { histAt, histFrom, histPb, histSsn, histTs, newOptHist } from "./hist.js";
 
 export interface Fields {}
@@ -116,9 +117,12 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   s.planPos = 0;
   s.mode = MODE_REPLAY;
   await s.optLog!.sync();
-  // The new incarnation speaks: token first (FIFO: before any regenerated message).
+  // The new incarnation speaks: token first (FIFO: before any regenerated message); with
+  // `exchange vector clock` no token: receivers of this incarnation's messages pull it
+  // (optimistic/exchange), the gate stays closed until they acknowledge it.
+  const broadcast = param<boolean>("opt.broadcast");
   const t: number[] = [0, s.ftInc, n];
-  for (let j = 0; j < n; j++) {
+  for (let j = 0; broadcast && j < n; j++) {
     t.push(s.optEnds[j]!.length);
     for (const e of s.optEnds[j]!) t.push(e);
   }
@@ -130,7 +134,7 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   for (let j = 0; j < n; j++) {
     if (j === me) continue;
     s.optAwait[j] = 1;
-    s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
+    if (broadcast) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
     s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
   }
   s.st.rollbacks++;

@@ -18,8 +18,13 @@
  *   optimistic/finish          onWrite AFTER core/output-emit (a write is through); onFinish
  *   checkpoint/independent     the checkpoint timer (with a checkpoint statement)
  *   optimistic/checkpoint      LAST in onCheckpoint: committed checkpoints (replaces checkpoint/store)
+ * With `exchange vector clock` (instead of `broadcast logical clock`):
+ *   optimistic/exchange        FIRST (before the gate): acceptReceive pulls before the clock parks;
+ *                              onControl answers pulls, learns stability before optimistic/commit
+ *   optimistic/exchange-finish onFinish AFTER optimistic/finish: every clock entry known stable
+ *   and param opt.broadcast = false: optimistic/collect and optimistic/rollback send no token.
  * Refused (UnsupportedProtocolError): co-ordinated or communication-induced
- * checkpoints, checkpoints on volatile memory, `exchange vector clock`, read statements that do not log
+ * checkpoints, checkpoints on volatile memory, read statements that do not log
  * asynchronously into the receive log, synchronous or volatile logs,
  * anything but co-ordinated output commit.
  */
@@ -83,7 +88,8 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   const rec = ir.recovery;
   const od = rec.orphanDetection;
   if (od === null) throw new UnsupportedProtocolError("a piggybacked vector clock without orphan detection", pbLoc, "add `Protocol to detect orphans : broadcast logical clock`");
-  if (od.id !== "broadcast-logical-clock") throw new UnsupportedProtocolError(`orphan detection (${od.id})`, od.loc, "use `Protocol to detect orphans : broadcast logical clock`");
+  if (od.id !== "broadcast-logical-clock" && od.id !== "exchange-vector-clock") throw new UnsupportedProtocolError(`orphan detection (${od.id})`, od.loc, "use `Protocol to detect orphans : broadcast logical clock` or `exchange vector clock`");
+  const exchange = od.id === "exchange-vector-clock";
   if (rec.retrieveDeterminants !== null && rec.retrieveDeterminants.id !== "centralized") {
     throw new UnsupportedProtocolError(`${rec.retrieveDeterminants.id} determinant retrieval with optimistic logging`, rec.retrieveDeterminants.loc, "use `Protocol to retrieve determinants : centralized`, or drop the statement");
   }
@@ -114,8 +120,10 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   }
   if (commitLoc === undefined) throw new UnsupportedProtocolError("optimistic logging without co-ordinated output commit (output could be retracted)", ir.recovery.loc, "add `Co-ordinated output commit on write`");
 
-  const out: BlockInstance[] = [
-    block("optimistic/gate.ts", "broadcast-logical-clock", "OrphanDetection", "ignore a peer's stability claims until it acknowledged our incarnation-end token", {}, od.loc),
+  const out: BlockInstance[] = [];
+  if (exchange) out.push(block("optimistic/exchange.ts", od.id, "OrphanDetection", "pull incarnation ends from the processes the vector clock depends on (flush timer; a message from an unknown incarnation); answer pulls with our token", {}, od.loc));
+  out.push(
+    block("optimistic/gate.ts", od.id, "OrphanDetection", "ignore a peer's stability claims until it acknowledged our incarnation-end token", {}, od.loc),
     block("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
     block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
     block("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
@@ -127,19 +135,22 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
       : block("checkpoint/restore.ts", "independent", "Checkpoint", "recovery restores the latest (committed) checkpoint", { "ckpt.medium": ckMedium }, ck?.loc ?? rb?.loc),
     block("optimistic/clock.ts", "vector-clock", "PiggybackLogging", "fault-tolerant vector clock (incarnation, timestamp) per process; discard orphan messages, postpone ones from unknown incarnations", {}, pbLoc),
     block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants, message contents and read values logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
-    block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", "replay what reached the stable log; new incarnation; broadcast its end", {}, rec.retrieveDeterminants?.loc ?? logLoc),
-    block("optimistic/orphan.ts", "broadcast-logical-clock", "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", {}, od.loc),
+    block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", exchange ? "replay what reached the stable log; new incarnation (its end is pulled, not broadcast)" : "replay what reached the stable log; new incarnation; broadcast its end", { "opt.broadcast": !exchange }, rec.retrieveDeterminants?.loc ?? logLoc),
+    block("optimistic/orphan.ts", od.id, "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", {}, od.loc),
     block("optimistic/commit.ts", "coordinated", "HowToOutputCommit", "every process the output depends on (vector clock) flushes and acknowledges before release", {}, commitLoc),
-  ];
+  );
   if (rb !== null && rb.kind === "log") out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
   if (rb !== null && rb.kind === "checkpoint") out.push(block("optimistic/on-rollback-ckpt.ts", "checkpoint", "Checkpoint", `On rollback: a committed checkpoint on ${rb.storage.id} right after the rollback's replay`, {}, rb.loc));
   out.push(
     block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
     block("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
-    block("optimistic/rollback.ts", "broadcast-logical-clock", "OrphanDetection", "an orphan rolls back to its latest non-orphan state between deliveries", {}, od.loc),
+    block("optimistic/rollback.ts", od.id, "OrphanDetection", "an orphan rolls back to its latest non-orphan state between deliveries", { "opt.broadcast": !exchange }, od.loc),
     block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     block("core/output-emit.ts", "core", "EventHandler", "release the output"),
     block("optimistic/finish.ts", "coordinated", "HowToOutputCommit", "at job end, finish waits until every pending output commit is released or dropped and no rollback is pending", {}, commitLoc),
+  );
+  if (exchange) out.push(block("optimistic/exchange-finish.ts", od.id, "OrphanDetection", "at job end, finish also waits until every vector-clock entry is known stable (nobody pushes incarnation ends)", {}, od.loc));
+  out.push(
     block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
   );
   if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));

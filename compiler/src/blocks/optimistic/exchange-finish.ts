@@ -1,0 +1,20 @@
+/**
+ * Optimistic logging with `exchange vector clock`: job end. AFTER
+ * optimistic/finish in the chain (its onFinish resolved: this process is
+ * quiet). Nobody pushes incarnation ends here, so a process finds out it is
+ * an orphan only by asking the processes it depends on
+ * (optimistic/exchange): finish resolves only once every clock entry is
+ * known stable, and the process still quiet. Pulls go out at once, then on
+ * every flush tick; an answer re-checks (optExchangeCheck).
+ */
+import type { K } from "../kernel.js";
+import type { StartEv } from "../hooks.js";
+import { optExchangeCheck, optPullAll } from "./pull.js";
+
+export async function onFinish(s: K, _ev: StartEv): Promise<void> {
+  await new Promise<void>((resolve) => {
+    s.optExFinWait.push(resolve);
+    optPullAll(s);
+    optExchangeCheck(s);
+  });
+}
