@@ -31,11 +31,14 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "optimistic-checkpointed": SCHEDULE_KINDS.length,
   "optimistic-rollback-checkpoint": SCHEDULE_KINDS.length,
   "fbl-stability-matrix": SCHEDULE_KINDS.length,
+  // Fig 3b with another output commit: the same blocks but causal/commit's co-ordinated branch.
+  "fig3b-coordinated-commit": 2,
 };
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */
 const UNBOUNDED_STORAGE: Readonly<Record<string, string>> = {
   "fig3b-hybrid-causal": "no checkpoint statement (Fig 3b): its stable log and volatile determinant log are never truncated",
+  "fig3b-coordinated-commit": "no checkpoint statement (Fig 3b with co-ordinated output commit): as fig3b-hybrid-causal",
   "fig3a-damani-garg": "no checkpoint statement (Fig 3a): its log is never truncated (optimistic-checkpointed is Fig 3a with checkpoints)",
   "optimistic-rollback-checkpoint": "checkpoints only after rollbacks (no timer): a run without orphans never truncates its log",
 };

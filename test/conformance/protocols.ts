@@ -49,6 +49,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "fbl-stability-matrix",
   "pessimistic-coordinated",
   "pessimistic-communication-induced",
+  "fig3b-coordinated-commit",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

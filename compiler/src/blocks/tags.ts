@@ -23,6 +23,8 @@ export const TAG_CAUSAL_PUSH = 22;
 export const TAG_CAUSAL_ACK = 23;
 /** words = [checkpoint rsn, flushed rsn] of the sender: its determinants up to them are GC-able / on stable storage. */
 export const TAG_CAUSAL_STABLE = 24;
+/** Co-ordinated output commit (hybrid): make your deliveries up to rsn stable on your log: words = [rsn]; answered with TAG_CAUSAL_STABLE once flushed. */
+export const TAG_CAUSAL_FLUSH = 25;
 
 /**
  * Checkpoint-only protocols (blocks/ckpt-only/): recovery rounds run by rank 0. Payloads are

@@ -14,6 +14,68 @@ export interface CPush {
   readonly done: () => void;
 }
 
+/** Hybrid: sync the own stable log (its determinants stable, its messages stable here). */
+async function ocFlushOwn(s: K): Promise<void> {
+  const me = s.host.rank;
+  if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
+    const upto = s.cdLogged;
+    const ssns = s.cdLogSsn.slice();
+    await s.cdLog.sync();
+    if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
+    for (let j = 0; j < s.host.size; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+  }
+}
+
+/** Co-ordinated: is every rsn in need[] flushed by its owner (or below its durable checkpoint)? */
+function ocCovered(s: K, need: Uint32Array): boolean {
+  for (let k = 0; k < need.length; k++) if (need[k]! > s.cdFlushed[k]! && need[k]! > s.cdGc[k]!) return false;
+  return true;
+}
+
+function ocWake(s: K): void {
+  for (const w of s.ocWaits) {
+    if (ocCovered(s, w.need)) {
+      s.ocWaits.delete(w);
+      w.done();
+    }
+  }
+}
+
+function ocAskFlush(s: K, k: number, rsn: number): void {
+  const w = new Uint32Array([rsn]);
+  s.host.transport.send(k, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_FLUSH, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+}
+
+function ocTellFlushed(s: K, to: number): void {
+  causalAnnounce(s);
+  const me = s.host.rank;
+  const w = new Uint32Array([s.cdGc[me]!, s.cdFlushed[me]!]);
+  s.host.transport.send(to, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+}
+
+/** Answer the flush requests whose rsn the own log has reached (a recovering process reaches it by replay). */
+function ocServe(s: K): void {
+  const me = s.host.rank;
+  const rest: number[] = [];
+  let sync = false;
+  const now: number[] = [];
+  for (let i = 0; i < s.ocFlushReq.length; i += 2) {
+    const from = s.ocFlushReq[i]!;
+    const rsn = s.ocFlushReq[i + 1]!;
+    if (rsn <= s.cdFlushed[me]! || rsn <= s.cdGc[me]!) ocTellFlushed(s, from);
+    else if (rsn <= s.cdLogged) {
+      sync = true;
+      now.push(from);
+    } else rest.push(from, rsn);
+  }
+  s.ocFlushReq = rest;
+  if (sync) {
+    void ocFlushOwn(s).then(() => {
+      for (const from of now) ocTellFlushed(s, from);
+    });
+  }
+}
+
 /** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
 export const CAUSAL_SM_FULL = 0xffffffff;
 
@@ -645,6 +707,9 @@ export const TAG_CAUSAL_ACK = 23;
 /** words = [checkpoint rsn, flushed rsn] of the sender: its determinants up to them are GC-able / on stable storage. */
 export const TAG_CAUSAL_STABLE = 24;
 
+/** Co-ordinated output commit (hybrid): make your deliveries up to rsn stable on your log: words = [rsn]; answered with TAG_CAUSAL_STABLE once flushed. */
+export const TAG_CAUSAL_FLUSH = 25;
+
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
 export const MODE_STARTING = 0;
 
@@ -718,6 +783,8 @@ export class FblStabilityMatrixProtocol implements Protocol {
   ocPending: Map<number, CPush> = new Map();
   ocWriting: number = 0;
   ocIdle: (() => void)[] = [];
+  ocWaits: Set<{ readonly need: Uint32Array; readonly done: () => void }> = new Set();
+  ocFlushReq: number[] = [];
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
@@ -955,6 +1022,11 @@ export class FblStabilityMatrixProtocol implements Protocol {
       s.stopCkptTimer = s.host.timers.every((5000 as number), () => {
         s.onCheckpointTimer({ now: s.host.timers.now() });
       });
+    }
+    // block causal/commit.ts (independent)
+    // spec 11:1 "Independent output commit on write"
+    {
+      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/recovery.ts (core)
     {
@@ -1234,6 +1306,12 @@ export class FblStabilityMatrixProtocol implements Protocol {
       if (smx) for (let k = 0; k < n; k++) causalSmAdvance(s, k, s.host.f);
       if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
     }
+    // block causal/commit.ts (independent)
+    // spec 11:1 "Independent output commit on write"
+    {
+      // A recovering process answers a request once replay has appended the delivery it names.
+      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
+    }
     // block core/deliver.ts (core)
     {
       const m = ev.msg;
@@ -1304,22 +1382,31 @@ export class FblStabilityMatrixProtocol implements Protocol {
       const f = s.host.f;
       s.ocWriting++;
       try {
-        if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
-          const upto = s.cdLogged;
-          const ssns = s.cdLogSsn.slice();
-          await s.cdLog.sync();
-          if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
-          for (let j = 0; j < n; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
-        }
+        await ocFlushOwn(s);
+        const coord = ("independent" as string) === "coordinated";
+        let need: Uint32Array | null = null;
         const keys: number[] = [];
         const out: number[] = [++s.ocNextId, 0];
         for (let k = 0; k < n; k++) {
           for (const [r, d] of s.cdDets[k]!) {
             if (!causalStable(s, k, r, d, f)) {
-              keys.push(k, r);
-              out.push(d.src, d.ssn, k, r);
+              if (coord && k !== me) {
+                need ??= new Uint32Array(n);
+                if (r > need[k]!) need[k] = r;
+              } else {
+                keys.push(k, r);
+                out.push(d.src, d.ssn, k, r);
+              }
             }
           }
+        }
+        let flushed: Promise<void> | undefined;
+        if (need !== null) {
+          const want = need;
+          flushed = new Promise<void>((resolve) => {
+            s.ocWaits.add({ need: want, done: resolve });
+          });
+          for (let k = 0; k < n; k++) if (want[k]! > 0) ocAskFlush(s, k, want[k]!);
         }
         const reads: CRead[] = [];
         const readK: number[] = [];
@@ -1347,6 +1434,12 @@ export class FblStabilityMatrixProtocol implements Protocol {
             if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(words.slice().buffer), payload: new Uint8Array(0) });
           }
           await acked;
+        }
+        if (flushed !== undefined) {
+          await flushed;
+          const by: number[] = [];
+          for (let k = 0; k < n; k++) if (need![k]! > 0) by.push(k);
+          s.host.trace({ type: "protocol", rank: me, what: `co-ordinated output commit: flushed by ${by.join(",")}` });
         }
       } finally {
         if (--s.ocWriting === 0) {
@@ -1404,7 +1497,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       const t = ev.tag;
-      const mine = t === TAG_CAUSAL_GATHER || t === TAG_CAUSAL_DETS || t === TAG_CAUSAL_PUSH || t === TAG_CAUSAL_ACK || t === TAG_CAUSAL_STABLE;
+      const mine = t === TAG_CAUSAL_GATHER || t === TAG_CAUSAL_DETS || t === TAG_CAUSAL_PUSH || t === TAG_CAUSAL_ACK || t === TAG_CAUSAL_STABLE || t === TAG_CAUSAL_FLUSH;
       if (mine && !s.cdReady) {
         // Before the checkpoint is restored, answers and acknowledgements would describe a state about to be replaced.
         s.cdDeferred.push({ from: ev.from, fromIncarnation: ev.fromIncarnation, tag: ev.tag, words: ev.words.slice(), payload: ev.payload });
@@ -1509,6 +1602,12 @@ export class FblStabilityMatrixProtocol implements Protocol {
     {
       if (!s.cdReady) {
         // deferred by causal/det-log
+      } else if (ev.tag === TAG_CAUSAL_STABLE) {
+        // causal/det-log (earlier in the chain) has raised the sender's flushed rsn and checkpoint.
+        if (s.ocWaits.size > 0) ocWake(s);
+      } else if (ev.tag === TAG_CAUSAL_FLUSH) {
+        s.ocFlushReq.push(ev.from, ev.words[0]!);
+        ocServe(s);
       } else if (ev.tag === TAG_CAUSAL_PUSH) {
         const w = ev.words;
         let p = 2;
@@ -1582,6 +1681,8 @@ export class FblStabilityMatrixProtocol implements Protocol {
     {
       // Its copies of pending pushes are gone (or the push was lost in its crash): push again.
       const bit = 1 << ev.rank;
+      // Its answer may have been lost with it (a request it had not reached yet in replay, or in flight).
+      for (const w of s.ocWaits) if (w.need[ev.rank]! > s.cdFlushed[ev.rank]! && w.need[ev.rank]! > s.cdGc[ev.rank]!) ocAskFlush(s, ev.rank, w.need[ev.rank]!);
       for (const p of s.ocPending.values()) {
         p.got &= ~bit;
         s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(p.words.slice().buffer), payload: new Uint8Array(0) });

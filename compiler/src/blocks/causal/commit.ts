@@ -15,6 +15,19 @@
  * Selected for every causal protocol: without it an output could depend on
  * a determinant lost in a crash and be retracted.
  *
+ * Co-ordinated (`causal.commit` = "coordinated", hybrid only: every process
+ * has a stable determinant log): the paper's co-ordinated output commit.
+ * Instead of pushing another process k's unstable receive determinants to f
+ * peers, the writer asks k to flush its own log up to the highest rsn of
+ * k's it holds unstable (TAG_CAUSAL_FLUSH [rsn]); k syncs its log once its
+ * log reaches that rsn (a recovering k first replays it: it regathers the
+ * determinant from the writer) and answers TAG_CAUSAL_STABLE, and the write
+ * waits until every such k's flushed rsn (or checkpoint) covers it. A k that
+ * restarts is asked again. Fewer frames than the push when one process
+ * depends on few others, and nothing held in volatile memory counts; the
+ * price is one sync at each k on the output's critical path. Reads are not
+ * on the hybrid's stable log: they are pushed as in the independent commit.
+ *
  * Finish (Protocol.finish, every rank is done): an app may write without
  * awaiting and call done(), so a commit can still wait for its
  * acknowledgements when the launcher would stop the ranks. onFinish resolves
@@ -26,8 +39,10 @@
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { ControlEv, PeerIncarnationEv, StartEv, WriteEv } from "../hooks.js";
-import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_PUSH } from "../tags.js";
-import { causalAdd, causalAddRead, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CRead } from "./stability.js";
+import type { DeliverEv } from "../hooks.js";
+import { param } from "../params.js";
+import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_FLUSH, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
+import { causalAdd, causalAddRead, causalAnnounce, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CRead } from "./stability.js";
 
 /** A pending push: the keys (dest, rsn) pushed, the read determinants pushed, the frame words, acknowledgers, and the waiter. */
 export interface CPush {
@@ -45,6 +60,10 @@ export interface Fields {
   ocWriting: number;
   /** onFinish waiters, woken when ocWriting drops to 0. */
   ocIdle: (() => void)[];
+  /** Co-ordinated: writes waiting for other processes' flushes; need[k] = the rsn of k's log that must be flushed. */
+  ocWaits: Set<{ readonly need: Uint32Array; readonly done: () => void }>;
+  /** Co-ordinated: flush requests (requester, rsn) this process cannot answer yet (its log has not reached rsn). */
+  ocFlushReq: number[];
 }
 
 export function init(s: K): void {
@@ -52,6 +71,79 @@ export function init(s: K): void {
   s.ocPending = new Map();
   s.ocWriting = 0;
   s.ocIdle = [];
+  s.ocWaits = new Set();
+  s.ocFlushReq = [];
+}
+
+/** Hybrid: sync the own stable log (its determinants stable, its messages stable here). */
+async function ocFlushOwn(s: K): Promise<void> {
+  const me = s.host.rank;
+  if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
+    const upto = s.cdLogged;
+    const ssns = s.cdLogSsn.slice();
+    await s.cdLog.sync();
+    if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
+    for (let j = 0; j < s.host.size; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
+  }
+}
+
+/** Co-ordinated: is every rsn in need[] flushed by its owner (or below its durable checkpoint)? */
+function ocCovered(s: K, need: Uint32Array): boolean {
+  for (let k = 0; k < need.length; k++) if (need[k]! > s.cdFlushed[k]! && need[k]! > s.cdGc[k]!) return false;
+  return true;
+}
+
+function ocWake(s: K): void {
+  for (const w of s.ocWaits) {
+    if (ocCovered(s, w.need)) {
+      s.ocWaits.delete(w);
+      w.done();
+    }
+  }
+}
+
+function ocAskFlush(s: K, k: number, rsn: number): void {
+  const w = new Uint32Array([rsn]);
+  s.host.transport.send(k, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_FLUSH, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+}
+
+function ocTellFlushed(s: K, to: number): void {
+  causalAnnounce(s);
+  const me = s.host.rank;
+  const w = new Uint32Array([s.cdGc[me]!, s.cdFlushed[me]!]);
+  s.host.transport.send(to, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+}
+
+/** Answer the flush requests whose rsn the own log has reached (a recovering process reaches it by replay). */
+function ocServe(s: K): void {
+  const me = s.host.rank;
+  const rest: number[] = [];
+  let sync = false;
+  const now: number[] = [];
+  for (let i = 0; i < s.ocFlushReq.length; i += 2) {
+    const from = s.ocFlushReq[i]!;
+    const rsn = s.ocFlushReq[i + 1]!;
+    if (rsn <= s.cdFlushed[me]! || rsn <= s.cdGc[me]!) ocTellFlushed(s, from);
+    else if (rsn <= s.cdLogged) {
+      sync = true;
+      now.push(from);
+    } else rest.push(from, rsn);
+  }
+  s.ocFlushReq = rest;
+  if (sync) {
+    void ocFlushOwn(s).then(() => {
+      for (const from of now) ocTellFlushed(s, from);
+    });
+  }
+}
+
+export async function onDeliver(s: K, _ev: DeliverEv): Promise<void> {
+  // A recovering process answers a request once replay has appended the delivery it names.
+  if (param<string>("causal.commit") === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
+}
+
+export async function onLive(s: K, _ev: StartEv): Promise<void> {
+  if (param<string>("causal.commit") === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
 }
 
 export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
@@ -60,22 +152,31 @@ export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
   const f = s.host.f;
   s.ocWriting++;
   try {
-    if (s.cdLog !== null && s.cdLogged > s.cdFlushed[me]!) {
-      const upto = s.cdLogged;
-      const ssns = s.cdLogSsn.slice();
-      await s.cdLog.sync();
-      if (upto > s.cdFlushed[me]!) s.cdFlushed[me] = upto;
-      for (let j = 0; j < n; j++) if (ssns[j]! > s.stableIn[j]!) s.stableIn[j] = ssns[j]!;
-    }
+    await ocFlushOwn(s);
+    const coord = param<string>("causal.commit") === "coordinated";
+    let need: Uint32Array | null = null;
     const keys: number[] = [];
     const out: number[] = [++s.ocNextId, 0];
     for (let k = 0; k < n; k++) {
       for (const [r, d] of s.cdDets[k]!) {
         if (!causalStable(s, k, r, d, f)) {
-          keys.push(k, r);
-          out.push(d.src, d.ssn, k, r);
+          if (coord && k !== me) {
+            need ??= new Uint32Array(n);
+            if (r > need[k]!) need[k] = r;
+          } else {
+            keys.push(k, r);
+            out.push(d.src, d.ssn, k, r);
+          }
         }
       }
+    }
+    let flushed: Promise<void> | undefined;
+    if (need !== null) {
+      const want = need;
+      flushed = new Promise<void>((resolve) => {
+        s.ocWaits.add({ need: want, done: resolve });
+      });
+      for (let k = 0; k < n; k++) if (want[k]! > 0) ocAskFlush(s, k, want[k]!);
     }
     const reads: CRead[] = [];
     const readK: number[] = [];
@@ -104,6 +205,12 @@ export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
       }
       await acked;
     }
+    if (flushed !== undefined) {
+      await flushed;
+      const by: number[] = [];
+      for (let k = 0; k < n; k++) if (need![k]! > 0) by.push(k);
+      s.host.trace({ type: "protocol", rank: me, what: `co-ordinated output commit: flushed by ${by.join(",")}` });
+    }
   } finally {
     if (--s.ocWriting === 0) {
       const idle = s.ocIdle;
@@ -130,6 +237,12 @@ export async function onFinish(s: K, _ev: StartEv): Promise<void> {
 export function onControl(s: K, ev: ControlEv): void {
   if (!s.cdReady) {
     // deferred by causal/det-log
+  } else if (ev.tag === TAG_CAUSAL_STABLE) {
+    // causal/det-log (earlier in the chain) has raised the sender's flushed rsn and checkpoint.
+    if (s.ocWaits.size > 0) ocWake(s);
+  } else if (ev.tag === TAG_CAUSAL_FLUSH) {
+    s.ocFlushReq.push(ev.from, ev.words[0]!);
+    ocServe(s);
   } else if (ev.tag === TAG_CAUSAL_PUSH) {
     const w = ev.words;
     let p = 2;
@@ -166,6 +279,8 @@ export function onControl(s: K, ev: ControlEv): void {
 export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
   // Its copies of pending pushes are gone (or the push was lost in its crash): push again.
   const bit = 1 << ev.rank;
+  // Its answer may have been lost with it (a request it had not reached yet in replay, or in flight).
+  for (const w of s.ocWaits) if (w.need[ev.rank]! > s.cdFlushed[ev.rank]! && w.need[ev.rank]! > s.cdGc[ev.rank]!) ocAskFlush(s, ev.rank, w.need[ev.rank]!);
   for (const p of s.ocPending.values()) {
     p.got &= ~bit;
     s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(p.words.slice().buffer), payload: new Uint8Array(0) });

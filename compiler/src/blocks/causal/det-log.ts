@@ -48,7 +48,7 @@ import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
-import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
+import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_FLUSH, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
 import { CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
 
 export interface Fields {
@@ -349,7 +349,7 @@ export async function onLive(s: K, ev: StartEv): Promise<void> {
 
 export function onControl(s: K, ev: ControlEv): void {
   const t = ev.tag;
-  const mine = t === TAG_CAUSAL_GATHER || t === TAG_CAUSAL_DETS || t === TAG_CAUSAL_PUSH || t === TAG_CAUSAL_ACK || t === TAG_CAUSAL_STABLE;
+  const mine = t === TAG_CAUSAL_GATHER || t === TAG_CAUSAL_DETS || t === TAG_CAUSAL_PUSH || t === TAG_CAUSAL_ACK || t === TAG_CAUSAL_STABLE || t === TAG_CAUSAL_FLUSH;
   if (mine && !s.cdReady) {
     // Before the checkpoint is restored, answers and acknowledgements would describe a state about to be replaced.
     s.cdDeferred.push({ from: ev.from, fromIncarnation: ev.fromIncarnation, tag: ev.tag, words: ev.words.slice(), payload: ev.payload });

@@ -92,8 +92,14 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
 
   // ---- output commit
   let commitLoc: SourceSpan | undefined;
+  let commit = "independent";
   for (const st of ir.outputCommit) {
-    if (st.proto.id !== "independent") throw new UnsupportedProtocolError(`${st.proto.id} output commit`, st.proto.loc ?? st.loc, "use `Independent output commit on write`");
+    if (st.proto.id === "coordinated") {
+      // Co-ordinated = ask each process the output depends on to flush its own stable log. Without one
+      // a determinant becomes stable only by f + 1 holders, which the independent push already does.
+      if (hybrid === null) throw new UnsupportedProtocolError("coordinated output commit without a stable determinant log", st.proto.loc ?? st.loc, "use `Independent output commit on write`, or add `Log determinant, data asynchronously on NFS disk` to the `receive:` statement (hybrid causal)");
+    } else if (st.proto.id !== "independent") throw new UnsupportedProtocolError(`${st.proto.id} output commit`, st.proto.loc ?? st.loc, "use `Independent output commit on write` or `Co-ordinated output commit on write`");
+    commit = st.proto.id;
     commitLoc = st.loc;
   }
 
@@ -173,10 +179,16 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   out.push(
     inst(
       "causal/commit.ts",
-      "independent",
+      commit,
       "HowToOutputCommit",
-      `${commitLoc === undefined ? "(implied: causal outputs must not depend on determinants a crash can lose) " : ""}make every held determinant stable before an output leaves${hybrid !== null ? " (flush the own log, push the rest)" : " (push to the peers, wait for f acknowledgements)"}`,
-      {},
+      `${commitLoc === undefined ? "(implied: causal outputs must not depend on determinants a crash can lose) " : ""}make every held determinant stable before an output leaves${
+        commit === "coordinated"
+          ? " (flush the own log; ask each process whose unstable determinants are held here to flush its log past them; push the reads)"
+          : hybrid !== null
+            ? " (flush the own log, push the rest)"
+            : " (push to the peers, wait for f acknowledgements)"
+      }`,
+      { "causal.commit": commit },
       commitLoc,
     ),
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
