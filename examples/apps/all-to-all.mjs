@@ -5,6 +5,10 @@
 // it has every message of round r. The value it sends in round r+1 combines
 // the round-r messages order-independently, so the run is deterministic.
 // Writes { rank, channels: [digest per source], total } at the end.
+// onMessage is synchronous except for the delivery that writes: a handler may
+// return nothing, and then its delivery settles without an await (the
+// protocols' synchronous delivery path, which the crash campaign exercises
+// through this app).
 
 function fnv(h, n) {
   // FNV-1a over the 4 bytes of n.
@@ -20,7 +24,8 @@ function sendRound(s, ctx) {
   for (let to = 0; to < s.size; to++) if (to !== s.rank) ctx.send(to, { round: s.round, value });
 }
 
-async function finishIfDone(s, ctx) {
+/** Returns a promise only when it writes, so most deliveries stay synchronous. */
+function finishIfDone(s, ctx) {
   while (s.round < s.rounds && (s.received[s.round] ?? 0) === s.size - 1) {
     s.round++;
     if (s.round < s.rounds) sendRound(s, ctx);
@@ -28,9 +33,9 @@ async function finishIfDone(s, ctx) {
   if (s.round === s.rounds && !s.written) {
     s.written = true;
     const total = s.channels.reduce((h, d) => fnv(h, d), 0x811c9dc5);
-    await ctx.write({ rank: s.rank, channels: s.channels, total });
-    ctx.done();
+    return ctx.write({ rank: s.rank, channels: s.channels, total }).then(() => ctx.done());
   }
+  return undefined;
 }
 
 export default {
@@ -53,10 +58,10 @@ export default {
     await finishIfDone(s, ctx);
   },
 
-  async onMessage(s, { from, data }, ctx) {
+  onMessage(s, { from, data }, ctx) {
     s.channels[from] = fnv(fnv(s.channels[from], data.round), data.value);
     s.received[data.round] = (s.received[data.round] ?? 0) + 1;
     s.roundSum[data.round + 1] = ((s.roundSum[data.round + 1] ?? 0) + data.value) >>> 0;
-    await finishIfDone(s, ctx);
+    return finishIfDone(s, ctx);
   },
 };

@@ -191,7 +191,9 @@ export function probeApp(inner: App<unknown>, env: ProbeEnv): App<WrappedState> 
       await inner.onStart?.(w.app, pctx(ctx, step));
       step.complete = true;
     },
-    async onMessage(w, msg: AppMessage, ctx) {
+    // Not async: a handler that settles synchronously stays synchronous, so
+    // the protocols' synchronous delivery path (host.settled) is what runs.
+    onMessage(w, msg: AppMessage, ctx) {
       const { replay, digest } = env.takeDelivery();
       env.onDeliver(h.deliveryCount + 1);
       // Crashed before the app saw it: the process is gone, the handler never runs or returns.
@@ -199,8 +201,14 @@ export function probeApp(inner: App<unknown>, env: ProbeEnv): App<WrappedState> 
       const pos = w.pos;
       w.pos = pos + 1;
       const step = h.begin(env.incarnation, env.live(), pos, msg.from, digest, serialize(msg.data), replay);
-      await inner.onMessage(w.app, msg, pctx(ctx, step));
-      step.complete = true;
+      const r = inner.onMessage(w.app, msg, pctx(ctx, step));
+      if (r === undefined || r === null || typeof (r as Promise<void>).then !== "function") {
+        step.complete = true;
+        return undefined;
+      }
+      return (r as Promise<void>).then(() => {
+        step.complete = true;
+      });
     },
   };
 }

@@ -3,10 +3,11 @@
  * when the application's handler returns no promise, RankHost's `deliver`
  * returns `host.settled`, the onDeliver chain runs to its end without an
  * await and the pump goes on in the same call, with no promise or microtask
- * hop per delivery. The conformance apps all have `async` handlers (and the
- * conformance harness wraps every handler in an async probe), so the
- * campaign and the differential test only take the awaited path; this file
- * covers the synchronous one:
+ * hop per delivery. The campaign takes this path through the all-to-all app
+ * (its onMessage returns a promise only on the delivery that writes: the
+ * first test below keeps it so); the other apps, and the local conformance
+ * harness, which wraps every handler in an async probe, take the awaited
+ * one. This file covers the synchronous path directly:
  *  - with a fake host, that a delivery whose handler settled happens inside
  *    `onFrame` (and drains held messages in the same call), and that a
  *    handler still pending holds the next delivery until it settles;
@@ -19,6 +20,8 @@ import { describe, expect, it } from "vitest";
 import type { App, AppContext, InboundFrame, Protocol, ProtocolFactory, ProtocolHost, Timers } from "../../runtime-core/src/spi.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
 import { createMemoryStorageProvider } from "../../runtime-core/src/storage/provider.js";
+import { findApp, loadConformanceApp } from "../conformance/apps.js";
+import { probeApp, RankHistory } from "../conformance/history.js";
 import { CRASH_PROVEN, discoverProtocols } from "../conformance/protocols.js";
 
 // ------------------------------------------------------------ fake host
@@ -192,6 +195,49 @@ function expectedOutputs(): Array<{ rank: number; count: number; digest: number;
   }
   return digest.map((d, rank) => ({ rank, count: count[rank]!, digest: d, dups: 0 }));
 }
+
+describe("the campaign's all-to-all app", () => {
+  it("settles synchronously on every delivery but the one that writes", async () => {
+    const app = await loadConformanceApp(findApp("all-to-all"));
+    const writes: unknown[] = [];
+    let done = 0;
+    const ctx = {
+      rank: 0,
+      size: 2,
+      send: () => {},
+      write: (v: unknown) => (writes.push(v), Promise.resolve()),
+      done: () => void done++,
+      read: () => Promise.resolve(0),
+    } as unknown as AppContext;
+    const s = app.init({ rank: 0, size: 2, args: ["2"] });
+    await app.onStart!(s, ctx);
+    expect(app.onMessage(s, { from: 1, data: { round: 0, value: 7 } }, ctx)).toBeUndefined();
+    const last = app.onMessage(s, { from: 1, data: { round: 1, value: 9 } }, ctx);
+    expect(last).toBeInstanceOf(Promise);
+    await last;
+    expect([writes.length, done]).toEqual([1, 1]);
+  });
+
+  it("stays synchronous through the campaign's history probe", async () => {
+    const history = new RankHistory(0);
+    const probed = probeApp(await loadConformanceApp(findApp("all-to-all")), {
+      incarnation: 0,
+      history,
+      dead: () => false,
+      live: () => true,
+      takeDelivery: () => ({ replay: false, digest: 0 }),
+      onDeliver: () => {},
+      beforeWrite: () => {},
+    });
+    const ctx = { rank: 0, size: 2, send: () => {}, write: () => Promise.resolve(), done: () => {}, read: () => Promise.resolve(0) } as unknown as AppContext;
+    const w = probed.init({ rank: 0, size: 2, args: ["2"] });
+    await probed.onStart!(w, ctx);
+    expect(probed.onMessage(w, { from: 1, data: { round: 0, value: 7 } }, ctx)).toBeUndefined();
+    await probed.onMessage(w, { from: 1, data: { round: 1, value: 9 } }, ctx);
+    // Both steps recorded complete, the synchronous one at once.
+    expect(history.steps.map((st) => st.complete)).toEqual([true, true, true]);
+  });
+});
 
 describe("synchronous app under crashes (launcher sim, RankHost)", () => {
   const names = [...new Set(found.protocols.map((p) => p.name))].filter((n) => CRASH_PROVEN.includes(n));
