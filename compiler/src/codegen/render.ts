@@ -57,6 +57,28 @@ function collect(node: Node, root: Node, opts: RenderOptions, edits: Edit[]): vo
 
 function editFor(node: Node, root: Node, opts: RenderOptions): Edit | undefined {
   const at = (text: string): Edit => ({ start: node.getStart(), end: node.getEnd(), text });
+  // A branch on a boolean parameter is decided here, so the output has no run-time branch on
+  // configuration: only the taken arm is emitted.
+  if (Node.isIfStatement(node)) {
+    const c = decide(node.getExpression(), opts);
+    if (typeof c === "boolean") {
+      const arm = c ? node.getThenStatement() : node.getElseStatement();
+      if (arm === undefined) return at(Node.isBlock(node.getParent()) || Node.isSourceFile(node.getParent()) ? "" : ";");
+      return at(armText(arm, node, root, opts));
+    }
+  }
+  // `P && x` with P true, `P || x` with P false: just x.
+  if (Node.isBinaryExpression(node)) {
+    const op = node.getOperatorToken().getKind();
+    const left = decide(node.getLeft(), opts);
+    if ((op === SyntaxKind.AmpersandAmpersandToken && left === true) || (op === SyntaxKind.BarBarToken && left === false)) {
+      return at(renderNode(node.getRight(), root, opts));
+    }
+  }
+  if (Node.isConditionalExpression(node)) {
+    const c = decide(node.getCondition(), opts);
+    if (typeof c === "boolean") return at(`(${renderNode(c ? node.getWhenTrue() : node.getWhenFalse(), root, opts)})`);
+  }
   if (Node.isCallExpression(node)) {
     const callee = node.getExpression();
     if (Node.isIdentifier(callee) && callee.getText() === "param") return at(paramLiteral(node, opts));
@@ -74,6 +96,57 @@ function editFor(node: Node, root: Node, opts: RenderOptions): Edit | undefined 
     return at(Node.isShorthandPropertyAssignment(node.getParent()) ? "s: this" : "this");
   }
   return undefined;
+}
+
+/**
+ * A condition's value when boolean parameters decide it (`param`, `!`, parentheses, and `&&`/`||`
+ * with a deciding parameter side), else undefined. Only parameters: other operands may have
+ * side effects, so a condition they take part in is left to run.
+ */
+function decide(e: Node, opts: RenderOptions): boolean | undefined {
+  if (Node.isParenthesizedExpression(e)) return decide(e.getExpression(), opts);
+  if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.ExclamationToken) {
+    const v = decide(e.getOperand(), opts);
+    return v === undefined ? undefined : !v;
+  }
+  if (Node.isCallExpression(e)) {
+    const callee = e.getExpression();
+    if (!Node.isIdentifier(callee) || callee.getText() !== "param") return undefined;
+    const arg = e.getArguments()[0];
+    if (!arg || !Node.isStringLiteral(arg)) return undefined;
+    const v = opts.params[arg.getLiteralValue()];
+    return typeof v === "boolean" ? v : undefined;
+  }
+  if (Node.isBinaryExpression(e)) {
+    const op = e.getOperatorToken().getKind();
+    if (op !== SyntaxKind.AmpersandAmpersandToken && op !== SyntaxKind.BarBarToken) return undefined;
+    const left = decide(e.getLeft(), opts);
+    const right = decide(e.getRight(), opts);
+    // `false && x`, `true || x`: x never runs. `x && false` is not decided: x may have effects.
+    if (op === SyntaxKind.AmpersandAmpersandToken) return left === false ? false : left === true && right !== undefined ? right : undefined;
+    return left === true ? true : left === false && right !== undefined ? right : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The text of the arm an `if` on a parameter keeps, standing in the `if`'s place: a block's
+ * statements unwrapped (and re-indented to the `if`'s column) unless they declare names, which
+ * must stay scoped.
+ */
+function armText(arm: Node, ifStmt: Node, root: Node, opts: RenderOptions): string {
+  const inBlock = Node.isBlock(ifStmt.getParent()) || Node.isSourceFile(ifStmt.getParent());
+  if (!Node.isBlock(arm) || !inBlock || arm.getStatements().some(declaresName)) return renderNode(arm, root, opts);
+  if (arm.getStatements().length === 0) return "";
+  const pad = " ".repeat(ifStmt.getStartLinePos() === ifStmt.getStart() ? 0 : ifStmt.getStart() - ifStmt.getStartLinePos());
+  return renderBody(arm, root, opts)
+    .split("\n")
+    .map((l, i) => (i === 0 || l === "" ? l : pad + l))
+    .join("\n");
+}
+
+function declaresName(st: Node): boolean {
+  return Node.isVariableStatement(st) || Node.isFunctionDeclaration(st) || Node.isClassDeclaration(st);
 }
 
 function isLastStatement(node: Node, fn: Node): boolean {

@@ -1035,7 +1035,7 @@ export class CommunicationInducedCheckpointingProtocol implements Protocol {
     // spec 6:17 "send: Piggyback checkpoint counter"
     {
       s.pbw[ev.pbLen++] = s.cpEpoch;
-      s.pbw[ev.pbLen++] = (false as boolean) ? s.cpKey : s.cpIdx;
+      s.pbw[ev.pbLen++] = (s.cpIdx);
     }
     // block core/transmit.ts (core)
     {
@@ -1109,7 +1109,7 @@ export class CommunicationInducedCheckpointingProtocol implements Protocol {
     // spec 6:17 "send: Piggyback checkpoint counter"
     {
       const x = ev.msg.pb[2]!;
-      if ((true as boolean) && x > s.cpIdx) {
+      if (x > s.cpIdx) {
         // Index-based rule: checkpoint with the message's index before the application sees it.
         s.cpWantIdx = x;
         await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });

@@ -1037,7 +1037,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       s.pbw[ev.pbLen++] = s.cpEpoch;
-      s.pbw[ev.pbLen++] = (false as boolean) ? s.cpKey : s.cpIdx;
+      s.pbw[ev.pbLen++] = (s.cpIdx);
     }
     // block core/transmit.ts (core)
     {
@@ -1111,7 +1111,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       const x = ev.msg.pb[2]!;
-      if ((true as boolean) && x > s.cpIdx) {
+      if (x > s.cpIdx) {
         // Index-based rule: checkpoint with the message's index before the application sees it.
         s.cpWantIdx = x;
         await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });

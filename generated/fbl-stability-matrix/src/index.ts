@@ -1329,7 +1329,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
-      if (!(false as boolean)) {
+      {
         const me = s.host.rank;
         // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
         if (s.rsn !== s.cdRdStep) {

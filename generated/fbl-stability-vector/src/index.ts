@@ -1329,7 +1329,7 @@ export class FblStabilityVectorProtocol implements Protocol {
     // spec 10:17 "send: Piggyback determinants, stability vector"
     {
       // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
-      if (!(false as boolean)) {
+      {
         const me = s.host.rank;
         // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
         if (s.rsn !== s.cdRdStep) {

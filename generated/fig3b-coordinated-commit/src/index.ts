@@ -1390,7 +1390,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // spec 12:17 "send: Piggyback determinants"
     {
       // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
-      if (!(false as boolean)) {
+      {
         const me = s.host.rank;
         // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
         if (s.rsn !== s.cdRdStep) {

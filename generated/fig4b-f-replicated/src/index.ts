@@ -593,13 +593,6 @@ export class Fig4bFReplicatedProtocol implements Protocol {
     // block log/read-log.ts (determinant)
     // spec 2:1 "Log determinant synchronously on volatile memory of processes"
     {
-      if ((false as boolean)) {
-        // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
-        // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
-        // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
-        // record is appended after the stale one, and readAll keeps the later).
-        for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) > s.rsn) s.rdReplay.delete(key);
-      }
       // Replay re-ran every logged step; a logged value nobody asked for again means the app
       // is not piecewise deterministic (its reads depend on something outside the log).
       if (ev.incarnation > 0 && s.rdReplay.size > 0) {

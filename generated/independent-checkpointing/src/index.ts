@@ -1035,7 +1035,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
     // spec 7:17 "send: Piggyback checkpoint counter"
     {
       s.pbw[ev.pbLen++] = s.cpEpoch;
-      s.pbw[ev.pbLen++] = (true as boolean) ? s.cpKey : s.cpIdx;
+      s.pbw[ev.pbLen++] = (s.cpKey);
     }
     // block core/transmit.ts (core)
     {
@@ -1109,11 +1109,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
     // spec 7:17 "send: Piggyback checkpoint counter"
     {
       const x = ev.msg.pb[2]!;
-      if ((false as boolean) && x > s.cpIdx) {
-        // Index-based rule: checkpoint with the message's index before the application sees it.
-        s.cpWantIdx = x;
-        await s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
-      }
+
       if (x > s.cpMaxIn) s.cpMaxIn = x;
       if (x > s.cpDeps[ev.msg.from]!) s.cpDeps[ev.msg.from] = x;
     }

@@ -873,7 +873,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
       // (our END included) to everyone now; `exchange vector clock` (optimistic/exchange): peers
       // pull it when they depend on us or hear from this incarnation, and acknowledge it then.
       for (let j = 0; j < n; j++) if (j !== me) s.optAwait[j] = 1;
-      if ((true as boolean)) {
+      {
         const w: number[] = [1, s.ftInc, n];
         for (let j = 0; j < n; j++) {
           w.push(s.optEnds[j]!.length);
@@ -1592,7 +1592,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
           await store.gc(ev.index);
           optCkptEnd(s);
         })();
-        if ((false as boolean)) await run;
+
       }
     }
   }

@@ -936,16 +936,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       // (our END included) to everyone now; `exchange vector clock` (optimistic/exchange): peers
       // pull it when they depend on us or hear from this incarnation, and acknowledge it then.
       for (let j = 0; j < n; j++) if (j !== me) s.optAwait[j] = 1;
-      if ((false as boolean)) {
-        const w: number[] = [1, s.ftInc, n];
-        for (let j = 0; j < n; j++) {
-          w.push(s.optEnds[j]!.length);
-          for (const e of s.optEnds[j]!) w.push(e);
-        }
-        for (let j = 0; j < n; j++) {
-          if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
-        }
-      }
+
       optReadyNow(s);
     }
     // block core/recovery.ts (core)
@@ -1715,7 +1706,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
           await store.gc(ev.index);
           optCkptEnd(s);
         })();
-        if ((false as boolean)) await run;
+
       }
     }
   }

@@ -601,13 +601,6 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     // block log/read-log.ts (determinant)
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
-      if ((false as boolean)) {
-        // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
-        // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
-        // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
-        // record is appended after the stale one, and readAll keeps the later).
-        for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) > s.rsn) s.rdReplay.delete(key);
-      }
       // Replay re-ran every logged step; a logged value nobody asked for again means the app
       // is not piecewise deterministic (its reads depend on something outside the log).
       if (ev.incarnation > 0 && s.rdReplay.size > 0) {
@@ -1024,13 +1017,6 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       const k = ev.state["pk.idx"] as number;
-      if ((false as boolean) && s.host.rank === 0 && k > s.pkTold) {
-        s.pkTold = k;
-        const w = new Uint32Array([k]);
-        for (let j = 1; j < s.host.size; j++) {
-          s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CKPT_ROUND, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-        }
-      }
     }
     // block log/event-log.ts (determinant)
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
@@ -1092,11 +1078,6 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       // Only rank 0 has this timer when co-ordinated; a round still being written skips the tick.
-      if ((false as boolean) && !s.ckptWriting && !s.ckptWanted) {
-        s.pkWant = s.pkIdx + 1;
-        s.ckptWanted = true;
-        void s.onPump({ reason: 4 });
-      }
     }
     // block checkpoint/independent.ts (communication-induced)
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"

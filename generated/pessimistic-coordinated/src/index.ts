@@ -643,13 +643,6 @@ export class PessimisticCoordinatedProtocol implements Protocol {
     // block log/read-log.ts (determinant)
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
-      if ((false as boolean)) {
-        // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
-        // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
-        // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
-        // record is appended after the stale one, and readAll keeps the later).
-        for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) > s.rsn) s.rdReplay.delete(key);
-      }
       // Replay re-ran every logged step; a logged value nobody asked for again means the app
       // is not piecewise deterministic (its reads depend on something outside the log).
       if (ev.incarnation > 0 && s.rdReplay.size > 0) {
@@ -746,12 +739,10 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         const log = s.slLog!;
         const lsn = log.append(s.slBuf.subarray(0, size));
         s.st.bytesLogged += size;
-        if ((true as boolean)) {
+        {
           s.slQueue.push({ lsn, to: ev.to, pb, payload: ev.payload });
           const upTo = lsn + 1;
           void log.sync().then(() => release(s, upTo));
-        } else {
-          s.host.transport.send(ev.to, { kind: KIND_APP as FrameKind, tag: 0, piggyback: pb, payload: ev.payload });
         }
       }
     }
@@ -1089,7 +1080,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const k = ev.state["pk.idx"] as number;
-      if ((true as boolean) && s.host.rank === 0 && k > s.pkTold) {
+      if (s.host.rank === 0 && k > s.pkTold) {
         s.pkTold = k;
         const w = new Uint32Array([k]);
         for (let j = 1; j < s.host.size; j++) {
@@ -1164,7 +1155,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       // Only rank 0 has this timer when co-ordinated; a round still being written skips the tick.
-      if ((true as boolean) && !s.ckptWriting && !s.ckptWanted) {
+      if (!s.ckptWriting && !s.ckptWanted) {
         s.pkWant = s.pkIdx + 1;
         s.ckptWanted = true;
         void s.onPump({ reason: 4 });
@@ -1188,7 +1179,6 @@ export class PessimisticCoordinatedProtocol implements Protocol {
     // block log/send-log.ts (message)
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
-      if (!(true as boolean)) void s.slLog!.sync();
     }
   }
 
