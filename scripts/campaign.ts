@@ -174,8 +174,8 @@ async function main(): Promise<number> {
 }
 
 function table(tallies: Map<string, Tally>): string {
-  const rows = [...tallies].map(([k, t]) => [...(k.split("|") as [string, string]), t.runs, t.crashes, t.recoveries, t.rollbacks, t.unrecoverable, t.violations]);
-  return formatTable(["protocol", "app", "runs", "crashes", "recoveries", "rollbacks", "unrecoverable", "violations"], rows);
+  const rows = [...tallies].map(([k, t]) => [...(k.split("|") as [string, string]), t.runs, t.crashes, t.recoveries, t.rollbacks, t.unrecoverable, t.violations, t.control]);
+  return formatTable(["protocol", "app", "runs", "crashes", "recoveries", "rollbacks", "unrecoverable", "violations", "control frames"], rows);
 }
 
 main().then(

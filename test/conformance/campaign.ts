@@ -36,6 +36,8 @@ export interface Tally {
   violations: number;
   /** Runs that ended in a clear `unrecoverable:` (allowed only beyond f). */
   unrecoverable: number;
+  /** Control frames sent (JobCounts.control), to compare protocols' traffic on the same schedules. */
+  control: number;
 }
 
 /** What the campaign caches per protocol and app: failure-free references. */
@@ -134,7 +136,7 @@ export async function scheduleFor(ctx: CampaignContext, e: ProtocolEntry, factor
 }
 
 export function emptyTally(): Tally {
-  return { runs: 0, crashes: 0, recoveries: 0, rollbacks: 0, violations: 0, unrecoverable: 0 };
+  return { runs: 0, crashes: 0, recoveries: 0, rollbacks: 0, violations: 0, unrecoverable: 0, control: 0 };
 }
 
 export function addToTally(t: Tally, c: CaseOutcome): void {
@@ -142,6 +144,7 @@ export function addToTally(t: Tally, c: CaseOutcome): void {
   t.crashes += c.result.counts.crashes;
   t.recoveries += c.result.counts.recoveries;
   t.rollbacks += c.result.counts.rollbacks;
+  t.control += c.result.counts.control;
   t.violations += c.violations.length > 0 ? 1 : 0;
   if (c.result.unrecoverable !== null) t.unrecoverable++;
 }

@@ -99,6 +99,8 @@ export interface JobCounts {
   replayed: number;
   /** Schedule entries whose trigger came while the rank was down or after the job ended. */
   skipped: number;
+  /** Control frames sent by live incarnations (the protocol's own traffic: tokens, pulls, acknowledgements, ...). */
+  control: number;
 }
 
 export interface JobResult {
@@ -162,7 +164,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   const crashes: CrashRecord[] = [];
   const rollbacks: RollbackRecord[] = [];
   const storage: StorageSample[] = [];
-  const counts: JobCounts = { crashes: 0, recoveries: 0, rollbacks: 0, checkpoints: 0, replayed: 0, skipped: 0 };
+  const counts: JobCounts = { crashes: 0, recoveries: 0, rollbacks: 0, checkpoints: 0, replayed: 0, skipped: 0, control: 0 };
   const fired = new Array<boolean>(p.schedule.length).fill(false);
   const pointCount = new Map<string, number>();
   const restartCount = new Array<number>(size).fill(0);
@@ -317,7 +319,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
       app: wrappedApp,
       args: p.args ?? [],
       protocol,
-      transport: observedTransport(world.transport(r), histories[r]!, dead),
+      transport: observedTransport(world.transport(r), histories[r]!, dead, () => counts.control++),
       timers: world.timers(r),
       storage: inc.probe.provider,
       sink: {
@@ -552,12 +554,13 @@ function logBytes(s: MemoryLogState): number {
 }
 
 /** The rank's transport, flagging which recorded sends actually left (to tell visible state from invisible). */
-function observedTransport(t: Transport, h: RankHistory, dead: () => boolean): Transport {
+function observedTransport(t: Transport, h: RankHistory, dead: () => boolean, onControl: () => void): Transport {
   return {
     rank: t.rank,
     size: t.size,
     send(to: number, frame: Frame): void {
       if (frame.kind === FrameKind.App && !dead()) h.markSent(to, digestOf(frame.payload));
+      else if (frame.kind === FrameKind.Control && !dead()) onControl();
       t.send(to, frame);
     },
     on: (events) => t.on(events),

@@ -63,8 +63,8 @@ export const TAG_OPT_COMMIT_REQ = 32;
 export const TAG_OPT_COMMIT_ACK = 33;
 /**
  * `exchange vector clock`: is state (inc, ts) of yours stable? words = [inc, ts]. The answer is a
- * TAG_OPT_TOKEN with flag 2 and [inc, ts] after the table: (inc, ts) is stable there, or the
- * table says it is lost.
+ * TAG_OPT_TOKEN with flag 2 (acknowledge it) or 3 (no acknowledgement wanted) and [inc, ts' ≥ ts]
+ * after the table: states of inc up to ts' are stable there; or flag 0: the table says it is lost.
  */
 export const TAG_OPT_PULL = 34;
 

@@ -1381,8 +1381,11 @@ export class OptimisticCheckpointedProtocol implements Protocol {
         }
         void s.optLog!.sync().then(() => {
           // The ends are durable: acknowledge (our claims about `from`'s messages are fresh from now on).
-          const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
-          s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+          // Flag 3 (a pull's answer, optimistic/exchange): the sender's gate is open for us already.
+          if (flag !== 3) {
+            const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
+            s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+          }
           if (flag === 1) {
             const t: number[] = [0, s.ftInc, n];
             for (let j = 0; j < n; j++) {

@@ -663,8 +663,8 @@ export const TAG_OPT_COMMIT_ACK = 33;
 
 /**
  * `exchange vector clock`: is state (inc, ts) of yours stable? words = [inc, ts]. The answer is a
- * TAG_OPT_TOKEN with flag 2 and [inc, ts] after the table: (inc, ts) is stable there, or the
- * table says it is lost.
+ * TAG_OPT_TOKEN with flag 2 (acknowledge it) or 3 (no acknowledgement wanted) and [inc, ts' ≥ ts]
+ * after the table: states of inc up to ts' are stable there; or flag 0: the table says it is lost.
  */
 export const TAG_OPT_PULL = 34;
 
@@ -1346,21 +1346,27 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         const from = ev.from;
         // Before our table is restored, judged later (optimistic/collect replays deferred frames).
         if (!s.optReady) s.optDeferred.push({ from, words: w.slice(), tag: TAG_OPT_PULL });
-        else void s.optLog!.sync().then(() => {
-          // Judged after the sync: a state asked for was sent, so its event was appended before the
-          // request arrived, and the sync made it durable unless the table now says it is lost.
-          const n = s.host.size;
-          const e = s.optEnds[me]!;
-          const lost = c < e.length && t > e[c]!;
-          const tok: number[] = [lost || c > e.length ? 0 : 2, s.ftInc, n];
-          for (let j = 0; j < n; j++) {
-            tok.push(s.optEnds[j]!.length);
-            for (const x of s.optEnds[j]!) tok.push(x);
-          }
-          if (tok[0] === 2) tok.push(c, t);
-          s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(tok).buffer), payload: new Uint8Array(0) });
-        });
-      } else if (ev.tag === TAG_OPT_TOKEN && w[0] === 2) {
+        else {
+          // Every event up to optTs has its record appended (the clock ticks and the log appends in
+          // one synchronous stretch, before the application runs): after this sync they are durable.
+          const inc = s.ftInc;
+          const upTo = s.optTs;
+          void s.optLog!.sync().then(() => {
+            const n = s.host.size;
+            const e = s.optEnds[me]!;
+            // The asked state was sent, so it is at most (inc, upTo): stable now, unless the table says lost.
+            const lost = (c < e.length && t > e[c]!) || c > e.length || s.ftInc !== inc;
+            const tok: number[] = [lost ? 0 : s.optAwait[from] === 1 ? 2 : 3, s.ftInc, n];
+            for (let j = 0; j < n; j++) {
+              tok.push(s.optEnds[j]!.length);
+              for (const x of s.optEnds[j]!) tok.push(x);
+            }
+            // What we know stable: the asked state if it is of an ended incarnation, else all of ours up to upTo.
+            if (!lost) tok.push(c, c === inc ? upTo : t);
+            s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(tok).buffer), payload: new Uint8Array(0) });
+          });
+        }
+      } else if (ev.tag === TAG_OPT_TOKEN && (w[0] === 2 || w[0] === 3)) {
         // An answer to our pull: the asked state is stable at the sender (optimistic/orphan merges the table).
         let p = 3;
         for (let j = 0; j < w[2]!; j++) p += 1 + w[p]!;
@@ -1495,8 +1501,11 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         }
         void s.optLog!.sync().then(() => {
           // The ends are durable: acknowledge (our claims about `from`'s messages are fresh from now on).
-          const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
-          s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+          // Flag 3 (a pull's answer, optimistic/exchange): the sender's gate is open for us already.
+          if (flag !== 3) {
+            const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
+            s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+          }
           if (flag === 1) {
             const t: number[] = [0, s.ftInc, n];
             for (let j = 0; j < n; j++) {

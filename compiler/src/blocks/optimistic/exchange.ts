@@ -26,8 +26,9 @@
  *    we do not know (optimistic/clock parks it), at once, to k; and on every
  *    tick while such a message is parked (k may have been down).
  * k answers after syncing its log with its token (the whole table; flag 2
- * and [c, t] after it: (c, t) is stable here; flag 0: the table says it is
- * lost). The token is then handled exactly as a broadcast one
+ * or 3 and [c, t'] after it: k's states of incarnation c up to t' ≥ t are
+ * stable, 3 = k's gate is open for us, no acknowledgement wanted; flag 0:
+ * the table says (c, t) is lost, or k moved to a new incarnation meanwhile). The token is then handled exactly as a broadcast one
  * (optimistic/orphan: END records, purge of held messages and replay plans,
  * orphan detection and rollback, acknowledgement, which opens k's stale-claim
  * gate for us). Nobody sends a token unasked: optimistic/collect and
@@ -83,21 +84,27 @@ export function onControl(s: K, ev: ControlEv): void {
     const from = ev.from;
     // Before our table is restored, judged later (optimistic/collect replays deferred frames).
     if (!s.optReady) s.optDeferred.push({ from, words: w.slice(), tag: TAG_OPT_PULL });
-    else void s.optLog!.sync().then(() => {
-      // Judged after the sync: a state asked for was sent, so its event was appended before the
-      // request arrived, and the sync made it durable unless the table now says it is lost.
-      const n = s.host.size;
-      const e = s.optEnds[me]!;
-      const lost = c < e.length && t > e[c]!;
-      const tok: number[] = [lost || c > e.length ? 0 : 2, s.ftInc, n];
-      for (let j = 0; j < n; j++) {
-        tok.push(s.optEnds[j]!.length);
-        for (const x of s.optEnds[j]!) tok.push(x);
-      }
-      if (tok[0] === 2) tok.push(c, t);
-      s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(tok).buffer), payload: new Uint8Array(0) });
-    });
-  } else if (ev.tag === TAG_OPT_TOKEN && w[0] === 2) {
+    else {
+      // Every event up to optTs has its record appended (the clock ticks and the log appends in
+      // one synchronous stretch, before the application runs): after this sync they are durable.
+      const inc = s.ftInc;
+      const upTo = s.optTs;
+      void s.optLog!.sync().then(() => {
+        const n = s.host.size;
+        const e = s.optEnds[me]!;
+        // The asked state was sent, so it is at most (inc, upTo): stable now, unless the table says lost.
+        const lost = (c < e.length && t > e[c]!) || c > e.length || s.ftInc !== inc;
+        const tok: number[] = [lost ? 0 : s.optAwait[from] === 1 ? 2 : 3, s.ftInc, n];
+        for (let j = 0; j < n; j++) {
+          tok.push(s.optEnds[j]!.length);
+          for (const x of s.optEnds[j]!) tok.push(x);
+        }
+        // What we know stable: the asked state if it is of an ended incarnation, else all of ours up to upTo.
+        if (!lost) tok.push(c, c === inc ? upTo : t);
+        s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(tok).buffer), payload: new Uint8Array(0) });
+      });
+    }
+  } else if (ev.tag === TAG_OPT_TOKEN && (w[0] === 2 || w[0] === 3)) {
     // An answer to our pull: the asked state is stable at the sender (optimistic/orphan merges the table).
     let p = 3;
     for (let j = 0; j < w[2]!; j++) p += 1 + w[p]!;

@@ -4,7 +4,8 @@
  * (its own ends included); words:
  *   [flag, senderFtInc, n, then per process j: count_j, end_0 .. end_{count_j - 1}]
  * flag = 1: the sender just recovered from a crash and may have lost tokens:
- * answer with our table.
+ * answer with our table. Flags 2 and 3 answer a pull (optimistic/exchange);
+ * 3: no acknowledgement wanted.
  *
  * A token that reaches a rank before its log is open and its table restored
  * waits for that (optDeferred, judged by optimistic/collect before the parked
@@ -124,8 +125,11 @@ export function onControl(s: K, ev: ControlEv): void {
     }
     void s.optLog!.sync().then(() => {
       // The ends are durable: acknowledge (our claims about `from`'s messages are fresh from now on).
-      const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
-      s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+      // Flag 3 (a pull's answer, optimistic/exchange): the sender's gate is open for us already.
+      if (flag !== 3) {
+        const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
+        s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+      }
       if (flag === 1) {
         const t: number[] = [0, s.ftInc, n];
         for (let j = 0; j < n; j++) {
