@@ -33,6 +33,8 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "fbl-stability-matrix": SCHEDULE_KINDS.length,
   // Fig 3b with another output commit: the same blocks but causal/commit's co-ordinated branch.
   "fig3b-coordinated-commit": 2,
+  // optimistic-checkpointed but for orphan detection: the kinds up to near-flush (where orphans come from); the rest in docs.
+  "optimistic-exchange-vc": 6,
 };
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */

@@ -50,6 +50,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "pessimistic-coordinated",
   "pessimistic-communication-induced",
   "fig3b-coordinated-commit",
+  "optimistic-exchange-vc",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
+import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
 import { selectBlocks } from "../../compiler/src/blocks/select.js";
 import { TAG_OPT_PULL, TAG_OPT_TOKEN } from "../../compiler/src/blocks/tags.js";
 import { runJob, type JobResult } from "./harness.js";
@@ -72,13 +72,15 @@ describe("optimistic logging, exchange vector clock (specs/optimistic-exchange-v
     expectConsistent(run, false);
   });
 
-  it.each([1, 2, 3, 4, 5, 6])("mesh: seed %i, 3 crashes match the failure-free run", async (seed) => {
+  it.each([1, 2, 3, 4])("mesh: seed %i, 3 crashes match the failure-free run", async (seed) => {
     const factory = composeFromIR(loadSpec(SPEC, { flushIntervalMs: 100, checkpointIntervalMs: 8 }));
     const ref = await runJob({ factory, app: mesh(), size: 4, seed, crashes: 0 });
     const run = await runJob({ factory, app: mesh(), size: 4, seed, crashes: 3, crashWindow: [2, 150], maxConcurrent: 1 });
     expect(run.crashedRanks.length).toBeGreaterThan(0);
     expectSameAsFailureFree(ref, run, { noSurvivorRollback: false });
     expectConsistent(run, false);
+    // Every gate opened: every peer acknowledged every table it learned (pulled, or from a third party).
+    for (const p of run.protocols) expect([...kernelOf(p).optAwait]).toEqual([0, 0, 0, 0]);
   });
 
   // The constructed orphan of optimistic.test.ts: one token circulates, no flush (1 s) and no
@@ -102,10 +104,10 @@ describe("optimistic logging, exchange vector clock (specs/optimistic-exchange-v
     expectConsistent(run, false);
   });
 
-  it("stress that reads: 6 seeds × 8 crashes, up to 3 concurrent", async () => {
+  it("stress that reads: 4 seeds × 8 crashes, up to 3 concurrent", async () => {
     const factory = composeFromIR(loadSpec(SPEC, { flushIntervalMs: 100, checkpointIntervalMs: 10 }));
     let rolled = 0;
-    for (let seed = 300; seed < 306; seed++) {
+    for (let seed = 300; seed < 304; seed++) {
       const mk = () => stampApp({ tokens: 3, hops: 30, writeEvery: 4, env: counterEnv() });
       const ref = await runJob({ factory, app: mk(), size: 5, seed, crashes: 0 });
       const run = await runJob({ factory, app: mk(), size: 5, seed, crashes: 8, crashWindow: [1, 200], maxConcurrent: 3, restartDelay: 3 + (seed % 20) });
