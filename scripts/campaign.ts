@@ -34,6 +34,8 @@ const USAGE = `usage: npm run campaign -- [options]
   --backend B        ${BACKENDS.join(" | ")} (comma list; default inline)
   --kinds K          schedule kinds (comma list; default all): ${SCHEDULE_KINDS.join(", ")}
   --storage          also check bounded storage (meaningful for long runs)
+  --real-replication \`volatile memory of processes\` on runtime-core's real replicated log and
+                     checkpoint store (copies die with their holders) instead of the stand-in
   --no-shrink        report failures without shrinking their schedules`;
 
 function fail(msg: string): never {
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
         backend: { type: "string" },
         kinds: { type: "string" },
         storage: { type: "boolean" },
+        "real-replication": { type: "boolean" },
         "no-shrink": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -149,7 +152,7 @@ async function main(): Promise<number> {
         const seed = seed0 + i;
         const kind = given ? "given" : kindFor(i, kinds);
         const schedule = given ?? (await scheduleFor(ctx, e, factory, a, seed, kind as ScheduleKind));
-        const c = await runCase(ctx, e, factory, a, seed, kind, schedule, { shrink: !values["no-shrink"], boundedStorage: values.storage ?? false });
+        const c = await runCase(ctx, e, factory, a, seed, kind, schedule, { shrink: !values["no-shrink"], boundedStorage: values.storage ?? false, realReplication: values["real-replication"] ?? false });
         addToTally(t, c);
         if (c.violations.length > 0) {
           failures.push(c);

@@ -186,9 +186,10 @@ describe("pessimistic additions", () => {
   });
 
   it.each([
-    ["checkpoints on volatile memory of processes", (t: string) => t.replace("Independent checkpoint asynchronously on NFS disk", "Independent checkpoint asynchronously on volatile memory of processes"), /checkpoints on volatile-memory-of-processes/],
+    // Diskless checkpoints are built for pessimistic logging only (runtime-core's replicated checkpoint store).
+    ["checkpoints on volatile memory of processes with causal logging", (t: string) => t.replace("Independent checkpoint asynchronously on NFS disk", "Independent checkpoint asynchronously on volatile memory of processes"), /checkpoints on volatile-memory-of-processes/],
   ])("%s is still refused, at its place: a checker error with a hint", (_name, edit, re) => {
-    const ir = parseSpec(edit(spec("fig4a-sby.egida")), "add.egida", registry).ir!;
+    const ir = parseSpec(edit(spec("family-based-causal.egida")), "add.egida", registry).ir!;
     const errors = checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error");
     expect(errors).toEqual([expect.objectContaining({ code: "E-not-supported-yet", message: expect.stringMatching(re), hint: expect.any(String), loc: expect.objectContaining({ line: expect.any(Number) }) })]);
     let err: unknown;

@@ -69,15 +69,17 @@ export class CampaignContext {
   }
 }
 
-export function reproCommand(e: Pick<ProtocolEntry, "name" | "backend">, app: string, seed: number, schedule: CrashSchedule): string {
+export function reproCommand(e: Pick<ProtocolEntry, "name" | "backend">, app: string, seed: number, schedule: CrashSchedule, realReplication = false): string {
   const backend = e.backend === "builtin" ? "" : ` --backend ${e.backend}`;
-  return `npm run campaign -- --protocol ${e.name}${backend} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}'`;
+  return `npm run campaign -- --protocol ${e.name}${backend}${realReplication ? " --real-replication" : ""} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}'`;
 }
 
 export interface RunCaseOptions {
   /** Shrink failing schedules (default true). */
   readonly shrink?: boolean;
   readonly boundedStorage?: boolean;
+  /** `volatile memory of processes` on runtime-core's real replication (SimJobParams.realReplication). */
+  readonly realReplication?: boolean;
 }
 
 /** Run one schedule and check it; on violations, shrink and attach the repro command. */
@@ -94,7 +96,7 @@ export async function runCase(
   const app = await loadConformanceApp(a);
   const reference = await ctx.reference(a, app);
   const check = async (s: CrashSchedule): Promise<{ result: JobResult; violations: Violation[] }> => {
-    const result = await runSimJob({ protocol: factory, app, size: a.size, seed, schedule: s, args: a.args });
+    const result = await runSimJob({ protocol: factory, app, size: a.size, seed, schedule: s, args: a.args, realReplication: o.realReplication ?? false });
     const violations = await checkRun(result, {
       app,
       args: a.args,
@@ -110,7 +112,7 @@ export async function runCase(
   if (violations.length === 0) return base;
   let shrunk = schedule;
   if (o.shrink ?? true) shrunk = (await shrinkSchedule(schedule, async (s) => (await check(s)).violations.length > 0)).schedule;
-  return { ...base, shrunk, repro: reproCommand(e, a.name, seed, shrunk) };
+  return { ...base, shrunk, repro: reproCommand(e, a.name, seed, shrunk, o.realReplication ?? false) };
 }
 
 /**

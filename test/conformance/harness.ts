@@ -14,6 +14,7 @@ import { MemoryOutputSink } from "../../runtime-core/src/host/output-sink.js";
 import { RankHost } from "../../runtime-core/src/host/rank-host.js";
 import { ReportedError, describeFailure, errorText, type JobFailure } from "../../runtime-core/src/host/errors.js";
 import { SimWorld } from "../../runtime-core/src/sim/world.js";
+import { wireReplication } from "../../runtime-core/src/launcher/replication.js";
 import { Prng } from "../../runtime-core/src/sim/prng.js";
 import { FrameKind, type App, type Frame, type LogStore, type ProtocolFactory, type TraceEvent, type Transport } from "../../runtime-core/src/spi.js";
 import { canonical, canonicalOf, digestOf } from "./canon.js";
@@ -50,6 +51,13 @@ export interface SimJobParams {
   readonly drainMs?: number;
   /** Storage sampling period, virtual ms (default 10). */
   readonly sampleEveryMs?: number;
+  /**
+   * `volatile memory of processes` as runtime-core's real replication (replicated log and
+   * checkpoint store over runtime control frames: copies die with their holders, so more than
+   * f overlapping failures may end unrecoverable) instead of the stand-in that outlives its
+   * owner's crash (default false; `npm run campaign -- --real-replication`).
+   */
+  readonly realReplication?: boolean;
 }
 
 export interface CrashRecord {
@@ -248,15 +256,19 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     };
     incs[r] = inc;
     const dead = (): boolean => inc.dead;
+    const transport = world.transport(r);
+    const wiring = p.realReplication === true ? wireReplication({ rank: r, size, incarnation: n, f, send: (to, fr) => transport.send(to, fr) }) : null;
     const inner = createMemoryStorageProvider({
       rank: r,
       stable,
-      replicated: (name) => {
-        const key = `${r}/${name}`;
-        let st = replicated.get(key);
-        if (!st) replicated.set(key, (st = newMemoryLogState()));
-        return Promise.resolve(MemoryLog.reopenAfterCrash("volatile-memory-of-processes", st));
-      },
+      replicated:
+        wiring?.replicated ??
+        ((name) => {
+          const key = `${r}/${name}`;
+          let st = replicated.get(key);
+          if (!st) replicated.set(key, (st = newMemoryLogState()));
+          return Promise.resolve(MemoryLog.reopenAfterCrash("volatile-memory-of-processes", st));
+        }),
     });
     inc.probe = probeStorage(inner, dead, (pt) => atPoint(r, pt));
     const app = probeApp(p.app, {
@@ -319,7 +331,8 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
       app: wrappedApp,
       args: p.args ?? [],
       protocol,
-      transport: observedTransport(world.transport(r), histories[r]!, dead, () => counts.control++),
+      transport: observedTransport(transport, histories[r]!, dead, () => counts.control++),
+      ...(wiring === null ? {} : { runtimeFrame: wiring.runtimeFrame }),
       timers: world.timers(r),
       storage: inc.probe.provider,
       sink: {
@@ -340,6 +353,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
         done: () => {
           done[r] = true;
         },
+        ...(wiring === null ? {} : { peerRestarted: wiring.peerRestarted }),
       },
     });
     inc.host = host;

@@ -83,6 +83,8 @@ export function refusalMessage(construct: string, code: string): string {
 
 const STABLE_LOG_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-processes"]);
 const CHECKPOINT_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-self"]);
+/** Families whose checkpoints may live in the memory of f other processes (runtime-core's replicated checkpoint store). */
+const REPLICATED_CHECKPOINT_FAMILIES = new Set<string>(["pessimistic"]);
 /** How a hint writes a medium (the registry's first spelling). */
 const MEDIUM_SPELLING: Readonly<Record<string, string>> = {
   "local-disk": "local disk",
@@ -126,9 +128,16 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
   // runtime-core's storage providers keep checkpoints on these media only: a
   // checkpoint elsewhere would type-check and then fail when the protocol
   // opens its store. (Volatile memory of self is E-checkpoint-volatile-storage.)
+  // Diskless checkpoints (the replicated checkpoint store) are crash-proven
+  // under pessimistic logging only; the other families keep refusing them.
   const ck = ir.checkpoint;
-  if (ck !== null && !CHECKPOINT_MEDIA.has(ck.storage.id)) {
-    throw new UnsupportedProtocolError(`checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk` or `local disk`");
+  if (ck !== null && !CHECKPOINT_MEDIA.has(ck.storage.id) && !(ck.storage.id === "volatile-memory-of-processes" && REPLICATED_CHECKPOINT_FAMILIES.has(family))) {
+    const diskless = ck.storage.id === "volatile-memory-of-processes";
+    throw new UnsupportedProtocolError(
+      `checkpoints on ${ck.storage.id}`,
+      ck.storage.loc ?? ck.loc,
+      diskless ? "checkpoint on `NFS disk` or `local disk`; diskless checkpoints (`volatile memory of processes`) are built for pessimistic logging" : "checkpoint on `NFS disk` or `local disk`",
+    );
   }
   switch (family) {
     case "pessimistic":

@@ -12,9 +12,10 @@
  * process that no longer exists. Reads of the next incarnation go through
  * its own, unfenced provider.
  *
- * The replicated log (`volatile-memory-of-processes`) is handed over as it
- * is: its records reach the replicas only over the dead rank's transport,
- * which the simulated crash already stopped, so it is fenced by the network.
+ * The replicated log and checkpoint store (`volatile-memory-of-processes`)
+ * are handed over as they are: their records reach the replicas only over the
+ * dead rank's transport, which the simulated crash already stopped, so they
+ * are fenced by the network.
  */
 import type { Checkpoint, CheckpointStore, LogStore, StorageMedium, StorageProvider } from "../spi.js";
 
@@ -72,6 +73,10 @@ export function fenceStorage(p: StorageProvider, dead: () => boolean): StoragePr
         const log = await p.openLog(m, n);
         return m === "volatile-memory-of-processes" ? log : fenceLog(log, dead);
       }),
-    openCheckpoints: (m: StorageMedium) => live(dead, async () => fenceCheckpoints(await p.openCheckpoints(m), dead)),
+    openCheckpoints: (m: StorageMedium) =>
+      live(dead, async () => {
+        const c = await p.openCheckpoints(m);
+        return m === "volatile-memory-of-processes" ? c : fenceCheckpoints(c, dead);
+      }),
   };
 }

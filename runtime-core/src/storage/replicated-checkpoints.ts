@@ -64,6 +64,8 @@ export class ReplicatedCheckpointStore implements CheckpointStore {
   private readonly byIndex = new Map<number, { lsn: number; ckpt: Checkpoint }>();
   private readonly st = { writes: 0, bytesWritten: 0 };
   private queue: Promise<unknown> = Promise.resolve();
+  /** Checkpoints the replicas gave back when this store was opened (0 on a first incarnation). */
+  private found = 0;
 
   private constructor(private readonly log: LogStore) {}
 
@@ -74,7 +76,13 @@ export class ReplicatedCheckpointStore implements CheckpointStore {
       const ckpt = decode(rec.data, rec.lsn);
       store.byIndex.set(ckpt.index, { lsn: rec.lsn, ckpt });
     }
+    store.found = store.byIndex.size;
     return store;
+  }
+
+  /** Checkpoints the replicas held for this rank when the store was opened (what a restart could restore from). */
+  get recovered(): number {
+    return this.found;
   }
 
   get stats(): Readonly<{ writes: number; bytesWritten: number }> {
