@@ -35,7 +35,15 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "fig3b-coordinated-commit": 2,
   // optimistic-checkpointed but for orphan detection: the kinds up to near-flush (where orphans come from); the rest in docs.
   "optimistic-exchange-vc": 6,
+  "pessimistic-diskless": SCHEDULE_KINDS.length,
 };
+
+/**
+ * Protocols whose `volatile memory of processes` runs on runtime-core's real
+ * replication (copies die with their holders) rather than the stand-in: the
+ * diskless one's checkpoints are only as safe as the replicated store.
+ */
+const REAL_REPLICATION: ReadonlySet<string> = new Set(["pessimistic-diskless"]);
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */
 const UNBOUNDED_STORAGE: Readonly<Record<string, string>> = {
@@ -71,7 +79,7 @@ describe("crash campaign slice", () => {
       for (let i = 0; i < seeds; i++) {
         const seed = 1000 + i;
         const kind = kindFor(i);
-        const c = await runCase(ctx, e, factory, a, seed, kind, await scheduleFor(ctx, e, factory, a, seed, kind));
+        const c = await runCase(ctx, e, factory, a, seed, kind, await scheduleFor(ctx, e, factory, a, seed, kind), { realReplication: REAL_REPLICATION.has(e.name) });
         crashes += c.result.counts.crashes;
         if (c.violations.length > 0) failures.push(describeCase(c));
       }

@@ -51,6 +51,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "pessimistic-communication-induced",
   "fig3b-coordinated-commit",
   "optimistic-exchange-vc",
+  "pessimistic-diskless",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;
