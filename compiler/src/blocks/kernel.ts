@@ -44,6 +44,7 @@ import type { Fields as CausalDetLog } from "./causal/det-log.js";
 import type { Fields as CausalGather } from "./causal/gather.js";
 import type { Fields as CausalCommit } from "./causal/commit.js";
 import type { Fields as CausalStableDets } from "./causal/stable-dets.js";
+import { wordsOf } from "./core/words.js";
 
 /** A received, not yet delivered, application message (held back in `s.held`). */
 export interface InMsg {
@@ -128,15 +129,8 @@ export function send(s: K, to: number, payload: Uint8Array): void {
 }
 
 export function onFrame(s: K, frame: InboundFrame): void {
-  // Piggybacks are u32 words; realign when the transport hands an unaligned view.
-  // Copy with `new Uint8Array(raw)`, not `raw.slice()`: TCP hands a Buffer, whose
-  // slice() is a view on the whole socket chunk, so `.buffer` at offset 0 would
-  // read the chunk's first frame header instead of this piggyback.
-  const raw = frame.piggyback;
-  const pb =
-    raw.byteOffset % 4 === 0
-      ? new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2)
-      : new Uint32Array(new Uint8Array(raw).buffer, 0, raw.byteLength >>> 2);
+  // Piggybacks are u32 words (core/words: copied when small, else viewed or realigned).
+  const pb = wordsOf(frame.piggyback);
   if (frame.kind === (1 as FrameKind)) {
     const ev = { from: frame.from, fromIncarnation: frame.fromIncarnation, ssn: pb[0]!, pb, payload: frame.payload };
     if (s.acceptReceive(ev)) s.onReceive(ev);

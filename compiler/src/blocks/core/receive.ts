@@ -5,14 +5,15 @@
  * not-yet-deliverable messages keyed by ssn, so each channel delivers ssn
  * 1, 2, 3, ... exactly once). Last in the onReceive chain: filters run first.
  */
-import type { InMsg, K } from "../kernel.js";
+import type { K } from "../kernel.js";
 import type { CheckpointEv, RecvEv, RestoreEv } from "../hooks.js";
+import { Held } from "./held.js";
 
 export interface Fields {
   /** Highest ssn delivered per source (the paper's "delivered" vector). Part of every checkpoint. */
   delivered: Uint32Array;
-  /** Held-back messages per source, by ssn. */
-  held: Map<number, InMsg>[];
+  /** Held-back messages per source, by ssn (a one-message slot before a Map: core/held). */
+  held: Held[];
   /** Arrival counter (live delivery follows arrival order across channels). */
   arrivals: number;
   /** Deliveries so far: the last delivery sequence number (desn). Part of every checkpoint. */
@@ -22,7 +23,7 @@ export interface Fields {
 export function init(s: K): void {
   s.delivered = new Uint32Array(s.host.size);
   s.held = [];
-  for (let i = 0; i < s.host.size; i++) s.held.push(new Map());
+  for (let i = 0; i < s.host.size; i++) s.held.push(new Held());
   s.arrivals = 0;
   s.rsn = 0;
 }

@@ -25,11 +25,14 @@ export interface Fields {
    * buffer keeps its own copy of the words (core/out-log).
    */
   pbSlab: Uint32Array;
+  /** `pbSlab.buffer`, kept: the getter is a call into C++ per read. */
+  pbSlabBuf: ArrayBufferLike;
   pbSlabPos: number;
 }
 
 export function init(s: K): void {
   s.pbSlab = new Uint32Array(0);
+  s.pbSlabBuf = s.pbSlab.buffer;
   s.pbSlabPos = 0;
 }
 
@@ -39,6 +42,7 @@ export function onSend(s: K, ev: SendEv): void {
   outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
   if (s.pbSlabPos + len > s.pbSlab.length) {
     s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+    s.pbSlabBuf = s.pbSlab.buffer;
     s.pbSlabPos = 0;
   }
   const slab = s.pbSlab;
@@ -48,7 +52,7 @@ export function onSend(s: K, ev: SendEv): void {
   s.host.transport.send(ev.to, {
     kind: KIND_APP as FrameKind,
     tag: 0,
-    piggyback: new Uint8Array(slab.buffer, at * 4, len * 4),
+    piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
     payload: ev.payload,
   });
   s.st.messages++;
