@@ -450,6 +450,8 @@ interface ChildReport {
   readonly messages: number;
   /** `--metric instr`: instructions per message per timed run (filled by the parent from callgrind). */
   readonly instr?: number[];
+  /** `--metric instr`: of those, the optimizing compiler's own (see compilerInstr). */
+  readonly compiler?: number[];
   readonly error?: string;
 }
 
@@ -527,6 +529,43 @@ function runChildCpu(file: string): Promise<ChildReport> {
  * 24 364 / 23 828 instructions per message in one process and 24 353 / 23 846
  * in another.
  */
+/**
+ * Instructions executed in the optimizing compiler's own functions (self
+ * cost of `v8::internal::compiler::*` and the compilation jobs; with
+ * --single-threaded it runs on the main thread, inside the window) in one
+ * callgrind part. Why it is worth separating: each timed run starts with a
+ * full GC that frees the previous run's hosts, transports and app closures;
+ * optimized code that embedded them (call targets, maps: "weak objects" in
+ * --trace-deopt) is thrown away and recompiled inside the window, for `none`
+ * and the protocols alike. A long-lived rank compiles its hot path once.
+ * Interpreter and baseline execution before the recompilation, and the
+ * compiler's malloc calls, stay in the other column.
+ */
+function compilerInstr(text: string): number {
+  const names = new Map<string, string>();
+  let inCompiler = false;
+  let afterCalls = false;
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("fn=")) {
+      const m = /^fn=\((\d+)\)(?: (.*))?$/.exec(line);
+      if (m !== null && m[2] !== undefined) names.set(m[1]!, m[2]);
+      const name = m === null ? "" : (names.get(m[1]!) ?? "");
+      inCompiler = /v8::internal::(compiler::|Compiler::|\w*CompilationJob)/.test(name);
+      afterCalls = false;
+    } else if (line.startsWith("cfn=")) {
+      const m = /^cfn=\((\d+)\) (.*)$/.exec(line);
+      if (m !== null) names.set(m[1]!, m[2]!);
+    } else if (line.startsWith("calls=")) afterCalls = true;
+    else if (/^[0-9+*-]/.test(line)) {
+      // The line after calls= is the call's inclusive cost, not the function's own.
+      if (afterCalls) afterCalls = false;
+      else if (inCompiler) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}
+
 function runChildInstr(file: string): Promise<ChildReport> {
   const out = mkdtempSync(join(tmpdir(), "egida-cg-"));
   const args = [
@@ -563,14 +602,14 @@ function runChildInstr(file: string): Promise<ChildReport> {
           return;
         }
         // Parts triggered by --dump-before, in order (file cg.out.<k>, "part: k").
-        const parts: { part: number; ir: number }[] = [];
+        const parts: { part: number; ir: number; compiler: number }[] = [];
         for (const f of readdirSync(out)) {
           const text = readFileSync(join(out, f), "utf8");
           if (!text.includes("desc: Trigger: --dump-before")) continue;
           const part = /^part: (\d+)$/m.exec(text);
           const total = /^summary: (\d+)$/m.exec(text);
           if (part === null || total === null) throw new Error(`${f}: no part/summary line`);
-          parts.push({ part: Number(part[1]), ir: Number(total[1]) });
+          parts.push({ part: Number(part[1]), ir: Number(total[1]), compiler: compilerInstr(text) });
         }
         parts.sort((a, b) => a.part - b.part);
         const runs = WARMUP + RUNS;
@@ -579,8 +618,12 @@ function runChildInstr(file: string): Promise<ChildReport> {
           return;
         }
         const instr: number[] = [];
-        for (let i = WARMUP; i < runs; i++) instr.push(parts[2 * i + 1]!.ir / N);
-        resolve({ ...r, instr });
+        const compiler: number[] = [];
+        for (let i = WARMUP; i < runs; i++) {
+          instr.push(parts[2 * i + 1]!.ir / N);
+          compiler.push(parts[2 * i + 1]!.compiler / N);
+        }
+        resolve({ ...r, instr, compiler });
       } catch (e) {
         reject(e instanceof Error ? e : new Error(String(e)));
       } finally {
@@ -599,6 +642,8 @@ interface Variant {
   samples: number[];
   cpu: number[];
   instr: number[];
+  /** `--metric instr`: the optimizing compiler's part of `instr`, per timed run. */
+  compiler: number[];
   /** First line of the error when a run failed (the variant is then reported, not measured). */
   error?: string;
 }
@@ -631,7 +676,7 @@ async function parent(): Promise<void> {
   const lib = blockLibrary();
   const dir = mkdtempSync(join(tmpdir(), "egida-overhead-"));
   const skipped: string[] = [];
-  const variants: Variant[] = [{ protocol: "none", backend: "none", file: NONE_FILE, samples: [], cpu: [], instr: [] }];
+  const variants: Variant[] = [{ protocol: "none", backend: "none", file: NONE_FILE, samples: [], cpu: [], instr: [], compiler: [] }];
   for (const p of regen.packages) {
     const name = p.input.checked.ir.name;
     if (ONLY !== null && !ONLY.some((o) => name.includes(o))) continue;
@@ -645,7 +690,7 @@ async function parent(): Promise<void> {
       // .mts: the temporary directory has no package.json saying "type": "module".
       const file = join(dir, `${name}.${backend}.mts`);
       writeFileSync(file, emitSource(lib, p.input, backend));
-      variants.push({ protocol: name, backend, file, samples: [], cpu: [], instr: [] });
+      variants.push({ protocol: name, backend, file, samples: [], cpu: [], instr: [], compiler: [] });
     }
   }
   console.log(`generated ${variants.length - 1} sources in ${fmt(performance.now() - t0)} ms${values.keep ? ` (kept in ${dir})` : ""}`);
@@ -668,8 +713,9 @@ async function parent(): Promise<void> {
         v.samples.push(...r.samples);
         v.cpu.push(...r.cpu);
         v.instr.push(...(r.instr ?? []));
+        v.compiler.push(...(r.compiler ?? []));
         const show = (xs: number[]): string => xs.map((x) => fmt(x)).join(" ");
-        const ins = r.instr !== undefined ? ` / ${show(r.instr)} instructions/msg` : "";
+        const ins = r.instr !== undefined ? ` / ${show(r.instr)} instructions/msg (of which the optimizing compiler ${show(r.compiler ?? [])})` : "";
         process.stderr.write(`  rep ${rep + 1}/${REPS} ${v.protocol} ${v.backend}: wall ${show(r.samples)} / cpu ${show(r.cpu)} ns/msg${ins}\n`);
       }
     }
@@ -687,6 +733,11 @@ async function parent(): Promise<void> {
     ["protocol", "backend", METRIC === "instr" ? "instr/msg" : "CPU ns/msg", METRIC === "instr" ? "instr min" : "CPU min", METRIC === "instr" ? "wall ns/msg (valgrind)" : "wall ns/msg", "over none", "over none (min)", "modular/inline overhead", "(min)"],
   ];
   rows.push(["none", "-", fmt(b.cpu), fmt(b.cpuMin), fmt(b.wall), "0", "0", "", ""]);
+  // --metric instr: the same without the optimizing compiler's own instructions (see compilerInstr).
+  const exclRows: string[][] = [["protocol", "backend", "instr/msg excl. compiler", "compiler instr/msg", "over none excl. compiler", "modular/inline overhead"]];
+  const excl = (v: Variant): number => median(v.instr.map((x, i) => x - (v.compiler[i] ?? 0)));
+  const noneExcl = METRIC === "instr" && none.error === undefined ? excl(none) : 0;
+  if (METRIC === "instr") exclRows.push(["none", "-", fmt(noneExcl), fmt(median(none.compiler)), "0", ""]);
   for (const p of regen.packages) {
     const name = p.input.checked.ir.name;
     const inl = variants.find((v) => v.protocol === name && v.backend === "inline");
@@ -707,6 +758,12 @@ async function parent(): Promise<void> {
     }
     const si = stat(inl);
     const sm = stat(mod);
+    if (METRIC === "instr") {
+      const ei = excl(inl) - noneExcl;
+      const em = excl(mod) - noneExcl;
+      exclRows.push([name, "inline", fmt(excl(inl)), fmt(median(inl.compiler)), fmt(ei), ""]);
+      exclRows.push([name, "modular", fmt(excl(mod)), fmt(median(mod.compiler)), fmt(em), ei > 0 ? `${fmt(em / ei, 2)}x` : "n/a"]);
+    }
     const ratio = (m: number, i: number): string => (i > 0 ? `${fmt(m / i, 2)}x` : "n/a");
     for (const [v, st] of [
       [inl, si],
@@ -728,6 +785,10 @@ async function parent(): Promise<void> {
   console.log("");
   console.log(`load average after the run: ${loadavg().map((x) => x.toFixed(2)).join(" ")} (${cpu.length} cores)`);
   printTable(rows);
+  if (METRIC === "instr") {
+    console.log("");
+    printTable(exclRows);
+  }
 }
 
 function printTable(rows: readonly (readonly string[])[]): void {
