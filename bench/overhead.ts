@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/overhead.ts [--n 200000] [--reps 5] [--runs 3] [--warmup 2]
  *                             [--transport loopback|sim] [--clock virtual|frozen] [--frame-us 10]
- *                             [--metric cpu|instr] [--only <substring>[,<substring>...]] [--keep]
+ *                             [--metric cpu|instr] [--rewarm k] [--only <substring>[,<substring>...]] [--keep]
  *
  *   node --single-threaded --import tsx bench/overhead.ts --metric instr --n 16000 --reps 1 --runs 2 --warmup 2
  *     instructions per message under callgrind: repeatable on a loaded machine (slow: ~5 min per variant).
@@ -93,6 +93,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     keep: { type: "boolean", default: false },
     child: { type: "string" },
+    rewarm: { type: "string", default: "0" },
   },
 });
 
@@ -106,6 +107,14 @@ const FRAME_US = Number(values["frame-us"]);
 if (!(Number.isInteger(FRAME_US) && FRAME_US >= 1)) throw new RangeError(`--frame-us must be a positive integer, got ${values["frame-us"]}`);
 const METRIC = metricKind(values.metric ?? "cpu");
 const ONLY = values.only === undefined ? null : values.only.split(",").filter((x) => x !== "");
+/**
+ * `--rewarm k`: an untimed run of k messages between each timed run's full GC and the timed run.
+ * The GC frees the previous run's hosts, transports and app closures, and V8 discards the optimized
+ * code that embedded them ("weak objects" in --trace-deopt); without a re-warm run the timed window
+ * pays the recompilation and the interpreter/baseline phase before it, which a long-lived rank pays
+ * once. 0 (default): the documented runs so far.
+ */
+const REWARM = Number(values.rewarm) === 0 ? 0 : even(Number(values.rewarm));
 
 function even(n: number): number {
   if (!(Number.isInteger(n) && n >= 2)) throw new RangeError(`--n must be an integer >= 2, got ${n}`);
@@ -470,6 +479,7 @@ async function child(file: string): Promise<void> {
     let messages = 0;
     for (let i = 0; i < RUNS; i++) {
       gc();
+      if (REWARM > 0) await runOnce(factory, REWARM, TRANSPORT);
       const r = await runOnce(factory, N, TRANSPORT);
       samples.push(r.nsPerMsg);
       cpu.push(r.cpuNsPerMsg);
@@ -487,7 +497,7 @@ async function child(file: string): Promise<void> {
 }
 
 function childArgs(file: string): string[] {
-  return ["--child", file, "--n", String(N), "--runs", String(RUNS), "--warmup", String(WARMUP), "--transport", TRANSPORT, "--clock", CLOCK, "--frame-us", String(FRAME_US)];
+  return ["--child", file, "--n", String(N), "--runs", String(RUNS), "--warmup", String(WARMUP), "--rewarm", String(REWARM), "--transport", TRANSPORT, "--clock", CLOCK, "--frame-us", String(FRAME_US)];
 }
 
 function runChild(file: string): Promise<ChildReport> {
@@ -612,14 +622,17 @@ function runChildInstr(file: string): Promise<ChildReport> {
           parts.push({ part: Number(part[1]), ir: Number(total[1]), compiler: compilerInstr(text) });
         }
         parts.sort((a, b) => a.part - b.part);
-        const runs = WARMUP + RUNS;
+        // runOnce calls in order: the warm-ups, then per timed run [a re-warm run,] the timed run.
+        const perTimed = REWARM > 0 ? 2 : 1;
+        const runs = WARMUP + perTimed * RUNS;
         if (parts.length !== 2 * runs) {
           resolve({ ...r, error: `callgrind: expected ${2 * runs} getrusage dumps (2 per run), got ${parts.length}: a window would be mislabelled` });
           return;
         }
         const instr: number[] = [];
         const compiler: number[] = [];
-        for (let i = WARMUP; i < runs; i++) {
+        for (let t = 0; t < RUNS; t++) {
+          const i = WARMUP + perTimed * t + perTimed - 1;
           instr.push(parts[2 * i + 1]!.ir / N);
           compiler.push(parts[2 * i + 1]!.compiler / N);
         }
@@ -664,7 +677,7 @@ async function parent(): Promise<void> {
   console.log(`egida per-message overhead: ${cmd}`);
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} logical cores, node ${process.version}, ${process.platform}/${process.arch}`);
   console.log(`load average before the run: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-  console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}`);
+  console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant${REWARM > 0 ? `, each timed run after an untimed re-warm run of ${REWARM}` : ""}; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}`);
 
   const t0 = performance.now();
   // Only the parent generates code: a child loads no compiler (ts-morph and TypeScript take
