@@ -221,7 +221,7 @@ describe("causal additions", () => {
 
   it("`stability matrix` is the det-log's tracking parameter, for the piggyback and the gather answers", () => {
     const b = selectBlocks(fromText(spec("fbl-stability-matrix.egida")));
-    expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.readLog": false });
+    expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.readLog": false, "causal.readFlush": false });
     expect(b.find((x) => x.file === "causal/gather.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.pbAt": 1 });
   });
 
@@ -239,7 +239,7 @@ describe("causal additions", () => {
     (file) => {
       const ir = fromText(withRead(spec(file)).replace(READ, `${READ}Log determinant synchronously on local disk\n`));
       const b = selectBlocks(ir);
-      expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "local-disk", "read.lostTail": true });
+      expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "local-disk", "read.lostTail": true, "read.async": false });
       expect(b.find((x) => x.file === "causal/det-log.ts")!.params["causal.readLog"]).toBe(true);
       // Everything else as without the log.
       const rest = (ir2: ProtocolIR) => selectBlocks(ir2).filter((x) => x.file !== "log/read-log.ts" && x.file !== "causal/det-log.ts").map((x) => [x.file, x.params]);
@@ -247,13 +247,20 @@ describe("causal additions", () => {
     },
   );
 
-  it("`read:` logged asynchronously is refused at its `how` (a checker error with a hint)", () => {
+  it("`read:` logged asynchronously on disk: log/read-log appends without waiting, causal/det-log piggybacks until flushed", () => {
     const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant asynchronously on NFS disk\n`);
+    const b = selectBlocks(fromText(text));
+    expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "nfs-disk", "read.lostTail": true, "read.async": true });
+    expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "dependency-matrix", "causal.readLog": false, "causal.readFlush": true });
+  });
+
+  it("`read:` logged asynchronously in volatile memory is refused at its medium (a checker error with a hint)", () => {
+    const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant asynchronously on volatile memory of processes\n`);
     const ir = parseSpec(text, "add.egida", registry).ir!;
     const line = text.split("\n").findIndex((l) => l.startsWith("Log determinant asynchronously")) + 1;
     expect(checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error")).toEqual([
       expect.objectContaining({ code: "E-not-supported-yet", loc: expect.objectContaining({ line }) }),
     ]);
-    expect(() => selectBlocks(ir)).toThrow(/asynchronous read-determinant logging/);
+    expect(() => selectBlocks(ir)).toThrow(/asynchronous read determinant logs on volatile-memory-of-processes/);
   });
 });

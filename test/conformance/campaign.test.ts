@@ -36,6 +36,8 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   // optimistic-checkpointed but for orphan detection: the kinds up to near-flush (where orphans come from); the rest in docs.
   "optimistic-exchange-vc": 6,
   "pessimistic-diskless": SCHEDULE_KINDS.length,
+  // Family-based logging with an asynchronous read log: the same blocks plus log/read-log's asynchronous branch.
+  "fbl-async-reads": 2,
 };
 
 /**

@@ -52,6 +52,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "fig3b-coordinated-commit",
   "optimistic-exchange-vc",
   "pessimistic-diskless",
+  "fbl-async-reads",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

@@ -82,6 +82,8 @@ export function refusalMessage(construct: string, code: string): string {
 }
 
 const STABLE_LOG_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-processes"]);
+/** Media of an asynchronous causal read log: a sync that survives every failure (a replicated log is synchronous only). */
+const ASYNC_READ_MEDIA = new Set(["local-disk", "nfs-disk"]);
 const CHECKPOINT_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-self"]);
 /** Families whose checkpoints may live in the memory of f other processes (runtime-core's replicated checkpoint store). */
 const REPLICATED_CHECKPOINT_FAMILIES = new Set<string>(["pessimistic"]);
@@ -382,19 +384,30 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
  * Returns undefined only when there is no event log (the caller refuses those).
  * `lostTail`: causal logging may recover to before the last steps (see log/read-log.ts onLive).
  */
-export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined, lostTail = false): BlockInstance | undefined {
+/**
+ * `causal`: causal logging's reads (the lost tail is forgotten at onLive, and an asynchronous log is
+ * accepted on local or NFS disk: causal/det-log piggybacks the values until flushed).
+ */
+export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined, causal = false): BlockInstance | undefined {
+  const lostTail = causal;
   if (st !== undefined) {
     const log = st.log;
     if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked (causal logging of reads)", st.loc, "add `Log determinant synchronously on NFS disk` under the `read:` statement");
     if (!has(log, "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc, "write `Log determinant ...`");
-    if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous read-determinant logging", log.how.loc ?? st.loc, "log read determinants `synchronously`");
+    const async = log.how.id !== "synchronously";
+    if (async && !causal) throw new UnsupportedProtocolError("asynchronous read-determinant logging", log.how.loc ?? st.loc, "log read determinants `synchronously`");
+    if (async && !ASYNC_READ_MEDIA.has(log.where.id)) {
+      throw new UnsupportedProtocolError(`asynchronous read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc, "log on `NFS disk` or `local disk`, or `synchronously`");
+    }
     if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc, "log on `NFS disk`, `local disk` or `volatile memory of processes`");
     return inst(
       "log/read-log.ts",
       "determinant",
       "LogEventDeterminant",
-      `read determinants (<self, rsn, idx> + value) logged ${log.how.id} on ${log.where.id} before the read returns; replay returns the logged value`,
-      { "read.medium": log.where.id, "read.lostTail": lostTail },
+      async
+        ? `read determinants (<self, rsn, idx> + value) logged asynchronously on ${log.where.id} (synced on the flush timer); piggybacked until flushed; recovery reads them back`
+        : `read determinants (<self, rsn, idx> + value) logged ${log.how.id} on ${log.where.id} before the read returns; replay returns the logged value`,
+      { "read.medium": log.where.id, "read.lostTail": lostTail, "read.async": async },
       log.loc ?? st.loc,
     );
   }
@@ -405,7 +418,7 @@ export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockIn
     "determinant",
     "LogEventDeterminant",
     `read determinants (<self, rsn, idx> + value) logged synchronously on ${String(medium)} like the receive determinants (the spec has no read statement; reads are non-deterministic events recovery must replay)`,
-    { "read.medium": medium, "read.lostTail": lostTail },
+    { "read.medium": medium, "read.lostTail": lostTail, "read.async": false },
     eventLog.loc,
   );
 }

@@ -49,7 +49,7 @@ function ocAskFlush(s: K, k: number, rsn: number): void {
 function ocTellFlushed(s: K, to: number): void {
   causalAnnounce(s);
   const me = s.host.rank;
-  const w = new Uint32Array([s.cdGc[me]!, s.cdFlushed[me]!]);
+  const w = new Uint32Array([s.cdGc[me]!, s.cdFlushed[me]!, s.cdRdFlushed[me]!]);
   s.host.transport.send(to, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
 }
 
@@ -74,6 +74,15 @@ function ocServe(s: K): void {
       for (const from of now) ocTellFlushed(s, from);
     });
   }
+}
+
+/**
+ * log/read-log's state, read when `causal.readFlush` (it is then selected too): a generated protocol
+ * has those fields only with that block, so the other causal protocols must not name them on `s`.
+ */
+interface ReadLogView {
+  readonly rdReplay: Map<string, Uint8Array>;
+  readonly rdFlushed: number;
 }
 
 /** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
@@ -204,12 +213,16 @@ export function causalSmAdvance(s: K, k: number, f: number): void {
   if (r > s.cdSm[at]!) s.cdSm[at] = r;
 }
 
-/** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
+/**
+ * Tell the other processes this one's durable checkpoint, flushed rsn and read-log watermark
+ * (TAG_CAUSAL_STABLE [gc, flushed, reads flushed]), if any moved since last told.
+ */
 export function causalAnnounce(s: K): void {
   const me = s.host.rank;
-  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
+  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]! || s.cdRdFlushed[me]! > s.cdSaid[2]!)) {
     s.cdSaid[0] = s.cdGc[me]!;
     s.cdSaid[1] = s.cdFlushed[me]!;
+    s.cdSaid[2] = s.cdRdFlushed[me]!;
     for (let j = 0; j < s.host.size; j++) {
       if (j !== me) {
         const w = s.cdSaid.slice();
@@ -229,8 +242,21 @@ export function causalGc(s: K, k: number, upto: number): void {
   }
 }
 
-/** Is read determinant (k, r) held by f + 1 processes as far as this one knows (output commit)? Holders: k, this, j with DM[j][k] > r, push acks. */
+/**
+ * Asynchronous read log: k's reads of every step before `upto` are on k's stable log (its current
+ * incarnation's watermark): stable, no longer piggybacked, pushed or kept here (k's recovery reads
+ * them from its log).
+ */
+export function causalReadsFlushed(s: K, k: number, upto: number): void {
+  if (upto > s.cdRdFlushed[k]!) {
+    s.cdRdFlushed[k] = upto;
+    for (const [key, d] of [...s.cdReads[k]!]) if (d.r < upto) s.cdReads[k]!.delete(key);
+  }
+}
+
+/** Is read determinant (k, r) held by f + 1 processes as far as this one knows (output commit)? Holders: k, this, j with DM[j][k] > r, push acks; or on k's read log. */
 export function causalReadStable(s: K, k: number, r: number, push: number, f: number): boolean {
+  if (r < s.cdRdFlushed[k]!) return true;
   const n = s.host.size;
   let bits = push | (1 << k) | (1 << s.host.rank);
   for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! > r) bits |= 1 << j;
@@ -244,7 +270,7 @@ export function causalReadStable(s: K, k: number, r: number, push: number, f: nu
 
 /** Add read determinant (k, r, idx) = value (unless k's checkpoint covers it). Returns a reason on a conflicting value (as causalAdd). */
 export function causalAddRead(s: K, k: number, r: number, idx: number, value: Uint8Array): string | null {
-  if (r <= s.cdGc[k]! && s.cdGc[k]! > 0) return null;
+  if ((r <= s.cdGc[k]! && s.cdGc[k]! > 0) || r < s.cdRdFlushed[k]!) return null;
   const key = `${r}.${idx}`;
   const had = s.cdReads[k]!.get(key);
   if (had === undefined) s.cdReads[k]!.set(key, { r, idx, value, push: 0 });
@@ -823,7 +849,7 @@ export const TAG_CAUSAL_PUSH = 22;
 /** words = [id, pusher's incarnation]: the pushed determinants are held here (an acknowledgement of an older incarnation's push is void). */
 export const TAG_CAUSAL_ACK = 23;
 
-/** words = [checkpoint rsn, flushed rsn] of the sender: its determinants up to them are GC-able / on stable storage. */
+/** words = [checkpoint rsn, flushed rsn, reads flushed] of the sender: its determinants up to them are GC-able / on stable storage; its reads of steps before `reads flushed` are on its read log (asynchronous read log, else 0). */
 export const TAG_CAUSAL_STABLE = 24;
 
 /** Co-ordinated output commit (hybrid): make your deliveries up to rsn stable on your log: words = [rsn]; answered with TAG_CAUSAL_STABLE once flushed. */
@@ -881,7 +907,8 @@ export class Fig3bHybridCausalProtocol implements Protocol {
   cdSmTold: Uint32Array;
   cdGc: Uint32Array;
   cdFlushed: Uint32Array;
-  cdSaid: Uint32Array = new Uint32Array(2);
+  cdSaid: Uint32Array = new Uint32Array(3);
+  cdRdFlushed: Uint32Array;
   cdPeerInc: Uint32Array;
   cdReady: boolean;
   cdDeferred: ControlEv[] = [];
@@ -943,6 +970,7 @@ export class Fig3bHybridCausalProtocol implements Protocol {
       this.cdSmTold = new Uint32Array(("none" as string) === "stability-matrix" ? this.host.size * this.host.size * this.host.size : 0);
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
+      this.cdRdFlushed = new Uint32Array(this.host.size);
       this.cdPeerInc = new Uint32Array(this.host.size);
       this.cdReady = this.host.incarnation === 0;
       this.cdLogSsn = new Uint32Array(this.host.size);
@@ -1513,6 +1541,11 @@ export class Fig3bHybridCausalProtocol implements Protocol {
             s.gaReads.delete(key);
             ev.value = got;
           }
+          // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
+          // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
+          // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
+          // holds comes from the log.
+          if ((false as boolean)) ev.value ??= (s as unknown as ReadLogView).rdReplay.get(key) ?? null;
         }
         ev.value ??= ev.produce();
         const conflict = causalAddRead(s, me, r, idx, ev.value);
@@ -1658,9 +1691,11 @@ export class Fig3bHybridCausalProtocol implements Protocol {
         // Before the checkpoint is restored, answers and acknowledgements would describe a state about to be replaced.
         s.cdDeferred.push({ from: ev.from, fromIncarnation: ev.fromIncarnation, tag: ev.tag, words: ev.words.slice(), payload: ev.payload });
       } else if (t === TAG_CAUSAL_STABLE) {
-        // words = [checkpoint rsn, flushed rsn] of the sender.
+        // words = [checkpoint rsn, flushed rsn, reads flushed] of the sender.
         causalGc(s, ev.from, ev.words[0]!);
         if (ev.words[1]! > s.cdFlushed[ev.from]!) s.cdFlushed[ev.from] = ev.words[1]!;
+        // The read watermark is its incarnation's (reset on a restart): an older incarnation's is void.
+        if (ev.fromIncarnation >= s.cdPeerInc[ev.from]!) causalReadsFlushed(s, ev.from, ev.words[2]!);
       }
     }
     // block causal/gather.ts (centralized)
@@ -1814,12 +1849,16 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     // spec 3:17 "send: Piggyback determinants"
     {
       if (ev.incarnation > s.cdPeerInc[ev.rank]!) s.cdPeerInc[ev.rank] = ev.incarnation;
+      // Asynchronous read log: a step of the crashed incarnation past the end of its recovery (nobody held
+      // its receive determinant) is re-executed with reads whose new records are not flushed yet, while
+      // the old watermark covers them: the new incarnation announces its own.
+      s.cdRdFlushed[ev.rank] = 0;
       // Its volatile copies are gone: it no longer holds what it acknowledged.
       const bit = 1 << ev.rank;
       for (const m of s.cdDets) for (const d of m.values()) d.push &= ~bit;
       for (const m of s.cdReads) for (const d of m.values()) d.push &= ~bit;
       // It lost what we told it about our checkpoints and flushes.
-      const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!]);
+      const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!, s.cdRdFlushed[s.host.rank]!]);
       s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
     }
     // block causal/gather.ts (centralized)
@@ -2001,7 +2040,7 @@ export class Fig3bHybridCausalProtocol implements Protocol {
       s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
       const fl = ev.state["causal.flushed"] as Uint32Array;
       for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;
-      s.cdSaid = new Uint32Array([s.cdGc[s.host.rank]!, 0]);
+      s.cdSaid = new Uint32Array([s.cdGc[s.host.rank]!, 0, 0]);
     }
   }
 
@@ -2030,6 +2069,8 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     // block causal/det-log.ts (determinants)
     // spec 3:17 "send: Piggyback determinants"
     {
+      // Own reads log/read-log has synced since the last tick stop travelling (and are announced).
+      if ((false as boolean)) causalReadsFlushed(s, s.host.rank, (s as unknown as ReadLogView).rdFlushed);
       causalAnnounce(s);
     }
   }

@@ -110,7 +110,7 @@ function ocAskFlush(s: K, k: number, rsn: number): void {
 function ocTellFlushed(s: K, to: number): void {
   causalAnnounce(s);
   const me = s.host.rank;
-  const w = new Uint32Array([s.cdGc[me]!, s.cdFlushed[me]!]);
+  const w = new Uint32Array([s.cdGc[me]!, s.cdFlushed[me]!, s.cdRdFlushed[me]!]);
   s.host.transport.send(to, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
 }
 

@@ -49,7 +49,7 @@ import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_FLUSH, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
+import { CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadsFlushed, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Volatile determinant log: per dest k, rsn → determinant. */
@@ -80,8 +80,13 @@ export interface Fields {
   cdGc: Uint32Array;
   /** Per k: rsn up to which k's determinants are on its stable log (hybrid). */
   cdFlushed: Uint32Array;
-  /** Last [gc, flushed] of this rank told to the others. */
+  /** Last [gc, flushed, reads flushed] of this rank told to the others. */
   cdSaid: Uint32Array;
+  /**
+   * Asynchronous read log (`causal.readFlush`): per k, k's reads of every step before this are on
+   * k's stable read log (k's current incarnation: reset when k restarts); else 0.
+   */
+  cdRdFlushed: Uint32Array;
   /** Latest known incarnation per peer (acks of older incarnations are void). */
   cdPeerInc: Uint32Array;
   /** The protocol state is restored: causal control frames can be served (earlier ones wait in cdDeferred). */
@@ -92,6 +97,15 @@ export interface Fields {
   /** Hybrid: highest rsn appended to cdLog, and per source the highest ssn appended (contents logged). */
   cdLogged: number;
   cdLogSsn: Uint32Array;
+}
+
+/**
+ * log/read-log's state, read when `causal.readFlush` (it is then selected too): a generated protocol
+ * has those fields only with that block, so the other causal protocols must not name them on `s`.
+ */
+interface ReadLogView {
+  readonly rdReplay: Map<string, Uint8Array>;
+  readonly rdFlushed: number;
 }
 
 export function init(s: K): void {
@@ -111,7 +125,8 @@ export function init(s: K): void {
   s.cdSmTold = new Uint32Array(param<string>("causal.tracking") === "stability-matrix" ? s.host.size * s.host.size * s.host.size : 0);
   s.cdGc = new Uint32Array(s.host.size);
   s.cdFlushed = new Uint32Array(s.host.size);
-  s.cdSaid = new Uint32Array(2);
+  s.cdSaid = new Uint32Array(3);
+  s.cdRdFlushed = new Uint32Array(s.host.size);
   s.cdPeerInc = new Uint32Array(s.host.size);
   // A first incarnation has nothing to restore: it serves causal control frames from creation on. Not
   // from onOpen: blocks before it in the chain await storage there (checkpoint/restore opens the
@@ -332,6 +347,11 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
         s.gaReads.delete(key);
         ev.value = got;
       }
+      // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
+      // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
+      // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
+      // holds comes from the log.
+      if (param<boolean>("causal.readFlush")) ev.value ??= (s as unknown as ReadLogView).rdReplay.get(key) ?? null;
     }
     ev.value ??= ev.produce();
     const conflict = causalAddRead(s, me, r, idx, ev.value);
@@ -354,24 +374,32 @@ export function onControl(s: K, ev: ControlEv): void {
     // Before the checkpoint is restored, answers and acknowledgements would describe a state about to be replaced.
     s.cdDeferred.push({ from: ev.from, fromIncarnation: ev.fromIncarnation, tag: ev.tag, words: ev.words.slice(), payload: ev.payload });
   } else if (t === TAG_CAUSAL_STABLE) {
-    // words = [checkpoint rsn, flushed rsn] of the sender.
+    // words = [checkpoint rsn, flushed rsn, reads flushed] of the sender.
     causalGc(s, ev.from, ev.words[0]!);
     if (ev.words[1]! > s.cdFlushed[ev.from]!) s.cdFlushed[ev.from] = ev.words[1]!;
+    // The read watermark is its incarnation's (reset on a restart): an older incarnation's is void.
+    if (ev.fromIncarnation >= s.cdPeerInc[ev.from]!) causalReadsFlushed(s, ev.from, ev.words[2]!);
   }
 }
 
 export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
   if (ev.incarnation > s.cdPeerInc[ev.rank]!) s.cdPeerInc[ev.rank] = ev.incarnation;
+  // Asynchronous read log: a step of the crashed incarnation past the end of its recovery (nobody held
+  // its receive determinant) is re-executed with reads whose new records are not flushed yet, while
+  // the old watermark covers them: the new incarnation announces its own.
+  s.cdRdFlushed[ev.rank] = 0;
   // Its volatile copies are gone: it no longer holds what it acknowledged.
   const bit = 1 << ev.rank;
   for (const m of s.cdDets) for (const d of m.values()) d.push &= ~bit;
   for (const m of s.cdReads) for (const d of m.values()) d.push &= ~bit;
   // It lost what we told it about our checkpoints and flushes.
-  const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!]);
+  const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!, s.cdRdFlushed[s.host.rank]!]);
   s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
 }
 
 export function onFlushTimer(s: K, _ev: TimerEv): void {
+  // Own reads log/read-log has synced since the last tick stop travelling (and are announced).
+  if (param<boolean>("causal.readFlush")) causalReadsFlushed(s, s.host.rank, (s as unknown as ReadLogView).rdFlushed);
   causalAnnounce(s);
 }
 
@@ -419,5 +447,5 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.cdGc = (ev.state["causal.gc"] as Uint32Array).slice();
   const fl = ev.state["causal.flushed"] as Uint32Array;
   for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;
-  s.cdSaid = new Uint32Array([s.cdGc[s.host.rank]!, 0]);
+  s.cdSaid = new Uint32Array([s.cdGc[s.host.rank]!, 0, 0]);
 }

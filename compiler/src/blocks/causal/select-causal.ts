@@ -7,7 +7,8 @@
  *   causal/stable-dets  hybrid only: onDeliver append, onRecover read the stable log (after restore)
  *   causal/det-log      onDeliver merge + create determinant; onSend piggyback; onControl first (defers until restored)
  *   causal/gather       onRecover after the stable log: gather the tail from the survivors
- *   log/read-log        only with `read: ... Log determinant synchronously on <stable storage>` (det-log then leaves reads alone)
+ *   log/read-log        only with `read: ... Log determinant ...`: synchronously on stable storage (det-log then leaves reads alone),
+ *                       or asynchronously on local / NFS disk (det-log piggybacks each read until it is flushed)
  *   checkpoint/independent
  *   causal/commit       onWrite between output-seq and output-emit
  * Constructs the causal blocks do not implement are refused (UnsupportedProtocolError).
@@ -48,7 +49,9 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       // `read: determinant : {...}` alone says what causal logging does with every read anyway: its
       // value is a determinant, piggybacked and gathered like a receive's (causal/det-log). With a
       // synchronous log on stable storage the values go there instead (log/read-log, as pessimistic
-      // logging does): nothing depends on a value before it is durable, so none is piggybacked.
+      // logging does): nothing depends on a value before it is durable, so none is piggybacked. With
+      // an asynchronous one (the hybrid's scheme applied to reads) det-log piggybacks each value until
+      // log/read-log has flushed it, and recovery takes the flushed ones from the log.
       if (st.log !== null) readLog = selectReadLog(st, undefined, true);
       continue;
     }
@@ -158,7 +161,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       tracking === "none"
         ? `volatile determinant log; piggyback every determinant not yet stable (held by f + 1 = ${f + 1} processes${hybrid !== null ? " or flushed" : ""})`
         : `volatile determinant log with a ${tracking}; piggyback the determinants not yet held by f + 1 = ${f + 1} processes that the destination is not known to hold`,
-      { "causal.tracking": tracking, "causal.readLog": readLog !== undefined },
+      { "causal.tracking": tracking, "causal.readLog": readLog !== undefined && readLog.params["read.async"] !== true, "causal.readFlush": readLog?.params["read.async"] === true },
       pbLoc,
     ),
     inst(

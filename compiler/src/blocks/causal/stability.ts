@@ -150,12 +150,16 @@ export function causalSmAdvance(s: K, k: number, f: number): void {
   if (r > s.cdSm[at]!) s.cdSm[at] = r;
 }
 
-/** Tell the other processes this one's durable checkpoint and flushed rsn (TAG_CAUSAL_STABLE), if either moved since last told. */
+/**
+ * Tell the other processes this one's durable checkpoint, flushed rsn and read-log watermark
+ * (TAG_CAUSAL_STABLE [gc, flushed, reads flushed]), if any moved since last told.
+ */
 export function causalAnnounce(s: K): void {
   const me = s.host.rank;
-  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]!)) {
+  if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]! || s.cdRdFlushed[me]! > s.cdSaid[2]!)) {
     s.cdSaid[0] = s.cdGc[me]!;
     s.cdSaid[1] = s.cdFlushed[me]!;
+    s.cdSaid[2] = s.cdRdFlushed[me]!;
     for (let j = 0; j < s.host.size; j++) {
       if (j !== me) {
         const w = s.cdSaid.slice();
@@ -175,8 +179,21 @@ export function causalGc(s: K, k: number, upto: number): void {
   }
 }
 
-/** Is read determinant (k, r) held by f + 1 processes as far as this one knows (output commit)? Holders: k, this, j with DM[j][k] > r, push acks. */
+/**
+ * Asynchronous read log: k's reads of every step before `upto` are on k's stable log (its current
+ * incarnation's watermark): stable, no longer piggybacked, pushed or kept here (k's recovery reads
+ * them from its log).
+ */
+export function causalReadsFlushed(s: K, k: number, upto: number): void {
+  if (upto > s.cdRdFlushed[k]!) {
+    s.cdRdFlushed[k] = upto;
+    for (const [key, d] of [...s.cdReads[k]!]) if (d.r < upto) s.cdReads[k]!.delete(key);
+  }
+}
+
+/** Is read determinant (k, r) held by f + 1 processes as far as this one knows (output commit)? Holders: k, this, j with DM[j][k] > r, push acks; or on k's read log. */
 export function causalReadStable(s: K, k: number, r: number, push: number, f: number): boolean {
+  if (r < s.cdRdFlushed[k]!) return true;
   const n = s.host.size;
   let bits = push | (1 << k) | (1 << s.host.rank);
   for (let j = 0; j < n; j++) if (s.cdDm[j * n + k]! > r) bits |= 1 << j;
@@ -190,7 +207,7 @@ export function causalReadStable(s: K, k: number, r: number, push: number, f: nu
 
 /** Add read determinant (k, r, idx) = value (unless k's checkpoint covers it). Returns a reason on a conflicting value (as causalAdd). */
 export function causalAddRead(s: K, k: number, r: number, idx: number, value: Uint8Array): string | null {
-  if (r <= s.cdGc[k]! && s.cdGc[k]! > 0) return null;
+  if ((r <= s.cdGc[k]! && s.cdGc[k]! > 0) || r < s.cdRdFlushed[k]!) return null;
   const key = `${r}.${idx}`;
   const had = s.cdReads[k]!.get(key);
   if (had === undefined) s.cdReads[k]!.set(key, { r, idx, value, push: 0 });

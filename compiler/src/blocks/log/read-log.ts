@@ -23,11 +23,21 @@
  * checkpoint, checkpoint/restore re-runs onStart (and its reads) before the
  * rest of the onRecover chain.
  *
+ * Asynchronous (`read.async`, causal logging only: `read: ... Log determinant
+ * asynchronously on <local | NFS disk>`): the record is appended without
+ * waiting and synced on the flush timer. Until then causal/det-log piggybacks
+ * the value like a receive determinant (it also chooses the value during
+ * recovery: a value some process holds, else this log's, else a fresh one;
+ * this block then appends whatever it did not log). `rdFlushed` = every read
+ * of a step before it is durable: the step the process was in when a sync
+ * started (reads are awaited inside their step, so earlier steps' reads were
+ * all appended); det-log announces it and stops carrying those reads.
+ *
  * Record layout (little-endian u32 words, then bytes): [dest, rsn, idx] value
  */
 import type { LogStore } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
-import type { CheckpointEv, ReadEv, RestoreEv, StartEv } from "../hooks.js";
+import type { CheckpointEv, ReadEv, RestoreEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 
 export interface Fields {
@@ -40,6 +50,10 @@ export interface Fields {
   /** Scratch the records are encoded into, grown on demand (`append` copies: LogStore contract). */
   rdBuf: Uint8Array;
   rdDv: DataView;
+  /** Asynchronous: reads of every step before this are durable; a sync is in flight; records appended since the last sync started. */
+  rdFlushed: number;
+  rdSyncing: boolean;
+  rdDirty: boolean;
 }
 
 export function init(s: K): void {
@@ -49,6 +63,9 @@ export function init(s: K): void {
   s.rdReplay = new Map();
   s.rdBuf = new Uint8Array(0);
   s.rdDv = new DataView(new ArrayBuffer(0));
+  s.rdFlushed = 0;
+  s.rdSyncing = false;
+  s.rdDirty = false;
 }
 
 export async function onOpen(s: K, ev: StartEv): Promise<void> {
@@ -77,11 +94,14 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
   const idx = s.rdIdx++;
   const key = `${rsn}.${idx}`;
   const logged = s.rdReplay.get(key);
-  if (logged !== undefined) {
+  const async = param<boolean>("read.async");
+  if (logged !== undefined && (!async || ev.value === null || ev.value === logged)) {
     s.rdReplay.delete(key);
     ev.value = logged;
   } else {
-    const value = ev.produce();
+    // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
+    s.rdReplay.delete(key);
+    const value = async && ev.value !== null ? ev.value : ev.produce();
     const size = 12 + value.length;
     if (s.rdBuf.length < size) {
       s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
@@ -94,8 +114,28 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
     s.rdBuf.set(value, 12);
     s.rdLog!.append(s.rdBuf.subarray(0, size));
     s.st.bytesLogged += size;
-    await s.rdLog!.sync();
+    if (async) s.rdDirty = true;
+    else await s.rdLog!.sync();
     ev.value = value;
+  }
+}
+
+export function onFlushTimer(s: K, _ev: TimerEv): void {
+  if (param<boolean>("read.async") && !s.rdSyncing) {
+    // Every read of an earlier step was appended before now (reads resolve inside their step).
+    const upto = s.rsn;
+    if (!s.rdDirty) {
+      // Only while the last read's step is not covered yet: the watermark is announced to every peer
+      // when it moves, and a process that stopped reading need not tell them on every tick.
+      if (s.rdStep >= s.rdFlushed && upto > s.rdFlushed) s.rdFlushed = upto;
+    } else {
+      s.rdDirty = false;
+      s.rdSyncing = true;
+      void s.rdLog!.sync().then(() => {
+        s.rdSyncing = false;
+        if (upto > s.rdFlushed) s.rdFlushed = upto;
+      });
+    }
   }
 }
 
