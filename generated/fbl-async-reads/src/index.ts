@@ -387,6 +387,71 @@ const LIVE_DELIVERY = Object.freeze({ replay: false });
 
 const REPLAY_DELIVERY = Object.freeze({ replay: true });
 
+/** Slot key when the slot is empty (ssns start at 1). */
+const HELD_EMPTY = -1;
+
+export class Held {
+  private slotKey: number = HELD_EMPTY;
+  private slotMsg: InMsg | undefined = undefined;
+  private more: Map<number, InMsg> | null = null;
+
+  get size(): number {
+    return (this.slotKey === HELD_EMPTY ? 0 : 1) + (this.more === null ? 0 : this.more.size);
+  }
+
+  get(k: number): InMsg | undefined {
+    if (k === this.slotKey) return this.slotMsg;
+    return this.more === null ? undefined : this.more.get(k);
+  }
+
+  has(k: number): boolean {
+    return k === this.slotKey || (this.more !== null && this.more.has(k));
+  }
+
+  set(k: number, m: InMsg): this {
+    if (k === this.slotKey) this.slotMsg = m;
+    else if (this.slotKey === HELD_EMPTY && (this.more === null || !this.more.has(k))) {
+      this.slotKey = k;
+      this.slotMsg = m;
+    } else (this.more ??= new Map()).set(k, m);
+    return this;
+  }
+
+  delete(k: number): boolean {
+    if (k === this.slotKey) {
+      this.slotKey = HELD_EMPTY;
+      this.slotMsg = undefined;
+      return true;
+    }
+    return this.more !== null && this.more.delete(k);
+  }
+
+  clear(): void {
+    this.slotKey = HELD_EMPTY;
+    this.slotMsg = undefined;
+    this.more = null;
+  }
+
+  entries(): IterableIterator<[number, InMsg]> {
+    const all: [number, InMsg][] = [];
+    if (this.slotKey !== HELD_EMPTY) all.push([this.slotKey, this.slotMsg!]);
+    if (this.more !== null) for (const e of this.more) all.push(e);
+    return all[Symbol.iterator]();
+  }
+
+  keys(): IterableIterator<number> {
+    return Array.from(this.entries(), (e) => e[0])[Symbol.iterator]();
+  }
+
+  values(): IterableIterator<InMsg> {
+    return Array.from(this.entries(), (e) => e[1])[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, InMsg]> {
+    return this.entries();
+  }
+}
+
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
 export function takeNextLive(s: K): InMsg | undefined {
   let best: InMsg | undefined;
@@ -588,6 +653,41 @@ async function pumpAfter(s: K, p: Promise<void>): Promise<void> {
   pumpRun(s);
 }
 
+/**
+ * A received piggyback as u32 words (not a block: imported by value by the
+ * kernel's onFrame, copied into both back ends).
+ *
+ * Small piggybacks (every checkpoint-only and pessimistic protocol's: 1-3
+ * words) are copied into a fresh array instead of viewed: a view needs
+ * `raw.buffer`, a call into C++ per frame (on TCP the whole socket chunk), an
+ * aligned offset, and it keeps the sender's piggyback slab (in-process
+ * transports) or the socket chunk alive while the message is held or logged.
+ * The copy is cheaper per frame than the view (docs/performance.md). Large
+ * ones (causal protocols' determinant lists) are viewed when aligned: the
+ * copy would grow with them.
+ *
+ * Word order: the sender writes its words through a Uint32Array (native
+ * order); the copy reads little-endian, so on a big-endian host it takes the
+ * view/realign path, which reads native order like the sender.
+ */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** At most this many words are copied; longer aligned piggybacks are viewed. */
+const COPY_WORDS = 32;
+
+export function wordsOf(raw: Uint8Array): Uint32Array {
+  const n = raw.byteLength >>> 2;
+  if (LITTLE_ENDIAN && n <= COPY_WORDS) {
+    const w = new Uint32Array(n);
+    for (let i = 0, b = 0; i < n; i++, b += 4) w[i] = raw[b]! | (raw[b + 1]! << 8) | (raw[b + 2]! << 16) | (raw[b + 3]! << 24);
+    return w;
+  }
+  // Copy with `new Uint8Array(raw)`, not `raw.slice()`: TCP hands a Buffer, whose slice() is a
+  // view on the whole socket chunk, so `.buffer` at offset 0 would read the chunk's first frame
+  // header instead of this piggyback.
+  return raw.byteOffset % 4 === 0 ? new Uint32Array(raw.buffer, raw.byteOffset, n) : new Uint32Array(new Uint8Array(raw).buffer, 0, n);
+}
+
 /** onOpen, onRecover, onLive, onStop, onFinish. */
 export interface StartEv {
   incarnation: number;
@@ -755,7 +855,7 @@ export class FblAsyncReadsProtocol implements Protocol {
   pbw: Uint32Array;
   st: { messages: number; piggybackBytes: number; bytesLogged: number; checkpoints: number; rollbacks: number } = { messages: 0, piggybackBytes: 0, bytesLogged: 0, checkpoints: 0, rollbacks: 0 };
   delivered: Uint32Array;
-  held: Map<number, InMsg>[] = [];
+  held: Held[] = [];
   arrivals: number = 0;
   rsn: number = 0;
   mode: number = MODE_STARTING;
@@ -825,6 +925,7 @@ export class FblAsyncReadsProtocol implements Protocol {
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
   pbSlab: Uint32Array = new Uint32Array(0);
+  pbSlabBuf: ArrayBufferLike;
   pbSlabPos: number = 0;
   ckptChain: Promise<void> = Promise.resolve();
 
@@ -838,7 +939,7 @@ export class FblAsyncReadsProtocol implements Protocol {
     // block core/receive.ts (core)
     {
       this.delivered = new Uint32Array(this.host.size);
-      for (let i = 0; i < this.host.size; i++) this.held.push(new Map());
+      for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
     // block core/retransmit.ts (core)
     // spec 13:1 "Log message synchronously on volatile memory of self"
@@ -869,6 +970,10 @@ export class FblAsyncReadsProtocol implements Protocol {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
     }
+    // block core/transmit.ts (core)
+    {
+      this.pbSlabBuf = this.pbSlab.buffer;
+    }
   }
 
   async start(): Promise<void> {
@@ -887,15 +992,8 @@ export class FblAsyncReadsProtocol implements Protocol {
 
   onFrame(frame: InboundFrame): void {
     const s = this;
-    // Piggybacks are u32 words; realign when the transport hands an unaligned view.
-    // Copy with `new Uint8Array(raw)`, not `raw.slice()`: TCP hands a Buffer, whose
-    // slice() is a view on the whole socket chunk, so `.buffer` at offset 0 would
-    // read the chunk's first frame header instead of this piggyback.
-    const raw = frame.piggyback;
-    const pb =
-      raw.byteOffset % 4 === 0
-        ? new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2)
-        : new Uint32Array(new Uint8Array(raw).buffer, 0, raw.byteLength >>> 2);
+    // Piggybacks are u32 words (core/words: copied when small, else viewed or realigned).
+    const pb = wordsOf(frame.piggyback);
     if (frame.kind === (1 as FrameKind)) {
       const ev = { from: frame.from, fromIncarnation: frame.fromIncarnation, ssn: pb[0]!, pb, payload: frame.payload };
       if (s.acceptReceive(ev)) s.onReceive(ev);
@@ -1067,13 +1165,11 @@ export class FblAsyncReadsProtocol implements Protocol {
     // block log/read-log.ts (determinant)
     // spec 10:1 "Log determinant asynchronously on NFS disk"
     {
-      if ((true as boolean)) {
-        // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
-        // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
-        // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
-        // record is appended after the stale one, and readAll keeps the later).
-        for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) > s.rsn) s.rdReplay.delete(key);
-      }
+      // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
+      // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
+      // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
+      // record is appended after the stale one, and readAll keeps the later).
+      for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) > s.rsn) s.rdReplay.delete(key);
       // Replay re-ran every logged step; a logged value nobody asked for again means the app
       // is not piecewise deterministic (its reads depend on something outside the log).
       if (ev.incarnation > 0 && s.rdReplay.size > 0) {
@@ -1247,6 +1343,7 @@ export class FblAsyncReadsProtocol implements Protocol {
       outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
       if (s.pbSlabPos + len > s.pbSlab.length) {
         s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+        s.pbSlabBuf = s.pbSlab.buffer;
         s.pbSlabPos = 0;
       }
       const slab = s.pbSlab;
@@ -1256,7 +1353,7 @@ export class FblAsyncReadsProtocol implements Protocol {
       s.host.transport.send(ev.to, {
         kind: KIND_APP as FrameKind,
         tag: 0,
-        piggyback: new Uint8Array(slab.buffer, at * 4, len * 4),
+        piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
         payload: ev.payload,
       });
       s.st.messages++;
@@ -1393,7 +1490,7 @@ export class FblAsyncReadsProtocol implements Protocol {
     // spec 12:17 "send: Piggyback determinants, dependency matrix"
     {
       // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
-      if (!(false as boolean)) {
+      {
         const me = s.host.rank;
         // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
         if (s.rsn !== s.cdRdStep) {
@@ -1424,7 +1521,7 @@ export class FblAsyncReadsProtocol implements Protocol {
           // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
           // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
           // holds comes from the log.
-          if ((true as boolean)) ev.value ??= (s as unknown as ReadLogView).rdReplay.get(key) ?? null;
+          ev.value ??= (s as unknown as ReadLogView).rdReplay.get(key) ?? null;
         }
         ev.value ??= ev.produce();
         const conflict = causalAddRead(s, me, r, idx, ev.value);
@@ -2001,13 +2098,13 @@ export class FblAsyncReadsProtocol implements Protocol {
     // spec 12:17 "send: Piggyback determinants, dependency matrix"
     {
       // Own reads log/read-log has synced since the last tick stop travelling (and are announced).
-      if ((true as boolean)) causalReadsFlushed(s, s.host.rank, (s as unknown as ReadLogView).rdFlushed);
+      causalReadsFlushed(s, s.host.rank, (s as unknown as ReadLogView).rdFlushed);
       causalAnnounce(s);
     }
     // block log/read-log.ts (determinant)
     // spec 10:1 "Log determinant asynchronously on NFS disk"
     {
-      if ((true as boolean) && !s.rdSyncing) {
+      if (!s.rdSyncing) {
         // Every read of an earlier step was appended before now (reads resolve inside their step).
         const upto = s.rsn;
         if (!s.rdDirty) {

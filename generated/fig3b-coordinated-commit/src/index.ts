@@ -1548,7 +1548,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
           // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
           // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
           // holds comes from the log.
-          if ((false as boolean)) ev.value ??= (s as unknown as ReadLogView).rdReplay.get(key) ?? null;
+
         }
         ev.value ??= ev.produce();
         const conflict = causalAddRead(s, me, r, idx, ev.value);
@@ -2076,7 +2076,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // spec 12:17 "send: Piggyback determinants"
     {
       // Own reads log/read-log has synced since the last tick stop travelling (and are announced).
-      if ((false as boolean)) causalReadsFlushed(s, s.host.rank, (s as unknown as ReadLogView).rdFlushed);
+
       causalAnnounce(s);
     }
   }

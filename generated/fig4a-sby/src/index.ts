@@ -1166,22 +1166,6 @@ export class Fig4aSbyProtocol implements Protocol {
     // block log/read-log.ts (determinant)
     // spec 2:1 "Log determinant synchronously on NFS disk"
     {
-      if ((false as boolean) && !s.rdSyncing) {
-        // Every read of an earlier step was appended before now (reads resolve inside their step).
-        const upto = s.rsn;
-        if (!s.rdDirty) {
-          // Only while the last read's step is not covered yet: the watermark is announced to every peer
-          // when it moves, and a process that stopped reading need not tell them on every tick.
-          if (s.rdStep >= s.rdFlushed && upto > s.rdFlushed) s.rdFlushed = upto;
-        } else {
-          s.rdDirty = false;
-          s.rdSyncing = true;
-          void s.rdLog!.sync().then(() => {
-            s.rdSyncing = false;
-            if (upto > s.rdFlushed) s.rdFlushed = upto;
-          });
-        }
-      }
     }
   }
 
