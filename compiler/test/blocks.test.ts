@@ -186,7 +186,7 @@ describe("pessimistic additions", () => {
   });
 
   it.each([
-    // Diskless checkpoints are built for pessimistic logging only (runtime-core's replicated checkpoint store).
+    // Diskless checkpoints are built for pessimistic logging and co-ordinated checkpointing only (runtime-core's replicated checkpoint store).
     ["checkpoints on volatile memory of processes with causal logging", (t: string) => t.replace("Independent checkpoint asynchronously on NFS disk", "Independent checkpoint asynchronously on volatile memory of processes"), /checkpoints on volatile-memory-of-processes/],
   ])("%s is still refused, at its place: a checker error with a hint", (_name, edit, re) => {
     const ir = parseSpec(edit(spec("family-based-causal.egida")), "add.egida", registry).ir!;

@@ -61,7 +61,7 @@ function refusal(text: string): Diagnostic {
 
 describe("refusals of block selection are checker errors", () => {
   it("a construct not built yet: E-not-supported-yet at the statement, with what to write instead", () => {
-    // Checkpoints in replicated memory (diskless checkpointing) are built for pessimistic logging only.
+    // Checkpoints in replicated memory (diskless checkpointing) are built for pessimistic logging and co-ordinated checkpointing only.
     const d = refusal(`${RECEIVE}\nsend: Piggyback determinants\nLog message synchronously on volatile memory of self\nIndependent checkpoint asynchronously on volatile memory of processes\nImplementation : full`);
     expect(d).toMatchObject({ code: "E-not-supported-yet", message: "not supported yet: checkpoints on volatile-memory-of-processes", loc: { line: 4, column: 42 }, path: "/checkpoint/storage" });
     expect(d.hint).toMatch(/`NFS disk` or `local disk`; diskless checkpoints .* are built for pessimistic logging/);

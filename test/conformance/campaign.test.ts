@@ -38,14 +38,16 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "pessimistic-diskless": SCHEDULE_KINDS.length,
   // Family-based logging with an asynchronous read log: the same blocks plus log/read-log's asynchronous branch.
   "fbl-async-reads": 2,
+  // The checkpoint-only blocks on the diskless store: a few kinds here, the rest in docs.
+  "coordinated-diskless": 3,
 };
 
 /**
  * Protocols whose `volatile memory of processes` runs on runtime-core's real
  * replication (copies die with their holders) rather than the stand-in: the
- * diskless one's checkpoints are only as safe as the replicated store.
+ * diskless ones' checkpoints are only as safe as the replicated store.
  */
-const REAL_REPLICATION: ReadonlySet<string> = new Set(["pessimistic-diskless"]);
+const REAL_REPLICATION: ReadonlySet<string> = new Set(["pessimistic-diskless", "coordinated-diskless"]);
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */
 const UNBOUNDED_STORAGE: Readonly<Record<string, string>> = {

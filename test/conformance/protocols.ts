@@ -53,6 +53,7 @@ export const CRASH_PROVEN: readonly string[] = [
   "optimistic-exchange-vc",
   "pessimistic-diskless",
   "fbl-async-reads",
+  "coordinated-diskless",
 ];
 
 export const BACKENDS = ["inline", "modular", "composer", "generated"] as const;

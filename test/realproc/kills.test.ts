@@ -35,11 +35,12 @@ const OPEN: Readonly<Record<string, string>> = {};
 /**
  * Crash-proven, and proven on real processes by scripts/real-campaign.ts
  * (numbers in docs/protocols.md), but left out of this slice for its
- * wall-time budget: its family (pessimistic) is covered by the others here,
- * and its storage by test/protocols/diskless.test.ts.
+ * wall-time budget: their families are covered by the others here, and
+ * their storage by test/protocols/diskless.test.ts and the campaign slice.
  */
 const CAMPAIGN_ONLY: Readonly<Record<string, string>> = {
   "pessimistic-diskless": "the receiver-based log and checkpoints in peers' memory (docs/protocols.md, \"Diskless checkpoints\")",
+  "coordinated-diskless": "co-ordinated checkpoints in peers' memory (same section)",
 };
 
 const PROTOCOLS = await realProtocols();

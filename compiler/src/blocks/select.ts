@@ -86,7 +86,7 @@ const STABLE_LOG_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-
 const ASYNC_READ_MEDIA = new Set(["local-disk", "nfs-disk"]);
 const CHECKPOINT_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-self"]);
 /** Families whose checkpoints may live in the memory of f other processes (runtime-core's replicated checkpoint store). */
-const REPLICATED_CHECKPOINT_FAMILIES = new Set<string>(["pessimistic"]);
+const REPLICATED_CHECKPOINT_FAMILIES = new Set<string>(["pessimistic", "checkpoint-coordinated"]);
 /** How a hint writes a medium (the registry's first spelling). */
 const MEDIUM_SPELLING: Readonly<Record<string, string>> = {
   "local-disk": "local disk",
@@ -131,14 +131,15 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
   // checkpoint elsewhere would type-check and then fail when the protocol
   // opens its store. (Volatile memory of self is E-checkpoint-volatile-storage.)
   // Diskless checkpoints (the replicated checkpoint store) are crash-proven
-  // under pessimistic logging only; the other families keep refusing them.
+  // under pessimistic logging and co-ordinated checkpointing; the other
+  // families keep refusing them.
   const ck = ir.checkpoint;
   if (ck !== null && !CHECKPOINT_MEDIA.has(ck.storage.id) && !(ck.storage.id === "volatile-memory-of-processes" && REPLICATED_CHECKPOINT_FAMILIES.has(family))) {
     const diskless = ck.storage.id === "volatile-memory-of-processes";
     throw new UnsupportedProtocolError(
       `checkpoints on ${ck.storage.id}`,
       ck.storage.loc ?? ck.loc,
-      diskless ? "checkpoint on `NFS disk` or `local disk`; diskless checkpoints (`volatile memory of processes`) are built for pessimistic logging" : "checkpoint on `NFS disk` or `local disk`",
+      diskless ? "checkpoint on `NFS disk` or `local disk`; diskless checkpoints (`volatile memory of processes`) are built for pessimistic logging and co-ordinated checkpointing" : "checkpoint on `NFS disk` or `local disk`",
     );
   }
   switch (family) {
