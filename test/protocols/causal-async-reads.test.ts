@@ -98,7 +98,7 @@ it("finds every build", () => {
 });
 
 describe.each(found.map((p) => [p.backend, p] as const))("fbl-async-reads (%s)", (_title, entry) => {
-  it.each([1, 2])("seed %i: a flushed read nobody holds comes back from the reader's log after it and its holders fail", async (seed) => {
+  it.each([1])("seed %i: a flushed read nobody holds comes back from the reader's log after it and its holders fail", async (seed) => {
     // The conformance loader types against runtime-core's source SPI, the harness against the package's: same shapes.
     const factory = (await entry.load()) as unknown as ProtocolFactory;
     const ref = await runJob({ factory, app: app(counterEnv()), size: 3, seed, crashes: 0 });
@@ -111,7 +111,7 @@ describe.each(found.map((p) => [p.backend, p] as const))("fbl-async-reads (%s)",
     expect(run.states[1]!.v).toBe(run.states[0]!.got);
   });
 
-  it.each([1, 2])("seed %i: an unflushed read travels on the piggyback: its holder gives it back to the crashed reader", async (seed) => {
+  it.each([1])("seed %i: an unflushed read travels on the piggyback: its holder gives it back to the crashed reader", async (seed) => {
     const factory = (await frozen.find((p) => p.backend === entry.backend)!.load()) as unknown as ProtocolFactory;
     const ref = await runJob({ factory, app: direct(counterEnv()), size: 3, seed, crashes: 0 });
     expect(ref.errors).toEqual([]);

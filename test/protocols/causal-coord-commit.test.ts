@@ -54,7 +54,7 @@ it("finds every build", () => {
 });
 
 describe.each(found.map((p) => [p.backend, p] as const))("fig3b-coordinated-commit (%s): an output never depends on a determinant two crashes can lose", (_title, entry) => {
-  const cases = [0, 3].flatMap((early) => [3, 4].map((seed) => [early, seed] as const));
+  const cases = [0, 3].flatMap((early) => [3].map((seed) => [early, seed] as const));
   it.each(cases)("rank 1 first crashed at %i ms (0: not), seed %i; then ranks 0 and 1 together", async (early, seed) => {
     // The conformance loader types against runtime-core's source SPI, the harness against the package's: same shapes.
     const factory = (await entry.load()) as unknown as ProtocolFactory;
