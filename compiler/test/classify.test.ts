@@ -24,6 +24,9 @@ const EXPECTED: Readonly<Record<string, { family: Family; variant?: string }>> =
   "fig4a-sby.egida": { family: "pessimistic", variant: "sender-based" },
   "fig4b-f-replicated.egida": { family: "pessimistic", variant: "replicated" },
   "family-based-causal.egida": { family: "causal", variant: "pure" },
+  // A stable log of read values alone does not make the hybrid: receive determinants still only travel piggybacked.
+  "fbl-async-reads.egida": { family: "causal", variant: "pure" },
+  "fig3b-coordinated-commit.egida": { family: "causal", variant: "hybrid" },
   "receiver-based-pessimistic.egida": { family: "pessimistic", variant: "receiver-based" },
   "coordinated-checkpointing.egida": { family: "checkpoint-coordinated" },
   "communication-induced-checkpointing.egida": { family: "checkpoint-communication-induced" },

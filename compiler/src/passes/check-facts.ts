@@ -48,6 +48,10 @@ export interface ProtocolFacts {
   readonly allDetsStable: boolean;
   /** True when at least one non-det statement logs its determinant on stable storage. */
   readonly anyDetStable: boolean;
+  /** A receive statement's determinants are logged on stable storage (the hybrid causal protocol). */
+  readonly receiveDetStable: boolean;
+  /** A read statement's determinants are logged on stable storage. */
+  readonly readDetStable: boolean;
   /** `Piggyback determinants` on some event (causal logging). */
   readonly piggybackDeterminants: PiggybackValue | undefined;
   /** Piggybacked values that track dependencies between process states (vector/logical clock...). */
@@ -121,6 +125,8 @@ export function deriveFacts(ir: ProtocolIR, registry: Registry): ProtocolFacts {
     allDetsSyncStable,
     allDetsStable,
     anyDetStable: detLogs.some(isStable),
+    receiveDetStable: detLogs.some((l) => l.event === "receive" && isStable(l)),
+    readDetStable: detLogs.some((l) => l.event === "read" && isStable(l)),
     piggybackDeterminants,
     dependencyTracking: pbs.filter((p) => isDependencyTracking(registry, p)),
     checkpointCounter: pbs.find((p) => p.id === PB_CHECKPOINT_COUNTER),

@@ -57,13 +57,15 @@ function pessimistic(facts: ProtocolFacts): Classification {
 
 function causal(facts: ProtocolFacts): Classification {
   const f = facts.ir.options.f;
-  const hybrid = facts.anyDetStable;
+  // The hybrid is about receive determinants; a stable log of read values alone is not it.
+  const hybrid = facts.receiveDetStable;
   const g = [
     `For up to f = ${f} concurrent failures, a failed process returns to exactly its pre-failure state and no other process rolls back.`,
     "No synchronous write to stable storage lies on the critical path of a message.",
     `With more than ${f} concurrent failures recovery may be impossible; the runtime detects this and says so.`,
   ];
   if (hybrid) g.push("Determinants also reach stable storage asynchronously, so recovery reads most of them locally and asks the survivors only for the tail.");
+  else if (facts.readDetStable) g.push("Values read are also logged on stable storage; a value travels piggybacked only until its reader's log holds it, and recovery reads it back from there.");
   return withVariant("causal", hybrid ? "hybrid" : "pure", g);
 }
 
