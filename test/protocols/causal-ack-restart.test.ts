@@ -59,7 +59,8 @@ it("finds every build", () => {
 });
 
 describe.each(found.map((p) => [`${p.name} (${p.backend})`, p] as const))("%s: a restarted push acknowledger, then f concurrent failures", (_title, entry) => {
-  it.each([true, false].flatMap((tell) => [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => [tell, seed] as const)))("tell %s, seed %i", async (tell, seed) => {
+  // Seeds 1, 2, 7, 8 are those on which the unfixed blocks failed (see above), plus 3 that passed: the npm test budget.
+  it.each([true, false].flatMap((tell) => [1, 2, 3, 7, 8].map((seed) => [tell, seed] as const)))("tell %s, seed %i", async (tell, seed) => {
     const app = mkApp(tell);
     // The conformance loader types against runtime-core's source SPI, the harness against the package's: same shapes.
     const factory = (await entry.load()) as unknown as ProtocolFactory;
