@@ -5,23 +5,6 @@ import { deserialize, serialize } from "node:v8";
 /** The state block bodies see as `s`. */
 type K = PessimisticCommunicationInducedProtocol;
 
-/**
- * The peer answered our TAG_RECOVER: resend what it has not delivered from the
- * retransmission buffer our checkpoint restored. The peer may have asked our
- * previous incarnation for those messages (its own recovery: they were lost in
- * transit to its crash) and lost the request with that incarnation; once live
- * it never asks again, and nothing else would resend them. Duplicates (ssn at
- * or below what it delivered) are dropped by its core/receive.
- */
-function resendUndelivered(s: K, j: number, have: number): void {
-  const q = s.outq[j]!;
-  for (let i = 0; i < q.length; i++) {
-    const m = outAt(q, i);
-    if (m.ssn <= have) continue;
-    s.host.transport.send(j, { kind: KIND_APP as FrameKind, tag: 0, piggyback: new Uint8Array(m.pb.buffer, m.pb.byteOffset, m.pb.byteLength), payload: m.payload });
-  }
-}
-
 /** The two `deliver` options, shared: no object per delivery. */
 const LIVE_DELIVERY = Object.freeze({ replay: false });
 
@@ -212,6 +195,25 @@ export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
   for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
   return qs;
+}
+
+/**
+ * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
+ * from us, `have`): resend what it has not delivered from the retransmission
+ * buffer our checkpoint restored. The peer may have asked our previous
+ * incarnation for those messages (its own recovery: they were lost in transit
+ * to its crash) and lost the request with that incarnation; once live it never
+ * asks again, and nothing else would resend them (collect/stable-log,
+ * causal/gather). Duplicates (ssn at or below what it delivered) are dropped by
+ * its core/receive.
+ */
+export function outResend(s: K, j: number, have: number): void {
+  const q = s.outq[j]!;
+  for (let i = 0; i < q.length; i++) {
+    const m = outAt(q, i);
+    if (m.ssn <= have) continue;
+    s.host.transport.send(j, { kind: KIND_APP as FrameKind, tag: 0, piggyback: new Uint8Array(m.pb.buffer, m.pb.byteOffset, m.pb.byteLength), payload: m.payload });
+  }
 }
 
 export function pumpFailed(s: K, e: unknown): void {
@@ -1019,7 +1021,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
       // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
       if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
         const j = ev.from;
-        resendUndelivered(s, j, ev.words[1]!);
+        outResend(s, j, ev.words[1]!);
         if (ev.words[1]! > s.peerSaw[j]!) s.peerSaw[j] = ev.words[1]!;
         // Before going live the replay may still regenerate them: onLive checks then.
         if (s.mode === MODE_LIVE && s.peerSaw[j]! > s.regenSsn[j]!) {

@@ -31,12 +31,23 @@
  * docs/protocols.md): if any answer names a delivery, or a dependency, past
  * the end of that run, some surviving state depends on a determinant no
  * process holds any more: host.unrecoverable, never a silent divergence.
+ *
+ * Lost retransmission request (as collect/stable-log): each peer's answer to
+ * our TAG_RECOVER (core/retransmit's TAG_STABLE [stable, delivered from us,
+ * our incarnation]) makes us resend what it has not delivered from our
+ * restored buffer. A peer whose own recovery asked our previous incarnation
+ * for messages lost in transit to it, and whose request died with that
+ * incarnation, is live by now if its replay needed nothing from us, and never
+ * asks again (campaign schedule: jacobi, seed 7, rank 2 crashes after its
+ * first checkpoint, rank 1 at step 120: the job hung;
+ * test/protocols/causal-resend.test.ts).
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
 import { param } from "../params.js";
-import { KIND_CONTROL, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER } from "../tags.js";
+import { outResend } from "../core/out-log.js";
+import { KIND_CONTROL, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_STABLE } from "../tags.js";
 import { causalAdd, causalAddRead, causalGatherStart, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead } from "./stability.js";
 
 export interface Fields {
@@ -119,7 +130,9 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
 }
 
 export function onControl(s: K, ev: ControlEv): void {
-  if (!s.cdReady) {
+  if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
+    outResend(s, ev.from, ev.words[1]!);
+  } else if (!s.cdReady) {
     // deferred by causal/det-log
   } else if (ev.tag === TAG_CAUSAL_GATHER) {
     const tracking = param<string>("causal.tracking") === "dependency-matrix";

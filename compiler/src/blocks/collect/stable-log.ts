@@ -6,13 +6,12 @@
  * (receiver-based logging) the messages are put back in hold-back, so replay
  * needs nobody; otherwise (sender-based) core/recovery asks the senders.
  * Each peer's answer to our TAG_RECOVER also makes us resend what it has not
- * delivered from our restored retransmission buffer (resendUndelivered).
+ * delivered from our restored retransmission buffer (core/out-log outResend).
  */
 import type { K } from "../kernel.js";
 import type { ControlEv, SendEv, StartEv } from "../hooks.js";
-import type { FrameKind } from "@egida/runtime-core/spi";
-import { outAt } from "../core/out-log.js";
-import { KIND_APP, MODE_LIVE, TAG_STABLE } from "../tags.js";
+import { outResend } from "../core/out-log.js";
+import { MODE_LIVE, TAG_STABLE } from "../tags.js";
 
 /** The check's state (peerSaw, regenSsn) lives in core/recovery's Fields, so every protocol initializes it. */
 export interface Fields {}
@@ -37,7 +36,7 @@ export function onControl(s: K, ev: ControlEv): void {
   // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
   if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
     const j = ev.from;
-    resendUndelivered(s, j, ev.words[1]!);
+    outResend(s, j, ev.words[1]!);
     if (ev.words[1]! > s.peerSaw[j]!) s.peerSaw[j] = ev.words[1]!;
     // Before going live the replay may still regenerate them: onLive checks then.
     if (s.mode === MODE_LIVE && s.peerSaw[j]! > s.regenSsn[j]!) {
@@ -46,23 +45,6 @@ export function onControl(s: K, ev: ControlEv): void {
           `which had delivered ${s.peerSaw[j]} from it: the event log lost records (storage truncated or replaced between incarnations?)`,
       );
     }
-  }
-}
-
-/**
- * The peer answered our TAG_RECOVER: resend what it has not delivered from the
- * retransmission buffer our checkpoint restored. The peer may have asked our
- * previous incarnation for those messages (its own recovery: they were lost in
- * transit to its crash) and lost the request with that incarnation; once live
- * it never asks again, and nothing else would resend them. Duplicates (ssn at
- * or below what it delivered) are dropped by its core/receive.
- */
-function resendUndelivered(s: K, j: number, have: number): void {
-  const q = s.outq[j]!;
-  for (let i = 0; i < q.length; i++) {
-    const m = outAt(q, i);
-    if (m.ssn <= have) continue;
-    s.host.transport.send(j, { kind: KIND_APP as FrameKind, tag: 0, piggyback: new Uint8Array(m.pb.buffer, m.pb.byteOffset, m.pb.byteLength), payload: m.payload });
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The retransmission buffer's storage (not a block: imported by value by
- * core/transmit, core/retransmit, ckpt-only/rounds and optimistic/orphan):
+ * core/transmit, core/retransmit, ckpt-only/rounds, optimistic/orphan,
+ * collect/stable-log and causal/gather):
  * one packed log per destination instead of one `OutMsg` object per message.
  *
  * Why: the buffer holds every message sent since the destination last
@@ -17,7 +18,9 @@
  * O(1). Nothing outside this file keeps a view into them (`outAt` copies), so
  * compacting in place is safe.
  */
-import type { OutMsg } from "../kernel.js";
+import type { FrameKind } from "@egida/runtime-core/spi";
+import type { K, OutMsg } from "../kernel.js";
+import { KIND_APP } from "../tags.js";
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
 export interface OutLog {
@@ -128,4 +131,23 @@ export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
   for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
   return qs;
+}
+
+/**
+ * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
+ * from us, `have`): resend what it has not delivered from the retransmission
+ * buffer our checkpoint restored. The peer may have asked our previous
+ * incarnation for those messages (its own recovery: they were lost in transit
+ * to its crash) and lost the request with that incarnation; once live it never
+ * asks again, and nothing else would resend them (collect/stable-log,
+ * causal/gather). Duplicates (ssn at or below what it delivered) are dropped by
+ * its core/receive.
+ */
+export function outResend(s: K, j: number, have: number): void {
+  const q = s.outq[j]!;
+  for (let i = 0; i < q.length; i++) {
+    const m = outAt(q, i);
+    if (m.ssn <= have) continue;
+    s.host.transport.send(j, { kind: KIND_APP as FrameKind, tag: 0, piggyback: new Uint8Array(m.pb.buffer, m.pb.byteOffset, m.pb.byteLength), payload: m.payload });
+  }
 }
