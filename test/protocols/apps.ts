@@ -24,14 +24,15 @@ interface Token {
   hops: number;
 }
 
-function mix(a: number, b: number): number {
+/** A 32-bit hash step the test apps fold their state with. */
+export function mix(a: number, b: number): number {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Deterministic route: where token (origin, id) goes after hop `hops` from `at`. */
-function next(at: number, t: Token, size: number): number {
+export function next(at: number, t: Token, size: number): number {
   const step = 1 + ((t.origin * 7 + t.id * 3 + t.hops) % (size - 1));
   return (at + step) % size;
 }

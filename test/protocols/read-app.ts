@@ -8,6 +8,7 @@
  * the receivers' tokens disagree with the recovered sender.
  */
 import type { App } from "@egida/runtime-core/spi";
+import { mix } from "./apps.js";
 
 export interface ReadState {
   rank: number;
@@ -37,11 +38,6 @@ export interface ReadOutput {
   start?: number;
 }
 
-export function mix(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 function next(at: number, t: { origin: number; id: number; hops: number }, size: number): number {
   return (at + 1 + ((t.origin * 5 + t.id * 3 + t.hops) % (size - 1))) % size;

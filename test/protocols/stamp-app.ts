@@ -11,7 +11,7 @@ import type { App } from "@egida/runtime-core/spi";
 import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import { histPb } from "../../compiler/src/blocks/optimistic/hist.js";
 import type { JobResult } from "./harness.js";
-import type { TokenState } from "./apps.js";
+import { mix, next, type TokenState } from "./apps.js";
 
 export interface StampState extends TokenState {
   hist: number;
@@ -28,15 +28,6 @@ interface Token {
   stamp: number;
 }
 
-function mix(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-function next(at: number, t: { origin: number; id: number; hops: number }, size: number): number {
-  return (at + 1 + ((t.origin * 7 + t.id * 3 + t.hops) % (size - 1))) % size;
-}
 
 export function stampApp(opts: { tokens: number; hops: number; writeEvery: number; origins?: number[]; env?: (rank: number) => number }): App<StampState> {
   const originsOf = (size: number): number[] => opts.origins ?? Array.from({ length: size }, (_, i) => i);
