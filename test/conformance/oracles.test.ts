@@ -175,3 +175,47 @@ describe("the causal family within f: a lost read that no survivor saw", () => {
     expect(checkFamily(r, "pessimistic").length).toBeGreaterThan(0);
   });
 });
+
+describe("the causal family within f: a send of a crashed sender that its receiver, crashed earlier, never delivered", () => {
+  it("may differ after recovery when no incarnation of the receiver delivered it, not when one did or the receiver survived", async () => {
+    const { protocols } = await discoverProtocols({ backends: ["composer"] });
+    const e = protocols.find((p) => p.name === "family-based-causal")!;
+    const a = findApp("jacobi");
+    const app = await loadConformanceApp(a);
+    // Rank 1 crashes (down 20 ms), then its neighbour rank 0, which had sent it more than rank 1 had
+    // made visible from rank 0 by its crash (campaign seeds 13 and 35 of the first async-read version).
+    const schedule = parseSchedule('[{"rank":1,"atStep":140,"restartAfterMs":20},{"rank":0,"atStep":160,"restartAfterMs":5}]');
+    const r = await runSimJob({ protocol: await e.load(), app, size: a.size, seed: 3, schedule, args: a.args });
+    expect(r.finished).toBe(true);
+    const c0 = r.crashes.find((c) => c.rank === 0)!;
+    const c1 = r.crashes.find((c) => c.rank === 1)!;
+    expect(c1.time).toBeLessThan(c0.time);
+    expect(checkFamily(r, "causal")).toEqual([]);
+    // The first visible send of rank 0 to rank 1 beyond what rank 1 had made visible from rank 0.
+    const seen = c1.before.filter((s) => s.from === 0 && s.pos <= c1.visible).length;
+    let k = 0;
+    let at: [number, number] | null = null;
+    for (let p = 0; p <= c0.visible; p++) c0.before[p]!.sends.forEach((m, i) => (m.to === 1 && ++k > seen ? (at ??= [p, i]) : null));
+    expect(at).not.toBeNull();
+    const [p, i] = at!;
+    // Rank 0's old incarnation sent something else there (as if it had read a lost value): the
+    // recovered send differs, and no incarnation of rank 1 ever delivered the old one.
+    const old = c0.before[p]!.sends[i]!.digest ^ 0x5a5a5a5a;
+    const before = c0.before.map((s, q) => (q === p ? { ...s, sends: s.sends.map((m, j) => (j === i ? { ...m, digest: old } : m)) } : s));
+    const differs: JobResult = { ...r, crashes: r.crashes.map((c) => (c === c0 ? { ...c, before } : c)) };
+    expect(checkFamily(differs, "causal")).toEqual([]);
+    const violated = /rank 0 did not return to its pre-crash state/;
+    // Had rank 1 not crashed, it would have been a survivor that received the old message: a violation.
+    const survived: JobResult = { ...differs, crashes: differs.crashes.filter((c) => c.rank !== 1) };
+    expect(checkFamily(survived, "causal").map((v) => v.message).join()).toMatch(violated);
+    // Had rank 1's next incarnation delivered the old message (resent before rank 0 died): a violation.
+    const h1 = r.histories[1]!;
+    const delivered = Object.assign(Object.create(Object.getPrototypeOf(h1) as object) as typeof h1, h1, {
+      deliveries: [...h1.deliveries, { from: 0, digest: old, replay: false, incarnation: c1.incarnation + 1, pos: seen }],
+    });
+    const got: JobResult = { ...differs, histories: r.histories.map((h, q) => (q === 1 ? delivered : h)) };
+    expect(checkFamily(got, "causal").map((v) => v.message).join()).toMatch(violated);
+    // Pessimistic logging never lets a recovered send differ.
+    expect(checkFamily(differs, "pessimistic").length).toBeGreaterThan(0);
+  });
+});
