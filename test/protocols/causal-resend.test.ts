@@ -8,7 +8,7 @@
  * checkpoint restored, but rank 2 is live and never asks again. Before
  * causal/gather resent from the restored buffer on rank 2's answer to rank 1's
  * own TAG_RECOVER, this schedule hung (and so did steps 121-124, and nth 2 at
- * steps 209-215, on the same seed: .egida-tmp scan in docs/protocols.md).
+ * steps 209-215, on the same seed: the scan and its numbers are in docs/protocols.md).
  */
 import { describe, expect, it } from "vitest";
 import { composeFromIR } from "../../compiler/src/blocks/compose.js";
