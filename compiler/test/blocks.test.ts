@@ -186,21 +186,17 @@ describe("pessimistic additions", () => {
   });
 
   it.each([
-    // Diskless checkpoints are built for pessimistic logging and co-ordinated checkpointing only (runtime-core's replicated checkpoint store).
-    ["checkpoints on volatile memory of processes with causal logging", (t: string) => t.replace("Independent checkpoint asynchronously on NFS disk", "Independent checkpoint asynchronously on volatile memory of processes"), /checkpoints on volatile-memory-of-processes/],
-  ])("%s is still refused, at its place: a checker error with a hint", (_name, edit, re) => {
-    const ir = parseSpec(edit(spec("family-based-causal.egida")), "add.egida", registry).ir!;
-    const errors = checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error");
-    expect(errors).toEqual([expect.objectContaining({ code: "E-not-supported-yet", message: expect.stringMatching(re), hint: expect.any(String), loc: expect.objectContaining({ line: expect.any(Number) }) })]);
-    let err: unknown;
-    try {
-      selectBlocks(ir);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UnsupportedProtocolError);
-    expect((err as UnsupportedProtocolError).construct).toMatch(re);
-    expect((err as UnsupportedProtocolError).loc?.line).toBeGreaterThan(0);
+    // Diskless checkpoints (runtime-core's replicated checkpoint store) in every family, each crash-proven on it (docs/protocols.md, "Diskless checkpoints").
+    ["family-based-causal.egida", "Independent checkpoint asynchronously on NFS disk", "checkpoint/restore.ts"],
+    ["optimistic-checkpointed.egida", "Independent checkpoint asynchronously on NFS disk", "checkpoint/restore.ts"],
+    ["communication-induced-checkpointing.egida", "Communication-induced checkpoint synchronously on NFS disk", "ckpt-only/store.ts"],
+    ["independent-checkpointing.egida", "Independent checkpoint asynchronously on NFS disk", "ckpt-only/store.ts"],
+  ])("%s with its checkpoints on volatile memory of processes: accepted, the store opened by that medium", (file, line, store) => {
+    const text = spec(file).replace(line, line.replace("NFS disk", "volatile memory of processes")).replace(/\( *checkpoint every/, "( f = 1, checkpoint every");
+    expect(text).toContain("on volatile memory of processes");
+    const ir = parseSpec(text, "add.egida", registry).ir!;
+    expect(checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error")).toEqual([]);
+    expect(selectBlocks(ir).find((b) => b.file === store)?.params["ckpt.medium"]).toBe("volatile-memory-of-processes");
   });
 });
 

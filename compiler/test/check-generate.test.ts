@@ -61,10 +61,10 @@ function refusal(text: string): Diagnostic {
 
 describe("refusals of block selection are checker errors", () => {
   it("a construct not built yet: E-not-supported-yet at the statement, with what to write instead", () => {
-    // Checkpoints in replicated memory (diskless checkpointing) are built for pessimistic logging and co-ordinated checkpointing only.
-    const d = refusal(`${RECEIVE}\nsend: Piggyback determinants\nLog message synchronously on volatile memory of self\nIndependent checkpoint asynchronously on volatile memory of processes\nImplementation : full`);
-    expect(d).toMatchObject({ code: "E-not-supported-yet", message: "not supported yet: checkpoints on volatile-memory-of-processes", loc: { line: 4, column: 42 }, path: "/checkpoint/storage" });
-    expect(d.hint).toMatch(/`NFS disk` or `local disk`; diskless checkpoints .* are built for pessimistic logging/);
+    // A checkpoint counter beside causal logging with independent checkpoints: nothing would read it.
+    const d = refusal(`${RECEIVE}\nsend: Piggyback determinants, checkpoint counter\nLog message synchronously on volatile memory of self\nIndependent checkpoint asynchronously on NFS disk\nImplementation : full`);
+    expect(d).toMatchObject({ code: "E-not-supported-yet", message: "not supported yet: send: Piggyback checkpoint-counter with causal logging", loc: { line: 2, column: 31 }, path: "/dependencyGenerating/0/piggyback/1" });
+    expect(d.hint).toMatch(/piggyback only `send: Piggyback determinants`/);
   });
 
   it.each([

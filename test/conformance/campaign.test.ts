@@ -40,6 +40,8 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
   "fbl-async-reads": 2,
   // The checkpoint-only blocks on the diskless store: a few kinds here, the rest in docs.
   "coordinated-diskless": 3,
+  // Family-based causal logging (f = 2) on the diskless store: the first kinds here, the rest and the other families in docs.
+  "causal-diskless": 2,
 };
 
 /**
@@ -47,7 +49,7 @@ const SEEDS_FOR: Readonly<Record<string, number>> = {
  * replication (copies die with their holders) rather than the stand-in: the
  * diskless ones' checkpoints are only as safe as the replicated store.
  */
-const REAL_REPLICATION: ReadonlySet<string> = new Set(["pessimistic-diskless", "coordinated-diskless"]);
+const REAL_REPLICATION: ReadonlySet<string> = new Set(["pessimistic-diskless", "coordinated-diskless", "causal-diskless"]);
 
 /** Protocols whose storage is not bounded by design, with why (docs/protocols.md). */
 const UNBOUNDED_STORAGE: Readonly<Record<string, string>> = {

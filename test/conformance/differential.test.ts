@@ -9,11 +9,11 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { findApp, loadConformanceApp } from "./apps.js";
 import { runSimJob, type JobResult } from "./harness.js";
-import { CRASH_PROVEN, discoverProtocols } from "./protocols.js";
+import { CRASH_PROVEN, SLICE_ONLY, discoverProtocols } from "./protocols.js";
 import type { CrashSchedule } from "./schedule.js";
 
 const found = await discoverProtocols({ backends: ["inline", "modular", "composer"] });
-const protocols = found.protocols.filter((p) => CRASH_PROVEN.includes(p.name));
+const protocols = found.protocols.filter((p) => CRASH_PROVEN.includes(p.name) && SLICE_ONLY[p.name] === undefined);
 const names = [...new Set(protocols.map((p) => p.name))];
 const pending = [...new Set(found.protocols.map((p) => p.name))].filter((n) => !CRASH_PROVEN.includes(n));
 

@@ -41,6 +41,7 @@ const OPEN: Readonly<Record<string, string>> = {};
 const CAMPAIGN_ONLY: Readonly<Record<string, string>> = {
   "pessimistic-diskless": "the receiver-based log and checkpoints in peers' memory (docs/protocols.md, \"Diskless checkpoints\")",
   "coordinated-diskless": "co-ordinated checkpoints in peers' memory (same section)",
+  "causal-diskless": "family-based causal logging (f = 2) with checkpoints in peers' memory (same section)",
 };
 
 const PROTOCOLS = await realProtocols();

@@ -84,9 +84,8 @@ export function refusalMessage(construct: string, code: string): string {
 const STABLE_LOG_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-processes"]);
 /** Media of an asynchronous causal read log: a sync that survives every failure (a replicated log is synchronous only). */
 const ASYNC_READ_MEDIA = new Set(["local-disk", "nfs-disk"]);
-const CHECKPOINT_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-self"]);
-/** Families whose checkpoints may live in the memory of f other processes (runtime-core's replicated checkpoint store). */
-const REPLICATED_CHECKPOINT_FAMILIES = new Set<string>(["pessimistic", "checkpoint-coordinated"]);
+/** `volatile-memory-of-processes` is runtime-core's replicated checkpoint store, crash-proven in every family (docs/protocols.md, "Diskless checkpoints"). */
+const CHECKPOINT_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-self", "volatile-memory-of-processes"]);
 /** How a hint writes a medium (the registry's first spelling). */
 const MEDIUM_SPELLING: Readonly<Record<string, string>> = {
   "local-disk": "local disk",
@@ -128,19 +127,12 @@ export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance
   const ir = "ir" in input ? input.ir : input;
   const family = "ir" in input ? input.classification.family : classify(ir, builtinRegistry()).family;
   // runtime-core's storage providers keep checkpoints on these media only: a
-  // checkpoint elsewhere would type-check and then fail when the protocol
-  // opens its store. (Volatile memory of self is E-checkpoint-volatile-storage.)
-  // Diskless checkpoints (the replicated checkpoint store) are crash-proven
-  // under pessimistic logging and co-ordinated checkpointing; the other
-  // families keep refusing them.
+  // checkpoint elsewhere (a plugin medium) would type-check and then fail when
+  // the protocol opens its store. (Volatile memory of self is
+  // E-checkpoint-volatile-storage.)
   const ck = ir.checkpoint;
-  if (ck !== null && !CHECKPOINT_MEDIA.has(ck.storage.id) && !(ck.storage.id === "volatile-memory-of-processes" && REPLICATED_CHECKPOINT_FAMILIES.has(family))) {
-    const diskless = ck.storage.id === "volatile-memory-of-processes";
-    throw new UnsupportedProtocolError(
-      `checkpoints on ${ck.storage.id}`,
-      ck.storage.loc ?? ck.loc,
-      diskless ? "checkpoint on `NFS disk` or `local disk`; diskless checkpoints (`volatile memory of processes`) are built for pessimistic logging and co-ordinated checkpointing" : "checkpoint on `NFS disk` or `local disk`",
-    );
+  if (ck !== null && !CHECKPOINT_MEDIA.has(ck.storage.id)) {
+    throw new UnsupportedProtocolError(`checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk`, `local disk` or `volatile memory of processes`");
   }
   switch (family) {
     case "pessimistic":

@@ -33,6 +33,8 @@ import type { ParamValue } from "../params.js";
 import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
 
 const MEDIA = new Set(["local-disk", "nfs-disk"]);
+/** Checkpoints may also live in the memory of f other processes (the replicated checkpoint store, "Diskless checkpoints"). */
+const CKPT_MEDIA = new Set([...MEDIA, "volatile-memory-of-processes"]);
 
 function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
   return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
@@ -97,14 +99,14 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   const ck = ir.checkpoint;
   if (ck !== null) {
     if (ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with optimistic logging`, ck.proto.loc ?? ck.loc, "use `Independent checkpoint ...`");
-    if (!MEDIA.has(ck.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk` or `local disk`");
+    if (!CKPT_MEDIA.has(ck.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk`, `local disk` or `volatile memory of processes`");
   }
   const rb = rec.onRollback;
   if (rb !== null) {
     if (rb.kind === "log" && rb.storage.id !== medium) throw new UnsupportedProtocolError(`On rollback: Log on ${rb.storage.id} (the receive log is on ${medium})`, rb.storage.loc ?? rb.loc, "log on the receive log's storage");
     if (rb.kind === "checkpoint") {
       // One checkpoint store: the rollback's checkpoint goes where the timer's go.
-      if (!MEDIA.has(rb.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${rb.storage.id}`, rb.storage.loc ?? rb.loc, "checkpoint on `NFS disk` or `local disk`");
+      if (!CKPT_MEDIA.has(rb.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${rb.storage.id}`, rb.storage.loc ?? rb.loc, "checkpoint on `NFS disk`, `local disk` or `volatile memory of processes`");
       if (ck !== null && ck.storage.id !== rb.storage.id) throw new UnsupportedProtocolError(`On rollback: Take independent checkpoint on ${rb.storage.id} (the checkpoints are on ${ck.storage.id})`, rb.storage.loc ?? rb.loc, "take the rollback's checkpoint on the checkpoint statement's storage");
     }
   }
