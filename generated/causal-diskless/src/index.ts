@@ -574,6 +574,25 @@ export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
   return qs;
 }
 
+/**
+ * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
+ * from us, `have`): resend what it has not delivered from the retransmission
+ * buffer our checkpoint restored. The peer may have asked our previous
+ * incarnation for those messages (its own recovery: they were lost in transit
+ * to its crash) and lost the request with that incarnation; once live it never
+ * asks again, and nothing else would resend them (collect/stable-log,
+ * causal/gather). Duplicates (ssn at or below what it delivered) are dropped by
+ * its core/receive.
+ */
+export function outResend(s: K, j: number, have: number): void {
+  const q = s.outq[j]!;
+  for (let i = 0; i < q.length; i++) {
+    const m = outAt(q, i);
+    if (m.ssn <= have) continue;
+    s.host.transport.send(j, { kind: KIND_APP as FrameKind, tag: 0, piggyback: new Uint8Array(m.pb.buffer, m.pb.byteOffset, m.pb.byteLength), payload: m.payload });
+  }
+}
+
 export function pumpFailed(s: K, e: unknown): void {
   try {
     s.host.unrecoverable(`delivery pump: ${String(e)}`);
@@ -1644,7 +1663,9 @@ export class CausalDisklessProtocol implements Protocol {
     // block causal/gather.ts (distributed)
     // spec 15:37 "Protocol to retrieve determinants : distributed"
     {
-      if (!s.cdReady) {
+      if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
+        outResend(s, ev.from, ev.words[1]!);
+      } else if (!s.cdReady) {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
         const tracking = ("dependency-matrix" as string) === "dependency-matrix";
