@@ -524,6 +524,19 @@ async function recoverLog(s: K): Promise<void> {
       lastInc = dv.getUint32(8, true);
       s.optEnds[me]!.length = lastInc - 1;
       s.optEnds[me]!.push(cutTs);
+    } else if (type === 3) {
+      // A cut the checkpoint already covers (its rollback came before the capture) still voids
+      // the records logged before it above its cutTs: they are the discarded states' events,
+      // numbered on from a ts the checkpoint may not reach (a crash before the log is truncated
+      // at the capture). Kept, the replay plan re-delivered a message the checkpoint's delivered
+      // vector already holds (their re-deliveries are in the checkpoint or logged after it).
+      const cutTs = dv.getUint32(12, true);
+      while (histTs.length > 0 && histTs[histTs.length - 1]! > cutTs) {
+        histTs.pop();
+        hist.pop();
+      }
+      reads = reads.filter((x) => x.ts <= cutTs);
+      events = histTs.length > 0 ? histTs[histTs.length - 1]! : baseTs;
     }
   }
   // Cut before the first delivery that the persisted table already shows to be an orphan.
