@@ -36,11 +36,18 @@ export interface SendEv {
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
 export interface RecvEv {
   from: number;
-  fromIncarnation: number;
   ssn: number;
+  fromIncarnation: number;
   /** The whole piggyback as u32 words; word 0 is the ssn (core header). */
   pb: Uint32Array;
   payload: Uint8Array;
+  /**
+   * 0 until core/receive holds the message: it stamps the arrival and holds
+   * the event itself as the InMsg (same fields, same order, so the same
+   * hidden class as InMsg literals), one object per received message
+   * instead of two (docs/performance.md).
+   */
+  arrival: number;
 }
 
 /** onDeliver: the pump hands one message to the application (live or replay). */

@@ -132,7 +132,7 @@ export function onFrame(s: K, frame: InboundFrame): void {
   // Piggybacks are u32 words (core/words: copied when small, else viewed or realigned).
   const pb = wordsOf(frame.piggyback);
   if (frame.kind === (1 as FrameKind)) {
-    const ev = { from: frame.from, fromIncarnation: frame.fromIncarnation, ssn: pb[0]!, pb, payload: frame.payload };
+    const ev = { from: frame.from, ssn: pb[0]!, fromIncarnation: frame.fromIncarnation, pb, payload: frame.payload, arrival: 0 };
     if (s.acceptReceive(ev)) s.onReceive(ev);
   } else {
     s.onControl({ from: frame.from, fromIncarnation: frame.fromIncarnation, tag: frame.tag, words: pb, payload: frame.payload });

@@ -31,14 +31,9 @@ export function init(s: K): void {
 export function onReceive(s: K, ev: RecvEv): void {
   const q = s.held[ev.from]!;
   if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
-    q.set(ev.ssn, {
-      from: ev.from,
-      ssn: ev.ssn,
-      fromIncarnation: ev.fromIncarnation,
-      pb: ev.pb,
-      payload: ev.payload,
-      arrival: ++s.arrivals,
-    });
+    // The event is the held message (RecvEv.arrival): no second object per message.
+    ev.arrival = ++s.arrivals;
+    q.set(ev.ssn, ev);
     void s.onPump({ reason: 1 });
   }
 }
