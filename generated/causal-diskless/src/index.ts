@@ -725,11 +725,18 @@ export interface SendEv {
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
 export interface RecvEv {
   from: number;
-  fromIncarnation: number;
   ssn: number;
+  fromIncarnation: number;
   /** The whole piggyback as u32 words; word 0 is the ssn (core header). */
   pb: Uint32Array;
   payload: Uint8Array;
+  /**
+   * 0 until core/receive holds the message: it stamps the arrival and holds
+   * the event itself as the InMsg (same fields, same order, so the same
+   * hidden class as InMsg literals), one object per received message
+   * instead of two (docs/performance.md).
+   */
+  arrival: number;
 }
 
 /** onDeliver: the pump hands one message to the application (live or replay). */
@@ -1005,7 +1012,7 @@ export class CausalDisklessProtocol implements Protocol {
     // Piggybacks are u32 words (core/words: copied when small, else viewed or realigned).
     const pb = wordsOf(frame.piggyback);
     if (frame.kind === (1 as FrameKind)) {
-      const ev = { from: frame.from, fromIncarnation: frame.fromIncarnation, ssn: pb[0]!, pb, payload: frame.payload };
+      const ev = { from: frame.from, ssn: pb[0]!, fromIncarnation: frame.fromIncarnation, pb, payload: frame.payload, arrival: 0 };
       if (s.acceptReceive(ev)) s.onReceive(ev);
     } else {
       s.onControl({ from: frame.from, fromIncarnation: frame.fromIncarnation, tag: frame.tag, words: pb, payload: frame.payload });
@@ -1363,14 +1370,9 @@ export class CausalDisklessProtocol implements Protocol {
     {
       const q = s.held[ev.from]!;
       if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
-        q.set(ev.ssn, {
-          from: ev.from,
-          ssn: ev.ssn,
-          fromIncarnation: ev.fromIncarnation,
-          pb: ev.pb,
-          payload: ev.payload,
-          arrival: ++s.arrivals,
-        });
+        // The event is the held message (RecvEv.arrival): no second object per message.
+        ev.arrival = ++s.arrivals;
+        q.set(ev.ssn, ev);
         void s.onPump({ reason: 1 });
       }
     }
