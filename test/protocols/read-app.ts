@@ -7,8 +7,10 @@
  * `produce` again gets a different value: the sink sees a retraction, and
  * the receivers' tokens disagree with the recovered sender.
  */
+import { expect } from "vitest";
 import type { App } from "@egida/runtime-core/spi";
 import { mix } from "./apps.js";
+import type { JobResult } from "./harness.js";
 
 export interface ReadState {
   rank: number;
@@ -137,4 +139,19 @@ export function readProblems(states: readonly ReadState[], outputs: ReadonlyMap<
     if (acc !== want) bad.push(`token ${key} at rank ${r}: acc ${acc} disagrees with its sender's reads (orphan)`);
   }
   return bad;
+}
+
+/**
+ * A crash run of the reading app recovered as pessimistic and causal logging
+ * promise: no error or retraction, every rank done, no survivor rolled back,
+ * the tokens agree with the recovered reads, and the same reads as `ref`.
+ */
+export function expectReadsRecovered(run: JobResult<ReadState>, ref: JobResult<ReadState>, size: number): void {
+  expect(run.crashedRanks.length).toBeGreaterThan(0);
+  expect(run.errors).toEqual([]);
+  expect(run.retractions).toEqual([]);
+  expect(run.done.every(Boolean)).toBe(true);
+  expect(run.survivorRollbacks).toBe(0);
+  expect(readProblems(run.states, run.outputs, size)).toEqual([]);
+  expect(run.states.map((st) => Object.keys(st.reads).sort())).toEqual(ref.states.map((st) => Object.keys(st.reads).sort()));
 }
