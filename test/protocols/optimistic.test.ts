@@ -219,7 +219,7 @@ On rollback: Log determinant, message on NFS disk
     const fromCheckpoint = (run: JobResult<StampState>): number => run.trace.filter((e) => e.type === "rollback" && /from the checkpoint at delivery [1-9]/.test(e.reason)).length;
     const checkpoints = (run: JobResult<StampState>): number => run.trace.filter((e) => e.type === "checkpoint").length;
 
-    it("selection: independent checkpoints on a disk; co-ordinated ones or volatile memory refused, not weakened", () => {
+    it("selection: independent checkpoints on a disk; co-ordinated ones or volatile memory of self refused, not weakened", () => {
       const blocks = selectBlocks(loadSpec("optimistic-checkpointed.egida"));
       expect(blocks.map((b) => b.file)).toContain("optimistic/checkpoint.ts");
       expect(blocks.map((b) => b.file)).not.toContain("checkpoint/store.ts");
@@ -237,8 +237,12 @@ Protocol to detect orphans : broadcast logical clock
         return ir;
       };
       expect(() => selectBlocks(text("Co-ordinated checkpoint asynchronously on NFS disk\nImplementation : full"))).toThrow(/coordinated checkpointing with optimistic logging/);
-      // select.ts refuses checkpoints off a disk for every family before the optimistic selector sees them.
-      expect(() => selectBlocks(text("Independent checkpoint asynchronously on volatile memory of processes\nImplementation : full"))).toThrow(/checkpoints on volatile-memory-of-processes/);
+      // Diskless (replicated) checkpoints are accepted (docs/protocols.md "Diskless checkpoints"); a checkpoint
+      // that dies with its process is not: optimistic recovery and rollback restore from it.
+      const diskless = selectBlocks(text("Independent checkpoint asynchronously on volatile memory of processes\nImplementation : full"));
+      expect(diskless.map((b) => b.file)).toContain("optimistic/checkpoint.ts");
+      expect(diskless.find((b) => b.file === "checkpoint/restore.ts")?.params["ckpt.medium"]).toBe("volatile-memory-of-processes");
+      expect(() => selectBlocks(text("Independent checkpoint asynchronously on volatile memory of self\nImplementation : full"))).toThrow(/optimistic checkpoints on volatile-memory-of-self/);
     });
 
     // Crashes land around checkpoint rounds and writes (every 8 ms; flush 100 ms, so most
@@ -388,7 +392,7 @@ Protocol to detect orphans : broadcast logical clock
       expect(after).toBeGreaterThanOrEqual(Math.ceil(rolled / 2));
     });
 
-    it("selection: the rollback checkpoint goes to the checkpoint statement's store, on a disk", () => {
+    it("selection: the rollback checkpoint goes to the checkpoint statement's store, one that survives the process", () => {
       const text = (extra: string): ProtocolIR => {
         const p = parse(`receive: determinant : {source, sesn, dest, desn}
 Log determinant, data asynchronously on NFS disk
@@ -409,7 +413,7 @@ ${extra}
       expect(() =>
         selectBlocks(text("Independent checkpoint asynchronously on NFS disk\nImplementation : full\nProtocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on local disk")),
       ).toThrow(/the checkpoints are on nfs-disk/);
-      expect(() => selectBlocks(text("Protocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on volatile memory of processes"))).toThrow(/optimistic checkpoints on volatile-memory-of-processes/);
+      expect(() => selectBlocks(text("Protocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on volatile memory of self"))).toThrow(/optimistic checkpoints on volatile-memory-of-self/);
     });
   });
 });
