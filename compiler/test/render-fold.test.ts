@@ -38,6 +38,8 @@ describe("branches on boolean parameters are decided at generation time", () => 
     expect(render(`  if (param<boolean>("p") && x) a();`, { p: true })).toBe("if (x) a();");
     expect(render(`  if (param<boolean>("p") && x) a();`, { p: false })).toBe("");
     expect(render(`  if ((param<boolean>("p") || x) && x) a();`, { p: false })).toBe("if ((x) && x) a();");
+    expect(render(`  const v = x && (!param<boolean>("p") || x);`, { p: true })).toBe("const v = x && (x);");
+    expect(render(`  const v = x && (!param<boolean>("p") || x);`, { p: false })).toBe("const v = x && (true);");
     // `x && P` is not decided: x runs first.
     expect(render(`  if (x && param<boolean>("p")) a();`, { p: false })).toBe("if (x && (false as boolean)) a();");
     expect(render(`  const v = param<boolean>("p") ? 1 : 2;`, { p: false })).toBe("const v = (2);");

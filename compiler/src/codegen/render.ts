@@ -74,6 +74,8 @@ function editFor(node: Node, root: Node, opts: RenderOptions): Edit | undefined 
     if ((op === SyntaxKind.AmpersandAmpersandToken && left === true) || (op === SyntaxKind.BarBarToken && left === false)) {
       return at(renderNode(node.getRight(), root, opts));
     }
+    // `false && x`, `true || x`: x never runs, the value is the parameter's.
+    if ((op === SyntaxKind.AmpersandAmpersandToken && left === false) || (op === SyntaxKind.BarBarToken && left === true)) return at(String(left));
   }
   if (Node.isConditionalExpression(node)) {
     const c = decide(node.getCondition(), opts);

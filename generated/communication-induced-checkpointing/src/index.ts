@@ -1369,7 +1369,6 @@ export class CommunicationInducedCheckpointingProtocol implements Protocol {
     // block ckpt-only/store.ts (synchronously)
     // spec 7:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
-      const synchronous = (true as boolean);
       const incremental = (false as boolean);
       const key = s.cpNextKey++;
       const idx = s.cpWantIdx >= 0 ? s.cpWantIdx : s.cpIdx + 1;
@@ -1394,7 +1393,7 @@ export class CommunicationInducedCheckpointingProtocol implements Protocol {
         if (s.cpWrite === w) s.ckptWriting = false;
       });
       s.cpWrite = w;
-      if (synchronous) await w;
+      await w;
     }
   }
 

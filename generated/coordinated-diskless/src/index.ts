@@ -1371,7 +1371,6 @@ export class CoordinatedDisklessProtocol implements Protocol {
     // block ckpt-only/store.ts (synchronously)
     // spec 8:1 "Co-ordinated checkpoint synchronously on volatile memory of processes"
     {
-      const synchronous = (true as boolean);
       const incremental = (false as boolean);
       const key = s.cpNextKey++;
       const idx = s.cpWantIdx >= 0 ? s.cpWantIdx : s.cpIdx + 1;
@@ -1396,7 +1395,7 @@ export class CoordinatedDisklessProtocol implements Protocol {
         if (s.cpWrite === w) s.ckptWriting = false;
       });
       s.cpWrite = w;
-      if (synchronous) await w;
+      await w;
     }
   }
 

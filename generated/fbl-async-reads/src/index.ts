@@ -1561,14 +1561,13 @@ export class FblAsyncReadsProtocol implements Protocol {
       const idx = s.rdIdx++;
       const key = `${rsn}.${idx}`;
       const logged = s.rdReplay.get(key);
-      const async = (true as boolean);
-      if (logged !== undefined && (!async || ev.value === null || ev.value === logged)) {
+      if (logged !== undefined && (ev.value === null || ev.value === logged)) {
         s.rdReplay.delete(key);
         ev.value = logged;
       } else {
         // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
         s.rdReplay.delete(key);
-        const value = async && ev.value !== null ? ev.value : ev.produce();
+        const value = ev.value !== null ? ev.value : ev.produce();
         const size = 12 + value.length;
         if (s.rdBuf.length < size) {
           s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
@@ -1581,8 +1580,7 @@ export class FblAsyncReadsProtocol implements Protocol {
         s.rdBuf.set(value, 12);
         s.rdLog!.append(s.rdBuf.subarray(0, size));
         s.st.bytesLogged += size;
-        if (async) s.rdDirty = true;
-        else await s.rdLog!.sync();
+        s.rdDirty = true;
         ev.value = value;
       }
     }
@@ -1977,7 +1975,6 @@ export class FblAsyncReadsProtocol implements Protocol {
     // block checkpoint/store.ts (asynchronously)
     // spec 14:1 "Independent checkpoint asynchronously on NFS disk"
     {
-      const synchronous = (false as boolean);
       const incremental = (true as boolean);
       ev.index = ++s.ckptIndex;
       const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
@@ -1995,7 +1992,6 @@ export class FblAsyncReadsProtocol implements Protocol {
       };
       const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
       s.ckptChain = write;
-      if (synchronous) await write;
     }
   }
 

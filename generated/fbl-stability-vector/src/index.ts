@@ -1901,7 +1901,6 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block checkpoint/store.ts (asynchronously)
     // spec 12:1 "Independent checkpoint asynchronously on NFS disk"
     {
-      const synchronous = (false as boolean);
       const incremental = (true as boolean);
       ev.index = ++s.ckptIndex;
       const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
@@ -1919,7 +1918,6 @@ export class FblStabilityVectorProtocol implements Protocol {
       };
       const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
       s.ckptChain = write;
-      if (synchronous) await write;
     }
   }
 

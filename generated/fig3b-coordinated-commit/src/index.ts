@@ -1966,7 +1966,6 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     }
     // block checkpoint/store.ts (synchronously)
     {
-      const synchronous = (true as boolean);
       const incremental = (false as boolean);
       ev.index = ++s.ckptIndex;
       const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
@@ -1984,7 +1983,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       };
       const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
       s.ckptChain = write;
-      if (synchronous) await write;
+      await write;
     }
   }
 

@@ -1365,7 +1365,6 @@ export class IndependentCheckpointingProtocol implements Protocol {
     // block ckpt-only/store.ts (asynchronously)
     // spec 8:1 "Independent checkpoint asynchronously on NFS disk"
     {
-      const synchronous = (false as boolean);
       const incremental = (true as boolean);
       const key = s.cpNextKey++;
       const idx = s.cpWantIdx >= 0 ? s.cpWantIdx : s.cpIdx + 1;
@@ -1390,7 +1389,6 @@ export class IndependentCheckpointingProtocol implements Protocol {
         if (s.cpWrite === w) s.ckptWriting = false;
       });
       s.cpWrite = w;
-      if (synchronous) await w;
     }
   }
 

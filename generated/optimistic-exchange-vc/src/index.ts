@@ -2070,12 +2070,8 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       // The new incarnation speaks: token first (FIFO: before any regenerated message); with
       // `exchange vector clock` no token: receivers of this incarnation's messages pull it
       // (optimistic/exchange), the gate stays closed until they acknowledge it.
-      const broadcast = (false as boolean);
       const t: number[] = [0, s.ftInc, n];
-      for (let j = 0; broadcast && j < n; j++) {
-        t.push(s.optEnds[j]!.length);
-        for (const e of s.optEnds[j]!) t.push(e);
-      }
+
       const r = new Uint32Array(2 + 2 * n);
       r[0] = s.host.incarnation;
       r[1] = 1;
@@ -2084,7 +2080,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       for (let j = 0; j < n; j++) {
         if (j === me) continue;
         s.optAwait[j] = 1;
-        if (broadcast) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
+
         s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
       }
       s.st.rollbacks++;

@@ -921,12 +921,10 @@ export class PessimisticCoordinatedProtocol implements Protocol {
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       if (!ev.replay) {
-        const withMessage = (false as boolean);
-        const synchronous = (true as boolean);
         const m = ev.msg;
-        const pbLen = withMessage ? m.pb.length : 0;
+        const pbLen = (0);
         const head = 20 + pbLen * 4;
-        const size = head + (withMessage ? m.payload.length : 0);
+        const size = head + ((0));
         if (s.evBuf.length < size) {
           s.evBuf = new Uint8Array(size > 128 ? 2 * size : 256);
           s.evDv = new DataView(s.evBuf.buffer);
@@ -939,14 +937,11 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         dv.setUint32(12, ev.rsn, true);
         dv.setUint32(16, pbLen, true);
         for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
-        if (withMessage) buf.set(m.payload, head);
+
         s.evLog!.append(buf.subarray(0, size));
         s.st.bytesLogged += size;
-        if (synchronous) {
-          await s.evLog!.sync();
-          // Contents on stable storage: the sender's copy is no longer needed.
-          if (withMessage && m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
-        }
+        await s.evLog!.sync();
+        // Contents on stable storage: the sender's copy is no longer needed.
       }
     }
     // block core/deliver.ts (core)
@@ -974,14 +969,13 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       const idx = s.rdIdx++;
       const key = `${rsn}.${idx}`;
       const logged = s.rdReplay.get(key);
-      const async = (false as boolean);
-      if (logged !== undefined && (!async || ev.value === null || ev.value === logged)) {
+      if (logged !== undefined && (true)) {
         s.rdReplay.delete(key);
         ev.value = logged;
       } else {
         // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
         s.rdReplay.delete(key);
-        const value = async && ev.value !== null ? ev.value : ev.produce();
+        const value = (ev.produce());
         const size = 12 + value.length;
         if (s.rdBuf.length < size) {
           s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
@@ -994,8 +988,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         s.rdBuf.set(value, 12);
         s.rdLog!.append(s.rdBuf.subarray(0, size));
         s.st.bytesLogged += size;
-        if (async) s.rdDirty = true;
-        else await s.rdLog!.sync();
+        await s.rdLog!.sync();
         ev.value = value;
       }
     }
@@ -1161,7 +1154,6 @@ export class PessimisticCoordinatedProtocol implements Protocol {
     // block checkpoint/store.ts (asynchronously)
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
-      const synchronous = (false as boolean);
       const incremental = (true as boolean);
       ev.index = ++s.ckptIndex;
       const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
@@ -1179,7 +1171,6 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       };
       const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
       s.ckptChain = write;
-      if (synchronous) await write;
     }
   }
 

@@ -842,12 +842,10 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
     // spec 7:1 "Log determinant, message synchronously on NFS disk"
     {
       if (!ev.replay) {
-        const withMessage = (true as boolean);
-        const synchronous = (true as boolean);
         const m = ev.msg;
-        const pbLen = withMessage ? m.pb.length : 0;
+        const pbLen = (m.pb.length);
         const head = 20 + pbLen * 4;
-        const size = head + (withMessage ? m.payload.length : 0);
+        const size = head + ((m.payload.length));
         if (s.evBuf.length < size) {
           s.evBuf = new Uint8Array(size > 128 ? 2 * size : 256);
           s.evDv = new DataView(s.evBuf.buffer);
@@ -860,14 +858,12 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
         dv.setUint32(12, ev.rsn, true);
         dv.setUint32(16, pbLen, true);
         for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
-        if (withMessage) buf.set(m.payload, head);
+        buf.set(m.payload, head);
         s.evLog!.append(buf.subarray(0, size));
         s.st.bytesLogged += size;
-        if (synchronous) {
-          await s.evLog!.sync();
-          // Contents on stable storage: the sender's copy is no longer needed.
-          if (withMessage && m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
-        }
+        await s.evLog!.sync();
+        // Contents on stable storage: the sender's copy is no longer needed.
+        if (m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
       }
     }
     // block core/deliver.ts (core)
@@ -895,14 +891,13 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
       const idx = s.rdIdx++;
       const key = `${rsn}.${idx}`;
       const logged = s.rdReplay.get(key);
-      const async = (false as boolean);
-      if (logged !== undefined && (!async || ev.value === null || ev.value === logged)) {
+      if (logged !== undefined && (true)) {
         s.rdReplay.delete(key);
         ev.value = logged;
       } else {
         // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
         s.rdReplay.delete(key);
-        const value = async && ev.value !== null ? ev.value : ev.produce();
+        const value = (ev.produce());
         const size = 12 + value.length;
         if (s.rdBuf.length < size) {
           s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
@@ -915,8 +910,7 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
         s.rdBuf.set(value, 12);
         s.rdLog!.append(s.rdBuf.subarray(0, size));
         s.st.bytesLogged += size;
-        if (async) s.rdDirty = true;
-        else await s.rdLog!.sync();
+        await s.rdLog!.sync();
         ev.value = value;
       }
     }
@@ -1058,7 +1052,6 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
     // block checkpoint/store.ts (asynchronously)
     // spec 9:1 "Independent checkpoint asynchronously on NFS disk"
     {
-      const synchronous = (false as boolean);
       const incremental = (false as boolean);
       ev.index = ++s.ckptIndex;
       const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
@@ -1076,7 +1069,6 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
       };
       const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
       s.ckptChain = write;
-      if (synchronous) await write;
     }
   }
 

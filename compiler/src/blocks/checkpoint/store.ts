@@ -25,7 +25,6 @@ export function init(s: K): void {
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
-  const synchronous = param<boolean>("ckpt.sync");
   const incremental = param<boolean>("ckpt.incremental");
   ev.index = ++s.ckptIndex;
   const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
@@ -43,5 +42,5 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   };
   const write: Promise<void> = busy ? s.ckptChain.then(run) : run();
   s.ckptChain = write;
-  if (synchronous) await write;
+  if (param<boolean>("ckpt.sync")) await write;
 }

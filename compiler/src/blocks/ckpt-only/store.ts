@@ -61,7 +61,6 @@ export async function onOpen(s: K, _ev: StartEv): Promise<void> {
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
-  const synchronous = param<boolean>("ckpt.sync");
   const incremental = param<boolean>("ckpt.incremental");
   const key = s.cpNextKey++;
   const idx = s.cpWantIdx >= 0 ? s.cpWantIdx : s.cpIdx + 1;
@@ -86,7 +85,7 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
     if (s.cpWrite === w) s.ckptWriting = false;
   });
   s.cpWrite = w;
-  if (synchronous) await w;
+  if (param<boolean>("ckpt.sync")) await w;
 }
 
 /**

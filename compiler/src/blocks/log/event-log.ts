@@ -41,12 +41,10 @@ export async function onOpen(s: K, _ev: StartEv): Promise<void> {
 
 export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   if (!ev.replay) {
-    const withMessage = param<boolean>("log.message");
-    const synchronous = param<boolean>("log.sync");
     const m = ev.msg;
-    const pbLen = withMessage ? m.pb.length : 0;
+    const pbLen = param<boolean>("log.message") ? m.pb.length : 0;
     const head = 20 + pbLen * 4;
-    const size = head + (withMessage ? m.payload.length : 0);
+    const size = head + (param<boolean>("log.message") ? m.payload.length : 0);
     if (s.evBuf.length < size) {
       s.evBuf = new Uint8Array(size > 128 ? 2 * size : 256);
       s.evDv = new DataView(s.evBuf.buffer);
@@ -59,13 +57,13 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     dv.setUint32(12, ev.rsn, true);
     dv.setUint32(16, pbLen, true);
     for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
-    if (withMessage) buf.set(m.payload, head);
+    if (param<boolean>("log.message")) buf.set(m.payload, head);
     s.evLog!.append(buf.subarray(0, size));
     s.st.bytesLogged += size;
-    if (synchronous) {
+    if (param<boolean>("log.sync")) {
       await s.evLog!.sync();
       // Contents on stable storage: the sender's copy is no longer needed.
-      if (withMessage && m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
+      if (param<boolean>("log.message") && m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
     }
   }
 }

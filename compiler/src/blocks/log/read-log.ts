@@ -94,14 +94,13 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
   const idx = s.rdIdx++;
   const key = `${rsn}.${idx}`;
   const logged = s.rdReplay.get(key);
-  const async = param<boolean>("read.async");
-  if (logged !== undefined && (!async || ev.value === null || ev.value === logged)) {
+  if (logged !== undefined && (!param<boolean>("read.async") || ev.value === null || ev.value === logged)) {
     s.rdReplay.delete(key);
     ev.value = logged;
   } else {
     // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
     s.rdReplay.delete(key);
-    const value = async && ev.value !== null ? ev.value : ev.produce();
+    const value = param<boolean>("read.async") && ev.value !== null ? ev.value : ev.produce();
     const size = 12 + value.length;
     if (s.rdBuf.length < size) {
       s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
@@ -114,7 +113,7 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
     s.rdBuf.set(value, 12);
     s.rdLog!.append(s.rdBuf.subarray(0, size));
     s.st.bytesLogged += size;
-    if (async) s.rdDirty = true;
+    if (param<boolean>("read.async")) s.rdDirty = true;
     else await s.rdLog!.sync();
     ev.value = value;
   }

@@ -120,11 +120,12 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   // The new incarnation speaks: token first (FIFO: before any regenerated message); with
   // `exchange vector clock` no token: receivers of this incarnation's messages pull it
   // (optimistic/exchange), the gate stays closed until they acknowledge it.
-  const broadcast = param<boolean>("opt.broadcast");
   const t: number[] = [0, s.ftInc, n];
-  for (let j = 0; broadcast && j < n; j++) {
-    t.push(s.optEnds[j]!.length);
-    for (const e of s.optEnds[j]!) t.push(e);
+  if (param<boolean>("opt.broadcast")) {
+    for (let j = 0; j < n; j++) {
+      t.push(s.optEnds[j]!.length);
+      for (const e of s.optEnds[j]!) t.push(e);
+    }
   }
   const r = new Uint32Array(2 + 2 * n);
   r[0] = s.host.incarnation;
@@ -134,7 +135,7 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   for (let j = 0; j < n; j++) {
     if (j === me) continue;
     s.optAwait[j] = 1;
-    if (broadcast) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
+    if (param<boolean>("opt.broadcast")) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
     s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
   }
   s.st.rollbacks++;
