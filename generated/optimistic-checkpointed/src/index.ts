@@ -714,6 +714,16 @@ export function optQuiet(s: K): boolean {
   return s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE;
 }
 
+export function optTokenWords(s: K, flag: number): number[] {
+  const n = s.host.size;
+  const w: number[] = [flag, s.ftInc, n];
+  for (let j = 0; j < n; j++) {
+    w.push(s.optEnds[j]!.length);
+    for (const e of s.optEnds[j]!) w.push(e);
+  }
+  return w;
+}
+
 /**
  * A restarted process announces itself: words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]].
  * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
@@ -992,11 +1002,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
       // pull it when they depend on us or hear from this incarnation, and acknowledge it then.
       for (let j = 0; j < n; j++) if (j !== me) s.optAwait[j] = 1;
       {
-        const w: number[] = [1, s.ftInc, n];
-        for (let j = 0; j < n; j++) {
-          w.push(s.optEnds[j]!.length);
-          for (const e of s.optEnds[j]!) w.push(e);
-        }
+        const w = optTokenWords(s, 1);
         for (let j = 0; j < n; j++) {
           if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
         }
@@ -1501,11 +1507,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
           }
           if (flag === 1) {
-            const t: number[] = [0, s.ftInc, n];
-            for (let j = 0; j < n; j++) {
-              t.push(s.optEnds[j]!.length);
-              for (const e of s.optEnds[j]!) t.push(e);
-            }
+            const t = optTokenWords(s, 0);
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
           }
           // Ask for the regenerated versions of what we discarded (a rollback asks everyone itself).
@@ -1918,11 +1920,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
       // The new incarnation speaks: token first (FIFO: before any regenerated message); with
       // `exchange vector clock` no token: receivers of this incarnation's messages pull it
       // (optimistic/exchange), the gate stays closed until they acknowledge it.
-      const t: number[] = [0, s.ftInc, n];
-      for (let j = 0; j < n; j++) {
-        t.push(s.optEnds[j]!.length);
-        for (const e of s.optEnds[j]!) t.push(e);
-      }
+      const t: number[] = (optTokenWords(s, 0));
       const r = new Uint32Array(2 + 2 * n);
       r[0] = s.host.incarnation;
       r[1] = 1;

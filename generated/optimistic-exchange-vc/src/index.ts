@@ -759,6 +759,16 @@ export function optQuiet(s: K): boolean {
   return s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE;
 }
 
+export function optTokenWords(s: K, flag: number): number[] {
+  const n = s.host.size;
+  const w: number[] = [flag, s.ftInc, n];
+  for (let j = 0; j < n; j++) {
+    w.push(s.optEnds[j]!.length);
+    for (const e of s.optEnds[j]!) w.push(e);
+  }
+  return w;
+}
+
 /**
  * A restarted process announces itself: words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]].
  * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
@@ -1466,15 +1476,10 @@ export class OptimisticExchangeVcProtocol implements Protocol {
           const inc = s.ftInc;
           const upTo = s.optTs;
           void s.optLog!.sync().then(() => {
-            const n = s.host.size;
             const e = s.optEnds[me]!;
             // The asked state was sent, so it is at most (inc, upTo): stable now, unless the table says lost.
             const lost = (c < e.length && t > e[c]!) || c > e.length || s.ftInc !== inc;
-            const tok: number[] = [lost ? 0 : s.optAwait[from] === 1 ? 2 : 3, s.ftInc, n];
-            for (let j = 0; j < n; j++) {
-              tok.push(s.optEnds[j]!.length);
-              for (const x of s.optEnds[j]!) tok.push(x);
-            }
+            const tok = optTokenWords(s, lost ? 0 : s.optAwait[from] === 1 ? 2 : 3);
             // What we know stable: the asked state if it is of an ended incarnation, else all of ours up to upTo.
             if (!lost) tok.push(c, c === inc ? upTo : t);
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(tok).buffer), payload: new Uint8Array(0) });
@@ -1646,11 +1651,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
           }
           if (flag === 1) {
-            const t: number[] = [0, s.ftInc, n];
-            for (let j = 0; j < n; j++) {
-              t.push(s.optEnds[j]!.length);
-              for (const e of s.optEnds[j]!) t.push(e);
-            }
+            const t = optTokenWords(s, 0);
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
           }
           // Ask for the regenerated versions of what we discarded (a rollback asks everyone itself).
@@ -2070,8 +2071,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       // The new incarnation speaks: token first (FIFO: before any regenerated message); with
       // `exchange vector clock` no token: receivers of this incarnation's messages pull it
       // (optimistic/exchange), the gate stays closed until they acknowledge it.
-      const t: number[] = [0, s.ftInc, n];
-
+      const t: number[] = ([]);
       const r = new Uint32Array(2 + 2 * n);
       r[0] = s.host.incarnation;
       r[1] = 1;

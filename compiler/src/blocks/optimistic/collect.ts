@@ -39,6 +39,7 @@ import type { StartEv } from "../hooks.js";
 import type { OptRead } from "./async-log.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
 import { param } from "../params.js";
+import { optTokenWords } from "./token.js";
 
 export interface Fields {
   /**
@@ -221,11 +222,7 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
   // pull it when they depend on us or hear from this incarnation, and acknowledge it then.
   for (let j = 0; j < n; j++) if (j !== me) s.optAwait[j] = 1;
   if (param<boolean>("opt.broadcast")) {
-    const w: number[] = [1, s.ftInc, n];
-    for (let j = 0; j < n; j++) {
-      w.push(s.optEnds[j]!.length);
-      for (const e of s.optEnds[j]!) w.push(e);
-    }
+    const w = optTokenWords(s, 1);
     for (let j = 0; j < n; j++) {
       if (j !== me) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(w).buffer), payload: new Uint8Array(0) });
     }

@@ -44,6 +44,7 @@ import type { K } from "../kernel.js";
 import type { ControlEv, RecvEv, TimerEv } from "../hooks.js";
 import { KIND_CONTROL, TAG_OPT_ACK, TAG_OPT_COMMIT_ACK, TAG_OPT_PULL, TAG_OPT_TOKEN } from "../tags.js";
 import { optExchangeCheck, optKnow, optPull, optPullAll } from "./pull.js";
+import { optTokenWords } from "./token.js";
 
 export interface Fields {
   /** Per peer k: the highest state (incarnation, ts) of k known stable at k. */
@@ -90,15 +91,10 @@ export function onControl(s: K, ev: ControlEv): void {
       const inc = s.ftInc;
       const upTo = s.optTs;
       void s.optLog!.sync().then(() => {
-        const n = s.host.size;
         const e = s.optEnds[me]!;
         // The asked state was sent, so it is at most (inc, upTo): stable now, unless the table says lost.
         const lost = (c < e.length && t > e[c]!) || c > e.length || s.ftInc !== inc;
-        const tok: number[] = [lost ? 0 : s.optAwait[from] === 1 ? 2 : 3, s.ftInc, n];
-        for (let j = 0; j < n; j++) {
-          tok.push(s.optEnds[j]!.length);
-          for (const x of s.optEnds[j]!) tok.push(x);
-        }
+        const tok = optTokenWords(s, lost ? 0 : s.optAwait[from] === 1 ? 2 : 3);
         // What we know stable: the asked state if it is of an ended incarnation, else all of ours up to upTo.
         if (!lost) tok.push(c, c === inc ? upTo : t);
         s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(tok).buffer), payload: new Uint8Array(0) });

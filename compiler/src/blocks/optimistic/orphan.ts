@@ -30,6 +30,7 @@ import type { ControlEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
 import { outDrop } from "../core/out-log.js";
 import { histFrom, histPb, histSsn } from "./hist.js";
+import { optTokenWords } from "./token.js";
 
 export interface Fields {
   /** The pump is inside host.deliver (set before core/deliver, cleared after it by optimistic/rollback). */
@@ -131,11 +132,7 @@ export function onControl(s: K, ev: ControlEv): void {
         s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
       }
       if (flag === 1) {
-        const t: number[] = [0, s.ftInc, n];
-        for (let j = 0; j < n; j++) {
-          t.push(s.optEnds[j]!.length);
-          for (const e of s.optEnds[j]!) t.push(e);
-        }
+        const t = optTokenWords(s, 0);
         s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
       }
       // Ask for the regenerated versions of what we discarded (a rollback asks everyone itself).

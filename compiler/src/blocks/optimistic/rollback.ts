@@ -33,6 +33,7 @@ import type { DeliverEv, RollbackEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
 import { param } from "../params.js";
 import { histAt, histFrom, histPb, histSsn, histTs, newOptHist } from "./hist.js";
+import { optTokenWords } from "./token.js";
 
 export interface Fields {}
 
@@ -120,13 +121,7 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   // The new incarnation speaks: token first (FIFO: before any regenerated message); with
   // `exchange vector clock` no token: receivers of this incarnation's messages pull it
   // (optimistic/exchange), the gate stays closed until they acknowledge it.
-  const t: number[] = [0, s.ftInc, n];
-  if (param<boolean>("opt.broadcast")) {
-    for (let j = 0; j < n; j++) {
-      t.push(s.optEnds[j]!.length);
-      for (const e of s.optEnds[j]!) t.push(e);
-    }
-  }
+  const t: number[] = param<boolean>("opt.broadcast") ? optTokenWords(s, 0) : [];
   const r = new Uint32Array(2 + 2 * n);
   r[0] = s.host.incarnation;
   r[1] = 1;
