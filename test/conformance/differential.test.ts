@@ -46,20 +46,6 @@ const fingerprint = (r: JobResult): string => {
   return `${r.trace.length} events, sha256 ${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
 };
 
-/**
- * Open findings: a case whose back ends diverge, with what is known. Each passes every oracle
- * on every back end (the campaign); what differs is the interleaving, so the cause is a
- * difference in await depth that a block's ordering depends on, to be found and removed.
- */
-const KNOWN_DIVERGENCE: Readonly<Record<string, string>> = {
-  // Since 2e14176 (a covered cut voids older records): inline sends 2 more control frames
-  // (603 vs 601) and the first differing event is #204 (rank 0 delivers before rank 1's
-  // checkpoint 2); modular and composer agree. Suspect: optimistic/exchange.ts acknowledges
-  // third-party ends in a microtask that assumes optimistic/orphan's chain is synchronous,
-  // true inline, not through the modular module calls.
-  "optimistic-exchange-vc jacobi 11": "inline diverges from modular and composer (open finding, see KNOWN_DIVERGENCE)",
-};
-
 describe("differential: inline vs modular vs composer", () => {
   it("has protocols built by all three back ends", () => {
     expect(names.length).toBeGreaterThan(0);
@@ -67,9 +53,7 @@ describe("differential: inline vs modular vs composer", () => {
   });
 
   describe.each(names)("%s", (name) => {
-    const open = CASES.filter(([app, seed]) => KNOWN_DIVERGENCE[`${name} ${app} ${seed}`] !== undefined);
-    for (const [app, seed] of open) it.todo(`${app} seed ${seed}: not compared: ${KNOWN_DIVERGENCE[`${name} ${app} ${seed}`]!}`);
-    it.each(CASES.filter((c) => !open.includes(c)))("%s seed %i: identical traces and outputs", async (appName, seed, schedule) => {
+    it.each(CASES)("%s seed %i: identical traces and outputs", async (appName, seed, schedule) => {
       const a = findApp(appName);
       const app = await loadConformanceApp(a);
       const prints: string[] = [];

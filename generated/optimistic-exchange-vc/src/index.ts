@@ -1486,30 +1486,6 @@ export class OptimisticExchangeVcProtocol implements Protocol {
           });
         }
       }
-      if (ev.tag === TAG_OPT_TOKEN && s.optReady) {
-        // Ends of a third process j learned from this token: acknowledge them to j too (it closed its
-        // gate to everyone and sent nothing; only we know that we purged its discarded messages).
-        // After optimistic/orphan appended and purged (a microtask: the chain is synchronous), and
-        // once the END records are durable, as its own acknowledgement.
-        const n = s.host.size;
-        const grown: number[] = [];
-        let p = 3;
-        for (let j = 0; j < n; j++) {
-          const cnt = w[p]!;
-          if (j !== me && j !== ev.from && cnt > s.optEnds[j]!.length) grown.push(j);
-          p += 1 + cnt;
-        }
-        if (grown.length > 0) {
-          void Promise.resolve()
-            .then(() => s.optLog!.sync())
-            .then(() => {
-              for (const j of grown) {
-                const ack = new Uint32Array([s.optEnds[j]!.length, s.stableIn[j]!]);
-                s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
-              }
-            });
-        }
-      }
       if (ev.tag === TAG_OPT_TOKEN && (w[0] === 2 || w[0] === 3)) {
         // An answer to our pull: the asked state is stable at the sender (optimistic/orphan merges the table).
         let p = 3;
@@ -1585,6 +1561,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         const theirInc = w[1]!;
         let p = 3;
         let grew = false;
+        const third = new Uint8Array(n);
         for (let j = 0; j < n; j++) {
           const cnt = w[p++]!;
           const e = s.optEnds[j]!;
@@ -1593,6 +1570,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
             if (j !== me && c === e.length) {
               e.push(v);
               grew = true;
+              third[j] = j === from ? 0 : 1;
               s.optLog!.append(new Uint8Array(new Uint32Array([2, j, c, v]).buffer));
             }
           }
@@ -1649,6 +1627,16 @@ export class OptimisticExchangeVcProtocol implements Protocol {
           if (flag !== 3) {
             const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+          }
+          // Exchange vector clock: ends of a third process j learned from this token are acknowledged
+          // to j too (it closed its gate to everyone and sent nothing; only we know that we purged its
+          // discarded messages). In this callback, not a chain of its own: the order of these sends
+          // and the deliveries the parked release below starts must not depend on microtask depth,
+          // which differs between back ends (the differential oracle found it).
+          for (let j = 0; j < n; j++) {
+            if (third[j] !== 1) continue;
+            const a3 = new Uint32Array([s.optEnds[j]!.length, s.stableIn[j]!]);
+            s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(a3.buffer), payload: new Uint8Array(0) });
           }
           if (flag === 1) {
             const t = optTokenWords(s, 0);

@@ -1428,6 +1428,7 @@ export class OptimisticRollbackCheckpointProtocol implements Protocol {
         const theirInc = w[1]!;
         let p = 3;
         let grew = false;
+        const third = new Uint8Array(n);
         for (let j = 0; j < n; j++) {
           const cnt = w[p++]!;
           const e = s.optEnds[j]!;
@@ -1436,6 +1437,7 @@ export class OptimisticRollbackCheckpointProtocol implements Protocol {
             if (j !== me && c === e.length) {
               e.push(v);
               grew = true;
+              third[j] = j === from ? 0 : 1;
               s.optLog!.append(new Uint8Array(new Uint32Array([2, j, c, v]).buffer));
             }
           }
@@ -1493,6 +1495,7 @@ export class OptimisticRollbackCheckpointProtocol implements Protocol {
             const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
           }
+
           if (flag === 1) {
             const t = optTokenWords(s, 0);
             s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });

@@ -32,7 +32,8 @@
  * (optimistic/orphan: END records, purge of held messages and replay plans,
  * orphan detection and rollback, acknowledgement, which opens k's stale-claim
  * gate for us). Nobody sends a token unasked: optimistic/collect and
- * optimistic/rollback only close their gates (param `opt.broadcast`).
+ * optimistic/rollback only close their gates (param `opt.broadcast`), and
+ * optimistic/orphan also acknowledges ends learned second-hand to their owner.
  *
  * Job end (optimistic/exchange-finish): an orphan that hears from nobody
  * would otherwise finish with a lost dependency (the broadcast reaches every
@@ -42,7 +43,7 @@
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { ControlEv, RecvEv, TimerEv } from "../hooks.js";
-import { KIND_CONTROL, TAG_OPT_ACK, TAG_OPT_COMMIT_ACK, TAG_OPT_PULL, TAG_OPT_TOKEN } from "../tags.js";
+import { KIND_CONTROL, TAG_OPT_COMMIT_ACK, TAG_OPT_PULL, TAG_OPT_TOKEN } from "../tags.js";
 import { optExchangeCheck, optKnow, optPull, optPullAll } from "./pull.js";
 import { optTokenWords } from "./token.js";
 
@@ -99,30 +100,6 @@ export function onControl(s: K, ev: ControlEv): void {
         if (!lost) tok.push(c, c === inc ? upTo : t);
         s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(tok).buffer), payload: new Uint8Array(0) });
       });
-    }
-  }
-  if (ev.tag === TAG_OPT_TOKEN && s.optReady) {
-    // Ends of a third process j learned from this token: acknowledge them to j too (it closed its
-    // gate to everyone and sent nothing; only we know that we purged its discarded messages).
-    // After optimistic/orphan appended and purged (a microtask: the chain is synchronous), and
-    // once the END records are durable, as its own acknowledgement.
-    const n = s.host.size;
-    const grown: number[] = [];
-    let p = 3;
-    for (let j = 0; j < n; j++) {
-      const cnt = w[p]!;
-      if (j !== me && j !== ev.from && cnt > s.optEnds[j]!.length) grown.push(j);
-      p += 1 + cnt;
-    }
-    if (grown.length > 0) {
-      void Promise.resolve()
-        .then(() => s.optLog!.sync())
-        .then(() => {
-          for (const j of grown) {
-            const ack = new Uint32Array([s.optEnds[j]!.length, s.stableIn[j]!]);
-            s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
-          }
-        });
     }
   }
   if (ev.tag === TAG_OPT_TOKEN && (w[0] === 2 || w[0] === 3)) {

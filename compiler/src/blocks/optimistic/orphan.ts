@@ -31,6 +31,7 @@ import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN, TAG_RECOVER } 
 import { outDrop } from "../core/out-log.js";
 import { histFrom, histPb, histSsn } from "./hist.js";
 import { optTokenWords } from "./token.js";
+import { param } from "../params.js";
 
 export interface Fields {
   /** The pump is inside host.deliver (set before core/deliver, cleared after it by optimistic/rollback). */
@@ -66,6 +67,7 @@ export function onControl(s: K, ev: ControlEv): void {
     const theirInc = w[1]!;
     let p = 3;
     let grew = false;
+    const third = new Uint8Array(n);
     for (let j = 0; j < n; j++) {
       const cnt = w[p++]!;
       const e = s.optEnds[j]!;
@@ -74,6 +76,7 @@ export function onControl(s: K, ev: ControlEv): void {
         if (j !== me && c === e.length) {
           e.push(v);
           grew = true;
+          third[j] = j === from ? 0 : 1;
           s.optLog!.append(new Uint8Array(new Uint32Array([2, j, c, v]).buffer));
         }
       }
@@ -130,6 +133,18 @@ export function onControl(s: K, ev: ControlEv): void {
       if (flag !== 3) {
         const ack = new Uint32Array([theirInc, s.stableIn[from]!]);
         s.host.transport.send(from, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(ack.buffer), payload: new Uint8Array(0) });
+      }
+      if (!param<boolean>("opt.broadcast")) {
+        // Exchange vector clock: ends of a third process j learned from this token are acknowledged
+        // to j too (it closed its gate to everyone and sent nothing; only we know that we purged its
+        // discarded messages). In this callback, not a chain of its own: the order of these sends
+        // and the deliveries the parked release below starts must not depend on microtask depth,
+        // which differs between back ends (the differential oracle found it).
+        for (let j = 0; j < n; j++) {
+          if (third[j] !== 1) continue;
+          const a3 = new Uint32Array([s.optEnds[j]!.length, s.stableIn[j]!]);
+          s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(a3.buffer), payload: new Uint8Array(0) });
+        }
       }
       if (flag === 1) {
         const t = optTokenWords(s, 0);

@@ -138,7 +138,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
     block("optimistic/clock.ts", "vector-clock", "PiggybackLogging", "fault-tolerant vector clock (incarnation, timestamp) per process; discard orphan messages, postpone ones from unknown incarnations", {}, pbLoc),
     block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants, message contents and read values logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
     block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", exchange ? "replay what reached the stable log; new incarnation (its end is pulled, not broadcast)" : "replay what reached the stable log; new incarnation; broadcast its end", { "opt.broadcast": !exchange }, rec.retrieveDeterminants?.loc ?? logLoc),
-    block("optimistic/orphan.ts", od.id, "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", {}, od.loc),
+    block("optimistic/orphan.ts", od.id, "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", { "opt.broadcast": !exchange }, od.loc),
     block("optimistic/commit.ts", "coordinated", "HowToOutputCommit", "every process the output depends on (vector clock) flushes and acknowledges before release", {}, commitLoc),
   );
   if (rb !== null && rb.kind === "log") out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
