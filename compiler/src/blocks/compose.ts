@@ -40,7 +40,7 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
       const fn = m[h] as HookFn | undefined;
       if (fn === undefined) continue;
       const isAsync = fn.constructor.name === "AsyncFunction";
-      if (isAsync !== HOOKS[h].async) throw new Error(`compose: hook ${h} must ${HOOKS[h].async ? "" : "not "}be async`);
+      if (HOOKS[h].async !== "either" && isAsync !== HOOKS[h].async) throw new Error(`compose: hook ${h} must ${HOOKS[h].async ? "" : "not "}be async`);
       fns.push(fn);
     }
     chains.set(h, fns);

@@ -142,7 +142,7 @@ export interface Hooks {
   acceptReceive(s: K, ev: RecvEv): boolean;
   onReceive(s: K, ev: RecvEv): void;
   onPump(s: K, ev: PumpEv): void;
-  onDeliver(s: K, ev: DeliverEv): Promise<void>;
+  onDeliver(s: K, ev: DeliverEv): Promise<void> | void;
   onRead(s: K, ev: ReadEv): Promise<void>;
   onWrite(s: K, ev: WriteEv): Promise<void>;
   onControl(s: K, ev: ControlEv): void;
@@ -158,8 +158,16 @@ export interface Hooks {
 export type HookName = keyof Hooks;
 
 export interface HookInfo {
-  /** The chain is awaited: block bodies may `await`. */
-  readonly async: boolean;
+  /**
+   * The chain is awaited: block bodies may `await`. "either": a block is
+   * `async` (it may await, never returns) or not (it may `return` a promise
+   * the rest of the chain waits for); the inline back end emits the chain as a
+   * plain function when no block's await survives parameter folding and only
+   * the last block returns, so a delivery with nothing to wait for makes no
+   * promise at all (docs/codegen-design.md, "Hooks that are async only when
+   * they must be").
+   */
+  readonly async: boolean | "either";
   /** Blocks may be filters (return boolean; false stops the chain). */
   readonly filter: boolean;
   /** Who runs it. */
@@ -176,7 +184,7 @@ export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
   acceptReceive: { async: false, filter: true, caller: "Protocol.onFrame for App frames, before onReceive (orphan / stale-epoch filters)" },
   onReceive: { async: false, filter: false, caller: "Protocol.onFrame for App frames the filters accepted (Network module)" },
   onPump: { async: false, filter: false, caller: "core blocks, after receive / recovery / timers (not awaited: the pump continues asynchronously only when a step has to wait)" },
-  onDeliver: { async: true, filter: false, caller: "core/pump, one delivery at a time" },
+  onDeliver: { async: "either", filter: false, caller: "core/pump, one delivery at a time" },
   onRead: { async: true, filter: false, caller: "Protocol.read (API module)" },
   onWrite: { async: true, filter: false, caller: "Protocol.write (API module)" },
   onControl: { async: false, filter: false, caller: "Protocol.onFrame for Control frames" },

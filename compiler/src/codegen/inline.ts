@@ -8,9 +8,9 @@
 import { Node, StructureKind, type ClassDeclarationStructure, type MethodDeclarationStructure } from "ts-morph";
 import { CodegenError, name } from "./code.js";
 import { DependencyCollector } from "./deps.js";
-import type { HookSpec, Library } from "./library.js";
+import { returnsOf, type HookSpec, type Library } from "./library.js";
 import { N, protocolClassName } from "./names.js";
-import { referencedNames, renderBody } from "./render.js";
+import { liveAwait, referencedNames, renderBody } from "./render.js";
 import { blockComments, blockTag, factoryStatement, fieldsAndConstructor, kernelMethods, preamble, printFile, selectFiles, writeBody, writeLines, type Selected } from "./skeleton.js";
 import type { EmitInput } from "./types.js";
 
@@ -38,23 +38,30 @@ export function emitInline(lib: Library, input: EmitInput): string {
 function hookMethod(lib: Library, hook: HookSpec, selected: readonly Selected[], source: string, deps: DependencyCollector): MethodDeclarationStructure {
   const hooksIface = lib.files.get("hooks.ts")!.getInterfaceOrThrow("Hooks");
   deps.add(hooksIface.getMethodOrThrow(hook.name), "hooks.ts");
-  const parts = selected.flatMap((sel, i) => {
+  const chain = selected.flatMap((sel, i) => {
     const fn = sel.file.hooks.get(hook.name);
-    if (!fn) return [];
+    return fn ? [{ sel, i, fn }] : [];
+  });
+  // An `async: "either"` chain is a plain function when, after folding, no block awaits and only
+  // the last one returns (its promise, if any, is the chain's): no promise per call otherwise.
+  const isAsync = !hook.either ? hook.isAsync : chain.some(({ sel, fn }, k) => (fn.isAsync() ? liveAwait(fn.getBody()!, { params: sel.inst.params }) : k < chain.length - 1 && returnsOf(fn).length > 0));
+  const parts = chain.map(({ sel, i, fn }) => {
     const body = fn.getBody();
     if (!body || !Node.isBlock(body)) throw new CodegenError(`${sel.file.path}: ${hook.name} has no body`);
     deps.add(body, sel.file.path);
-    const label = hook.isFilter ? name(`${hook.name}${i}`).text : undefined;
+    const awaitLabel = hook.either && isAsync && !fn.isAsync() ? name(`${hook.name}${i}`).text : undefined;
+    const label = hook.isFilter ? name(`${hook.name}${i}`).text : awaitLabel;
     const reject = hook.returnsBoolean ? "return false;" : "return;";
-    const text = renderBody(body, fn, label !== undefined ? { params: sel.inst.params, filterLabel: label, reject } : { params: sel.inst.params });
-    return [{ sel, text, label: label !== undefined && text.includes(`break ${label};`) ? label : undefined, usesS: fn.getParameters()[0]!.getName() === "s" && referencedNames(body).has("s") }];
+    const opts = hook.isFilter ? { params: sel.inst.params, filterLabel: label!, reject } : awaitLabel !== undefined ? { params: sel.inst.params, awaitLabel } : { params: sel.inst.params };
+    const text = renderBody(body, fn, opts);
+    return { sel, text, label: label !== undefined && text.includes(`break ${label};`) ? label : undefined, usesS: fn.getParameters()[0]!.getName() === "s" && referencedNames(body).has("s") };
   });
   return {
     kind: StructureKind.Method,
     name: name(hook.name).text,
-    isAsync: hook.isAsync,
+    isAsync,
     parameters: [{ name: N.event.text, type: hook.evType }],
-    returnType: hook.returnType,
+    returnType: hook.either && isAsync ? "Promise<void>" : hook.returnType,
     statements: (w) => {
       if (parts.some((p) => p.usesS)) w.writeLine(`const ${N.state.text} = this;`);
       for (const p of parts) {

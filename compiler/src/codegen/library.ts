@@ -26,6 +26,13 @@ export interface HookSpec {
   /** Return type text as declared in Hooks. */
   readonly returnType: string;
   readonly isAsync: boolean;
+  /**
+   * HOOKS says `async: "either"`: each block may be async or not, and a
+   * non-async block may `return` a promise the rest of the chain waits for.
+   * `isAsync` is then true (the chain may await); the inline back end decides
+   * per protocol (codegen/inline.ts).
+   */
+  readonly either: boolean;
   /** Blocks may be filters (return boolean): spliced as `if (!(...)) return;` (or `return false` for a boolean chain). */
   readonly isFilter: boolean;
   /** The chain method itself returns boolean (rejection returns false, the end true). */
@@ -149,21 +156,23 @@ function readHooks(sf: SourceFile): HookSpec[] {
     const returnType = m.getReturnTypeNode()?.getText();
     if (evType === undefined || returnType === undefined) fail(m, `hook ${m.getName()} needs explicit parameter and return types`);
     const returnsBoolean = /^(Promise<)?boolean>?$/.test(returnType);
-    if (!returnsBoolean && !/^(Promise<)?void>?$/.test(returnType)) fail(m, `hook ${m.getName()} must return void, boolean or a Promise of one`);
     const info = table.get(m.getName());
-    const isAsync = info?.async ?? /^Promise</.test(returnType);
-    if (isAsync !== /^Promise</.test(returnType)) fail(m, `hook ${m.getName()}: HOOKS says async = ${String(isAsync)} but it returns ${returnType}`);
+    const either = info?.async === "either";
+    if (either && returnType !== EITHER_RETURN) fail(m, `hook ${m.getName()}: HOOKS says async = "either", so it must return ${EITHER_RETURN}`);
+    if (!either && !returnsBoolean && !/^(Promise<)?void>?$/.test(returnType)) fail(m, `hook ${m.getName()} must return void, boolean or a Promise of one`);
+    const isAsync = either || info?.async === true || (info?.async === undefined && /^Promise</.test(returnType));
+    if (!either && isAsync !== /^Promise</.test(returnType)) fail(m, `hook ${m.getName()}: HOOKS says async = ${String(isAsync)} but it returns ${returnType}`);
     if (!isValidName(m.getName())) fail(m, `hook name ${m.getName()} is not an identifier`);
     if ((PROTOCOL_METHODS as readonly string[]).includes(m.getName()) || (OPTIONAL_PROTOCOL_METHODS as readonly string[]).includes(m.getName())) {
       fail(m, `hook ${m.getName()} collides with a Protocol method`);
     }
-    return { name: m.getName(), evType, returnType, isAsync, isFilter: info?.filter ?? returnsBoolean, returnsBoolean };
+    return { name: m.getName(), evType, returnType, isAsync, either, isFilter: info?.filter ?? returnsBoolean, returnsBoolean };
   });
 }
 
 /** `export const HOOKS = { onX: { async: true, filter: false, ... }, ... }`, read syntactically. */
-function readHookTable(sf: SourceFile): Map<string, { async?: boolean; filter?: boolean }> {
-  const out = new Map<string, { async?: boolean; filter?: boolean }>();
+function readHookTable(sf: SourceFile): Map<string, { async?: boolean | "either"; filter?: boolean }> {
+  const out = new Map<string, { async?: boolean | "either"; filter?: boolean }>();
   const init = sf.getVariableDeclaration("HOOKS")?.getInitializer();
   if (!init || !Node.isObjectLiteralExpression(init)) return out;
   for (const prop of init.getProperties()) {
@@ -175,8 +184,9 @@ function readHookTable(sf: SourceFile): Map<string, { async?: boolean; filter?: 
       const t = p && Node.isPropertyAssignment(p) ? p.getInitializer()?.getText() : undefined;
       return t === "true" ? true : t === "false" ? false : undefined;
     };
-    const entry: { async?: boolean; filter?: boolean } = {};
-    const a = flag("async");
+    const entry: { async?: boolean | "either"; filter?: boolean } = {};
+    const ap = value.getProperty("async");
+    const a = ap && Node.isPropertyAssignment(ap) && ap.getInitializer()?.getText() === '"either"' ? "either" : flag("async");
     const f = flag("filter");
     if (a !== undefined) entry.async = a;
     if (f !== undefined) entry.filter = f;
@@ -284,9 +294,14 @@ function checkHook(fn: FunctionDeclaration, spec: HookSpec): void {
   checkUnderscoreParam(fn, 0);
   checkUnderscoreParam(fn, 1);
   if (!fn.getBody()) fail(fn, `hook ${spec.name} needs a body`);
-  if (fn.isAsync() !== spec.isAsync) fail(fn, `hook ${spec.name} must ${spec.isAsync ? "" : "not "}be async, as declared in ${HOOKS}`);
+  if (!spec.either && fn.isAsync() !== spec.isAsync) fail(fn, `hook ${spec.name} must ${spec.isAsync ? "" : "not "}be async, as declared in ${HOOKS}`);
   const rets = returnsOf(fn);
-  if (!spec.isFilter && rets.length > 0) fail(rets[0]!, `hook ${spec.name} is not a filter: its body must not return (bodies are spliced)`);
+  if (spec.either) {
+    const want = fn.isAsync() ? "Promise<void>" : EITHER_RETURN;
+    if (fn.getReturnTypeNode()?.getText() !== want) fail(fn, `hook ${spec.name}: ${fn.isAsync() ? "an async" : "a non-async"} block returns ${want}`);
+    if (fn.isAsync() && rets.length > 0) fail(rets[0]!, `hook ${spec.name}: an async block must not return (await instead; bodies are spliced)`);
+    for (const r of rets) if (r.getExpression() === undefined) fail(r, `hook ${spec.name}: \`return\` takes the promise the rest of the chain waits for`);
+  } else if (!spec.isFilter && rets.length > 0) fail(rets[0]!, `hook ${spec.name} is not a filter: its body must not return (bodies are spliced)`);
   for (const r of rets) if (r.getExpression() === undefined) fail(r, `filter ${spec.name} must return a boolean`);
   for (const d of fn.getDescendantsOfKind(SyntaxKind.Identifier)) {
     if (d.getText() === "arguments") fail(d, "hook bodies must not use `arguments`");
@@ -295,6 +310,9 @@ function checkHook(fn: FunctionDeclaration, spec: HookSpec): void {
     if (!insideNestedFunction(t, fn)) fail(t, "hook bodies must use `s`, not `this`");
   }
 }
+
+/** The return type of an `async: "either"` hook and of its non-async blocks. */
+export const EITHER_RETURN = "Promise<void> | void";
 
 /** Return statements of `fn` itself (not of functions nested in it). */
 export function returnsOf(fn: Node) {

@@ -184,12 +184,13 @@ function dispatchMethod(hook: HookSpec, modules: readonly Module[], source: stri
     name: name(hook.name).text,
     isAsync: hook.isAsync,
     parameters: [{ name: N.event.text, type: hook.evType }],
-    returnType: hook.returnType,
+    returnType: hook.either ? "Promise<void>" : hook.returnType,
     statements: (w) => {
       for (const { m, mm } of calls) {
         writeLines(w, blockComments(mm.sel.inst, source));
         const call = `this.${N.modulesField.text}.${m.field}.${mm.method}(this, ${N.event.text})`;
-        const awaited = mm.isAsync ? `await ${call}` : call;
+        // Through the module interface an `async: "either"` method may return a promise: always awaited.
+        const awaited = mm.isAsync || hook.either ? `await ${call}` : call;
         if (mm.isFilter && hook.isFilter) w.writeLine(`if (!(${awaited})) ${reject}`);
         else if (mm.isFilter) throw new CodegenError(`${mm.sel.file.path}: ${hook.name} returns a value but the hook is not a filter`);
         else w.writeLine(`${awaited};`);

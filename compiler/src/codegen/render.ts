@@ -9,6 +9,9 @@
  *   error in the output.
  * - splice mode, filter hooks: `return e;` → `{ if (!(e)) return false; break L; }`
  *   inside the labelled block `L: { ... }`, sound wherever the return is.
+ * - splice mode, `async: "either"` hooks spliced into an async chain:
+ *   `return e;` → `{ await e; break L; }` (the chain waits, then goes on
+ *   after this block).
  * - constructor mode: `s` → `this`, so TypeScript's definite-assignment
  *   analysis sees the field initialisation.
  */
@@ -23,6 +26,8 @@ export interface RenderOptions {
   readonly filterLabel?: string;
   /** What a rejecting filter does: `return;` (void chains) or `return false;`. */
   readonly reject?: string;
+  /** Splicing a non-async block of an `async: "either"` hook into an async chain, in the labelled block `label`. */
+  readonly awaitLabel?: string;
   /** Rewrite references to the state parameter `s` as `this`. */
   readonly stateToThis?: boolean;
 }
@@ -94,10 +99,57 @@ function editFor(node: Node, root: Node, opts: RenderOptions): Edit | undefined 
     if (e.getKind() === SyntaxKind.TrueKeyword) return at(isLastStatement(node, root) ? "" : `break ${opts.filterLabel};`);
     return at(`{ if (!(${renderNode(e, root, opts)})) ${reject} break ${opts.filterLabel}; }`);
   }
+  if (opts.awaitLabel !== undefined && Node.isReturnStatement(node) && !insideNestedFunction(node, root)) {
+    const e = node.getExpression();
+    if (!e) throw new CodegenError(`${where(node)}: return without the promise to wait for`);
+    return at(`{ await ${renderNode(e, root, opts)}; break ${opts.awaitLabel}; }`);
+  }
   if (opts.stateToThis === true && Node.isIdentifier(node) && node.getText() === "s" && isReference(node)) {
     return at(Node.isShorthandPropertyAssignment(node.getParent()) ? "s: this" : "this");
   }
   return undefined;
+}
+
+/**
+ * Whether `node` still awaits once parameters are folded (an `if`, `&&`/`||`
+ * or `?:` arm the parameters rule out is not emitted, so its awaits do not
+ * count); functions nested in it do not count either.
+ */
+export function liveAwait(node: Node, opts: RenderOptions): boolean {
+  let found = false;
+  const visit = (n: Node): void => {
+    if (found || Node.isFunctionLikeDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n)) return;
+    if (Node.isAwaitExpression(n)) {
+      found = true;
+      return;
+    }
+    if (Node.isIfStatement(n)) {
+      const c = decide(n.getExpression(), opts);
+      if (typeof c === "boolean") {
+        const arm = c ? n.getThenStatement() : n.getElseStatement();
+        if (arm !== undefined) visit(arm);
+        return;
+      }
+    }
+    if (Node.isBinaryExpression(n)) {
+      const op = n.getOperatorToken().getKind();
+      const left = decide(n.getLeft(), opts);
+      if ((op === SyntaxKind.AmpersandAmpersandToken && left !== undefined) || (op === SyntaxKind.BarBarToken && left !== undefined)) {
+        if ((op === SyntaxKind.AmpersandAmpersandToken) === left) visit(n.getRight());
+        return;
+      }
+    }
+    if (Node.isConditionalExpression(n)) {
+      const c = decide(n.getCondition(), opts);
+      if (typeof c === "boolean") {
+        visit(c ? n.getWhenTrue() : n.getWhenFalse());
+        return;
+      }
+    }
+    n.forEachChild(visit);
+  };
+  node.forEachChild(visit);
+  return found;
 }
 
 /**

@@ -205,7 +205,7 @@ export function finalLine(line: readonly number[], hists: readonly Entry[][]): b
 function cpPumpRun(s: K): void {
   try {
     while (!s.cpHold) {
-      let p: Promise<void>;
+      let p: Promise<void> | void;
       if (s.ckptWanted) {
         s.ckptWanted = false;
         p = s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
@@ -230,7 +230,7 @@ function cpPumpRun(s: K): void {
 }
 
 /** The pump waits for a pending step, then goes on (still claimed). */
-async function cpPumpAfter(s: K, p: Promise<void>): Promise<void> {
+async function cpPumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   try {
     await p;
   } catch (e) {
@@ -1221,12 +1221,12 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
       if (x > s.cpDeps[ev.msg.from]!) s.cpDeps[ev.msg.from] = x;
     }
     // block core/deliver.ts (core)
-    {
+    onDeliver8: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
       const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
-      if (r !== s.host.settled) await r;
+      if (r !== s.host.settled) { await r; break onDeliver8; }
       s.dlvSync = true;
     }
   }

@@ -205,7 +205,7 @@ export function finalLine(line: readonly number[], hists: readonly Entry[][]): b
 function cpPumpRun(s: K): void {
   try {
     while (!s.cpHold) {
-      let p: Promise<void>;
+      let p: Promise<void> | void;
       if (s.ckptWanted) {
         s.ckptWanted = false;
         p = s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
@@ -230,7 +230,7 @@ function cpPumpRun(s: K): void {
 }
 
 /** The pump waits for a pending step, then goes on (still claimed). */
-async function cpPumpAfter(s: K, p: Promise<void>): Promise<void> {
+async function cpPumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   try {
     await p;
   } catch (e) {
@@ -1204,7 +1204,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
     }
   }
 
-  async onDeliver(ev: DeliverEv): Promise<void> {
+  onDeliver(ev: DeliverEv): Promise<void> | void {
     const s = this;
     // block ckpt-only/index-pb.ts (checkpoint-counter)
     // spec 7:17 "send: Piggyback checkpoint counter"
@@ -1220,7 +1220,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
       const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
-      if (r !== s.host.settled) await r;
+      if (r !== s.host.settled) return r;
       s.dlvSync = true;
     }
   }

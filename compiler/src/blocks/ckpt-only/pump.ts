@@ -59,7 +59,7 @@ export function onPump(s: K, _ev: PumpEv): void {
 function cpPumpRun(s: K): void {
   try {
     while (!s.cpHold) {
-      let p: Promise<void>;
+      let p: Promise<void> | void;
       if (s.ckptWanted) {
         s.ckptWanted = false;
         p = s.onCheckpoint({ index: 0, app: s.host.captureAppState(), state: {}, delivered: s.delivered.slice(), rsn: s.rsn });
@@ -84,7 +84,7 @@ function cpPumpRun(s: K): void {
 }
 
 /** The pump waits for a pending step, then goes on (still claimed). */
-async function cpPumpAfter(s: K, p: Promise<void>): Promise<void> {
+async function cpPumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   try {
     await p;
   } catch (e) {

@@ -10,6 +10,11 @@
  * await the chain's promise either (core/pump.ts, ckpt-only/pump.ts). The
  * pump clears the flag before each delivery; a block after this one that
  * awaits must clear it again before its first await (optimistic/rollback).
+ *
+ * Not async (onDeliver is `async: "either"`): it returns the handler's
+ * promise for the chain to wait on, so a chain of blocks that do not await
+ * (after parameter folding) is emitted inline as a plain function and a
+ * delivery makes no promise of its own.
  */
 import type { K } from "../kernel.js";
 import type { DeliverEv } from "../hooks.js";
@@ -22,11 +27,11 @@ export function init(_s: K): void {}
 const LIVE_DELIVERY = Object.freeze({ replay: false });
 const REPLAY_DELIVERY = Object.freeze({ replay: true });
 
-export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
+export function onDeliver(s: K, ev: DeliverEv): Promise<void> | void {
   const m = ev.msg;
   s.delivered[m.from] = m.ssn;
   s.rsn = ev.rsn;
   const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
-  if (r !== s.host.settled) await r;
+  if (r !== s.host.settled) return r;
   s.dlvSync = true;
 }

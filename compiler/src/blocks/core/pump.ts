@@ -72,7 +72,7 @@ function pumpRun(s: K): void {
         s.replayDone = null;
         if (done !== null) done();
       }
-      let p: Promise<void>;
+      let p: Promise<void> | void;
       if (s.ckptWanted && s.mode === MODE_LIVE) {
         s.ckptWanted = false;
         p = s.onCheckpoint({
@@ -115,7 +115,7 @@ function pumpRun(s: K): void {
 }
 
 /** The pump waits for a pending step, then goes on (still claimed). */
-async function pumpAfter(s: K, p: Promise<void>): Promise<void> {
+async function pumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   try {
     await p;
   } catch (e) {

@@ -7,10 +7,10 @@
  * Then it replays the plan and resolves when live again. Also the onLive
  * switch to live mode for a first incarnation.
  */
-import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
-import { KIND_CONTROL, MODE_LIVE, MODE_REPLAY, MODE_STARTING, TAG_RECOVER } from "../tags.js";
+import { MODE_LIVE, MODE_REPLAY, MODE_STARTING, TAG_RECOVER } from "../tags.js";
+import { recoverFrame } from "./recover-frame.js";
 
 export interface Fields {
   /** Deliveries replayed by the last recovery (for the trace). */
@@ -33,15 +33,8 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
   });
   s.replayed = s.planSrc.length;
   s.mode = MODE_REPLAY;
-  const w = new Uint32Array(2 + 2 * s.host.size);
-  w[0] = ev.incarnation;
-  w[1] = 0;
-  w.set(s.delivered, 2);
-  w.set(s.stableIn, 2 + s.host.size);
   for (let j = 0; j < s.host.size; j++) {
-    if (j !== s.host.rank) {
-      s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer.slice(0)), payload: new Uint8Array(0) });
-    }
+    if (j !== s.host.rank) s.host.transport.send(j, recoverFrame(s, ev.incarnation, 0));
   }
   void s.onPump({ reason: 2 });
   await done;
@@ -59,23 +52,9 @@ export async function onLive(s: K, _ev: StartEv): Promise<void> {
  * replaying processes do not ping-pong.
  */
 export function onControl(s: K, ev: ControlEv): void {
-  if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) {
-    const w = new Uint32Array(2 + 2 * s.host.size);
-    w[0] = s.host.incarnation;
-    w[1] = 1;
-    w.set(s.delivered, 2);
-    w.set(s.stableIn, 2 + s.host.size);
-    s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-  }
+  if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
 }
 
 export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
-  if (s.mode === MODE_REPLAY) {
-    const w = new Uint32Array(2 + 2 * s.host.size);
-    w[0] = s.host.incarnation;
-    w[1] = 1;
-    w.set(s.delivered, 2);
-    w.set(s.stableIn, 2 + s.host.size);
-    s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
-  }
+  if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
 }

@@ -27,7 +27,8 @@
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
 import type { ControlEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
-import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
+import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN } from "../tags.js";
+import { recoverFrame } from "../core/recover-frame.js";
 import { outDrop } from "../core/out-log.js";
 import { histFrom, histPb, histSsn } from "./hist.js";
 import { optTokenWords } from "./token.js";
@@ -153,14 +154,7 @@ export function onControl(s: K, ev: ControlEv): void {
       // Ask for the regenerated versions of what we discarded (a rollback asks everyone itself).
       if (!s.optRbWanted && !s.optRbRunning && s.optReady) {
         for (let j = 0; j < n; j++) {
-          if (resend[j] === 1 && j !== me) {
-            const r = new Uint32Array(2 + 2 * n);
-            r[0] = s.host.incarnation;
-            r[1] = 1;
-            r.set(s.delivered, 2);
-            r.set(s.stableIn, 2 + n);
-            s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer), payload: new Uint8Array(0) });
-          }
+          if (resend[j] === 1 && j !== me) s.host.transport.send(j, recoverFrame(s, s.host.incarnation, 1));
         }
       }
       // An orphan rolls back between deliveries: now if the pump is idle, else after the

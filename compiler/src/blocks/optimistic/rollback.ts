@@ -30,7 +30,8 @@
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { InMsg, K } from "../kernel.js";
 import type { DeliverEv, RollbackEv } from "../hooks.js";
-import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN, TAG_RECOVER } from "../tags.js";
+import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN } from "../tags.js";
+import { recoverFrame } from "../core/recover-frame.js";
 import { param } from "../params.js";
 import { histAt, histFrom, histPb, histSsn, histTs, newOptHist } from "./hist.js";
 import { optTokenWords } from "./token.js";
@@ -122,16 +123,11 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   // `exchange vector clock` no token: receivers of this incarnation's messages pull it
   // (optimistic/exchange), the gate stays closed until they acknowledge it.
   const t: number[] = param<boolean>("opt.broadcast") ? optTokenWords(s, 0) : [];
-  const r = new Uint32Array(2 + 2 * n);
-  r[0] = s.host.incarnation;
-  r[1] = 1;
-  r.set(s.delivered, 2);
-  r.set(s.stableIn, 2 + n);
   for (let j = 0; j < n; j++) {
     if (j === me) continue;
     s.optAwait[j] = 1;
     if (param<boolean>("opt.broadcast")) s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_TOKEN, piggyback: new Uint8Array(new Uint32Array(t).buffer), payload: new Uint8Array(0) });
-    s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(r.buffer.slice(0)), payload: new Uint8Array(0) });
+    s.host.transport.send(j, recoverFrame(s, s.host.incarnation, 1));
   }
   s.st.rollbacks++;
   s.host.trace({ type: "rollback", rank: me, reason: `${ev.reason}: kept ${base + cut} of ${base + old.length} deliveries (${again.length} re-delivered; ${ck !== null ? `from the checkpoint at delivery ${base}` : "from the initial state"}), incarnation ${oldInc} -> ${s.ftInc}` });
