@@ -5,6 +5,7 @@
  *   npx tsx bench/overhead.ts [--n 200000] [--reps 5] [--runs 3] [--warmup 2]
  *                             [--transport loopback|sim] [--clock virtual|frozen] [--frame-us 10]
  *                             [--metric cpu|instr] [--rewarm k] [--only <substring>[,<substring>...]] [--keep]
+ *                             [--profile K]   (with --metric instr: each process's top K functions, JIT code named)
  *
  *   node --single-threaded --import tsx bench/overhead.ts --metric instr --n 16000 --reps 1 --runs 2 --warmup 2
  *     instructions per message under callgrind: repeatable on a loaded machine (slow: ~5 min per variant).
@@ -50,6 +51,7 @@
  *   node --cpu-prof --import tsx bench/overhead.ts --child <fixture>.mts --runs 5
  */
 import { fork, spawn } from "node:child_process";
+import { selfCosts } from "./callgrind-profile.js";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +96,7 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
     child: { type: "string" },
     rewarm: { type: "string", default: "0" },
+    profile: { type: "string", default: "0" },
   },
 });
 
@@ -106,6 +109,9 @@ const CLOCK = clockKind(values.clock ?? "virtual");
 const FRAME_US = Number(values["frame-us"]);
 if (!(Number.isInteger(FRAME_US) && FRAME_US >= 1)) throw new RangeError(`--frame-us must be a positive integer, got ${values["frame-us"]}`);
 const METRIC = metricKind(values.metric ?? "cpu");
+/** `--profile K` (with `--metric instr`): print each process's top K functions in its last timed window. */
+const PROFILE = Math.max(0, Math.floor(Number(values.profile)));
+if (PROFILE > 0 && METRIC !== "instr") throw new RangeError("--profile needs --metric instr");
 const ONLY = values.only === undefined ? null : values.only.split(",").filter((x) => x !== "");
 /**
  * `--rewarm k`: an untimed run of k messages between each timed run's full GC and the timed run.
@@ -586,6 +592,7 @@ function runChildInstr(file: string): Promise<ChildReport> {
     process.execPath,
     ...process.execArgv,
     "--expose-gc",
+    ...(PROFILE > 0 ? ["--perf-basic-prof"] : []),
     SELF,
     ...childArgs(file),
   ];
@@ -612,14 +619,14 @@ function runChildInstr(file: string): Promise<ChildReport> {
           return;
         }
         // Parts triggered by --dump-before, in order (file cg.out.<k>, "part: k").
-        const parts: { part: number; ir: number; compiler: number }[] = [];
+        const parts: { part: number; ir: number; compiler: number; text: string }[] = [];
         for (const f of readdirSync(out)) {
           const text = readFileSync(join(out, f), "utf8");
           if (!text.includes("desc: Trigger: --dump-before")) continue;
           const part = /^part: (\d+)$/m.exec(text);
           const total = /^summary: (\d+)$/m.exec(text);
           if (part === null || total === null) throw new Error(`${f}: no part/summary line`);
-          parts.push({ part: Number(part[1]), ir: Number(total[1]), compiler: compilerInstr(text) });
+          parts.push({ part: Number(part[1]), ir: Number(total[1]), compiler: compilerInstr(text), text: PROFILE > 0 ? text : "" });
         }
         parts.sort((a, b) => a.part - b.part);
         // runOnce calls in order: the warm-ups, then per timed run [a re-warm run,] the timed run.
@@ -635,6 +642,12 @@ function runChildInstr(file: string): Promise<ChildReport> {
           const i = WARMUP + perTimed * t + perTimed - 1;
           instr.push(parts[2 * i + 1]!.ir / N);
           compiler.push(parts[2 * i + 1]!.compiler / N);
+        }
+        if (PROFILE > 0) {
+          const last = parts[2 * (WARMUP + perTimed * RUNS - 1) + 1]!;
+          const rows = selfCosts(last.text, cp.pid!).slice(0, PROFILE);
+          console.log(`    profile of ${file.split("/").pop()}, last timed window (${fmt(last.ir / N)} instructions/msg), self instructions/msg:`);
+          for (const r of rows) console.log(`      ${fmt(r.self / N, 1).padStart(8)}  ${r.name}`);
         }
         resolve({ ...r, instr, compiler });
       } catch (e) {
