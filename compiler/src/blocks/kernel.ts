@@ -125,7 +125,12 @@ export async function start(s: K): Promise<void> {
 }
 
 export function send(s: K, to: number, payload: Uint8Array): void {
-  s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+  const ev = s.sendEv; // core/ssn: one per process, refilled
+  ev.to = to;
+  ev.payload = payload;
+  ev.ssn = 0;
+  ev.pbLen = 0;
+  s.onSend(ev);
 }
 
 export function onFrame(s: K, frame: InboundFrame): void {
