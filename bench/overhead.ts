@@ -592,7 +592,8 @@ function runChildInstr(file: string): Promise<ChildReport> {
     process.execPath,
     ...process.execArgv,
     "--expose-gc",
-    ...(PROFILE > 0 ? ["--perf-basic-prof"] : []),
+    // --perf-basic-prof also makes V8 write isolate-*-v8.log files: into the temporary directory.
+    ...(PROFILE > 0 ? ["--perf-basic-prof", "--no-logfile-per-isolate", `--logfile=${join(out, "v8.log")}`] : []),
     SELF,
     ...childArgs(file),
   ];

@@ -125,12 +125,7 @@ export async function start(s: K): Promise<void> {
 }
 
 export function send(s: K, to: number, payload: Uint8Array): void {
-  const ev = s.sendEv; // core/ssn: one per process, refilled
-  ev.to = to;
-  ev.payload = payload;
-  ev.ssn = 0;
-  ev.pbLen = 0;
-  s.onSend(ev);
+  s.onSend({ to, payload, ssn: 0, pbLen: 0 });
 }
 
 export function onFrame(s: K, frame: InboundFrame): void {

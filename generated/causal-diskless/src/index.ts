@@ -382,19 +382,6 @@ export function causalScanPb(pb: Uint32Array, at: number, from: number, k: numbe
   return dep;
 }
 
-export function newDeliverEv(): DeliverEv {
-  return { msg: null as unknown as InMsg, replay: false, rsn: 0, pbPos: 0 };
-}
-
-export function deliverEv(s: K, m: InMsg, replay: boolean, pbPos: number): DeliverEv {
-  const ev = s.dlvEv;
-  ev.msg = m;
-  ev.replay = replay;
-  ev.rsn = s.rsn + 1;
-  ev.pbPos = pbPos;
-  return ev;
-}
-
 /** The two `deliver` options, shared: no object per delivery. */
 const LIVE_DELIVERY = Object.freeze({ replay: false });
 
@@ -653,14 +640,14 @@ function pumpRun(s: K): void {
         s.held[j]!.delete(want);
         s.planPos++;
         s.dlvSync = false;
-        p = s.onDeliver(deliverEv(s, m, true, 1));
+        p = s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
         if (s.dlvSync) continue;
       } else {
         const m = takeNextLive(s);
         if (m === undefined) break;
         // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
         s.dlvSync = false;
-        p = s.onDeliver(deliverEv(s, m, false, 1));
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
         if (s.dlvSync) continue;
       }
       void pumpAfter(s, p);
@@ -902,7 +889,6 @@ export class CausalDisklessProtocol implements Protocol {
   host: ProtocolHost;
   ssn: Uint32Array;
   pbw: Uint32Array;
-  sendEv: SendEv = { to: 0, payload: new Uint8Array(0), ssn: 0, pbLen: 0 };
   st: { messages: number; piggybackBytes: number; bytesLogged: number; checkpoints: number; rollbacks: number } = { messages: 0, piggybackBytes: 0, bytesLogged: 0, checkpoints: 0, rollbacks: 0 };
   delivered: Uint32Array;
   held: Held[] = [];
@@ -916,7 +902,6 @@ export class CausalDisklessProtocol implements Protocol {
   planPos: number = 0;
   replayDone: (() => void) | null = null;
   dlvSync: boolean = false;
-  dlvEv: DeliverEv = newDeliverEv();
   outq: OutLog[] = [];
   stableIn: Uint32Array;
   notified: Uint32Array;
@@ -1029,12 +1014,7 @@ export class CausalDisklessProtocol implements Protocol {
 
   send(to: number, payload: Uint8Array): void {
     const s = this;
-    const ev = s.sendEv; // core/ssn: one per process, refilled
-    ev.to = to;
-    ev.payload = payload;
-    ev.ssn = 0;
-    ev.pbLen = 0;
-    s.onSend(ev);
+    s.onSend({ to, payload, ssn: 0, pbLen: 0 });
   }
 
   onFrame(frame: InboundFrame): void {

@@ -214,7 +214,7 @@ function cpPumpRun(s: K): void {
         if (m === undefined) break;
         // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
         s.dlvSync = false;
-        p = s.onDeliver(deliverEv(s, m, false, 3));
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
         if (s.dlvSync) continue;
       }
       void cpPumpAfter(s, p);
@@ -468,19 +468,6 @@ function finTick(s: K, kind: string): void {
     // Reissue only after ~1 s: a FIN poll costs every process a durable checkpoint.
     if (s.cpPollOpen === 0 || ++s.cpFinTicks > 100) issuePoll(s, true, kind);
   }
-}
-
-export function newDeliverEv(): DeliverEv {
-  return { msg: null as unknown as InMsg, replay: false, rsn: 0, pbPos: 0 };
-}
-
-export function deliverEv(s: K, m: InMsg, replay: boolean, pbPos: number): DeliverEv {
-  const ev = s.dlvEv;
-  ev.msg = m;
-  ev.replay = replay;
-  ev.rsn = s.rsn + 1;
-  ev.pbPos = pbPos;
-  return ev;
 }
 
 /** The two `deliver` options, shared: no object per delivery. */
@@ -893,7 +880,6 @@ export class IndependentCheckpointingProtocol implements Protocol {
   host: ProtocolHost;
   ssn: Uint32Array;
   pbw: Uint32Array;
-  sendEv: SendEv = { to: 0, payload: new Uint8Array(0), ssn: 0, pbLen: 0 };
   st: { messages: number; piggybackBytes: number; bytesLogged: number; checkpoints: number; rollbacks: number } = { messages: 0, piggybackBytes: 0, bytesLogged: 0, checkpoints: 0, rollbacks: 0 };
   delivered: Uint32Array;
   held: Held[] = [];
@@ -905,7 +891,6 @@ export class IndependentCheckpointingProtocol implements Protocol {
   cpHold: boolean = false;
   cpIdle: (() => void) | null = null;
   dlvSync: boolean = false;
-  dlvEv: DeliverEv = newDeliverEv();
   outSeq: number = 0;
   cpEpoch: number = 0;
   cpIdx: number = 0;
@@ -998,12 +983,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
 
   send(to: number, payload: Uint8Array): void {
     const s = this;
-    const ev = s.sendEv; // core/ssn: one per process, refilled
-    ev.to = to;
-    ev.payload = payload;
-    ev.ssn = 0;
-    ev.pbLen = 0;
-    s.onSend(ev);
+    s.onSend({ to, payload, ssn: 0, pbLen: 0 });
   }
 
   onFrame(frame: InboundFrame): void {

@@ -11,8 +11,7 @@
  * progress).
  */
 import type { K } from "../kernel.js";
-import type { DeliverEv, PumpEv } from "../hooks.js";
-import { deliverEv, newDeliverEv } from "../core/deliver-ev.js";
+import type { PumpEv } from "../hooks.js";
 import { takeNextLive } from "../core/next-live.js";
 import { pumpFailed } from "../core/pump-failed.js";
 import { MODE_LIVE, MODE_STARTING } from "../tags.js";
@@ -28,8 +27,6 @@ export interface Fields {
   cpIdle: (() => void) | null;
   /** Set by the onDeliver chain's end (core/deliver) when it ran without an await: the pump skips awaiting it. */
   dlvSync: boolean;
-  /** The event every delivery of this process reuses (core/deliver-ev). */
-  dlvEv: DeliverEv;
 }
 
 export function init(s: K): void {
@@ -39,7 +36,6 @@ export function init(s: K): void {
   s.cpHold = false;
   s.cpIdle = null;
   s.dlvSync = false;
-  s.dlvEv = newDeliverEv();
 }
 
 /**
@@ -72,7 +68,7 @@ function cpPumpRun(s: K): void {
         if (m === undefined) break;
         // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
         s.dlvSync = false;
-        p = s.onDeliver(deliverEv(s, m, false, 3));
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 3 });
         if (s.dlvSync) continue;
       }
       void cpPumpAfter(s, p);

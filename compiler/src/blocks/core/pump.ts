@@ -11,8 +11,7 @@
  * the process is live again (core/recovery resolves).
  */
 import type { K } from "../kernel.js";
-import type { DeliverEv, PumpEv } from "../hooks.js";
-import { deliverEv, newDeliverEv } from "./deliver-ev.js";
+import type { PumpEv } from "../hooks.js";
 import { takeNextLive } from "./next-live.js";
 import { pumpFailed } from "./pump-failed.js";
 import { MODE_LIVE, MODE_REPLAY, MODE_STARTING } from "../tags.js";
@@ -30,8 +29,6 @@ export interface Fields {
   replayDone: (() => void) | null;
   /** Set by the onDeliver chain's end (core/deliver) when it ran without an await: the pump skips awaiting it. */
   dlvSync: boolean;
-  /** The event every delivery of this process reuses (core/deliver-ev). */
-  dlvEv: DeliverEv;
 }
 
 export function init(s: K): void {
@@ -43,7 +40,6 @@ export function init(s: K): void {
   s.planPos = 0;
   s.replayDone = null;
   s.dlvSync = false;
-  s.dlvEv = newDeliverEv();
 }
 
 /**
@@ -97,14 +93,14 @@ function pumpRun(s: K): void {
         s.held[j]!.delete(want);
         s.planPos++;
         s.dlvSync = false;
-        p = s.onDeliver(deliverEv(s, m, true, 1));
+        p = s.onDeliver({ msg: m, replay: true, rsn: s.rsn + 1, pbPos: 1 });
         if (s.dlvSync) continue;
       } else {
         const m = takeNextLive(s);
         if (m === undefined) break;
         // Fast path: a chain that ran to its end without an await is done (its promise is resolved).
         s.dlvSync = false;
-        p = s.onDeliver(deliverEv(s, m, false, 1));
+        p = s.onDeliver({ msg: m, replay: false, rsn: s.rsn + 1, pbPos: 1 });
         if (s.dlvSync) continue;
       }
       void pumpAfter(s, p);

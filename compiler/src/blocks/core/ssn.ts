@@ -12,12 +12,6 @@ export interface Fields {
   ssn: Uint32Array;
   /** Piggyback scratch: blocks append u32 words at `ev.pbLen`; core/transmit copies them out. */
   pbw: Uint32Array;
-  /**
-   * The one SendEv of this process, refilled by the kernel's send per message: onSend is
-   * synchronous and never re-entered (its blocks share the `pbw` scratch too), so no event
-   * object per message.
-   */
-  sendEv: SendEv;
   /** Protocol statistics (Protocol.stats); blocks add to them. */
   st: { messages: number; piggybackBytes: number; bytesLogged: number; checkpoints: number; rollbacks: number };
 }
@@ -25,7 +19,6 @@ export interface Fields {
 export function init(s: K): void {
   s.ssn = new Uint32Array(s.host.size);
   s.pbw = new Uint32Array(64 + 8 * s.host.size);
-  s.sendEv = { to: 0, payload: new Uint8Array(0), ssn: 0, pbLen: 0 };
   s.st = { messages: 0, piggybackBytes: 0, bytesLogged: 0, checkpoints: 0, rollbacks: 0 };
 }
 
