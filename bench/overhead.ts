@@ -6,6 +6,7 @@
  *                             [--transport loopback|sim] [--clock virtual|frozen] [--frame-us 10]
  *                             [--metric cpu|instr] [--rewarm k] [--only <substring>[,<substring>...]] [--keep]
  *                             [--profile K]   (with --metric instr: each process's top K functions, JIT code named)
+ *                             [--semi-space MB]  (fix V8's young generation: repeatable GC counts)
  *
  *   node --single-threaded --import tsx bench/overhead.ts --metric instr --n 16000 --reps 1 --runs 2 --warmup 2
  *     instructions per message under callgrind: repeatable on a loaded machine (slow: ~5 min per variant).
@@ -97,6 +98,7 @@ const { values } = parseArgs({
     child: { type: "string" },
     rewarm: { type: "string", default: "0" },
     profile: { type: "string", default: "0" },
+    "semi-space": { type: "string", default: "0" },
   },
 });
 
@@ -109,6 +111,15 @@ const CLOCK = clockKind(values.clock ?? "virtual");
 const FRAME_US = Number(values["frame-us"]);
 if (!(Number.isInteger(FRAME_US) && FRAME_US >= 1)) throw new RangeError(`--frame-us must be a positive integer, got ${values["frame-us"]}`);
 const METRIC = metricKind(values.metric ?? "cpu");
+/**
+ * `--semi-space MB`: fix V8's young generation (both semi-spaces) at MB in the children. By
+ * default V8 sizes it from the survival rate, so the number of scavenges in a window, and with
+ * it a few hundred instructions per message, differs between processes of the same variant
+ * (docs/performance.md, "Fixed young generation"). 0: V8's adaptive sizing.
+ */
+const SEMI_SPACE = Number(values["semi-space"]);
+if (!(Number.isInteger(SEMI_SPACE) && SEMI_SPACE >= 0)) throw new RangeError(`--semi-space must be a whole number of MB (0: adaptive), got ${values["semi-space"]}`);
+const SEMI_FLAGS = SEMI_SPACE > 0 ? [`--min-semi-space-size=${SEMI_SPACE}`, `--max-semi-space-size=${SEMI_SPACE}`] : [];
 /** `--profile K` (with `--metric instr`): print each process's top K functions in its last timed window. */
 const PROFILE = Math.max(0, Math.floor(Number(values.profile)));
 if (PROFILE > 0 && METRIC !== "instr") throw new RangeError("--profile needs --metric instr");
@@ -512,7 +523,7 @@ function runChild(file: string): Promise<ChildReport> {
 
 function runChildCpu(file: string): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const cp = fork(SELF, childArgs(file), { execArgv: [...process.execArgv, "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const cp = fork(SELF, childArgs(file), { execArgv: [...process.execArgv, ...SEMI_FLAGS, "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let got: ChildReport | null = null;
     cp.on("message", (m) => {
       got = m as ChildReport;
@@ -591,6 +602,7 @@ function runChildInstr(file: string): Promise<ChildReport> {
     `--callgrind-out-file=${join(out, "cg.out")}`,
     process.execPath,
     ...process.execArgv,
+    ...SEMI_FLAGS,
     "--expose-gc",
     // --perf-basic-prof also makes V8 write isolate-*-v8.log files: into the temporary directory.
     ...(PROFILE > 0 ? ["--perf-basic-prof", "--no-logfile-per-isolate", `--logfile=${join(out, "v8.log")}`] : []),
@@ -691,7 +703,7 @@ async function parent(): Promise<void> {
   console.log(`egida per-message overhead: ${cmd}`);
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} logical cores, node ${process.version}, ${process.platform}/${process.arch}`);
   console.log(`load average before the run: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-  console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant${REWARM > 0 ? `, each timed run after an untimed re-warm run of ${REWARM}` : ""}; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}`);
+  console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant${REWARM > 0 ? `, each timed run after an untimed re-warm run of ${REWARM}` : ""}; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}; young generation ${SEMI_SPACE > 0 ? `fixed at ${SEMI_SPACE} MB per semi-space` : "V8's adaptive sizing"}`);
 
   const t0 = performance.now();
   // Only the parent generates code: a child loads no compiler (ts-morph and TypeScript take
