@@ -158,7 +158,9 @@ interface Incarnation {
 
 export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   const size = p.size;
-  const world = new SimWorld({ size, seed: p.seed });
+  // A crash loses the frames the rank sent in its last step, as over TCP (the launcher's sim mode
+  // does the same): what a process sent just before it died may never arrive.
+  const world = new SimWorld({ size, seed: p.seed, crashLosesUnflushed: true });
   const rng = new Prng((p.seed ^ 0x5bd1e995) >>> 0);
   const stable: MemoryStableMedia = new Map();
   // Stand-in for `volatile memory of processes` (replicated to f peers): it outlives its owner's crash.

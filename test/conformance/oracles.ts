@@ -252,9 +252,9 @@ function rebuilt(before: Step, after: Step, unseen: (send: number) => boolean = 
  * visible state may differ if no surviving state of its receiver delivered
  * it: the receiver's next crash at or after this one lost the delivery
  * (channels are FIFO, so the k-th send to it is its k-th delivery from us),
- * or, when it did not crash again, it had crashed before this one without
- * having made that delivery visible, and none of its later incarnations
- * delivered the old message.
+ * or, when it did not crash again, no surviving state of it delivered the old
+ * message (it had crashed before this one without having made that delivery
+ * visible, or the frame was lost with our crash's last step).
  */
 function unseenBySurvivors(r: JobResult, c: CrashRecord): (pos: number, send: number) => boolean {
   return (pos, send) => {
@@ -264,23 +264,30 @@ function unseenBySurvivors(r: JobResult, c: CrashRecord): (pos: number, send: nu
       const sends = c.before[p]!.sends;
       for (let i = 0; i < (p === pos ? send + 1 : sends.length); i++) if (sends[i]!.to === to) k++;
     }
+    const digest = c.before[pos]!.sends[send]!.digest;
     const next = r.crashes.filter((d) => d.rank === to && d.time >= c.time).sort((a, b) => a.time - b.time)[0];
     if (next !== undefined) {
+      // Its k-th delivery from us is our k-th send unless that frame was lost with our last step
+      // (then a later one took its place, with another digest).
       const delivery = next.before.filter((s) => s.from === c.rank)[k - 1];
-      return delivery === undefined || delivery.pos > next.visible;
+      return delivery === undefined || delivery.pos > next.visible || delivery.digest !== digest;
     }
     // No later crash of the receiver. If it crashed before us, only a state it
     // had made visible by then, or one of its later incarnations, can have
     // delivered the old message: it may have been in flight to that crash and
     // our incarnation died before resending it (then our successor's different
-    // send is the only one it ever delivers, a correct recovery).
+    // send is the only one it ever delivers, a correct recovery). If it never
+    // crashed, it saw the old message only if it delivered it: the crash may
+    // have lost the frame before it left (the network loses what a crashing
+    // process sent in its last step, harness.ts).
     const prev = r.crashes.filter((d) => d.rank === to && d.time < c.time).sort((a, b) => b.time - a.time)[0];
-    if (prev === undefined) return false;
-    const earlier = prev.before.filter((s) => s.from === c.rank)[k - 1];
-    if (earlier !== undefined && earlier.pos <= prev.visible) return false;
+    if (prev !== undefined) {
+      const earlier = prev.before.filter((s) => s.from === c.rank)[k - 1];
+      if (earlier !== undefined && earlier.pos <= prev.visible) return false;
+    }
     // By digest, not by position: a later delivery with the same payload counts as seen (conservative).
-    const digest = c.before[pos]!.sends[send]!.digest;
-    return !r.histories[to]!.deliveries.some((d) => d.incarnation > prev.incarnation && d.from === c.rank && d.digest === digest);
+    const since = prev === undefined ? -1 : prev.incarnation;
+    return !r.histories[to]!.deliveries.some((d) => d.incarnation > since && d.from === c.rank && d.digest === digest);
   };
 }
 
