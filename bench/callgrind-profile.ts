@@ -28,19 +28,16 @@ function readPerfMap(pid: number): JitRange[] {
   return out.reverse();
 }
 
-/** Self cost per function name in a callgrind part, largest first. */
-export function selfCosts(part: string, pid: number): { name: string; self: number }[] {
-  const jit = readPerfMap(pid);
+/**
+ * Self cost per function name in a callgrind part: the one parser of the
+ * format (bench/overhead.ts sums the optimizing compiler's rows from it).
+ * `named` maps a raw function name (or JIT address) to the reported one.
+ */
+export function selfCostsByName(part: string, named: (raw: string) => string = (raw) => raw): Map<string, number> {
   const names = new Map<string, string>();
   const self = new Map<string, number>();
   let fn = "";
   let afterCalls = false;
-  const named = (raw: string): string => {
-    if (!/^0x[0-9a-f]+$/i.test(raw)) return raw;
-    const a = BigInt(raw);
-    const hit = jit.find((r) => a >= r.start && a < r.end);
-    return hit === undefined ? "(JIT, unnamed)" : `JIT ${hit.name}`;
-  };
   for (const line of part.split("\n")) {
     if (line.startsWith("fn=")) {
       const m = /^fn=\((\d+)\)(?: (.*))?$/.exec(line);
@@ -53,9 +50,22 @@ export function selfCosts(part: string, pid: number): { name: string; self: numb
       if (m !== null) names.set(m[1]!, named(m[2]!));
     } else if (line.startsWith("calls=")) afterCalls = true;
     else if (/^[0-9+*-]/.test(line)) {
+      // The line after calls= is the call's inclusive cost, not the function's own.
       if (afterCalls) afterCalls = false;
       else self.set(fn, (self.get(fn) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
     }
   }
-  return [...self].map(([name, v]) => ({ name, self: v })).sort((a, b) => b.self - a.self);
+  return self;
+}
+
+/** Self cost per function, largest first, JIT code named from the process's perf map. */
+export function selfCosts(part: string, pid: number): { name: string; self: number }[] {
+  const jit = readPerfMap(pid);
+  const named = (raw: string): string => {
+    if (!/^0x[0-9a-f]+$/i.test(raw)) return raw;
+    const a = BigInt(raw);
+    const hit = jit.find((r) => a >= r.start && a < r.end);
+    return hit === undefined ? "(JIT, unnamed)" : `JIT ${hit.name}`;
+  };
+  return [...selfCostsByName(part, named)].map(([name, v]) => ({ name, self: v })).sort((a, b) => b.self - a.self);
 }

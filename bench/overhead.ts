@@ -52,7 +52,7 @@
  *   node --cpu-prof --import tsx bench/overhead.ts --child <fixture>.mts --runs 5
  */
 import { fork, spawn } from "node:child_process";
-import { selfCosts } from "./callgrind-profile.js";
+import { selfCosts, selfCostsByName } from "./callgrind-profile.js";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -569,27 +569,8 @@ function runChildCpu(file: string): Promise<ChildReport> {
  * compiler's malloc calls, stay in the other column.
  */
 function compilerInstr(text: string): number {
-  const names = new Map<string, string>();
-  let inCompiler = false;
-  let afterCalls = false;
   let sum = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("fn=")) {
-      const m = /^fn=\((\d+)\)(?: (.*))?$/.exec(line);
-      if (m !== null && m[2] !== undefined) names.set(m[1]!, m[2]);
-      const name = m === null ? "" : (names.get(m[1]!) ?? "");
-      inCompiler = /v8::internal::(compiler::|Compiler::|\w*CompilationJob)/.test(name);
-      afterCalls = false;
-    } else if (line.startsWith("cfn=")) {
-      const m = /^cfn=\((\d+)\) (.*)$/.exec(line);
-      if (m !== null) names.set(m[1]!, m[2]!);
-    } else if (line.startsWith("calls=")) afterCalls = true;
-    else if (/^[0-9+*-]/.test(line)) {
-      // The line after calls= is the call's inclusive cost, not the function's own.
-      if (afterCalls) afterCalls = false;
-      else if (inCompiler) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
+  for (const [name, self] of selfCostsByName(text)) if (/v8::internal::(compiler::|Compiler::|\w*CompilationJob)/.test(name)) sum += self;
   return sum;
 }
 
