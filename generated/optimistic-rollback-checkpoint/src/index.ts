@@ -1431,19 +1431,20 @@ export class OptimisticRollbackCheckpointProtocol implements Protocol {
         const theirInc = w[1]!;
         let p = 3;
         let grew = false;
-        const third = new Uint8Array(n);
+        const third: number[] = []; // exchange vector clock: processes other than `from` whose ends grew
         for (let j = 0; j < n; j++) {
           const cnt = w[p++]!;
           const e = s.optEnds[j]!;
+          const had = e.length;
           for (let c = 0; c < cnt; c++) {
             const v = w[p++]!;
             if (j !== me && c === e.length) {
               e.push(v);
               grew = true;
-              third[j] = j === from ? 0 : 1;
               s.optLog!.append(new Uint8Array(new Uint32Array([2, j, c, v]).buffer));
             }
           }
+
         }
         const resend = new Uint8Array(n);
         if (grew) {

@@ -68,19 +68,20 @@ export function onControl(s: K, ev: ControlEv): void {
     const theirInc = w[1]!;
     let p = 3;
     let grew = false;
-    const third = new Uint8Array(n);
+    const third: number[] = []; // exchange vector clock: processes other than `from` whose ends grew
     for (let j = 0; j < n; j++) {
       const cnt = w[p++]!;
       const e = s.optEnds[j]!;
+      const had = e.length;
       for (let c = 0; c < cnt; c++) {
         const v = w[p++]!;
         if (j !== me && c === e.length) {
           e.push(v);
           grew = true;
-          third[j] = j === from ? 0 : 1;
           s.optLog!.append(new Uint8Array(new Uint32Array([2, j, c, v]).buffer));
         }
       }
+      if (!param<boolean>("opt.broadcast") && j !== from && e.length > had) third.push(j);
     }
     const resend = new Uint8Array(n);
     if (grew) {
@@ -141,8 +142,7 @@ export function onControl(s: K, ev: ControlEv): void {
         // discarded messages). In this callback, not a chain of its own: the order of these sends
         // and the deliveries the parked release below starts must not depend on microtask depth,
         // which differs between back ends (the differential oracle found it).
-        for (let j = 0; j < n; j++) {
-          if (third[j] !== 1) continue;
+        for (const j of third) {
           const a3 = new Uint32Array([s.optEnds[j]!.length, s.stableIn[j]!]);
           s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_OPT_ACK, piggyback: new Uint8Array(a3.buffer), payload: new Uint8Array(0) });
         }
