@@ -62,6 +62,16 @@ describe("frame codec", () => {
     );
   });
 
+  it("a large frame with an empty payload carries the CRC of its header and piggyback (zlib.crc32 restarts on an empty ArrayBuffer)", () => {
+    // The shape of a causal recovery reply: a piggyback past the 16 KiB inline limit and no payload.
+    const f: WireFrame = { kind: WireKind.Control, tag: 21, from: 1, fromIncarnation: 0, piggyback: new Uint8Array(16_660).map((_, i) => i & 0xff), payload: new Uint8Array(0) };
+    const q = new FrameQueue();
+    q.push(f);
+    const wire = Buffer.concat(q.drain());
+    expect(wire.equals(encodeFrame(f))).toBe(true);
+    expect(decodeAll(new FrameDecoder(1 << 20), [wire]).map(norm)).toEqual([norm(f)]);
+  });
+
   it("rejects any single corrupted byte (magic, header, body or CRC) and emits the frames before it", () => {
     fc.assert(
       fc.property(frameArb, frameArb, fc.nat(), fc.integer({ min: 1, max: 255 }), (a, b, pos, flip) => {

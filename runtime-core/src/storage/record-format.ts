@@ -13,6 +13,7 @@
  * Little-endian throughout.
  */
 import { crc32 } from "node:zlib";
+import { crc32Extend } from "../crc32-extend.js";
 
 export const RECORD_MAGIC = 0xe61d;
 export const HEADER_BYTES = 20;
@@ -30,7 +31,7 @@ export function encodeRecord(out: Buffer, at: number, lsn: number, data: Uint8Ar
   out.writeUInt32LE(data.length, at + 4);
   out.writeUInt32LE(lsn % 0x1_0000_0000, at + 8);
   out.writeUInt32LE(Math.floor(lsn / 0x1_0000_0000), at + 12);
-  const crc = crc32(data, crc32(out.subarray(at, at + 16)));
+  const crc = crc32Extend(data, crc32(out.subarray(at, at + 16)));
   out.writeUInt32LE(crc, at + 16);
   out.set(data, at + HEADER_BYTES);
   return at + HEADER_BYTES + data.length;
@@ -49,7 +50,7 @@ export function decodeRecord(buf: Buffer, at: number): DecodeResult {
   const end = at + HEADER_BYTES + length;
   if (end > buf.length) return { ok: false, reason: `short record (length ${length}, ${buf.length - at - HEADER_BYTES} bytes left)` };
   const data = buf.subarray(at + HEADER_BYTES, end);
-  const crc = crc32(data, crc32(buf.subarray(at, at + 16)));
+  const crc = crc32Extend(data, crc32(buf.subarray(at, at + 16)));
   if (crc !== buf.readUInt32LE(at + 16)) return { ok: false, reason: "crc mismatch" };
   const lsn = buf.readUInt32LE(at + 8) + buf.readUInt32LE(at + 12) * 0x1_0000_0000;
   return { ok: true, lsn, data, end };

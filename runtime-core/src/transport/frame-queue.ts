@@ -10,6 +10,7 @@
  * socket may still hold it.
  */
 import { crc32 } from "node:zlib";
+import { crc32Extend } from "../crc32-extend.js";
 import { encodeInto, HEADER_BYTES, TRAILER_BYTES, writeHeader, type WireFrame } from "./frame.js";
 
 const SLAB_BYTES = 64 * 1024;
@@ -43,7 +44,7 @@ export class FrameQueue {
       head.set(f.piggyback, HEADER_BYTES);
       const payload = Buffer.from(f.payload.buffer, f.payload.byteOffset, plLen);
       const trailer = Buffer.allocUnsafe(TRAILER_BYTES);
-      trailer.writeUInt32BE(crc32(payload, crc32(head)), 0);
+      trailer.writeUInt32BE(crc32Extend(payload, crc32(head)), 0);
       this.chunks.push(head, payload, trailer);
     }
     this.bytes += total;
