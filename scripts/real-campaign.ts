@@ -1,5 +1,5 @@
 /**
- * `npm run campaign:real -- [--runs N] [--protocol P]... [--app A]... [--seed S] [--jobs J] [--kills K]`
+ * `npm run campaign:real -- [--runs N] [--protocol P]... [--app A]... [--seed S] [--jobs J] [--kills K] [--beyond N]`
  *
  * The long real-process campaign (issue 5 §5): for every crash-proven
  * generated protocol (the conformance campaign's CRASH_PROVEN ∩ generated/,
@@ -9,6 +9,12 @@
  * second kill during its recovery, a launcher SIGKILL at a random time;
  * which ranks may be down together depends on the family), judged against
  * the failure-free run by the family's rules (test/realproc/lib/job.ts).
+ * Besides the launcher's kills, each run SIGKILLs ranks from outside (`kill -9`
+ * at random times: one rank, then two at once where the family allows), and
+ * protocols with a finite tolerance (causal logging, replicated logs) get
+ * `--beyond` runs per app that kill f + 1 ranks at once, which must end with
+ * exit 3 "unrecoverable" or the failure-free result. A run that outlives its
+ * liveness bound (from the app's failure-free TCP length) is "stalled".
  * Prints a progress bar, then a table per protocol × app and one per family
  * (runs, kills, recoveries, kills during recovery, rollbacks, of which of
  * survivors, violations), and exits 1 on any violation, with the command
@@ -20,7 +26,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { APPS, appCase, type AppCase } from "../test/realproc/lib/apps.js";
-import { crashRun, skipFor, type CrashRun } from "../test/realproc/lib/job.js";
+import { crashRun, hasFiniteTolerance, skipFor, type CrashRun, type RunKind } from "../test/realproc/lib/job.js";
 import { ROOT } from "../test/realproc/lib/paths.js";
 import { builtProtocol, killPolicy, realProtocols, type RealProtocol } from "../test/realproc/lib/protocols.js";
 import { formatTable, sumCounts } from "./lib/summary-table.js";
@@ -33,12 +39,26 @@ interface Tally {
   rollbacks: number;
   survivorRollbacks: number;
   violations: number;
+  beyond: number;
+  unrecoverable: number;
+  stalls: number;
 }
 
-const empty = (): Tally => ({ runs: 0, kills: 0, recoveries: 0, duringRecovery: 0, rollbacks: 0, survivorRollbacks: 0, violations: 0 });
+const empty = (): Tally => ({ runs: 0, kills: 0, recoveries: 0, duringRecovery: 0, rollbacks: 0, survivorRollbacks: 0, violations: 0, beyond: 0, unrecoverable: 0, stalls: 0 });
+
+const USAGE = `usage: npm run campaign:real -- [options]
+  --runs N       seeded runs within tolerance per protocol × app (default 2)
+  --beyond N     runs beyond tolerance per protocol × app, for protocols with a finite f (default 1)
+  --protocol P   only this protocol (repeatable; default: every crash-proven package in generated/)
+  --app A        only this app (repeatable): token-ring, all-to-all, jacobi, master-worker, writer
+  --seed S       first seed (default 1)
+  --jobs J       jobs at once (default 2)
+  --kills K      extra kills at random delivery counts per run (default 2)
+  --help         this text
+Exit status: 0 no violation, 1 a violation or a stall, 2 usage.`;
 
 function usage(msg: string): never {
-  process.stderr.write(`real-campaign: ${msg}\nusage: tsx scripts/real-campaign.ts [--runs N] [--protocol P]... [--app A]... [--seed S] [--jobs J] [--kills K]\n`);
+  process.stderr.write(`real-campaign: ${msg}\n${USAGE}\n`);
   process.exit(2);
 }
 
@@ -53,18 +73,26 @@ async function main(): Promise<number> {
         seed: { type: "string", default: "1" },
         jobs: { type: "string", default: "2" },
         kills: { type: "string", default: "2" },
+        beyond: { type: "string", default: "1" },
+        help: { type: "boolean", short: "h" },
       },
       strict: true,
     }));
   } catch (e) {
     usage(e instanceof Error ? e.message : String(e));
   }
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const runs = Number(values.runs);
+  const beyondRuns = Number(values.beyond);
+  if (!(Number.isInteger(beyondRuns) && beyondRuns >= 0)) usage("--beyond must be an integer >= 0");
   const seed0 = Number(values.seed);
   const jobs = Number(values.jobs);
   const extraKills = Number(values.kills);
-  if (!(Number.isInteger(runs) && runs > 0 && Number.isInteger(seed0) && Number.isInteger(jobs) && jobs > 0 && Number.isInteger(extraKills) && extraKills >= 0)) {
-    usage("--runs, --jobs > 0, --kills >= 0 and --seed must be integers");
+  if (!(Number.isInteger(runs) && runs >= 0 && Number.isInteger(seed0) && Number.isInteger(jobs) && jobs > 0 && Number.isInteger(extraKills) && extraKills >= 0)) {
+    usage("--runs >= 0, --jobs > 0, --kills >= 0 and --seed must be integers");
   }
   const proven = await realProtocols();
   const names = proven.map((p) => p.name);
@@ -78,13 +106,16 @@ async function main(): Promise<number> {
   }
   for (const p of protocols) builtProtocol(p.name); // transpile once, before the runs race for it
 
-  const cases: { protocol: RealProtocol; app: AppCase; seed: number }[] = [];
+  const cases: { protocol: RealProtocol; app: AppCase; seed: number; kind: RunKind }[] = [];
   const skipped: string[] = [];
   for (const protocol of protocols) {
     for (const app of apps) {
       const why = skipFor(protocol, app);
       if (why !== null) skipped.push(`${protocol.name} × ${app.name}: ${why}`);
-      else for (let i = 0; i < runs; i++) cases.push({ protocol, app, seed: seed0 + i });
+      else {
+        for (let i = 0; i < runs; i++) cases.push({ protocol, app, seed: seed0 + i, kind: "within" });
+        if (hasFiniteTolerance(protocol)) for (let i = 0; i < beyondRuns; i++) cases.push({ protocol, app, seed: seed0 + i, kind: "beyond" });
+      }
     }
   }
   if (cases.length === 0) usage("nothing to run");
@@ -106,7 +137,7 @@ async function main(): Promise<number> {
   const worker = async (): Promise<void> => {
     while (next < cases.length) {
       const c = cases[next++]!;
-      const r = await crashRun(c.protocol, c.app, c.seed, 4, extraKills);
+      const r = await crashRun(c.protocol, c.app, c.seed, 4, extraKills, c.kind);
       loadMax = Math.max(loadMax, loadavg()[0]!);
       const key = `${c.protocol.name}|${c.protocol.family}|${c.app.name}`;
       const t = tallies.get(key) ?? empty();
@@ -117,6 +148,9 @@ async function main(): Promise<number> {
       t.duringRecovery += r.killedDuringReplay ? 1 : 0;
       t.rollbacks += r.result.rollbacks.length;
       t.survivorRollbacks += r.survivorRollbacks;
+      t.beyond += c.kind === "beyond" ? 1 : 0;
+      t.unrecoverable += r.unrecoverable ? 1 : 0;
+      t.stalls += r.stalled ? 1 : 0;
       kills += r.fired;
       if (r.violation !== null) {
         t.violations++;
@@ -127,7 +161,7 @@ async function main(): Promise<number> {
         mkdirSync(dir, { recursive: true });
         const log = join(dir, `${c.protocol.name}-${c.app.name}-seed${c.seed}-${Date.now()}.log`);
         writeFileSync(log, `${r.result.command}\n\n${r.result.stderr}\n`);
-        process.stdout.write(`VIOLATION ${c.protocol.name} × ${c.app.name} seed ${c.seed}: ${r.violation}\n  ${r.result.command}\n  stderr: ${log}\n`);
+        process.stdout.write(`VIOLATION ${c.protocol.name} × ${c.app.name} seed ${c.seed}${c.kind === "beyond" ? " (beyond tolerance)" : ""}: ${r.violation}\n  ${r.result.command}\n  stderr: ${log}\n`);
         bar.start(cases.length, bar.getProgress() * cases.length, { kills, violations: failures.length, cell: key });
       }
       bar.increment(1, { kills, violations: failures.length, cell: `${c.protocol.name} × ${c.app.name}` });
@@ -136,8 +170,8 @@ async function main(): Promise<number> {
   await Promise.all(Array.from({ length: Math.min(jobs, cases.length) }, worker));
   bar.stop();
 
-  const HEAD = ["runs", "kills", "recoveries", "in recovery", "rollbacks", "of survivors", "violations"];
-  const counts = (t: Tally): number[] => [t.runs, t.kills, t.recoveries, t.duringRecovery, t.rollbacks, t.survivorRollbacks, t.violations];
+  const HEAD = ["runs", "beyond f", "kills", "recoveries", "in recovery", "rollbacks", "of survivors", "unrecoverable", "stalls", "violations"];
+  const counts = (t: Tally): number[] => [t.runs, t.beyond, t.kills, t.recoveries, t.duringRecovery, t.rollbacks, t.survivorRollbacks, t.unrecoverable, t.stalls, t.violations];
   const sorted = [...tallies].sort(([a], [b]) => a.localeCompare(b));
   process.stdout.write(`\n${formatTable(["protocol", "family", "app", ...HEAD], sorted.map(([k, t]) => [...k.split("|"), ...counts(t)]), 3)}\n`);
   const families = new Map<string, Tally[]>();
@@ -157,14 +191,14 @@ async function main(): Promise<number> {
   const all = sumCounts(tallies.values(), empty);
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   process.stdout.write(
-    `\n${all.runs} runs, ${all.kills} real SIGKILLs, ${all.recoveries} recoveries (${all.duringRecovery} runs killed a rank again during its recovery), ` +
+    `\n${all.runs} runs (${all.beyond} beyond tolerance, ${all.unrecoverable} of them unrecoverable), ${all.kills} real SIGKILLs, ${all.stalls} stalled, ${all.recoveries} recoveries (${all.duringRecovery} runs killed a rank again during its recovery), ` +
       `${all.rollbacks} rollbacks (${all.survivorRollbacks} of processes that had not failed), ${all.violations} violations; ` +
       `${protocols.length} protocol(s) × ${apps.length} app(s), ${secs} s on ${hostname()} (${cpus().length} CPUs, node ${process.version}, load ${load0.toFixed(1)} at start, max ${loadMax.toFixed(1)})\n`,
   );
   for (const s of skipped) process.stdout.write(`not run, outside the protocol's claims: ${s}\n`);
   for (const f of failures) {
     process.stdout.write(
-      `reproduce: npx tsx scripts/real-campaign.ts --protocol ${f.protocol.name} --app ${f.app.name} --runs 1 --seed ${f.seed}${extraKills !== 2 ? ` --kills ${extraKills}` : ""}\n` +
+      `reproduce: npm run campaign:real -- --protocol ${f.protocol.name} --app ${f.app.name} ${f.kind === "beyond" ? "--runs 0 --beyond 1" : "--runs 1 --beyond 0"} --seed ${f.seed}${extraKills !== 2 ? ` --kills ${extraKills}` : ""}\n` +
         `       or: ${f.result.command}   (time kills are wall-clock: close, not exact)\n`,
     );
   }

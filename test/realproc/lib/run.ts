@@ -5,7 +5,7 @@
  * recoveries and the summary's counters.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LIVE_RESET } from "../../../runtime-core/src/launcher/ipc.js";
@@ -20,6 +20,12 @@ export interface RunSpec {
   readonly args?: readonly string[];
   /** `--kill` values: "R@Kmsgs" or "R@Tms". */
   readonly kills?: readonly string[];
+  /**
+   * SIGKILLs from outside the launcher, as an operator or the OOM killer
+   * would send them: `atMs` after launch, `kill -9` the current process of
+   * each rank listed (found by its parent, the launcher, and its `--rank=R`).
+   */
+  readonly externalKills?: readonly ExternalKill[];
   readonly storageDir?: string;
   readonly restartDelayMs?: number;
   readonly timeoutMs?: number;
@@ -29,6 +35,11 @@ export interface RunSpec {
   readonly sim?: boolean;
   /** Extra environment (e.g. EGIDA_DEBUG). */
   readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface ExternalKill {
+  readonly atMs: number;
+  readonly ranks: readonly number[];
 }
 
 export interface KillEvent {
@@ -65,6 +76,8 @@ export interface RunResult {
   readonly summary: Summary | null;
   /** The command line that reproduces this run. */
   readonly command: string;
+  /** External SIGKILLs that found their rank's process (not in `kills`: the launcher does not log them as kills). */
+  readonly externalFired: { readonly rank: number; readonly atMs: number }[];
 }
 
 export interface Summary {
@@ -104,6 +117,21 @@ export async function runEgida(s: RunSpec): Promise<RunResult> {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, ...s.env },
   });
+  const externalFired: { rank: number; atMs: number }[] = [];
+  const timers = (s.externalKills ?? []).map((k) =>
+    setTimeout(() => {
+      for (const r of k.ranks) {
+        const pid = child.pid === undefined ? undefined : rankPid(child.pid, r);
+        if (pid === undefined) continue; // between incarnations, or the job ended
+        try {
+          process.kill(pid, "SIGKILL");
+          externalFired.push({ rank: r, atMs: k.atMs });
+        } catch {
+          // it exited meanwhile
+        }
+      }
+    }, k.atMs),
+  );
   const lines: string[] = [];
   let buf = "";
   child.stderr!.setEncoding("utf8");
@@ -118,6 +146,7 @@ export async function runEgida(s: RunSpec): Promise<RunResult> {
     }
   });
   const code = await new Promise<number>((res) => child.on("close", (c, sig) => res(c ?? (sig ? 128 : 1))));
+  for (const t of timers) clearTimeout(t);
   if (buf !== "") lines.push(buf);
   const ms = performance.now() - started;
   let outputs: unknown[][] = Array.from({ length: s.size }, () => []);
@@ -128,7 +157,32 @@ export async function runEgida(s: RunSpec): Promise<RunResult> {
   }
   rmSync(dir, { recursive: true, force: true });
   const shown = commandLine(s, "out.jsonl").map((x) => (/^[\w@./:=-]+$/.test(x) ? x : `'${x}'`));
-  return { code, ms, stderr: lines.join("\n"), outputs, ...parseEvents(lines), command: `node runtime-core/bin/egida-run.js ${shown.join(" ")}` };
+  const ext = (s.externalKills ?? []).map((k) => `${k.ranks.join("+")}@${k.atMs}ms`).join(", ");
+  const command = `node runtime-core/bin/egida-run.js ${shown.join(" ")}${ext === "" ? "" : `   # and kill -9 from outside: ${ext}`}`;
+  return { code, ms, stderr: lines.join("\n"), outputs, ...parseEvents(lines), command, externalFired };
+}
+
+/** The pid of rank `rank`'s current process under the launcher `launcher` (Linux /proc), if any. */
+export function rankPid(launcher: number, rank: number): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid !== launcher) continue;
+      if (readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").includes(`--rank=${rank}`)) return Number(e);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
 
 export function parseOutputs(text: string, size: number): unknown[][] {
@@ -141,7 +195,7 @@ export function parseOutputs(text: string, size: number): unknown[][] {
   return per;
 }
 
-function parseEvents(lines: readonly string[]): Omit<RunResult, "code" | "ms" | "stderr" | "outputs" | "command"> {
+function parseEvents(lines: readonly string[]): Omit<RunResult, "code" | "ms" | "stderr" | "outputs" | "command" | "externalFired"> {
   const kills: KillEvent[] = [];
   const recoveries: RunResult["recoveries"] = [];
   const lives: RunResult["lives"] = [];

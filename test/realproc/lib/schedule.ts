@@ -36,6 +36,21 @@ export interface Schedule {
   readonly kills: string[];
   /** The rank killed twice, the second time during its replay. */
   readonly replayRank: number;
+  /** `kill -9` from outside at random times: one rank, then two ranks at once where the policy allows. */
+  readonly external: { atMs: number; ranks: number[] }[];
+}
+
+/**
+ * Beyond the protocol's tolerance: f + 1 ranks killed at once from outside
+ * (for a replicated log, an origin and its f replicas). The job must end
+ * with exit 3 "unrecoverable", or, where the lost state happened not to be
+ * needed, with the failure-free result; never hang or commit a wrong result.
+ */
+export function beyondSchedule(p: ScheduleInput & { readonly tolerance: number; readonly replicated: boolean }): Schedule {
+  const rng = new Prng(0xbe70 + p.seed * 7919);
+  const first = rng.int(0, p.size - 1);
+  const ranks = Array.from({ length: Math.min(p.size, p.tolerance + 1) }, (_, i) => (first + i) % p.size);
+  return { kills: [], replayRank: -1, external: [{ atMs: Math.floor(p.runMs * (0.3 + 0.4 * rng.next())), ranks }] };
 }
 
 export function makeSchedule(p: ScheduleInput): Schedule {
@@ -74,7 +89,21 @@ export function makeSchedule(p: ScheduleInput): Schedule {
   }
   const tr = eligible[rng.int(0, eligible.length - 1)]!;
   kills.push(`${tr}@${Math.floor(p.runMs * (0.35 + 0.5 * rng.next()))}ms`);
-  return { kills, replayRank };
+  // From outside, at random times: one rank, then two at once. Each kill counts toward the
+  // rank's two (the launcher gives up on a rank that dies 3 times before going live).
+  const external: Schedule["external"] = [];
+  const pick = (n: number): number[] => {
+    const free = eligible.filter((r) => (used.get(r)?.length ?? 0) < 2);
+    const out: number[] = [];
+    while (out.length < n && free.length > 0) out.push(free.splice(rng.int(0, free.length - 1), 1)[0]!);
+    for (const r of out) used.set(r, [...(used.get(r) ?? []), -1]);
+    return out;
+  };
+  const one = pick(1);
+  if (one.length === 1) external.push({ atMs: Math.floor(p.runMs * (0.2 + 0.6 * rng.next())), ranks: one });
+  const two = pick(2);
+  if (two.length === 2) external.push({ atMs: Math.floor(p.runMs * (0.2 + 0.6 * rng.next())), ranks: two });
+  return { kills, replayRank, external };
 }
 
 function eligibleRanks(p: ScheduleInput, rng: Prng): number[] {
