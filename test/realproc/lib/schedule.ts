@@ -87,8 +87,14 @@ export function makeSchedule(p: ScheduleInput): Schedule {
     if (dr < 2) continue;
     add(r, 1 + rng.int(0, dr - 2));
   }
+  // The launcher's time kill, on a rank with fewer than two kills (its draw is kept either way, so seeds stay comparable).
   const tr = eligible[rng.int(0, eligible.length - 1)]!;
-  kills.push(`${tr}@${Math.floor(p.runMs * (0.35 + 0.5 * rng.next()))}ms`);
+  const trMs = Math.floor(p.runMs * (0.35 + 0.5 * rng.next()));
+  const trRank = (used.get(tr)?.length ?? 0) < 2 ? tr : eligible.find((r) => (used.get(r)?.length ?? 0) < 2);
+  if (trRank !== undefined) {
+    kills.push(`${trRank}@${trMs}ms`);
+    used.set(trRank, [...(used.get(trRank) ?? []), -1]);
+  }
   // From outside, at random times: one rank, then two at once. Each kill counts toward the
   // rank's two (the launcher gives up on a rank that dies 3 times before going live).
   const external: Schedule["external"] = [];
