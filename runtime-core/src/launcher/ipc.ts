@@ -41,6 +41,8 @@ export interface RankConfig {
 export type ToRank =
   | { readonly t: "start"; readonly config: RankConfig }
   | { readonly t: "peer-restart"; readonly rank: number; readonly incarnation: number }
+  /** A rank now listens at `address` (its port was taken, so it bound another): dial it there. */
+  | { readonly t: "peer-address"; readonly rank: number; readonly address: PeerAddress }
   /** Every rank is done: run Protocol.finish (sent again to a rank restarted meanwhile, once it is live). */
   | { readonly t: "finish" }
   | { readonly t: "shutdown" };
@@ -48,6 +50,8 @@ export type ToRank =
 export type FromRank =
   /** The rank process is listening for IPC (messages sent earlier could be lost during module loading). */
   | { readonly t: "hello" }
+  /** The rank's transport is bound, on `port` (not necessarily the one in its peer table). */
+  | { readonly t: "listening"; readonly rank: number; readonly port: number }
   | { readonly t: "live"; readonly rank: number; readonly incarnation: number }
   | { readonly t: "output"; readonly rank: number; readonly seq: number; readonly payload: Uint8Array }
   | { readonly t: "done"; readonly rank: number }

@@ -6,7 +6,8 @@
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
 import { StorageError } from "../storage/errors.js";
 import type { OutputSink } from "../host/output-sink.js";
-import { LIVE_RESET, type FromRank, type RankConfig, type ToRank } from "./ipc.js";
+import type { TcpTransport } from "../transport/tcp.js";
+import { LIVE_RESET, type FromRank, type PeerAddress, type RankConfig, type ToRank } from "./ipc.js";
 import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
 
 /** How often delivery counts go to the launcher (progress, stall detection, kill counting). */
@@ -46,6 +47,10 @@ async function run(cfg: RankConfig): Promise<void> {
   }, PROGRESS_MS);
   progress.unref();
 
+  // A peer moved to another port (its own was taken): addresses that arrive before our transport exists wait here.
+  let transport: TcpTransport | null = null;
+  const moved = new Map<number, PeerAddress>();
+
   // Every rank is done: complete the protocol's pending output commits, then say so.
   let finishAsked = false;
   const finish = (rt: RankRuntime): void => {
@@ -60,6 +65,10 @@ async function run(cfg: RankConfig): Promise<void> {
   };
   process.on("message", (raw: ToRank) => {
     if (raw.t === "peer-restart") runtime?.host.peerRestarted(raw.rank, raw.incarnation);
+    else if (raw.t === "peer-address") {
+      if (transport) transport.setPeerAddress(raw.rank, raw.address);
+      else moved.set(raw.rank, raw.address);
+    }
     else if (raw.t === "finish") {
       if (finishAsked) return;
       finishAsked = true;
@@ -87,6 +96,14 @@ async function run(cfg: RankConfig): Promise<void> {
     runtime = await startRankRuntime({
       ...cfg,
       secret: Buffer.from(cfg.secretHex, "hex"),
+      // The launcher relays a new port to the peers, so a process squatting ours cannot keep this rank away.
+      onPortBusy: "any",
+      listening: (t) => {
+        transport = t;
+        send({ t: "listening", rank: cfg.rank, port: t.address.port });
+        for (const [r, a] of moved) t.setPeerAddress(r, a);
+        moved.clear();
+      },
       sink,
       log,
       events: {

@@ -10,6 +10,7 @@ import { createDiskStorageProvider, type StorageProviderWithClose } from "../sto
 import type { PeerAddress } from "./ipc.js";
 import { loadProtocol } from "./load-protocol.js";
 import { openTcpTransport } from "./tcp-transport.js";
+import type { TcpTransport } from "../transport/tcp.js";
 import { openTraceWriter, type TraceWriter } from "./trace-file.js";
 import { wireReplication } from "./replication.js";
 
@@ -28,6 +29,10 @@ export interface RankRuntimeParams {
   readonly traceDir?: string;
   /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
   readonly heartbeatMs?: number;
+  /** This rank's port is taken by another process: see TcpTransportOptions.onPortBusy (default "retry"). */
+  readonly onPortBusy?: "retry" | "any";
+  /** The transport is bound (before recovery, which may need peers to reach this rank at its real address). */
+  readonly listening?: (transport: TcpTransport) => void;
   readonly sink: OutputSink;
   readonly events: RankHostEvents;
   /** Runtime control frames this layer handles itself (e.g. single-rank done gossip); return true if consumed. */
@@ -65,8 +70,10 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     peers: p.peers,
     secret: p.secret,
     heartbeatMs: p.heartbeatMs,
+    onPortBusy: p.onPortBusy,
     log: p.log,
   });
+  p.listening?.(transport);
   const wiring = wireReplication({
     rank: p.rank,
     size: p.size,

@@ -4,7 +4,8 @@
  *
  *  - Ports: the launcher reserves N free ports (listen on 0, close) and hands
  *    every rank the full peer table, so a restarted rank reuses its port and
- *    peers simply reconnect.
+ *    peers simply reconnect. A rank whose port was taken meanwhile listens
+ *    on another and the live ranks are told (peer-table.ts).
  *  - Watchdog: a rank that exits without a shutdown request (crash, signal,
  *    stray exit) is restarted after --restart-delay ms as incarnation + 1, and
  *    the others are told (the transport also notices the reconnect; the
@@ -30,6 +31,7 @@ import { loadApp } from "../host/load-app.js";
 import { IdempotentSink } from "../host/output-sink.js";
 import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
 import { JobState } from "./job-state.js";
+import { PeerTable } from "./peer-table.js";
 import { loadProtocol } from "./load-protocol.js";
 import { DEFAULT_FINISH_TIMEOUT_MS, DEFAULT_STALL_AFTER_STATE_LOSS_MS, type JobOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
@@ -126,7 +128,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   const ownStorage = o.storageDir === undefined;
   const storageDir = o.storageDir ? resolve(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
   const ports = await freePorts(size, o.host);
-  const peers: PeerAddress[] = ports.map((port) => ({ host: o.host, port }));
+  const peers = new PeerTable(ports.map((port): PeerAddress => ({ host: o.host, port })));
   const secretHex = randomBytes(32).toString("hex");
   const state = new JobState(size, o.kills, started);
   const sink = new IdempotentSink();
@@ -174,7 +176,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     protocol: o.protocol,
     cwd: process.cwd(),
     storageDir,
-    peers,
+    peers: peers.snapshot(),
     secretHex,
     killAfter: slots[r]!.killAfter,
     traceDir: o.traceDir ? resolve(o.traceDir) : undefined,
@@ -212,6 +214,13 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       case "hello":
         if (current) child.send({ t: "start", config: configFor(r) } satisfies ToRank);
         return;
+      case "listening": {
+        const moved = current ? peers.listening(r, m.port) : undefined;
+        if (moved === undefined) return;
+        reporter.event(`rank ${r}: port ${moved.oldPort} is taken by another process; it listens on ${moved.address.port}, the other ranks are told`);
+        for (let j = 0; j < size; j++) if (j !== r) post(j, { t: "peer-address", rank: r, address: moved.address });
+        return;
+      }
       case "live":
         if (!current) return;
         s.live = true;
