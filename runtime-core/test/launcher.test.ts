@@ -278,4 +278,30 @@ describe("single-rank mode", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/needs the job's secret/);
   });
+
+  it.each([
+    ["--secret-file with 1 byte", { file: "x" }, /--secret-file .*short-secret\) is 1 bytes, it must be at least 16/],
+    ["--secret-file with 15 bytes", { file: "0123456789abcde" }, /is 15 bytes, it must be at least 16/],
+    ["EGIDA_SECRET with 9 bytes", { env: "change-me" }, /the job secret \(EGIDA_SECRET\) is 9 bytes, it must be at least 16/],
+  ])("a short secret (%s): one line, exit 2", async (_what, secret, message) => {
+    const args = ["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--protocol", "none", "--storage-dir", join(tmp, "short"), app("token-ring")];
+    if (secret.file !== undefined) {
+      const f = join(tmp, "short-secret");
+      writeFileSync(f, secret.file);
+      args.unshift("--secret-file", f);
+    }
+    const r = await run(args, { env: { EGIDA_SECRET: secret.env ?? "" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/head -c 32 \/dev\/urandom > secret.*openssl rand -hex 32/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    noStack(r.stderr);
+  });
+
+  it("a missing --secret-file: one line, exit 2", async () => {
+    const r = await run(["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--secret-file", join(tmp, "no-such-secret"), "--protocol", "none", "--storage-dir", tmp, app("token-ring")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--secret-file .*no-such-secret: ENOENT/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
 });

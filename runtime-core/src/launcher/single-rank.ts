@@ -50,11 +50,34 @@ function nextIncarnation(dir: string, rank: number): number {
   return next;
 }
 
+/**
+ * Shortest job secret accepted. The secret keys the HMAC handshake that keeps
+ * strangers off the ranks' ports; a short one can be guessed offline from one
+ * recorded handshake.
+ */
+export const MIN_SECRET_BYTES = 16;
+const MAKE_SECRET = "make one with `head -c 32 /dev/urandom > secret` or `openssl rand -hex 32 > secret`";
+
 function readSecret(o: SingleRankOptions): Uint8Array | string {
-  if (o.secretFile) return readFileSync(o.secretFile);
-  const env = process.env["EGIDA_SECRET"];
-  if (env) return Buffer.from(env, "utf8");
-  return "single-rank mode needs the job's secret: --secret-file FILE or env EGIDA_SECRET (the same on every rank)";
+  let secret: Uint8Array;
+  let from: string;
+  if (o.secretFile) {
+    try {
+      secret = readFileSync(o.secretFile);
+    } catch (e) {
+      return `--secret-file ${o.secretFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (${MAKE_SECRET}, the same on every rank)`;
+    }
+    from = `--secret-file ${o.secretFile}`;
+  } else {
+    const env = process.env["EGIDA_SECRET"];
+    if (!env) return "single-rank mode needs the job's secret: --secret-file FILE or env EGIDA_SECRET (the same on every rank)";
+    secret = Buffer.from(env, "utf8");
+    from = "EGIDA_SECRET";
+  }
+  if (secret.byteLength < MIN_SECRET_BYTES) {
+    return `the job secret (${from}) is ${secret.byteLength} bytes, it must be at least ${MIN_SECRET_BYTES}: ${MAKE_SECRET}, and give every rank the same one`;
+  }
+  return secret;
 }
 
 /** Outputs this rank released before (by seq), from an existing --output file. */
