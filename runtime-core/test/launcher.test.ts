@@ -279,7 +279,7 @@ describe("single-rank mode", () => {
     expect(r.stderr).toMatch(/needs the job's secret/);
   });
 
-  it.each([
+  it.each<[string, { file?: string; env?: string }, RegExp]>([
     ["--secret-file with 1 byte", { file: "x" }, /--secret-file .*short-secret\) is 1 bytes, it must be at least 16/],
     ["--secret-file with 15 bytes", { file: "0123456789abcde" }, /is 15 bytes, it must be at least 16/],
     ["EGIDA_SECRET with 9 bytes", { env: "change-me" }, /the job secret \(EGIDA_SECRET\) is 9 bytes, it must be at least 16/],
