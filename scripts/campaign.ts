@@ -168,7 +168,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${table(tallies)}\n`);
   const all = sumCounts(tallies.values(), emptyTally);
   process.stdout.write(
-    `\n${all.runs} runs, ${all.crashes} crashes injected, ${protocols.length} protocol build(s) × ${apps.length} app(s), ${failures.length} failing run(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    `\n${all.runs} runs, ${all.crashes} crashes injected, ${all.stalls} stalled, ${protocols.length} protocol build(s) × ${apps.length} app(s), ${failures.length} failing run(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   for (const u of unbuilt) process.stdout.write(`not run, does not build: ${u}\n`);
   for (const k of skipped) process.stdout.write(`not run, outside the protocol's claims: ${k}\n`);
@@ -177,8 +177,8 @@ async function main(): Promise<number> {
 }
 
 function table(tallies: Map<string, Tally>): string {
-  const rows = [...tallies].map(([k, t]) => [...(k.split("|") as [string, string]), t.runs, t.crashes, t.recoveries, t.rollbacks, t.unrecoverable, t.violations, t.control]);
-  return formatTable(["protocol", "app", "runs", "crashes", "recoveries", "rollbacks", "unrecoverable", "violations", "control frames"], rows);
+  const rows = [...tallies].map(([k, t]) => [...(k.split("|") as [string, string]), t.runs, t.crashes, t.recoveries, t.rollbacks, t.unrecoverable, t.stalls, t.violations, t.control]);
+  return formatTable(["protocol", "app", "runs", "crashes", "recoveries", "rollbacks", "unrecoverable", "stalls", "violations", "control frames"], rows);
 }
 
 main().then(

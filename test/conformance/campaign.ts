@@ -38,6 +38,8 @@ export interface Tally {
   unrecoverable: number;
   /** Control frames sent (JobCounts.control), to compare protocols' traffic on the same schedules. */
   control: number;
+  /** Runs that did not finish within the liveness bound, or went idle unfinished (each is also a violation). */
+  stalls: number;
 }
 
 /** What the campaign caches per protocol and app: failure-free references. */
@@ -61,12 +63,25 @@ export class CampaignContext {
         // Only the part before everyone is done: crashes in the drain are not injected.
         const deliveries = Math.max(1, Math.round(r.histories.reduce((n, h) => n + h.deliveryCount, 0) / a.size));
         const doneStep = Math.max(10, r.finishedAtStep ?? r.steps);
-        return { size: a.size, f: factory.defaultF, steps: doneStep, deliveries };
+        return { size: a.size, f: factory.defaultF, steps: doneStep, deliveries, freeMs: r.virtualMs };
       });
       this.draws.set(key, p);
     }
     return p;
   }
+}
+
+/**
+ * Liveness as an oracle: a run must finish within a bound derived from its
+ * failure-free length, or it is "stalled". Each crash may cost its restart
+ * delay, a recovery, and (rolling back to the start) a whole re-execution, so
+ * the bound is 2 x (1 + crashes) failure-free lengths plus the restart delays
+ * (the harness's default is at most 12 ms) and 250 virtual ms per crash.
+ */
+export function livenessBoundMs(freeMs: number, schedule: CrashSchedule): number {
+  const crashes = schedule.length;
+  const restarts = schedule.reduce((n, c) => n + (c.restartAfterMs ?? 12), 0);
+  return Math.ceil(2 * (1 + crashes) * Math.max(freeMs, 20) + restarts + 250 * crashes + 100);
 }
 
 export function reproCommand(e: Pick<ProtocolEntry, "name" | "backend">, app: string, seed: number, schedule: CrashSchedule, realReplication = false): string {
@@ -95,8 +110,10 @@ export async function runCase(
 ): Promise<CaseOutcome> {
   const app = await loadConformanceApp(a);
   const reference = await ctx.reference(a, app);
+  const draw = await ctx.drawContext(e, factory, a, app);
   const check = async (s: CrashSchedule): Promise<{ result: JobResult; violations: Violation[] }> => {
-    const result = await runSimJob({ protocol: factory, app, size: a.size, seed, schedule: s, args: a.args, realReplication: o.realReplication ?? false });
+    const maxTimeMs = livenessBoundMs(draw.freeMs, s);
+    const result = await runSimJob({ protocol: factory, app, size: a.size, seed, schedule: s, args: a.args, realReplication: o.realReplication ?? false, maxTimeMs });
     const violations = await checkRun(result, {
       app,
       args: a.args,
@@ -138,7 +155,7 @@ export async function scheduleFor(ctx: CampaignContext, e: ProtocolEntry, factor
 }
 
 export function emptyTally(): Tally {
-  return { runs: 0, crashes: 0, recoveries: 0, rollbacks: 0, violations: 0, unrecoverable: 0, control: 0 };
+  return { runs: 0, crashes: 0, recoveries: 0, rollbacks: 0, violations: 0, unrecoverable: 0, control: 0, stalls: 0 };
 }
 
 export function addToTally(t: Tally, c: CaseOutcome): void {
@@ -149,6 +166,7 @@ export function addToTally(t: Tally, c: CaseOutcome): void {
   t.control += c.result.counts.control;
   t.violations += c.violations.length > 0 ? 1 : 0;
   if (c.result.unrecoverable !== null) t.unrecoverable++;
+  if (c.result.hang !== null) t.stalls++;
 }
 
 /** A failing case, for a terminal: what failed, the shrunk schedule, and the command. */

@@ -58,6 +58,8 @@ export interface SimJobParams {
    * owner's crash (default false; `npm run campaign -- --real-replication`).
    */
   readonly realReplication?: boolean;
+  /** Probabilities that a crash cuts or corrupts the victim's last frame in flight to each peer (default 0.2 / 0.1). */
+  readonly crashTail?: { readonly cut: number; readonly corrupt: number };
 }
 
 export interface CrashRecord {
@@ -160,7 +162,8 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   const size = p.size;
   // A crash loses the frames the rank sent in its last step, as over TCP (the launcher's sim mode
   // does the same): what a process sent just before it died may never arrive.
-  const world = new SimWorld({ size, seed: p.seed, crashLosesUnflushed: true });
+  // Frames cross as bytes through the TCP codec; a crash may cut or corrupt the victim's last frame in flight.
+  const world = new SimWorld({ size, seed: p.seed, crashLosesUnflushed: true, codec: true, crashTail: p.crashTail ?? { cut: 0.2, corrupt: 0.1 } });
   const rng = new Prng((p.seed ^ 0x5bd1e995) >>> 0);
   const stable: MemoryStableMedia = new Map();
   // Stand-in for `volatile memory of processes` (replicated to f peers): it outlives its owner's crash.
@@ -463,21 +466,21 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     if (ended) {
       if ((world.now >= drainUntil && finishedRanks.every(Boolean)) || res.reason === "idle") break;
       if (world.now >= maxTime || world.stats.steps >= maxSteps) {
-        hang = `hang: every rank done, but Protocol.finish did not resolve on ranks ${finishedRanks.flatMap((f, r) => (f ? [] : [r])).join(", ")} after ${world.now.toFixed(1)} virtual ms`;
+        hang = `stalled: every rank done, but Protocol.finish did not resolve on ranks ${finishedRanks.flatMap((f, r) => (f ? [] : [r])).join(", ")} after ${world.now.toFixed(1)} virtual ms`;
         break;
       }
       continue;
     }
     if (res.reason === "idle") {
-      hang = `deadlock: the simulation went idle at ${world.now.toFixed(1)} virtual ms with ${describeWaiting()}`;
+      hang = `stalled (deadlock): the simulation went idle at ${world.now.toFixed(1)} virtual ms with ${describeWaiting()}`;
       break;
     }
     if (world.stats.steps >= maxSteps) {
-      hang = `hang: still running after ${maxSteps} steps (${world.now.toFixed(1)} virtual ms) with ${describeWaiting()}`;
+      hang = `stalled: still running after ${maxSteps} steps (${world.now.toFixed(1)} virtual ms) with ${describeWaiting()}`;
       break;
     }
     if (world.now >= maxTime) {
-      hang = `hang: not finished after ${maxTime} virtual ms with ${describeWaiting()}`;
+      hang = `stalled: not finished within the liveness bound of ${maxTime} virtual ms with ${describeWaiting()}`;
       break;
     }
   }
@@ -579,7 +582,14 @@ function observedTransport(t: Transport, h: RankHistory, dead: () => boolean, on
       else if (frame.kind === FrameKind.Control && !dead()) onControl();
       t.send(to, frame);
     },
-    on: (events) => t.on(events),
+    on: (events) =>
+      t.on({
+        ...events,
+        frame: (f) => {
+          if (f.kind === FrameKind.App && !dead()) h.received.push({ from: f.from, fromIncarnation: f.fromIncarnation, digest: digestOf(f.payload) });
+          events.frame(f);
+        },
+      }),
     close: () => t.close(),
   };
 }

@@ -71,6 +71,8 @@ export class RankHistory {
   readonly steps: Step[] = [];
   readonly deliveries: DeliveryRecord[] = [];
   readonly regressions: Regression[] = [];
+  /** App frames that reached this rank's transport, by sender incarnation (a delivery's digest alone cannot tell which incarnation sent it). */
+  readonly received: { readonly from: number; readonly fromIncarnation: number; readonly digest: number }[] = [];
   /** Deliveries over all incarnations (the `atDelivery` trigger counts these). */
   deliveryCount = 0;
   private readonly maxPos = new Map<number, number>();

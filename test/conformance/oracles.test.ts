@@ -12,6 +12,7 @@ import { checkExactlyOnce, checkFamily, checkOutcome, checkOutputs, checkRun, ty
 import { discoverProtocols } from "./protocols.js";
 import { parseSchedule, type CrashSchedule } from "./schedule.js";
 import { shrinkSchedule } from "./shrink.js";
+import { addToTally, emptyTally, livenessBoundMs } from "./campaign.js";
 
 async function noneRun(appName: string, seed: number, schedule: CrashSchedule): Promise<{ result: JobResult; violations: Violation[] }> {
   const a = findApp(appName);
@@ -53,6 +54,24 @@ describe("oracles against the none protocol", () => {
     const { result, violations } = await noneRun("token-ring", 3, [{ rank: 1, atStep: 40 }]);
     expect(result.maxConcurrent).toBeGreaterThan(result.f);
     expect(violations.some((v) => v.oracle === "outcome" && v.message.includes("unrecoverable"))).toBe(true);
+  });
+
+  it("liveness is an oracle: a run that goes idle unfinished, or outlives its bound, is stalled and counted", async () => {
+    const idle = await noneRun("token-ring", 3, [{ rank: 1, atStep: 40 }]);
+    expect(idle.result.hang).toMatch(/^stalled \(deadlock\)/);
+    const t = emptyTally();
+    addToTally(t, { protocol: "none", backend: "builtin", app: "token-ring", seed: 3, kind: "given", schedule: [], result: idle.result, violations: idle.violations });
+    expect(t.stalls).toBe(1);
+    // The bound grows with the crashes in the schedule and with the failure-free length.
+    expect(livenessBoundMs(100, [{ rank: 1, atStep: 5 }, { rank: 2, atStep: 9 }])).toBeGreaterThan(livenessBoundMs(100, [{ rank: 1, atStep: 5 }]));
+    expect(livenessBoundMs(1000, [])).toBeGreaterThan(livenessBoundMs(100, []));
+    // A live run cut short by its bound is "stalled", with the bound in the message.
+    // (token-ring takes about 24 virtual ms failure-free; the harness checks the bound every 10.)
+    const a = findApp("token-ring");
+    const slow = await runSimJob({ protocol: noneProtocol, app: await loadConformanceApp(a), size: a.size, seed: 2, schedule: [], args: a.args, maxTimeMs: 5 });
+    expect(slow.finished).toBe(false);
+    expect(slow.hang).toMatch(/^stalled: not finished within the liveness bound of 5 virtual ms/);
+    expect(checkOutcome(slow).length).toBe(1);
   });
 
   it("shrinking keeps a failing schedule failing and drops the crashes it does not need", async () => {
@@ -176,6 +195,7 @@ describe("the causal family within f: a lost read that no survivor saw", () => {
     const h3 = r.histories[3]!;
     const saw = Object.assign(Object.create(Object.getPrototypeOf(h3) as object) as typeof h3, h3, {
       deliveries: [...h3.deliveries, ...oldTasks.map((m, i) => ({ from: 0, digest: m.digest, replay: false, incarnation: 0, pos: i }))],
+      received: [...h3.received, ...oldTasks.map((m) => ({ from: 0, fromIncarnation: c0.incarnation, digest: m.digest }))],
     });
     const survived = { ...r, crashes: r.crashes.filter((c) => c.rank !== 3), histories: r.histories.map((h, q) => (q === 3 ? saw : h)) };
     expect(checkFamily(survived, "causal").map((v) => v.message).join()).toMatch(/rank 0 did not return to its pre-crash state/);
@@ -218,6 +238,7 @@ describe("the causal family within f: a send of a crashed sender that its receiv
     const withOld = (incarnation: number) =>
       Object.assign(Object.create(Object.getPrototypeOf(h1) as object) as typeof h1, h1, {
         deliveries: [...h1.deliveries, { from: 0, digest: old, replay: false, incarnation, pos: seen }],
+        received: [...h1.received, { from: 0, fromIncarnation: c0.incarnation, digest: old }],
       });
     const got: JobResult = { ...differs, histories: r.histories.map((h, q) => (q === 1 ? withOld(c1.incarnation + 1) : h)) };
     expect(checkFamily(got, "causal").map((v) => v.message).join()).toMatch(violated);

@@ -287,8 +287,21 @@ function unseenBySurvivors(r: JobResult, c: CrashRecord): (pos: number, send: nu
     }
     // By digest, not by position: a later delivery with the same payload counts as seen (conservative).
     const since = prev === undefined ? -1 : prev.incarnation;
-    return !r.histories[to]!.deliveries.some((d) => d.incarnation > since && d.from === c.rank && d.digest === digest);
+    // And only if a frame with it came from the crashed incarnation: the recovered one may send the same bytes.
+    const h = r.histories[to]!;
+    if (!h.received.some((x) => x.from === c.rank && x.fromIncarnation === c.incarnation && x.digest === digest)) return true;
+    return !h.deliveries.some((d) => d.incarnation > since && d.from === c.rank && d.digest === digest);
   };
+}
+
+/** Nothing of positions `from`..visible of the crashed incarnation reached a survivor: no send seen, no write released. */
+function divergenceUnseen(c: CrashRecord, from: number, unseen: (pos: number, send: number) => boolean): boolean {
+  for (let q = from; q <= c.visible; q++) {
+    const st = c.before[q]!;
+    if (st.writeReleased.some(Boolean)) return false;
+    for (let i = 0; i < st.sends.length; i++) if (!unseen(q, i)) return false;
+  }
+  return true;
 }
 
 /**
@@ -318,6 +331,10 @@ export function checkFamily(r: JobResult, family: Family): Violation[] {
       const before = c.before[p]!;
       const after = now[p];
       if (after === undefined || !rebuilt(before, after, (i) => unseen(p, i))) {
+        // Causal within f: a determinant lost with every process that depended on it lets the
+        // recovered process re-execute from here differently, as long as no survivor saw anything
+        // of positions p..visible (a crash may lose the frames that carried them, harness.ts).
+        if (family === "causal" && after !== undefined && divergenceUnseen(c, p, unseen)) break;
         const desc = (s: Step | undefined): string =>
           s === undefined ? "nothing (not recovered that far)" : s.from < 0 ? "onStart" : `a message from rank ${s.from} (crc ${hex(s.digest)}), ${s.sends.length} send(s), ${s.writes.length} write(s)`;
         v.push({

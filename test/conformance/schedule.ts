@@ -105,6 +105,8 @@ export interface DrawContext {
   readonly steps: number;
   /** Deliveries per rank in a failure-free run. */
   readonly deliveries: number;
+  /** Virtual ms the failure-free run took until everyone was done (the liveness bound scales with it). */
+  readonly freeMs: number;
 }
 
 /**

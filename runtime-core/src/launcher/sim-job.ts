@@ -68,7 +68,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
   const size = p.size;
   // As TCP: frames arrive as unaligned Buffer views, and a kill loses what the
   // rank sent in its last step (the transport writes on the next tick).
-  const world = new SimWorld({ size, seed: p.seed ?? 1, wireFrames: true, crashLosesUnflushed: p.crashLosesUnflushed ?? true });
+  const world = new SimWorld({ size, seed: p.seed ?? 1, codec: true, crashLosesUnflushed: p.crashLosesUnflushed ?? true });
   const stable: MemoryStableMedia = new Map();
   const state = new JobState(size, p.kills ?? [], 0);
   const hosts: RankHost[] = [];

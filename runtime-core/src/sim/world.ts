@@ -30,6 +30,8 @@ import { fullSettle, PromiseActivity, type SettleMode } from "./settle.js";
 import { SimTimers, type TimerHost } from "./sim-timers.js";
 import { SimTransport, type SimNetwork } from "./sim-transport.js";
 import { wireCopy } from "./wire-copy.js";
+import { corruptBytes, cutBytes, WireChannels, type WireBytes } from "./wire-channels.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.js";
 
 export interface SimWorldOptions {
   /** Number of ranks. */
@@ -47,6 +49,20 @@ export interface SimWorldOptions {
    * into a larger chunk (see wire-copy.ts; default false).
    */
   readonly wireFrames?: boolean;
+  /**
+   * Frames cross as bytes through the TCP transport's own FrameQueue and
+   * FrameDecoder, one decoder per connection, cut into chunks at seeded
+   * points (see wire-channels.ts; default false). Takes precedence over
+   * copyFrames and wireFrames.
+   */
+  readonly codec?: boolean;
+  /**
+   * With codec: when a rank crashes, the last frame it has in flight to each
+   * peer arrives cut (the sender died mid-write) with probability `cut`, or
+   * with a flipped byte with probability `corrupt`; the receiver's decoder
+   * must drop it and the next incarnation's connection must start clean.
+   */
+  readonly crashTail?: { readonly cut: number; readonly corrupt: number };
   /**
    * A crash also loses the frames the rank sent since the current event began
    * (default false). TCP queues a rank's frames and writes them on the next
@@ -104,6 +120,10 @@ export interface SimStats {
   framesSent: number;
   framesDelivered: number;
   framesDropped: number;
+  /** With crashTail: frames cut or corrupted at a crash, and frames the decoder rejected. */
+  framesCut: number;
+  framesCorrupted: number;
+  framesRejected: number;
   steps: number;
 }
 
@@ -120,6 +140,10 @@ const KIND_NAMES: readonly SimEventKind[] = ["frame", "timer", "peerIncarnation"
 /** One class for every event keeps the heap monomorphic. */
 class Ev {
   cancelled = false;
+  /** Processed (delivered or dropped): a crash-tail fault no longer applies. */
+  done = false;
+  /** With codec: the frame's bytes (`frame` is then undefined until decoded). */
+  wire: WireBytes | undefined = undefined;
   constructor(
     public time: number,
     public seq: number,
@@ -136,13 +160,14 @@ class Ev {
 interface Buffered {
   readonly frame: Frame;
   readonly fromIncarnation: number;
+  readonly wire: WireBytes | undefined;
 }
 
 export class SimWorld implements SimNetwork, TimerHost {
   readonly size: number;
   readonly seed: number;
   readonly trace: SimTraceEntry[] = [];
-  readonly stats: SimStats = { framesSent: 0, framesDelivered: 0, framesDropped: 0, steps: 0 };
+  readonly stats: SimStats = { framesSent: 0, framesDelivered: 0, framesDropped: 0, framesCut: 0, framesCorrupted: 0, framesRejected: 0, steps: 0 };
   private _now = 0;
   private seq = 0;
   private readonly rng: Prng;
@@ -153,6 +178,13 @@ export class SimWorld implements SimNetwork, TimerHost {
   private readonly copy: boolean;
   private readonly wire: boolean;
   private readonly loseUnflushed: boolean;
+  private readonly channels: WireChannels | undefined;
+  private readonly tail: { readonly cut: number; readonly corrupt: number } | undefined;
+  /** With crashTail: per channel, the last frame event scheduled. */
+  private readonly lastFrame: (Ev | undefined)[];
+  /** Streams of their own for chunk cuts and tail faults, so latencies stay those of the seed. */
+  private readonly wireRng: Prng;
+  private readonly tailRng: Prng;
   /** With crashLosesUnflushed: frames scheduled per sender since the current event began. */
   private readonly unflushed: Ev[][];
   private unflushedAny = false;
@@ -184,6 +216,11 @@ export class SimWorld implements SimNetwork, TimerHost {
     this.copy = opts.copyFrames ?? true;
     this.wire = opts.wireFrames ?? false;
     this.loseUnflushed = opts.crashLosesUnflushed ?? false;
+    this.channels = opts.codec === true ? new WireChannels(opts.size, DEFAULT_MAX_FRAME_BYTES) : undefined;
+    this.tail = opts.codec === true ? opts.crashTail : undefined;
+    this.lastFrame = new Array<Ev | undefined>(opts.size * opts.size).fill(undefined);
+    this.wireRng = new Prng(this.seed ^ 0x5eed_c0de);
+    this.tailRng = new Prng(this.seed ^ 0x7a11_fa17);
     this.tracing = opts.trace ?? false;
     this.settleMode = opts.settle ?? "auto";
     this.maxBuffered = opts.maxBufferedPerPeer ?? Infinity;
@@ -259,6 +296,7 @@ export class SimWorld implements SimNetwork, TimerHost {
     this.transports[rank]!.stopped = true;
     const n = this.size;
     for (let from = 0; from < n; from++) this.lastDelivery[from * n + rank] = 0; // its in-flight frames are gone
+    if (this.tail !== undefined) this.damageTail(rank);
     for (const ev of this.unflushed[rank]!) {
       // Sent in this step: still in the dead process's write queue, never on the wire.
       ev.cancelled = true;
@@ -310,7 +348,7 @@ export class SimWorld implements SimNetwork, TimerHost {
       const b = this.buffered[ch];
       if (b === undefined) continue;
       this.buffered[ch] = undefined;
-      for (const item of b) this.schedule(from, item.fromIncarnation, rank, item.frame);
+      for (const item of b) this.schedule(from, item.fromIncarnation, rank, item.frame, item.wire);
     }
     return t;
   }
@@ -387,11 +425,13 @@ export class SimWorld implements SimNetwork, TimerHost {
     if (!(to >= 0 && to < this.size && Number.isInteger(to))) throw new RangeError(`send: no rank ${to} (size ${this.size})`);
     if (to === r) throw new RangeError(`send: rank ${r} cannot send to itself`);
     if (!(frame.tag >= 0 && frame.tag <= 0xffff && Number.isInteger(frame.tag))) throw new RangeError(`send: tag ${frame.tag} is not a u16`);
-    const f: Frame = !this.copy
-      ? frame
-      : this.wire
-        ? wireCopy(frame, this.stats.framesSent)
-        : { kind: frame.kind, tag: frame.tag, piggyback: frame.piggyback.slice(), payload: frame.payload.slice() };
+    const wire = this.channels?.encode(r, from.incarnation, frame);
+    const f: Frame =
+      wire !== undefined || !this.copy
+        ? frame
+        : this.wire
+          ? wireCopy(frame, this.stats.framesSent)
+          : { kind: frame.kind, tag: frame.tag, piggyback: frame.piggyback.slice(), payload: frame.payload.slice() };
     this.stats.framesSent++;
     if (!this.alive[to]) {
       const ch = r * this.size + to;
@@ -400,10 +440,10 @@ export class SimWorld implements SimNetwork, TimerHost {
       if (b.length >= this.maxBuffered) {
         throw new Error(`send: ${b.length} frames already buffered from rank ${r} for dead rank ${to} (maxBufferedPerPeer)`);
       }
-      b.push({ frame: f, fromIncarnation: from.incarnation });
+      b.push({ frame: f, fromIncarnation: from.incarnation, wire });
       return;
     }
-    const ev = this.schedule(r, from.incarnation, to, f);
+    const ev = this.schedule(r, from.incarnation, to, f, wire);
     if (this.loseUnflushed) {
       this.unflushed[r]!.push(ev);
       this.unflushedAny = true;
@@ -427,7 +467,7 @@ export class SimWorld implements SimNetwork, TimerHost {
 
   // ---------------------------------------------------------------- internals
 
-  private schedule(from: number, fromIncarnation: number, to: number, f: Frame): Ev {
+  private schedule(from: number, fromIncarnation: number, to: number, f: Frame, wire: WireBytes | undefined): Ev {
     const ch = from * this.size + to;
     let t = this._now + this.latMin + this.rng.next() * this.latSpan;
     const last = this.lastDelivery[ch]!;
@@ -441,7 +481,10 @@ export class SimWorld implements SimNetwork, TimerHost {
       from,
       fromIncarnation,
     };
-    const ev = new Ev(t, this.seq++, EvType.Frame, to, this.gen[to]!, from, 0, inbound, undefined);
+    // `arg` holds the sender's generation: with codec, a new one is a new connection.
+    const ev = new Ev(t, this.seq++, EvType.Frame, to, this.gen[to]!, from, this.gen[from]!, wire === undefined ? inbound : undefined, undefined);
+    ev.wire = wire;
+    if (this.tail !== undefined) this.lastFrame[ch] = ev;
     this.queue.push(ev);
     return ev;
   }
@@ -460,8 +503,24 @@ export class SimWorld implements SimNetwork, TimerHost {
     const live = this.alive[rank] === true && this.gen[rank] === ev.gen;
     switch (ev.type) {
       case EvType.Frame: {
-        const f = ev.frame!;
+        ev.done = true;
         const t = this.transports[rank]!;
+        let f = ev.frame;
+        if (ev.wire !== undefined) {
+          // Bytes reach the receiver's socket whether or not it is still alive to read them.
+          const got = this.channels!.decode(ev.from, ev.arg, rank, ev.gen, ev.wire, this.wireRng);
+          if (!got.ok) {
+            this.stats.framesRejected++;
+            this.stats.framesDropped++;
+            return;
+          }
+          if (got.frame === undefined) {
+            this.stats.framesDropped++; // a cut frame: its bytes end with the connection
+            return;
+          }
+          f = got.frame;
+        }
+        if (f === undefined) throw new Error("sim: frame event without a frame");
         const ok = live && !t.stopped;
         if (this.tracing) {
           this.trace.push({
@@ -494,6 +553,24 @@ export class SimWorld implements SimNetwork, TimerHost {
       case EvType.Drain:
         if (live) this.transports[rank]!.drainInbox();
         return;
+    }
+  }
+
+  /** crashTail: the last frame `rank` has in flight to each peer may arrive cut or corrupted. */
+  private damageTail(rank: number): void {
+    const tail = this.tail!;
+    const n = this.size;
+    for (let to = 0; to < n; to++) {
+      const ev = this.lastFrame[rank * n + to];
+      if (ev === undefined || ev.done || ev.cancelled || ev.wire === undefined) continue;
+      const x = this.tailRng.next();
+      if (x < tail.cut) {
+        ev.wire = cutBytes(ev.wire, this.tailRng);
+        this.stats.framesCut++;
+      } else if (x < tail.cut + tail.corrupt) {
+        ev.wire = corruptBytes(ev.wire, this.tailRng);
+        this.stats.framesCorrupted++;
+      }
     }
   }
 
