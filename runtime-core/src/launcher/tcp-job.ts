@@ -31,8 +31,9 @@ import { IdempotentSink } from "../host/output-sink.js";
 import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
 import { JobState } from "./job-state.js";
 import { loadProtocol } from "./load-protocol.js";
-import { DEFAULT_FINISH_TIMEOUT_MS, DEFAULT_STALL_AFTER_STATE_LOSS_MS, type JobOptions } from "./options.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, type JobOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
+import { ProcessWatch, StallDetector, stallWindow } from "./stall-detector.js";
 
 const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
 /** A rank that dies this many times in a row before going live is not crashing, it cannot start. */
@@ -141,6 +142,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     finished: false,
   }));
   const timers: NodeJS.Timeout[] = [];
+  const stall = new StallDetector({ size, now: started, unit: "s", reports: true });
+  const procs = new ProcessWatch(stall, size);
   /** Every rank was done once: the finish phase (Protocol.finish on every rank) runs until all have finished. */
   let finishPhase = false;
   /** Shutting down (job over, or failed): exits are not crashes. */
@@ -194,6 +197,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       execArgv: process.execArgv.filter((a) => !a.startsWith("--inspect")),
     });
     s.child = child;
+    stall.observe(r, { incarnation: state.rank(r).incarnation, phase: state.rank(r).incarnation > 0 ? "recovering" : "starting", deliveries: 0, sends: 0, outputs: 0 }, performance.now());
     child.on("message", (m: FromRank) => onMessage(r, child, m));
     child.on("exit", (code, signal) => onExit(r, child, code, signal));
     // An IPC send to a child that is dying (it SIGKILLed itself, `connected`
@@ -226,6 +230,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         try {
           if (sink.accept(m.rank, m.seq, m.payload) === "new") {
             state.rank(r).outputs++;
+            stall.progress(performance.now());
             reporter.output(m.rank, m.payload);
           }
         } catch (e) {
@@ -242,10 +247,14 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         s.finished = true;
         if (slots.every((x) => x.finished)) void finish();
         return;
-      case "progress":
+      case "progress": {
         if (!current) return;
-        state.delivered(r, m.deliveries, performance.now());
+        const now = performance.now();
+        state.delivered(r, m.deliveries, now);
+        stall.observe(r, m, now);
+        stall.cpu(r, m.cpuMs, m.wallMs, now);
         return;
+      }
       case "killing":
         if (current) s.killingCount = m.deliveries;
         return;
@@ -274,6 +283,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     if (s.child !== child) return;
     s.child = null;
     if (s.stopping || finishing) return;
+    const inc = state.rank(r).incarnation;
+    stall.observe(r, { incarnation: inc, phase: "restarting", deliveries: 0, sends: 0, outputs: 0 }, performance.now());
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!s.live) {
       if (++s.startupDeaths >= MAX_STARTUP_DEATHS) {
@@ -362,12 +373,17 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       ),
     );
   }
+  let lastSample = 0;
   const stallCheck = setInterval(() => {
-    const stall = o.stallTimeoutMs ?? (state.stateLost ? DEFAULT_STALL_AFTER_STATE_LOSS_MS : undefined);
-    // Finishing needs no deliveries (commit rounds only); the finish timeout bounds it.
-    if (!finishPhase && stall !== undefined && performance.now() - state.lastProgress > stall) {
-      fail({ kind: "timeout", rank: -1, message: `stalled: no delivery for ${stall} ms; ranks ${state.notDone().join(", ")} not done` });
+    const now = performance.now();
+    // Rank processes seen from outside (CPU, SIGSTOP) every heartbeat: their own reports stop while they compute synchronously.
+    if (now - lastSample >= 500) {
+      lastSample = now;
+      slots.forEach((x, r) => procs.sample(r, x.child?.pid, now));
     }
+    // Finishing needs no deliveries (commit rounds only); the finish timeout bounds it.
+    const why = finishPhase ? null : stall.check(now, stallWindow(o.stallTimeoutMs, state.stateLost), state.lastProgress);
+    if (why !== null) fail({ kind: "timeout", rank: -1, message: why });
   }, 100);
   const onSignal = (): void => fail({ kind: "internal", rank: -1, message: "interrupted", stack: "" });
   process.once("SIGINT", onSignal);
