@@ -17,6 +17,9 @@
  *    stopped only when every current incarnation has finished. The watchdog
  *    stays on meanwhile: a rank that dies is restarted and asked to finish
  *    again once it is live. --finish-timeout bounds the phase.
+ *  - Stalls: a job with no progress for --stall-timeout fails with what every
+ *    rank is doing (stall-detector.ts; fed by the ranks' progress reports and
+ *    by /proc samples of their processes).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
