@@ -126,6 +126,16 @@ export class StallDetector {
     }
   }
 
+  /** A process for rank `r` was started as `incarnation`: starting (0) or recovering. */
+  spawned(r: number, incarnation: number, now: number): void {
+    this.observe(r, { incarnation, phase: incarnation > 0 ? "recovering" : "starting", deliveries: 0, sends: 0, outputs: 0 }, now);
+  }
+
+  /** Rank `r`'s process died unasked; the watchdog restarts it. */
+  died(r: number, incarnation: number, now: number): void {
+    this.observe(r, { incarnation, phase: "restarting", deliveries: 0, sends: 0, outputs: 0 }, now);
+  }
+
   /** Rank `r` used `cpuMs` of CPU over `wallMs`: computing at BUSY_CPU_SHARE of a core or more is progress. */
   cpu(r: number, cpuMs: number, wallMs: number, now: number): void {
     if (r < 0 || r >= this.o.size) return;
@@ -218,12 +228,20 @@ function clip(s: string): string {
  */
 export class ProcessWatch {
   private readonly last: ({ pid: number; cpuMs: number; at: number } | null)[];
+  private sampledAt = -Infinity;
 
   constructor(
     private readonly detector: StallDetector,
     size: number,
   ) {
     this.last = new Array<{ pid: number; cpuMs: number; at: number } | null>(size).fill(null);
+  }
+
+  /** Sample every rank's process (pid per rank, undefined: none now), at most once per HEARTBEAT_MS. */
+  sampleAll(pids: readonly (number | undefined)[], now: number): void {
+    if (now - this.sampledAt < HEARTBEAT_MS) return;
+    this.sampledAt = now;
+    pids.forEach((pid, r) => this.sample(r, pid, now));
   }
 
   sample(r: number, pid: number | undefined, now: number): void {

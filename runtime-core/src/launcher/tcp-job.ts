@@ -200,7 +200,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       execArgv: process.execArgv.filter((a) => !a.startsWith("--inspect")),
     });
     s.child = child;
-    stall.observe(r, { incarnation: state.rank(r).incarnation, phase: state.rank(r).incarnation > 0 ? "recovering" : "starting", deliveries: 0, sends: 0, outputs: 0 }, performance.now());
+    stall.spawned(r, state.rank(r).incarnation, performance.now());
     child.on("message", (m: FromRank) => onMessage(r, child, m));
     child.on("exit", (code, signal) => onExit(r, child, code, signal));
     // An IPC send to a child that is dying (it SIGKILLed itself, `connected`
@@ -286,8 +286,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     if (s.child !== child) return;
     s.child = null;
     if (s.stopping || finishing) return;
-    const inc = state.rank(r).incarnation;
-    stall.observe(r, { incarnation: inc, phase: "restarting", deliveries: 0, sends: 0, outputs: 0 }, performance.now());
+    stall.died(r, state.rank(r).incarnation, performance.now());
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!s.live) {
       if (++s.startupDeaths >= MAX_STARTUP_DEATHS) {
@@ -376,14 +375,10 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       ),
     );
   }
-  let lastSample = 0;
   const stallCheck = setInterval(() => {
     const now = performance.now();
-    // Rank processes seen from outside (CPU, SIGSTOP) every heartbeat: their own reports stop while they compute synchronously.
-    if (now - lastSample >= 500) {
-      lastSample = now;
-      slots.forEach((x, r) => procs.sample(r, x.child?.pid, now));
-    }
+    // Rank processes seen from outside (CPU, SIGSTOP): their own reports stop while they compute synchronously.
+    procs.sampleAll(slots.map((x) => x.child?.pid), now);
     // Finishing needs no deliveries (commit rounds only); the finish timeout bounds it.
     const why = finishPhase ? null : stall.check(now, stallWindow(o.stallTimeoutMs, state.stateLost), state.lastProgress);
     if (why !== null) fail({ kind: "timeout", rank: -1, message: why });
