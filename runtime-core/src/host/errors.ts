@@ -13,7 +13,7 @@ export type JobFailure =
   | { readonly kind: "retraction"; readonly rank: number; readonly seq: number; readonly message: string }
   /** A contract violation inside the runtime or the protocol (e.g. overlapping deliveries). */
   | { readonly kind: "internal"; readonly rank: number; readonly message: string; readonly stack: string }
-  /** The job did not finish in time (--timeout, or a stall after a rank lost its state). */
+  /** The job did not finish in time (--timeout), or made no progress for the stall window (launcher/stall-detector.ts). */
   | { readonly kind: "timeout"; readonly rank: number; readonly message: string };
 
 export const EXIT_CODES = {

@@ -147,6 +147,8 @@ export class RankHost implements ProtocolHost {
   private busy = false;
   private doneReported = false;
   private deliveries = 0;
+  /** Application sends this incarnation (the launcher's stall detector counts them as progress). */
+  private sends = 0;
   private failed: JobFailure | null = null;
   /** Simulated crash: the in-process stand-in for SIGKILL. */
   private dead = false;
@@ -229,6 +231,11 @@ export class RankHost implements ProtocolHost {
   /** Deliveries this incarnation (replayed ones included). */
   get deliveryCount(): number {
     return this.deliveries;
+  }
+
+  /** ctx.send calls of the application this incarnation. */
+  get sendCount(): number {
+    return this.sends;
   }
 
   get isDone(): boolean {
@@ -359,6 +366,7 @@ export class RankHost implements ProtocolHost {
         }
         if (to === host.rank) throw new RangeError(`ctx.send: rank ${host.rank} cannot send to itself`);
         if (host.failed || host.dead) return;
+        host.sends++;
         host.proto!.send(to, serialize(data));
       },
       async read<T>(produce: () => T): Promise<T> {

@@ -42,9 +42,11 @@ function program(write: (s: string) => void): Command {
     .addOption(new Option("--f <F>", "concurrent failures to tolerate (default: the protocol's)").argParser(int("--f", 0)))
     .addOption(new Option("--timeout <ms>", "fail the job if it is not done after this long").argParser(int("--timeout", 1)))
     .addOption(
-      new Option("--stall-timeout <ms>", "fail when no rank delivers a message for this long (default: 3000, only after a rank lost its state)").argParser(
-        int("--stall-timeout", 1),
-      ),
+      new Option(
+        "--stall-timeout <ms>",
+        "fail (exit 5, with what every rank is doing) when the job makes no progress for this long: no rank delivers, sends or outputs anything, " +
+          "changes phase, or uses >= 10% of a core (a stopped or hung rank does not); 0 disables (default: 10000, 3000 once a rank lost its state)",
+      ).argParser(int("--stall-timeout", 0)),
     )
     .addOption(new Option("--restart-delay <ms>", "watchdog delay before restarting a dead rank").default(100).argParser(int("--restart-delay", 0)))
     .addOption(

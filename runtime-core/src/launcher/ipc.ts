@@ -5,6 +5,7 @@
  */
 import type { JobFailure } from "../host/errors.js";
 import type { ProtocolStats } from "../spi.js";
+import type { RankActivity } from "./stall-detector.js";
 
 /**
  * The note text (the launcher prints "rank R: <it> (how)") for a live process
@@ -57,7 +58,12 @@ export type FromRank =
   | { readonly t: "done"; readonly rank: number }
   /** This incarnation's Protocol.finish resolved: its outputs are released (they went before this message). */
   | { readonly t: "finished"; readonly rank: number; readonly incarnation: number }
-  | { readonly t: "progress"; readonly rank: number; readonly deliveries: number }
+  /**
+   * Sent when the counts or the phase change, and at least every HEARTBEAT_MS
+   * (stall detection): what the rank is doing, and the CPU it used since its
+   * previous report.
+   */
+  | ({ readonly t: "progress"; readonly rank: number; readonly cpuMs: number; readonly wallMs: number } & RankActivity)
   | { readonly t: "killing"; readonly rank: number; readonly deliveries: number }
   | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean }
   | { readonly t: "fatal"; readonly failure: JobFailure }

@@ -9,8 +9,10 @@ import type { OutputSink } from "../host/output-sink.js";
 import type { TcpTransport } from "../transport/tcp.js";
 import { LIVE_RESET, type FromRank, type PeerAddress, type RankConfig, type ToRank } from "./ipc.js";
 import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
+import type { RankHost } from "../host/rank-host.js";
+import { HEARTBEAT_MS, type RankActivity, type RankPhase } from "./stall-detector.js";
 
-/** How often delivery counts go to the launcher (progress, stall detection, kill counting). */
+/** How often a change of counts or phase goes to the launcher (progress, stall detection). */
 const PROGRESS_MS = 100;
 
 function send(msg: FromRank, cb?: (err: Error | null) => void): void {
@@ -27,9 +29,14 @@ function fatal(failure: JobFailure): void {
 
 async function run(cfg: RankConfig): Promise<void> {
   let runtime: RankRuntime | null = null;
-  let lastReported = -1;
+  /** Set before start() runs, so a recovery's replayed deliveries are watched too. */
+  let host: RankHost | null = null;
+  let phase: RankPhase = cfg.incarnation > 0 ? "recovering" : "starting";
+  let outputs = 0;
+  let note: string | undefined;
   const sink: OutputSink = {
     emit(rank, seq, payload) {
+      outputs++;
       // Released once it is on the IPC channel: the launcher (the environment) reads it even if we die next.
       return new Promise((resolve, reject) => send({ t: "output", rank, seq, payload }, (err) => (err ? reject(err) : resolve())));
     },
@@ -38,12 +45,21 @@ async function run(cfg: RankConfig): Promise<void> {
     // EGIDA_DEBUG=1 also shows the transport's connection events.
     if (level !== "info" || process.env["EGIDA_DEBUG"]) process.stderr.write(`rank ${cfg.rank}: ${level}: ${msg}\n`);
   };
+  // Progress report: on any change, and a heartbeat with the CPU used meanwhile (a rank that
+  // computes between messages is not stalled; one whose reports stop is blocked or stopped).
+  let last: RankActivity | null = null;
+  let lastAt = performance.now();
+  let lastCpu = process.cpuUsage();
   const progress = setInterval(() => {
-    const n = runtime?.host.deliveryCount ?? 0;
-    if (n !== lastReported) {
-      lastReported = n;
-      send({ t: "progress", rank: cfg.rank, deliveries: n });
-    }
+    const act: RankActivity = { incarnation: cfg.incarnation, phase, deliveries: host?.deliveryCount ?? 0, sends: host?.sendCount ?? 0, outputs, note };
+    const now = performance.now();
+    const changed = last === null || act.phase !== last.phase || act.deliveries !== last.deliveries || act.sends !== last.sends || act.outputs !== last.outputs || act.note !== last.note;
+    if (!changed && now - lastAt < HEARTBEAT_MS) return;
+    const cpu = process.cpuUsage(lastCpu);
+    lastCpu = process.cpuUsage();
+    send({ t: "progress", rank: cfg.rank, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: now - lastAt, ...act });
+    last = act;
+    lastAt = now;
   }, PROGRESS_MS);
   progress.unref();
 
@@ -54,8 +70,12 @@ async function run(cfg: RankConfig): Promise<void> {
   // Every rank is done: complete the protocol's pending output commits, then say so.
   let finishAsked = false;
   const finish = (rt: RankRuntime): void => {
+    phase = "finishing";
     rt.host.finish().then(
-      () => send({ t: "finished", rank: cfg.rank, incarnation: cfg.incarnation }),
+      () => {
+        phase = "finished";
+        send({ t: "finished", rank: cfg.rank, incarnation: cfg.incarnation });
+      },
       (e: unknown) => {
         if (e instanceof ReportedError) return;
         const { message, stack } = errorText(e);
@@ -106,9 +126,13 @@ async function run(cfg: RankConfig): Promise<void> {
       },
       sink,
       log,
+      onHost: (h) => (host = h),
       events: {
         fatal,
-        done: (rank) => send({ t: "done", rank }),
+        done: (rank) => {
+          if (phase === "running") phase = "done";
+          send({ t: "done", rank });
+        },
         delivered: (count) => {
           if (cfg.killAfter !== null && count >= cfg.killAfter) {
             // The kill lands exactly here, between deliveries; the count goes first so the launcher can continue it.
@@ -119,6 +143,7 @@ async function run(cfg: RankConfig): Promise<void> {
         note: (e) => {
           if (e.type === "checkpoint") return;
           const text = e.type === "protocol" ? e.what : e.type === "recover" ? `recovered (${e.replayed} replayed)` : e.type === "rollback" ? `rolled back: ${e.reason}` : e.type;
+          note = text;
           send({ t: "note", rank: cfg.rank, text, stateLost: e.type === "protocol" && e.what.startsWith("state lost") });
         },
         appReset: (how) => {
@@ -127,6 +152,8 @@ async function run(cfg: RankConfig): Promise<void> {
       },
     });
     live = true;
+    // The app may have called done during onStart or replay, before start() resolved.
+    if (phase === "starting" || phase === "recovering") phase = runtime.host.isDone ? "done" : "running";
     send({ t: "live", rank: cfg.rank, incarnation: cfg.incarnation });
     if (finishAsked) finish(runtime);
   } catch (e) {

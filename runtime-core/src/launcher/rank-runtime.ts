@@ -38,6 +38,8 @@ export interface RankRuntimeParams {
   /** Runtime control frames this layer handles itself (e.g. single-rank done gossip); return true if consumed. */
   readonly runtimeFrame?: (frame: InboundFrame) => boolean;
   readonly log: (level: "info" | "warn" | "error", msg: string) => void;
+  /** Called with the RankHost before its start (recovery) runs, so its counters can be watched during recovery. */
+  readonly onHost?: (host: RankHost) => void;
 }
 
 export interface RankRuntime {
@@ -113,6 +115,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       if (!p.runtimeFrame?.(fr)) wiring.runtimeFrame(fr);
     },
   });
+  p.onHost?.(host);
   await host.start();
   return {
     host,

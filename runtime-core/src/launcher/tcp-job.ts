@@ -18,6 +18,9 @@
  *    stopped only when every current incarnation has finished. The watchdog
  *    stays on meanwhile: a rank that dies is restarted and asked to finish
  *    again once it is live. --finish-timeout bounds the phase.
+ *  - Stalls: a job with no progress for --stall-timeout fails with what every
+ *    rank is doing (stall-detector.ts; fed by the ranks' progress reports and
+ *    by /proc samples of their processes).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -33,8 +36,9 @@ import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
 import { JobState } from "./job-state.js";
 import { PeerTable } from "./peer-table.js";
 import { loadProtocol } from "./load-protocol.js";
-import { DEFAULT_FINISH_TIMEOUT_MS, DEFAULT_STALL_AFTER_STATE_LOSS_MS, type JobOptions } from "./options.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, type JobOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
+import { ProcessWatch, StallDetector, stallWindow } from "./stall-detector.js";
 
 const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
 /** A rank that dies this many times in a row before going live is not crashing, it cannot start. */
@@ -143,6 +147,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     finished: false,
   }));
   const timers: NodeJS.Timeout[] = [];
+  const stall = new StallDetector({ size, now: started, unit: "s", reports: true });
+  const procs = new ProcessWatch(stall, size);
   /** Every rank was done once: the finish phase (Protocol.finish on every rank) runs until all have finished. */
   let finishPhase = false;
   /** Shutting down (job over, or failed): exits are not crashes. */
@@ -196,6 +202,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       execArgv: process.execArgv.filter((a) => !a.startsWith("--inspect")),
     });
     s.child = child;
+    stall.spawned(r, state.rank(r).incarnation, performance.now());
     child.on("message", (m: FromRank) => onMessage(r, child, m));
     child.on("exit", (code, signal) => onExit(r, child, code, signal));
     // An IPC send to a child that is dying (it SIGKILLed itself, `connected`
@@ -235,6 +242,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         try {
           if (sink.accept(m.rank, m.seq, m.payload) === "new") {
             state.rank(r).outputs++;
+            stall.progress(performance.now());
             reporter.output(m.rank, m.payload);
           }
         } catch (e) {
@@ -251,10 +259,14 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         s.finished = true;
         if (slots.every((x) => x.finished)) void finish();
         return;
-      case "progress":
+      case "progress": {
         if (!current) return;
-        state.delivered(r, m.deliveries, performance.now());
+        const now = performance.now();
+        state.delivered(r, m.deliveries, now);
+        stall.observe(r, m, now);
+        stall.cpu(r, m.cpuMs, m.wallMs, now);
         return;
+      }
       case "killing":
         if (current) s.killingCount = m.deliveries;
         return;
@@ -283,6 +295,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     if (s.child !== child) return;
     s.child = null;
     if (s.stopping || finishing) return;
+    stall.died(r, state.rank(r).incarnation, performance.now());
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!s.live) {
       if (++s.startupDeaths >= MAX_STARTUP_DEATHS) {
@@ -372,11 +385,12 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     );
   }
   const stallCheck = setInterval(() => {
-    const stall = o.stallTimeoutMs ?? (state.stateLost ? DEFAULT_STALL_AFTER_STATE_LOSS_MS : undefined);
+    const now = performance.now();
+    // Rank processes seen from outside (CPU, SIGSTOP): their own reports stop while they compute synchronously.
+    procs.sampleAll(slots.map((x) => x.child?.pid), now);
     // Finishing needs no deliveries (commit rounds only); the finish timeout bounds it.
-    if (!finishPhase && stall !== undefined && performance.now() - state.lastProgress > stall) {
-      fail({ kind: "timeout", rank: -1, message: `stalled: no delivery for ${stall} ms; ranks ${state.notDone().join(", ")} not done` });
-    }
+    const why = finishPhase ? null : stall.check(now, stallWindow(o.stallTimeoutMs, state.stateLost), state.lastProgress);
+    if (why !== null) fail({ kind: "timeout", rank: -1, message: why });
   }, 100);
   const onSignal = (): void => fail({ kind: "internal", rank: -1, message: "interrupted", stack: "" });
   process.once("SIGINT", onSignal);
