@@ -251,6 +251,16 @@ describe("environment faults end with exit 7 and one line", () => {
     noStack(r);
   });
 
+  it.skipIf(!canMount)("an --output file on a full file system: ENOSPC from the launcher", async () => {
+    const dir = join(tmp, "full-output");
+    mount(dir, "size=64k");
+    const out = join(dir, "out.jsonl");
+    const r = await run(["-n", "2", "--protocol", "none", "-q", "--output", out, WRITER, "--", "5000"]);
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stderr).toContain(`egida-run: output file error: cannot append to ${out}: no space left on device (ENOSPC); free space on that file system, or use another --output\n`);
+    noStack(r);
+  });
+
   it("single-rank mode: a missing or unreadable --secret-file", async () => {
     const base = ["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--protocol", "none", "--storage-dir", join(tmp, "single")];
     const missing = join(tmp, "no-secret");

@@ -25,6 +25,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { EnvironmentError } from "../host/env-fault.js";
 import { RetractionError, type JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import { IdempotentSink } from "../host/output-sink.js";
@@ -233,6 +234,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
           }
         } catch (e) {
           if (e instanceof RetractionError) fail({ kind: "retraction", rank: r, seq: m.seq, message: e.message });
+          else if (e instanceof EnvironmentError) fail({ kind: "environment", rank: -1, ...e.fault }); // --output is full or gone
           else throw e;
         }
         return;
