@@ -63,7 +63,9 @@ async function sim(o: JobOptions & LaunchOptions): Promise<number> {
       trace: traces ? (e) => traces.write(e) : undefined,
     });
     if (res.failure) {
-      reporter.error(describeFailure(res.failure));
+      // An environment fault (a full --output) names its own kind: no "error:" in front, as over TCP.
+      if (res.failure.kind === "environment") reporter.event(describeFailure(res.failure));
+      else reporter.error(describeFailure(res.failure));
       return exitCodeOf(res.failure);
     }
     reporter.event(formatSummary(proto.factory.protocolName, res.ranks, res.virtualMs, "virtual ms"));
