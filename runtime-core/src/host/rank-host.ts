@@ -38,6 +38,7 @@ import {
   errorText,
   type JobFailure,
 } from "./errors.js";
+import { environmentFault } from "./env-fault.js";
 import type { OutputSink } from "./output-sink.js";
 import { StateLostError, StorageError } from "../storage/errors.js";
 
@@ -429,6 +430,9 @@ export class RankHost implements ProtocolHost {
   private failFrom(e: unknown, kind: "internal"): Error {
     if (e instanceof ReportedError) return e;
     if (e instanceof ProtocolContractError && this.failed) return e;
+    // Disk full, read-only, no permission: the user's environment, not damaged storage or a bug.
+    const env = environmentFault(e);
+    if (env !== undefined) return this.report({ kind: "environment", rank: this.rank, ...env });
     // Storage lost records beyond what the failure budget covers (the replicated log's
     // beyond-f check): the job cannot be recovered, and that is not a protocol bug.
     const lost = storageFailure(e);

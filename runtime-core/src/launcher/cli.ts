@@ -26,6 +26,19 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
+/** `egida-run --help` lists them; docs/runtime.md has the full table. */
+const EXIT_CODE_HELP = `
+Exit codes:
+  0    every rank done, outputs released
+  1    application error (init/onStart/onMessage threw)
+  2    usage error (flags, app or protocol cannot be loaded)
+  3    unrecoverable (e.g. more than f concurrent failures, damaged storage)
+  4    output retraction (a protocol bug)
+  5    timeout (--timeout, stall, --finish-timeout)
+  6    internal error (a bug in egida or the protocol)
+  7    environment (disk full, read-only, no permission, missing directory or file)
+  130  interrupted by SIGINT, 143 by SIGTERM (storage kept)`;
+
 function program(write: (s: string) => void): Command {
   return new Command("egida-run")
     .description("Run a message-passing application on N ranks under a rollback-recovery protocol.")
@@ -61,6 +74,7 @@ function program(write: (s: string) => void): Command {
     .option("--peers <list>", "single-rank mode: host:port of every rank, in rank order")
     .option("--secret-file <file>", "single-rank mode: file holding the job's HMAC secret (else env EGIDA_SECRET)")
     .addOption(new Option("--incarnation <I>", "single-rank mode: incarnation (default: derived from the storage dir)").argParser(int("--incarnation", 0)))
+    .addHelpText("after", EXIT_CODE_HELP)
     .exitOverride()
     .configureOutput({ writeErr: write, writeOut: (s) => process.stdout.write(s) })
     .showHelpAfterError(false);

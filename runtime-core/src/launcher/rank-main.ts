@@ -4,7 +4,9 @@
  * back. It never decides the job's fate: the launcher does.
  */
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
+import { environmentFault } from "../host/env-fault.js";
 import { StorageError } from "../storage/errors.js";
+import { INTERRUPT_SIGNALS } from "./signals.js";
 import type { OutputSink } from "../host/output-sink.js";
 import type { TcpTransport } from "../transport/tcp.js";
 import { LIVE_RESET, type FromRank, type PeerAddress, type RankConfig, type ToRank } from "./ipc.js";
@@ -168,6 +170,9 @@ async function run(cfg: RankConfig): Promise<void> {
  * and the user gets the file and offset the storage error names, no stack.
  */
 function failureOf(e: unknown, rank: number, context: string): JobFailure {
+  // Disk full, read-only, no permission: checked first, a failed log's StorageError may wrap one.
+  const env = environmentFault(e);
+  if (env !== undefined) return { kind: "environment", rank, ...env };
   if (e instanceof StorageError) {
     return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (the rank's storage is damaged or in use: nothing was used from it; restore it or start with a fresh --storage-dir)` };
   }
@@ -186,6 +191,10 @@ process.on("unhandledRejection", (e) => {
 });
 // The launcher died: nobody will restart or stop us, so do not linger.
 process.on("disconnect", () => process.exit(1));
+// Ctrl-C in a terminal (or a stop of the whole process group) reaches every
+// rank as well as the launcher. The launcher decides: it stops the job and
+// keeps the storage. Dying here first would look like a crash to its watchdog.
+for (const sig of INTERRUPT_SIGNALS) process.on(sig, () => {});
 
 let rankOf = -1;
 // Wait for "start", whatever comes first: the launcher also posts a peer's

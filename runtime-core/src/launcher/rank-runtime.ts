@@ -2,6 +2,8 @@
  * One rank on real infrastructure: TCP transport, disk storage, real timers,
  * a RankHost. Used by the launcher's rank processes and by single-rank mode.
  */
+import { environmentFault, type EnvFault } from "../host/env-fault.js";
+import type { JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import type { OutputSink } from "../host/output-sink.js";
 import { RankHost, type RankHostEvents } from "../host/rank-host.js";
@@ -83,12 +85,17 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     f: p.f ?? factory.defaultF,
     send: (to, fr) => transport.send(to, fr),
   });
+  // The first environment fault a disk store hit (disk full, read-only): the cause of whatever failure follows.
+  let storageFault: EnvFault | undefined;
   const storage = createDiskStorageProvider({
     dir: p.storageDir,
     rank: p.rank,
     incarnation: p.incarnation,
     replicated: wiring.replicated,
     onWarning: (w) => p.log("warn", typeof w === "string" ? w : JSON.stringify(w)),
+    onFault: (e) => {
+      storageFault ??= environmentFault(e, "storage");
+    },
   });
   const traces: TraceWriter | null = p.traceDir ? openTraceWriter(p.traceDir, p.size, p.rank) : null;
   const host = new RankHost({
@@ -105,6 +112,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     sink: p.sink,
     events: {
       ...p.events,
+      fatal: (f) => p.events.fatal(blameEnvironment(f, storageFault)),
       peerRestarted: (r, inc) => {
         wiring.peerRestarted(r, inc);
         p.events.peerRestarted?.(r, inc);
@@ -133,4 +141,15 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       return stats;
     },
   };
+}
+
+/**
+ * A protocol that met a storage error may report it as "unrecoverable" or
+ * let it surface as an internal error, with the error reduced to text. If a
+ * disk store hit an environment fault first, that fault is the cause: report
+ * it, with its file and errno, instead.
+ */
+export function blameEnvironment(f: JobFailure, fault: EnvFault | undefined): JobFailure {
+  if (fault === undefined || (f.kind !== "unrecoverable" && f.kind !== "internal")) return f;
+  return { kind: "environment", rank: f.rank, ...fault };
 }

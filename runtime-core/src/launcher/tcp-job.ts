@@ -29,16 +29,20 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeFailure, exitCodeOf, RetractionError, type JobFailure } from "../host/errors.js";
+import { EnvironmentError } from "../host/env-fault.js";
+import { RetractionError, type JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import { IdempotentSink } from "../host/output-sink.js";
 import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
+import { reportJobFailure } from "./job-end.js";
 import { JobState } from "./job-state.js";
 import { PeerTable } from "./peer-table.js";
 import { loadProtocol } from "./load-protocol.js";
 import { DEFAULT_FINISH_TIMEOUT_MS, type JobOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
 import { ProcessWatch, StallDetector, stallWindow } from "./stall-detector.js";
+import { onInterrupt } from "./signals.js";
+import { prepareStorageDir } from "./storage-dir.js";
 
 const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
 /** A rank that dies this many times in a row before going live is not crashing, it cannot start. */
@@ -130,7 +134,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   const started = performance.now();
   const size = o.size;
   const ownStorage = o.storageDir === undefined;
-  const storageDir = o.storageDir ? resolve(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
+  const storageDir = o.storageDir ? prepareStorageDir(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
   const ports = await freePorts(size, o.host);
   const peers = new PeerTable(ports.map((port): PeerAddress => ({ host: o.host, port })));
   const secretHex = randomBytes(32).toString("hex");
@@ -247,6 +251,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
           }
         } catch (e) {
           if (e instanceof RetractionError) fail({ kind: "retraction", rank: r, seq: m.seq, message: e.message });
+          else if (e instanceof EnvironmentError) fail({ kind: "environment", rank: -1, ...e.fault }); // --output is full or gone
           else throw e;
         }
         return;
@@ -392,23 +397,16 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     const why = finishPhase ? null : stall.check(now, stallWindow(o.stallTimeoutMs, state.stateLost), state.lastProgress);
     if (why !== null) fail({ kind: "timeout", rank: -1, message: why });
   }, 100);
-  const onSignal = (): void => fail({ kind: "internal", rank: -1, message: "interrupted", stack: "" });
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const offInterrupt = onInterrupt((signal) => fail({ kind: "interrupted", rank: -1, signal }));
 
   for (let r = 0; r < size; r++) spawnRank(r);
   await ended;
 
   clearInterval(stallCheck);
   for (const t of timers) clearTimeout(t);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  offInterrupt();
   reporter.close();
-  if (state.failure) {
-    reporter.error(describeFailure(state.failure));
-    reporter.event(`storage kept in ${storageDir}`);
-    return exitCodeOf(state.failure);
-  }
+  if (state.failure) return reportJobFailure(reporter, state.failure, storageDir);
   if (ownStorage) rmSync(storageDir, { recursive: true, force: true });
   reporter.event(formatSummary(proto.factory.protocolName, state.summaries(), performance.now() - started));
   return 0;

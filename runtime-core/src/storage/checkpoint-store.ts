@@ -16,11 +16,11 @@
  * references, removed on the next open.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Checkpoint, CheckpointStore, StorageMedium } from "../spi.js";
-import { CorruptCheckpointError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
+import { CorruptCheckpointError, ioError, type WarningHandler } from "./errors.js";
+import { atomicWriteFile, fsyncDir, isErrno, mkdirs, unlinkIfExists, writeFully } from "./fs-util.js";
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const FORMAT = 1;
@@ -85,7 +85,15 @@ export class DiskCheckpointStore implements CheckpointStore {
   }
 
   static async open(dir: string, opts: CheckpointStoreOptions = {}): Promise<DiskCheckpointStore> {
-    await mkdir(dir, { recursive: true });
+    try {
+      return await DiskCheckpointStore.openIn(dir, opts);
+    } catch (e) {
+      throw ioError(e, "open the checkpoint store in", dir);
+    }
+  }
+
+  private static async openIn(dir: string, opts: CheckpointStoreOptions): Promise<DiskCheckpointStore> {
+    await mkdirs(dir);
     const store = new DiskCheckpointStore(dir, opts);
     for (const n of await readdir(dir)) {
       // Leftovers of a write a crash interrupted: never published, so never needed.
@@ -100,7 +108,8 @@ export class DiskCheckpointStore implements CheckpointStore {
   }
 
   write(ckpt: Checkpoint, opts: { readonly incremental: boolean }): Promise<void> {
-    return this.serial(() => this.doWrite(ckpt, opts.incremental));
+    // A raw write error carries no path: name the store's directory.
+    return this.serial(() => this.doWrite(ckpt, opts.incremental).catch((e: unknown) => Promise.reject(ioError(e, "write a checkpoint in", this.dir))));
   }
 
   async latest(): Promise<Checkpoint | null> {

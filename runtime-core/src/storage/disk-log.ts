@@ -14,12 +14,12 @@
  * was fully fdatasynced before the next one was created: only the last one
  * can have a torn tail, and corruption anywhere else is an error.
  */
-import { mkdir, open, readdir, readFile, type FileHandle } from "node:fs/promises";
+import { open, readdir, readFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { LogRecord, LogStats, LogStore, StorageMedium } from "../spi.js";
-import { CorruptLogError, LogFailedError, StorageError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
+import { CorruptLogError, LogFailedError, StorageError, ioError, type WarningHandler } from "./errors.js";
+import { atomicWriteFile, fsyncDir, isErrno, mkdirs, unlinkIfExists, writeFully } from "./fs-util.js";
 import { encodeRecord, encodedSize } from "./record-format.js";
 import { parseSegmentName, scanSegment, segmentName } from "./segment-scan.js";
 
@@ -115,7 +115,16 @@ export class DiskLog implements LogStore {
 
   /** Opens (creating if needed) the log in `dir`, repairing a torn tail. */
   static async open(dir: string, opts: DiskLogOptions = {}): Promise<DiskLog> {
-    await mkdir(dir, { recursive: true });
+    try {
+      return await DiskLog.openIn(dir, opts);
+    } catch (e) {
+      // An errno error (no space, read-only, no permission) names the log's directory and the operation.
+      throw ioError(e, "open the log in", dir);
+    }
+  }
+
+  private static async openIn(dir: string, opts: DiskLogOptions): Promise<DiskLog> {
+    await mkdirs(dir);
     await fsyncDir(dirname(dir));
     const names = await readdir(dir);
     for (const n of names) if (n.endsWith(".tmp")) await unlinkIfExists(join(dir, n));
@@ -246,7 +255,7 @@ export class DiskLog implements LogStore {
     await this.exclusive(async () => {
       if (lsn <= this.truncatedAt) return;
       // Durable truncation point first: a crash mid-GC is finished on the next open.
-      await writeTruncationPoint(this.dir, lsn);
+      await writeTruncationPoint(this.dir, lsn).catch((e: unknown) => Promise.reject(ioError(e, "write the truncation point in", this.dir)));
       this.truncatedAt = lsn;
       // A segment is garbage when the next one starts at or below lsn. The active segment is never deleted.
       while (this.segments.length > 1 && this.segments[1]!.first <= lsn) {
@@ -321,16 +330,21 @@ export class DiskLog implements LogStore {
       rolled = true;
     }
     const total = batch.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await this.active.writev(batch, seg.size);
-    this.st.writes++;
-    if (bytesWritten < total) {
-      // Short writev (rare: signals, NFS): finish with plain writes.
-      const rest = Buffer.concat(batch).subarray(bytesWritten);
-      await writeFully(this.active, rest, seg.size + bytesWritten);
+    try {
+      const { bytesWritten } = await this.active.writev(batch, seg.size);
       this.st.writes++;
+      if (bytesWritten < total) {
+        // Short writev (rare: signals, NFS): finish with plain writes.
+        const rest = Buffer.concat(batch).subarray(bytesWritten);
+        await writeFully(this.active, rest, seg.size + bytesWritten);
+        this.st.writes++;
+      }
+      await this.active.datasync();
+      if (rolled) await fsyncDir(this.dir);
+    } catch (e) {
+      // A raw write error carries no path: name the segment (ENOSPC lands here).
+      throw ioError(e, "append to", seg.file);
     }
-    await this.active.datasync();
-    if (rolled) await fsyncDir(this.dir);
     seg.size += total;
     this.st.syncs++;
     this.st.rounds++;
@@ -339,7 +353,7 @@ export class DiskLog implements LogStore {
   /** Starts a new segment at `first`; the previous one is complete and durable. */
   private async roll(first: number): Promise<Segment> {
     const file = join(this.dir, segmentName(first));
-    const fh = await open(file, "wx");
+    const fh = await open(file, "wx").catch((e: unknown) => Promise.reject(ioError(e, "create", file)));
     await this.active.close();
     this.active = fh;
     const seg: Segment = { first, file, size: 0 };

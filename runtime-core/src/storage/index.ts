@@ -8,6 +8,8 @@ export {
   LogFailedError,
   UnsupportedMediumError,
   StateLostError,
+  StorageIoError,
+  ioError,
   type LostReplica,
   type LockHolder,
   type StorageWarning,

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { CheckpointStore, LogStore, StorageMedium, StorageProvider } from "../spi.js";
 import { openCheckpointStore } from "./checkpoint-store.js";
 import { openDiskLog } from "./disk-log.js";
+import { watchCheckpoints, watchLog, type FaultListener } from "./fault-watch.js";
 import { UnsupportedMediumError, type WarningHandler } from "./errors.js";
 import { MemoryCheckpointStore } from "./memory-checkpoints.js";
 import { MemoryLog, newMemoryLogState, type MemoryLogState } from "./memory-log.js";
@@ -43,6 +44,12 @@ export interface DiskStorageOptions {
   readonly chunkBytes?: number;
   /** How often NFS writes re-check the rank lock (ms). */
   readonly lockCheckMs?: number;
+  /**
+   * Called with every error a local-disk or nfs-disk store (or its opening)
+   * fails with, before the caller sees it: the runtime names an environment
+   * fault (disk full, read-only) even if the protocol reduces the error to text.
+   */
+  readonly onFault?: FaultListener;
 }
 
 const noReplicated = (): never => {
@@ -76,18 +83,29 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
     return lock;
   };
 
+  const onFault = opts.onFault;
+  const watchedLog = (p: Promise<LogStore>): Promise<LogStore> =>
+    onFault ? p.then((l) => watchLog(l, onFault), (e: unknown) => (onFault(e), Promise.reject(e))) : p;
+
+  const watchedCheckpoints = (p: Promise<CheckpointStore>): Promise<CheckpointStore> =>
+    onFault ? p.then((c) => watchCheckpoints(c, onFault), (e: unknown) => (onFault(e), Promise.reject(e))) : p;
+
   const open = (medium: StorageMedium, name: string, onClose: () => Promise<void>): Promise<LogStore> => {
     switch (medium) {
       case "volatile-memory-of-self":
         return Promise.resolve(new MemoryLog(medium));
       case "local-disk":
-        return openDiskLog(join(localRoot, `log-${checkName(name)}`), {
-          onWarning: opts.onWarning,
-          segmentBytes: opts.segmentBytes,
-          onClose,
-        });
+        return watchedLog(
+          openDiskLog(join(localRoot, `log-${checkName(name)}`), {
+            onWarning: opts.onWarning,
+            segmentBytes: opts.segmentBytes,
+            onClose,
+          }),
+        );
       case "nfs-disk":
-        return nfsLock().then((l) => openNfsLog(nfsRoot, name, { lock: l, onWarning: opts.onWarning, segmentBytes: opts.segmentBytes, onClose }));
+        return watchedLog(
+          nfsLock().then((l) => openNfsLog(nfsRoot, name, { lock: l, onWarning: opts.onWarning, segmentBytes: opts.segmentBytes, onClose })),
+        );
       case "volatile-memory-of-processes":
         return (opts.replicated ?? noReplicated)(name);
       default:
@@ -119,17 +137,20 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
             case "volatile-memory-of-self":
               return new MemoryCheckpointStore(medium, opts.chunkBytes);
             case "local-disk":
-              return openCheckpointStore(join(localRoot, "checkpoints"), { onWarning: opts.onWarning, chunkBytes: opts.chunkBytes });
-            case "nfs-disk": {
-              const l = await nfsLock();
-              await l.verify(true);
-              return openCheckpointStore(join(nfsRoot, "checkpoints"), {
-                medium,
-                onWarning: opts.onWarning,
-                chunkBytes: opts.chunkBytes,
-                beforeWrite: () => l.verify(),
-              });
-            }
+              return watchedCheckpoints(openCheckpointStore(join(localRoot, "checkpoints"), { onWarning: opts.onWarning, chunkBytes: opts.chunkBytes }));
+            case "nfs-disk":
+              return watchedCheckpoints(
+                (async () => {
+                  const l = await nfsLock();
+                  await l.verify(true);
+                  return openCheckpointStore(join(nfsRoot, "checkpoints"), {
+                    medium,
+                    onWarning: opts.onWarning,
+                    chunkBytes: opts.chunkBytes,
+                    beforeWrite: () => l.verify(),
+                  });
+                })(),
+              );
             case "volatile-memory-of-processes":
               return replicatedCheckpoints(opts.replicated);
             default:
