@@ -1,5 +1,4 @@
 /** `egida-gen compile SPEC --out DIR [--emit inline|modular] [--build]`: write a complete protocol package. */
-import { readFile } from "node:fs/promises";
 import { relative, sep } from "node:path";
 import { Option, type Command } from "commander";
 import { UnsupportedProtocolError } from "../blocks/select.js";
@@ -48,8 +47,7 @@ export const compileCommand: CliCommand = {
     const opts = cmd.opts<CompileOptions>();
     const spec = await loadAndCheck(file, ctx);
     if (!spec.ir || !spec.registry) return EXIT.specError;
-    const decoded = decodeSpec(await readFile(file), file);
-    const source = decoded.ok ? decoded.text : "";
+    const source = spec.source ?? "";
     const checked = { ir: spec.ir, classification: classify(spec.ir, spec.registry) };
     // The emitters pull in ts-morph: load them only when compiling, so check/explain start fast.
     const [{ renderPackage, writePackage }, { blockLibrary, emitInputFor }] = await Promise.all([import("../codegen/package.js"), import("../codegen/pipeline.js")]);
