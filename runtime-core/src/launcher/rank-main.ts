@@ -4,7 +4,7 @@
  * back. It never decides the job's fate: the launcher does.
  */
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
-import { StorageError } from "../storage/errors.js";
+import { StorageError, StorageMissingError } from "../storage/errors.js";
 import type { OutputSink } from "../host/output-sink.js";
 import { LIVE_RESET, type FromRank, type RankConfig, type ToRank } from "./ipc.js";
 import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
@@ -124,6 +124,10 @@ async function run(cfg: RankConfig): Promise<void> {
  * and the user gets the file and offset the storage error names, no stack.
  */
 function failureOf(e: unknown, rank: number, context: string): JobFailure {
+  if (e instanceof StorageMissingError) {
+    const why = "recovering without it would silently restart the rank, and through rollbacks the job, from an older or the initial state";
+    return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (${why}: restore it, or start the job with a fresh --storage-dir)` };
+  }
   if (e instanceof StorageError) {
     return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (the rank's storage is damaged or in use: nothing was used from it; restore it or start with a fresh --storage-dir)` };
   }

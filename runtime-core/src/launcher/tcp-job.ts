@@ -112,6 +112,8 @@ interface Slot {
   killAfter: number | null;
   /** The current incarnation's Protocol.finish resolved. */
   finished: boolean;
+  /** Some incarnation went live, so it opened its storage: the next ones must find it. */
+  everLive: boolean;
 }
 
 export async function runTcpJob(o: JobOptions): Promise<number> {
@@ -139,6 +141,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     startupDeaths: 0,
     killAfter: null,
     finished: false,
+    everLive: false,
   }));
   const timers: NodeJS.Timeout[] = [];
   /** Every rank was done once: the finish phase (Protocol.finish on every rank) runs until all have finished. */
@@ -174,6 +177,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     protocol: o.protocol,
     cwd: process.cwd(),
     storageDir,
+    expectStorage: slots[r]!.everLive,
     peers,
     secretHex,
     killAfter: slots[r]!.killAfter,
@@ -215,6 +219,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       case "live":
         if (!current) return;
         s.live = true;
+        s.everLive = true;
         // Start-up (slow on a loaded machine, or loading TypeScript) is not a stall.
         state.lastProgress = performance.now();
         s.startupDeaths = 0;
