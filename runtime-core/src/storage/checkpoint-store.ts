@@ -24,8 +24,7 @@ import { mkdir, open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Checkpoint, CheckpointStore, StorageMedium } from "../spi.js";
 import { CorruptCheckpointError, StorageMissingError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
-import { exists } from "./rank-manifest.js";
+import { atomicWriteFile, exists, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const FORMAT = 1;

@@ -22,9 +22,8 @@ import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { LogRecord, LogStats, LogStore, StorageMedium } from "../spi.js";
 import { CorruptLogError, LogFailedError, StorageError, StorageMissingError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
+import { atomicWriteFile, exists, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
 import { encodeRecord, encodedSize } from "./record-format.js";
-import { exists } from "./rank-manifest.js";
 import { parseSegmentName, scanSegment, segmentName } from "./segment-scan.js";
 
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;

@@ -1,5 +1,5 @@
 /** Small durable-I/O helpers shared by the logs, the checkpoint store and the lock. */
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 
 /** filehandle.write may write less than asked (signals, NFS); loop until all is out. */
 export async function writeFully(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
@@ -71,5 +71,16 @@ export async function unlinkIfExists(path: string): Promise<void> {
     await unlink(path);
   } catch (e) {
     if (!isErrno(e, "ENOENT")) throw e;
+  }
+}
+
+/** Whether `path` exists (as anything); other errors (EACCES, EIO) are thrown. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (isErrno(e, "ENOENT") || isErrno(e, "ENOTDIR")) return false;
+    throw e;
   }
 }

@@ -111,14 +111,3 @@ async function isDir(path: string): Promise<boolean> {
     return false;
   }
 }
-
-/** Whether `path` exists (as anything). */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (e) {
-    if (isErrno(e, "ENOENT") || isErrno(e, "ENOTDIR")) return false;
-    throw e;
-  }
-}
