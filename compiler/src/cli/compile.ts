@@ -5,7 +5,6 @@ import { UnsupportedProtocolError } from "../blocks/select.js";
 import { CodegenError } from "../codegen/code.js";
 import type { EmitKind } from "../codegen/types.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
-import { decodeSpec } from "../parse/decode.js";
 import { refusalDiagnostic } from "../passes/check-generate.js";
 import { classify } from "../passes/classify.js";
 import { runBuild } from "./build.js";
