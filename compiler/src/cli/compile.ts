@@ -1,12 +1,10 @@
 /** `egida-gen compile SPEC --out DIR [--emit inline|modular] [--build]`: write a complete protocol package. */
-import { readFile } from "node:fs/promises";
 import { relative, sep } from "node:path";
 import { Option, type Command } from "commander";
 import { UnsupportedProtocolError } from "../blocks/select.js";
 import { CodegenError } from "../codegen/code.js";
 import type { EmitKind } from "../codegen/types.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
-import { decodeSpec } from "../parse/decode.js";
 import { refusalDiagnostic } from "../passes/check-generate.js";
 import { classify } from "../passes/classify.js";
 import { runBuild } from "./build.js";
@@ -48,8 +46,7 @@ export const compileCommand: CliCommand = {
     const opts = cmd.opts<CompileOptions>();
     const spec = await loadAndCheck(file, ctx);
     if (!spec.ir || !spec.registry) return EXIT.specError;
-    const decoded = decodeSpec(await readFile(file), file);
-    const source = decoded.ok ? decoded.text : "";
+    const source = spec.source ?? "";
     const checked = { ir: spec.ir, classification: classify(spec.ir, spec.registry) };
     // The emitters pull in ts-morph: load them only when compiling, so check/explain start fast.
     const [{ renderPackage, writePackage }, { blockLibrary, emitInputFor }] = await Promise.all([import("../codegen/package.js"), import("../codegen/pipeline.js")]);

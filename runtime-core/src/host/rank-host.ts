@@ -40,7 +40,7 @@ import {
 } from "./errors.js";
 import { environmentFault } from "./env-fault.js";
 import type { OutputSink } from "./output-sink.js";
-import { StateLostError, StorageError } from "../storage/errors.js";
+import { StateLostError, StorageError, StorageMissingError } from "../storage/errors.js";
 
 export interface RankHostEvents {
   /** The job must stop. Called at most once per host. */
@@ -111,6 +111,9 @@ function isStateLost(e: unknown): e is Error {
  */
 function storageFailure(e: unknown): string | undefined {
   if (isStateLost(e)) return e.message;
+  if (e instanceof StorageMissingError) {
+    return `${e.message} (recovering without it would silently restart the rank, and through rollbacks the job, from an older or the initial state: restore it, or start the job with a fresh --storage-dir)`;
+  }
   if (e instanceof StorageError) return `${e.message} (the rank's storage is damaged or in use, and nothing was used from it: restore it, or start the job with a fresh --storage-dir)`;
   return undefined;
 }

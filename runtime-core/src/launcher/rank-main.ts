@@ -5,7 +5,7 @@
  */
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
 import { environmentFault } from "../host/env-fault.js";
-import { StorageError } from "../storage/errors.js";
+import { StorageError, StorageMissingError } from "../storage/errors.js";
 import { INTERRUPT_SIGNALS } from "./signals.js";
 import type { OutputSink } from "../host/output-sink.js";
 import type { TcpTransport } from "../transport/tcp.js";
@@ -171,8 +171,13 @@ async function run(cfg: RankConfig): Promise<void> {
  */
 function failureOf(e: unknown, rank: number, context: string): JobFailure {
   // Disk full, read-only, no permission: checked first, a failed log's StorageError may wrap one.
+  // (StorageMissingError never wraps one: the manifests found the loss, no system call failed.)
   const env = environmentFault(e);
   if (env !== undefined) return { kind: "environment", rank, ...env };
+  if (e instanceof StorageMissingError) {
+    const why = "recovering without it would silently restart the rank, and through rollbacks the job, from an older or the initial state";
+    return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (${why}: restore it, or start the job with a fresh --storage-dir)` };
+  }
   if (e instanceof StorageError) {
     return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (the rank's storage is damaged or in use: nothing was used from it; restore it or start with a fresh --storage-dir)` };
   }

@@ -26,6 +26,8 @@ export interface RankRuntimeParams {
   readonly protocol: string;
   readonly cwd: string;
   readonly storageDir: string;
+  /** An earlier incarnation opened this rank's storage: report it missing rather than start afresh. */
+  readonly expectStorage?: boolean;
   readonly peers: readonly PeerAddress[];
   readonly secret: Uint8Array;
   readonly traceDir?: string;
@@ -91,6 +93,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     dir: p.storageDir,
     rank: p.rank,
     incarnation: p.incarnation,
+    expectStorage: p.expectStorage === true,
     replicated: wiring.replicated,
     onWarning: (w) => p.log("warn", typeof w === "string" ? w : JSON.stringify(w)),
     onFault: (e) => {

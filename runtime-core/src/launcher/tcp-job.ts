@@ -122,6 +122,8 @@ interface Slot {
   killAfter: number | null;
   /** The current incarnation's Protocol.finish resolved. */
   finished: boolean;
+  /** Some incarnation went live, so it opened its storage: the next ones must find it. */
+  everLive: boolean;
 }
 
 export async function runTcpJob(o: JobOptions): Promise<number> {
@@ -149,6 +151,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     startupDeaths: 0,
     killAfter: null,
     finished: false,
+    everLive: false,
   }));
   const timers: NodeJS.Timeout[] = [];
   const stall = new StallDetector({ size, now: started, unit: "s", reports: true });
@@ -186,6 +189,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     protocol: o.protocol,
     cwd: process.cwd(),
     storageDir,
+    expectStorage: slots[r]!.everLive,
     peers: peers.snapshot(),
     secretHex,
     killAfter: slots[r]!.killAfter,
@@ -235,6 +239,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       case "live":
         if (!current) return;
         s.live = true;
+        s.everLive = true;
         // Start-up (slow on a loaded machine, or loading TypeScript) is not a stall.
         state.lastProgress = performance.now();
         s.startupDeaths = 0;

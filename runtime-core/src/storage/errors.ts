@@ -47,6 +47,22 @@ export class CorruptCheckpointError extends StorageError {
   }
 }
 
+/**
+ * Storage that an earlier incarnation of the rank wrote is gone: a rank
+ * directory, a log (or one of its segments), or a checkpoint the manifests
+ * list. Recovering without it would silently start the rank (and, through
+ * rollbacks, every rank) from an older or the initial state, so opening fails.
+ */
+export class StorageMissingError extends StorageError {
+  override readonly name = "StorageMissingError";
+  constructor(
+    override readonly file: string,
+    readonly what: string,
+  ) {
+    super(`storage missing: ${what}`, file);
+  }
+}
+
 /** Another live incarnation of the rank holds the storage lock. */
 export class LockHeldError extends StorageError {
   override readonly name = "LockHeldError";

@@ -93,11 +93,11 @@ export async function mkdirs(dir: string): Promise<void> {
 async function firstMissingError(dir: string): Promise<unknown> {
   let d = dir;
   for (let parent = dirname(d); parent !== d; d = parent, parent = dirname(d)) {
-    const exists = await stat(parent).then(
+    const there = await stat(parent).then(
       () => true,
       () => false,
     );
-    if (!exists) continue;
+    if (!there) continue;
     try {
       await mkdir(d);
       return undefined;
@@ -106,4 +106,15 @@ async function firstMissingError(dir: string): Promise<unknown> {
     }
   }
   return undefined;
+}
+
+/** Whether `path` exists (as anything); other errors (EACCES, EIO) are thrown. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (isErrno(e, "ENOENT") || isErrno(e, "ENOTDIR")) return false;
+    throw e;
+  }
 }
