@@ -164,7 +164,8 @@ beforeAll(async () => {
   for (const f of ["runtime-core/dist/index.js", "compiler/dist/cli/main.js"]) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} missing: run npm run build first`);
   }
-  const upstream = (await run(NPM, ["config", "get", "registry"], ROOT, childEnv(join(tmp, "none.npmrc")))).stdout.trim() || "https://registry.npmjs.org/";
+  // The registry the workspace installs from (the developer's or CI's npm config as is).
+  const upstream = (await run(NPM, ["config", "get", "registry"], ROOT, process.env)).stdout.trim() || "https://registry.npmjs.org/";
   await startVerdaccio(upstream.endsWith("/") ? upstream : `${upstream}/`);
   const token = await addUser();
   const host = registry.replace(/^https?:/, "");
