@@ -17,6 +17,7 @@ interface CompileOptions {
   build?: boolean;
   packageName?: string;
   packageVersion?: string;
+  repository?: string;
 }
 
 /** The spec path as headers show it: relative to the working directory, `/`-separated. */
@@ -36,6 +37,7 @@ export const compileCommand: CliCommand = {
       .option("--build", "also compile the package to dist/ (like `egida-gen build <dir>`)")
       .option("--package-name <name>", "npm package name (default @egida/protocol-<name>)")
       .option("--package-version <version>", "package version (default 0.1.0)")
+      .option("--repository <url>", "package.json `repository` URL (default: none)")
       .addHelpText(
         "after",
         "\nExit status: 0 ok, 1 spec errors (or a protocol the block library cannot implement yet), 2 usage errors.\n\nExample:\n  egida-gen compile specs/fig4a-sby.egida --out generated/fig4a-sby --build",
@@ -56,6 +58,7 @@ export const compileCommand: CliCommand = {
         emit: opts.emit,
         ...(opts.packageName !== undefined ? { packageName: opts.packageName } : {}),
         ...(opts.packageVersion !== undefined ? { version: opts.packageVersion } : {}),
+        ...(opts.repository !== undefined ? { repository: { url: opts.repository } } : {}),
       });
       writePackage(opts.out, files);
       ctx.io.stdout(`wrote ${opts.out}: ${files.size} files (${opts.emit}, ${checked.classification.family})\n`);

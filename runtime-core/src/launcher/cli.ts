@@ -2,6 +2,7 @@
  * egida-run's command line. Every mistake is a usage error: one line on
  * stderr, exit code 2, no stack trace.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { parseKillSpec } from "./kill-spec.js";
 import type { KillSpec, LaunchOptions } from "./options.js";
@@ -39,9 +40,16 @@ Exit codes:
   7    environment (disk full, read-only, no permission, missing directory or file)
   130  interrupted by SIGINT, 143 by SIGTERM (storage kept)`;
 
+/** This package's version (src/launcher/cli.ts and dist/launcher/cli.js both sit two levels below package.json). */
+export function runtimeCoreVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+}
+
 function program(write: (s: string) => void): Command {
   return new Command("egida-run")
     .description("Run a message-passing application on N ranks under a rollback-recovery protocol.")
+    .version(runtimeCoreVersion(), "-V, --version", "print the version (of @egida/runtime-core)")
     .usage("-n N --protocol <dir|package|none> [options] APP [-- APP_ARGS...]")
     .argument("<app>", "application module (.mjs/.js/.ts) whose default export is { init, onStart?, onMessage }")
     .argument("[appArgs...]", "arguments passed to init(args) (put them after --)")
