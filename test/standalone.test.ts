@@ -55,7 +55,8 @@ describe("standalone generated package", () => {
     });
     expect(err).toBe("");
     expect(code).toBe(0);
-    npm(pkgDir, "pack", "--silent", "--pack-destination", tmp);
+    // --build made dist/; the package's prepack would rebuild it with its own devDependencies (tsc), not installed here.
+    npm(pkgDir, "pack", "--silent", "--ignore-scripts", "--pack-destination", tmp);
     const protoTgz = readdirSync(tmp).find((f) => f.startsWith("egida-protocol-"))!;
     expect(protoTgz).toBeDefined();
 

@@ -6,13 +6,13 @@
  *
  * Nothing here throws on bad input: every problem is a located Diagnostic.
  */
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Diagnostic } from "./diagnostics/types.js";
 import type { ProtocolIR } from "./ir/types.js";
 import { irFromJson } from "./ir/from-json.js";
 import { parse } from "./parse/parse.js";
 import { decodeSpec } from "./parse/decode.js";
+import { readSpecFile } from "./parse/read-spec.js";
 import { lower } from "./passes/lower.js";
 import { BUILTIN_BLOCKS } from "./registry/builtin.js";
 import { createRegistry } from "./registry/registry.js";
@@ -73,26 +73,10 @@ export function parseSpec(text: string | Uint8Array, file: string, registry: Reg
  * `source` is the decoded text (for rendering carets), null if unreadable.
  */
 export async function loadSpecFile(path: string): Promise<{ ir: ProtocolIR | null; diagnostics: Diagnostic[]; source: string | null }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e: unknown) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return {
-      ir: null,
-      source: null,
-      diagnostics: [
-        {
-          severity: "error",
-          code: "E-io",
-          message: code === "ENOENT" ? `no such file: ${path}` : `cannot read ${path}: ${(e as Error).message}`,
-          file: path,
-          loc: { line: 1, column: 1, offset: 0, endOffset: 0 },
-          hint: code === "ENOENT" ? "check the path; specs usually end in .egida" : "check the file's permissions",
-        },
-      ],
-    };
-  }
+  // Bounded: a device, a FIFO or a huge file is refused without reading it all.
+  const read = await readSpecFile(path);
+  if (!read.ok) return { ir: null, source: null, diagnostics: [read.diagnostic] };
+  const bytes = read.bytes;
   const { registry, diagnostics } = await loadRegistry(dirname(resolve(path)));
   const decoded = decodeSpec(bytes, path);
   const result = parseSpec(bytes, path, registry);

@@ -123,7 +123,7 @@ describe("egida-gen check", () => {
     const missing = join(tmp, "missing.egida");
     const r = run(["check", missing]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`${missing}: error: cannot read ${missing}: no such file or directory\n`);
+    expect(r.stderr).toBe(`${missing}: error: cannot read ${missing}: no such file or directory (hint: check the path; specs usually end in .egida)\n`);
   });
   it("a directory: cannot read, exit 1", () => {
     const r = run(["check", tmp]);

@@ -44,6 +44,18 @@ describe("egida-gen compile / build", () => {
     expect(JSON.parse(readFileSync(join(out, "package.json"), "utf8"))).toMatchObject({ name: "sby-modular" });
   });
 
+  it("--repository sets package.json repository; without it there is none; engines and prepack are those of a publishable package", async () => {
+    const withRepo = join(tmp, "repo");
+    expect((await run("compile", join(ROOT, "specs/fig4a-sby.egida"), "-o", withRepo, "--repository", "git+https://example.invalid/p.git")).code).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(withRepo, "package.json"), "utf8")) as Record<string, unknown>;
+    expect(pkg["repository"]).toEqual({ type: "git", url: "git+https://example.invalid/p.git" });
+    expect(pkg["engines"]).toEqual({ node: ">=20.15" });
+    expect(pkg["scripts"]).toMatchObject({ prepack: "npm run build" });
+    const without = join(tmp, "norepo");
+    expect((await run("compile", join(ROOT, "specs/fig4a-sby.egida"), "-o", without)).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(without, "package.json"), "utf8"))).not.toHaveProperty("repository");
+  });
+
   it("exit 1 for a spec the block library cannot implement, with the spec location and a hint", async () => {
     // A plugin's storage value with no block implementation stays unimplementable
     // however far the built-in library grows: `check` warns, `compile` fails.

@@ -55,6 +55,6 @@ describe("plugin: compileSpecFile", () => {
   it("an unreadable spec: E-io, no throw", async () => {
     const r = await compileSpecFile(join(ROOT, "no/such.egida"), { specFile: "no/such.egida" });
     expect(r.code).toBeNull();
-    expect(r.diagnostics).toEqual([expect.objectContaining({ code: "E-io", message: "cannot read no/such.egida: no such file" })]);
+    expect(r.diagnostics).toEqual([expect.objectContaining({ code: "E-io", message: "cannot read no/such.egida: no such file or directory" })]);
   });
 });

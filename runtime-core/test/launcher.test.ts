@@ -150,7 +150,7 @@ describe("egida-run failures and the watchdog", () => {
     expect(r.stderr).toMatch(/rank 1 incarnation 1 is live/);
     // none cannot recover the lost token: the defined outcome is a clean stall report (exit 5), or 0 if the ring survived.
     expect([0, 5]).toContain(r.code);
-    if (r.code === 5) expect(r.stderr).toMatch(/timeout: stalled: no delivery for 4000 ms; ranks .*1.* not done/);
+    if (r.code === 5) expect(r.stderr).toMatch(/timeout: stalled: no progress for \d+\.\d s .*--stall-timeout 4000 ms\); rank 0 /);
     noStack(r.stderr);
   });
 
@@ -277,5 +277,31 @@ describe("single-rank mode", () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/needs the job's secret/);
+  });
+
+  it.each<[string, { file?: string; env?: string }, RegExp]>([
+    ["--secret-file with 1 byte", { file: "x" }, /--secret-file .*short-secret\) is 1 bytes, it must be at least 16/],
+    ["--secret-file with 15 bytes", { file: "0123456789abcde" }, /is 15 bytes, it must be at least 16/],
+    ["EGIDA_SECRET with 9 bytes", { env: "change-me" }, /the job secret \(EGIDA_SECRET\) is 9 bytes, it must be at least 16/],
+  ])("a short secret (%s): one line, exit 2", async (_what, secret, message) => {
+    const args = ["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--protocol", "none", "--storage-dir", join(tmp, "short"), app("token-ring")];
+    if (secret.file !== undefined) {
+      const f = join(tmp, "short-secret");
+      writeFileSync(f, secret.file);
+      args.unshift("--secret-file", f);
+    }
+    const r = await run(args, { env: { EGIDA_SECRET: secret.env ?? "" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/head -c 32 \/dev\/urandom > secret.*openssl rand -hex 32/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    noStack(r.stderr);
+  });
+
+  it("a missing --secret-file: one line, exit 7 (an environment fault)", async () => {
+    const r = await run(["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--secret-file", join(tmp, "no-such-secret"), "--protocol", "none", "--storage-dir", tmp, app("token-ring")]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/no-such-secret.*ENOENT/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

@@ -1,12 +1,10 @@
 /** `egida-gen compile SPEC --out DIR [--emit inline|modular] [--build]`: write a complete protocol package. */
-import { readFile } from "node:fs/promises";
 import { relative, sep } from "node:path";
 import { Option, type Command } from "commander";
 import { UnsupportedProtocolError } from "../blocks/select.js";
 import { CodegenError } from "../codegen/code.js";
 import type { EmitKind } from "../codegen/types.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
-import { decodeSpec } from "../parse/decode.js";
 import { refusalDiagnostic } from "../passes/check-generate.js";
 import { classify } from "../passes/classify.js";
 import { runBuild } from "./build.js";
@@ -19,6 +17,7 @@ interface CompileOptions {
   build?: boolean;
   packageName?: string;
   packageVersion?: string;
+  repository?: string;
 }
 
 /** The spec path as headers show it: relative to the working directory, `/`-separated. */
@@ -38,6 +37,7 @@ export const compileCommand: CliCommand = {
       .option("--build", "also compile the package to dist/ (like `egida-gen build <dir>`)")
       .option("--package-name <name>", "npm package name (default @egida/protocol-<name>)")
       .option("--package-version <version>", "package version (default 0.1.0)")
+      .option("--repository <url>", "package.json `repository` URL (default: none)")
       .addHelpText(
         "after",
         "\nExit status: 0 ok, 1 spec errors (or a protocol the block library cannot implement yet), 2 usage errors.\n\nExample:\n  egida-gen compile specs/fig4a-sby.egida --out generated/fig4a-sby --build",
@@ -48,8 +48,7 @@ export const compileCommand: CliCommand = {
     const opts = cmd.opts<CompileOptions>();
     const spec = await loadAndCheck(file, ctx);
     if (!spec.ir || !spec.registry) return EXIT.specError;
-    const decoded = decodeSpec(await readFile(file), file);
-    const source = decoded.ok ? decoded.text : "";
+    const source = spec.source ?? "";
     const checked = { ir: spec.ir, classification: classify(spec.ir, spec.registry) };
     // The emitters pull in ts-morph: load them only when compiling, so check/explain start fast.
     const [{ renderPackage, writePackage }, { blockLibrary, emitInputFor }] = await Promise.all([import("../codegen/package.js"), import("../codegen/pipeline.js")]);
@@ -59,6 +58,7 @@ export const compileCommand: CliCommand = {
         emit: opts.emit,
         ...(opts.packageName !== undefined ? { packageName: opts.packageName } : {}),
         ...(opts.packageVersion !== undefined ? { version: opts.packageVersion } : {}),
+        ...(opts.repository !== undefined ? { repository: { url: opts.repository } } : {}),
       });
       writePackage(opts.out, files);
       ctx.io.stdout(`wrote ${opts.out}: ${files.size} files (${opts.emit}, ${checked.classification.family})\n`);

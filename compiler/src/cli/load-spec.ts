@@ -3,12 +3,12 @@
  * registry for its directory (built-ins plus the nearest egida.config.json's
  * plugins), parse or read IR JSON, then run the semantic checks.
  */
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import { loadRegistry, parseSpec } from "../frontend.js";
 import { decodeSpec } from "../parse/decode.js";
+import { readSpecFile } from "../parse/read-spec.js";
 import { locateJsonPath } from "../config/json-locate.js";
 import type { ProtocolIR } from "../ir/types.js";
 import { checkProtocol } from "../passes/check.js";
@@ -19,6 +19,8 @@ export interface LoadedSpec {
   readonly file: string;
   /** Null when the spec has errors (or could not be read). */
   readonly ir: ProtocolIR | null;
+  /** The decoded spec text, null when it could not be read or decoded. */
+  readonly source: string | null;
   readonly registry: Registry | null;
   readonly diagnostics: readonly Diagnostic[];
   readonly errors: number;
@@ -38,26 +40,16 @@ function registryFor(file: string): Promise<{ registry: Registry; diagnostics: D
   return r;
 }
 
-const REASONS: Readonly<Record<string, string>> = {
-  ENOENT: "no such file or directory",
-  EISDIR: "is a directory",
-  EACCES: "permission denied",
-  EPERM: "permission denied",
-  ENOTDIR: "a component of the path is not a directory",
-  ELOOP: "too many symbolic links",
-};
-
 /** Loads a spec and prints its diagnostics to stderr. */
 export async function loadAndCheck(file: string, ctx: CliContext): Promise<LoadedSpec> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e: unknown) {
-    const code = (e as NodeJS.ErrnoException).code ?? "";
-    const reason = REASONS[code] ?? (e instanceof Error ? e.message : String(e));
-    ctx.io.stderr(`${ctx.c.bold(file)}: ${ctx.c.red(ctx.c.bold("error"))}: cannot read ${file}: ${reason}\n`);
-    return { file, ir: null, registry: null, diagnostics: [], errors: 1, warnings: 0 };
+  // Bounded: a device, a FIFO or a huge file is refused without reading it all (read-spec.ts).
+  const read = await readSpecFile(file);
+  if (!read.ok) {
+    const hint = read.diagnostic.hint ? ` (hint: ${read.diagnostic.hint})` : "";
+    ctx.io.stderr(`${ctx.c.bold(file)}: ${ctx.c.red(ctx.c.bold("error"))}: ${read.diagnostic.message}${hint}\n`);
+    return { file, ir: null, source: null, registry: null, diagnostics: [], errors: 1, warnings: 0 };
   }
+  const bytes = read.bytes;
   const reg = await registryFor(file);
   // The registry's own problems (a broken egida.config.json) belong to the config file, shown once per spec.
   const diagnostics: Diagnostic[] = [...reg.diagnostics];
@@ -78,7 +70,7 @@ export async function loadAndCheck(file: string, ctx: CliContext): Promise<Loade
     // Config diagnostics point into the config file, whose text we do not hold.
     ctx.io.stderr(renderDiagnostic(d, d.file === file ? source : null, { color: ctx.color }) + "\n\n");
   }
-  return { file, ir, registry: reg.registry, diagnostics, errors, warnings: diagnostics.length - errors };
+  return { file, ir, source, registry: reg.registry, diagnostics, errors, warnings: diagnostics.length - errors };
 }
 
 /**

@@ -29,12 +29,19 @@ export interface RegenResult {
   readonly unsupported: ReadonlyArray<{ readonly spec: string; readonly reason: string }>;
 }
 
+/** The repository URL of the workspace's package.json: the checked-in packages live in the same repository. */
+function repositoryUrl(root: string): string | undefined {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { repository?: { url?: unknown } };
+  return typeof pkg.repository?.url === "string" ? pkg.repository.url : undefined;
+}
+
 /** Regenerate every package in memory. `root` is the repository root. */
 export async function regenerate(root: string): Promise<RegenResult> {
   const specsDir = join(root, "specs");
   const { registry, diagnostics: regDiags } = await loadRegistry(specsDir);
   if (regDiags.some((d) => d.severity === "error")) throw new CodegenError(`specs/: registry errors: ${regDiags.map((d) => d.message).join("; ")}`);
   const lib = blockLibrary();
+  const repoUrl = repositoryUrl(root);
   const packages: RegenEntry[] = [];
   const unsupported: Array<{ spec: string; reason: string }> = [];
   for (const file of readdirSync(specsDir).filter((f) => f.endsWith(".egida")).sort()) {
@@ -59,7 +66,9 @@ export async function regenerate(root: string): Promise<RegenResult> {
       }
       throw e;
     }
-    packages.push({ spec, dir: `generated/${parsed.ir.name}`, input, files: renderPackage(lib, input, { emit: "inline" }) });
+    const dir = `generated/${parsed.ir.name}`;
+    const repository = repoUrl === undefined ? {} : { repository: { url: repoUrl, directory: dir } };
+    packages.push({ spec, dir, input, files: renderPackage(lib, input, { emit: "inline", ...repository }) });
   }
   return { packages, unsupported };
 }

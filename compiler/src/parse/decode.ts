@@ -18,21 +18,21 @@ export type DecodeResult =
 
 const START: SourceSpan = { line: 1, column: 1, offset: 0, endOffset: 0 };
 
+/** The E-too-large diagnostic; `size` is e.g. "2000000 bytes" or "more than 1048576 bytes". */
+export function tooLargeDiagnostic(size: string, file: string): Diagnostic {
+  return {
+    severity: "error",
+    code: "E-too-large",
+    message: `spec is ${size}; the limit is ${MAX_SPEC_BYTES} bytes (1 MiB)`,
+    file,
+    loc: START,
+    hint: "an Egida spec is a handful of statements; is this the right file?",
+  };
+}
+
 export function decodeSpec(input: string | Uint8Array, file: string): DecodeResult {
   const size = typeof input === "string" ? Buffer.byteLength(input, "utf8") : input.byteLength;
-  if (size > MAX_SPEC_BYTES) {
-    return {
-      ok: false,
-      diagnostic: {
-        severity: "error",
-        code: "E-too-large",
-        message: `spec is ${size} bytes; the limit is ${MAX_SPEC_BYTES} bytes (1 MiB)`,
-        file,
-        loc: START,
-        hint: "an Egida spec is a handful of statements; is this the right file?",
-      },
-    };
-  }
+  if (size > MAX_SPEC_BYTES) return { ok: false, diagnostic: tooLargeDiagnostic(`${size} bytes`, file) };
   if (typeof input === "string") return { ok: true, text: input };
   const bad = firstInvalidUtf8(input);
   if (bad >= 0) {

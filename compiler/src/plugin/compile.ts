@@ -10,7 +10,6 @@
  * The output is a pure function of the spec, its registry, the block library
  * and `specFile` (the path the header shows): no timestamps, no absolute paths.
  */
-import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ts } from "ts-morph";
 import { UnsupportedProtocolError } from "../blocks/select.js";
@@ -19,6 +18,7 @@ import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import { loadRegistry, parseSpec } from "../frontend.js";
 import { decodeSpec } from "../parse/decode.js";
+import { readSpecFile } from "../parse/read-spec.js";
 import { checkProtocol } from "../passes/check.js";
 import { refusalDiagnostic } from "../passes/check-generate.js";
 import { classify } from "../passes/classify.js";
@@ -58,14 +58,10 @@ export async function compileSpecFile(path: string, opts: CompileSpecOptions): P
   const file = opts.specFile;
   const config = findConfig(dirname(path));
   const watchFiles = config === null ? [path] : [path, config];
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e: unknown) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : e instanceof Error ? e.message : String(e);
-    return { code: null, source: null, watchFiles, diagnostics: [{ severity: "error", code: "E-io", message: `cannot read ${file}: ${reason}`, file }] };
-  }
+  // Bounded: a device, a FIFO or a huge file is refused without reading it all.
+  const read = await readSpecFile(path, file);
+  if (!read.ok) return { code: null, source: null, watchFiles, diagnostics: [read.diagnostic] };
+  const bytes = read.bytes;
   const decoded = decodeSpec(bytes, file);
   const source = decoded.ok ? decoded.text : null;
   const reg = await loadRegistry(dirname(path));

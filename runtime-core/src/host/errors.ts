@@ -3,6 +3,7 @@
  * supervisor in single-rank mode) can tell a buggy application, a protocol
  * bug and an exceeded failure budget apart.
  */
+import { describeEnvFault, type EnvFault } from "./env-fault.js";
 
 export type JobFailure =
   /** The application's init/onStart/onMessage threw: a bug to fix, not a crash to recover from. */
@@ -13,8 +14,15 @@ export type JobFailure =
   | { readonly kind: "retraction"; readonly rank: number; readonly seq: number; readonly message: string }
   /** A contract violation inside the runtime or the protocol (e.g. overlapping deliveries). */
   | { readonly kind: "internal"; readonly rank: number; readonly message: string; readonly stack: string }
-  /** The job did not finish in time (--timeout, or a stall after a rank lost its state). */
-  | { readonly kind: "timeout"; readonly rank: number; readonly message: string };
+  /** The job did not finish in time (--timeout), or made no progress for the stall window (launcher/stall-detector.ts). */
+  | { readonly kind: "timeout"; readonly rank: number; readonly message: string }
+  /** The environment refused (disk full, read-only, no permission, missing file): the user's to fix. rank -1 = the launcher. */
+  | ({ readonly kind: "environment"; readonly rank: number } & EnvFault)
+  /** The launcher got SIGINT or SIGTERM and stopped the job. */
+  | { readonly kind: "interrupted"; readonly rank: -1; readonly signal: InterruptSignal };
+
+/** The signals that stop a job cleanly (exit 128 + signal number, as a shell reports it). */
+export type InterruptSignal = "SIGINT" | "SIGTERM";
 
 export const EXIT_CODES = {
   ok: 0,
@@ -24,10 +32,13 @@ export const EXIT_CODES = {
   retraction: 4,
   timeout: 5,
   internal: 6,
+  environment: 7,
+  SIGINT: 130,
+  SIGTERM: 143,
 } as const;
 
 export function exitCodeOf(f: JobFailure): number {
-  return EXIT_CODES[f.kind];
+  return f.kind === "interrupted" ? EXIT_CODES[f.signal] : EXIT_CODES[f.kind];
 }
 
 /** One human line (plus the stack for application errors) describing a failure. */
@@ -43,6 +54,10 @@ export function describeFailure(f: JobFailure): string {
       return `internal error on rank ${f.rank}: ${f.stack || f.message}`;
     case "timeout":
       return `timeout: ${f.message}`;
+    case "environment":
+      return describeEnvFault(f, f.rank);
+    case "interrupted":
+      return `interrupted (${f.signal})`;
   }
 }
 

@@ -11,7 +11,9 @@ export {
   UnrecoverableError,
   describeFailure,
   exitCodeOf,
+  type InterruptSignal,
   type JobFailure,
 } from "./errors.js";
+export { EnvironmentError, environmentFault, describeEnvFault, type EnvFault, type FaultArea } from "./env-fault.js";
 export { crc32 } from "./crc32.js";
 export { canonicalBytes, canonicalDigest } from "./canonical.js";

@@ -38,8 +38,9 @@ import {
   errorText,
   type JobFailure,
 } from "./errors.js";
+import { environmentFault } from "./env-fault.js";
 import type { OutputSink } from "./output-sink.js";
-import { StateLostError, StorageError } from "../storage/errors.js";
+import { StateLostError, StorageError, StorageMissingError } from "../storage/errors.js";
 
 export interface RankHostEvents {
   /** The job must stop. Called at most once per host. */
@@ -110,6 +111,9 @@ function isStateLost(e: unknown): e is Error {
  */
 function storageFailure(e: unknown): string | undefined {
   if (isStateLost(e)) return e.message;
+  if (e instanceof StorageMissingError) {
+    return `${e.message} (recovering without it would silently restart the rank, and through rollbacks the job, from an older or the initial state: restore it, or start the job with a fresh --storage-dir)`;
+  }
   if (e instanceof StorageError) return `${e.message} (the rank's storage is damaged or in use, and nothing was used from it: restore it, or start the job with a fresh --storage-dir)`;
   return undefined;
 }
@@ -147,6 +151,8 @@ export class RankHost implements ProtocolHost {
   private busy = false;
   private doneReported = false;
   private deliveries = 0;
+  /** Application sends this incarnation (the launcher's stall detector counts them as progress). */
+  private sends = 0;
   private failed: JobFailure | null = null;
   /** Simulated crash: the in-process stand-in for SIGKILL. */
   private dead = false;
@@ -229,6 +235,11 @@ export class RankHost implements ProtocolHost {
   /** Deliveries this incarnation (replayed ones included). */
   get deliveryCount(): number {
     return this.deliveries;
+  }
+
+  /** ctx.send calls of the application this incarnation. */
+  get sendCount(): number {
+    return this.sends;
   }
 
   get isDone(): boolean {
@@ -359,6 +370,7 @@ export class RankHost implements ProtocolHost {
         }
         if (to === host.rank) throw new RangeError(`ctx.send: rank ${host.rank} cannot send to itself`);
         if (host.failed || host.dead) return;
+        host.sends++;
         host.proto!.send(to, serialize(data));
       },
       async read<T>(produce: () => T): Promise<T> {
@@ -421,6 +433,9 @@ export class RankHost implements ProtocolHost {
   private failFrom(e: unknown, kind: "internal"): Error {
     if (e instanceof ReportedError) return e;
     if (e instanceof ProtocolContractError && this.failed) return e;
+    // Disk full, read-only, no permission: the user's environment, not damaged storage or a bug.
+    const env = environmentFault(e);
+    if (env !== undefined) return this.report({ kind: "environment", rank: this.rank, ...env });
     // Storage lost records beyond what the failure budget covers (the replicated log's
     // beyond-f check): the job cannot be recovered, and that is not a protocol bug.
     const lost = storageFailure(e);

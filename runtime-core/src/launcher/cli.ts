@@ -2,6 +2,7 @@
  * egida-run's command line. Every mistake is a usage error: one line on
  * stderr, exit code 2, no stack trace.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { parseKillSpec } from "./kill-spec.js";
 import type { KillSpec, LaunchOptions } from "./options.js";
@@ -26,9 +27,29 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
+/** `egida-run --help` lists them; docs/runtime.md has the full table. */
+const EXIT_CODE_HELP = `
+Exit codes:
+  0    every rank done, outputs released
+  1    application error (init/onStart/onMessage threw)
+  2    usage error (flags, app or protocol cannot be loaded)
+  3    unrecoverable (e.g. more than f concurrent failures, damaged storage)
+  4    output retraction (a protocol bug)
+  5    timeout (--timeout, stall, --finish-timeout)
+  6    internal error (a bug in egida or the protocol)
+  7    environment (disk full, read-only, no permission, missing directory or file)
+  130  interrupted by SIGINT, 143 by SIGTERM (storage kept)`;
+
+/** This package's version (src/launcher/cli.ts and dist/launcher/cli.js both sit two levels below package.json). */
+export function runtimeCoreVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+}
+
 function program(write: (s: string) => void): Command {
   return new Command("egida-run")
     .description("Run a message-passing application on N ranks under a rollback-recovery protocol.")
+    .version(runtimeCoreVersion(), "-V, --version", "print the version (of @egida/runtime-core)")
     .usage("-n N --protocol <dir|package|none> [options] APP [-- APP_ARGS...]")
     .argument("<app>", "application module (.mjs/.js/.ts) whose default export is { init, onStart?, onMessage }")
     .argument("[appArgs...]", "arguments passed to init(args) (put them after --)")
@@ -42,9 +63,11 @@ function program(write: (s: string) => void): Command {
     .addOption(new Option("--f <F>", "concurrent failures to tolerate (default: the protocol's)").argParser(int("--f", 0)))
     .addOption(new Option("--timeout <ms>", "fail the job if it is not done after this long").argParser(int("--timeout", 1)))
     .addOption(
-      new Option("--stall-timeout <ms>", "fail when no rank delivers a message for this long (default: 3000, only after a rank lost its state)").argParser(
-        int("--stall-timeout", 1),
-      ),
+      new Option(
+        "--stall-timeout <ms>",
+        "fail (exit 5, with what every rank is doing) when the job makes no progress for this long: no rank delivers, sends or outputs anything, " +
+          "changes phase, or uses >= 10% of a core (a stopped or hung rank does not); 0 disables (default: 10000, 3000 once a rank lost its state)",
+      ).argParser(int("--stall-timeout", 0)),
     )
     .addOption(new Option("--restart-delay <ms>", "watchdog delay before restarting a dead rank").default(100).argParser(int("--restart-delay", 0)))
     .addOption(
@@ -59,6 +82,7 @@ function program(write: (s: string) => void): Command {
     .option("--peers <list>", "single-rank mode: host:port of every rank, in rank order")
     .option("--secret-file <file>", "single-rank mode: file holding the job's HMAC secret (else env EGIDA_SECRET)")
     .addOption(new Option("--incarnation <I>", "single-rank mode: incarnation (default: derived from the storage dir)").argParser(int("--incarnation", 0)))
+    .addHelpText("after", EXIT_CODE_HELP)
     .exitOverride()
     .configureOutput({ writeErr: write, writeOut: (s) => process.stdout.write(s) })
     .showHelpAfterError(false);

@@ -5,6 +5,7 @@
  */
 import type { JobFailure } from "../host/errors.js";
 import type { ProtocolStats } from "../spi.js";
+import type { RankActivity } from "./stall-detector.js";
 
 /**
  * The note text (the launcher prints "rank R: <it> (how)") for a live process
@@ -30,6 +31,8 @@ export interface RankConfig {
   /** Working directory the protocol spec is resolved from. */
   readonly cwd: string;
   readonly storageDir: string;
+  /** An earlier incarnation of this rank went live, so it opened storage that must still be there (DiskStorageOptions.expectStorage). */
+  readonly expectStorage?: boolean;
   readonly peers: readonly PeerAddress[];
   /** Per-job HMAC secret, hex. */
   readonly secretHex: string;
@@ -41,6 +44,8 @@ export interface RankConfig {
 export type ToRank =
   | { readonly t: "start"; readonly config: RankConfig }
   | { readonly t: "peer-restart"; readonly rank: number; readonly incarnation: number }
+  /** A rank now listens at `address` (its port was taken, so it bound another): dial it there. */
+  | { readonly t: "peer-address"; readonly rank: number; readonly address: PeerAddress }
   /** Every rank is done: run Protocol.finish (sent again to a rank restarted meanwhile, once it is live). */
   | { readonly t: "finish" }
   | { readonly t: "shutdown" };
@@ -48,12 +53,19 @@ export type ToRank =
 export type FromRank =
   /** The rank process is listening for IPC (messages sent earlier could be lost during module loading). */
   | { readonly t: "hello" }
+  /** The rank's transport is bound, on `port` (not necessarily the one in its peer table). */
+  | { readonly t: "listening"; readonly rank: number; readonly port: number }
   | { readonly t: "live"; readonly rank: number; readonly incarnation: number }
   | { readonly t: "output"; readonly rank: number; readonly seq: number; readonly payload: Uint8Array }
   | { readonly t: "done"; readonly rank: number }
   /** This incarnation's Protocol.finish resolved: its outputs are released (they went before this message). */
   | { readonly t: "finished"; readonly rank: number; readonly incarnation: number }
-  | { readonly t: "progress"; readonly rank: number; readonly deliveries: number }
+  /**
+   * Sent when the counts or the phase change, and at least every HEARTBEAT_MS
+   * (stall detection): what the rank is doing, and the CPU it used since its
+   * previous report.
+   */
+  | ({ readonly t: "progress"; readonly rank: number; readonly cpuMs: number; readonly wallMs: number } & RankActivity)
   | { readonly t: "killing"; readonly rank: number; readonly deliveries: number }
   | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean }
   | { readonly t: "fatal"; readonly failure: JobFailure }

@@ -2,6 +2,7 @@
  * egida-run entry point (bin/egida-run.js imports this file).
  */
 import { exitCodeOf, describeFailure, AppLoadError, EXIT_CODES } from "../host/errors.js";
+import { describeEnvFault, environmentFault } from "../host/env-fault.js";
 import { loadApp } from "../host/load-app.js";
 import { parseCli } from "./cli.js";
 import { loadProtocol, ProtocolLoadError } from "./load-protocol.js";
@@ -25,6 +26,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof AppLoadError || e instanceof ProtocolLoadError) {
       process.stderr.write(`egida-run: error: ${e.message}\n`);
       return EXIT_CODES.usage;
+    }
+    // The launcher's own file operations (storage directory, --output, the temp dir) met a full,
+    // read-only or forbidden file system.
+    const env = environmentFault(e);
+    if (env !== undefined) {
+      process.stderr.write(`egida-run: ${describeEnvFault(env, -1)}\n`);
+      return EXIT_CODES.environment;
     }
     process.stderr.write(`egida-run: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return EXIT_CODES.internal;
@@ -55,7 +63,9 @@ async function sim(o: JobOptions & LaunchOptions): Promise<number> {
       trace: traces ? (e) => traces.write(e) : undefined,
     });
     if (res.failure) {
-      reporter.error(describeFailure(res.failure));
+      // An environment fault (a full --output) names its own kind: no "error:" in front, as over TCP.
+      if (res.failure.kind === "environment") reporter.event(describeFailure(res.failure));
+      else reporter.error(describeFailure(res.failure));
       return exitCodeOf(res.failure);
     }
     reporter.event(formatSummary(proto.factory.protocolName, res.ranks, res.virtualMs, "virtual ms"));

@@ -29,7 +29,11 @@ export interface JobOptions extends CommonOptions {
   readonly seed: number;
   /** Whole-job wall-clock limit (virtual ms with --sim); undefined = none. */
   readonly timeoutMs?: number;
-  /** Fail when no rank delivers anything for this long; armed always if given, else only after a rank lost its state. */
+  /**
+   * Fail when the job makes no progress for this long (see stall-detector.ts
+   * for what counts); 0 disables; default DEFAULT_STALL_MS, or
+   * DEFAULT_STALL_AFTER_STATE_LOSS_MS once a rank lost its state.
+   */
   readonly stallTimeoutMs?: number;
   readonly restartDelayMs: number;
   /** Once every rank is done, how long the ranks may take to release their pending outputs (Protocol.finish); default DEFAULT_FINISH_TIMEOUT_MS. */
@@ -49,6 +53,9 @@ export interface SingleRankOptions extends CommonOptions {
 
 export type LaunchOptions = JobOptions | SingleRankOptions;
 
+/** Default stall window (ms, virtual with --sim): no rank delivered, sent, output, changed phase or computed. */
+export const DEFAULT_STALL_MS = 10000;
+/** Default stall window once a rank lost its state. */
 export const DEFAULT_STALL_AFTER_STATE_LOSS_MS = 3000;
 
 /**

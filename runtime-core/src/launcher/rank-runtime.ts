@@ -2,6 +2,8 @@
  * One rank on real infrastructure: TCP transport, disk storage, real timers,
  * a RankHost. Used by the launcher's rank processes and by single-rank mode.
  */
+import { environmentFault, type EnvFault } from "../host/env-fault.js";
+import type { JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import type { OutputSink } from "../host/output-sink.js";
 import { RankHost, type RankHostEvents } from "../host/rank-host.js";
@@ -10,6 +12,7 @@ import { createDiskStorageProvider, type StorageProviderWithClose } from "../sto
 import type { PeerAddress } from "./ipc.js";
 import { loadProtocol } from "./load-protocol.js";
 import { openTcpTransport } from "./tcp-transport.js";
+import type { TcpTransport } from "../transport/tcp.js";
 import { openTraceWriter, type TraceWriter } from "./trace-file.js";
 import { wireReplication } from "./replication.js";
 
@@ -23,16 +26,24 @@ export interface RankRuntimeParams {
   readonly protocol: string;
   readonly cwd: string;
   readonly storageDir: string;
+  /** An earlier incarnation opened this rank's storage: report it missing rather than start afresh. */
+  readonly expectStorage?: boolean;
   readonly peers: readonly PeerAddress[];
   readonly secret: Uint8Array;
   readonly traceDir?: string;
   /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
   readonly heartbeatMs?: number;
+  /** This rank's port is taken by another process: see TcpTransportOptions.onPortBusy (default "retry"). */
+  readonly onPortBusy?: "retry" | "any";
+  /** The transport is bound (before recovery, which may need peers to reach this rank at its real address). */
+  readonly listening?: (transport: TcpTransport) => void;
   readonly sink: OutputSink;
   readonly events: RankHostEvents;
   /** Runtime control frames this layer handles itself (e.g. single-rank done gossip); return true if consumed. */
   readonly runtimeFrame?: (frame: InboundFrame) => boolean;
   readonly log: (level: "info" | "warn" | "error", msg: string) => void;
+  /** Called with the RankHost before its start (recovery) runs, so its counters can be watched during recovery. */
+  readonly onHost?: (host: RankHost) => void;
 }
 
 export interface RankRuntime {
@@ -65,8 +76,10 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     peers: p.peers,
     secret: p.secret,
     heartbeatMs: p.heartbeatMs,
+    onPortBusy: p.onPortBusy,
     log: p.log,
   });
+  p.listening?.(transport);
   const wiring = wireReplication({
     rank: p.rank,
     size: p.size,
@@ -74,12 +87,18 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     f: p.f ?? factory.defaultF,
     send: (to, fr) => transport.send(to, fr),
   });
+  // The first environment fault a disk store hit (disk full, read-only): the cause of whatever failure follows.
+  let storageFault: EnvFault | undefined;
   const storage = createDiskStorageProvider({
     dir: p.storageDir,
     rank: p.rank,
     incarnation: p.incarnation,
+    expectStorage: p.expectStorage === true,
     replicated: wiring.replicated,
     onWarning: (w) => p.log("warn", typeof w === "string" ? w : JSON.stringify(w)),
+    onFault: (e) => {
+      storageFault ??= environmentFault(e, "storage");
+    },
   });
   const traces: TraceWriter | null = p.traceDir ? openTraceWriter(p.traceDir, p.size, p.rank) : null;
   const host = new RankHost({
@@ -96,6 +115,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     sink: p.sink,
     events: {
       ...p.events,
+      fatal: (f) => p.events.fatal(blameEnvironment(f, storageFault)),
       peerRestarted: (r, inc) => {
         wiring.peerRestarted(r, inc);
         p.events.peerRestarted?.(r, inc);
@@ -106,6 +126,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       if (!p.runtimeFrame?.(fr)) wiring.runtimeFrame(fr);
     },
   });
+  p.onHost?.(host);
   await host.start();
   return {
     host,
@@ -123,4 +144,15 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       return stats;
     },
   };
+}
+
+/**
+ * A protocol that met a storage error may report it as "unrecoverable" or
+ * let it surface as an internal error, with the error reduced to text. If a
+ * disk store hit an environment fault first, that fault is the cause: report
+ * it, with its file and errno, instead.
+ */
+export function blameEnvironment(f: JobFailure, fault: EnvFault | undefined): JobFailure {
+  if (fault === undefined || (f.kind !== "unrecoverable" && f.kind !== "internal")) return f;
+  return { kind: "environment", rank: f.rank, ...fault };
 }

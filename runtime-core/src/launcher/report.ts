@@ -3,9 +3,10 @@
  * --output FILE), its own events (stderr, prefixed "egida-run:"), the summary.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { deserialize } from "node:v8";
 import pc from "picocolors";
+import { EnvironmentError, environmentFault } from "../host/env-fault.js";
 import { toJsonValue, type JsonValue } from "../host/output-encoding.js";
 import type { ProtocolStats } from "../spi.js";
 
@@ -29,6 +30,12 @@ export function decodeOutput(payload: Uint8Array): JsonValue {
   }
 }
 
+/** A full or forbidden --output file is the user's to fix: an EnvironmentError naming it; anything else unchanged. */
+function outputFault(e: unknown, op: string, file: string): unknown {
+  const env = environmentFault(e, "output file");
+  return env ? new EnvironmentError({ area: "output file", op, file: resolve(file), code: env.code }, e) : e;
+}
+
 export class Reporter {
   private fd: number | null = null;
   private readonly colour: boolean;
@@ -36,8 +43,12 @@ export class Reporter {
   constructor(private readonly o: ReportOptions) {
     this.colour = o.colour ?? (process.stdout.isTTY === true && pc.isColorSupported);
     if (o.output) {
-      mkdirSync(dirname(o.output), { recursive: true });
-      this.fd = openSync(o.output, o.append ? "a" : "w");
+      try {
+        mkdirSync(dirname(o.output), { recursive: true });
+        this.fd = openSync(o.output, o.append ? "a" : "w");
+      } catch (e) {
+        throw outputFault(e, "open output file", o.output);
+      }
     }
   }
 
@@ -49,7 +60,13 @@ export class Reporter {
   outputJson(rank: number, data: JsonValue, extra?: { readonly seq: number }): void {
     const line = JSON.stringify(extra ? { rank, seq: extra.seq, data } : { rank, data });
     // Synchronous writes keep each rank's lines in release order and are on disk before we exit.
-    if (this.fd !== null) writeSync(this.fd, line + "\n");
+    if (this.fd !== null) {
+      try {
+        writeSync(this.fd, line + "\n");
+      } catch (e) {
+        throw outputFault(e, "append to", this.o.output!);
+      }
+    }
     if (!this.o.quiet) {
       const prefix = `[rank ${rank}]`;
       const col = RANK_COLOURS[rank % RANK_COLOURS.length]!;

@@ -21,7 +21,8 @@ import { createMemoryStorageProvider, type MemoryStableMedia } from "../storage/
 import { JobState } from "./job-state.js";
 import { fenceStorage } from "./fenced-storage.js";
 import { wireReplication } from "./replication.js";
-import { DEFAULT_FINISH_TIMEOUT_MS, DEFAULT_STALL_AFTER_STATE_LOSS_MS, type KillSpec } from "./options.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, type KillSpec } from "./options.js";
+import { StallDetector, stallWindow, type RankPhase } from "./stall-detector.js";
 import type { RankSummary } from "./report.js";
 
 export interface SimJobParams {
@@ -36,6 +37,7 @@ export interface SimJobParams {
   readonly restartDelayMs?: number;
   /** Virtual ms after which the job fails (default: none). */
   readonly timeoutMs?: number;
+  /** Virtual ms without progress before the job fails as stalled (0: never; default see stallWindow). */
   readonly stallTimeoutMs?: number;
   /** Virtual ms the finish phase (every rank done, Protocol.finish on every rank) may take (default DEFAULT_FINISH_TIMEOUT_MS). */
   readonly finishTimeoutMs?: number;
@@ -107,6 +109,16 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
   };
   /** Per rank: the current host's start() resolved (finish is only called on a live rank). */
   const live: boolean[] = new Array<boolean>(size).fill(false);
+  /** Per rank: the protocol's latest note this incarnation (for a stall diagnosis). */
+  const notes: (string | undefined)[] = new Array<string | undefined>(size).fill(undefined);
+  const stall = new StallDetector({ size, now: 0, unit: "virtual s", reports: false });
+  const observeRanks = (): void => {
+    for (let r = 0; r < size; r++) {
+      const h = hosts[r]!;
+      const phase: RankPhase = h.crashed ? "restarting" : !live[r] ? (h.incarnation > 0 ? "recovering" : "starting") : h.isDone ? "done" : "running";
+      stall.observe(r, { incarnation: h.incarnation, phase, deliveries: h.deliveryCount, sends: h.sendCount, outputs: state.rank(r).outputs, note: notes[r] }, world.now);
+    }
+  };
 
   const kill = (r: number, why: string): void => {
     const host = hosts[r]!;
@@ -161,11 +173,13 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
             state.stateLost = true;
             state.rank(r).stateLost = true;
           }
+          notes[r] = describeNote(e);
           event(`rank ${r}: ${describeNote(e)}`);
         },
       },
     });
     hosts[r] = host;
+    notes[r] = undefined;
     host.start().then(
       () => {
         if (host.crashed) return;
@@ -201,7 +215,6 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
   }
   for (let r = 0; r < size; r++) startRank(r);
 
-  const stallMs = p.stallTimeoutMs;
   // Every rank done: the finish phase starts at once. Stop at the first event after the job ended
   // (all finished, or a failure), as the TCP launcher shuts ranks down at once.
   const finishLimit = p.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS;
@@ -221,6 +234,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     }
     if (finishFrom === null && state.allDone && !state.failure) startFinish();
     if (ended()) break;
+    observeRanks();
     if (finishFrom !== null) {
       if (res.reason === "idle" && idleInFinish < 3) {
         // Protocol.finish may resolve (or schedule events) on promises still settling: let them run, then look again.
@@ -244,7 +258,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       state.fail({
         kind: "timeout",
         rank: -1,
-        message: `the simulation went idle with ranks ${state.notDone().join(", ")} not done (deadlock, or messages lost with a rank's state)`,
+        message: `the simulation went idle with ranks ${state.notDone().join(", ")} not done (deadlock, or messages lost with a rank's state); ${stall.describeRanks(world.now)}`,
       });
       break;
     }
@@ -252,9 +266,9 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       state.fail({ kind: "timeout", rank: -1, message: `not done after ${p.timeoutMs} virtual ms; ranks ${state.notDone().join(", ")} not done` });
       break;
     }
-    const stall = stallMs ?? (state.stateLost ? DEFAULT_STALL_AFTER_STATE_LOSS_MS : undefined);
-    if (stall !== undefined && world.now - state.lastProgress > stall) {
-      state.fail({ kind: "timeout", rank: -1, message: `stalled: no delivery for ${stall} virtual ms; ranks ${state.notDone().join(", ")} not done` });
+    const why = stall.check(world.now, stallWindow(p.stallTimeoutMs, state.stateLost), state.lastProgress);
+    if (why !== null) {
+      state.fail({ kind: "timeout", rank: -1, message: why });
       break;
     }
   }

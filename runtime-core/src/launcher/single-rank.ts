@@ -18,18 +18,22 @@
  *    earlier incarnation already released and reports a retraction.
  *
  * Exit codes are the launcher's (1 application error, 2 usage, 3
- * unrecoverable, 4 retraction, 6 internal), so a supervisor can be told not to
- * restart on them (systemd: RestartPreventExitStatus=1 2 3 4 6); a crash is a
- * signal or any other code.
+ * unrecoverable, 4 retraction, 6 internal, 7 environment; 130/143 after
+ * SIGINT/SIGTERM), so a supervisor can be told not to restart on them
+ * (systemd: RestartPreventExitStatus=1 2 3 4 6 7); a crash is a signal or any
+ * other code.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { EXIT_CODES, describeFailure, exitCodeOf, type JobFailure } from "../host/errors.js";
+import { EnvironmentError, describeEnvFault, environmentFault } from "../host/env-fault.js";
+import { EXIT_CODES, describeFailure, exitCodeOf, type InterruptSignal, type JobFailure } from "../host/errors.js";
 import type { OutputSink } from "../host/output-sink.js";
 import { FrameKind, type InboundFrame } from "../spi.js";
 import { DEFAULT_FINISH_TIMEOUT_MS, type SingleRankOptions } from "./options.js";
 import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
 import { Reporter, decodeOutput } from "./report.js";
+import { onInterrupt } from "./signals.js";
+import { prepareStorageDir } from "./storage-dir.js";
 
 /** Runtime control tag of "this rank is done" (in the runtime's range, >= RUNTIME_TAG_BASE). */
 export const DONE_TAG = 0xfff0;
@@ -40,21 +44,50 @@ const HEARTBEAT_MS = 1000;
 const EMPTY = new Uint8Array(0);
 
 function nextIncarnation(dir: string, rank: number): number {
-  mkdirSync(dir, { recursive: true });
   const f = join(dir, `incarnation-rank-${rank}`);
-  const last = existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : -1;
-  const next = Number.isInteger(last) ? last + 1 : 0;
-  const tmp = `${f}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${next}\n`, { flush: true });
-  renameSync(tmp, f);
-  return next;
+  try {
+    const last = existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : -1;
+    const next = Number.isInteger(last) ? last + 1 : 0;
+    const tmp = `${f}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${next}\n`, { flush: true });
+    renameSync(tmp, f);
+    return next;
+  } catch (e) {
+    const env = environmentFault(e, "storage");
+    throw env ? new EnvironmentError({ ...env, op: "record the incarnation in", file: f }, e) : e;
+  }
 }
 
+/**
+ * Shortest job secret accepted. The secret keys the HMAC handshake that keeps
+ * strangers off the ranks' ports; a short one can be guessed offline from one
+ * recorded handshake.
+ */
+export const MIN_SECRET_BYTES = 16;
+const MAKE_SECRET = "make one with `head -c 32 /dev/urandom > secret` or `openssl rand -hex 32 > secret`";
+
 function readSecret(o: SingleRankOptions): Uint8Array | string {
-  if (o.secretFile) return readFileSync(o.secretFile);
-  const env = process.env["EGIDA_SECRET"];
-  if (env) return Buffer.from(env, "utf8");
-  return "single-rank mode needs the job's secret: --secret-file FILE or env EGIDA_SECRET (the same on every rank)";
+  let secret: Uint8Array;
+  let from: string;
+  if (o.secretFile) {
+    const file = resolve(o.secretFile);
+    try {
+      secret = readFileSync(file);
+    } catch (e) {
+      const env = environmentFault(e, "secret file");
+      throw env ? new EnvironmentError({ ...env, op: "read secret file", file }, e) : e;
+    }
+    from = `--secret-file ${o.secretFile}`;
+  } else {
+    const env = process.env["EGIDA_SECRET"];
+    if (!env) return "single-rank mode needs the job's secret: --secret-file FILE or env EGIDA_SECRET (the same on every rank)";
+    secret = Buffer.from(env, "utf8");
+    from = "EGIDA_SECRET";
+  }
+  if (secret.byteLength < MIN_SECRET_BYTES) {
+    return `the job secret (${from}) is ${secret.byteLength} bytes, it must be at least ${MIN_SECRET_BYTES}: ${MAKE_SECRET}, and give every rank the same one`;
+  }
+  return secret;
 }
 
 /** Outputs this rank released before (by seq), from an existing --output file. */
@@ -79,14 +112,33 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
     say("error: single-rank mode needs --storage-dir (stable storage, and where the incarnation is counted) or --incarnation");
     return EXIT_CODES.usage;
   }
-  const secret = readSecret(o);
-  if (typeof secret === "string") {
-    say(`error: ${secret}`);
-    return EXIT_CODES.usage;
+  // Ctrl-C or a supervisor's stop: close the rank (its storage stays as it is) and exit 130 / 143.
+  let interrupted: InterruptSignal | null = null;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+  const offInterrupt = onInterrupt((signal) => {
+    interrupted = signal;
+    finish(EXIT_CODES[signal]);
+  });
+  let secret: Uint8Array | string;
+  let storageDir: string;
+  let incarnation: number;
+  try {
+    secret = readSecret(o);
+    if (typeof secret === "string") {
+      offInterrupt();
+      say(`error: ${secret}`);
+      return EXIT_CODES.usage;
+    }
+    storageDir = prepareStorageDir(o.storageDir ?? join(process.cwd(), `.egida-rank-${o.rank}`));
+    incarnation = o.incarnation ?? nextIncarnation(storageDir, o.rank);
+  } catch (e) {
+    offInterrupt();
+    if (!(e instanceof EnvironmentError)) throw e;
+    say(describeEnvFault(e.fault, o.rank));
+    return EXIT_CODES.environment;
   }
   const size = o.peers.length;
-  const storageDir = resolve(o.storageDir ?? join(process.cwd(), `.egida-rank-${o.rank}`));
-  const incarnation = o.incarnation ?? nextIncarnation(storageDir, o.rank);
   const reporter = new Reporter({ output: o.output, quiet: o.quiet, append: true });
   const released = releasedBefore(o.output, o.rank);
   const doneRanks = new Set<number>();
@@ -96,14 +148,14 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
   let finishStarted = false;
   let selfFinished = false;
   let finishTimer: NodeJS.Timeout | null = null;
-  let finish!: (code: number) => void;
-  const finished = new Promise<number>((r) => (finish = r));
   let failure: JobFailure | null = null;
 
   const fail = (f: JobFailure): void => {
-    if (failure) return;
+    if (failure || interrupted) return;
     failure = f;
-    say(`error: ${describeFailure(f)}`);
+    // An environment fault names its own kind ("storage error on rank 2: ..."); its storage is kept as it is.
+    if (f.kind === "environment") say(`${describeFailure(f)}; storage kept in ${storageDir}`);
+    else say(`error: ${describeFailure(f)}`);
     finish(exitCodeOf(f));
   };
   const sendDone = (to: number): void => {
@@ -208,22 +260,23 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
     checkAllDone();
   } catch (e) {
     if (!failure) {
-      const msg = e instanceof Error ? e.message : String(e);
-      fail({ kind: "internal", rank: o.rank, message: `start-up failed: ${msg}`, stack: "" });
+      const env = environmentFault(e);
+      if (env) fail({ kind: "environment", rank: o.rank, ...env });
+      else {
+        const msg = e instanceof Error ? e.message : String(e);
+        fail({ kind: "internal", rank: o.rank, message: `start-up failed: ${msg}`, stack: "" });
+      }
     }
   }
-  const onSignal = (): void => finish(130);
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   const code = await finished;
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
   try {
     await runtime?.close();
   } catch {
     // Closing after a failure may fail again; the exit code already says what happened.
   }
+  offInterrupt();
   reporter.close();
+  if (interrupted) say(`interrupted (${interrupted}); storage kept in ${storageDir}`);
   if (code === 0) say("every rank is done");
   return code;
 }

@@ -4,7 +4,8 @@
  *
  *  - Ports: the launcher reserves N free ports (listen on 0, close) and hands
  *    every rank the full peer table, so a restarted rank reuses its port and
- *    peers simply reconnect.
+ *    peers simply reconnect. A rank whose port was taken meanwhile listens
+ *    on another and the live ranks are told (peer-table.ts).
  *  - Watchdog: a rank that exits without a shutdown request (crash, signal,
  *    stray exit) is restarted after --restart-delay ms as incarnation + 1, and
  *    the others are told (the transport also notices the reconnect; the
@@ -17,6 +18,9 @@
  *    stopped only when every current incarnation has finished. The watchdog
  *    stays on meanwhile: a rank that dies is restarted and asked to finish
  *    again once it is live. --finish-timeout bounds the phase.
+ *  - Stalls: a job with no progress for --stall-timeout fails with what every
+ *    rank is doing (stall-detector.ts; fed by the ranks' progress reports and
+ *    by /proc samples of their processes).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -25,14 +29,20 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeFailure, exitCodeOf, RetractionError, type JobFailure } from "../host/errors.js";
+import { EnvironmentError } from "../host/env-fault.js";
+import { RetractionError, type JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import { IdempotentSink } from "../host/output-sink.js";
 import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
+import { reportJobFailure } from "./job-end.js";
 import { JobState } from "./job-state.js";
+import { PeerTable } from "./peer-table.js";
 import { loadProtocol } from "./load-protocol.js";
-import { DEFAULT_FINISH_TIMEOUT_MS, DEFAULT_STALL_AFTER_STATE_LOSS_MS, type JobOptions } from "./options.js";
+import { DEFAULT_FINISH_TIMEOUT_MS, type JobOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
+import { ProcessWatch, StallDetector, stallWindow } from "./stall-detector.js";
+import { onInterrupt } from "./signals.js";
+import { prepareStorageDir } from "./storage-dir.js";
 
 const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
 /** A rank that dies this many times in a row before going live is not crashing, it cannot start. */
@@ -112,6 +122,8 @@ interface Slot {
   killAfter: number | null;
   /** The current incarnation's Protocol.finish resolved. */
   finished: boolean;
+  /** Some incarnation went live, so it opened its storage: the next ones must find it. */
+  everLive: boolean;
 }
 
 export async function runTcpJob(o: JobOptions): Promise<number> {
@@ -124,9 +136,9 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   const started = performance.now();
   const size = o.size;
   const ownStorage = o.storageDir === undefined;
-  const storageDir = o.storageDir ? resolve(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
+  const storageDir = o.storageDir ? prepareStorageDir(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
   const ports = await freePorts(size, o.host);
-  const peers: PeerAddress[] = ports.map((port) => ({ host: o.host, port }));
+  const peers = new PeerTable(ports.map((port): PeerAddress => ({ host: o.host, port })));
   const secretHex = randomBytes(32).toString("hex");
   const state = new JobState(size, o.kills, started);
   const sink = new IdempotentSink();
@@ -139,8 +151,11 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     startupDeaths: 0,
     killAfter: null,
     finished: false,
+    everLive: false,
   }));
   const timers: NodeJS.Timeout[] = [];
+  const stall = new StallDetector({ size, now: started, unit: "s", reports: true });
+  const procs = new ProcessWatch(stall, size);
   /** Every rank was done once: the finish phase (Protocol.finish on every rank) runs until all have finished. */
   let finishPhase = false;
   /** Shutting down (job over, or failed): exits are not crashes. */
@@ -174,7 +189,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     protocol: o.protocol,
     cwd: process.cwd(),
     storageDir,
-    peers,
+    expectStorage: slots[r]!.everLive,
+    peers: peers.snapshot(),
     secretHex,
     killAfter: slots[r]!.killAfter,
     traceDir: o.traceDir ? resolve(o.traceDir) : undefined,
@@ -194,6 +210,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       execArgv: process.execArgv.filter((a) => !a.startsWith("--inspect")),
     });
     s.child = child;
+    stall.spawned(r, state.rank(r).incarnation, performance.now());
     child.on("message", (m: FromRank) => onMessage(r, child, m));
     child.on("exit", (code, signal) => onExit(r, child, code, signal));
     // An IPC send to a child that is dying (it SIGKILLed itself, `connected`
@@ -212,9 +229,17 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       case "hello":
         if (current) child.send({ t: "start", config: configFor(r) } satisfies ToRank);
         return;
+      case "listening": {
+        const moved = current ? peers.listening(r, m.port) : undefined;
+        if (moved === undefined) return;
+        reporter.event(`rank ${r}: port ${moved.oldPort} is taken by another process; it listens on ${moved.address.port}, the other ranks are told`);
+        for (let j = 0; j < size; j++) if (j !== r) post(j, { t: "peer-address", rank: r, address: moved.address });
+        return;
+      }
       case "live":
         if (!current) return;
         s.live = true;
+        s.everLive = true;
         // Start-up (slow on a loaded machine, or loading TypeScript) is not a stall.
         state.lastProgress = performance.now();
         s.startupDeaths = 0;
@@ -226,10 +251,12 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         try {
           if (sink.accept(m.rank, m.seq, m.payload) === "new") {
             state.rank(r).outputs++;
+            stall.progress(performance.now());
             reporter.output(m.rank, m.payload);
           }
         } catch (e) {
           if (e instanceof RetractionError) fail({ kind: "retraction", rank: r, seq: m.seq, message: e.message });
+          else if (e instanceof EnvironmentError) fail({ kind: "environment", rank: -1, ...e.fault }); // --output is full or gone
           else throw e;
         }
         return;
@@ -242,10 +269,14 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         s.finished = true;
         if (slots.every((x) => x.finished)) void finish();
         return;
-      case "progress":
+      case "progress": {
         if (!current) return;
-        state.delivered(r, m.deliveries, performance.now());
+        const now = performance.now();
+        state.delivered(r, m.deliveries, now);
+        stall.observe(r, m, now);
+        stall.cpu(r, m.cpuMs, m.wallMs, now);
         return;
+      }
       case "killing":
         if (current) s.killingCount = m.deliveries;
         return;
@@ -274,6 +305,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     if (s.child !== child) return;
     s.child = null;
     if (s.stopping || finishing) return;
+    stall.died(r, state.rank(r).incarnation, performance.now());
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!s.live) {
       if (++s.startupDeaths >= MAX_STARTUP_DEATHS) {
@@ -363,29 +395,23 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     );
   }
   const stallCheck = setInterval(() => {
-    const stall = o.stallTimeoutMs ?? (state.stateLost ? DEFAULT_STALL_AFTER_STATE_LOSS_MS : undefined);
+    const now = performance.now();
+    // Rank processes seen from outside (CPU, SIGSTOP): their own reports stop while they compute synchronously.
+    procs.sampleAll(slots.map((x) => x.child?.pid), now);
     // Finishing needs no deliveries (commit rounds only); the finish timeout bounds it.
-    if (!finishPhase && stall !== undefined && performance.now() - state.lastProgress > stall) {
-      fail({ kind: "timeout", rank: -1, message: `stalled: no delivery for ${stall} ms; ranks ${state.notDone().join(", ")} not done` });
-    }
+    const why = finishPhase ? null : stall.check(now, stallWindow(o.stallTimeoutMs, state.stateLost), state.lastProgress);
+    if (why !== null) fail({ kind: "timeout", rank: -1, message: why });
   }, 100);
-  const onSignal = (): void => fail({ kind: "internal", rank: -1, message: "interrupted", stack: "" });
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const offInterrupt = onInterrupt((signal) => fail({ kind: "interrupted", rank: -1, signal }));
 
   for (let r = 0; r < size; r++) spawnRank(r);
   await ended;
 
   clearInterval(stallCheck);
   for (const t of timers) clearTimeout(t);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  offInterrupt();
   reporter.close();
-  if (state.failure) {
-    reporter.error(describeFailure(state.failure));
-    reporter.event(`storage kept in ${storageDir}`);
-    return exitCodeOf(state.failure);
-  }
+  if (state.failure) return reportJobFailure(reporter, state.failure, storageDir);
   if (ownStorage) rmSync(storageDir, { recursive: true, force: true });
   reporter.event(formatSummary(proto.factory.protocolName, state.summaries(), performance.now() - started));
   return 0;

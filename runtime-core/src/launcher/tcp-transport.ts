@@ -2,8 +2,7 @@
  * The one place the launcher builds a TCP transport, so the rank process and
  * single-rank mode wire it identically.
  */
-import type { Transport } from "../spi.js";
-import { createTcpTransport } from "../transport/tcp.js";
+import { createTcpTransport, type TcpTransport } from "../transport/tcp.js";
 import type { PeerAddress } from "./ipc.js";
 
 export interface TransportParams {
@@ -19,10 +18,12 @@ export interface TransportParams {
    * the launcher, a dead child is seen at once, so they stay off.
    */
   readonly heartbeatMs?: number;
+  /** This rank's port is taken: retry it (default; the peers know no other), or bind any ("any": the caller tells the peers). */
+  readonly onPortBusy?: "retry" | "any";
   readonly log?: (level: "info" | "warn" | "error", msg: string) => void;
 }
 
-export async function openTcpTransport(p: TransportParams): Promise<Transport> {
+export async function openTcpTransport(p: TransportParams): Promise<TcpTransport> {
   return createTcpTransport({
     rank: p.rank,
     size: p.size,
@@ -31,6 +32,7 @@ export async function openTcpTransport(p: TransportParams): Promise<Transport> {
     peers: p.peers,
     host: p.bindHost ?? p.peers[p.rank]!.host,
     heartbeatMs: p.heartbeatMs ?? 0,
+    onPortBusy: p.onPortBusy,
     log: p.log,
   });
 }

@@ -14,16 +14,21 @@
  * manifest goes through temp file, fdatasync, rename, directory fsync. A
  * checkpoint exists iff its manifest does; a crash leaves a pack nobody
  * references, removed on the next open.
+ *
+ * `latest.json` records the newest index written (after its manifest), so a
+ * deleted newest checkpoint, or a deleted directory the rank manifest lists,
+ * is reported (StorageMissingError) instead of recovering from an older one.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Checkpoint, CheckpointStore, StorageMedium } from "../spi.js";
-import { CorruptCheckpointError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
+import { CorruptCheckpointError, StorageMissingError, ioError, type WarningHandler } from "./errors.js";
+import { atomicWriteFile, exists, fsyncDir, isErrno, mkdirs, unlinkIfExists, writeFully } from "./fs-util.js";
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const FORMAT = 1;
+export const LATEST_FILE = "latest.json";
 
 export interface CheckpointStoreOptions {
   readonly medium?: StorageMedium;
@@ -31,6 +36,11 @@ export interface CheckpointStoreOptions {
   readonly onWarning?: WarningHandler;
   /** Runs before every write (NFS lock fencing). */
   readonly beforeWrite?: () => Promise<void>;
+  /**
+   * The store was created before (the rank manifest lists it): its directory
+   * and latest.json must be there, else StorageMissingError.
+   */
+  readonly expectExisting?: boolean;
 }
 
 export interface CheckpointStoreStats {
@@ -75,6 +85,8 @@ export class DiskCheckpointStore implements CheckpointStore {
   /** Chunks that live manifests reference: what an incremental write may reuse. */
   private known = new Map<string, ChunkRef>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The newest index latest.json records; -1 when no checkpoint was written. */
+  private newest = -1;
 
   private constructor(
     readonly dir: string,
@@ -85,11 +97,42 @@ export class DiskCheckpointStore implements CheckpointStore {
   }
 
   static async open(dir: string, opts: CheckpointStoreOptions = {}): Promise<DiskCheckpointStore> {
-    await mkdir(dir, { recursive: true });
+    try {
+      return await DiskCheckpointStore.openIn(dir, opts);
+    } catch (e) {
+      // An errno error (no space, read-only, no permission) names the store's directory and the operation;
+      // typed errors (StorageMissingError, CorruptCheckpointError) pass through unchanged.
+      throw ioError(e, "open the checkpoint store in", dir);
+    }
+  }
+
+  private static async openIn(dir: string, opts: CheckpointStoreOptions): Promise<DiskCheckpointStore> {
+    if (opts.expectExisting && !(await exists(dir))) {
+      throw new StorageMissingError(dir, `checkpoint directory ${dir} does not exist, but an earlier incarnation of the rank wrote it`);
+    }
+    await mkdirs(dir);
     const store = new DiskCheckpointStore(dir, opts);
     for (const n of await readdir(dir)) {
       // Leftovers of a write a crash interrupted: never published, so never needed.
       if (n.endsWith(".tmp")) await unlinkIfExists(join(dir, n));
+    }
+    const indices = await store.list();
+    const recorded = await readLatest(dir);
+    if (recorded === null) {
+      if (opts.expectExisting) throw new StorageMissingError(join(dir, LATEST_FILE), `checkpoint directory ${dir} lost its ${LATEST_FILE}, but an earlier incarnation of the rank wrote it`);
+      // First open (or a directory from before latest.json existed).
+      store.newest = indices.length > 0 ? indices[indices.length - 1]! : -1;
+      await writeLatest(dir, store.newest);
+    } else {
+      store.newest = recorded;
+      // Indices only grow and gc deletes older ones: a manifest at or above the recorded one must remain.
+      if (recorded >= 0 && !indices.some((i) => i >= recorded)) {
+        throw new StorageMissingError(
+          join(dir, manifestName(recorded)),
+          `checkpoint ${recorded} (${join(dir, manifestName(recorded))}) is missing, and no newer one is there` +
+            (indices.length > 0 ? ` (the newest left is ${indices[indices.length - 1]})` : ""),
+        );
+      }
     }
     await store.rescan(true);
     return store;
@@ -100,7 +143,8 @@ export class DiskCheckpointStore implements CheckpointStore {
   }
 
   write(ckpt: Checkpoint, opts: { readonly incremental: boolean }): Promise<void> {
-    return this.serial(() => this.doWrite(ckpt, opts.incremental));
+    // A raw write error carries no path: name the store's directory.
+    return this.serial(() => this.doWrite(ckpt, opts.incremental).catch((e: unknown) => Promise.reject(ioError(e, "write a checkpoint in", this.dir))));
   }
 
   async latest(): Promise<Checkpoint | null> {
@@ -168,11 +212,21 @@ export class DiskCheckpointStore implements CheckpointStore {
   }
 
   gc(keepFrom: number): Promise<void> {
-    return this.serial(async () => {
-      for (const i of await this.list()) if (i < keepFrom) await unlinkIfExists(join(this.dir, manifestName(i)));
-      await this.rescan(true);
-      await fsyncDir(this.dir);
-    });
+    // A raw errno error (latest.json cannot be rewritten on a full disk) names the store's directory.
+    return this.serial(() => this.doGc(keepFrom).catch((e: unknown) => Promise.reject(ioError(e, "remove old checkpoints in", this.dir))));
+  }
+
+  private async doGc(keepFrom: number): Promise<void> {
+    const indices = await this.list();
+    if (this.newest >= 0 && this.newest < keepFrom) {
+      // The recorded newest goes too: record what remains first, so its deletion is not taken for a loss.
+      const left = indices.filter((i) => i >= keepFrom);
+      this.newest = left.length > 0 ? left[left.length - 1]! : -1;
+      await writeLatest(this.dir, this.newest);
+    }
+    for (const i of indices) if (i < keepFrom) await unlinkIfExists(join(this.dir, manifestName(i)));
+    await this.rescan(true);
+    await fsyncDir(this.dir);
   }
 
   private async doWrite(ckpt: Checkpoint, incremental: boolean): Promise<void> {
@@ -224,6 +278,11 @@ export class DiskCheckpointStore implements CheckpointStore {
     const text = JSON.stringify(m);
     const manifest = Buffer.from(`${text}\n${sha256(Buffer.from(text))}\n`);
     await atomicWriteFile(join(this.dir, manifestName(ckpt.index)), this.dir, manifest);
+    if (ckpt.index > this.newest) {
+      // After the manifest: a crash between the two leaves latest.json naming an older (still present) checkpoint.
+      await writeLatest(this.dir, ckpt.index);
+      this.newest = ckpt.index;
+    }
     for (const [h, ref] of added) this.known.set(h, ref);
     this.st.writes++;
     this.st.bytesWritten += packBytes + manifest.length;
@@ -288,6 +347,29 @@ export class DiskCheckpointStore implements CheckpointStore {
     this.queue = p.catch(() => {});
     return p;
   }
+}
+
+async function readLatest(dir: string): Promise<number | null> {
+  const file = join(dir, LATEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return null;
+    throw e;
+  }
+  let v: { newest?: unknown };
+  try {
+    v = JSON.parse(text) as { newest?: unknown };
+  } catch {
+    throw new CorruptCheckpointError(file, 0, `${LATEST_FILE} is not JSON`);
+  }
+  if (typeof v.newest !== "number" || !Number.isSafeInteger(v.newest) || v.newest < -1) throw new CorruptCheckpointError(file, 0, `bad ${LATEST_FILE}`);
+  return v.newest;
+}
+
+function writeLatest(dir: string, newest: number): Promise<void> {
+  return atomicWriteFile(join(dir, LATEST_FILE), dir, Buffer.from(JSON.stringify({ newest }) + "\n"));
 }
 
 export function openCheckpointStore(dir: string, opts: CheckpointStoreOptions = {}): Promise<DiskCheckpointStore> {

@@ -4,6 +4,9 @@
  * Layout of a log directory:
  *   seg-<first lsn>.log   segments of CRC'd records (record-format.ts)
  *   truncate              the truncation point, written atomically
+ *   segments.json         the first lsn of the newest segment, written
+ *                         atomically after each roll, so a deleted last
+ *                         segment (or every segment) is found on open
  *
  * Durability: `append` only encodes into memory; `sync` writes everything
  * buffered with one write and one fdatasync. Group commit: one flush is in
@@ -14,17 +17,18 @@
  * was fully fdatasynced before the next one was created: only the last one
  * can have a torn tail, and corruption anywhere else is an error.
  */
-import { mkdir, open, readdir, readFile, type FileHandle } from "node:fs/promises";
+import { open, readdir, readFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { LogRecord, LogStats, LogStore, StorageMedium } from "../spi.js";
-import { CorruptLogError, LogFailedError, StorageError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, fsyncDir, isErrno, unlinkIfExists, writeFully } from "./fs-util.js";
+import { CorruptLogError, LogFailedError, StorageError, StorageMissingError, ioError, type WarningHandler } from "./errors.js";
+import { atomicWriteFile, exists, fsyncDir, isErrno, mkdirs, unlinkIfExists, writeFully } from "./fs-util.js";
 import { encodeRecord, encodedSize } from "./record-format.js";
 import { parseSegmentName, scanSegment, segmentName } from "./segment-scan.js";
 
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const TRUNCATE_FILE = "truncate";
+export const SEGMENTS_FILE = "segments.json";
 
 export interface DiskLogOptions {
   /** Medium reported by the store; "local-disk" unless the NFS wrapper says otherwise. */
@@ -36,6 +40,11 @@ export interface DiskLogOptions {
   readonly beforeFlush?: () => Promise<void>;
   /** Runs once when the log closes (NFS lock release is done by the owner, not here). */
   readonly onClose?: () => Promise<void>;
+  /**
+   * The log was written before (the rank manifest lists it): its directory
+   * and segment manifest must be there, else StorageMissingError.
+   */
+  readonly expectExisting?: boolean;
 }
 
 export interface DiskLogStats extends LogStats {
@@ -113,23 +122,61 @@ export class DiskLog implements LogStore {
     this.st.segments = segments.length;
   }
 
-  /** Opens (creating if needed) the log in `dir`, repairing a torn tail. */
+  /**
+   * Opens (creating if needed) the log in `dir`, repairing a torn tail.
+   * Fails with StorageMissingError when segments it wrote are gone: a missing
+   * first segment (the first one left starts above the truncation point), a
+   * missing middle one (a gap in lsns: CorruptLogError), a missing last one
+   * (the log ends before the newest segment that segments.json names), or the
+   * whole log when `expectExisting` says it was written before.
+   */
   static async open(dir: string, opts: DiskLogOptions = {}): Promise<DiskLog> {
-    await mkdir(dir, { recursive: true });
+    try {
+      return await DiskLog.openIn(dir, opts);
+    } catch (e) {
+      // An errno error (no space, read-only, no permission) names the log's directory and the operation;
+      // typed errors (StorageMissingError, CorruptLogError) pass through unchanged.
+      throw ioError(e, "open the log in", dir);
+    }
+  }
+
+  private static async openIn(dir: string, opts: DiskLogOptions): Promise<DiskLog> {
+    if (opts.expectExisting && !(await exists(dir))) {
+      throw new StorageMissingError(dir, `log ${dir} does not exist, but an earlier incarnation of the rank wrote it`);
+    }
+    await mkdirs(dir);
     await fsyncDir(dirname(dir));
     const names = await readdir(dir);
     for (const n of names) if (n.endsWith(".tmp")) await unlinkIfExists(join(dir, n));
 
     const truncatedAt = await readTruncationPoint(dir);
+    const manifest = await readSegmentManifest(dir);
     const segs: Segment[] = names
       .map((n) => ({ n, first: parseSegmentName(n) }))
       .filter((x): x is { n: string; first: number } => x.first !== null)
       .sort((a, b) => a.first - b.first)
       .map((x) => ({ first: x.first, file: join(dir, x.n), size: 0 }));
+    if (manifest === null && opts.expectExisting) {
+      const gone = segs.length === 0 ? " and every segment" : "";
+      throw new StorageMissingError(join(dir, SEGMENTS_FILE), `log ${dir} lost its ${SEGMENTS_FILE}${gone}, but an earlier incarnation of the rank wrote it`);
+    }
+    // A reset (below) that a crash interrupted: no segment is owed yet.
+    const checked = manifest !== null && !manifest.resetting;
+    if (checked && segs.length === 0) {
+      throw new StorageMissingError(join(dir, segmentName(manifest.newest)), `every segment of log ${dir} is missing (${SEGMENTS_FILE} names ${segmentName(manifest.newest)} as the newest)`);
+    }
 
     // Finish a GC the crash interrupted: drop segments wholly below the truncation point.
     while (segs.length > 1 && segs[1]!.first <= truncatedAt) {
       await unlinkIfExists(segs.shift()!.file);
+    }
+    // GC keeps the segment holding the truncation point, and a log starts at 0 or at its truncation point.
+    if (segs.length > 0 && segs[0]!.first > truncatedAt) {
+      throw new StorageMissingError(
+        join(dir, segmentName(truncatedAt)),
+        `log ${dir} is missing its first segment(s): lsns ${truncatedAt} to ${segs[0]!.first - 1} are gone (the first segment left is ${segmentName(segs[0]!.first)}, ` +
+          (names.includes(TRUNCATE_FILE) ? `the truncation point is ${truncatedAt})` : `and the truncation point file ${TRUNCATE_FILE} is missing too)`),
+      );
     }
 
     let nextLsn = segs[0]?.first ?? truncatedAt;
@@ -137,7 +184,7 @@ export class DiskLog implements LogStore {
       const seg = segs[i]!;
       const last = i === segs.length - 1;
       if (seg.first !== nextLsn && i > 0) {
-        throw new CorruptLogError(seg.file, 0, `segment starts at lsn ${seg.first} but the previous one ends at ${nextLsn}`);
+        throw new CorruptLogError(seg.file, 0, `segment starts at lsn ${seg.first} but the previous one ends at ${nextLsn} (a segment is missing)`);
       }
       const buf = await readFile(seg.file);
       const scan = scanSegment(buf, seg.first, false);
@@ -158,9 +205,19 @@ export class DiskLog implements LogStore {
       seg.size = scan.end;
       nextLsn = scan.nextLsn;
     }
+    // segments.json is written only once the newest segment's first batch was fdatasynced: record `newest` was durable.
+    if (checked && manifest.newest > truncatedAt && nextLsn <= manifest.newest) {
+      const file = join(dir, segmentName(manifest.newest));
+      const state = segs.some((x) => x.first === manifest.newest) ? "is empty" : "is missing";
+      throw new StorageMissingError(file, `log ${dir} is missing its last segment(s): ${segmentName(manifest.newest)} ${state}, so the log ends at lsn ${nextLsn} where ${SEGMENTS_FILE} says lsn ${manifest.newest} was written`);
+    }
 
     // Records appended but lost to the crash may lie below a durable truncation point: start past it.
+    let reset = false;
     if (nextLsn < truncatedAt) {
+      reset = true;
+      // Marked first, so an open after a crash midway does not take the deleted segments for lost ones.
+      await writeSegmentManifest(dir, { newest: truncatedAt, resetting: true });
       for (const s of segs) await unlinkIfExists(s.file);
       segs.length = 0;
       nextLsn = truncatedAt;
@@ -173,6 +230,9 @@ export class DiskLog implements LogStore {
       segs.push({ first: nextLsn, file, size: 0 });
     }
     const tail = segs[segs.length - 1]!;
+    if (manifest === null || manifest.resetting || reset || manifest.newest !== tail.first) {
+      await writeSegmentManifest(dir, { newest: tail.first, resetting: false });
+    }
     const active = await open(tail.file, "r+");
     return new DiskLog(dir, segs, active, truncatedAt, nextLsn, opts);
   }
@@ -246,7 +306,7 @@ export class DiskLog implements LogStore {
     await this.exclusive(async () => {
       if (lsn <= this.truncatedAt) return;
       // Durable truncation point first: a crash mid-GC is finished on the next open.
-      await writeTruncationPoint(this.dir, lsn);
+      await writeTruncationPoint(this.dir, lsn).catch((e: unknown) => Promise.reject(ioError(e, "write the truncation point in", this.dir)));
       this.truncatedAt = lsn;
       // A segment is garbage when the next one starts at or below lsn. The active segment is never deleted.
       while (this.segments.length > 1 && this.segments[1]!.first <= lsn) {
@@ -321,16 +381,27 @@ export class DiskLog implements LogStore {
       rolled = true;
     }
     const total = batch.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await this.active.writev(batch, seg.size);
-    this.st.writes++;
-    if (bytesWritten < total) {
-      // Short writev (rare: signals, NFS): finish with plain writes.
-      const rest = Buffer.concat(batch).subarray(bytesWritten);
-      await writeFully(this.active, rest, seg.size + bytesWritten);
+    try {
+      const { bytesWritten } = await this.active.writev(batch, seg.size);
       this.st.writes++;
+      if (bytesWritten < total) {
+        // Short writev (rare: signals, NFS): finish with plain writes.
+        const rest = Buffer.concat(batch).subarray(bytesWritten);
+        await writeFully(this.active, rest, seg.size + bytesWritten);
+        this.st.writes++;
+      }
+      await this.active.datasync();
+      if (rolled) await fsyncDir(this.dir);
+    } catch (e) {
+      // A raw write error carries no path: name the segment (ENOSPC lands here).
+      throw ioError(e, "append to", seg.file);
     }
-    await this.active.datasync();
-    if (rolled) await fsyncDir(this.dir);
+    if (rolled) {
+      // Only now is record `firstLsn` durable in the new segment: from here on its loss is detectable.
+      await writeSegmentManifest(this.dir, { newest: seg.first, resetting: false }).catch((e: unknown) =>
+        Promise.reject(ioError(e, "write the segment manifest in", this.dir)),
+      );
+    }
     seg.size += total;
     this.st.syncs++;
     this.st.rounds++;
@@ -339,7 +410,7 @@ export class DiskLog implements LogStore {
   /** Starts a new segment at `first`; the previous one is complete and durable. */
   private async roll(first: number): Promise<Segment> {
     const file = join(this.dir, segmentName(first));
-    const fh = await open(file, "wx");
+    const fh = await open(file, "wx").catch((e: unknown) => Promise.reject(ioError(e, "create", file)));
     await this.active.close();
     this.active = fh;
     const seg: Segment = { first, file, size: 0 };
@@ -413,6 +484,38 @@ async function writeTruncationPoint(dir: string, lsn: number): Promise<void> {
   buf.writeUInt32LE(Math.floor(lsn / 0x1_0000_0000), 4);
   buf.writeUInt32LE(crc32(buf.subarray(0, 8)), 8);
   await atomicWriteFile(join(dir, TRUNCATE_FILE), dir, buf);
+}
+
+interface SegmentManifest {
+  /** First lsn of the newest segment whose first batch was fdatasynced. */
+  readonly newest: number;
+  /** Set while open() replaces every segment by one at the truncation point. */
+  readonly resetting: boolean;
+}
+
+async function readSegmentManifest(dir: string): Promise<SegmentManifest | null> {
+  const file = join(dir, SEGMENTS_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return null;
+    throw e;
+  }
+  let m: Partial<SegmentManifest>;
+  try {
+    m = JSON.parse(text) as Partial<SegmentManifest>;
+  } catch {
+    throw new CorruptLogError(file, 0, "segment manifest is not JSON");
+  }
+  if (!Number.isSafeInteger(m.newest) || (m.newest as number) < 0 || typeof m.resetting !== "boolean") {
+    throw new CorruptLogError(file, 0, "bad segment manifest");
+  }
+  return { newest: m.newest as number, resetting: m.resetting };
+}
+
+function writeSegmentManifest(dir: string, m: SegmentManifest): Promise<void> {
+  return atomicWriteFile(join(dir, SEGMENTS_FILE), dir, Buffer.from(JSON.stringify(m) + "\n"));
 }
 
 /** Opens a disk log; see DiskLog. */

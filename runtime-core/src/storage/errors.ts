@@ -47,6 +47,22 @@ export class CorruptCheckpointError extends StorageError {
   }
 }
 
+/**
+ * Storage that an earlier incarnation of the rank wrote is gone: a rank
+ * directory, a log (or one of its segments), or a checkpoint the manifests
+ * list. Recovering without it would silently start the rank (and, through
+ * rollbacks, every rank) from an older or the initial state, so opening fails.
+ */
+export class StorageMissingError extends StorageError {
+  override readonly name = "StorageMissingError";
+  constructor(
+    override readonly file: string,
+    readonly what: string,
+  ) {
+    super(`storage missing: ${what}`, file);
+  }
+}
+
 /** Another live incarnation of the rank holds the storage lock. */
 export class LockHeldError extends StorageError {
   override readonly name = "LockHeldError";
@@ -90,6 +106,38 @@ export class LogFailedError extends StorageError {
     super(`log ${file} failed earlier and is closed for writing: ${String(cause)}`, file);
     this.cause = cause;
   }
+}
+
+/**
+ * A filesystem operation on the storage failed for a reason outside egida
+ * (disk full, read-only mount, no permission, I/O error). Names the
+ * operation and the file, which the raw errno error of a write lacks, so
+ * the launcher can print one line the user can act on.
+ */
+export class StorageIoError extends StorageError {
+  override readonly name = "StorageIoError";
+  constructor(
+    /** What was being done, as a verb phrase taking the file: "append to", "create", "write a checkpoint in". */
+    readonly op: string,
+    override readonly file: string,
+    /** The errno code (ENOSPC, EROFS, EACCES, ...). */
+    readonly code: string,
+    cause: unknown,
+  ) {
+    super(`cannot ${op} ${file}: ${code}`, file);
+    this.cause = cause;
+  }
+}
+
+/**
+ * `e` as a StorageIoError naming `op` and `file` when it is a raw errno error
+ * (one with a string `code`); anything else (a typed storage error, a bug) is
+ * returned unchanged.
+ */
+export function ioError(e: unknown, op: string, file: string): unknown {
+  if (e instanceof StorageError || typeof e !== "object" || e === null) return e;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code) ? new StorageIoError(op, file, code, e) : e;
 }
 
 /** Who holds an NFS rank lock. */

@@ -1,5 +1,6 @@
 /** Small durable-I/O helpers shared by the logs, the checkpoint store and the lock. */
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /** filehandle.write may write less than asked (signals, NFS); loop until all is out. */
 export async function writeFully(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
@@ -71,5 +72,49 @@ export async function unlinkIfExists(path: string): Promise<void> {
     await unlink(path);
   } catch (e) {
     if (!isErrno(e, "ENOENT")) throw e;
+  }
+}
+
+/**
+ * `mkdir -p`. Node's recursive mkdir reports ENOENT when creating a missing
+ * component failed for another reason (a read-only mount, no permission);
+ * then the component is created alone to throw the real error (EROFS, EACCES).
+ */
+export async function mkdirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    if (!isErrno(e, "ENOENT")) throw e;
+    throw (await firstMissingError(dir)) ?? e;
+  }
+}
+
+/** The error creating the first missing component of `dir` gives, if any. */
+async function firstMissingError(dir: string): Promise<unknown> {
+  let d = dir;
+  for (let parent = dirname(d); parent !== d; d = parent, parent = dirname(d)) {
+    const there = await stat(parent).then(
+      () => true,
+      () => false,
+    );
+    if (!there) continue;
+    try {
+      await mkdir(d);
+      return undefined;
+    } catch (e) {
+      return e;
+    }
+  }
+  return undefined;
+}
+
+/** Whether `path` exists (as anything); other errors (EACCES, EIO) are thrown. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (isErrno(e, "ENOENT") || isErrno(e, "ENOTDIR")) return false;
+    throw e;
   }
 }

@@ -8,6 +8,9 @@ export {
   LogFailedError,
   UnsupportedMediumError,
   StateLostError,
+  StorageIoError,
+  StorageMissingError,
+  ioError,
   type LostReplica,
   type LockHolder,
   type StorageWarning,
@@ -17,6 +20,7 @@ export { MemoryLog, newMemoryLogState, type MemoryLogState } from "./memory-log.
 export { DiskLog, openDiskLog, DEFAULT_SEGMENT_BYTES, type DiskLogOptions, type DiskLogStats } from "./disk-log.js";
 export { RankLock, LOCK_FILE, type RankLockOptions } from "./nfs-lock.js";
 export { openNfsLog, rankDir, type NfsLogOptions } from "./nfs-log.js";
+export { RankManifest, RANK_MANIFEST } from "./rank-manifest.js";
 export {
   DiskCheckpointStore,
   openCheckpointStore,

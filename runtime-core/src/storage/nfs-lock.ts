@@ -16,11 +16,11 @@
  * `checkMs`), and stops with LockLostError when a successor's token is there.
  */
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { link, readFile, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { LockHeldError, LockLostError, StorageError, type LockHolder, type WarningHandler } from "./errors.js";
-import { fsyncDir, isErrno, tempPath, unlinkIfExists } from "./fs-util.js";
+import { LockHeldError, LockLostError, StorageError, ioError, type LockHolder, type WarningHandler } from "./errors.js";
+import { fsyncDir, isErrno, mkdirs, tempPath, unlinkIfExists } from "./fs-util.js";
 
 export const LOCK_FILE = "lock";
 
@@ -46,7 +46,15 @@ export class RankLock {
 
   /** Takes the lock of rank directory `dir` or throws LockHeldError. */
   static async acquire(dir: string, opts: RankLockOptions): Promise<RankLock> {
-    await mkdir(dir, { recursive: true });
+    try {
+      return await RankLock.take(dir, opts);
+    } catch (e) {
+      throw ioError(e, "take the storage lock in", dir);
+    }
+  }
+
+  private static async take(dir: string, opts: RankLockOptions): Promise<RankLock> {
+    await mkdirs(dir);
     const file = join(dir, LOCK_FILE);
     const me: LockHolder = {
       pid: opts.pid ?? process.pid,

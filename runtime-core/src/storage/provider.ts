@@ -10,16 +10,23 @@
  * Checkpoints on volatile-memory-of-processes are the replicated log
  * CHECKPOINT_LOG of the same factory, one record per checkpoint
  * (replicated-checkpoints.ts).
+ *
+ * Each disk root (local, shared) holds a rank manifest (rank-manifest.ts)
+ * listing the logs and checkpoint stores the rank created there: a restarted
+ * rank whose storage was deleted fails with StorageMissingError rather than
+ * starting from nothing.
  */
 import { join } from "node:path";
 import type { CheckpointStore, LogStore, StorageMedium, StorageProvider } from "../spi.js";
 import { openCheckpointStore } from "./checkpoint-store.js";
 import { openDiskLog } from "./disk-log.js";
+import { watchCheckpoints, watchLog, type FaultListener } from "./fault-watch.js";
 import { UnsupportedMediumError, type WarningHandler } from "./errors.js";
 import { MemoryCheckpointStore } from "./memory-checkpoints.js";
 import { MemoryLog, newMemoryLogState, type MemoryLogState } from "./memory-log.js";
 import { CHECKPOINT_LOG, ReplicatedCheckpointStore } from "./replicated-checkpoints.js";
 import { RankLock } from "./nfs-lock.js";
+import { RankManifest } from "./rank-manifest.js";
 import { checkName, openNfsLog, rankDir } from "./nfs-log.js";
 
 /** Opens the replicated log (`volatile-memory-of-processes`) named `name`; written by the transport layer. */
@@ -43,6 +50,19 @@ export interface DiskStorageOptions {
   readonly chunkBytes?: number;
   /** How often NFS writes re-check the rank lock (ms). */
   readonly lockCheckMs?: number;
+  /**
+   * Called with every error a local-disk or nfs-disk store (or its opening)
+   * fails with, before the caller sees it: the runtime names an environment
+   * fault (disk full, read-only) even if the protocol reduces the error to text.
+   */
+  readonly onFault?: FaultListener;
+  /**
+   * An earlier incarnation of this rank opened its storage (egida-run passes
+   * it when one went live): the first disk root each medium uses must exist
+   * with its rank manifest. Default false: only what a manifest lists is
+   * checked (a rank that died before opening its storage left none).
+   */
+  readonly expectStorage?: boolean;
 }
 
 const noReplicated = (): never => {
@@ -65,6 +85,26 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
   const logs = new Map<string, Promise<LogStore>>();
   const ckpts = new Map<string, Promise<CheckpointStore>>();
   let lock: Promise<RankLock> | null = null;
+  const manifests = new Map<string, Promise<RankManifest>>();
+
+  // One manifest per rank root, read (or created) on the root's first use.
+  const manifestOf = (root: string, beforeWrite?: () => Promise<void>): Promise<RankManifest> => {
+    let m = manifests.get(root);
+    if (!m) {
+      m = RankManifest.open(root, { rank: opts.rank, expectExisting: opts.expectStorage === true, beforeWrite });
+      manifests.set(root, m);
+      m.catch(() => manifests.delete(root));
+    }
+    return m;
+  };
+
+  /** Opens entry `entry` of `root` (a log or checkpoint directory), telling it whether it must exist, and lists it once open. */
+  async function listed<T>(root: string, entry: string, openIt: (expectExisting: boolean) => Promise<T>, beforeWrite?: () => Promise<void>): Promise<T> {
+    const m = await manifestOf(root, beforeWrite);
+    const store = await openIt(m.lists(entry));
+    await m.add(entry);
+    return store;
+  }
 
   // One lock per rank directory, taken on first use of nfs-disk and shared by its logs and checkpoints.
   const nfsLock = (): Promise<RankLock> => {
@@ -76,18 +116,36 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
     return lock;
   };
 
+  const onFault = opts.onFault;
+  const watchedLog = (p: Promise<LogStore>): Promise<LogStore> =>
+    onFault ? p.then((l) => watchLog(l, onFault), (e: unknown) => (onFault(e), Promise.reject(e))) : p;
+
+  const watchedCheckpoints = (p: Promise<CheckpointStore>): Promise<CheckpointStore> =>
+    onFault ? p.then((c) => watchCheckpoints(c, onFault), (e: unknown) => (onFault(e), Promise.reject(e))) : p;
+
   const open = (medium: StorageMedium, name: string, onClose: () => Promise<void>): Promise<LogStore> => {
     switch (medium) {
       case "volatile-memory-of-self":
         return Promise.resolve(new MemoryLog(medium));
-      case "local-disk":
-        return openDiskLog(join(localRoot, `log-${checkName(name)}`), {
-          onWarning: opts.onWarning,
-          segmentBytes: opts.segmentBytes,
-          onClose,
-        });
+      case "local-disk": {
+        const entry = `log-${checkName(name)}`;
+        return watchedLog(
+          listed(localRoot, entry, (expectExisting) =>
+            openDiskLog(join(localRoot, entry), { onWarning: opts.onWarning, segmentBytes: opts.segmentBytes, onClose, expectExisting }),
+          ),
+        );
+      }
       case "nfs-disk":
-        return nfsLock().then((l) => openNfsLog(nfsRoot, name, { lock: l, onWarning: opts.onWarning, segmentBytes: opts.segmentBytes, onClose }));
+        return watchedLog(
+          nfsLock().then((l) =>
+            listed(
+              nfsRoot,
+              `log-${checkName(name)}`,
+              (expectExisting) => openNfsLog(nfsRoot, name, { lock: l, onWarning: opts.onWarning, segmentBytes: opts.segmentBytes, onClose, expectExisting }),
+              () => l.verify(),
+            ),
+          ),
+        );
       case "volatile-memory-of-processes":
         return (opts.replicated ?? noReplicated)(name);
       default:
@@ -119,17 +177,31 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
             case "volatile-memory-of-self":
               return new MemoryCheckpointStore(medium, opts.chunkBytes);
             case "local-disk":
-              return openCheckpointStore(join(localRoot, "checkpoints"), { onWarning: opts.onWarning, chunkBytes: opts.chunkBytes });
-            case "nfs-disk": {
-              const l = await nfsLock();
-              await l.verify(true);
-              return openCheckpointStore(join(nfsRoot, "checkpoints"), {
-                medium,
-                onWarning: opts.onWarning,
-                chunkBytes: opts.chunkBytes,
-                beforeWrite: () => l.verify(),
-              });
-            }
+              return watchedCheckpoints(
+                listed(localRoot, "checkpoints", (expectExisting) =>
+                  openCheckpointStore(join(localRoot, "checkpoints"), { onWarning: opts.onWarning, chunkBytes: opts.chunkBytes, expectExisting }),
+                ),
+              );
+            case "nfs-disk":
+              return watchedCheckpoints(
+                (async () => {
+                  const l = await nfsLock();
+                  await l.verify(true);
+                  return listed(
+                    nfsRoot,
+                    "checkpoints",
+                    (expectExisting) =>
+                      openCheckpointStore(join(nfsRoot, "checkpoints"), {
+                        medium,
+                        onWarning: opts.onWarning,
+                        chunkBytes: opts.chunkBytes,
+                        beforeWrite: () => l.verify(),
+                        expectExisting,
+                      }),
+                    () => l.verify(),
+                  );
+                })(),
+              );
             case "volatile-memory-of-processes":
               return replicatedCheckpoints(opts.replicated);
             default:
@@ -145,6 +217,7 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
       const all = await Promise.allSettled([...logs.values()]);
       logs.clear();
       ckpts.clear();
+      manifests.clear();
       for (const r of all) if (r.status === "fulfilled") await r.value.close();
       if (lock) await (await lock).release();
       lock = null;

@@ -47,6 +47,10 @@ export class Connection {
   lastHeard = performance.now();
   /** True when the owner replaced this connection by a newer one. */
   superseded = false;
+  /** The handshake completed at some point (a later rejection is then an authenticated peer's). */
+  authenticated = false;
+  /** Where the peer connected from, kept for messages after the socket is gone. */
+  private readonly remote: string;
 
   constructor(
     private readonly owner: ConnectionOwner,
@@ -57,6 +61,7 @@ export class Connection {
     handshakeTimeoutMs: number,
   ) {
     this.peerRank = expectedPeer;
+    this.remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
     this.state = role === "dialer" ? "awaitChallenge" : "awaitHello";
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -77,7 +82,17 @@ export class Connection {
 
   describe(): string {
     const me = this.owner.rank;
-    return this.role === "dialer" ? `${me}->${this.peerRank}` : `${this.peerRank}->${me}`;
+    if (this.role === "dialer") return `${me}->${this.peerRank}`;
+    // Before its Hello a caller is only an address.
+    return this.peerRank < 0 ? `from ${this.remote}` : `${this.peerRank}->${me}`;
+  }
+
+  /** Close without the owner's rejection report (the owner evicts it and accounts for it itself). */
+  drop(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearTimeout(this.handshakeTimer);
+    this.socket.destroy();
   }
 
   /** Close with a logged reason (protocol violation, bad secret, ...). */
@@ -191,6 +206,7 @@ export class Connection {
 
   private open(): void {
     this.state = "open";
+    this.authenticated = true;
     clearTimeout(this.handshakeTimer);
     this.decoder.maxFrameBytes = this.owner.maxFrameBytes;
     this.owner.established(this);

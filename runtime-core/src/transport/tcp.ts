@@ -21,12 +21,19 @@
  *
  * Failure detection: `peerDown(r)` when an open connection to r closes, or
  * (with `heartbeatMs`) when nothing has arrived from r for `timeoutMs`.
+ *
+ * Unauthenticated callers: anyone who reaches the port can connect. At most
+ * `maxPendingHandshakes` accepted connections may be unauthenticated at once
+ * (a new one evicts the oldest), each has `handshakeTimeoutMs` to finish, and
+ * their refusals are logged through a LogLimiter, so a flood of idle
+ * connections costs bounded memory, file descriptors and log lines.
  */
 import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Frame, InboundFrame, Transport, TransportEvents } from "../spi.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { DEFAULT_MAX_FRAME_BYTES, WireKind, wireSize, type WireFrame } from "./frame.js";
 import { FrameQueue } from "./frame-queue.js";
+import { LogLimiter } from "./log-limiter.js";
 
 /** How long a rank keeps retrying a listening port that is busy. */
 const LISTEN_RETRY_MS = 10_000;
@@ -51,6 +58,13 @@ export interface TcpTransportOptions {
   readonly host?: string;
   /** Port to bind (default `peers[rank].port`, else 0 = any; read the result from `address`). */
   readonly port?: number;
+  /**
+   * The port is in use by another process: "retry" it for 10 s, then fail
+   * (default; the address is all the peers know), or bind "any" free port at
+   * once (the caller then tells the peers the new `address`, e.g. the launcher
+   * over IPC, so a process squatting the port cannot keep this rank away).
+   */
+  readonly onPortBusy?: "retry" | "any";
   /** Largest frame on the wire, header and CRC included, in either direction (default 64 MiB). */
   readonly maxFrameBytes?: number;
   /** Encoded bytes buffered per peer while it is unreachable before `send` throws (default 64 MiB). */
@@ -61,6 +75,8 @@ export interface TcpTransportOptions {
   readonly timeoutMs?: number;
   /** Drop a connection that has not authenticated within this time (default 5000 ms). */
   readonly handshakeTimeoutMs?: number;
+  /** Accepted connections that may be unauthenticated at once; a new one evicts the oldest (default max(8, 2 × size)). */
+  readonly maxPendingHandshakes?: number;
   /** Re-dial backoff: first delay and cap, ms (default 20 and 1000). */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Where rejections and connection events go (default: warn/error to console.error, info dropped). */
@@ -72,8 +88,10 @@ export interface TcpTransportStats {
   framesReceived: number;
   bytesSent: number;
   bytesReceived: number;
-  /** Connections closed for a bad frame, failed authentication or a protocol violation. */
+  /** Connections closed for a bad frame, failed authentication, a handshake timeout or a protocol violation. */
   rejected: number;
+  /** Unauthenticated connections evicted because `maxPendingHandshakes` were already waiting. */
+  dropped: number;
 }
 
 /** Per peer: the connection (if open), the outbound queue, and dialing state. */
@@ -98,11 +116,16 @@ export class TcpTransport implements Transport, ConnectionOwner {
   readonly incarnation: number;
   readonly secret: Uint8Array;
   readonly maxFrameBytes: number;
-  readonly stats: TcpTransportStats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, rejected: 0 };
+  readonly stats: TcpTransportStats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, rejected: 0, dropped: 0 };
   private readonly opts: TcpTransportOptions;
   private readonly links: PeerLink[] = [];
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** Accepted connections not yet authenticated, oldest first (Set keeps insertion order). */
+  private readonly pending = new Set<Connection>();
+  private readonly maxPending: number;
+  /** Refusals of unauthenticated connections: a few lines per 10 s, then a count. */
+  private readonly refusals: LogLimiter;
   private handlers: TransportEvents | undefined;
   private inbox: Pending[] = [];
   private closing = false;
@@ -118,27 +141,28 @@ export class TcpTransport implements Transport, ConnectionOwner {
     const t = new TcpTransport(opts);
     const host = opts.host ?? "127.0.0.1";
     const port = opts.port ?? opts.peers?.[opts.rank]?.port ?? 0;
-    // The launcher picked the port while it was free; until this process binds it, something else
-    // may hold it for a moment (another job's probe, a closing socket): retry for a while.
+    // The port was free when it was picked; until this process binds it, something else may hold it
+    // (another job's probe, a closing socket, a squatter).
     for (let waited = 0; ; ) {
-      try {
-        await new Promise<void>((resolve, reject) => {
-          t.server.once("error", reject);
-          t.server.listen({ host, port }, () => {
-            t.server.off("error", reject);
-            resolve();
-          });
-        });
+      const code = await bindOnce(t.server, host, port);
+      if (code === undefined) break;
+      if (code === "EADDRINUSE" && port !== 0 && opts.onPortBusy === "any") {
+        t.log("warn", `rank ${t.rank}: ${host}:${port} is in use by another process; listening on a free port instead`);
+        const again = await bindOnce(t.server, host, 0);
+        if (again !== undefined) throw new Error(`rank ${t.rank}: cannot listen on ${host} (any port): ${again}`);
         break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || port === 0 || waited >= LISTEN_RETRY_MS) throw e;
-        const pause = Math.min(500, 50 + waited);
-        t.log("warn", `rank ${t.rank}: ${host}:${port} is busy, retrying`);
-        await new Promise((r) => setTimeout(r, pause));
-        waited += pause;
       }
+      if (code !== "EADDRINUSE" || port === 0 || waited >= LISTEN_RETRY_MS) {
+        const hint = code === "EADDRINUSE" ? ` (in use by another process for ${LISTEN_RETRY_MS / 1000} s: free it or pick another port)` : "";
+        throw new Error(`rank ${t.rank}: cannot listen on ${host}:${port}: ${code}${hint}`);
+      }
+      if (waited === 0) t.log("warn", `rank ${t.rank}: ${host}:${port} is busy, retrying for up to ${LISTEN_RETRY_MS / 1000} s`);
+      const pause = Math.min(500, 50 + waited);
+      await new Promise((r) => setTimeout(r, pause));
+      waited += pause;
     }
     t.server.on("error", (e) => t.log("error", `rank ${t.rank}: listener error: ${e.message}`));
+    t.log("info", `rank ${t.rank}: listening on ${t.address.host}:${t.address.port}`);
     if (opts.peers !== undefined) t.connect(opts.peers);
     return t;
   }
@@ -160,6 +184,9 @@ export class TcpTransport implements Transport, ConnectionOwner {
     this.backoffInit = opts.backoff?.initialMs ?? 20;
     this.backoffMax = opts.backoff?.maxMs ?? 1000;
     this.logFn = opts.log ?? ((level, msg) => level !== "info" && console.error(`[egida tcp] ${msg}`));
+    this.maxPending = opts.maxPendingHandshakes ?? Math.max(8, 2 * size);
+    if (!(Number.isInteger(this.maxPending) && this.maxPending >= 1)) throw new RangeError(`maxPendingHandshakes must be a positive integer, got ${this.maxPending}`);
+    this.refusals = new LogLimiter((msg) => this.log("warn", msg), `unauthenticated connections refused by rank ${rank}`);
     for (let r = 0; r < size; r++) this.links.push(new PeerLink(r));
     this.server = createServer((socket) => this.onAccept(socket));
     const hb = opts.heartbeatMs ?? 0;
@@ -183,12 +210,31 @@ export class TcpTransport implements Transport, ConnectionOwner {
     peers.forEach((p, r) => this.setPeerAddress(r, p));
   }
 
-  /** Set or change one peer's address (e.g. a restarted peer on a new port); dials it if it is a lower rank. */
+  /**
+   * Set or change one peer's address (e.g. a restarted peer on a new port); dials it if it is a lower rank.
+   * A changed address abandons a dial still in progress to the old one (which may be held by
+   * another process that never answers) and its backoff: the new address is dialed at once.
+   */
   setPeerAddress(rank: number, addr: PeerAddress): void {
     this.checkPeer(rank, true);
     const link = this.links[rank]!;
+    const changed = link.address !== undefined && (link.address.host !== addr.host || link.address.port !== addr.port);
     link.address = addr;
-    if (rank < this.rank && link.conn === undefined && link.dialing === undefined && link.dialTimer === undefined) this.dial(link);
+    if (rank >= this.rank || link.conn !== undefined) return;
+    if (changed) {
+      clearTimeout(link.dialTimer);
+      link.dialTimer = undefined;
+      const stale = link.dialing;
+      link.dialing = undefined;
+      stale?.destroy();
+      link.backoffMs = 0;
+    }
+    if (link.dialing === undefined && link.dialTimer === undefined) this.dial(link);
+  }
+
+  /** Accepted connections that have not authenticated yet. */
+  get pendingHandshakes(): number {
+    return this.pending.size;
   }
 
   /** Ranks with an open connection. */
@@ -252,6 +298,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.heartbeatTimer);
+    this.refusals.flush();
     for (const link of this.links) {
       clearTimeout(link.dialTimer);
       link.dialTimer = undefined;
@@ -283,6 +330,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
   }
 
   established(conn: Connection): void {
+    this.pending.delete(conn);
     const link = this.links[conn.peerRank]!;
     if (conn.peerIncarnation < link.lastSeenIncarnation) {
       conn.reject(`rank ${conn.peerRank} incarnation ${conn.peerIncarnation} is older than ${link.lastSeenIncarnation}`);
@@ -319,6 +367,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
 
   closed(conn: Connection): void {
     this.sockets.delete(conn.socket);
+    this.pending.delete(conn);
     const link = this.links[conn.peerRank];
     if (link === undefined || link.conn !== conn) {
       if (!conn.isOpen && conn.role === "dialer" && link !== undefined && link.dialing === conn.socket) {
@@ -339,7 +388,10 @@ export class TcpTransport implements Transport, ConnectionOwner {
 
   rejected(conn: Connection, reason: string): void {
     this.stats.rejected++;
-    this.log("warn", `rank ${this.rank}: closing connection ${conn.describe()}: ${reason}`);
+    const msg = `rank ${this.rank}: closing connection ${conn.describe()}: ${reason}`;
+    // Anyone can make an unauthenticated connection fail; only an authenticated peer's rejection is always worth a line.
+    if (conn.authenticated) this.log("warn", msg);
+    else this.refusals.line(msg);
   }
 
   log(level: TcpLogLevel, msg: string): void {
@@ -363,9 +415,18 @@ export class TcpTransport implements Transport, ConnectionOwner {
       socket.destroy();
       return;
     }
+    if (this.pending.size >= this.maxPending) {
+      // Evict the oldest rather than refuse the newest: a caller that opens connections and
+      // sits on them cannot lock legitimate ranks out, it can only race their (short) handshakes.
+      const oldest = this.pending.values().next().value!;
+      this.pending.delete(oldest);
+      this.stats.dropped++;
+      this.refusals.line(`rank ${this.rank}: dropping unauthenticated connection ${oldest.describe()}: ${this.maxPending} connections are waiting to authenticate (the limit)`);
+      oldest.drop();
+    }
     this.sockets.add(socket);
     // The peer's rank is unknown until its Hello; -1 until then.
-    new Connection(this, socket, "listener", -1, this.handshakeTimeout());
+    this.pending.add(new Connection(this, socket, "listener", -1, this.handshakeTimeout()));
   }
 
   private dial(link: PeerLink): void {
@@ -443,4 +504,23 @@ export class TcpTransport implements Transport, ConnectionOwner {
 /** Listen on `peers[rank]` (or `port`) and dial the lower ranks: the usual one-call setup. */
 export function createTcpTransport(opts: TcpTransportOptions & { readonly peers: readonly PeerAddress[] }): Promise<TcpTransport> {
   return TcpTransport.listen(opts);
+}
+
+/** One `listen` attempt; resolves to the error code, or undefined once bound. */
+function bindOnce(server: Server, host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    // Both listeners go away whichever fires: a `listen(cb)` per retry left one 'listening'
+    // listener behind each time (MaxListenersExceededWarning after ten retries).
+    const onError = (e: NodeJS.ErrnoException): void => {
+      server.off("listening", onListening);
+      resolve(e.code ?? e.message);
+    };
+    const onListening = (): void => {
+      server.off("error", onError);
+      resolve(undefined);
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen({ host, port });
+  });
 }

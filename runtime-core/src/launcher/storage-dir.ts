@@ -1,0 +1,63 @@
+/**
+ * The storage directory, checked before any rank starts, so a typo or a
+ * read-only mount is one line from the launcher rather than N rank failures.
+ *
+ * A --storage-dir that does not exist is created, but only its last
+ * component (like `mkdir`, not `mkdir -p`): a missing parent is far more
+ * often a typo or an unmounted volume than a wish, and creating the tree
+ * would put the job's stable storage somewhere nobody looks (or on the root
+ * file system under an absent mount point).
+ */
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { EnvironmentError, isEnvironmentCode } from "../host/env-fault.js";
+
+/** `e` as an EnvironmentError about `op` on `file` if it is an environment errno; else `e`. */
+function storageFault(e: unknown, op: string, file: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && isEnvironmentCode(code) ? new EnvironmentError({ area: "storage", op, file, code }, e) : e;
+}
+
+/** Resolve `dir`, create it if only its last component is missing, and check it is a writable directory. */
+export function prepareStorageDir(dir: string): string {
+  const abs = resolve(dir);
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== "ENOENT") throw storageFault(e, "use storage directory", abs);
+    const parent = dirname(abs);
+    let parentIsDir = false;
+    try {
+      parentIsDir = statSync(parent).isDirectory();
+    } catch {
+      // Missing or unreadable: refused below.
+    }
+    if (!parentIsDir) {
+      throw new EnvironmentError({
+        area: "storage",
+        op: "create storage directory",
+        file: abs,
+        code: "ENOENT",
+        detail: `its parent ${parent} does not exist or is not a directory`,
+        hint: "create the parent first (egida-run creates only the last component), or use another --storage-dir",
+      });
+    }
+    try {
+      mkdirSync(abs);
+    } catch (e2) {
+      throw storageFault(e2, "create storage directory", abs);
+    }
+    return abs;
+  }
+  if (!isDir) {
+    throw new EnvironmentError({ area: "storage", op: "use storage directory", file: abs, code: "ENOTDIR", detail: "it exists and is not a directory" });
+  }
+  try {
+    // Read-only mounts answer EROFS, missing permission EACCES.
+    accessSync(abs, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw storageFault(e, "write to storage directory", abs);
+  }
+  return abs;
+}
