@@ -3,7 +3,7 @@
  * the root `npm run build`) and checks exit codes, messages and outputs.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -239,6 +239,26 @@ export const protocol = { protocolName: "passthrough-ts", defaultF: 0, create: (
     expect(r.stderr).toMatch(/not built .*loading src\/index.ts through tsx/);
     expect(r.stderr).toMatch(/protocol passthrough-ts/);
     expect(readLines(out).map((l) => l.data["visits"])).toEqual([5, 5, 5]);
+  });
+
+  it("runs the source, not a dist/ older than it (a package edited or regenerated since its build)", async () => {
+    const dir = join(tmp, "proto-pkg"); // from the test above: src/index.ts is the pass-through protocol
+    mkdirSync(join(dir, "dist"), { recursive: true });
+    // A stale build that would fail the job if it ran.
+    writeFileSync(join(dir, "dist/index.js"), `export const protocol = { protocolName: "stale-build", defaultF: 0, create() { throw new Error("stale build ran"); } };\n`);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, "dist/index.js"), old, old);
+    const out = join(tmp, "proto-pkg-stale.jsonl");
+    const r = await run(["-n", "3", "--protocol", dir, "-q", "--output", out, app("token-ring"), "--", "5"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/dist\/index.js is older than src\/index.ts; loading the source through tsx/);
+    expect(readLines(out).map((l) => l.data["visits"])).toEqual([5, 5, 5]);
+    // Once rebuilt (newer than the source), the build is what runs.
+    const now = new Date();
+    utimesSync(join(dir, "dist/index.js"), now, now);
+    const again = await run(["-n", "3", "--protocol", dir, "-q", "--output", out, app("token-ring"), "--", "5"]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/stale build ran/);
   });
 });
 

@@ -335,12 +335,16 @@ export function causalGatherStart(s: K, from: number): void {
   s.gaRound = new Promise<void>((resolve) => {
     s.gaDone = resolve;
   });
+  const asked: number[] = [];
   for (let j = 0; j < n; j++) {
     if (j !== me) {
       const w = new Uint32Array([s.host.incarnation, from]);
       s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      asked.push(j);
     }
   }
+  // What a stalled recovery waits for: egida-run's stall diagnosis quotes the last protocol note.
+  s.host.trace({ type: "protocol", rank: me, what: `causal gather: waiting for determinants from ranks ${asked.join(", ")}` });
 }
 
 /**

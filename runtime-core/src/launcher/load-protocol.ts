@@ -114,7 +114,14 @@ function packageEntry(dir: string, spec: string): { entry: string; notes: string
   const candidates = declared ? [declared] : ["dist/index.js", "index.js", "index.mjs"];
   for (const c of candidates) {
     const p = resolve(dir, c);
-    if (existsSync(p) && statSync(p).isFile()) return { entry: p, notes: [] };
+    if (existsSync(p) && statSync(p).isFile()) {
+      // A build older than its source (edited or regenerated since) would run stale code: run the source.
+      const src = join(dir, "src/index.ts");
+      if (existsSync(src) && statSync(src).mtimeMs > statSync(p).mtimeMs) {
+        return { entry: src, notes: [`protocol package ${spec}: ${c} is older than src/index.ts; loading the source through tsx (rebuild it: npm run build)`] };
+      }
+      return { entry: p, notes: [] };
+    }
   }
   for (const src of ["src/index.ts", "src/index.mts"]) {
     const p = join(dir, src);
