@@ -238,7 +238,10 @@ const crash = await runJob("with a crash", [`${killRank}@${killAt}msgs`], (line,
     process.stdout.write(`  ${at}  ${cyan("⟲ recovered")} rank ${m[1]}: checkpoint restored, ${m[2]} deliveries replayed from the log in their logged order\n`);
   } else if ((m = /rank (\d+) incarnation (\d+) is live/.exec(line))) {
     liveAt = ms;
-    process.stdout.write(`  ${at}  ${green("✓ live")} rank ${m[1]} incarnation ${m[2]} is live again; no other rank rolled back\n`);
+    process.stdout.write(`  ${at}  ${green("✓ live")} rank ${m[1]} incarnation ${m[2]} is live again\n`);
+  } else if ((m = /rank (\d+): rolled back: (.*)$/.exec(line))) {
+    // Checkpoint-only and optimistic protocols roll survivors back; pessimistic and causal never do.
+    process.stdout.write(`  ${at}  ${yellow("↺ rollback")} rank ${m[1]}: ${m[2]}\n`);
   } else if (/error:/.test(line)) {
     process.stdout.write(`  ${at}  ${red(line)}\n`);
   }
