@@ -78,6 +78,7 @@ function program(write: (s: string) => void): Command {
     .option("--host <addr>", "address the ranks listen on", "127.0.0.1")
     .option("--trace <dir>", "write per-rank JSONL traces (deliveries with digests, outputs, recoveries) into DIR")
     .option("-q, --quiet", "do not echo outputs on stdout")
+    .option("-v, --verbose", "also show protocol internals (recovery steps, checkpoint rounds) and the ranks' routine storage and connection events (as EGIDA_DEBUG=1)")
     .addOption(new Option("--rank <R>", "single-rank mode: run only rank R (with --peers)").argParser(int("--rank", 0)))
     .option("--peers <list>", "single-rank mode: host:port of every rank, in rank order")
     .option("--secret-file <file>", "single-rank mode: file holding the job's HMAC secret (else env EGIDA_SECRET)")
@@ -104,6 +105,7 @@ interface RawOpts {
   host: string;
   trace?: string;
   quiet?: boolean;
+  verbose?: boolean;
   rank?: number;
   peers?: string;
   secretFile?: string;
@@ -149,6 +151,7 @@ function validate(o: RawOpts, args: [string, string[]]): LaunchOptions {
     output: o.output,
     f: o.f,
     quiet: o.quiet === true,
+    verbose: o.verbose === true,
     traceDir: o.trace,
   };
   if (o.rank !== undefined || o.peers !== undefined) {

@@ -67,6 +67,6 @@ export type FromRank =
    */
   | ({ readonly t: "progress"; readonly rank: number; readonly cpuMs: number; readonly wallMs: number } & RankActivity)
   | { readonly t: "killing"; readonly rank: number; readonly deliveries: number }
-  | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean }
+  | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean; /** A protocol internal, shown only with --verbose. */ readonly detail?: boolean }
   | { readonly t: "fatal"; readonly failure: JobFailure }
   | { readonly t: "stats"; readonly rank: number; readonly deliveries: number; readonly stats: ProtocolStats | null };

@@ -18,6 +18,8 @@ export interface CommonOptions {
   readonly output?: string;
   readonly f?: number;
   readonly quiet: boolean;
+  /** Show protocol internals and the ranks' routine events (also EGIDA_DEBUG). */
+  readonly verbose?: boolean;
   /** Directory for per-rank JSONL traces (deliver digests, outputs, recoveries). */
   readonly traceDir?: string;
 }

@@ -146,7 +146,8 @@ async function run(cfg: RankConfig): Promise<void> {
           if (e.type === "checkpoint") return;
           const text = e.type === "protocol" ? e.what : e.type === "recover" ? `recovered (${e.replayed} replayed)` : e.type === "rollback" ? `rolled back: ${e.reason}` : e.type;
           note = text;
-          send({ t: "note", rank: cfg.rank, text, stateLost: e.type === "protocol" && e.what.startsWith("state lost") });
+          const stateLost = e.type === "protocol" && e.what.startsWith("state lost");
+          send({ t: "note", rank: cfg.rank, text, stateLost, detail: e.type === "protocol" && !stateLost });
         },
         appReset: (how) => {
           if (live) send({ t: "note", rank: cfg.rank, text: `${LIVE_RESET} (${how})`, stateLost: false });

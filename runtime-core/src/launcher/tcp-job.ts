@@ -124,6 +124,10 @@ interface Slot {
   finished: boolean;
   /** Some incarnation went live, so it opened its storage: the next ones must find it. */
   everLive: boolean;
+  /** For the recovery line: when it first died since it was last live, the rollbacks seen by then, what its recovery replayed. */
+  diedAt: number | null;
+  rollbacksAtDeath: number;
+  replayed: number | null;
 }
 
 export async function runTcpJob(o: JobOptions): Promise<number> {
@@ -152,7 +156,15 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     killAfter: null,
     finished: false,
     everLive: false,
+    diedAt: null,
+    rollbacksAtDeath: 0,
+    replayed: null,
   }));
+  /** "rolled back" notes of every rank so far (the recovery line counts those since the death). */
+  let rollbacksSeen = 0;
+  const verbose = o.verbose === true || process.env["EGIDA_DEBUG"] !== undefined;
+  // The ranks inherit it: their routine storage and connection events show too.
+  if (o.verbose === true) process.env["EGIDA_DEBUG"] ??= "1";
   const timers: NodeJS.Timeout[] = [];
   const stall = new StallDetector({ size, now: started, unit: "s", reports: true });
   const procs = new ProcessWatch(stall, size);
@@ -243,7 +255,16 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         // Start-up (slow on a loaded machine, or loading TypeScript) is not a stall.
         state.lastProgress = performance.now();
         s.startupDeaths = 0;
-        if (m.incarnation > 0) reporter.event(`rank ${r} incarnation ${m.incarnation} is live`);
+        if (m.incarnation > 0) {
+          // One line per recovery: what it replayed, who rolled back meanwhile, and the time from its death.
+          const parts: string[] = [];
+          if (s.replayed !== null) parts.push(`${s.replayed} replayed`);
+          parts.push(`${rollbacksSeen - s.rollbacksAtDeath} rollback(s) meanwhile`);
+          if (s.diedAt !== null) parts.push(`${Math.round(performance.now() - s.diedAt)} ms from its death`);
+          reporter.event(`rank ${r} incarnation ${m.incarnation} is live (${parts.join(", ")})`);
+        }
+        s.diedAt = null;
+        s.replayed = null;
         // Restarted during the finish phase: it must finish too (its outputs may be pending again).
         if (finishPhase) post(r, { t: "finish" });
         return;
@@ -287,6 +308,11 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
           state.stateLost = true;
           state.rank(r).stateLost = true;
         }
+        if (m.text.startsWith("rolled back")) rollbacksSeen++;
+        const rec = /^recovered \((\d+) replayed\)/.exec(m.text);
+        if (rec !== null && current) s.replayed = Number(rec[1]);
+        // Protocol internals (a recovery's steps, checkpoint rounds) only with --verbose or EGIDA_DEBUG.
+        if (m.detail === true && !verbose) return;
         reporter.event(`rank ${r}: ${m.text}`);
         return;
       case "fatal":
@@ -306,6 +332,10 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     s.child = null;
     if (s.stopping || finishing) return;
     stall.died(r, state.rank(r).incarnation, performance.now());
+    if (s.diedAt === null) {
+      s.diedAt = performance.now();
+      s.rollbacksAtDeath = rollbacksSeen;
+    }
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!s.live) {
       if (++s.startupDeaths >= MAX_STARTUP_DEATHS) {
