@@ -4,6 +4,7 @@
  * every bundled protocol, and the one-line usage errors. Installing the
  * project and running its scripts is test/init-install.test.ts.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -25,7 +26,29 @@ beforeAll(() => {
   mkdirSync(join(ROOT, ".egida-tmp"), { recursive: true });
   tmp = mkdtempSync(join(ROOT, ".egida-tmp", "init-"));
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const mounts: string[] = [];
+afterAll(() => {
+  for (const m of mounts.reverse()) {
+    try {
+      execFileSync("umount", ["-l", m], { stdio: "pipe" });
+    } catch {
+      // Already unmounted.
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A tmpfs at `dir` (root only; see the skip below). False when mounting is refused. */
+function mount(dir: string, options: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "pipe" });
+  } catch {
+    return false;
+  }
+  mounts.push(dir);
+  return true;
+}
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -166,6 +189,24 @@ describe("egida-gen init", () => {
     expect(readdirSync(tmp)).not.toContain("c");
     // A missing DIR argument is commander's usage error.
     expect((await run("init")).code).toBe(2);
+  });
+
+  it("a read-only or full file system: one line naming the fault, exit 2, no stack", async (ctx) => {
+    const ro = join(tmp, "ro");
+    const full = join(tmp, "full");
+    // Mounting needs root (CI runs the tests as root); elsewhere there is no real refusing file system to write to.
+    if (!mount(ro, "size=64k,ro") || !mount(full, "size=8k")) ctx.skip("cannot mount a tmpfs here (needs root)");
+    const cases: [string, RegExp][] = [
+      [join(ro, "app"), /cannot write the project into .*ro\/app: EROFS \(read-only file system\)$/],
+      [join(full, "app"), /cannot write the project into .*full\/app: ENOSPC \(disk full\)$/],
+    ];
+    for (const [dir, message] of cases) {
+      const r = await run("init", dir);
+      expect(r.code, dir).toBe(2);
+      expect(r.err.trimEnd().split("\n"), dir).toHaveLength(1);
+      expect(r.err.trimEnd(), dir).toMatch(message);
+      expect(r.err).not.toMatch(STACK);
+    }
   });
 
   it("a spec with errors: its diagnostics, exit 1, no project", async () => {

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { classify } from "../passes/classify.js";
 import { EXIT, type CliCommand, type CliContext } from "./context.js";
 import { loadAndCheck } from "./load-spec.js";
-import { version } from "./main.js";
+import { version } from "./version.js";
 
 interface InitOptions {
   protocol?: string;
@@ -26,6 +26,25 @@ function chooseSpec(arg: string | undefined, specsDir: string, known: readonly s
   const looksLikePath = /[\\/]/.test(arg) || arg.toLowerCase().endsWith(".egida");
   if (looksLikePath) return { problem: `--protocol ${arg}: no such spec file` };
   return { problem: `--protocol ${arg}: unknown protocol; give a spec file (.egida) or one of: ${known.join(", ")}` };
+}
+
+/** A file system error as a few words: its code, and what it means for the common ones. */
+function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === undefined) return e instanceof Error ? e.message : String(e);
+  const meaning: Record<string, string> = { EACCES: "no permission", EPERM: "no permission", ENOSPC: "disk full", EROFS: "read-only file system", ENOTDIR: "a parent is not a directory", EEXIST: "a file appeared meanwhile" };
+  return meaning[code] ? `${code} (${meaning[code]})` : code;
+}
+
+/**
+ * mkdir -p one level at a time: a recursive mkdirSync reports ENOENT where
+ * the file system said EROFS or EACCES, and the user needs the real reason.
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
 }
 
 /** Why DIR cannot receive a new project, or null. */
@@ -57,9 +76,15 @@ export const initCommand: CliCommand = {
     };
     const { bundledSpecs, DEFAULT_SPEC, projectName, renderScaffold, SPECS_DIR, withNameHeader } = await import("../init/scaffold.js");
 
-    const problem = targetProblem(dir);
-    if (problem !== null) return error(problem);
-    const choice = chooseSpec(opts.protocol, SPECS_DIR, bundledSpecs(), DEFAULT_SPEC);
+    let choice: SpecChoice;
+    try {
+      const problem = targetProblem(dir);
+      if (problem !== null) return error(problem);
+      choice = chooseSpec(opts.protocol, SPECS_DIR, bundledSpecs(), DEFAULT_SPEC);
+    } catch (e: unknown) {
+      // An unreadable DIR or --protocol path (EACCES, ELOOP, ...): the user's environment, not a bug.
+      return error(`cannot inspect ${dir} or the --protocol file: ${fsReason(e)}`);
+    }
     if ("problem" in choice) return error(choice.problem);
 
     const spec = await loadAndCheck(choice.file, ctx);
@@ -89,14 +114,12 @@ export const initCommand: CliCommand = {
     try {
       for (const [path, text] of files) {
         const full = join(dir, path);
-        mkdirSync(dirname(full), { recursive: true });
+        makeDirs(dirname(full));
         // "wx": never overwrite, even if something appeared in DIR meanwhile.
         writeFileSync(full, text, { flag: "wx" });
       }
     } catch (e: unknown) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const what = e instanceof Error ? e.message : String(e);
-      return error(`cannot write the project into ${dir}: ${code ?? what}${code === "EACCES" || code === "EPERM" ? " (no permission)" : code === "ENOSPC" ? " (disk full)" : ""}`);
+      return error(`cannot write the project into ${dir}: ${fsReason(e)}`);
     }
     ctx.io.stdout(
       `created ${dir}: ${files.size} files (protocol ${ir.name}, ${family})\n\nNext:\n  cd ${dir}\n  npm install\n  npm test             # crashes on the simulator, compared with a failure-free run\n  npm run start:kill   # 4 processes over TCP, rank 2 killed and recovered\n`,
