@@ -11,3 +11,5 @@ export * from "./sim/index.js";
 export * from "./storage/index.js";
 export * from "./transport/index.js";
 export { runSimJob, type SimJobParams, type SimJobResult } from "./launcher/sim-job.js";
+export { simulate, SimulateOptionsError, type SimulateOptions, type SimulationResult } from "./launcher/simulate.js";
+export { ProtocolLoadError } from "./launcher/load-protocol.js";

@@ -7,10 +7,12 @@ import { checkCommand } from "./check-command.js";
 import { compileCommand } from "./compile.js";
 import type { CliCommand } from "./context.js";
 import { explainCommand } from "./explain-command.js";
+import { initCommand } from "./init-command.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   checkCommand,
   compileCommand,
   buildCommand,
   explainCommand,
+  initCommand,
 ];

@@ -6,20 +6,16 @@
  * errors are formatted here (exitOverride), and anything else that escapes a
  * subcommand is a bug, reported as such (with the stack under EGIDA_DEBUG=1).
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { useColor } from "./color.js";
 import { COMMANDS } from "./commands.js";
 import { EXIT, type CliContext, type CliIO } from "./context.js";
+import { version } from "./version.js";
 
 const PROGRAM = "egida-gen";
 
-export function version(): string {
-  // dist/cli/main.js and src/cli/main.ts both sit two levels below package.json.
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-  return pkg.version ?? "0.0.0";
-}
+export { version } from "./version.js";
 
 export function processIO(): CliIO {
   return {

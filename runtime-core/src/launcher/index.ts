@@ -6,3 +6,4 @@ export { runTcpJob, freePorts } from "./tcp-job.js";
 export { loadProtocol, importFactory, ProtocolLoadError, type LoadedProtocol } from "./load-protocol.js";
 export { decodeOutput, formatSummary, type RankSummary } from "./report.js";
 export type { KillSpec, JobOptions, SingleRankOptions, LaunchOptions } from "./options.js";
+export { simulate, SimulateOptionsError, type SimulateOptions, type SimulationResult } from "./simulate.js";
