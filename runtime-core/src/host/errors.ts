@@ -93,7 +93,13 @@ export class RetractionError extends Error {
     readonly rank: number,
     readonly seq: number,
   ) {
-    super(`output (rank ${rank}, seq ${seq}) released again with different data: a protocol bug (output commit violated)`);
+    // Under a protocol that logs every non-deterministic event, a replay writes the same outputs: a
+    // different one is almost always an application that is not piecewise deterministic.
+    super(
+      `output (rank ${rank}, seq ${seq}) was released before with different data: the re-execution after a crash wrote another output ` +
+        `than the run before it. Likely cause: the application is not piecewise deterministic (Math.random(), Date.now(), timers, ` +
+        `or I/O in a handler outside ctx.read/ctx.write); otherwise a protocol bug (output commit violated)`,
+    );
   }
 }
 
