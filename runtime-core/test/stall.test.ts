@@ -113,7 +113,7 @@ describe("egida-run stall detection over TCP", () => {
   });
 
   it("protocol timer traffic is not progress: the never-done app under a chatty protocol stalls too", async () => {
-    const r = await run(["-n", "2", "--protocol", CHATTY, "-q", "--stall-timeout", "1500", NEVER_DONE]);
+    const r = await run(["-n", "2", "--protocol", CHATTY, "-q", "--stall-timeout", "3000", NEVER_DONE]);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/stalled: no progress for .*rank 1 \(incarnation 0\) running, not done/);
   });
@@ -131,8 +131,8 @@ describe("egida-run stall detection over TCP", () => {
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/stalled: no progress for/);
       expect(r.stderr).toMatch(/rank 1 \(incarnation 0\) stopped \(process state T, e\.g\. SIGSTOP: no CPU, no report for \d+\.\d s/);
-      // The others are idle, not stopped.
-      expect(r.stderr).toMatch(/rank 0 \(incarnation 0\) running, not done: idle/);
+      // The others are idle (or, on a loaded machine, still starting: waiting for rank 1), not stopped.
+      expect(r.stderr).toMatch(/rank 0 \(incarnation 0\) (running, not done: idle|starting)/);
       expect(r.stderr).not.toMatch(/rank [02] \(incarnation 0\) stopped/);
       noStack(r.stderr);
     } finally {

@@ -11,7 +11,8 @@
  * the protocol's last note while it recovers, and whether its process is
  * stopped (SIGSTOP) or silent. Protocol timers (flushes, checkpoints,
  * heartbeats) are not progress: they run in a hung job too, and use far less
- * CPU than the threshold.
+ * CPU than the threshold. On Linux a rank process found runnable (state R) is
+ * progress as well: on a loaded machine it gets less than the threshold.
  */
 import { DEFAULT_STALL_AFTER_STATE_LOSS_MS, DEFAULT_STALL_MS } from "./options.js";
 import { isStoppedState, readProcStat } from "./proc-stat.js";
@@ -143,8 +144,11 @@ export class StallDetector {
   }
 
   /** The kernel's run state of rank `r`'s process (null: unknown or no process). */
-  procState(r: number, state: string | null): void {
+  procState(r: number, state: string | null, now?: number): void {
     this.views[r]!.procState = state;
+    // Runnable (R): it is computing or waiting for a core. On a loaded machine such a process gets
+    // less than BUSY_CPU_SHARE of a core, yet it is not stalled; a hung job's processes sleep (S).
+    if (state === "R" && now !== undefined) this.progress(now);
   }
 
   /** Time without progress; `since` is another progress clock of the caller (e.g. JobState.lastProgress). */
@@ -246,7 +250,7 @@ export class ProcessWatch {
 
   sample(r: number, pid: number | undefined, now: number): void {
     const s = pid === undefined ? null : readProcStat(pid);
-    this.detector.procState(r, s?.state ?? null);
+    this.detector.procState(r, s?.state ?? null, now);
     const prev = this.last[r] ?? null;
     if (s === null || pid === undefined) {
       this.last[r] = null;
