@@ -3,7 +3,7 @@
  * generated protocol, next to `--protocol none` and next to a hand-written
  * program on plain sockets.
  *
- *   npx tsx bench/job.ts [--workload stream,jacobi,cg] [--protocol P,...] [--reps 3] [--quick]
+ *   npx tsx bench/job.ts [--workload stream,jacobi,cg,startup] [--protocol P,...] [--reps 3] [--quick]
  *                        [--timeout 300000] [--json FILE]
  *
  * Variants, per workload:
@@ -34,7 +34,6 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { builtProtocol } from "../test/realproc/lib/protocols.js";
 import { parseSummary } from "../test/realproc/lib/run.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -62,6 +61,11 @@ const WORKLOADS: Record<string, { full: Workload; quick: Workload }> = {
   cg: {
     full: { name: "cg", what: "NAS-CG-like: 100 000 unknowns per rank, 13-point band, 100 iterations, 2 allreduces each, 4 ranks", app: "examples/apps/nas-cg.mjs", ranks: 4, args: ["100000", "100"] },
     quick: { name: "cg", what: "1 000 unknowns per rank, 5 iterations on 2 ranks", app: "examples/apps/nas-cg.mjs", ranks: 2, args: ["1000", "5"] },
+  },
+  // The fixed cost of a job (start-up, connections, finish phase): subtract it to see the per-message cost of short jobs.
+  startup: {
+    full: { name: "startup", what: "jacobi with 1 iteration on 4 ranks: start-up, connections and finish only", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "1"] },
+    quick: { name: "startup", what: "jacobi with 1 iteration on 2 ranks", app: "examples/apps/jacobi.mjs", ranks: 2, args: ["16", "1"] },
   },
 };
 
@@ -117,7 +121,7 @@ export interface WorkloadResult {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench/job.ts: ${msg}\nUsage: npx tsx bench/job.ts [--workload stream,jacobi,cg] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE]\n`);
+  process.stderr.write(`bench/job.ts: ${msg}\nUsage: npx tsx bench/job.ts [--workload stream,jacobi,cg,startup] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE]\n`);
   process.exit(2);
 }
 
@@ -269,6 +273,8 @@ async function main(): Promise<void> {
   const available = readdirSync(join(ROOT, "generated"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   const protocols = list(o.protocol)?.filter((p) => p !== "none") ?? available;
   for (const p of protocols) if (!available.includes(p)) usage(`no protocol "${p}" in generated/`);
+  // Loaded after the arguments are checked: it pulls in the compiler (seconds).
+  const { builtProtocol } = await import("../test/realproc/lib/protocols.js");
   const variants: Variant[] = [{ name: "none", protocol: "none" }, ...protocols.map((p) => ({ name: p, protocol: builtProtocol(p) })), { name: "raw", protocol: null }];
 
   console.log(`# bench/job.ts: ${variants.length} variants x ${reps} reps, interleaved`);
