@@ -228,7 +228,8 @@ function num(text: string, re: RegExp): number {
   return m ? Number(m[1]) : 0;
 }
 
-function parseSummary(lines: readonly string[]): Summary | null {
+/** The counters of egida-run's "job summary" block on stderr (null when the launcher printed none). */
+export function parseSummary(lines: readonly string[]): Summary | null {
   const at = lines.findIndex((l) => l.includes("job summary"));
   if (at < 0) return null;
   const text = lines.slice(at).join("\n");

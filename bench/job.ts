@@ -1,0 +1,317 @@
+/**
+ * Real jobs over TCP (not a test): what a user's job costs under each
+ * generated protocol, next to `--protocol none` and next to a hand-written
+ * program on plain sockets.
+ *
+ *   npx tsx bench/job.ts [--workload stream,jacobi,cg,startup] [--protocol P,...] [--reps 3] [--quick]
+ *                        [--timeout 300000] [--json FILE]
+ *
+ * Variants, per workload:
+ *  - `none`: `egida-run --protocol none` (the runtime, no fault tolerance);
+ *  - every protocol in generated/ (or those given): `egida-run --protocol DIR`,
+ *    where DIR is the package transpiled once to JS (test/realproc/lib/
+ *    protocols.ts builtProtocol), so no rank loads TypeScript through tsx;
+ *  - `raw`: bench/raw/launch.mjs, one process per rank, the same app module
+ *    driven over node:net + v8.serialize with a 4-byte length prefix: what a
+ *    user writes by hand without fault tolerance.
+ * Repetitions are interleaved (rep k runs every variant once, the order
+ * rotated by k), so drift on a shared machine hits every variant alike.
+ *
+ * Measured per run: wall time (spawn to exit, process start-up included),
+ * CPU time (user + sys of every process of the job: the launcher and each
+ * rank report their own process.cpuUsage() at exit through bench/raw/
+ * probe.mjs, loaded with --import and inherited by the forked ranks; libuv's
+ * fsync threads are part of their process), fsync/fdatasync calls (counted by
+ * the same probe in every process: logs, checkpoints, directory syncs), and
+ * from egida-run's job summary: messages, piggyback bytes, bytes logged,
+ * checkpoints. Reported: medians [min–max] and ratios of the medians to
+ * `none` and to `raw`.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { parseSummary } from "../test/realproc/lib/run.js";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const EGIDA_RUN = join(ROOT, "runtime-core/bin/egida-run.js");
+const RAW_LAUNCH = join(ROOT, "bench/raw/launch.mjs");
+const PROBE = pathToFileURL(join(ROOT, "bench/raw/probe.mjs")).href;
+
+interface Workload {
+  readonly name: string;
+  readonly what: string;
+  readonly app: string;
+  readonly ranks: number;
+  readonly args: readonly string[];
+}
+
+// Quick jobs run on 3 ranks: the largest f among the specs is 2, and a causal
+// protocol whose determinants need f + 1 holders never finishes on fewer ranks.
+const WORKLOADS: Record<string, { full: Workload; quick: Workload }> = {
+  stream: {
+    full: { name: "stream", what: "2 sender->receiver pairs, 20 000 small messages each, window 256 (throughput-bound)", app: "examples/apps/stream.mjs", ranks: 4, args: ["20000", "256"] },
+    quick: { name: "stream", what: "1 pair (and an idle rank), 300 messages, window 32", app: "examples/apps/stream.mjs", ranks: 3, args: ["300", "32"] },
+  },
+  jacobi: {
+    full: { name: "jacobi", what: "64x64 grid, 1000 iterations, halo exchange on 4 ranks (latency-bound)", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "1000"] },
+    quick: { name: "jacobi", what: "16x16 grid, 20 iterations on 3 ranks", app: "examples/apps/jacobi.mjs", ranks: 3, args: ["16", "20"] },
+  },
+  cg: {
+    full: { name: "cg", what: "NAS-CG-like: 100 000 unknowns per rank, 13-point band, 100 iterations, 2 allreduces each, 4 ranks", app: "examples/apps/nas-cg.mjs", ranks: 4, args: ["100000", "100"] },
+    quick: { name: "cg", what: "1 000 unknowns per rank, 5 iterations on 3 ranks", app: "examples/apps/nas-cg.mjs", ranks: 3, args: ["1000", "5"] },
+  },
+  // The fixed cost of a job (start-up, connections, finish phase): subtract it to see the per-message cost of short jobs.
+  startup: {
+    full: { name: "startup", what: "jacobi with 1 iteration on 4 ranks: start-up, connections and finish only", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "1"] },
+    quick: { name: "startup", what: "jacobi with 1 iteration on 3 ranks", app: "examples/apps/jacobi.mjs", ranks: 3, args: ["16", "1"] },
+  },
+};
+
+interface Variant {
+  readonly name: string;
+  /** egida-run's --protocol value, or null for the raw program. */
+  readonly protocol: string | null;
+}
+
+interface Run {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly processes: number;
+  readonly syncs: number;
+  readonly messages: number;
+  readonly piggybackBytes: number;
+  readonly bytesLogged: number;
+  readonly checkpoints: number;
+}
+
+interface Stat {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface Row {
+  readonly variant: string;
+  readonly runs: number;
+  readonly failures: number;
+  readonly errors: readonly string[];
+  readonly wallMs: Stat | null;
+  readonly cpuMs: Stat | null;
+  readonly messagesPerSec: number | null;
+  readonly syncsPerMessage: number | null;
+  readonly piggybackPerMessage: number | null;
+  readonly loggedPerMessage: number | null;
+  readonly bytesLogged: number | null;
+  readonly checkpoints: number | null;
+  readonly wallVsNone: number | null;
+  readonly cpuVsNone: number | null;
+  readonly wallVsRaw: number | null;
+  readonly cpuVsRaw: number | null;
+}
+
+export interface WorkloadResult {
+  readonly workload: string;
+  readonly what: string;
+  readonly command: string;
+  readonly rows: readonly Row[];
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`bench/job.ts: ${msg}\nUsage: npx tsx bench/job.ts [--workload stream,jacobi,cg,startup] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE]\n`);
+  process.exit(2);
+}
+
+function list(v: string | undefined): string[] | null {
+  return v === undefined ? null : v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function stat(xs: readonly number[]): Stat | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+function medianOf(runs: readonly Run[], f: (r: Run) => number): number | null {
+  return stat(runs.map(f))?.median ?? null;
+}
+
+/** Run one job to its end; never throws (a failed run is reported as one). */
+function runOnce(v: Variant, w: Workload, timeoutMs: number): Promise<Run> {
+  const probeDir = mkdtempSync(join(tmpdir(), "egida-bench-probe-"));
+  const app = join(ROOT, w.app);
+  const argv =
+    v.protocol === null
+      ? ["--import", PROBE, RAW_LAUNCH, String(w.ranks), app, ...w.args]
+      : ["--import", PROBE, EGIDA_RUN, "-n", String(w.ranks), "-q", "--protocol", v.protocol, "--timeout", String(timeoutMs), app, "--", ...w.args];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, EGIDA_BENCH_PROBE_DIR: probeDir }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  // egida-run enforces --timeout itself; this guard covers a launcher that hangs anyway.
+  const guard = setTimeout(() => child.kill("SIGKILL"), timeoutMs + 30_000);
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => {
+      const wallMs = performance.now() - t0;
+      clearTimeout(guard);
+      let cpuUs = 0;
+      let syncs = 0;
+      let processes = 0;
+      for (const f of readdirSync(probeDir)) {
+        const p = JSON.parse(readFileSync(join(probeDir, f), "utf8")) as { userUs: number; systemUs: number; syncs: number };
+        cpuUs += p.userUs + p.systemUs;
+        syncs += p.syncs;
+        processes++;
+      }
+      rmSync(probeDir, { recursive: true, force: true });
+      const lines = stderr.split("\n");
+      let error: string | undefined;
+      let messages = 0;
+      let piggybackBytes = 0;
+      let bytesLogged = 0;
+      let checkpoints = 0;
+      if (v.protocol === null) {
+        const m = /raw summary: messages (\d+)/.exec(stderr);
+        if (m) messages = Number(m[1]);
+        else error = "no raw summary";
+      } else {
+        const s = parseSummary(lines);
+        if (s === null) error = "no job summary";
+        else ({ messages, piggybackBytes, bytesLogged, checkpoints } = s);
+      }
+      if (code !== 0) error = `exit ${signal ?? code}: ${lines.filter((l) => l.trim() !== "").slice(-1)[0] ?? ""}`;
+      // Every process of a finished job exits through process.exit and reports; fewer means one was killed.
+      else if (error === undefined && processes < w.ranks + 1) error = `${w.ranks + 1 - processes} process(es) did not report CPU`;
+      resolve({ ok: error === undefined, error, wallMs, cpuMs: cpuUs / 1000, processes, syncs, messages, piggybackBytes, bytesLogged, checkpoints });
+    });
+  });
+}
+
+function ratio(a: Stat | null, b: Stat | null): number | null {
+  return a === null || b === null || b.median === 0 ? null : a.median / b.median;
+}
+
+function summarize(name: string, runs: readonly Run[]): Omit<Row, "wallVsNone" | "cpuVsNone" | "wallVsRaw" | "cpuVsRaw"> {
+  const ok = runs.filter((r) => r.ok);
+  const wall = stat(ok.map((r) => r.wallMs));
+  const msgs = medianOf(ok, (r) => r.messages);
+  const perMsg = (f: (r: Run) => number): number | null => medianOf(ok.filter((r) => r.messages > 0), (r) => f(r) / r.messages);
+  return {
+    variant: name,
+    runs: runs.length,
+    failures: runs.length - ok.length,
+    errors: runs.filter((r) => !r.ok).map((r) => r.error ?? "?"),
+    wallMs: wall,
+    cpuMs: stat(ok.map((r) => r.cpuMs)),
+    messagesPerSec: wall === null || msgs === null ? null : msgs / (wall.median / 1000),
+    syncsPerMessage: perMsg((r) => r.syncs),
+    piggybackPerMessage: perMsg((r) => r.piggybackBytes),
+    loggedPerMessage: perMsg((r) => r.bytesLogged),
+    bytesLogged: medianOf(ok, (r) => r.bytesLogged),
+    checkpoints: medianOf(ok, (r) => r.checkpoints),
+  };
+}
+
+const fmt = {
+  s: (x: Stat | null): string => (x === null ? "-" : `${(x.median / 1000).toFixed(2)} [${(x.min / 1000).toFixed(2)}–${(x.max / 1000).toFixed(2)}]`),
+  n: (x: number | null, d = 0): string => (x === null ? "-" : x.toFixed(d)),
+  k: (x: number | null): string => (x === null ? "-" : x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0)),
+  r: (x: number | null): string => (x === null ? "-" : `${x.toFixed(2)}×`),
+};
+
+export const TABLE_HEADER =
+  "| variant | wall s, median [min–max] | CPU s, median [min–max] | msgs/s | fsyncs/msg | piggyback B/msg | logged B/msg | checkpoints | wall ×none | CPU ×none | wall ×raw | CPU ×raw |";
+
+function table(rows: readonly Row[]): string {
+  const out = [TABLE_HEADER, "|" + " --- |".repeat(12)];
+  for (const r of rows) {
+    const fail = r.failures > 0 ? ` (${r.failures}/${r.runs} failed)` : "";
+    out.push(
+      `| ${r.variant}${fail} | ${fmt.s(r.wallMs)} | ${fmt.s(r.cpuMs)} | ${fmt.k(r.messagesPerSec)} | ${fmt.n(r.syncsPerMessage, 3)} | ${fmt.n(r.piggybackPerMessage, 1)} | ` +
+        `${fmt.n(r.loggedPerMessage, 1)} | ${fmt.n(r.checkpoints)} | ${fmt.r(r.wallVsNone)} | ${fmt.r(r.cpuVsNone)} | ${fmt.r(r.wallVsRaw)} | ${fmt.r(r.cpuVsRaw)} |`,
+    );
+  }
+  return out.join("\n");
+}
+
+function machine(): string {
+  const l = loadavg();
+  return `node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? "?"}), load ${l.map((x) => x.toFixed(1)).join(" ")}`;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        workload: { type: "string" },
+        protocol: { type: "string" },
+        reps: { type: "string" },
+        quick: { type: "boolean", default: false },
+        timeout: { type: "string", default: "300000" },
+        json: { type: "string" },
+      },
+    });
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  const o = parsed.values;
+  const reps = Number(o.reps ?? (o.quick ? "1" : "3"));
+  const timeoutMs = Number(o.timeout);
+  if (!Number.isInteger(reps) || reps < 1) usage("--reps must be an integer >= 1");
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) usage("--timeout must be an integer >= 1 (ms)");
+  const workloads = (list(o.workload) ?? Object.keys(WORKLOADS)).map((n) => {
+    const w = WORKLOADS[n];
+    if (w === undefined) usage(`unknown workload "${n}" (one of ${Object.keys(WORKLOADS).join(", ")})`);
+    return o.quick ? w.quick : w.full;
+  });
+  const available = readdirSync(join(ROOT, "generated"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const protocols = list(o.protocol)?.filter((p) => p !== "none") ?? available;
+  for (const p of protocols) if (!available.includes(p)) usage(`no protocol "${p}" in generated/`);
+  // Loaded after the arguments are checked: it pulls in the compiler (seconds).
+  const { builtProtocol } = await import("../test/realproc/lib/protocols.js");
+  const variants: Variant[] = [{ name: "none", protocol: "none" }, ...protocols.map((p) => ({ name: p, protocol: builtProtocol(p) })), { name: "raw", protocol: null }];
+
+  console.log(`# bench/job.ts: ${variants.length} variants x ${reps} reps, interleaved`);
+  console.log(`# ${machine()}`);
+  const results: WorkloadResult[] = [];
+  for (const w of workloads) {
+    const command = `egida-run -n ${w.ranks} --protocol P ${w.app} -- ${w.args.join(" ")}  |  node bench/raw/launch.mjs ${w.ranks} ${w.app} ${w.args.join(" ")}`;
+    console.log(`\n## ${w.name}: ${w.what}\n# ${command}`);
+    const runs = new Map<string, Run[]>(variants.map((v) => [v.name, []]));
+    for (let rep = 0; rep < reps; rep++) {
+      const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
+      for (const v of order) {
+        const r = await runOnce(v, w, timeoutMs);
+        runs.get(v.name)!.push(r);
+        process.stderr.write(
+          `  rep ${rep + 1}/${reps} ${v.name.padEnd(36)} ${r.ok ? `wall ${(r.wallMs / 1000).toFixed(2)} s, cpu ${(r.cpuMs / 1000).toFixed(2)} s, ${r.syncs} fsyncs` : `FAILED: ${r.error}`}\n`,
+        );
+      }
+    }
+    const base = variants.map((v) => summarize(v.name, runs.get(v.name)!));
+    const none = base.find((r) => r.variant === "none")!;
+    const raw = base.find((r) => r.variant === "raw")!;
+    const rows: Row[] = base.map((r) => ({
+      ...r,
+      wallVsNone: ratio(r.wallMs, none.wallMs),
+      cpuVsNone: ratio(r.cpuMs, none.cpuMs),
+      wallVsRaw: ratio(r.wallMs, raw.wallMs),
+      cpuVsRaw: ratio(r.cpuMs, raw.cpuMs),
+    }));
+    console.log(table(rows));
+    for (const r of rows) for (const e of new Set(r.errors)) console.log(`# ${r.variant} failed: ${e}`);
+    results.push({ workload: w.name, what: w.what, command, rows });
+  }
+  console.log(`\n# after: ${machine()}`);
+  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ machine: machine(), reps, results }, null, 2) + "\n");
+}
+
+await main();

@@ -1,0 +1,70 @@
+/**
+ * bench/job.ts end to end in --quick mode: one protocol, `none` and the raw
+ * program on the smallest streaming job. Asserts the report's structure and
+ * what the probes count (messages, fsyncs, piggybacks), never speed.
+ */
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Row, WorkloadResult } from "../bench/job.js";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "bench-job-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function bench(args: readonly string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench/job.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+}
+
+describe("bench/job.ts --quick", () => {
+  const json = join(dir, "out.json");
+  const run = bench(["--quick", "--workload", "stream", "--protocol", "receiver-based-pessimistic", "--json", json]);
+
+  it("exits 0 and prints one markdown table with a row per variant and ratios", () => {
+    expect(run.stderr).not.toMatch(/FAILED/);
+    expect(run.status).toBe(0);
+    const rows = run.stdout.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| variant") && !l.startsWith("| ---"));
+    const cells = rows.map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
+    expect(cells.map((c) => c[0])).toEqual(["none", "receiver-based-pessimistic", "raw"]);
+    for (const c of cells) {
+      expect(c).toHaveLength(12);
+      for (const r of c.slice(8)) expect(r).toMatch(/^\d+\.\d\d×$/);
+    }
+    expect(cells[0]![8]).toBe("1.00×"); // none: wall ×none
+    expect(cells[2]![10]).toBe("1.00×"); // raw: wall ×raw
+  });
+
+  it("writes the same numbers as JSON: equal message counts, fsyncs and piggybacks only under the protocol", () => {
+    const out = JSON.parse(readFileSync(json, "utf8")) as { results: WorkloadResult[] };
+    expect(out.results.map((r) => r.workload)).toEqual(["stream"]);
+    const rows = new Map<string, Row>(out.results[0]!.rows.map((r) => [r.variant, r]));
+    const none = rows.get("none")!;
+    const proto = rows.get("receiver-based-pessimistic")!;
+    const raw = rows.get("raw")!;
+    for (const r of [none, proto, raw]) {
+      expect(r.failures).toBe(0);
+      expect(r.cpuMs!.median).toBeGreaterThan(0);
+      expect(r.cpuVsNone).toBeGreaterThan(0);
+      expect(r.cpuVsRaw).toBeGreaterThan(0);
+    }
+    // The raw program runs the same app, so the same message pattern.
+    expect(raw.messagesPerSec! * raw.wallMs!.median).toBeCloseTo(none.messagesPerSec! * none.wallMs!.median, 0);
+    expect(none.syncsPerMessage).toBe(0);
+    expect(raw.syncsPerMessage).toBe(0);
+    // Receiver-based pessimistic logging syncs its log before every delivery takes effect.
+    expect(proto.syncsPerMessage).toBeGreaterThan(0.5);
+    expect(proto.piggybackPerMessage).toBeGreaterThan(0);
+    expect(proto.loggedPerMessage).toBeGreaterThan(0);
+    expect(none.piggybackPerMessage).toBe(0);
+  });
+
+  it("rejects an unknown workload with one usage line, no stack trace", () => {
+    const bad = bench(["--quick", "--workload", "nope"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^bench\/job\.ts: unknown workload "nope"/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
