@@ -207,6 +207,16 @@ export default {
 });
 
 describe("--protocol DIR", () => {
+  it("refuses fewer ranks than the protocol's f + 1 (a causal determinant could never become stable: the job would wait forever)", async () => {
+    const proto = join(ROOT, "generated/family-based-causal");
+    for (const extra of [[], ["--sim"]]) {
+      const r = await run(["-n", "2", "--protocol", proto, ...extra, app("token-ring"), "--", "3"]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/tolerates f = 2 .* the job has 2 rank\(s\): run at least 3 ranks \(-n 3\) or lower f \(--f 1\)/);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+
   it("loads a generated package without dist/ from src/index.ts through tsx", async () => {
     const dir = join(tmp, "proto-pkg");
     mkdirSync(join(dir, "src"), { recursive: true });

@@ -43,6 +43,21 @@ export async function loadProtocol(spec: string, cwd: string = process.cwd()): P
   return { factory, entry, notes };
 }
 
+/**
+ * A protocol that tolerates f concurrent failures keeps each piece of
+ * recovery state on f + 1 processes (determinants, replicas of a log or a
+ * checkpoint), so it needs at least f + 1 ranks: with fewer, a causal
+ * determinant never becomes stable and the job waits forever.
+ */
+export function checkTolerance(size: number, f: number, protocolName: string): void {
+  if (f >= size) {
+    throw new ProtocolLoadError(
+      `protocol ${protocolName} tolerates f = ${f} concurrent failures and keeps its recovery state on f + 1 = ${f + 1} processes, ` +
+        `but the job has ${size} rank(s): run at least ${f + 1} ranks (-n ${f + 1}) or lower f (--f ${Math.max(0, size - 1)})`,
+    );
+  }
+}
+
 /** Import an entry file and extract its ProtocolFactory (also used by rank children). */
 export async function importFactory(entry: string, spec: string): Promise<ProtocolFactory> {
   if (isTypeScriptFile(entry)) await ensureTsx(entry);

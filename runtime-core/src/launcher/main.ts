@@ -5,7 +5,7 @@ import { exitCodeOf, describeFailure, AppLoadError, EXIT_CODES } from "../host/e
 import { describeEnvFault, environmentFault } from "../host/env-fault.js";
 import { loadApp } from "../host/load-app.js";
 import { parseCli } from "./cli.js";
-import { loadProtocol, ProtocolLoadError } from "./load-protocol.js";
+import { checkTolerance, loadProtocol, ProtocolLoadError } from "./load-protocol.js";
 import type { JobOptions, LaunchOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
 import { runSimJob } from "./sim-job.js";
@@ -42,6 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function sim(o: JobOptions & LaunchOptions): Promise<number> {
   const app = await loadApp(o.app);
   const proto = await loadProtocol(o.protocol);
+  checkTolerance(o.size, o.f ?? proto.factory.defaultF, proto.factory.protocolName);
   const reporter = new Reporter({ output: o.output, quiet: o.quiet });
   for (const n of proto.notes) reporter.event(n);
   const traces = o.traceDir ? openTraceWriter(o.traceDir, o.size) : null;

@@ -37,7 +37,7 @@ import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
 import { reportJobFailure } from "./job-end.js";
 import { JobState } from "./job-state.js";
 import { PeerTable } from "./peer-table.js";
-import { loadProtocol } from "./load-protocol.js";
+import { checkTolerance, loadProtocol } from "./load-protocol.js";
 import { DEFAULT_FINISH_TIMEOUT_MS, type JobOptions } from "./options.js";
 import { Reporter, formatSummary } from "./report.js";
 import { ProcessWatch, StallDetector, stallWindow } from "./stall-detector.js";
@@ -134,6 +134,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   // Fail fast, in one process, on a bad app or protocol: no N children printing the same error.
   await loadApp(o.app);
   const proto = await loadProtocol(o.protocol);
+  checkTolerance(o.size, o.f ?? proto.factory.defaultF, proto.factory.protocolName);
   const reporter = new Reporter({ output: o.output, quiet: o.quiet });
   for (const n of proto.notes) reporter.event(n);
 
