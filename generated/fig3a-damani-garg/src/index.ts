@@ -197,6 +197,25 @@ export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
   return qs;
 }
 
+/**
+ * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
+ * from us, `have`): resend what it has not delivered from the retransmission
+ * buffer our checkpoint restored. The peer may have asked our previous
+ * incarnation for those messages (its own recovery: they were lost in transit
+ * to its crash) and lost the request with that incarnation; once live it never
+ * asks again, and nothing else would resend them (collect/stable-log,
+ * causal/gather). Duplicates (ssn at or below what it delivered) are dropped by
+ * its core/receive.
+ */
+export function outResend(s: K, j: number, have: number): void {
+  const q = s.outq[j]!;
+  for (let i = 0; i < q.length; i++) {
+    const m = outAt(q, i);
+    if (m.ssn <= have) continue;
+    s.host.transport.send(j, { kind: KIND_APP as FrameKind, tag: 0, piggyback: new Uint8Array(m.pb.buffer, m.pb.byteOffset, m.pb.byteLength), payload: m.payload });
+  }
+}
+
 export function pumpFailed(s: K, e: unknown): void {
   try {
     s.host.unrecoverable(`delivery pump: ${String(e)}`);
@@ -1350,6 +1369,17 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     // block optimistic/gate.ts (broadcast-logical-clock)
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
+      // A peer's answer to our TAG_RECOVER (core/retransmit's TAG_STABLE [stable, delivered from us,
+      // our incarnation]): resend what it has not delivered from the retransmission buffer we
+      // restored (as collect/stable-log and causal/gather). Its word 1 is no stability claim, so it
+      // is used even while the claim is consumed below. The peer may have asked our previous
+      // incarnation for those messages and lost the request with it (we died with it in flight, or
+      // got it before our buffer was restored); live by then, it never asks again. Without this,
+      // all-to-all deadlocked: every rank waited for one message in its sender's buffer
+      // (test/protocols/optimistic-resend.test.ts).
+      if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
+        outResend(s, ev.from, ev.words[1]!);
+      }
       if (s.optAwait[ev.from] === 1) {
         if (ev.tag === TAG_STABLE) ev.tag = 0;
         else if (ev.tag === TAG_RECOVER) ev.words[2 + s.host.size + s.host.rank] = 0;

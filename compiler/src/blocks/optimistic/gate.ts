@@ -11,10 +11,15 @@
  * acknowledgement (TAG_OPT_ACK, optimistic/orphan.ts) arrives, its claims may
  * be stale and would garbage-collect a regenerated message nobody else holds:
  * consume them (tag 0 = nobody's tag) or zero the claim.
+ *
+ * A peer's answer to our recovery's TAG_RECOVER is such a claim too, but it
+ * also says what the peer delivered from us: what it lacks is resent from
+ * our restored retransmission buffer first (core/out-log outResend).
  */
 import type { K } from "../kernel.js";
 import type { ControlEv } from "../hooks.js";
 import { TAG_RECOVER, TAG_STABLE } from "../tags.js";
+import { outResend } from "../core/out-log.js";
 
 export interface Fields {
   /** Per peer: 1 while its acknowledgement of our current incarnation's token is pending. */
@@ -26,6 +31,17 @@ export function init(s: K): void {
 }
 
 export function onControl(s: K, ev: ControlEv): void {
+  // A peer's answer to our TAG_RECOVER (core/retransmit's TAG_STABLE [stable, delivered from us,
+  // our incarnation]): resend what it has not delivered from the retransmission buffer we
+  // restored (as collect/stable-log and causal/gather). Its word 1 is no stability claim, so it
+  // is used even while the claim is consumed below. The peer may have asked our previous
+  // incarnation for those messages and lost the request with it (we died with it in flight, or
+  // got it before our buffer was restored); live by then, it never asks again. Without this,
+  // all-to-all deadlocked: every rank waited for one message in its sender's buffer
+  // (test/protocols/optimistic-resend.test.ts).
+  if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
+    outResend(s, ev.from, ev.words[1]!);
+  }
   if (s.optAwait[ev.from] === 1) {
     if (ev.tag === TAG_STABLE) ev.tag = 0;
     else if (ev.tag === TAG_RECOVER) ev.words[2 + s.host.size + s.host.rank] = 0;
