@@ -31,6 +31,19 @@ export interface SendEv {
   ssn: number;
   /** Words written so far into `s.pbw` (the piggyback scratch). */
   pbLen: number;
+  /** Set by log/watermark: the send is held until its dependencies are durable (onRelease sends it then). */
+  held: boolean;
+}
+
+/**
+ * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
+ * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
+ */
+export interface ReleaseEv {
+  to: number;
+  ssn: number;
+  pb: Uint32Array;
+  payload: Uint8Array;
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
@@ -139,6 +152,7 @@ export interface Hooks {
   onStop(s: K, ev: StartEv): Promise<void>;
   onFinish(s: K, ev: StartEv): Promise<void>;
   onSend(s: K, ev: SendEv): void;
+  onRelease(s: K, ev: ReleaseEv): void;
   acceptReceive(s: K, ev: RecvEv): boolean;
   onReceive(s: K, ev: RecvEv): void;
   onPump(s: K, ev: PumpEv): void;
@@ -181,6 +195,7 @@ export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
   onStop: { async: true, filter: false, caller: "Protocol.stop" },
   onFinish: { async: true, filter: false, caller: "Protocol.finish (every rank is done); resolves when this rank's pending outputs are released" },
   onSend: { async: false, filter: false, caller: "Protocol.send (API module)" },
+  onRelease: { async: false, filter: false, caller: "log/watermark, when a sync round covers a held send (pessimistic logging)" },
   acceptReceive: { async: false, filter: true, caller: "Protocol.onFrame for App frames, before onReceive (orphan / stale-epoch filters)" },
   onReceive: { async: false, filter: false, caller: "Protocol.onFrame for App frames the filters accepted (Network module)" },
   onPump: { async: false, filter: false, caller: "core blocks, after receive / recovery / timers (not awaited: the pump continues asynchronously only when a step has to wait)" },

@@ -22,6 +22,7 @@ import type { Fields as CoreTransmit } from "./core/transmit.js";
 import type { Fields as EventLog } from "./log/event-log.js";
 import type { Fields as ReadLog } from "./log/read-log.js";
 import type { Fields as SendLog } from "./log/send-log.js";
+import type { Fields as Watermark } from "./log/watermark.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
 import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
 import type { Fields as CkptSchedule } from "./checkpoint/schedule.js";
@@ -90,6 +91,7 @@ export type K = Fields &
   EventLog &
   ReadLog &
   SendLog &
+  Watermark &
   CkptRestore &
   CkptIndependent &
   CkptSchedule &
@@ -125,7 +127,7 @@ export async function start(s: K): Promise<void> {
 }
 
 export function send(s: K, to: number, payload: Uint8Array): void {
-  s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+  s.onSend({ to, payload, ssn: 0, pbLen: 0, held: false });
 }
 
 export function onFrame(s: K, frame: InboundFrame): void {

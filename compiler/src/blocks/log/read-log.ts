@@ -2,8 +2,11 @@
  * LogEventDeterminant for `read` events: the value a `ctx.read(produce)`
  * returned is non-deterministic input, so it is part of a determinant
  * (language.md: "a read determinant also records the value read") logged
- * like a receive determinant: synchronously, before the read resolves, so no
- * state, send or output that depends on the value exists without the record.
+ * like a receive determinant. Pessimistic: appended before the read
+ * returns, not awaited; log/watermark holds every send and output made after
+ * it until a sync round covers it, so nothing that depends on the value
+ * leaves the process without the record (`read.wait`: causal logging with a
+ * synchronous read log and no watermark waits for the sync instead).
  *
  * Selected for `read: determinant : {...} Log determinant synchronously on
  * <medium>`, or (no read statement) folded onto the receive-determinant
@@ -14,9 +17,9 @@
  * read ran (0 = the app's onStart), `idx` its position among that step's
  * reads. Replay re-executes every step after the restored checkpoint in the
  * same order, so the same (rsn, idx) asks again and gets the logged value
- * without calling `produce`. A read with no record (the crash came between
- * `produce` and the sync) never resolved, so nothing observed its value: it
- * is produced and logged afresh.
+ * without calling `produce`. A read with no record (the crash came before
+ * its sync) was seen by nothing outside the process (no send or output left
+ * before the record was durable): it is produced and logged afresh.
  *
  * Own log (`reads`) on the medium, so the receive log's record format and
  * its collector stay unchanged. Records are loaded in onOpen because, with no
@@ -114,7 +117,7 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
     s.rdLog!.append(s.rdBuf.subarray(0, size));
     s.st.bytesLogged += size;
     if (param<boolean>("read.async")) s.rdDirty = true;
-    else await s.rdLog!.sync();
+    if (param<boolean>("read.wait")) await s.rdLog!.sync();
     ev.value = value;
   }
 }
@@ -140,7 +143,8 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
 
 export async function onLive(s: K, ev: StartEv): Promise<void> {
   if (param<boolean>("read.lostTail")) {
-    // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
+    // Causal logging, and pessimistic logging by the watermark (the read log and the event log are synced
+    // separately, so a read's record may be durable while its delivery's is not): a crash loses the determinants of the last deliveries nobody came to depend
     // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
     // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
     // record is appended after the stale one, and readAll keeps the later).
