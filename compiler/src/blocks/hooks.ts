@@ -79,10 +79,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -157,7 +163,7 @@ export interface Hooks {
   onReceive(s: K, ev: RecvEv): void;
   onPump(s: K, ev: PumpEv): void;
   onDeliver(s: K, ev: DeliverEv): Promise<void> | void;
-  onRead(s: K, ev: ReadEv): Promise<void>;
+  onRead(s: K, ev: ReadEv): void;
   onWrite(s: K, ev: WriteEv): Promise<void>;
   onControl(s: K, ev: ControlEv): void;
   onPeerIncarnation(s: K, ev: PeerIncarnationEv): void;
@@ -200,7 +206,7 @@ export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
   onReceive: { async: false, filter: false, caller: "Protocol.onFrame for App frames the filters accepted (Network module)" },
   onPump: { async: false, filter: false, caller: "core blocks, after receive / recovery / timers (not awaited: the pump continues asynchronously only when a step has to wait)" },
   onDeliver: { async: "either", filter: false, caller: "core/pump, one delivery at a time" },
-  onRead: { async: true, filter: false, caller: "Protocol.read (API module)" },
+  onRead: { async: false, filter: false, caller: "Protocol.read (API module); a value that is not at hand is a promise in ev.value" },
   onWrite: { async: true, filter: false, caller: "Protocol.write (API module)" },
   onControl: { async: false, filter: false, caller: "Protocol.onFrame for Control frames" },
   onPeerIncarnation: { async: false, filter: false, caller: "Protocol.onPeerRestart (FailureDetector)" },

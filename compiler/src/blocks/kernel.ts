@@ -141,9 +141,10 @@ export function onFrame(s: K, frame: InboundFrame): void {
   }
 }
 
-export async function read(s: K, produce: () => Uint8Array): Promise<Uint8Array> {
-  const ev = { produce, value: null as Uint8Array | null };
-  await s.onRead(ev);
+/** The value at once when it is at hand (replayed, or produced synchronously); a promise when produce returns one or a block waits. */
+export function read(s: K, produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
+  const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+  s.onRead(ev);
   return ev.value!;
 }
 

@@ -329,7 +329,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     ),
     inst("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
     inst("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
-    inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckParams["ckpt.medium"] }, ck?.loc),
+    inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckParams["ckpt.medium"], "ckpt.initAfterGather": false }, ck?.loc),
   );
   // Before log/event-log: a forced checkpoint precedes the delivery's determinant (it truncates the log).
   if (ck !== null && scheduled) {

@@ -801,10 +801,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -946,6 +952,7 @@ export class CausalDisklessProtocol implements Protocol {
   ckptStore: CheckpointStore | null = null;
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
+  ckptInitDue: boolean = false;
   cdDets: Map<number, CDet>[] = [];
   cdSend: Map<number, CDet>[] = [];
   cdReads: Map<string, CRead>[] = [];
@@ -1065,10 +1072,10 @@ export class CausalDisklessProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -1123,7 +1130,8 @@ export class CausalDisklessProtocol implements Protocol {
         s.ckptIndex = c.index;
         s.onRestore({ index: c.index, state: deserialize(c.protocol) as Record<string, unknown> });
       } else {
-        await s.host.initApp({ replay: true });
+        // Causal logging: onStart's reads take the values the survivors hold, known only after the gather round.
+        s.ckptInitDue = true;
       }
     }
     // block causal/gather.ts (distributed)
@@ -1173,6 +1181,12 @@ export class CausalDisklessProtocol implements Protocol {
       }
       s.host.trace({ type: "protocol", rank: me, what: `causal gather: replay ${from + 1}..${r}` });
       s.gaDets = new Map();
+      // No checkpoint: checkpoint/restore left the app's onStart for now, so its reads find their gathered values
+      // at once (ctx.read returns a value, not a promise, for a synchronous produce).
+      if (s.ckptInitDue) {
+        s.ckptInitDue = false;
+        await s.host.initApp({ replay: true });
+      }
     }
     // block core/recovery.ts (core)
     {
@@ -1499,7 +1513,7 @@ export class CausalDisklessProtocol implements Protocol {
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     const s = this;
     // block causal/det-log.ts (dependency-matrix)
     // spec 11:17 "send: Piggyback determinants, dependency matrix"
@@ -1514,33 +1528,42 @@ export class CausalDisklessProtocol implements Protocol {
         }
         const r = s.cdRdStep;
         const idx = s.cdRdIdx++;
-        if (s.host.incarnation > 0 && s.mode !== MODE_LIVE) {
-          if (s.gaRound === null) {
-            // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
-            // control frames can be served now): gather before the first read instead of after restore.
-            s.cdReady = true;
-            const deferred = s.cdDeferred;
-            s.cdDeferred = [];
-            for (const d of deferred) s.onControl(d);
-            causalGatherStart(s, s.rsn + s.planSrc.length);
-          }
-          await s.gaRound;
-          if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
-          const key = `${r}.${idx}`;
-          const got = s.gaReads.get(key);
-          if (got !== undefined && r >= s.cdReadFrom) {
-            s.gaReads.delete(key);
-            ev.value = got;
-          }
-          // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
-          // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
-          // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
-          // holds comes from the log.
-
+        const recovering = s.host.incarnation > 0 && s.mode !== MODE_LIVE;
+        if (recovering && s.gaRound === null) {
+          // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
+          // control frames can be served now): gather before the first read instead of after restore.
+          s.cdReady = true;
+          const deferred = s.cdDeferred;
+          s.cdDeferred = [];
+          for (const d of deferred) s.onControl(d);
+          causalGatherStart(s, s.rsn + s.planSrc.length);
         }
-        ev.value ??= ev.produce();
-        const conflict = causalAddRead(s, me, r, idx, ev.value);
-        if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+        const choose = (): Uint8Array | Promise<Uint8Array> => {
+          let v: Uint8Array | null = null;
+          if (recovering) {
+            if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+            const key = `${r}.${idx}`;
+            const got = s.gaReads.get(key);
+            if (got !== undefined && r >= s.cdReadFrom) {
+              s.gaReads.delete(key);
+              v = got;
+            }
+            // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
+            // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
+            // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
+            // holds comes from the log.
+
+          }
+          return v ?? ev.produce();
+        };
+        const add = (v: Uint8Array): Uint8Array => {
+          const conflict = causalAddRead(s, me, r, idx, v);
+          if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+          return v;
+        };
+        // The round is over once its resolver is cleared (causal/gather): its answers are in.
+        const v = recovering && s.gaDone !== null ? s.gaRound!.then(choose) : choose();
+        ev.value = v instanceof Uint8Array ? add(v) : v.then(add);
       }
     }
     // block core/read.ts (core)

@@ -424,10 +424,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -649,6 +655,7 @@ export class Fig4bFReplicatedProtocol implements Protocol {
   ckptStore: CheckpointStore | null = null;
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
+  ckptInitDue: boolean = false;
   evLog: LogStore | null = null;
   evBuf: Uint8Array = new Uint8Array(0);
   evDv: DataView = new DataView(new ArrayBuffer(0));
@@ -732,10 +739,10 @@ export class Fig4bFReplicatedProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -1028,7 +1035,7 @@ export class Fig4bFReplicatedProtocol implements Protocol {
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     const s = this;
     // block log/read-log.ts (determinant)
     // spec 2:1 "Log determinant synchronously on volatile memory of processes"
@@ -1042,28 +1049,35 @@ export class Fig4bFReplicatedProtocol implements Protocol {
       const idx = s.rdIdx++;
       const key = `${rsn}.${idx}`;
       const logged = s.rdReplay.get(key);
+      s.rdReplay.delete(key);
+      // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
+      const given = ev.value;
       if (logged !== undefined && (true)) {
-        s.rdReplay.delete(key);
         ev.value = logged;
       } else {
-        // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
-        s.rdReplay.delete(key);
-        const value = (ev.produce());
-        const size = 12 + value.length;
-        if (s.rdBuf.length < size) {
-          s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
-          s.rdDv = new DataView(s.rdBuf.buffer);
-        }
-        const dv = s.rdDv;
-        dv.setUint32(0, s.host.rank, true);
-        dv.setUint32(4, rsn, true);
-        dv.setUint32(8, idx, true);
-        s.rdBuf.set(value, 12);
-        s.rdLog!.append(s.rdBuf.subarray(0, size));
-        s.st.bytesLogged += size;
+        // Appended once the value is at hand: at once for a synchronous produce, when its promise resolves otherwise.
+        const append = (value: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+          // det-log chose the logged record itself: it is in the log already.
 
+          const size = 12 + value.length;
+          if (s.rdBuf.length < size) {
+            s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+            s.rdDv = new DataView(s.rdBuf.buffer);
+          }
+          const dv = s.rdDv;
+          dv.setUint32(0, s.host.rank, true);
+          dv.setUint32(4, rsn, true);
+          dv.setUint32(8, idx, true);
+          s.rdBuf.set(value, 12);
+          s.rdLog!.append(s.rdBuf.subarray(0, size));
+          s.st.bytesLogged += size;
 
-        ev.value = value;
+          // No log/watermark (causal, synchronous read log): the value waits for its record.
+
+          return value;
+        };
+        const v = (ev.produce());
+        ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
     }
     // block core/read.ts (core)

@@ -789,10 +789,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -1034,10 +1040,10 @@ export class IndependentCheckpointingProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -1250,7 +1256,7 @@ export class IndependentCheckpointingProtocol implements Protocol {
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     // block core/read.ts (core)
     {
       if (ev.value === null) ev.value = ev.produce();

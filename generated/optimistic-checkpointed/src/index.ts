@@ -405,10 +405,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -831,6 +837,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
   ckptStore: CheckpointStore | null = null;
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
+  ckptInitDue: boolean = false;
   ftInc: number = 0;
   optTs: number = 0;
   vcInc: Uint32Array;
@@ -942,10 +949,10 @@ export class OptimisticCheckpointedProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -1300,13 +1307,13 @@ export class OptimisticCheckpointedProtocol implements Protocol {
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     const s = this;
     // block optimistic/async-log.ts (determinant)
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       // Numbered synchronously, so concurrent reads of one step get their events in call order,
-      // and nothing here awaits: a replayed read resolves exactly as the original one did.
+      // and nothing here waits: a replayed read returns exactly as the original one did (at once).
       if (s.rsn !== s.optRdStep) {
         s.optRdStep = s.rsn;
         s.optRdIdx = 0;
@@ -1316,29 +1323,33 @@ export class OptimisticCheckpointedProtocol implements Protocol {
       // A new state interval: sends from here on carry it (optimistic/clock.ts onSend).
       const ts = ++s.optTs;
       const logged = s.optRdReplay.get(ts);
-      let value: Uint8Array;
       if (logged !== undefined) {
         s.optRdReplay.delete(ts);
         if (logged.rsn !== rsn || logged.idx !== idx) {
           s.host.unrecoverable(`replay diverged: event ${ts} was read ${logged.idx} of step ${logged.rsn}, now read ${idx} of step ${rsn}`);
         }
-        value = logged.value;
+        s.optReads.push({ ts, rsn, idx, value: logged.value });
+        ev.value = logged.value;
       } else {
-        value = ev.produce();
-        const len = 16 + value.length;
-        if (len > s.optRec.length) optGrowRec(s, len);
-        const rec = s.optRec;
-        const dv = s.optRecDv;
-        dv.setUint32(0, 4, true);
-        dv.setUint32(4, ts, true);
-        dv.setUint32(8, rsn, true);
-        dv.setUint32(12, idx, true);
-        rec.set(value, 16);
-        s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
-        s.st.bytesLogged += len;
+        // Appended once the value is at hand (a promise from `produce`: when it resolves).
+        const append = (value: Uint8Array): Uint8Array => {
+          const len = 16 + value.length;
+          if (len > s.optRec.length) optGrowRec(s, len);
+          const rec = s.optRec;
+          const dv = s.optRecDv;
+          dv.setUint32(0, 4, true);
+          dv.setUint32(4, ts, true);
+          dv.setUint32(8, rsn, true);
+          dv.setUint32(12, idx, true);
+          rec.set(value, 16);
+          s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
+          s.st.bytesLogged += len;
+          s.optReads.push({ ts, rsn, idx, value });
+          return value;
+        };
+        const v = ev.produce();
+        ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
-      s.optReads.push({ ts, rsn, idx, value });
-      ev.value = value;
     }
     // block core/read.ts (core)
     {

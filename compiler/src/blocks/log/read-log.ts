@@ -87,7 +87,7 @@ export function onRestore(s: K, ev: RestoreEv): void {
   for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) <= upTo) s.rdReplay.delete(key);
 }
 
-export async function onRead(s: K, ev: ReadEv): Promise<void> {
+export function onRead(s: K, ev: ReadEv): void {
   // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
   if (s.rsn !== s.rdStep) {
     s.rdStep = s.rsn;
@@ -97,28 +97,35 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
   const idx = s.rdIdx++;
   const key = `${rsn}.${idx}`;
   const logged = s.rdReplay.get(key);
-  if (logged !== undefined && (!param<boolean>("read.async") || ev.value === null || ev.value === logged)) {
-    s.rdReplay.delete(key);
+  s.rdReplay.delete(key);
+  // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
+  const given = ev.value;
+  if (logged !== undefined && (!param<boolean>("read.async") || given === null)) {
     ev.value = logged;
   } else {
-    // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
-    s.rdReplay.delete(key);
-    const value = param<boolean>("read.async") && ev.value !== null ? ev.value : ev.produce();
-    const size = 12 + value.length;
-    if (s.rdBuf.length < size) {
-      s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
-      s.rdDv = new DataView(s.rdBuf.buffer);
-    }
-    const dv = s.rdDv;
-    dv.setUint32(0, s.host.rank, true);
-    dv.setUint32(4, rsn, true);
-    dv.setUint32(8, idx, true);
-    s.rdBuf.set(value, 12);
-    s.rdLog!.append(s.rdBuf.subarray(0, size));
-    s.st.bytesLogged += size;
-    if (param<boolean>("read.async")) s.rdDirty = true;
-    if (param<boolean>("read.wait")) await s.rdLog!.sync();
-    ev.value = value;
+    // Appended once the value is at hand: at once for a synchronous produce, when its promise resolves otherwise.
+    const append = (value: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+      // det-log chose the logged record itself: it is in the log already.
+      if (param<boolean>("read.async") && value === logged) return value;
+      const size = 12 + value.length;
+      if (s.rdBuf.length < size) {
+        s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+        s.rdDv = new DataView(s.rdBuf.buffer);
+      }
+      const dv = s.rdDv;
+      dv.setUint32(0, s.host.rank, true);
+      dv.setUint32(4, rsn, true);
+      dv.setUint32(8, idx, true);
+      s.rdBuf.set(value, 12);
+      s.rdLog!.append(s.rdBuf.subarray(0, size));
+      s.st.bytesLogged += size;
+      if (param<boolean>("read.async")) s.rdDirty = true;
+      // No log/watermark (causal, synchronous read log): the value waits for its record.
+      if (param<boolean>("read.wait")) return s.rdLog!.sync().then(() => value);
+      return value;
+    };
+    const v = param<boolean>("read.async") && given !== null ? given : ev.produce();
+    ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
   }
 }
 
