@@ -674,6 +674,8 @@ export class Fig4aSbyProtocol implements Protocol {
   wmRd: number = 0;
   wmBusy: boolean = false;
   wmMsg: boolean = false;
+  wmWriting: number = 0;
+  wmIdle: (() => void)[] = [];
   stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
   peerSaw: Uint32Array;
@@ -930,6 +932,22 @@ export class Fig4aSbyProtocol implements Protocol {
   }
 
   async onFinish(ev: StartEv): Promise<void> {
+    const s = this;
+    // block log/watermark.ts (synchronously)
+    // spec 2:1 "Log determinant synchronously on NFS disk"
+    {
+      for (;;) {
+        // A tick first: a write issued just before done() enters the chain, and an output just released
+        // reaches core/output-emit (the chain's continuation is microtasks only).
+        await new Promise<void>((resolve) => {
+          s.host.timers.after(0, resolve);
+        });
+        if (s.wmWriting === 0) break;
+        await new Promise<void>((resolve) => {
+          s.wmIdle.push(resolve);
+        });
+      }
+    }
   }
 
   onSend(ev: SendEv): void {
@@ -1096,7 +1114,13 @@ export class Fig4aSbyProtocol implements Protocol {
     // spec 2:1 "Log determinant synchronously on NFS disk"
     {
       // The output depends on every record appended so far.
-      await wmAfter(s);
+      s.wmWriting++;
+      try {
+        await wmAfter(s);
+      } finally {
+        s.wmWriting--;
+        if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
+      }
     }
     // block core/output-emit.ts (core)
     {

@@ -705,6 +705,8 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   wmRd: number = 0;
   wmBusy: boolean = false;
   wmMsg: boolean = false;
+  wmWriting: number = 0;
+  wmIdle: (() => void)[] = [];
   slLog: LogStore | null = null;
   slLogged: Uint32Array;
   slQueue: { lsn: number; to: number; pb: Uint8Array; payload: Uint8Array }[] = [];
@@ -989,6 +991,22 @@ export class PessimisticCoordinatedProtocol implements Protocol {
   }
 
   async onFinish(ev: StartEv): Promise<void> {
+    const s = this;
+    // block log/watermark.ts (synchronously)
+    // spec 13:1 "Log determinant synchronously on NFS disk"
+    {
+      for (;;) {
+        // A tick first: a write issued just before done() enters the chain, and an output just released
+        // reaches core/output-emit (the chain's continuation is microtasks only).
+        await new Promise<void>((resolve) => {
+          s.host.timers.after(0, resolve);
+        });
+        if (s.wmWriting === 0) break;
+        await new Promise<void>((resolve) => {
+          s.wmIdle.push(resolve);
+        });
+      }
+    }
   }
 
   onSend(ev: SendEv): void {
@@ -1179,7 +1197,13 @@ export class PessimisticCoordinatedProtocol implements Protocol {
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // The output depends on every record appended so far.
-      await wmAfter(s);
+      s.wmWriting++;
+      try {
+        await wmAfter(s);
+      } finally {
+        s.wmWriting--;
+        if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
+      }
     }
     // block core/output-emit.ts (core)
     {

@@ -674,6 +674,8 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
   wmRd: number = 0;
   wmBusy: boolean = false;
   wmMsg: boolean = false;
+  wmWriting: number = 0;
+  wmIdle: (() => void)[] = [];
   stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
   peerSaw: Uint32Array;
@@ -929,6 +931,22 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
   }
 
   async onFinish(ev: StartEv): Promise<void> {
+    const s = this;
+    // block log/watermark.ts (synchronously)
+    // spec 7:1 "Log determinant, message synchronously on NFS disk"
+    {
+      for (;;) {
+        // A tick first: a write issued just before done() enters the chain, and an output just released
+        // reaches core/output-emit (the chain's continuation is microtasks only).
+        await new Promise<void>((resolve) => {
+          s.host.timers.after(0, resolve);
+        });
+        if (s.wmWriting === 0) break;
+        await new Promise<void>((resolve) => {
+          s.wmIdle.push(resolve);
+        });
+      }
+    }
   }
 
   onSend(ev: SendEv): void {
@@ -1095,7 +1113,13 @@ export class ReceiverBasedPessimisticProtocol implements Protocol {
     // spec 7:1 "Log determinant, message synchronously on NFS disk"
     {
       // The output depends on every record appended so far.
-      await wmAfter(s);
+      s.wmWriting++;
+      try {
+        await wmAfter(s);
+      } finally {
+        s.wmWriting--;
+        if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
+      }
     }
     // block commit/independent.ts (independent)
     // spec 8:1 "Independent output commit on write"

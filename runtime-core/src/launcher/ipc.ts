@@ -57,4 +57,4 @@ export type FromRank =
   | { readonly t: "killing"; readonly rank: number; readonly deliveries: number }
   | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean }
   | { readonly t: "fatal"; readonly failure: JobFailure }
-  | { readonly t: "stats"; readonly rank: number; readonly deliveries: number; readonly stats: ProtocolStats | null };
+  | { readonly t: "stats"; readonly rank: number; readonly deliveries: number; readonly stats: ProtocolStats | null; readonly logSyncs?: number };

@@ -44,6 +44,9 @@ export interface Fields {
   wmBusy: boolean;
   /** Receiver-based logging: a durable record makes its message stable here. */
   wmMsg: boolean;
+  /** Outputs waiting for the watermark, and onFinish's waiters for none to be left. */
+  wmWriting: number;
+  wmIdle: (() => void)[];
 }
 
 export function init(s: K): void {
@@ -53,6 +56,8 @@ export function init(s: K): void {
   s.wmRd = 0;
   s.wmBusy = false;
   s.wmMsg = false;
+  s.wmWriting = 0;
+  s.wmIdle = [];
 }
 
 export async function onOpen(s: K, _ev: StartEv): Promise<void> {
@@ -69,7 +74,31 @@ export function onSend(s: K, ev: SendEv): void {
 
 export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
   // The output depends on every record appended so far.
-  await wmAfter(s);
+  s.wmWriting++;
+  try {
+    await wmAfter(s);
+  } finally {
+    s.wmWriting--;
+    if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
+  }
+}
+
+/**
+ * Every rank is done: outputs written before now may still wait for a round (the job must not stop
+ * before they are released). Resolves once none waits and the last released one reached core/output-emit.
+ */
+export async function onFinish(s: K, _ev: StartEv): Promise<void> {
+  for (;;) {
+    // A tick first: a write issued just before done() enters the chain, and an output just released
+    // reaches core/output-emit (the chain's continuation is microtasks only).
+    await new Promise<void>((resolve) => {
+      s.host.timers.after(0, resolve);
+    });
+    if (s.wmWriting === 0) break;
+    await new Promise<void>((resolve) => {
+      s.wmIdle.push(resolve);
+    });
+  }
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
