@@ -16,7 +16,10 @@ describe("selectBlocks", () => {
   it("receiver-based pessimistic: event log with contents, synchronous, full checkpoints", () => {
     const b = selectBlocks(loadSpec("receiver-based-pessimistic.egida"));
     const log = b.find((x) => x.file === "log/event-log.ts")!;
-    expect(log.params).toEqual({ "log.medium": "nfs-disk", "log.message": true, "log.sync": true });
+    expect(log.params).toEqual({ "log.medium": "nfs-disk", "log.message": true });
+    // Pessimistic by the durable watermark: appends are not awaited, sends and outputs wait for the sync.
+    expect(b.find((x) => x.file === "log/watermark.ts")!.params).toEqual({ "wm.message": true });
+    expect(b.map((x) => x.file).indexOf("log/watermark.ts")).toBeLessThan(b.map((x) => x.file).indexOf("core/transmit.ts"));
     expect(log.loc?.line).toBeGreaterThan(0);
     expect(b.find((x) => x.file === "checkpoint/store.ts")!.params).toEqual({ "ckpt.sync": false, "ckpt.incremental": false });
     expect(b.some((x) => x.file === "commit/independent.ts")).toBe(true);
@@ -236,7 +239,7 @@ describe("causal additions", () => {
     (file) => {
       const ir = fromText(withRead(spec(file)).replace(READ, `${READ}Log determinant synchronously on local disk\n`));
       const b = selectBlocks(ir);
-      expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "local-disk", "read.lostTail": true, "read.async": false });
+      expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "local-disk", "read.lostTail": true, "read.async": false, "read.wait": true });
       expect(b.find((x) => x.file === "causal/det-log.ts")!.params["causal.readLog"]).toBe(true);
       // Everything else as without the log.
       const rest = (ir2: ProtocolIR) => selectBlocks(ir2).filter((x) => x.file !== "log/read-log.ts" && x.file !== "causal/det-log.ts").map((x) => [x.file, x.params]);
@@ -247,7 +250,7 @@ describe("causal additions", () => {
   it("`read:` logged asynchronously on disk: log/read-log appends without waiting, causal/det-log piggybacks until flushed", () => {
     const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant asynchronously on NFS disk\n`);
     const b = selectBlocks(fromText(text));
-    expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "nfs-disk", "read.lostTail": true, "read.async": true });
+    expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "nfs-disk", "read.lostTail": true, "read.async": true, "read.wait": false });
     expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "dependency-matrix", "causal.readLog": false, "causal.readFlush": true });
   });
 

@@ -139,11 +139,13 @@ describe("checked-in packages", () => {
       if (code.includes("\n  onDeliver(ev: DeliverEv): Promise<void> | void {")) plain.push(d);
       else expect(code, d).toMatch(/\{ await r; break onDeliver\d+; \}/);
     }
-    // Independent checkpointing and the causal protocols' chains have nothing to wait for;
-    // sync logging (fig4a) and forced checkpoints (coordinated) do.
+    // Independent checkpointing, the causal protocols and pessimistic logging (by the durable
+    // watermark: the delivery does not wait for the sync) have nothing to wait for; forced
+    // checkpoints (coordinated) do.
     expect(plain).toContain("independent-checkpointing");
     expect(plain).toContain("family-based-causal");
-    expect(plain).not.toContain("fig4a-sby");
+    expect(plain).toContain("fig4a-sby");
+    expect(plain).toContain("receiver-based-pessimistic");
     expect(plain).not.toContain("coordinated-checkpointing");
   });
 });

@@ -16,7 +16,8 @@ export function work(seed) {
 async function assign(s, worker, ctx) {
   if (s.nextTask < s.tasks) {
     const task = s.nextTask++;
-    const seed = await ctx.read(() => Math.floor(Math.random() * 2 ** 31));
+    // A synchronous produce: the value comes back at once (logged, and replayed after a crash).
+    const seed = ctx.read(() => Math.floor(Math.random() * 2 ** 31));
     ctx.send(worker, { task, seed });
   } else {
     ctx.send(worker, { stop: true });
@@ -38,7 +39,7 @@ export default {
     if (s.size === 1) {
       // No workers: the master does every task itself.
       for (; s.nextTask < s.tasks; s.nextTask++) {
-        const seed = await ctx.read(() => Math.floor(Math.random() * 2 ** 31));
+        const seed = ctx.read(() => Math.floor(Math.random() * 2 ** 31));
         const result = work(seed);
         s.results++;
         s.checksum = (s.checksum + result) >>> 0;

@@ -31,9 +31,17 @@ export interface AppContext {
   send(to: number, data: unknown): void;
   /**
    * Non-deterministic input. Calls `produce` and records its value; during replay
-   * resolves to the recorded value without calling `produce`.
+   * returns the recorded value without calling `produce`. The value comes back at
+   * once when `produce` is synchronous (`const v = ctx.read(() => Math.random())`),
+   * and as a promise when `produce` returns one (a file, the network): both are
+   * logged and replayed. `await ctx.read(...)` works either way. A protocol that
+   * must wait before the value may be used (a causal protocol whose reads go to a
+   * synchronous log, a recovery still gathering read values) returns a promise
+   * even for a synchronous `produce`: code that must run under every protocol
+   * awaits.
    */
-  read<T>(produce: () => T): Promise<T>;
+  read<T>(produce: () => Promise<T>): Promise<T>;
+  read<T>(produce: () => T): T;
   /** Output to the environment; resolves once the output is committed. */
   write(data: unknown): Promise<void>;
   /** This rank has finished. Idempotent (replay calls it again). */
@@ -248,8 +256,15 @@ export interface Protocol {
   send(to: number, payload: Uint8Array): void;
   /** An App or Control frame arrived. Control tags >= RUNTIME_TAG_BASE never reach the protocol. */
   onFrame(frame: InboundFrame): void;
-  /** Non-deterministic input: log (or, during replay, return the logged) value. */
-  read(produce: () => Uint8Array): Promise<Uint8Array>;
+  /**
+   * Non-deterministic input: log (or, during replay, return the logged) value.
+   * Returns it at once when it is at hand (logged values are in memory once
+   * `start` has opened the logs; a synchronous `produce`), a promise when
+   * `produce` returns one or the protocol must wait. Pessimistic protocols
+   * append the read's record and return at once: sends and outputs made after
+   * it wait for the record to be durable instead.
+   */
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array>;
   /** Output commit, then host.emitOutput. */
   write(payload: Uint8Array): Promise<void>;
   /** Failure detection: `rank` restarted as `incarnation`. */

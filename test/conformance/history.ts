@@ -170,11 +170,15 @@ export function probeApp(inner: App<unknown>, env: ProbeEnv): App<WrappedState> 
       if (!env.dead()) step.sends.push({ to, digest: digestOf(serialize(data)) });
       ctx.send(to, data);
     },
-    async read<T>(produce: () => T): Promise<T> {
-      const v = await ctx.read(produce);
-      if (!env.dead()) step.reads.push(serialize(v));
-      return v;
-    },
+    // Passes the app's form through: a value at once stays one (a probe must not turn it into a promise).
+    read: (<T>(produce: () => T | Promise<T>): T | Promise<T> => {
+      const note = (v: T): T => {
+        if (!env.dead()) step.reads.push(serialize(v));
+        return v;
+      };
+      const r = (ctx.read as <U>(p: () => U | Promise<U>) => U | Promise<U>)(produce);
+      return r instanceof Promise ? r.then(note) : note(r);
+    }) as AppContext["read"],
     write(data) {
       if (env.dead()) return ctx.write(data);
       step.writes.push(canonicalOf(data));

@@ -232,14 +232,14 @@ export async function checkReplay(r: JobResult, app: App<unknown>, args: readonl
  * same sends and writes — a prefix of them when the crash cut the handler
  * short (the re-executed handler then goes on further).
  */
-function rebuilt(before: Step, after: Step, unseen: (send: number) => boolean = () => false): boolean {
+function rebuilt(before: Step, after: Step, unseen: (send: number) => boolean = () => false, unseenWrite: (write: number) => boolean = () => false): boolean {
   const prefix = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T, i: number) => boolean): boolean =>
     (before.complete ? a.length === b.length : a.length <= b.length) && a.every((x, i) => eq(x, b[i]!, i));
   return (
     before.from === after.from &&
     before.digest === after.digest &&
     prefix(before.sends, after.sends, (x, y, i) => x.to === y.to && (x.digest === y.digest || unseen(i))) &&
-    prefix(before.writes, after.writes, sameBytes)
+    prefix(before.writes, after.writes, (x, y, i) => sameBytes(x, y) || unseenWrite(i))
   );
 }
 
@@ -326,11 +326,16 @@ export function checkFamily(r: JobResult, family: Family): Violation[] {
   for (const c of r.crashes) {
     if (!(r.finished || r.liveAtEnd[c.rank])) continue;
     const now = r.histories[c.rank]!.steps;
-    const unseen = family === "causal" ? unseenBySurvivors(r, c) : () => false;
+    // Pessimistic logging by the durable watermark: a step may complete with reads whose records
+    // were not durable yet, its later sends and outputs held; a crash then loses those reads, and
+    // recovery produces them afresh. What never left the process (a send that did not leave, an
+    // output not released) may differ after recovery; everything that left must be rebuilt exactly.
+    const unseen = family === "causal" ? unseenBySurvivors(r, c) : (p: number, i: number) => c.before[p]!.sendLeft[i] !== true;
+    const unseenWrite = family === "causal" ? () => false : (p: number, i: number) => c.before[p]!.writeReleased[i] !== true;
     for (let p = 0; p <= c.visible; p++) {
       const before = c.before[p]!;
       const after = now[p];
-      if (after === undefined || !rebuilt(before, after, (i) => unseen(p, i))) {
+      if (after === undefined || !rebuilt(before, after, (i) => unseen(p, i), (i) => unseenWrite(p, i))) {
         // Causal within f: a determinant lost with every process that depended on it lets the
         // recovered process re-execute from here differently, as long as no survivor saw anything
         // of positions p..visible (a crash may lose the frames that carried them, harness.ts).

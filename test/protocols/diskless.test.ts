@@ -114,7 +114,10 @@ describe("pessimistic logging with diskless checkpoints (replicated checkpoint s
     // checkpoint restored and nobody asked for them again: the job hung.
     const a = findApp("jacobi");
     const app = await loadConformanceApp(a);
-    const schedule = [{ rank: 1, atDelivery: 10 }, { rank: 2, atStep: 157 }];
+    // Rank 1's 12th delivery (not its 10th): under the durable watermark a delivery no longer waits
+    // for its log sync, so rank 1 reaches its 10th before rank 2's crash; its 12th comes while rank 2
+    // recovers, as the scenario needs.
+    const schedule = [{ rank: 1, atDelivery: 12 }, { rank: 2, atStep: 157 }];
     // The composer's factory is typed against the published spi, the harness against the source (same objects).
     const protocol = composeFromIR(loadSpec("pessimistic-diskless.egida", CAMPAIGN_OPTIONS)) as unknown as ProtocolFactory;
     const r = await runSimJob({ protocol, app, size: a.size, seed: 197, schedule, args: a.args, realReplication: true });

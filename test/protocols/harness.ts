@@ -132,7 +132,14 @@ export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
       send: (to, data) => {
         if (!me.dead) me.protocol!.send(to, new Uint8Array(serialize(data)));
       },
-      read: async <T>(produce: () => T): Promise<T> => deserialize(await me.protocol!.read(() => new Uint8Array(serialize(produce())))) as T,
+      // As the rank host's: the value at once for a synchronous produce, a promise for an async one.
+      read: (<T>(produce: () => T | Promise<T>): T | Promise<T> => {
+        const r = me.protocol!.read(() => {
+          const v = produce();
+          return v instanceof Promise ? v.then((x) => new Uint8Array(serialize(x))) : new Uint8Array(serialize(v));
+        });
+        return r instanceof Uint8Array ? (deserialize(r) as T) : r.then((b) => deserialize(b) as T);
+      }) as AppContext["read"],
       write: (data) => (me.dead ? never() : me.protocol!.write(new Uint8Array(serialize(data)))),
       done: () => {
         me.done = true;

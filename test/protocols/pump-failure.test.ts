@@ -1,7 +1,7 @@
 /**
  * The delivery pump is a floating promise (`void s.onPump(...)`): nobody
- * awaits it, so a rejection inside it (here: the event log's sync failing
- * under a delivery) used to escape as an unhandled rejection, which kills
+ * awaits it, so a rejection inside it (here: the event log failing under a
+ * delivery) used to escape as an unhandled rejection, which kills
  * an `egida-run` rank process with no report. The pump now routes it to the
  * host's failure path: the job fails as `unrecoverable` naming the cause.
  * Vitest also fails a run on any unhandled rejection, so this test fails
@@ -14,13 +14,17 @@ import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
 import { tokenApp } from "./apps.js";
 import { loadSpec } from "./spec.js";
 
-/** A log whose `sync` fails from the `failAt`-th call on, as a disk that went away would. */
-function failingSync(log: LogStore, failAt: number): LogStore {
+/** A log whose `sync` (or `append`) fails from the `failAt`-th call on, as a disk that went away would. */
+function failingSync(log: LogStore, failAt: number, what: "sync" | "append"): LogStore {
   let syncs = 0;
+  let appends = 0;
   return {
     medium: log.medium,
-    append: (d) => log.append(d),
-    sync: () => (++syncs >= failAt ? Promise.reject(new Error("disk gone (injected)")) : log.sync()),
+    append: (d) => {
+      if (what === "append" && ++appends >= failAt) throw new Error("disk gone (injected)");
+      return log.append(d);
+    },
+    sync: () => (what === "sync" && ++syncs >= failAt ? Promise.reject(new Error("disk gone (injected)")) : log.sync()),
     readAll: () => log.readAll(),
     truncatePrefix: (l) => log.truncatePrefix(l),
     get nextLsn() {
@@ -33,8 +37,8 @@ function failingSync(log: LogStore, failAt: number): LogStore {
   };
 }
 
-/** The factory, with rank 1's event log failing on its 6th sync. */
-function withFailingLog(inner: ProtocolFactory): ProtocolFactory {
+/** The factory, with rank 1's event log failing on its 6th sync (or append). */
+function withFailingLog(inner: ProtocolFactory, what: "sync" | "append"): ProtocolFactory {
   return {
     protocolName: inner.protocolName,
     defaultF: inner.defaultF,
@@ -42,7 +46,7 @@ function withFailingLog(inner: ProtocolFactory): ProtocolFactory {
       const storage: StorageProvider = {
         openLog: async (medium, name) => {
           const log = await h.storage.openLog(medium, name);
-          return h.rank === 1 && name === "events" ? failingSync(log, 6) : log;
+          return h.rank === 1 && name === "events" ? failingSync(log, 6, what) : log;
         },
         openCheckpoints: (medium) => h.storage.openCheckpoints(medium),
       };
@@ -67,16 +71,26 @@ function withFailingLog(inner: ProtocolFactory): ProtocolFactory {
 }
 
 describe("delivery pump failures", () => {
-  it("a rejection inside the pump ends the job as unrecoverable, not as an unhandled rejection", async () => {
-    const factory = withFailingLog(composeFromIR(loadSpec("receiver-based-pessimistic.egida", { checkpointIntervalMs: 20 })));
-    const res = await runSimJob({
+  const run = (what: "sync" | "append") =>
+    runSimJob({
       size: 3,
       seed: 7,
       app: tokenApp({ tokens: 2, hops: 30 }) as App<unknown>,
       // The sim is imported from source, the SPI from the package: same shapes, distinct const-enum declarations.
-      protocol: factory as unknown as Parameters<typeof runSimJob>[0]["protocol"],
+      protocol: withFailingLog(composeFromIR(loadSpec("receiver-based-pessimistic.egida", { checkpointIntervalMs: 20 })), what) as unknown as Parameters<typeof runSimJob>[0]["protocol"],
     });
+
+  it("a rejection inside the pump ends the job as unrecoverable, not as an unhandled rejection", async () => {
+    // The event log's append runs inside the delivery (log/event-log), so inside the pump.
+    const res = await run("append");
     expect(res.failure).toMatchObject({ kind: "unrecoverable", rank: 1 });
     expect(res.failure?.kind === "unrecoverable" ? res.failure.reason : "").toBe("delivery pump: Error: disk gone (injected)");
+  });
+
+  it("a failed sync of the durable watermark ends the job as unrecoverable, not as an unhandled rejection", async () => {
+    // The sync runs outside the pump (log/watermark's group-commit round): it reports its own failure.
+    const res = await run("sync");
+    expect(res.failure).toMatchObject({ kind: "unrecoverable", rank: 1 });
+    expect(res.failure?.kind === "unrecoverable" ? res.failure.reason : "").toBe("determinant log sync: Error: disk gone (injected)");
   });
 });

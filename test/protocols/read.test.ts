@@ -43,13 +43,13 @@ describe("read determinants: selection", () => {
     ["fig4b-f-replicated.egida", "volatile-memory-of-processes"],
   ])("%s: folded onto the receive-determinant log's medium (%s)", (file, medium) => {
     const b = readBlock(loadSpec(file));
-    expect(b?.params).toEqual({ "read.medium": medium, "read.lostTail": false, "read.async": false });
+    expect(b?.params).toEqual({ "read.medium": medium, "read.lostTail": true, "read.async": false, "read.wait": false });
     expect(b?.reason).toMatch(/no read statement/);
   });
 
   it("an explicit read statement chooses its own medium", () => {
     const b = readBlock(specText(receiverBased("read: determinant : {dest, desn}\nLog determinant synchronously on local disk\n")));
-    expect(b?.params).toEqual({ "read.medium": "local-disk", "read.lostTail": false, "read.async": false });
+    expect(b?.params).toEqual({ "read.medium": "local-disk", "read.lostTail": true, "read.async": false, "read.wait": false });
     expect(b?.loc?.line).toBe(5);
   });
 

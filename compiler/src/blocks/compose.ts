@@ -85,7 +85,7 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
         start: () => kernel.start(s),
         send: (to: number, payload: Uint8Array) => kernel.send(s, to, payload),
         onFrame: (frame: InboundFrame) => kernel.onFrame(s, frame),
-        read: (produce: () => Uint8Array) => kernel.read(s, produce),
+        read: (produce: () => Uint8Array | Promise<Uint8Array>) => kernel.read(s, produce),
         write: (payload: Uint8Array) => kernel.write(s, payload),
         onPeerRestart: (rank: number, incarnation: number) => kernel.onPeerRestart(s, rank, incarnation),
         stats: (): ProtocolStats => kernel.stats(s),

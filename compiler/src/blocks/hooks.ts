@@ -31,6 +31,19 @@ export interface SendEv {
   ssn: number;
   /** Words written so far into `s.pbw` (the piggyback scratch). */
   pbLen: number;
+  /** Set by log/watermark: the send is held until its dependencies are durable (onRelease sends it then). */
+  held: boolean;
+}
+
+/**
+ * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
+ * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
+ */
+export interface ReleaseEv {
+  to: number;
+  ssn: number;
+  pb: Uint32Array;
+  payload: Uint8Array;
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
@@ -66,10 +79,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -139,11 +158,12 @@ export interface Hooks {
   onStop(s: K, ev: StartEv): Promise<void>;
   onFinish(s: K, ev: StartEv): Promise<void>;
   onSend(s: K, ev: SendEv): void;
+  onRelease(s: K, ev: ReleaseEv): void;
   acceptReceive(s: K, ev: RecvEv): boolean;
   onReceive(s: K, ev: RecvEv): void;
   onPump(s: K, ev: PumpEv): void;
   onDeliver(s: K, ev: DeliverEv): Promise<void> | void;
-  onRead(s: K, ev: ReadEv): Promise<void>;
+  onRead(s: K, ev: ReadEv): void;
   onWrite(s: K, ev: WriteEv): Promise<void>;
   onControl(s: K, ev: ControlEv): void;
   onPeerIncarnation(s: K, ev: PeerIncarnationEv): void;
@@ -181,11 +201,12 @@ export const HOOKS: Readonly<Record<HookName, HookInfo>> = {
   onStop: { async: true, filter: false, caller: "Protocol.stop" },
   onFinish: { async: true, filter: false, caller: "Protocol.finish (every rank is done); resolves when this rank's pending outputs are released" },
   onSend: { async: false, filter: false, caller: "Protocol.send (API module)" },
+  onRelease: { async: false, filter: false, caller: "log/watermark, when a sync round covers a held send (pessimistic logging)" },
   acceptReceive: { async: false, filter: true, caller: "Protocol.onFrame for App frames, before onReceive (orphan / stale-epoch filters)" },
   onReceive: { async: false, filter: false, caller: "Protocol.onFrame for App frames the filters accepted (Network module)" },
   onPump: { async: false, filter: false, caller: "core blocks, after receive / recovery / timers (not awaited: the pump continues asynchronously only when a step has to wait)" },
   onDeliver: { async: "either", filter: false, caller: "core/pump, one delivery at a time" },
-  onRead: { async: true, filter: false, caller: "Protocol.read (API module)" },
+  onRead: { async: false, filter: false, caller: "Protocol.read (API module); a value that is not at hand is a promise in ev.value" },
   onWrite: { async: true, filter: false, caller: "Protocol.write (API module)" },
   onControl: { async: false, filter: false, caller: "Protocol.onFrame for Control frames" },
   onPeerIncarnation: { async: false, filter: false, caller: "Protocol.onPeerRestart (FailureDetector)" },

@@ -19,6 +19,7 @@ import * as coreRead from "./core/read.js";
 import * as eventLog from "./log/event-log.js";
 import * as readLog from "./log/read-log.js";
 import * as sendLog from "./log/send-log.js";
+import * as watermark from "./log/watermark.js";
 import * as collectStableLog from "./collect/stable-log.js";
 import * as ckptRestore from "./checkpoint/restore.js";
 import * as ckptIndependent from "./checkpoint/independent.js";
@@ -67,6 +68,7 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "log/event-log.ts": eventLog,
   "log/read-log.ts": readLog,
   "log/send-log.ts": sendLog,
+  "log/watermark.ts": watermark,
   "collect/stable-log.ts": collectStableLog,
   "checkpoint/restore.ts": ckptRestore,
   "checkpoint/independent.ts": ckptIndependent,

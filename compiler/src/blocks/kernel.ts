@@ -22,6 +22,7 @@ import type { Fields as CoreTransmit } from "./core/transmit.js";
 import type { Fields as EventLog } from "./log/event-log.js";
 import type { Fields as ReadLog } from "./log/read-log.js";
 import type { Fields as SendLog } from "./log/send-log.js";
+import type { Fields as Watermark } from "./log/watermark.js";
 import type { Fields as CkptRestore } from "./checkpoint/restore.js";
 import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
 import type { Fields as CkptSchedule } from "./checkpoint/schedule.js";
@@ -90,6 +91,7 @@ export type K = Fields &
   EventLog &
   ReadLog &
   SendLog &
+  Watermark &
   CkptRestore &
   CkptIndependent &
   CkptSchedule &
@@ -125,7 +127,7 @@ export async function start(s: K): Promise<void> {
 }
 
 export function send(s: K, to: number, payload: Uint8Array): void {
-  s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+  s.onSend({ to, payload, ssn: 0, pbLen: 0, held: false });
 }
 
 export function onFrame(s: K, frame: InboundFrame): void {
@@ -139,9 +141,10 @@ export function onFrame(s: K, frame: InboundFrame): void {
   }
 }
 
-export async function read(s: K, produce: () => Uint8Array): Promise<Uint8Array> {
-  const ev = { produce, value: null as Uint8Array | null };
-  await s.onRead(ev);
+/** The value at once when it is at hand (replayed, or produced synchronously); a promise when produce returns one or a block waits. */
+export function read(s: K, produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
+  const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+  s.onRead(ev);
   return ev.value!;
 }
 

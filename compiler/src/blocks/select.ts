@@ -8,8 +8,9 @@
  *   core/ssn            onSend first: ssn + piggyback header
  *   core/receive, core/pump, core/retransmit, core/output-seq, core/timers
  *   checkpoint/restore  onRecover first: restore the checkpoint
- *   log/event-log       onDeliver: log (and wait) before core/deliver
+ *   log/event-log       onDeliver: append before core/deliver (pessimistic: not awaited)
  *   log/read-log        onRead before core/read; onOpen loads logged reads (onStart may replay them)
+ *   log/watermark       pessimistic: onOpen after both logs; onWrite waits for the records before it; holds sends
  *   collect/*           onRecover after restore: build the replay plan
  *   checkpoint/<proto>  timers / triggers
  *   commit/*            onWrite between output-seq and output-emit
@@ -202,8 +203,8 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
       "log/event-log.ts",
       "determinant",
       "LogEventDeterminant",
-      `receive determinants${has(log, "message") ? " and message contents" : ""} logged ${log.how.id} on ${log.where.id} before delivery`,
-      { "log.medium": log.where.id, "log.message": has(log, "message"), "log.sync": true },
+      `receive determinants${has(log, "message") ? " and message contents" : ""} logged ${log.how.id} on ${log.where.id}: appended before delivery, durable before a later send or output leaves (log/watermark)`,
+      { "log.medium": log.where.id, "log.message": has(log, "message") },
       log.loc ?? st.loc,
     );
   }
@@ -328,7 +329,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     ),
     inst("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
     inst("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
-    inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckParams["ckpt.medium"] }, ck?.loc),
+    inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckParams["ckpt.medium"], "ckpt.initAfterGather": false }, ck?.loc),
   );
   // Before log/event-log: a forced checkpoint precedes the delivery's determinant (it truncates the log).
   if (ck !== null && scheduled) {
@@ -336,6 +337,17 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   }
   middle.push(eventLog);
   if (readLog !== undefined) middle.push(readLog);
+  // After both logs (its onOpen reads their ends), before commit/* (an output waits for the watermark first).
+  middle.push(
+    inst(
+      "log/watermark.ts",
+      "synchronously",
+      "HowToLog",
+      "pessimistic by the durable watermark: deliveries and reads append without waiting; a send or output leaves once a (group-committed) sync covers every record before it",
+      { "wm.message": eventLog.params["log.message"]! },
+      eventLog.loc,
+    ),
+  );
   middle.push(
     inst(
       "collect/stable-log.ts",
@@ -357,7 +369,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   late.push(
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
     inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
-    ...(durableSendLog === undefined ? [inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send")] : []),
+    ...(durableSendLog === undefined ? [inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send (a held send once log/watermark releases it)")] : []),
     inst("core/output-emit.ts", "core", "EventHandler", "release the output"),
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
     inst("checkpoint/store.ts", ck?.how.id ?? "synchronously", "HowToCheckpoint", "write the checkpoint, then GC logs and notify senders", { "ckpt.sync": ckParams["ckpt.sync"], "ckpt.incremental": ckParams["ckpt.incremental"] }, ck?.loc),
@@ -375,14 +387,16 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
  * determinants are made stable. What the library cannot log that way
  * (causal piggybacking, asynchronous logs) is refused, never silently weakened.
  * Returns undefined only when there is no event log (the caller refuses those).
- * `lostTail`: causal logging may recover to before the last steps (see log/read-log.ts onLive).
+ * `lostTail`: recovery may end before the last steps whose reads were logged (causal logging; pessimistic
+ * logging by the watermark, whose read and event logs are synced apart): see log/read-log.ts onLive.
+ * `wait`: a synchronous read log with no log/watermark (causal) waits for the sync before the read returns.
  */
 /**
  * `causal`: causal logging's reads (the lost tail is forgotten at onLive, and an asynchronous log is
  * accepted on local or NFS disk: causal/det-log piggybacks the values until flushed).
  */
 export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined, causal = false): BlockInstance | undefined {
-  const lostTail = causal;
+  const lostTail = true;
   if (st !== undefined) {
     const log = st.log;
     if (log === null) throw new UnsupportedProtocolError("read determinants that are only piggybacked (causal logging of reads)", st.loc, "add `Log determinant synchronously on NFS disk` under the `read:` statement");
@@ -399,8 +413,10 @@ export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockIn
       "LogEventDeterminant",
       async
         ? `read determinants (<self, rsn, idx> + value) logged asynchronously on ${log.where.id} (synced on the flush timer); piggybacked until flushed; recovery reads them back`
-        : `read determinants (<self, rsn, idx> + value) logged ${log.how.id} on ${log.where.id} before the read returns; replay returns the logged value`,
-      { "read.medium": log.where.id, "read.lostTail": lostTail, "read.async": async },
+        : causal
+          ? `read determinants (<self, rsn, idx> + value) logged ${log.how.id} on ${log.where.id} before the read returns; replay returns the logged value`
+          : `read determinants (<self, rsn, idx> + value) logged ${log.how.id} on ${log.where.id}: appended when the read returns, durable before a later send or output leaves (log/watermark); replay returns the logged value`,
+      { "read.medium": log.where.id, "read.lostTail": lostTail, "read.async": async, "read.wait": causal && !async },
       log.loc ?? st.loc,
     );
   }
@@ -410,8 +426,8 @@ export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockIn
     "log/read-log.ts",
     "determinant",
     "LogEventDeterminant",
-    `read determinants (<self, rsn, idx> + value) logged synchronously on ${String(medium)} like the receive determinants (the spec has no read statement; reads are non-deterministic events recovery must replay)`,
-    { "read.medium": medium, "read.lostTail": lostTail, "read.async": false },
+    `read determinants (<self, rsn, idx> + value) logged synchronously on ${String(medium)} like the receive determinants, durable before a later send or output leaves (the spec has no read statement; reads are non-deterministic events recovery must replay)`,
+    { "read.medium": medium, "read.lostTail": lostTail, "read.async": false, "read.wait": false },
     eventLog.loc,
   );
 }

@@ -670,6 +670,29 @@ export function pumpFailed(s: K, e: unknown): void {
   }
 }
 
+/** Buffer and send: `len` piggyback words of `words`. */
+function txSend(s: K, to: number, ssn: number, words: Uint32Array, len: number, payload: Uint8Array): void {
+  outPush(s.outq[to]!, ssn, words, len, payload);
+  if (s.pbSlabPos + len > s.pbSlab.length) {
+    s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+    s.pbSlabBuf = s.pbSlab.buffer;
+    s.pbSlabPos = 0;
+  }
+  const slab = s.pbSlab;
+  const at = s.pbSlabPos;
+  for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
+  s.pbSlabPos = at + len;
+  s.host.transport.send(to, {
+    kind: KIND_APP as FrameKind,
+    tag: 0,
+    piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
+    payload,
+  });
+  s.st.messages++;
+  s.st.piggybackBytes += len * 4;
+  if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to, suppressed: false });
+}
+
 /**
  * A received piggyback as u32 words (not a block: imported by value by the
  * kernel's onFrame, copied into both back ends).
@@ -718,6 +741,19 @@ export interface SendEv {
   ssn: number;
   /** Words written so far into `s.pbw` (the piggyback scratch). */
   pbLen: number;
+  /** Set by log/watermark: the send is held until its dependencies are durable (onRelease sends it then). */
+  held: boolean;
+}
+
+/**
+ * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
+ * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
+ */
+export interface ReleaseEv {
+  to: number;
+  ssn: number;
+  pb: Uint32Array;
+  payload: Uint8Array;
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
@@ -753,10 +789,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -983,7 +1025,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   send(to: number, payload: Uint8Array): void {
     const s = this;
-    s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+    s.onSend({ to, payload, ssn: 0, pbLen: 0, held: false });
   }
 
   onFrame(frame: InboundFrame): void {
@@ -998,10 +1040,10 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -1146,27 +1188,16 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     }
     // block core/transmit.ts (core)
     {
-      const len = ev.pbLen;
-      const words = s.pbw;
-      outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
-      if (s.pbSlabPos + len > s.pbSlab.length) {
-        s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
-        s.pbSlabBuf = s.pbSlab.buffer;
-        s.pbSlabPos = 0;
-      }
-      const slab = s.pbSlab;
-      const at = s.pbSlabPos;
-      for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
-      s.pbSlabPos = at + len;
-      s.host.transport.send(ev.to, {
-        kind: KIND_APP as FrameKind,
-        tag: 0,
-        piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
-        payload: ev.payload,
-      });
-      s.st.messages++;
-      s.st.piggybackBytes += len * 4;
-      if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+      // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
+      if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
+    }
+  }
+
+  onRelease(ev: ReleaseEv): void {
+    const s = this;
+    // block core/transmit.ts (core)
+    {
+      txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
   }
 
@@ -1231,7 +1262,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     // block core/read.ts (core)
     {
       if (ev.value === null) ev.value = ev.produce();

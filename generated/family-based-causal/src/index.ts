@@ -686,6 +686,29 @@ export function recoverFrame(s: K, incarnation: number, reply: number): Frame {
   return { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) };
 }
 
+/** Buffer and send: `len` piggyback words of `words`. */
+function txSend(s: K, to: number, ssn: number, words: Uint32Array, len: number, payload: Uint8Array): void {
+  outPush(s.outq[to]!, ssn, words, len, payload);
+  if (s.pbSlabPos + len > s.pbSlab.length) {
+    s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+    s.pbSlabBuf = s.pbSlab.buffer;
+    s.pbSlabPos = 0;
+  }
+  const slab = s.pbSlab;
+  const at = s.pbSlabPos;
+  for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
+  s.pbSlabPos = at + len;
+  s.host.transport.send(to, {
+    kind: KIND_APP as FrameKind,
+    tag: 0,
+    piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
+    payload,
+  });
+  s.st.messages++;
+  s.st.piggybackBytes += len * 4;
+  if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to, suppressed: false });
+}
+
 /**
  * A received piggyback as u32 words (not a block: imported by value by the
  * kernel's onFrame, copied into both back ends).
@@ -734,6 +757,19 @@ export interface SendEv {
   ssn: number;
   /** Words written so far into `s.pbw` (the piggyback scratch). */
   pbLen: number;
+  /** Set by log/watermark: the send is held until its dependencies are durable (onRelease sends it then). */
+  held: boolean;
+}
+
+/**
+ * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
+ * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
+ */
+export interface ReleaseEv {
+  to: number;
+  ssn: number;
+  pb: Uint32Array;
+  payload: Uint8Array;
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
@@ -769,10 +805,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -914,6 +956,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
   ckptStore: CheckpointStore | null = null;
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
+  ckptInitDue: boolean = false;
   cdDets: Map<number, CDet>[] = [];
   cdSend: Map<number, CDet>[] = [];
   cdReads: Map<string, CRead>[] = [];
@@ -1018,7 +1061,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
 
   send(to: number, payload: Uint8Array): void {
     const s = this;
-    s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+    s.onSend({ to, payload, ssn: 0, pbLen: 0, held: false });
   }
 
   onFrame(frame: InboundFrame): void {
@@ -1033,10 +1076,10 @@ export class FamilyBasedCausalProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -1091,7 +1134,8 @@ export class FamilyBasedCausalProtocol implements Protocol {
         s.ckptIndex = c.index;
         s.onRestore({ index: c.index, state: deserialize(c.protocol) as Record<string, unknown> });
       } else {
-        await s.host.initApp({ replay: true });
+        // Causal logging: onStart's reads take the values the survivors hold, known only after the gather round.
+        s.ckptInitDue = true;
       }
     }
     // block causal/gather.ts (distributed)
@@ -1141,6 +1185,12 @@ export class FamilyBasedCausalProtocol implements Protocol {
       }
       s.host.trace({ type: "protocol", rank: me, what: `causal gather: replay ${from + 1}..${r}` });
       s.gaDets = new Map();
+      // No checkpoint: checkpoint/restore left the app's onStart for now, so its reads find their gathered values
+      // at once (ctx.read returns a value, not a promise, for a synchronous produce).
+      if (s.ckptInitDue) {
+        s.ckptInitDue = false;
+        await s.host.initApp({ replay: true });
+      }
     }
     // block core/recovery.ts (core)
     {
@@ -1337,27 +1387,16 @@ export class FamilyBasedCausalProtocol implements Protocol {
     }
     // block core/transmit.ts (core)
     {
-      const len = ev.pbLen;
-      const words = s.pbw;
-      outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
-      if (s.pbSlabPos + len > s.pbSlab.length) {
-        s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
-        s.pbSlabBuf = s.pbSlab.buffer;
-        s.pbSlabPos = 0;
-      }
-      const slab = s.pbSlab;
-      const at = s.pbSlabPos;
-      for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
-      s.pbSlabPos = at + len;
-      s.host.transport.send(ev.to, {
-        kind: KIND_APP as FrameKind,
-        tag: 0,
-        piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
-        payload: ev.payload,
-      });
-      s.st.messages++;
-      s.st.piggybackBytes += len * 4;
-      if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+      // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
+      if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
+    }
+  }
+
+  onRelease(ev: ReleaseEv): void {
+    const s = this;
+    // block core/transmit.ts (core)
+    {
+      txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
   }
 
@@ -1478,7 +1517,7 @@ export class FamilyBasedCausalProtocol implements Protocol {
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     const s = this;
     // block causal/det-log.ts (dependency-matrix)
     // spec 9:17 "send: Piggyback determinants, dependency matrix"
@@ -1493,33 +1532,42 @@ export class FamilyBasedCausalProtocol implements Protocol {
         }
         const r = s.cdRdStep;
         const idx = s.cdRdIdx++;
-        if (s.host.incarnation > 0 && s.mode !== MODE_LIVE) {
-          if (s.gaRound === null) {
-            // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
-            // control frames can be served now): gather before the first read instead of after restore.
-            s.cdReady = true;
-            const deferred = s.cdDeferred;
-            s.cdDeferred = [];
-            for (const d of deferred) s.onControl(d);
-            causalGatherStart(s, s.rsn + s.planSrc.length);
-          }
-          await s.gaRound;
-          if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
-          const key = `${r}.${idx}`;
-          const got = s.gaReads.get(key);
-          if (got !== undefined && r >= s.cdReadFrom) {
-            s.gaReads.delete(key);
-            ev.value = got;
-          }
-          // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
-          // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
-          // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
-          // holds comes from the log.
-
+        const recovering = s.host.incarnation > 0 && s.mode !== MODE_LIVE;
+        if (recovering && s.gaRound === null) {
+          // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
+          // control frames can be served now): gather before the first read instead of after restore.
+          s.cdReady = true;
+          const deferred = s.cdDeferred;
+          s.cdDeferred = [];
+          for (const d of deferred) s.onControl(d);
+          causalGatherStart(s, s.rsn + s.planSrc.length);
         }
-        ev.value ??= ev.produce();
-        const conflict = causalAddRead(s, me, r, idx, ev.value);
-        if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+        const choose = (): Uint8Array | Promise<Uint8Array> => {
+          let v: Uint8Array | null = null;
+          if (recovering) {
+            if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+            const key = `${r}.${idx}`;
+            const got = s.gaReads.get(key);
+            if (got !== undefined && r >= s.cdReadFrom) {
+              s.gaReads.delete(key);
+              v = got;
+            }
+            // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
+            // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
+            // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
+            // holds comes from the log.
+
+          }
+          return v ?? ev.produce();
+        };
+        const add = (v: Uint8Array): Uint8Array => {
+          const conflict = causalAddRead(s, me, r, idx, v);
+          if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+          return v;
+        };
+        // The round is over once its resolver is cleared (causal/gather): its answers are in.
+        const v = recovering && s.gaDone !== null ? s.gaRound!.then(choose) : choose();
+        ev.value = v instanceof Uint8Array ? add(v) : v.then(add);
       }
     }
     // block core/read.ts (core)

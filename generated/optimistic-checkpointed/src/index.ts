@@ -305,6 +305,29 @@ export function recoverFrame(s: K, incarnation: number, reply: number): Frame {
   return { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) };
 }
 
+/** Buffer and send: `len` piggyback words of `words`. */
+function txSend(s: K, to: number, ssn: number, words: Uint32Array, len: number, payload: Uint8Array): void {
+  outPush(s.outq[to]!, ssn, words, len, payload);
+  if (s.pbSlabPos + len > s.pbSlab.length) {
+    s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+    s.pbSlabBuf = s.pbSlab.buffer;
+    s.pbSlabPos = 0;
+  }
+  const slab = s.pbSlab;
+  const at = s.pbSlabPos;
+  for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
+  s.pbSlabPos = at + len;
+  s.host.transport.send(to, {
+    kind: KIND_APP as FrameKind,
+    tag: 0,
+    piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
+    payload,
+  });
+  s.st.messages++;
+  s.st.piggybackBytes += len * 4;
+  if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to, suppressed: false });
+}
+
 /**
  * A received piggyback as u32 words (not a block: imported by value by the
  * kernel's onFrame, copied into both back ends).
@@ -353,6 +376,19 @@ export interface SendEv {
   ssn: number;
   /** Words written so far into `s.pbw` (the piggyback scratch). */
   pbLen: number;
+  /** Set by log/watermark: the send is held until its dependencies are durable (onRelease sends it then). */
+  held: boolean;
+}
+
+/**
+ * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
+ * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
+ */
+export interface ReleaseEv {
+  to: number;
+  ssn: number;
+  pb: Uint32Array;
+  payload: Uint8Array;
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
@@ -388,10 +424,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -814,6 +856,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
   ckptStore: CheckpointStore | null = null;
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
+  ckptInitDue: boolean = false;
   ftInc: number = 0;
   optTs: number = 0;
   vcInc: Uint32Array;
@@ -910,7 +953,7 @@ export class OptimisticCheckpointedProtocol implements Protocol {
 
   send(to: number, payload: Uint8Array): void {
     const s = this;
-    s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+    s.onSend({ to, payload, ssn: 0, pbLen: 0, held: false });
   }
 
   onFrame(frame: InboundFrame): void {
@@ -925,10 +968,10 @@ export class OptimisticCheckpointedProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -1142,27 +1185,16 @@ export class OptimisticCheckpointedProtocol implements Protocol {
     }
     // block core/transmit.ts (core)
     {
-      const len = ev.pbLen;
-      const words = s.pbw;
-      outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
-      if (s.pbSlabPos + len > s.pbSlab.length) {
-        s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
-        s.pbSlabBuf = s.pbSlab.buffer;
-        s.pbSlabPos = 0;
-      }
-      const slab = s.pbSlab;
-      const at = s.pbSlabPos;
-      for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
-      s.pbSlabPos = at + len;
-      s.host.transport.send(ev.to, {
-        kind: KIND_APP as FrameKind,
-        tag: 0,
-        piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
-        payload: ev.payload,
-      });
-      s.st.messages++;
-      s.st.piggybackBytes += len * 4;
-      if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+      // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
+      if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
+    }
+  }
+
+  onRelease(ev: ReleaseEv): void {
+    const s = this;
+    // block core/transmit.ts (core)
+    {
+      txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
   }
 
@@ -1294,13 +1326,13 @@ export class OptimisticCheckpointedProtocol implements Protocol {
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     const s = this;
     // block optimistic/async-log.ts (determinant)
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       // Numbered synchronously, so concurrent reads of one step get their events in call order,
-      // and nothing here awaits: a replayed read resolves exactly as the original one did.
+      // and nothing here waits: a replayed read returns exactly as the original one did (at once).
       if (s.rsn !== s.optRdStep) {
         s.optRdStep = s.rsn;
         s.optRdIdx = 0;
@@ -1310,29 +1342,33 @@ export class OptimisticCheckpointedProtocol implements Protocol {
       // A new state interval: sends from here on carry it (optimistic/clock.ts onSend).
       const ts = ++s.optTs;
       const logged = s.optRdReplay.get(ts);
-      let value: Uint8Array;
       if (logged !== undefined) {
         s.optRdReplay.delete(ts);
         if (logged.rsn !== rsn || logged.idx !== idx) {
           s.host.unrecoverable(`replay diverged: event ${ts} was read ${logged.idx} of step ${logged.rsn}, now read ${idx} of step ${rsn}`);
         }
-        value = logged.value;
+        s.optReads.push({ ts, rsn, idx, value: logged.value });
+        ev.value = logged.value;
       } else {
-        value = ev.produce();
-        const len = 16 + value.length;
-        if (len > s.optRec.length) optGrowRec(s, len);
-        const rec = s.optRec;
-        const dv = s.optRecDv;
-        dv.setUint32(0, 4, true);
-        dv.setUint32(4, ts, true);
-        dv.setUint32(8, rsn, true);
-        dv.setUint32(12, idx, true);
-        rec.set(value, 16);
-        s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
-        s.st.bytesLogged += len;
+        // Appended once the value is at hand (a promise from `produce`: when it resolves).
+        const append = (value: Uint8Array): Uint8Array => {
+          const len = 16 + value.length;
+          if (len > s.optRec.length) optGrowRec(s, len);
+          const rec = s.optRec;
+          const dv = s.optRecDv;
+          dv.setUint32(0, 4, true);
+          dv.setUint32(4, ts, true);
+          dv.setUint32(8, rsn, true);
+          dv.setUint32(12, idx, true);
+          rec.set(value, 16);
+          s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
+          s.st.bytesLogged += len;
+          s.optReads.push({ ts, rsn, idx, value });
+          return value;
+        };
+        const v = ev.produce();
+        ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
-      s.optReads.push({ ts, rsn, idx, value });
-      ev.value = value;
     }
     // block core/read.ts (core)
     {

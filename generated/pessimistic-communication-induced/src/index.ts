@@ -305,6 +305,29 @@ export function recoverFrame(s: K, incarnation: number, reply: number): Frame {
   return { kind: KIND_CONTROL as FrameKind, tag: TAG_RECOVER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) };
 }
 
+/** Buffer and send: `len` piggyback words of `words`. */
+function txSend(s: K, to: number, ssn: number, words: Uint32Array, len: number, payload: Uint8Array): void {
+  outPush(s.outq[to]!, ssn, words, len, payload);
+  if (s.pbSlabPos + len > s.pbSlab.length) {
+    s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
+    s.pbSlabBuf = s.pbSlab.buffer;
+    s.pbSlabPos = 0;
+  }
+  const slab = s.pbSlab;
+  const at = s.pbSlabPos;
+  for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
+  s.pbSlabPos = at + len;
+  s.host.transport.send(to, {
+    kind: KIND_APP as FrameKind,
+    tag: 0,
+    piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
+    payload,
+  });
+  s.st.messages++;
+  s.st.piggybackBytes += len * 4;
+  if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to, suppressed: false });
+}
+
 /**
  * A received piggyback as u32 words (not a block: imported by value by the
  * kernel's onFrame, copied into both back ends).
@@ -353,6 +376,19 @@ export interface SendEv {
   ssn: number;
   /** Words written so far into `s.pbw` (the piggyback scratch). */
   pbLen: number;
+  /** Set by log/watermark: the send is held until its dependencies are durable (onRelease sends it then). */
+  held: boolean;
+}
+
+/**
+ * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
+ * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
+ */
+export interface ReleaseEv {
+  to: number;
+  ssn: number;
+  pb: Uint32Array;
+  payload: Uint8Array;
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
@@ -388,10 +424,16 @@ export interface PumpEv {
   reason: number;
 }
 
-/** onRead: non-deterministic input. */
+/**
+ * onRead: non-deterministic input. Synchronous: `value` is the value at once
+ * when it is at hand (a logged one, or what a synchronous `produce` returned)
+ * and a promise only when `produce` returns one or a block must wait; a block
+ * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
+ * returns `x`'s value, not a promise (docs/runtime.md).
+ */
 export interface ReadEv {
-  produce: () => Uint8Array;
-  value: Uint8Array | null;
+  produce: () => Uint8Array | Promise<Uint8Array>;
+  value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
@@ -467,6 +509,104 @@ export interface OutMsg {
   readonly payload: Uint8Array;
 }
 
+/** A held send, with the lsns (event log, read log) that must be durable before it leaves. */
+export interface WmHeld {
+  readonly to: number;
+  readonly ssn: number;
+  readonly pb: Uint32Array;
+  readonly payload: Uint8Array;
+  readonly ev: number;
+  readonly rd: number;
+}
+
+/** An output waiting for the records appended before it. */
+export interface WmWaiter {
+  readonly ev: number;
+  readonly rd: number;
+  readonly resolve: () => void;
+}
+
+/** The read log's end (0 without one: a test may compose the blocks without log/read-log). */
+function wmRdEnd(s: K): number {
+  return s.rdLog?.nextLsn ?? 0;
+}
+
+/** Whether a record appended so far is not yet known durable, or a send is held (later sends queue behind it). */
+export function wmDirty(s: K): boolean {
+  return s.wmQ.length > 0 || s.evLog!.nextLsn > s.wmEv || wmRdEnd(s) > s.wmRd;
+}
+
+/**
+ * A send: when anything it may depend on is not durable yet, hold it (its piggyback words copied from `s.pbw`)
+ * and return true; the round that covers it hands it to the onRelease chain. False: it may leave now.
+ */
+export function wmHold(s: K, ev: SendEv): boolean {
+  if (!wmDirty(s)) return false;
+  s.wmQ.push({ to: ev.to, ssn: ev.ssn, pb: s.pbw.slice(0, ev.pbLen), payload: ev.payload, ev: s.evLog!.nextLsn, rd: wmRdEnd(s) });
+  wmKick(s);
+  return true;
+}
+
+/** Resolves once every record appended before the call is durable. */
+export function wmAfter(s: K): Promise<void> | void {
+  const ev = s.evLog!.nextLsn;
+  const rd = wmRdEnd(s);
+  if (ev <= s.wmEv && rd <= s.wmRd) return;
+  return new Promise<void>((resolve) => {
+    s.wmWaiters.push({ ev, rd, resolve });
+    wmKick(s);
+  });
+}
+
+/** Schedules a round unless one is pending: a microtask later, so the deliveries the pump runs now ride it. */
+function wmKick(s: K): void {
+  if (s.wmBusy) return;
+  s.wmBusy = true;
+  void Promise.resolve().then(() => wmRound(s));
+}
+
+/** One round: sync each log that has new records, then advance the watermark and release what it covers. */
+function wmRound(s: K): void {
+  const ev = s.evLog!.nextLsn;
+  const rd = wmRdEnd(s);
+  // Every delivery so far was appended (or replayed from the log, or restored from a checkpoint).
+  const dlv = s.wmMsg ? s.delivered.slice() : null;
+  const evSync = ev > s.wmEv ? s.evLog!.sync() : undefined;
+  const rdSync = rd > s.wmRd ? s.rdLog?.sync() : undefined;
+  Promise.all([evSync, rdSync]).then(
+    () => {
+      if (ev > s.wmEv) s.wmEv = ev;
+      if (rd > s.wmRd) s.wmRd = rd;
+      if (dlv !== null) for (let j = 0; j < dlv.length; j++) if (dlv[j]! > s.stableIn[j]!) s.stableIn[j] = dlv[j]!;
+      s.wmBusy = false;
+      wmRelease(s);
+      if (s.wmQ.length > 0 || s.wmWaiters.length > 0) wmKick(s);
+    },
+    (e: unknown) => {
+      try {
+        s.host.unrecoverable(`determinant log sync: ${String(e)}`);
+      } catch {
+        // unrecoverable() throws to unwind its caller; nothing held leaves.
+      }
+    },
+  );
+}
+
+/** Hands every held send and output the watermark now covers on, in order. */
+function wmRelease(s: K): void {
+  const q = s.wmQ;
+  let i = 0;
+  while (i < q.length && q[i]!.ev <= s.wmEv && q[i]!.rd <= s.wmRd) i++;
+  if (i > 0) {
+    const out = q.splice(0, i);
+    for (const h of out) s.onRelease({ to: h.to, ssn: h.ssn, pb: h.pb, payload: h.payload });
+  }
+  const w = s.wmWaiters;
+  let k = 0;
+  while (k < w.length && w[k]!.ev <= s.wmEv && w[k]!.rd <= s.wmRd) k++;
+  if (k > 0) for (const x of w.splice(0, k)) x.resolve();
+}
+
 /**
  * A restarted process announces itself: words = [incarnation, reply, delivered[0..size-1], stable[0..size-1]].
  * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
@@ -521,6 +661,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
   ckptStore: CheckpointStore | null = null;
   ckptIndex: number = 0;
   ckptWriting: boolean = false;
+  ckptInitDue: boolean = false;
   pkIdx: number = 0;
   pkWant: number = 0;
   pkTold: number = 0;
@@ -536,6 +677,14 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
   rdFlushed: number = 0;
   rdSyncing: boolean = false;
   rdDirty: boolean = false;
+  wmQ: WmHeld[] = [];
+  wmWaiters: WmWaiter[] = [];
+  wmEv: number = 0;
+  wmRd: number = 0;
+  wmBusy: boolean = false;
+  wmMsg: boolean = false;
+  wmWriting: number = 0;
+  wmIdle: (() => void)[] = [];
   stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
   peerSaw: Uint32Array;
@@ -585,7 +734,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   send(to: number, payload: Uint8Array): void {
     const s = this;
-    s.onSend({ to, payload, ssn: 0, pbLen: 0 });
+    s.onSend({ to, payload, ssn: 0, pbLen: 0, held: false });
   }
 
   onFrame(frame: InboundFrame): void {
@@ -600,10 +749,10 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     }
   }
 
-  async read(produce: () => Uint8Array): Promise<Uint8Array> {
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
     const s = this;
-    const ev = { produce, value: null as Uint8Array | null };
-    await s.onRead(ev);
+    const ev = { produce, value: null as Uint8Array | Promise<Uint8Array> | null };
+    s.onRead(ev);
     return ev.value!;
   }
 
@@ -654,6 +803,14 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
           s.rdReplay.set(`${dv.getUint32(4, true)}.${dv.getUint32(8, true)}`, r.data.slice(12));
         }
       }
+    }
+    // block log/watermark.ts (synchronously)
+    // spec 8:1 "Log determinant, message synchronously on NFS disk"
+    {
+      s.wmMsg = (true as boolean);
+      // What the logs hold when opened is on their medium already.
+      s.wmEv = s.evLog!.nextLsn;
+      s.wmRd = s.rdLog?.nextLsn ?? 0;
     }
   }
 
@@ -731,6 +888,12 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     // block log/read-log.ts (determinant)
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
+      // Causal logging, and pessimistic logging by the watermark (the read log and the event log are synced
+      // separately, so a read's record may be durable while its delivery's is not): a crash loses the determinants of the last deliveries nobody came to depend
+      // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
+      // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
+      // record is appended after the stale one, and readAll keeps the later).
+      for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) > s.rsn) s.rdReplay.delete(key);
       // Replay re-ran every logged step; a logged value nobody asked for again means the app
       // is not piecewise deterministic (its reads depend on something outside the log).
       if (ev.incarnation > 0 && s.rdReplay.size > 0) {
@@ -777,6 +940,22 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
   }
 
   async onFinish(ev: StartEv): Promise<void> {
+    const s = this;
+    // block log/watermark.ts (synchronously)
+    // spec 8:1 "Log determinant, message synchronously on NFS disk"
+    {
+      for (;;) {
+        // A tick first: a write issued just before done() enters the chain, and an output just released
+        // reaches core/output-emit (the chain's continuation is microtasks only).
+        await new Promise<void>((resolve) => {
+          s.host.timers.after(0, resolve);
+        });
+        if (s.wmWriting === 0) break;
+        await new Promise<void>((resolve) => {
+          s.wmIdle.push(resolve);
+        });
+      }
+    }
   }
 
   onSend(ev: SendEv): void {
@@ -793,6 +972,12 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     {
       s.pbw[ev.pbLen++] = s.pkIdx;
     }
+    // block log/watermark.ts (synchronously)
+    // spec 8:1 "Log determinant, message synchronously on NFS disk"
+    {
+      // After every piggyback writer (core/ssn, checkpoint/schedule), before core/transmit or log/send-log.
+      ev.held = wmHold(s, ev);
+    }
     // block collect/stable-log.ts (centralized)
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
@@ -800,27 +985,16 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     }
     // block core/transmit.ts (core)
     {
-      const len = ev.pbLen;
-      const words = s.pbw;
-      outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
-      if (s.pbSlabPos + len > s.pbSlab.length) {
-        s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
-        s.pbSlabBuf = s.pbSlab.buffer;
-        s.pbSlabPos = 0;
-      }
-      const slab = s.pbSlab;
-      const at = s.pbSlabPos;
-      for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
-      s.pbSlabPos = at + len;
-      s.host.transport.send(ev.to, {
-        kind: KIND_APP as FrameKind,
-        tag: 0,
-        piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
-        payload: ev.payload,
-      });
-      s.st.messages++;
-      s.st.piggybackBytes += len * 4;
-      if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+      // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
+      if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
+    }
+  }
+
+  onRelease(ev: ReleaseEv): void {
+    const s = this;
+    // block core/transmit.ts (core)
+    {
+      txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
   }
 
@@ -892,25 +1066,23 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         dv.setUint32(16, pbLen, true);
         for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
         buf.set(m.payload, head);
+        // Not awaited: log/watermark gates what depends on it.
         s.evLog!.append(buf.subarray(0, size));
         s.st.bytesLogged += size;
-        await s.evLog!.sync();
-        // Contents on stable storage: the sender's copy is no longer needed.
-        if (m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
       }
     }
     // block core/deliver.ts (core)
-    onDeliver13: {
+    onDeliver14: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
       const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
-      if (r !== s.host.settled) { await r; break onDeliver13; }
+      if (r !== s.host.settled) { await r; break onDeliver14; }
       s.dlvSync = true;
     }
   }
 
-  async onRead(ev: ReadEv): Promise<void> {
+  onRead(ev: ReadEv): void {
     const s = this;
     // block log/read-log.ts (determinant)
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
@@ -924,27 +1096,35 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
       const idx = s.rdIdx++;
       const key = `${rsn}.${idx}`;
       const logged = s.rdReplay.get(key);
+      s.rdReplay.delete(key);
+      // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
+      const given = ev.value;
       if (logged !== undefined && (true)) {
-        s.rdReplay.delete(key);
         ev.value = logged;
       } else {
-        // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
-        s.rdReplay.delete(key);
-        const value = (ev.produce());
-        const size = 12 + value.length;
-        if (s.rdBuf.length < size) {
-          s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
-          s.rdDv = new DataView(s.rdBuf.buffer);
-        }
-        const dv = s.rdDv;
-        dv.setUint32(0, s.host.rank, true);
-        dv.setUint32(4, rsn, true);
-        dv.setUint32(8, idx, true);
-        s.rdBuf.set(value, 12);
-        s.rdLog!.append(s.rdBuf.subarray(0, size));
-        s.st.bytesLogged += size;
-        await s.rdLog!.sync();
-        ev.value = value;
+        // Appended once the value is at hand: at once for a synchronous produce, when its promise resolves otherwise.
+        const append = (value: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+          // det-log chose the logged record itself: it is in the log already.
+
+          const size = 12 + value.length;
+          if (s.rdBuf.length < size) {
+            s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+            s.rdDv = new DataView(s.rdBuf.buffer);
+          }
+          const dv = s.rdDv;
+          dv.setUint32(0, s.host.rank, true);
+          dv.setUint32(4, rsn, true);
+          dv.setUint32(8, idx, true);
+          s.rdBuf.set(value, 12);
+          s.rdLog!.append(s.rdBuf.subarray(0, size));
+          s.st.bytesLogged += size;
+
+          // No log/watermark (causal, synchronous read log): the value waits for its record.
+
+          return value;
+        };
+        const v = (ev.produce());
+        ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
     }
     // block core/read.ts (core)
@@ -958,6 +1138,18 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     // block core/output-seq.ts (core)
     {
       ev.seq = ++s.outSeq;
+    }
+    // block log/watermark.ts (synchronously)
+    // spec 8:1 "Log determinant, message synchronously on NFS disk"
+    {
+      // The output depends on every record appended so far.
+      s.wmWriting++;
+      try {
+        await wmAfter(s);
+      } finally {
+        s.wmWriting--;
+        if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
+      }
     }
     // block core/output-emit.ts (core)
     {
@@ -1084,6 +1276,14 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       ev.state["read.lsn"] = s.rdLog!.nextLsn;
+    }
+    // block log/watermark.ts (synchronously)
+    // spec 8:1 "Log determinant, message synchronously on NFS disk"
+    {
+      // The app state in the checkpoint has sent the held messages: keep them with the buffer's (core/retransmit put it in
+      // the state before this block; per destination they follow the buffer's, in ssn order).
+      const out = ev.state["core.outq"] as OutMsg[];
+      for (const h of s.wmQ) out.push({ to: h.to, ssn: h.ssn, pb: h.pb, payload: h.payload });
     }
     // block checkpoint/store.ts (synchronously)
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"

@@ -14,6 +14,7 @@
  * Each is reported once through `events.fatal`; afterwards the host is inert.
  */
 import { deserialize, serialize } from "node:v8";
+import { cloneError } from "./clone-error.js";
 import {
   FrameKind,
   RUNTIME_TAG_BASE,
@@ -361,6 +362,15 @@ export class RankHost implements ProtocolHost {
 
   private makeContext(): AppContext {
     const host = this;
+    // The value at once for a synchronous produce (or a replayed value), a promise for an async one.
+    function readValue<T>(produce: () => T | Promise<T>): T | Promise<T> {
+      if (typeof produce !== "function") throw new TypeError("ctx.read(produce): produce must be a function");
+      const r = host.proto!.read(() => {
+        const v = produce();
+        return isThenable(v) ? Promise.resolve(v).then((x) => serialize(x)) : serialize(v);
+      });
+      return r instanceof Uint8Array ? (deserialize(r) as T) : r.then((b) => deserialize(b) as T);
+    }
     return Object.freeze({
       rank: this.rank,
       size: this.size,
@@ -370,16 +380,24 @@ export class RankHost implements ProtocolHost {
         }
         if (to === host.rank) throw new RangeError(`ctx.send: rank ${host.rank} cannot send to itself`);
         if (host.failed || host.dead) return;
+        let bytes: Uint8Array;
+        try {
+          bytes = serialize(data);
+        } catch (e) {
+          throw cloneError(`ctx.send(${to}, …)`, data, e, this.send);
+        }
         host.sends++;
-        host.proto!.send(to, serialize(data));
+        host.proto!.send(to, bytes);
       },
-      async read<T>(produce: () => T): Promise<T> {
-        if (typeof produce !== "function") throw new TypeError("ctx.read(produce): produce must be a function");
-        const bytes = await host.proto!.read(() => serialize(produce()));
-        return deserialize(bytes) as T;
-      },
+      read: readValue,
       write(data: unknown): Promise<void> {
-        return host.proto!.write(serialize(data));
+        let bytes: Uint8Array;
+        try {
+          bytes = serialize(data);
+        } catch (e) {
+          throw cloneError("ctx.write(…)", data, e, this.write);
+        }
+        return host.proto!.write(bytes);
       },
       done(): void {
         if (host.doneReported || host.failed || host.dead) return;
@@ -472,4 +490,8 @@ export class RankHost implements ProtocolHost {
     const p = this.proto;
     if (p) this.guard(() => p.onFrame(fr));
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

@@ -69,4 +69,4 @@ export type FromRank =
   | { readonly t: "killing"; readonly rank: number; readonly deliveries: number }
   | { readonly t: "note"; readonly rank: number; readonly text: string; readonly stateLost: boolean; /** A protocol internal, shown only with --verbose. */ readonly detail?: boolean }
   | { readonly t: "fatal"; readonly failure: JobFailure }
-  | { readonly t: "stats"; readonly rank: number; readonly deliveries: number; readonly stats: ProtocolStats | null };
+  | { readonly t: "stats"; readonly rank: number; readonly deliveries: number; readonly stats: ProtocolStats | null; readonly logSyncs?: number };

@@ -17,6 +17,8 @@ interface RankState {
   restarts: number;
   outputs: number;
   stats: ProtocolStats | null;
+  /** Log sync rounds of the last incarnation (the storage provider's logSyncs), when it reported them. */
+  logSyncs?: number;
   stateLost: boolean;
 }
 
@@ -122,6 +124,7 @@ export class JobState {
       restarts: s.restarts,
       outputs: s.outputs,
       stats: s.stats,
+      ...(s.logSyncs !== undefined ? { logSyncs: s.logSyncs } : {}),
     }));
   }
 }

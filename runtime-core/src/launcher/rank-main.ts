@@ -109,7 +109,7 @@ async function run(cfg: RankConfig): Promise<void> {
         fatal({ kind: "internal", rank: cfg.rank, message: `shutdown: ${message}`, stack });
       }
     }
-    send({ t: "stats", rank: cfg.rank, deliveries: runtime?.host.deliveryCount ?? 0, stats }, () => process.exit(0));
+    send({ t: "stats", rank: cfg.rank, deliveries: runtime?.host.deliveryCount ?? 0, stats, logSyncs: runtime?.storage.logSyncs() ?? 0 }, () => process.exit(0));
   };
 
   // Set once protocol.start() resolved: a state reset after it is a rollback of a live process.

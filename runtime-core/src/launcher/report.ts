@@ -94,6 +94,8 @@ export interface RankSummary {
   readonly restarts: number;
   readonly outputs: number;
   readonly stats: ProtocolStats | null;
+  /** Log sync rounds that reached the medium (fdatasyncs on disk) in the rank's last incarnation. */
+  readonly logSyncs?: number;
 }
 
 export function formatSummary(protocol: string, ranks: readonly RankSummary[], elapsedMs: number, unit = "ms"): string {
@@ -105,11 +107,18 @@ export function formatSummary(protocol: string, ranks: readonly RankSummary[], e
     `  piggyback bytes ${sum((s) => s.piggybackBytes)}, bytes logged ${sum((s) => s.bytesLogged)}, ` +
       `checkpoints ${sum((s) => s.checkpoints)}, rollbacks ${sum((s) => s.rollbacks)}`,
   ];
+  if (ranks.some((r) => r.logSyncs !== undefined)) {
+    const syncs = ranks.reduce((a, r) => a + (r.logSyncs ?? 0), 0);
+    const deliveries = ranks.reduce((a, r) => a + r.deliveries, 0);
+    // Counted per incarnation: a killed incarnation's syncs are not reported (its deliveries are).
+    lines.push(`  log syncs ${syncs} (last incarnations), ${deliveries > 0 ? (syncs / deliveries).toFixed(3) : "0"} per delivery`);
+  }
   for (const r of ranks) {
     const s = r.stats;
     lines.push(
       `  rank ${r.rank}: deliveries ${r.deliveries}, outputs ${r.outputs}, restarts ${r.restarts}` +
-        (s ? `, messages ${s.messages}, logged ${s.bytesLogged} B, checkpoints ${s.checkpoints}, rollbacks ${s.rollbacks}` : ", stats n/a"),
+        (s ? `, messages ${s.messages}, logged ${s.bytesLogged} B, checkpoints ${s.checkpoints}, rollbacks ${s.rollbacks}` : ", stats n/a") +
+        (r.logSyncs !== undefined ? `, log syncs ${r.logSyncs}` : ""),
     );
   }
   return lines.join("\n");

@@ -322,6 +322,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       case "stats":
         if (!current) return;
         state.rank(r).stats = m.stats;
+        if (m.logSyncs !== undefined) state.rank(r).logSyncs = m.logSyncs;
         state.delivered(r, m.deliveries, performance.now());
         return;
     }

@@ -79,12 +79,9 @@ class NoneProtocol implements Protocol {
     this.pump();
   }
 
-  read(produce: () => Uint8Array): Promise<Uint8Array> {
-    try {
-      return Promise.resolve(produce());
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  read(produce: () => Uint8Array | Promise<Uint8Array>): Uint8Array | Promise<Uint8Array> {
+    // Nothing to log or replay: the value as produced, at once or as its promise.
+    return produce();
   }
 
   write(payload: Uint8Array): Promise<void> {

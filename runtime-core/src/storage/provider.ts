@@ -35,6 +35,12 @@ export type ReplicatedLogFactory = (name: string) => Promise<LogStore>;
 export interface StorageProviderWithClose extends StorageProvider {
   /** Closes every log opened through this provider and releases the NFS lock. */
   close(): Promise<void>;
+  /**
+   * Sync rounds that reached the medium (an fdatasync on disk, a replication round) over every log
+   * opened through this provider, closed ones included: `LogStats.syncs` summed. A `sync` that found
+   * nothing new, or joined a round in flight (group commit), does not count.
+   */
+  logSyncs(): number;
 }
 
 export interface DiskStorageOptions {
@@ -106,6 +112,9 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
     return store;
   }
 
+  /** Every log opened, for logSyncs (a closed log keeps its stats). */
+  const opened: LogStore[] = [];
+
   // One lock per rank directory, taken on first use of nfs-disk and shared by its logs and checkpoints.
   const nfsLock = (): Promise<RankLock> => {
     lock ??= RankLock.acquire(nfsRoot, {
@@ -164,6 +173,7 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
           if (logs.get(key) === p) logs.delete(key);
         };
         p = (async () => open(medium, name, forget))();
+        void p.then((l) => opened.push(l), () => {});
         logs.set(key, p);
         p.catch(() => logs.delete(key));
       }
@@ -213,6 +223,9 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
       }
       return p;
     },
+    logSyncs() {
+      return opened.reduce((n, l) => n + l.stats.syncs, 0);
+    },
     async close() {
       const all = await Promise.allSettled([...logs.values()]);
       logs.clear();
@@ -247,6 +260,8 @@ export function createMemoryStorageProvider(opts: MemoryStorageOptions): Storage
   const logs = new Map<string, Promise<LogStore>>();
   const volatileCkpts = new Map<string, MemoryCheckpointStore>();
   const replicatedCkpts = new Map<string, Promise<CheckpointStore>>();
+  /** Every log opened, for logSyncs. */
+  const opened: LogStore[] = [];
   return {
     openLog(medium, name) {
       const key = `${opts.rank}/${medium}/log/${name}`;
@@ -263,6 +278,7 @@ export function createMemoryStorageProvider(opts: MemoryStorageOptions): Storage
         }
         p = Promise.resolve(MemoryLog.reopenAfterCrash(medium, state));
       } else p = Promise.reject(new UnsupportedMediumError(medium, "unknown storage medium"));
+      void p.then((l) => opened.push(l), () => {});
       logs.set(key, p);
       return p;
     },
@@ -289,6 +305,9 @@ export function createMemoryStorageProvider(opts: MemoryStorageOptions): Storage
         opts.stable.set(key, s);
       }
       return Promise.resolve(s);
+    },
+    logSyncs() {
+      return opened.reduce((n, l) => n + l.stats.syncs, 0);
     },
     async close() {
       const all = await Promise.allSettled([...logs.values()]);

@@ -476,6 +476,9 @@ export class ReplicatedLog implements LogStore {
     this.records = this.records.filter((r) => r.lsn >= this.low);
     const msg = new Writer().str(this.name).lsn(this.low).done();
     for (const r of this.service.replicas) this.service.send(r, ReplicationTag.Truncate, msg);
+    // A sync waiting for records the truncation dropped is done: they need no replicas (a durable
+    // checkpoint covers them), and no ack for them may ever come.
+    this.resolveWaiters();
   }
 
   async close(): Promise<void> {
@@ -508,6 +511,11 @@ export class ReplicatedLog implements LogStore {
     const prev = this.acked.get(from);
     if (prev === undefined || upTo <= prev) return;
     this.acked.set(from, upTo);
+    this.resolveWaiters();
+  }
+
+  /** Resolves the syncs every replica's acks (or the truncation point) now cover. */
+  private resolveWaiters(): void {
     const min = this.minAcked();
     if (this.waiters.length === 0 || this.waiters[0]!.target > min) return;
     const ready = this.waiters.filter((w) => w.target <= min);

@@ -317,8 +317,12 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
 }
 
-/** A read: during recovery the gathered value, else produce it; either way it becomes a determinant of this process. */
-export async function onRead(s: K, ev: ReadEv): Promise<void> {
+/**
+ * A read: during recovery the gathered value, else produce it; either way it becomes a determinant of this
+ * process. At once when the value is at hand; a promise while a recovery's gather round is still out (an
+ * onStart re-run before it) or when `produce` returns one.
+ */
+export function onRead(s: K, ev: ReadEv): void {
   // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
   if (!param<boolean>("causal.readLog")) {
     const me = s.host.rank;
@@ -329,33 +333,42 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
     }
     const r = s.cdRdStep;
     const idx = s.cdRdIdx++;
-    if (s.host.incarnation > 0 && s.mode !== MODE_LIVE) {
-      if (s.gaRound === null) {
-        // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
-        // control frames can be served now): gather before the first read instead of after restore.
-        s.cdReady = true;
-        const deferred = s.cdDeferred;
-        s.cdDeferred = [];
-        for (const d of deferred) s.onControl(d);
-        causalGatherStart(s, s.rsn + s.planSrc.length);
-      }
-      await s.gaRound;
-      if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
-      const key = `${r}.${idx}`;
-      const got = s.gaReads.get(key);
-      if (got !== undefined && r >= s.cdReadFrom) {
-        s.gaReads.delete(key);
-        ev.value = got;
-      }
-      // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
-      // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
-      // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
-      // holds comes from the log.
-      if (param<boolean>("causal.readFlush")) ev.value ??= (s as unknown as ReadLogView).rdReplay.get(key) ?? null;
+    const recovering = s.host.incarnation > 0 && s.mode !== MODE_LIVE;
+    if (recovering && s.gaRound === null) {
+      // onStart re-runs inside checkpoint/restore (no checkpoint: nothing to restore, so the causal
+      // control frames can be served now): gather before the first read instead of after restore.
+      s.cdReady = true;
+      const deferred = s.cdDeferred;
+      s.cdDeferred = [];
+      for (const d of deferred) s.onControl(d);
+      causalGatherStart(s, s.rsn + s.planSrc.length);
     }
-    ev.value ??= ev.produce();
-    const conflict = causalAddRead(s, me, r, idx, ev.value);
-    if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+    const choose = (): Uint8Array | Promise<Uint8Array> => {
+      let v: Uint8Array | null = null;
+      if (recovering) {
+        if (s.gaConflict !== null) s.host.unrecoverable(s.gaConflict);
+        const key = `${r}.${idx}`;
+        const got = s.gaReads.get(key);
+        if (got !== undefined && r >= s.cdReadFrom) {
+          s.gaReads.delete(key);
+          v = got;
+        }
+        // Asynchronous read log (log/read-log, after this block, appends what it did not log): a value
+        // some process holds wins over the log, whose record of this (rsn, idx) may be a stale one of a
+        // step the crash lost (re-executed since, its new record not flushed); a flushed value nobody
+        // holds comes from the log.
+        if (param<boolean>("causal.readFlush")) v ??= (s as unknown as ReadLogView).rdReplay.get(key) ?? null;
+      }
+      return v ?? ev.produce();
+    };
+    const add = (v: Uint8Array): Uint8Array => {
+      const conflict = causalAddRead(s, me, r, idx, v);
+      if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
+      return v;
+    };
+    // The round is over once its resolver is cleared (causal/gather): its answers are in.
+    const v = recovering && s.gaDone !== null ? s.gaRound!.then(choose) : choose();
+    ev.value = v instanceof Uint8Array ? add(v) : v.then(add);
   }
 }
 

@@ -127,6 +127,12 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
   }
   s.host.trace({ type: "protocol", rank: me, what: `causal gather: replay ${from + 1}..${r}` });
   s.gaDets = new Map();
+  // No checkpoint: checkpoint/restore left the app's onStart for now, so its reads find their gathered values
+  // at once (ctx.read returns a value, not a promise, for a synchronous produce).
+  if (s.ckptInitDue) {
+    s.ckptInitDue = false;
+    await s.host.initApp({ replay: true });
+  }
 }
 
 export function onControl(s: K, ev: ControlEv): void {

@@ -134,7 +134,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
     ),
     inst("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
     inst("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
-    inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckMedium }, ck?.loc),
+    inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckMedium, "ckpt.initAfterGather": true }, ck?.loc),
   ];
   // Before the causal blocks: a forced checkpoint precedes the delivery (its determinants and log record),
   // and the index is the first word after the ssn (causal/gather scans the piggyback after it).

@@ -3,7 +3,9 @@
  * recovery restore the latest checkpoint (application state, then every
  * block's protocol state through the onRestore chain). First in the
  * onRecover chain. Without a checkpoint the application restarts from its
- * initial state in replay mode.
+ * initial state in replay mode: here, or (`ckpt.initAfterGather`, causal
+ * logging) at the end of causal/gather's round, so that onStart's reads find
+ * their gathered values at once.
  */
 import { deserialize } from "node:v8";
 import type { CheckpointStore } from "@egida/runtime-core/spi";
@@ -17,12 +19,15 @@ export interface Fields {
   ckptIndex: number;
   /** An asynchronous checkpoint write is in flight: do not start another. */
   ckptWriting: boolean;
+  /** No checkpoint and `ckpt.initAfterGather`: causal/gather runs the app's init and onStart once its round is over. */
+  ckptInitDue: boolean;
 }
 
 export function init(s: K): void {
   s.ckptStore = null;
   s.ckptIndex = 0;
   s.ckptWriting = false;
+  s.ckptInitDue = false;
 }
 
 export async function onOpen(s: K, _ev: StartEv): Promise<void> {
@@ -35,6 +40,9 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
     s.host.restoreAppState(c.app);
     s.ckptIndex = c.index;
     s.onRestore({ index: c.index, state: deserialize(c.protocol) as Record<string, unknown> });
+  } else if (param<boolean>("ckpt.initAfterGather")) {
+    // Causal logging: onStart's reads take the values the survivors hold, known only after the gather round.
+    s.ckptInitDue = true;
   } else {
     await s.host.initApp({ replay: true });
   }

@@ -12,6 +12,6 @@ export interface Fields {}
 
 export function init(_s: K): void {}
 
-export async function onRead(_s: K, ev: ReadEv): Promise<void> {
+export function onRead(_s: K, ev: ReadEv): void {
   if (ev.value === null) ev.value = ev.produce();
 }

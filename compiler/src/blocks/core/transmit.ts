@@ -6,10 +6,12 @@
  * message log of `send: Log message ... on volatile memory of self` and the
  * retransmission buffer every other logging protocol needs for messages lost
  * in transit to a crashing receiver (protocols.md, "Lost and in-transit").
+ * Under pessimistic logging a send made while a determinant it may depend on
+ * is not durable waits in log/watermark and enters the buffer when it leaves.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { K } from "../kernel.js";
-import type { SendEv } from "../hooks.js";
+import type { ReleaseEv, SendEv } from "../hooks.js";
 import { KIND_APP } from "../tags.js";
 import { outPush } from "./out-log.js";
 
@@ -37,9 +39,18 @@ export function init(s: K): void {
 }
 
 export function onSend(s: K, ev: SendEv): void {
-  const len = ev.pbLen;
-  const words = s.pbw;
-  outPush(s.outq[ev.to]!, ev.ssn, words, len, ev.payload);
+  // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
+  if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
+}
+
+/** A held send leaves (log/watermark). */
+export function onRelease(s: K, ev: ReleaseEv): void {
+  txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
+}
+
+/** Buffer and send: `len` piggyback words of `words`. */
+function txSend(s: K, to: number, ssn: number, words: Uint32Array, len: number, payload: Uint8Array): void {
+  outPush(s.outq[to]!, ssn, words, len, payload);
   if (s.pbSlabPos + len > s.pbSlab.length) {
     s.pbSlab = new Uint32Array(len > 1024 ? len : 1024);
     s.pbSlabBuf = s.pbSlab.buffer;
@@ -49,13 +60,13 @@ export function onSend(s: K, ev: SendEv): void {
   const at = s.pbSlabPos;
   for (let i = 0; i < len; i++) slab[at + i] = words[i]!;
   s.pbSlabPos = at + len;
-  s.host.transport.send(ev.to, {
+  s.host.transport.send(to, {
     kind: KIND_APP as FrameKind,
     tag: 0,
     piggyback: new Uint8Array(s.pbSlabBuf, at * 4, len * 4),
-    payload: ev.payload,
+    payload,
   });
   s.st.messages++;
   s.st.piggybackBytes += len * 4;
-  if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to: ev.to, suppressed: false });
+  if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to, suppressed: false });
 }

@@ -5,10 +5,12 @@
  *
  * A record is the determinant #m = <source, ssn, dest, rsn>, then the
  * message's piggyback and contents when `message` is logged (receiver-based
- * logging). Synchronously (pessimistic): the record is durable
- * (`LogStore.sync`) before the onDeliver chain reaches core/deliver, so no
- * state that depends on the delivery can exist without it. When the contents
- * are logged too, the message is stable here: the sender may drop it.
+ * logging). Pessimistic (`Log ... synchronously`): the record is appended
+ * before the onDeliver chain reaches core/deliver, without waiting for it to
+ * be durable; log/watermark holds every send and output made after it until
+ * a sync round covers it, so nothing that depends on the delivery leaves the
+ * process before its determinant is stable (and, when the contents are logged
+ * too, that round makes the message stable here: the sender may drop it).
  *
  * Record layout (little-endian u32 words, then bytes):
  *   [source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload?
@@ -39,7 +41,7 @@ export async function onOpen(s: K, _ev: StartEv): Promise<void> {
   s.evLog = await s.host.storage.openLog(param<string>("log.medium"), "events");
 }
 
-export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
+export function onDeliver(s: K, ev: DeliverEv): Promise<void> | void {
   if (!ev.replay) {
     const m = ev.msg;
     const pbLen = param<boolean>("log.message") ? m.pb.length : 0;
@@ -58,13 +60,9 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
     dv.setUint32(16, pbLen, true);
     for (let i = 0; i < pbLen; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
     if (param<boolean>("log.message")) buf.set(m.payload, head);
+    // Not awaited: log/watermark gates what depends on it.
     s.evLog!.append(buf.subarray(0, size));
     s.st.bytesLogged += size;
-    if (param<boolean>("log.sync")) {
-      await s.evLog!.sync();
-      // Contents on stable storage: the sender's copy is no longer needed.
-      if (param<boolean>("log.message") && m.ssn > s.stableIn[m.from]!) s.stableIn[m.from] = m.ssn;
-    }
   }
 }
 

@@ -2,8 +2,11 @@
  * LogEventDeterminant for `read` events: the value a `ctx.read(produce)`
  * returned is non-deterministic input, so it is part of a determinant
  * (language.md: "a read determinant also records the value read") logged
- * like a receive determinant: synchronously, before the read resolves, so no
- * state, send or output that depends on the value exists without the record.
+ * like a receive determinant. Pessimistic: appended before the read
+ * returns, not awaited; log/watermark holds every send and output made after
+ * it until a sync round covers it, so nothing that depends on the value
+ * leaves the process without the record (`read.wait`: causal logging with a
+ * synchronous read log and no watermark waits for the sync instead).
  *
  * Selected for `read: determinant : {...} Log determinant synchronously on
  * <medium>`, or (no read statement) folded onto the receive-determinant
@@ -14,9 +17,9 @@
  * read ran (0 = the app's onStart), `idx` its position among that step's
  * reads. Replay re-executes every step after the restored checkpoint in the
  * same order, so the same (rsn, idx) asks again and gets the logged value
- * without calling `produce`. A read with no record (the crash came between
- * `produce` and the sync) never resolved, so nothing observed its value: it
- * is produced and logged afresh.
+ * without calling `produce`. A read with no record (the crash came before
+ * its sync) was seen by nothing outside the process (no send or output left
+ * before the record was durable): it is produced and logged afresh.
  *
  * Own log (`reads`) on the medium, so the receive log's record format and
  * its collector stay unchanged. Records are loaded in onOpen because, with no
@@ -84,7 +87,7 @@ export function onRestore(s: K, ev: RestoreEv): void {
   for (const key of [...s.rdReplay.keys()]) if (Number(key.split(".")[0]) <= upTo) s.rdReplay.delete(key);
 }
 
-export async function onRead(s: K, ev: ReadEv): Promise<void> {
+export function onRead(s: K, ev: ReadEv): void {
   // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
   if (s.rsn !== s.rdStep) {
     s.rdStep = s.rsn;
@@ -94,28 +97,35 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
   const idx = s.rdIdx++;
   const key = `${rsn}.${idx}`;
   const logged = s.rdReplay.get(key);
-  if (logged !== undefined && (!param<boolean>("read.async") || ev.value === null || ev.value === logged)) {
-    s.rdReplay.delete(key);
+  s.rdReplay.delete(key);
+  // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
+  const given = ev.value;
+  if (logged !== undefined && (!param<boolean>("read.async") || given === null)) {
     ev.value = logged;
   } else {
-    // Asynchronous: causal/det-log chose the value (a held one overrides a stale record, appended again).
-    s.rdReplay.delete(key);
-    const value = param<boolean>("read.async") && ev.value !== null ? ev.value : ev.produce();
-    const size = 12 + value.length;
-    if (s.rdBuf.length < size) {
-      s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
-      s.rdDv = new DataView(s.rdBuf.buffer);
-    }
-    const dv = s.rdDv;
-    dv.setUint32(0, s.host.rank, true);
-    dv.setUint32(4, rsn, true);
-    dv.setUint32(8, idx, true);
-    s.rdBuf.set(value, 12);
-    s.rdLog!.append(s.rdBuf.subarray(0, size));
-    s.st.bytesLogged += size;
-    if (param<boolean>("read.async")) s.rdDirty = true;
-    else await s.rdLog!.sync();
-    ev.value = value;
+    // Appended once the value is at hand: at once for a synchronous produce, when its promise resolves otherwise.
+    const append = (value: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+      // det-log chose the logged record itself: it is in the log already.
+      if (param<boolean>("read.async") && value === logged) return value;
+      const size = 12 + value.length;
+      if (s.rdBuf.length < size) {
+        s.rdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+        s.rdDv = new DataView(s.rdBuf.buffer);
+      }
+      const dv = s.rdDv;
+      dv.setUint32(0, s.host.rank, true);
+      dv.setUint32(4, rsn, true);
+      dv.setUint32(8, idx, true);
+      s.rdBuf.set(value, 12);
+      s.rdLog!.append(s.rdBuf.subarray(0, size));
+      s.st.bytesLogged += size;
+      if (param<boolean>("read.async")) s.rdDirty = true;
+      // No log/watermark (causal, synchronous read log): the value waits for its record.
+      if (param<boolean>("read.wait")) return s.rdLog!.sync().then(() => value);
+      return value;
+    };
+    const v = param<boolean>("read.async") && given !== null ? given : ev.produce();
+    ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
   }
 }
 
@@ -140,7 +150,8 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
 
 export async function onLive(s: K, ev: StartEv): Promise<void> {
   if (param<boolean>("read.lostTail")) {
-    // Causal logging: a crash loses the determinants of the last deliveries nobody came to depend
+    // Causal logging, and pessimistic logging by the watermark (the read log and the event log are synced
+    // separately, so a read's record may be durable while its delivery's is not): a crash loses the determinants of the last deliveries nobody came to depend
     // on, and recovery replays up to the one before; the reads of those lost steps were seen by no
     // surviving state. Forgotten here, so a live step with the same (rsn, idx) produces afresh (its
     // record is appended after the stale one, and readAll keeps the later).

@@ -132,9 +132,9 @@ function optGrowRec(s: K, len: number): void {
   s.optRecDv = new DataView(s.optRec.buffer);
 }
 
-export async function onRead(s: K, ev: ReadEv): Promise<void> {
+export function onRead(s: K, ev: ReadEv): void {
   // Numbered synchronously, so concurrent reads of one step get their events in call order,
-  // and nothing here awaits: a replayed read resolves exactly as the original one did.
+  // and nothing here waits: a replayed read returns exactly as the original one did (at once).
   if (s.rsn !== s.optRdStep) {
     s.optRdStep = s.rsn;
     s.optRdIdx = 0;
@@ -144,29 +144,33 @@ export async function onRead(s: K, ev: ReadEv): Promise<void> {
   // A new state interval: sends from here on carry it (optimistic/clock.ts onSend).
   const ts = ++s.optTs;
   const logged = s.optRdReplay.get(ts);
-  let value: Uint8Array;
   if (logged !== undefined) {
     s.optRdReplay.delete(ts);
     if (logged.rsn !== rsn || logged.idx !== idx) {
       s.host.unrecoverable(`replay diverged: event ${ts} was read ${logged.idx} of step ${logged.rsn}, now read ${idx} of step ${rsn}`);
     }
-    value = logged.value;
+    s.optReads.push({ ts, rsn, idx, value: logged.value });
+    ev.value = logged.value;
   } else {
-    value = ev.produce();
-    const len = 16 + value.length;
-    if (len > s.optRec.length) optGrowRec(s, len);
-    const rec = s.optRec;
-    const dv = s.optRecDv;
-    dv.setUint32(0, 4, true);
-    dv.setUint32(4, ts, true);
-    dv.setUint32(8, rsn, true);
-    dv.setUint32(12, idx, true);
-    rec.set(value, 16);
-    s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
-    s.st.bytesLogged += len;
+    // Appended once the value is at hand (a promise from `produce`: when it resolves).
+    const append = (value: Uint8Array): Uint8Array => {
+      const len = 16 + value.length;
+      if (len > s.optRec.length) optGrowRec(s, len);
+      const rec = s.optRec;
+      const dv = s.optRecDv;
+      dv.setUint32(0, 4, true);
+      dv.setUint32(4, ts, true);
+      dv.setUint32(8, rsn, true);
+      dv.setUint32(12, idx, true);
+      rec.set(value, 16);
+      s.optLog!.append(rec.subarray(0, len)); // asynchronous, like a delivery: the state interval it starts is lost if this is
+      s.st.bytesLogged += len;
+      s.optReads.push({ ts, rsn, idx, value });
+      return value;
+    };
+    const v = ev.produce();
+    ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
   }
-  s.optReads.push({ ts, rsn, idx, value });
-  ev.value = value;
 }
 
 export async function onLive(s: K, ev: StartEv): Promise<void> {

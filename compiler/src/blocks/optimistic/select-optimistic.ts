@@ -133,8 +133,8 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
     block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
     block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
     ckMedium === null
-      ? block("checkpoint/restore.ts", "core", "Checkpoint", "no checkpoints: recovery and rollback start from the initial state", { "ckpt.medium": "volatile-memory-of-self" })
-      : block("checkpoint/restore.ts", "independent", "Checkpoint", "recovery restores the latest (committed) checkpoint", { "ckpt.medium": ckMedium }, ck?.loc ?? rb?.loc),
+      ? block("checkpoint/restore.ts", "core", "Checkpoint", "no checkpoints: recovery and rollback start from the initial state", { "ckpt.medium": "volatile-memory-of-self", "ckpt.initAfterGather": false })
+      : block("checkpoint/restore.ts", "independent", "Checkpoint", "recovery restores the latest (committed) checkpoint", { "ckpt.medium": ckMedium, "ckpt.initAfterGather": false }, ck?.loc ?? rb?.loc),
     block("optimistic/clock.ts", "vector-clock", "PiggybackLogging", "fault-tolerant vector clock (incarnation, timestamp) per process; discard orphan messages, postpone ones from unknown incarnations", {}, pbLoc),
     block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants, message contents and read values logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
     block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", exchange ? "replay what reached the stable log; new incarnation (its end is pulled, not broadcast)" : "replay what reached the stable log; new incarnation; broadcast its end", { "opt.broadcast": !exchange }, rec.retrieveDeterminants?.loc ?? logLoc),
