@@ -19,7 +19,13 @@ export async function loadApp(file: string): Promise<App<unknown>> {
     if (e instanceof AppLoadError) throw e;
     throw new AppLoadError(`${name}: cannot read application module ${abs}`);
   }
-  if (isTypeScriptFile(abs)) await ensureTsx(abs);
+  if (isTypeScriptFile(abs)) {
+    try {
+      await ensureTsx(abs);
+    } catch (e) {
+      throw new AppLoadError(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;

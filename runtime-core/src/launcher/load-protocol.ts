@@ -60,7 +60,14 @@ export function checkTolerance(size: number, f: number, protocolName: string): v
 
 /** Import an entry file and extract its ProtocolFactory (also used by rank children). */
 export async function importFactory(entry: string, spec: string): Promise<ProtocolFactory> {
-  if (isTypeScriptFile(entry)) await ensureTsx(entry);
+  if (isTypeScriptFile(entry)) {
+    try {
+      await ensureTsx(entry);
+    } catch (e) {
+      // No tsx to load the package's TypeScript: the user's to fix (install tsx, or build the package).
+      throw new ProtocolLoadError(`--protocol ${spec}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
@@ -131,8 +138,10 @@ function packageEntry(dir: string, spec: string): { entry: string; notes: string
     const p = resolve(dir, c);
     if (existsSync(p) && statSync(p).isFile()) {
       // A build older than its source (edited or regenerated since) would run stale code: run the source.
+      // Only in a working tree: an installed package is immutable (and npm gives its files one fixed mtime).
       const src = join(dir, "src/index.ts");
-      if (existsSync(src) && statSync(src).mtimeMs > statSync(p).mtimeMs) {
+      const installed = dir.split(/[\\/]/).includes("node_modules");
+      if (!installed && existsSync(src) && statSync(src).mtimeMs > statSync(p).mtimeMs) {
         return { entry: src, notes: [`protocol package ${spec}: ${c} is older than src/index.ts; loading the source through tsx (rebuild it: npm run build)`] };
       }
       return { entry: p, notes: [] };
