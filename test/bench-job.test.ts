@@ -54,8 +54,10 @@ describe("bench/job.ts --quick", () => {
     expect(raw.messagesPerSec! * raw.wallMs!.median).toBeCloseTo(none.messagesPerSec! * none.wallMs!.median, 0);
     expect(none.syncsPerMessage).toBe(0);
     expect(raw.syncsPerMessage).toBe(0);
-    // Receiver-based pessimistic logging syncs its log before every delivery takes effect.
-    expect(proto.syncsPerMessage).toBeGreaterThan(0.5);
+    // Receiver-based pessimistic logging syncs its log before a delivery's effects leave the process:
+    // group-committed by the durable watermark, so at most one sync per message, and some.
+    expect(proto.syncsPerMessage).toBeGreaterThan(0);
+    expect(proto.syncsPerMessage).toBeLessThanOrEqual(1);
     expect(proto.piggybackPerMessage).toBeGreaterThan(0);
     expect(proto.loggedPerMessage).toBeGreaterThan(0);
     expect(none.piggybackPerMessage).toBe(0);

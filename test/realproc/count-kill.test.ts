@@ -67,7 +67,11 @@ describe("count kill over TCP", () => {
     const run = await runEgida({ size: 3, protocol: builtProtocol("fig4a-sby"), app: a.path, args: a.args, kills: ["1@30msgs"], timeoutMs: 40_000 });
     expect(run.code, `${run.command}\n${run.stderr}`).toBe(0);
     expect(run.kills.map((k) => [k.rank, k.atDelivery])).toEqual([[1, 30]]);
-    expect(run.recoveries).toEqual([expect.objectContaining({ rank: 1, replayed: 30 })]);
+    // The kill lands right after delivery 30. Under the durable watermark its determinant may not be
+    // synced yet (its sends were still held): then recovery replays 29 and delivery 30 comes afresh.
+    expect(run.recoveries).toHaveLength(1);
+    expect(run.recoveries[0]!.rank).toBe(1);
+    expect([29, 30]).toContain(run.recoveries[0]!.replayed);
     expect(judge(a, run.outputs, ref.outputs)).toBeNull();
   }, 60_000);
 
