@@ -24,7 +24,7 @@ import { open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Checkpoint, CheckpointStore, StorageMedium } from "../spi.js";
 import { CorruptCheckpointError, StorageMissingError, ioError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, exists, fsyncDir, isErrno, mkdirs, unlinkIfExists, writeFully } from "./fs-util.js";
+import { atomicWriteFile, exists, fsyncDir, isErrno, mkdirs, readTextIfExists, unlinkIfExists, writeFully } from "./fs-util.js";
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const FORMAT = 1;
@@ -351,13 +351,8 @@ export class DiskCheckpointStore implements CheckpointStore {
 
 async function readLatest(dir: string): Promise<number | null> {
   const file = join(dir, LATEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    if (isErrno(e, "ENOENT")) return null;
-    throw e;
-  }
+  const text = await readTextIfExists(file);
+  if (text === null) return null;
   let v: { newest?: unknown };
   try {
     v = JSON.parse(text) as { newest?: unknown };

@@ -22,7 +22,7 @@ import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { LogRecord, LogStats, LogStore, StorageMedium } from "../spi.js";
 import { CorruptLogError, LogFailedError, StorageError, StorageMissingError, ioError, type WarningHandler } from "./errors.js";
-import { atomicWriteFile, exists, fsyncDir, isErrno, mkdirs, unlinkIfExists, writeFully } from "./fs-util.js";
+import { atomicWriteFile, exists, fsyncDir, isErrno, mkdirs, readTextIfExists, unlinkIfExists, writeFully } from "./fs-util.js";
 import { encodeRecord, encodedSize } from "./record-format.js";
 import { parseSegmentName, scanSegment, segmentName } from "./segment-scan.js";
 
@@ -495,13 +495,8 @@ interface SegmentManifest {
 
 async function readSegmentManifest(dir: string): Promise<SegmentManifest | null> {
   const file = join(dir, SEGMENTS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    if (isErrno(e, "ENOENT")) return null;
-    throw e;
-  }
+  const text = await readTextIfExists(file);
+  if (text === null) return null;
   let m: Partial<SegmentManifest>;
   try {
     m = JSON.parse(text) as Partial<SegmentManifest>;

@@ -1,5 +1,5 @@
 /** Small durable-I/O helpers shared by the logs, the checkpoint store and the lock. */
-import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /** filehandle.write may write less than asked (signals, NFS); loop until all is out. */
@@ -64,6 +64,16 @@ export async function atomicWriteFile(path: string, dir: string, data: Uint8Arra
 
 export function isErrno(e: unknown, code: string): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === code;
+}
+
+/** A file's text, or null when it does not exist. */
+export async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return null;
+    throw e;
+  }
 }
 
 /** Unlink, tolerating a file that is already gone. */

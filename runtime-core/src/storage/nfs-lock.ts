@@ -16,11 +16,11 @@
  * `checkMs`), and stops with LockLostError when a successor's token is there.
  */
 import { randomBytes } from "node:crypto";
-import { link, readFile, rename, writeFile } from "node:fs/promises";
+import { link, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { LockHeldError, LockLostError, StorageError, ioError, type LockHolder, type WarningHandler } from "./errors.js";
-import { fsyncDir, isErrno, mkdirs, tempPath, unlinkIfExists } from "./fs-util.js";
+import { fsyncDir, isErrno, mkdirs, readTextIfExists, tempPath, unlinkIfExists } from "./fs-util.js";
 
 export const LOCK_FILE = "lock";
 
@@ -127,13 +127,8 @@ function pidAlive(pid: number): boolean {
 }
 
 async function readHolder(file: string): Promise<LockHolder | null> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    if (isErrno(e, "ENOENT")) return null;
-    throw e;
-  }
+  const text = await readTextIfExists(file);
+  if (text === null) return null;
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
     if (typeof v.pid === "number" && typeof v.host === "string" && typeof v.incarnation === "number" && typeof v.token === "string") {
