@@ -55,7 +55,7 @@ describe("real-process kill schedules", () => {
 
   it("beyond tolerance: f + 1 consecutive ranks at once (an origin and its replicas)", () => {
     for (let seed = 0; seed < 50; seed++) {
-      const s = beyondSchedule({ seed, size: 4, deliveries: [40, 40, 40, 40], runMs: 3500, f: 1, tolerance: 2, replicated: false });
+      const s = beyondSchedule({ seed, size: 4, deliveries: [40, 40, 40, 40], runMs: 3500, f: 1, tolerance: 2 });
       expect(s.kills).toEqual([]);
       expect(s.external).toHaveLength(1);
       const r = s.external[0]!.ranks;

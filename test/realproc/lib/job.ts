@@ -83,7 +83,7 @@ export async function crashRun(protocol: RealProtocol, app: AppCase, seed: numbe
   const deliveries = (ref.summary?.perRankDeliveries ?? []).map((d, r) => Math.min(d, app.minDeliveries?.(r) ?? d));
   // Time kills aim inside the run: the failure-free TCP length (which includes process start-up).
   const input = { seed, size, deliveries, runMs: freeMs, kills: extraKills, ...killPolicy(protocol) };
-  const sched = kind === "beyond" ? beyondSchedule({ ...input, tolerance: Math.max(1, protocol.f), replicated: protocol.replicatedLog }) : makeSchedule(input);
+  const sched = kind === "beyond" ? beyondSchedule({ ...input, tolerance: Math.max(1, protocol.f) }) : makeSchedule(input);
   const planned = sched.kills.length + sched.external.reduce((n, k) => n + k.ranks.length, 0);
   const boundMs = realLivenessBoundMs(freeMs, planned);
   const result = await runEgida({

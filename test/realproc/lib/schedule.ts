@@ -46,7 +46,7 @@ export interface Schedule {
  * with exit 3 "unrecoverable", or, where the lost state happened not to be
  * needed, with the failure-free result; never hang or commit a wrong result.
  */
-export function beyondSchedule(p: ScheduleInput & { readonly tolerance: number; readonly replicated: boolean }): Schedule {
+export function beyondSchedule(p: ScheduleInput & { readonly tolerance: number }): Schedule {
   const rng = new Prng(0xbe70 + p.seed * 7919);
   const first = rng.int(0, p.size - 1);
   const ranks = Array.from({ length: Math.min(p.size, p.tolerance + 1) }, (_, i) => (first + i) % p.size);
