@@ -56,6 +56,7 @@ function program(write: (s: string) => void): Command {
     .addOption(new Option("-n, --np <N>", "number of ranks").argParser(int("-n", 1)))
     .requiredOption("--protocol <p>", "protocol: a generated package directory, an installed package name, or `none`")
     .option("--storage-dir <dir>", "stable storage root (logs, checkpoints); default a fresh temp dir")
+    .option("--keep-storage", "keep the default temp storage after a successful run too (it is always kept, and named, after a failure)")
     .option("--output <file>", "write one JSON line {rank, data} per committed output")
     .option("--kill <spec>", "RANK@Kmsgs: SIGKILL RANK when its delivery count reaches K; RANK@Tms: T ms after launch (repeatable)", collect, [])
     .option("--sim", "run on the simulated network in one process (memory storage)")
@@ -93,6 +94,7 @@ interface RawOpts {
   np?: number;
   protocol: string;
   storageDir?: string;
+  keepStorage?: boolean;
   output?: string;
   kill: string[];
   sim?: boolean;
@@ -148,6 +150,7 @@ function validate(o: RawOpts, args: [string, string[]]): LaunchOptions {
     app,
     appArgs: appArgs ?? [],
     storageDir: o.storageDir,
+    keepStorage: o.keepStorage === true,
     output: o.output,
     f: o.f,
     quiet: o.quiet === true,
@@ -166,6 +169,7 @@ function validate(o: RawOpts, args: [string, string[]]): LaunchOptions {
   if (o.np === undefined) throw new UsageError("missing -n N (number of ranks)");
   if (o.secretFile !== undefined || o.incarnation !== undefined) throw new UsageError("--secret-file and --incarnation are single-rank options (with --rank and --peers)");
   if (o.seed !== undefined && !o.sim) throw new UsageError("--seed only applies with --sim");
+  if (o.keepStorage === true && o.sim) throw new UsageError("--keep-storage: --sim keeps its storage in memory; there is nothing to keep");
   const kills: KillSpec[] = [];
   for (const k of o.kill) {
     const spec = parseKillSpec(k, o.np);

@@ -15,6 +15,8 @@ export interface CommonOptions {
   readonly app: string;
   readonly appArgs: readonly string[];
   readonly storageDir?: string;
+  /** Keep the launcher's own temp storage after a successful job (it is always kept after a failure). */
+  readonly keepStorage?: boolean;
   readonly output?: string;
   readonly f?: number;
   readonly quiet: boolean;

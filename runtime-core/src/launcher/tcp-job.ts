@@ -444,7 +444,8 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   offInterrupt();
   reporter.close();
   if (state.failure) return reportJobFailure(reporter, state.failure, storageDir);
-  if (ownStorage) rmSync(storageDir, { recursive: true, force: true });
+  if (ownStorage && o.keepStorage !== true) rmSync(storageDir, { recursive: true, force: true });
   reporter.event(formatSummary(proto.factory.protocolName, state.summaries(), performance.now() - started));
+  if (ownStorage && o.keepStorage === true) reporter.event(`storage kept in ${storageDir}`);
   return 0;
 }
