@@ -24,7 +24,7 @@
  *   optimistic/exchange-finish onFinish AFTER optimistic/finish: every clock entry known stable
  *   and param opt.broadcast = false: optimistic/collect and optimistic/rollback send no token.
  * Refused (UnsupportedProtocolError): co-ordinated or communication-induced
- * checkpoints, checkpoints on volatile memory, read statements that do not log
+ * checkpoints, checkpoints on a medium outside CKPT_MEDIA, read statements that do not log
  * asynchronously into the receive log, synchronous or volatile logs,
  * anything but co-ordinated output commit.
  */
