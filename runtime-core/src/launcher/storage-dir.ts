@@ -7,6 +7,9 @@
  * often a typo or an unmounted volume than a wish, and creating the tree
  * would put the job's stable storage somewhere nobody looks (or on the root
  * file system under an absent mount point).
+ *
+ * The same checks apply to --shared-dir, which every rank of a job may
+ * create at once on the shared mount: losing that race is fine.
  */
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -50,6 +53,8 @@ export function prepareStorageDir(dir: string, area: "storage" | "shared storage
     try {
       mkdirSync(abs);
     } catch (e2) {
+      // Another rank made it meanwhile (every rank of a job creates the same --shared-dir): check what is there.
+      if ((e2 as { code?: unknown }).code === "EEXIST") return prepareStorageDir(dir, area);
       throw storageFault(e2, "create storage directory", abs, area);
     }
     return abs;
