@@ -6,9 +6,11 @@
  * Kubernetes would). One rank is SIGKILLed mid-run (when its trace shows K
  * deliveries); the job must end with every rank exiting 0 and the committed
  * outputs equal to the failure-free run's. Runs: a pessimistic protocol with
- * explicit --rank/--peers, a causal one with --discover slurm (SLURM_* env,
- * a compressed node list), a checkpoint-only one with explicit flags, and
- * the pessimistic one again over mutual TLS with --discover slurm. Each rank
+ * explicit --rank/--peers (and --host 0.0.0.0), a causal one with --discover slurm (SLURM_* env,
+ * a compressed node list), a checkpoint-only one with --discover kubernetes
+ * (JOB_COMPLETION_INDEX, pod host names, peers <job>-<i>.<service> in the
+ * hosts files), and the pessimistic one again over mutual TLS with
+ * --discover slurm. Each rank
  * has its own storage dir; the nfs-disk medium of all of them is one
  * --shared-dir (here a directory every namespace sees, as an NFS mount).
  *
@@ -36,6 +38,10 @@ const SWITCH = `${TAG}-sw`;
 const ADDR = (i: number): string => `10.77.0.${i + 1}`;
 const NODE = (i: number): string => `node${String(i).padStart(2, "0")}`;
 const NODELIST = "node[00-03]";
+/** The names an Indexed Job's pods have under a headless Service: <job>-<i>.<service>. */
+const K8S_JOB = "jacobi";
+const K8S_SERVICE = "egida";
+const POD = (i: number): string => `${K8S_JOB}-${i}`;
 const SECRET = "netns-test-secret-0123456789abcdef";
 /** writer: an output per step and a baton around the ring; long enough for a kill mid-run. */
 const APP: AppCase = { ...appCase("writer"), args: ["80"] };
@@ -66,7 +72,7 @@ function makeHosts(): void {
   sh("ip", ["netns", "add", SWITCH]);
   sh("ip", ["-n", SWITCH, "link", "add", "br0", "type", "bridge"]);
   sh("ip", ["-n", SWITCH, "link", "set", "br0", "up"]);
-  const hosts = ["127.0.0.1 localhost", ...Array.from({ length: HOSTS }, (_, i) => `${ADDR(i)} ${NODE(i)}`)].join("\n") + "\n";
+  const hosts = ["127.0.0.1 localhost", ...Array.from({ length: HOSTS }, (_, i) => `${ADDR(i)} ${NODE(i)} ${POD(i)}.${K8S_SERVICE}`)].join("\n") + "\n";
   for (let i = 0; i < HOSTS; i++) {
     sh("ip", ["netns", "add", NS(i)]);
     // Created straight in the namespaces: nothing appears in the caller's.
@@ -92,7 +98,8 @@ function removeHosts(): void {
 interface Spec {
   readonly name: string;
   readonly protocol: string;
-  readonly discover: boolean;
+  /** Where rank and peers come from: --rank/--peers, or --discover. */
+  readonly discover: "flags" | "slurm" | "kubernetes";
   readonly tls: boolean;
   readonly killRank: number;
   /** SIGKILL killRank when its trace shows this many deliveries. */
@@ -149,7 +156,8 @@ async function runJob(s: Spec): Promise<Result> {
   const stderr: string[] = Array.from({ length: HOSTS }, () => "");
   const procs: ChildProcess[] = [];
   const exits = Array.from({ length: HOSTS }, (_, i) => {
-    const where = s.discover ? ["--discover", "slurm", "--port", String(s.port)] : ["--rank", String(i), "--peers", peers];
+    // With flags, --host (honoured in single-rank mode) makes the rank listen on every interface of its host.
+    const where = s.discover === "flags" ? ["--rank", String(i), "--peers", peers, "--host", "0.0.0.0"] : ["--discover", s.discover, "--port", String(s.port)];
     const tls = s.tls && certs !== null ? ["--tls-cert", certs.certs[NODE(i)]!.cert, "--tls-key", certs.certs[NODE(i)]!.key, "--tls-ca", certs.ca] : [];
     const args = [
       "netns", "exec", NS(i), "sh", SUPERVISE, join(dir, `pid-${i}`),
@@ -157,9 +165,15 @@ async function runJob(s: Spec): Promise<Result> {
       "--protocol", protocol, "-q", "--storage-dir", join(dir, `storage-${i}`), "--shared-dir", shared,
       "--output", join(dir, `out-${i}.jsonl`), "--trace", traceDir, APP.path, "--", ...APP.args,
     ];
-    const slurm = s.discover ? { SLURM_PROCID: String(i), SLURM_NTASKS: String(HOSTS), SLURM_JOB_NODELIST: NODELIST, SLURM_JOB_ID: "4242" } : {};
+    const scheduler =
+      s.discover === "slurm"
+        ? { SLURM_PROCID: String(i), SLURM_NTASKS: String(HOSTS), SLURM_JOB_NODELIST: NODELIST, SLURM_JOB_ID: "4242" }
+        : s.discover === "kubernetes"
+          ? // As the Job controller and the recipe set them; the Job's name comes from the pod's host name.
+            { JOB_COMPLETION_INDEX: String(i), HOSTNAME: POD(i), EGIDA_SIZE: String(HOSTS), EGIDA_K8S_SERVICE: K8S_SERVICE }
+          : {};
     // Detached: the supervisor, its rank and any restart share one process group, killed together on a hang.
-    const c = spawn("ip", args, { env: { ...process.env, EGIDA_SECRET: SECRET, ...slurm }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const c = spawn("ip", args, { env: { ...process.env, EGIDA_SECRET: SECRET, ...scheduler }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
     children.add(c);
     procs.push(c);
     c.stderr!.on("data", (d: Buffer) => (stderr[i] += d.toString()));
@@ -171,12 +185,18 @@ async function runJob(s: Spec): Promise<Result> {
     );
   });
   let killed = false;
+  let polled = false;
   const killFile = join(traceDir, `rank-${s.killRank}.jsonl`);
   const poll = setInterval(() => {
-    if (killed || deliveries(killFile) < s.killAt) return;
-    killed = true;
+    if (polled || deliveries(killFile) < s.killAt) return;
+    polled = true;
     const pid = Number(readFileSync(join(dir, `pid-${s.killRank}`), "utf8").trim());
-    process.kill(pid, "SIGKILL");
+    try {
+      process.kill(pid, "SIGKILL");
+      killed = true;
+    } catch {
+      // ESRCH: the rank had already exited; `killed` stays false and the test says so.
+    }
   }, 20);
   const deadline = setTimeout(() => procs.forEach(killGroup), RUN_DEADLINE_MS);
   const codes = await Promise.all(exits);
@@ -229,27 +249,29 @@ describe.skipIf(REFUSED !== null)("single-rank mode across four network-namespac
     }
   };
 
-  it("pessimistic (receiver-based-pessimistic), explicit --rank/--peers", async () => {
-    const s: Spec = { name: "pess-flags", protocol: "receiver-based-pessimistic", discover: false, tls: false, killRank: 2, killAt: 25, port: 7101 };
+  it("pessimistic (receiver-based-pessimistic), explicit --rank/--peers, --host 0.0.0.0", async () => {
+    const s: Spec = { name: "pess-flags", protocol: "receiver-based-pessimistic", discover: "flags", tls: false, killRank: 2, killAt: 25, port: 7101 };
     const r = await runJob(s);
     check(s, r);
-    expect(r.stderr[0], r.why).toMatch(new RegExp(`listening on ${ADDR(0).replace(/\./g, "\\.")}:7101`));
+    for (let i = 0; i < HOSTS; i++) expect(r.stderr[i], r.why).toMatch(/starting incarnation 0 of 4 ranks, listening on 0\.0\.0\.0:7101/);
   }, 90_000);
 
   it("causal (family-based-causal), --discover slurm", async () => {
-    const s: Spec = { name: "causal-slurm", protocol: "family-based-causal", discover: true, tls: false, killRank: 1, killAt: 30, port: 7102 };
+    const s: Spec = { name: "causal-slurm", protocol: "family-based-causal", discover: "slurm", tls: false, killRank: 1, killAt: 30, port: 7102 };
     const r = await runJob(s);
     check(s, r);
     for (let i = 0; i < HOSTS; i++) expect(r.stderr[i], r.why).toMatch(/of 4 ranks \(Slurm job 4242, nodes node\[00-03\]\), listening on 0\.0\.0\.0:7102/);
   }, 90_000);
 
-  it("checkpoint-only (coordinated-checkpointing), explicit --rank/--peers", async () => {
-    const s: Spec = { name: "ckpt-flags", protocol: "coordinated-checkpointing", discover: false, tls: false, killRank: 3, killAt: 30, port: 7103 };
-    check(s, await runJob(s));
+  it("checkpoint-only (coordinated-checkpointing), --discover kubernetes", async () => {
+    const s: Spec = { name: "ckpt-k8s", protocol: "coordinated-checkpointing", discover: "kubernetes", tls: false, killRank: 3, killAt: 30, port: 7103 };
+    const r = await runJob(s);
+    check(s, r);
+    for (let i = 0; i < HOSTS; i++) expect(r.stderr[i], r.why).toMatch(/of 4 ranks \(Kubernetes Indexed Job jacobi, Service egida\), listening on 0\.0\.0\.0:7103/);
   }, 90_000);
 
   it.skipIf(NO_OPENSSL !== null)(`pessimistic over mutual TLS, --discover slurm${NO_OPENSSL === null ? "" : ` (skipped: ${NO_OPENSSL})`}`, async () => {
-    const s: Spec = { name: "pess-tls", protocol: "receiver-based-pessimistic", discover: true, tls: true, killRank: 2, killAt: 25, port: 7104 };
+    const s: Spec = { name: "pess-tls", protocol: "receiver-based-pessimistic", discover: "slurm", tls: true, killRank: 2, killAt: 25, port: 7104 };
     const r = await runJob(s);
     check(s, r);
     for (let i = 0; i < HOSTS; i++) expect(r.stderr[i], r.why).toMatch(/listening on 0\.0\.0\.0:7104 over mutual TLS/);
