@@ -346,6 +346,27 @@ describe("single-rank mode", () => {
     noStack(r.stderr);
   });
 
+  it("a --tls-cert that is not a certificate: one line naming it, exit 2", async () => {
+    const bad = join(tmp, "not-a-cert.pem");
+    writeFileSync(bad, "hello\n");
+    const r = await run(["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--tls-cert", bad, "--tls-key", bad, "--tls-ca", bad, "--protocol", "none", "--storage-dir", join(tmp, "tls-bad"), app("token-ring")], {
+      env: { EGIDA_SECRET: "0123456789abcdef0123" },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: --tls-cert .*not-a-cert\.pem is not a PEM certificate/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    noStack(r.stderr);
+  });
+
+  it("a --shared-dir whose parent is missing: one line naming --shared-dir, exit 7", async () => {
+    const r = await run(["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--shared-dir", join(tmp, "no-parent", "shared"), "--protocol", "none", "--storage-dir", join(tmp, "shared-bad"), app("token-ring")], {
+      env: { EGIDA_SECRET: "0123456789abcdef0123" },
+    });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/shared storage error on rank 0: cannot create storage directory .*no-parent\/shared: .*use another --shared-dir/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
   it("a missing --secret-file: one line, exit 7 (an environment fault)", async () => {
     const r = await run(["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--secret-file", join(tmp, "no-such-secret"), "--protocol", "none", "--storage-dir", tmp, app("token-ring")]);
     expect(r.code).toBe(7);

@@ -31,6 +31,8 @@ export interface RankConfig {
   /** Working directory the protocol spec is resolved from. */
   readonly cwd: string;
   readonly storageDir: string;
+  /** Root of the nfs-disk medium (`--shared-dir`); default `<storageDir>/shared`. */
+  readonly sharedDir?: string;
   /** An earlier incarnation of this rank went live, so it opened storage that must still be there (DiskStorageOptions.expectStorage). */
   readonly expectStorage?: boolean;
   readonly peers: readonly PeerAddress[];

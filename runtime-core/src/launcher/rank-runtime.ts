@@ -12,7 +12,7 @@ import { createDiskStorageProvider, type StorageProviderWithClose } from "../sto
 import type { PeerAddress } from "./ipc.js";
 import { loadProtocol } from "./load-protocol.js";
 import { openTcpTransport } from "./tcp-transport.js";
-import type { TcpTransport } from "../transport/tcp.js";
+import type { TcpTransport, TlsMaterial } from "../transport/tcp.js";
 import { openTraceWriter, type TraceWriter } from "./trace-file.js";
 import { wireReplication } from "./replication.js";
 
@@ -26,10 +26,16 @@ export interface RankRuntimeParams {
   readonly protocol: string;
   readonly cwd: string;
   readonly storageDir: string;
+  /** Root of the nfs-disk medium; default `<storageDir>/shared`. */
+  readonly sharedDir?: string;
   /** An earlier incarnation opened this rank's storage: report it missing rather than start afresh. */
   readonly expectStorage?: boolean;
   readonly peers: readonly PeerAddress[];
   readonly secret: Uint8Array;
+  /** Interface to listen on (default: this rank's host in `peers`). */
+  readonly bindHost?: string;
+  /** Mutual TLS under the HMAC handshake (single-rank mode across hosts). */
+  readonly tls?: TlsMaterial;
   readonly traceDir?: string;
   /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
   readonly heartbeatMs?: number;
@@ -75,6 +81,8 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     incarnation: p.incarnation,
     peers: p.peers,
     secret: p.secret,
+    bindHost: p.bindHost,
+    tls: p.tls,
     heartbeatMs: p.heartbeatMs,
     onPortBusy: p.onPortBusy,
     log: p.log,
@@ -91,6 +99,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
   let storageFault: EnvFault | undefined;
   const storage = createDiskStorageProvider({
     dir: p.storageDir,
+    sharedDir: p.sharedDir,
     rank: p.rank,
     incarnation: p.incarnation,
     expectStorage: p.expectStorage === true,

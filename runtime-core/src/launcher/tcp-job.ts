@@ -142,6 +142,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   const size = o.size;
   const ownStorage = o.storageDir === undefined;
   const storageDir = o.storageDir ? prepareStorageDir(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
+  const sharedDir = o.sharedDir === undefined ? undefined : prepareStorageDir(o.sharedDir, "shared storage");
   const ports = await freePorts(size, o.host);
   const peers = new PeerTable(ports.map((port): PeerAddress => ({ host: o.host, port })));
   const secretHex = randomBytes(32).toString("hex");
@@ -202,6 +203,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     protocol: o.protocol,
     cwd: process.cwd(),
     storageDir,
+    ...(sharedDir === undefined ? {} : { sharedDir }),
     expectStorage: slots[r]!.everLive,
     peers: peers.snapshot(),
     secretHex,
