@@ -13,7 +13,7 @@
  *  - host.unrecoverable() and output retractions have their own kinds.
  * Each is reported once through `events.fatal`; afterwards the host is inert.
  */
-import { deserialize, serialize } from "node:v8";
+import { decodeValue, encodeValue } from "./value-codec.js";
 import { cloneError } from "./clone-error.js";
 import {
   FrameKind,
@@ -308,7 +308,7 @@ export class RankHost implements ProtocolHost {
     this.deliveries++;
     let data: unknown;
     try {
-      data = deserialize(payload);
+      data = decodeValue(payload);
     } catch (e) {
       this.busy = false;
       throw this.failFrom(e, "internal");
@@ -330,13 +330,13 @@ export class RankHost implements ProtocolHost {
   captureAppState(): Uint8Array {
     if (this.busy) throw this.contract("captureAppState() during a delivery (only between deliveries)");
     if (!this.hasState) throw this.contract("captureAppState() before the app was initialized");
-    return serialize(this.state);
+    return encodeValue(this.state);
   }
 
   restoreAppState(bytes: Uint8Array): void {
     if (this.busy) throw this.contract("restoreAppState() during a delivery");
     if (!this.dead) this.events.appReset?.("restoreAppState");
-    this.state = deserialize(bytes);
+    this.state = decodeValue(bytes);
     this.hasState = true;
   }
 
@@ -367,9 +367,9 @@ export class RankHost implements ProtocolHost {
       if (typeof produce !== "function") throw new TypeError("ctx.read(produce): produce must be a function");
       const r = host.proto!.read(() => {
         const v = produce();
-        return isThenable(v) ? Promise.resolve(v).then((x) => serialize(x)) : serialize(v);
+        return isThenable(v) ? Promise.resolve(v).then((x) => encodeValue(x)) : encodeValue(v);
       });
-      return r instanceof Uint8Array ? (deserialize(r) as T) : r.then((b) => deserialize(b) as T);
+      return r instanceof Uint8Array ? (decodeValue(r) as T) : r.then((b) => decodeValue(b) as T);
     }
     return Object.freeze({
       rank: this.rank,
@@ -382,7 +382,7 @@ export class RankHost implements ProtocolHost {
         if (host.failed || host.dead) return;
         let bytes: Uint8Array;
         try {
-          bytes = serialize(data);
+          bytes = encodeValue(data);
         } catch (e) {
           throw cloneError(`ctx.send(${to}, …)`, data, e, this.send);
         }
@@ -393,7 +393,7 @@ export class RankHost implements ProtocolHost {
       write(data: unknown): Promise<void> {
         let bytes: Uint8Array;
         try {
-          bytes = serialize(data);
+          bytes = encodeValue(data);
         } catch (e) {
           throw cloneError("ctx.write(…)", data, e, this.write);
         }
