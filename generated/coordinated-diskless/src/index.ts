@@ -1256,7 +1256,8 @@ export class CoordinatedDisklessProtocol implements Protocol {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+      // The ssn lets the host remember the message for non-determinism detection (core/receive).
+      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY, m.ssn);
       if (r !== s.host.settled) { await r; break onDeliver8; }
       s.dlvSync = true;
     }

@@ -31,6 +31,8 @@ export interface RankRuntimeParams {
   readonly peers: readonly PeerAddress[];
   readonly secret: Uint8Array;
   readonly traceDir?: string;
+  /** Math.random() and Date.now() throw inside the app's handlers (RankHostOptions.strict). */
+  readonly strict?: boolean;
   /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
   readonly heartbeatMs?: number;
   /** This rank's port is taken by another process: see TcpTransportOptions.onPortBusy (default "retry"). */
@@ -115,6 +117,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     storage,
     timers: realTimers,
     sink: p.sink,
+    strict: p.strict === true,
     events: {
       ...p.events,
       fatal: (f) => p.events.fatal(blameEnvironment(f, storageFault)),

@@ -220,6 +220,7 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
       peers: o.peers,
       secret,
       traceDir: o.traceDir,
+      strict: o.strict === true,
       sink,
       heartbeatMs: HEARTBEAT_MS,
       log: (level, msg) => {

@@ -122,7 +122,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   const f = ir.options.f;
   const out: BlockInstance[] = [
     inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back; a dropped duplicate of a delivered message is compared with it (non-determinism detection)", { "core.divergence": true }),
     inst("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
     inst(
       "core/retransmit.ts",

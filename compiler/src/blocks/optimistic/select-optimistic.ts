@@ -127,7 +127,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   out.push(
     block("optimistic/gate.ts", od.id, "OrphanDetection", "ignore a peer's stability claims until it acknowledged our incarnation-end token", {}, od.loc),
     block("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back", { "core.divergence": false }),
     block("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
     block("core/retransmit.ts", "core", "EventHandler", "retransmission buffer until the receiver's asynchronous log holds the message"),
     block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
