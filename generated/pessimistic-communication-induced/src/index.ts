@@ -1077,8 +1077,9 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      // The ssn lets the host remember the message for non-determinism detection (core/receive).
-      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY, m.ssn);
+      // The ssn lets the host remember the message for non-determinism detection (core/receive);
+      // without it (checkpoint-only, optimistic) the host remembers nothing.
+      const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY, m.ssn));
       if (r !== s.host.settled) { await r; break onDeliver14; }
       s.dlvSync = true;
     }

@@ -195,7 +195,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       commitLoc,
     ),
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": true }),
     inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     inst("core/output-emit.ts", "core", "EventHandler", "release the output"),
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),

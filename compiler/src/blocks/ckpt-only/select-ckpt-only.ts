@@ -126,7 +126,7 @@ export function selectCheckpointOnly(ir: ProtocolIR): BlockInstance[] {
       { "cp.kind": kind },
       ck.loc,
     ),
-    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": false }),
     inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input (not logged: apps that read are not recoverable here)"),
     inst(

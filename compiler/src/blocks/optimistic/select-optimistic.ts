@@ -145,7 +145,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   if (rb !== null && rb.kind === "checkpoint") out.push(block("optimistic/on-rollback-ckpt.ts", "checkpoint", "Checkpoint", `On rollback: a committed checkpoint on ${rb.storage.id} right after the rollback's replay`, {}, rb.loc));
   out.push(
     block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": false }),
     block("optimistic/rollback.ts", od.id, "OrphanDetection", "an orphan rolls back to its latest non-orphan state between deliveries", { "opt.broadcast": !exchange }, od.loc),
     block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     block("core/output-emit.ts", "core", "EventHandler", "release the output"),
