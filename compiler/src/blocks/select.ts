@@ -317,7 +317,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   // ---- assemble in chain order
   early.push(
     inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back; a dropped duplicate of a delivered message is compared with it (non-determinism detection)", { "core.divergence": true }),
     inst("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
     inst(
       "core/retransmit.ts",
@@ -368,7 +368,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   if (commit !== undefined) middle.push(commit);
   late.push(
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": true }),
     ...(durableSendLog === undefined ? [inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send (a held send once log/watermark releases it)")] : []),
     inst("core/output-emit.ts", "core", "EventHandler", "release the output"),
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),

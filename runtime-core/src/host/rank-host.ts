@@ -31,6 +31,8 @@ import {
   type Transport,
 } from "../spi.js";
 import { canonicalDigest } from "./canonical.js";
+import { DeliveredRing } from "./divergence.js";
+import { inStrictHandler, outsideStrictHandler } from "./strict.js";
 import {
   ProtocolContractError,
   ReportedError,
@@ -89,6 +91,8 @@ export interface RankHostOptions {
    * storage provider has one.
    */
   readonly runtimeFrame?: (frame: InboundFrame) => void;
+  /** `--strict`: Math.random() and Date.now() throw inside the app's handlers (host/strict.ts). */
+  readonly strict?: boolean;
 }
 
 /** A storage provider that also consumes runtime control frames (e.g. the replicated log). */
@@ -144,6 +148,7 @@ export class RankHost implements ProtocolHost {
   readonly settled: Promise<void> = RESOLVED;
   private readonly runtimeFrame: ((frame: InboundFrame) => void) | undefined;
   private readonly ctx: AppContext;
+  private readonly strict: boolean;
 
   private proto: Protocol | null = null;
   private state: unknown = undefined;
@@ -159,6 +164,8 @@ export class RankHost implements ProtocolHost {
   private dead = false;
   /** Highest incarnation seen per peer, so the transport and the launcher can both report a restart. */
   private readonly peerIncarnations: number[];
+  /** The last messages delivered from each peer, to judge regenerated duplicates (divergence.ts). */
+  private readonly ring: DeliveredRing;
 
   constructor(o: RankHostOptions) {
     this.rank = o.rank;
@@ -179,6 +186,8 @@ export class RankHost implements ProtocolHost {
     this.runtimeFrame =
       o.runtimeFrame ?? (typeof consumer.onRuntimeFrame === "function" ? (fr) => consumer.onRuntimeFrame!(fr) : undefined);
     this.peerIncarnations = new Array<number>(o.size).fill(0);
+    this.ring = new DeliveredRing(o.size);
+    this.strict = o.strict === true;
     this.ctx = this.makeContext();
   }
 
@@ -287,9 +296,17 @@ export class RankHost implements ProtocolHost {
     this.events.appReset?.("initApp");
     let r: void | Promise<void>;
     try {
-      this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
-      this.hasState = true;
-      r = this.app.onStart?.(this.state, this.ctx);
+      if (this.strict) {
+        r = inStrictHandler(this.rank, () => {
+          this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
+          this.hasState = true;
+          return this.app.onStart?.(this.state, this.ctx);
+        });
+      } else {
+        this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
+        this.hasState = true;
+        r = this.app.onStart?.(this.state, this.ctx);
+      }
     } catch (e) {
       return this.appFailed(e);
     }
@@ -297,7 +314,7 @@ export class RankHost implements ProtocolHost {
     return this.settle(r, false);
   }
 
-  deliver(from: number, payload: Uint8Array, opts: { readonly replay: boolean }): Promise<void> {
+  deliver(from: number, payload: Uint8Array, opts: { readonly replay: boolean }, ssn?: number): Promise<void> {
     if (this.dead) return NEVER;
     if (this.failed) return Promise.reject(new ReportedError(this.failed));
     this.claim("deliver");
@@ -306,6 +323,7 @@ export class RankHost implements ProtocolHost {
       throw this.contract("deliver() before initApp() or restoreAppState()");
     }
     this.deliveries++;
+    if (ssn !== undefined) this.ring.note(from, ssn, payload);
     let data: unknown;
     try {
       data = decodeValue(payload);
@@ -320,11 +338,17 @@ export class RankHost implements ProtocolHost {
     }
     let r: void | Promise<void>;
     try {
-      r = this.app.onMessage(this.state, { from, data }, this.ctx);
+      r = this.strict ? inStrictHandler(this.rank, () => this.app.onMessage(this.state, { from, data }, this.ctx)) : this.app.onMessage(this.state, { from, data }, this.ctx);
     } catch (e) {
       return this.appFailed(e);
     }
     return this.settle(r, true);
+  }
+
+  duplicate(from: number, ssn: number, payload: Uint8Array): void {
+    if (this.dead || this.failed) return;
+    const d = this.ring.compare(from, ssn, payload);
+    if (d !== undefined) this.report({ kind: "nondeterminism", rank: from, to: this.rank, ssn, ...d });
   }
 
   captureAppState(): Uint8Array {
@@ -365,10 +389,13 @@ export class RankHost implements ProtocolHost {
     // The value at once for a synchronous produce (or a replayed value), a promise for an async one.
     function readValue<T>(produce: () => T | Promise<T>): T | Promise<T> {
       if (typeof produce !== "function") throw new TypeError("ctx.read(produce): produce must be a function");
-      const r = host.proto!.read(() => {
-        const v = produce();
-        return isThenable(v) ? Promise.resolve(v).then((x) => encodeValue(x)) : encodeValue(v);
-      });
+      const call = () =>
+        host.proto!.read(() => {
+          const v = produce();
+          return isThenable(v) ? Promise.resolve(v).then((x) => encodeValue(x)) : encodeValue(v);
+        });
+      // Under --strict the producer (and the protocol) run outside the handler: inputs belong there.
+      const r = host.strict ? outsideStrictHandler(call) : call();
       return r instanceof Uint8Array ? (decodeValue(r) as T) : r.then((b) => decodeValue(b) as T);
     }
     return Object.freeze({
@@ -387,7 +414,8 @@ export class RankHost implements ProtocolHost {
           throw cloneError(`ctx.send(${to}, …)`, data, e, this.send);
         }
         host.sends++;
-        host.proto!.send(to, bytes);
+        if (host.strict) outsideStrictHandler(() => host.proto!.send(to, bytes));
+        else host.proto!.send(to, bytes);
       },
       read: readValue,
       write(data: unknown): Promise<void> {
@@ -397,12 +425,13 @@ export class RankHost implements ProtocolHost {
         } catch (e) {
           throw cloneError("ctx.write(…)", data, e, this.write);
         }
-        return host.proto!.write(bytes);
+        return host.strict ? outsideStrictHandler(() => host.proto!.write(bytes)) : host.proto!.write(bytes);
       },
       done(): void {
         if (host.doneReported || host.failed || host.dead) return;
         host.doneReported = true;
-        host.events.done?.(host.rank);
+        if (host.strict) outsideStrictHandler(() => host.events.done?.(host.rank));
+        else host.events.done?.(host.rank);
       },
     });
   }

@@ -42,10 +42,11 @@ Exit codes:
   1    application error (init/onStart/onMessage threw)
   2    usage error (flags, app or protocol cannot be loaded)
   3    unrecoverable (e.g. more than f concurrent failures, damaged storage)
-  4    output retraction (a protocol bug)
+  4    output retraction (an output regenerated differently after a crash)
   5    timeout (--timeout, stall, --finish-timeout)
   6    internal error (a bug in egida or the protocol)
   7    environment (disk full, read-only, no permission, missing directory or file)
+  8    non-determinism (a recovering rank re-sent a message with other contents)
   130  interrupted by SIGINT, 143 by SIGTERM (storage kept)`;
 
 /** This package's version (src/launcher/cli.ts and dist/launcher/cli.js both sit two levels below package.json). */
@@ -87,6 +88,7 @@ function program(write: (s: string) => void): Command {
     .option("--host <addr>", "address the ranks listen on (default 127.0.0.1; single-rank mode: this rank's --peers host, or 0.0.0.0 with --discover)")
     .option("--trace <dir>", "write per-rank JSONL traces (deliveries with digests, outputs, recoveries) into DIR")
     .option("-q, --quiet", "do not echo outputs on stdout")
+    .option("--strict", "make Math.random() and Date.now() throw inside the app's handlers (read them with ctx.read)")
     .option("-v, --verbose", "also show protocol internals (recovery steps, checkpoint rounds) and the ranks' routine storage and connection events (as EGIDA_DEBUG=1)")
     .addOption(new Option("--rank <R>", "single-rank mode: run only rank R (with --peers)").argParser(int("--rank", 0)))
     .option("--peers <list>", "single-rank mode: host:port of every rank, in rank order")
@@ -126,6 +128,7 @@ interface RawOpts {
   trace?: string;
   quiet?: boolean;
   verbose?: boolean;
+  strict?: boolean;
   rank?: number;
   peers?: string;
   secretFile?: string;
@@ -187,6 +190,7 @@ function validate(o: RawOpts, args: [string, string[]], env: CliEnv): LaunchOpti
     quiet: o.quiet === true,
     verbose: o.verbose === true,
     traceDir: o.trace,
+    strict: o.strict === true,
   };
   const tls = tlsFiles(o);
   if (o.discover !== undefined) return { ...common, ...singleRankCommon(o, tls), ...discovered(o, env) };

@@ -41,6 +41,7 @@ export interface RankConfig {
   /** SIGKILL yourself after this many deliveries of this incarnation (a `--kill RANK@Kmsgs`), or null. */
   readonly killAfter: number | null;
   readonly traceDir?: string;
+  readonly strict?: boolean;
 }
 
 export type ToRank =

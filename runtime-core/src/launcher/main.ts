@@ -59,6 +59,7 @@ async function sim(o: JobOptions & LaunchOptions): Promise<number> {
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
       finishTimeoutMs: o.finishTimeoutMs,
+      strict: o.strict === true,
       onOutput: (out) => reporter.output(out.rank, out.payload),
       onEvent: (m) => reporter.event(m),
       trace: traces ? (e) => traces.write(e) : undefined,

@@ -26,6 +26,8 @@ export interface CommonOptions {
   readonly verbose?: boolean;
   /** Directory for per-rank JSONL traces (deliver digests, outputs, recoveries). */
   readonly traceDir?: string;
+  /** Math.random() and Date.now() throw inside the app's handlers (host/strict.ts). */
+  readonly strict?: boolean;
 }
 
 export interface JobOptions extends CommonOptions {

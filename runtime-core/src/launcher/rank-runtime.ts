@@ -37,6 +37,8 @@ export interface RankRuntimeParams {
   /** Mutual TLS under the HMAC handshake (single-rank mode across hosts). */
   readonly tls?: TlsMaterial;
   readonly traceDir?: string;
+  /** Math.random() and Date.now() throw inside the app's handlers (RankHostOptions.strict). */
+  readonly strict?: boolean;
   /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
   readonly heartbeatMs?: number;
   /** This rank's port is taken by another process: see TcpTransportOptions.onPortBusy (default "retry"). */
@@ -124,6 +126,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     storage,
     timers: realTimers,
     sink: p.sink,
+    strict: p.strict === true,
     events: {
       ...p.events,
       fatal: (f) => p.events.fatal(blameEnvironment(f, storageFault)),

@@ -44,6 +44,8 @@ export interface SimJobParams {
   readonly onOutput?: (o: ReleasedOutput) => void;
   readonly onEvent?: (message: string) => void;
   readonly trace?: (event: TraceEvent) => void;
+  /** Math.random() and Date.now() throw inside the app's handlers (RankHostOptions.strict). */
+  readonly strict?: boolean;
   /**
    * A kill also loses the frames the rank sent in its current step, as over
    * TCP (default true; see SimWorldOptions.crashLosesUnflushed).
@@ -154,6 +156,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       storage: fenceStorage(createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated }), (): boolean => host.crashed),
       sink,
       trace: p.trace,
+      strict: p.strict === true,
       runtimeFrame: wiring.runtimeFrame,
       events: {
         fatal,

@@ -237,6 +237,7 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
       tls,
       secret,
       traceDir: o.traceDir,
+      strict: o.strict === true,
       sink,
       heartbeatMs: HEARTBEAT_MS,
       log: (level, msg) => {

@@ -209,6 +209,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     secretHex,
     killAfter: slots[r]!.killAfter,
     traceDir: o.traceDir ? resolve(o.traceDir) : undefined,
+    strict: o.strict === true,
   });
 
   const spawnRank = (r: number): void => {
