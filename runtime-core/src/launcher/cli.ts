@@ -2,7 +2,7 @@
  * egida-run's command line. Every mistake is a usage error: one line on
  * stderr, exit code 2, no stack trace.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { parseKillSpec } from "./kill-spec.js";
 import type { KillSpec, LaunchOptions } from "./options.js";
@@ -76,7 +76,7 @@ function program(write: (s: string) => void): Command {
       ),
     )
     .option("--host <addr>", "address the ranks listen on", "127.0.0.1")
-    .option("--trace <dir>", "write per-rank JSONL traces (deliveries with digests, outputs, recoveries) into DIR")
+    .option("--trace <file>", "write the run's trace to FILE (JSONL: sends, deliveries, checkpoints, kills, recoveries; view it with egida-view)")
     .option("-q, --quiet", "do not echo outputs on stdout")
     .option("-v, --verbose", "also show protocol internals (recovery steps, checkpoint rounds) and the ranks' routine storage and connection events (as EGIDA_DEBUG=1)")
     .addOption(new Option("--rank <R>", "single-rank mode: run only rank R (with --peers)").argParser(int("--rank", 0)))
@@ -152,7 +152,7 @@ function validate(o: RawOpts, args: [string, string[]]): LaunchOptions {
     f: o.f,
     quiet: o.quiet === true,
     verbose: o.verbose === true,
-    traceDir: o.trace,
+    traceFile: o.trace === undefined ? undefined : traceFileOption(o.trace),
   };
   if (o.rank !== undefined || o.peers !== undefined) {
     if (o.rank === undefined || o.peers === undefined) throw new UsageError("single-rank mode needs both --rank R and --peers host:port,...");
@@ -184,6 +184,12 @@ function validate(o: RawOpts, args: [string, string[]]): LaunchOptions {
     ...(o.finishTimeout !== undefined ? { finishTimeoutMs: o.finishTimeout } : {}),
     host: o.host,
   };
+}
+
+function traceFileOption(file: string): string {
+  if (file === "") throw new UsageError("--trace needs a file name");
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`--trace ${file}: is a directory (the trace is one file, e.g. --trace run.trace.jsonl)`);
+  return file;
 }
 
 function parsePeer(text: string, i: number): { host: string; port: number } {

@@ -34,6 +34,7 @@ import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
 import { Reporter, decodeOutput } from "./report.js";
 import { onInterrupt } from "./signals.js";
 import { prepareStorageDir } from "./storage-dir.js";
+import { TRACE_SCHEMA, TRACE_VERSION, wallMs, type TraceHeader } from "../trace/records.js";
 
 /** Runtime control tag of "this rank is done" (in the runtime's range, >= RUNTIME_TAG_BASE). */
 export const DONE_TAG = 0xfff0;
@@ -205,6 +206,11 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
     },
   };
 
+  // The header once, when this rank's first incarnation creates the file; later ones append.
+  if (o.traceFile !== undefined && !existsSync(o.traceFile)) {
+    const header: TraceHeader = { schema: TRACE_SCHEMA, version: TRACE_VERSION, size, protocol: o.protocol, mode: "single", app: o.app, startedAt: wallMs(), rank: o.rank };
+    writeFileSync(o.traceFile, JSON.stringify(header) + "\n");
+  }
   say(`starting incarnation ${incarnation} of ${size} ranks, listening on ${o.peers[o.rank]!.host}:${o.peers[o.rank]!.port}`);
   try {
     runtime = await startRankRuntime({
@@ -219,7 +225,7 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
       storageDir,
       peers: o.peers,
       secret,
-      traceDir: o.traceDir,
+      traceFile: o.traceFile,
       sink,
       heartbeatMs: HEARTBEAT_MS,
       log: (level, msg) => {
