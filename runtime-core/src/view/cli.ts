@@ -57,7 +57,7 @@ export function main(argv: readonly string[]): number {
         format: { type: "string", short: "f", default: "html" },
         title: { type: "string" },
         help: { type: "boolean", short: "h" },
-        version: { type: "boolean" },
+        version: { type: "boolean", short: "V" },
       },
     });
   } catch (e) {
