@@ -9,6 +9,7 @@
  * tagged JSON rendering instead: readable in violation messages, and equal
  * exactly when the values are structurally equal (key order included).
  */
+import { untagPayload } from "../../runtime-core/src/trace/message-id.js";
 import { deserialize } from "node:v8";
 import { canonicalBytes, canonicalDigest } from "../../runtime-core/src/host/canonical.js";
 
@@ -26,7 +27,8 @@ export function canonical(v8bytes: Uint8Array): Uint8Array {
 
 /** The identity of a message: crc32 of its canonical rendering. */
 export function digestOf(v8bytes: Uint8Array): number {
-  return canonicalDigest(deserialize(v8bytes));
+  // A traced run (`npm run campaign -- --trace FILE`) tags application payloads with their message id.
+  return canonicalDigest(deserialize(untagPayload(0, v8bytes).bytes));
 }
 
 /** A canonical rendering for a message, shortened. */
