@@ -18,6 +18,9 @@ import type { TraceHeader, TraceRecord } from "../src/trace/records.js";
 import { parseTrace } from "../src/trace/read.js";
 import { buildModel } from "../src/view/model.js";
 import { toShiViz, SHIVIZ_REGEX } from "../src/view/shiviz.js";
+import { runSimJob } from "../src/launcher/sim-job.js";
+import { noneProtocol } from "../src/protocols/none.js";
+import type { ProtocolFactory, ProtocolHost } from "../src/spi.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RUN = join(ROOT, "runtime-core/bin/egida-run.js");
@@ -238,5 +241,35 @@ describe("egida-run --trace FILE", () => {
     expect(f.status).toBe(2);
     expect(f.stderr).toMatch(/--format svg: expected one of html, perfetto, shiviz/);
     for (const x of [missing, r, f]) expect(x.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("without a trace the host builds no events and payloads reach the protocol as the app's v8 bytes; with one they carry the id tag", async () => {
+    const firstBytes = async (traced: boolean): Promise<{ bytes: Set<number>; records: number }> => {
+      const bytes = new Set<number>();
+      const spy: ProtocolFactory = {
+        protocolName: "none",
+        defaultF: 0,
+        create(host: ProtocolHost) {
+          const p = noneProtocol.create(host);
+          const send = p.send.bind(p);
+          p.send = (to, payload) => {
+            bytes.add(payload[0]!);
+            send(to, payload);
+          };
+          return p;
+        },
+      };
+      const { default: tokenRing } = (await import(app("token-ring"))) as { default: Parameters<typeof runSimJob>[0]["app"] };
+      let records = 0;
+      const res = await runSimJob({ size: 3, app: tokenRing, args: ["5"], protocol: spy, ...(traced ? { runTrace: () => void records++ } : {}) });
+      expect(res.failure).toBeNull();
+      return { bytes, records };
+    };
+    const plain = await firstBytes(false);
+    expect([...plain.bytes]).toEqual([0xff]); // v8's version tag: untouched
+    expect(plain.records).toBe(0);
+    const traced = await firstBytes(true);
+    expect([...traced.bytes]).toEqual([0xee]);
+    expect(traced.records).toBeGreaterThan(30);
   });
 });
