@@ -96,7 +96,7 @@
   let hitPoints = [];
   let hitSegs = [];
   let selected = null;
-  const stats = { lanes: size, arrows: 0, replayArrows: 0, marks: {}, spans: {} };
+  const stats = { lanes: size, arrows: 0, replayArrows: 0, drawnArrows: 0, marks: {}, spans: {} };
 
   function spanTimes(s) {
     const a = s[2] < 0 ? tMin : timeOf(s[2]);
@@ -256,6 +256,18 @@
     if (show.messages) {
       const normal = [];
       const replay = [];
+      // Zoomed out, thousands of arrows land on the same pixels: stroke each pixel path once
+      // (rasterizing is the cost, in software most of all); hit testing still sees every message.
+      const seen = new Set();
+      // Dense views merge arrows whose ends fall within a few pixels of each other.
+      let visible = 0;
+      for (const m of data.messages) {
+        if (m[0] < 0 || m[1] < 0) continue;
+        const a = timeOf(m[0]);
+        const b = timeOf(m[1]);
+        if (Math.max(a, b) >= view.from && Math.min(a, b) <= view.to) visible++;
+      }
+      const q = visible > 8000 ? 6 : visible > 2000 ? 3 : 1;
       for (const m of data.messages) {
         const [si, di] = m;
         if (si < 0 || di < 0) continue;
@@ -264,15 +276,21 @@
         if (Math.max(ts, td) < view.from || Math.min(ts, td) > view.to) continue;
         const rs = R[si];
         const rd = R[di];
-        const seg = { x0: xOf(ts), y0: laneY(rs.rank), x1: xOf(td), y1: laneY(rd.rank), what: { message: m } };
-        (rd.replay ? replay : normal).push(seg);
+        const seg = clip({ x0: xOf(ts), y0: laneY(rs.rank), x1: xOf(td), y1: laneY(rd.rank), what: { message: m }, head: true });
+        if (seg === null) continue;
         hitSegs.push(seg);
+        stats.arrows++;
+        if (rd.replay) stats.replayArrows++;
+        const key = (rd.replay ? "r" : "n") + Math.round(seg.x0 / q) + "," + Math.round(seg.y0) + "," + Math.round(seg.x1 / q) + "," + Math.round(seg.y1);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        (rd.replay ? replay : normal).push(seg);
       }
-      stats.arrows = normal.length + replay.length;
-      stats.replayArrows = replay.length;
+      stats.drawnArrows = normal.length + replay.length;
       const heads = normal.length + replay.length < 4000;
       strokeArrows(normal, ARROW.color, [], heads);
-      strokeArrows(replay, ARROW.replay, [5, 3], heads);
+      // Dashes cost one rasterized piece each: solid when there are many.
+      strokeArrows(replay, ARROW.replay, replay.length < 1500 ? [5, 3] : [], heads);
     }
 
     // marks
@@ -292,15 +310,22 @@
     if (show.messages) {
       ctx.strokeStyle = ARROW.replay;
       ctx.lineWidth = 1.2;
+      ctx.beginPath();
+      const ringAt = new Set();
       for (const m of data.messages) {
         const di = m[1];
         if (di < 0 || !R[di].replay) continue;
         const t = timeOf(di);
         if (t < view.from || t > view.to) continue;
-        ctx.beginPath();
-        ctx.arc(xOf(t), laneY(R[di].rank), 3.5, 0, Math.PI * 2);
-        ctx.stroke();
+        const x = xOf(t);
+        const y = laneY(R[di].rank);
+        const key = Math.round(x) * 64 + R[di].rank;
+        if (ringAt.has(key)) continue;
+        ringAt.add(key);
+        ctx.moveTo(x + 3.5, y);
+        ctx.arc(x, y, 3.5, 0, Math.PI * 2);
       }
+      ctx.stroke();
     }
     // job-level failures and the end, across all lanes
     for (let i = 0; i < R.length; i++) {
@@ -322,6 +347,35 @@
     if (selected) highlight(selected);
   }
 
+  /**
+   * The part of a segment inside the drawing area (Liang-Barsky), or null.
+   * Zoomed in, an arrow can be millions of pixels long; stroking it dashed
+   * costs the rasterizer every dash, visible or not.
+   */
+  function clip(s) {
+    const xmin = GUTTER - 2;
+    const xmax = W + 2;
+    let t0 = 0;
+    let t1 = 1;
+    const dx = s.x1 - s.x0;
+    for (const [p, q] of [[-dx, s.x0 - xmin], [dx, xmax - s.x0]]) {
+      if (p === 0) {
+        if (q < 0) return null;
+        continue;
+      }
+      const r = q / p;
+      if (p < 0) {
+        if (r > t1) return null;
+        if (r > t0) t0 = r;
+      } else {
+        if (r < t0) return null;
+        if (r < t1) t1 = r;
+      }
+    }
+    const dy = s.y1 - s.y0;
+    return { x0: s.x0 + t0 * dx, y0: s.y0 + t0 * dy, x1: s.x0 + t1 * dx, y1: s.y0 + t1 * dy, what: s.what, head: t1 === 1 };
+  }
+
   function strokeArrows(segs, color, dash, heads) {
     if (segs.length === 0) return;
     ctx.strokeStyle = color;
@@ -341,7 +395,7 @@
       const dx = s.x1 - s.x0;
       const dy = s.y1 - s.y0;
       const len = Math.hypot(dx, dy);
-      if (len < 10) continue;
+      if (len < 10 || !s.head) continue;
       const ux = dx / len;
       const uy = dy / len;
       ctx.moveTo(s.x1, s.y1);
@@ -449,6 +503,16 @@
   }
 
   // ------------------------------------------------------------ interaction
+  // Input redraws once per frame, however many wheel or drag events arrive in it.
+  let drawQueued = false;
+  function requestDraw() {
+    if (drawQueued) return;
+    drawQueued = true;
+    requestAnimationFrame(() => {
+      drawQueued = false;
+      draw();
+    });
+  }
   let drag = null;
   let pending = null;
   canvas.addEventListener("wheel", (e) => {
@@ -459,7 +523,7 @@
     const width = Math.min((tMax - tMin) * 4, Math.max(1e-4, (view.to - view.from) * f));
     const u = (at - view.from) / (view.to - view.from);
     view = { from: at - u * width, to: at - u * width + width };
-    draw();
+    requestDraw();
   }, { passive: false });
   canvas.addEventListener("mousedown", (e) => {
     drag = { x: e.clientX, from: view.from, to: view.to, moved: false };
@@ -475,7 +539,7 @@
       if (Math.abs(dx) > 2) drag.moved = true;
       const dt = (dx / (W - GUTTER - 12)) * (drag.to - drag.from);
       view = { from: drag.from - dt, to: drag.to - dt };
-      draw();
+      requestDraw();
       return;
     }
     if (e.target !== canvas) {
