@@ -158,6 +158,7 @@ describe("egida-run --trace FILE", () => {
     for (const l of readFileSync(file, "utf8").split("\n").filter(Boolean)) expect(validate(JSON.parse(l))).toBe(true);
     expect(t.records.filter((x) => x.ev === "kill").map((x) => x.rank)).toEqual([1, 2]);
     expect(t.records.find((x) => x.ev === "unrecoverable")).toMatchObject({ rank: 1, inc: 1, reason: expect.stringMatching(/more than f concurrent failures/) });
+    expect(t.records.at(-2)).toMatchObject({ ev: "unrecoverable", rank: -1 }); // the launcher's verdict
     expect(t.records.at(-1)).toMatchObject({ ev: "end", ok: false, exitCode: 3 });
   });
 

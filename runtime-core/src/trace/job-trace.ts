@@ -24,11 +24,15 @@ export function traceHeader(o: {
   };
 }
 
-/** The records that close a trace: the launcher's own failure (a rank's is in its part already), then `end`. */
+/**
+ * The records that close a trace: the job's failure as the launcher saw it
+ * (rank -1; a rank that failed through its host also recorded it, but a
+ * start-up failure or a timeout has no other record), then `end`.
+ */
 export function endRecords(failure: JobFailure | null, exitCode: number, vt?: number): object[] {
   const stamp = { ts: wallMs(), ...(vt !== undefined ? { vt } : {}), rank: -1, inc: 0 };
   const out: object[] = [];
-  if (failure !== null && failure.rank === -1) {
+  if (failure !== null) {
     const body: TraceBody =
       failure.kind === "unrecoverable" ? { ev: "unrecoverable", reason: failure.reason } : { ev: "failure", kind: failure.kind, message: describeFailure(failure) };
     out.push({ ...stamp, ...body });
