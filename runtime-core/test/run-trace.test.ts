@@ -7,7 +7,7 @@
  * traces: the HTML page is self-contained, the Perfetto export pairs messages
  * as flows, and the ShiViz log's vector clocks respect every send/delivery.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { parseTrace } from "../src/trace/read.js";
 import { buildModel } from "../src/view/model.js";
 import { toShiViz, SHIVIZ_REGEX } from "../src/view/shiviz.js";
 import { runSimJob } from "../src/launcher/sim-job.js";
+import { freePorts } from "../src/launcher/tcp-job.js";
 import { noneProtocol } from "../src/protocols/none.js";
 import type { ProtocolFactory, ProtocolHost } from "../src/spi.js";
 
@@ -272,5 +273,39 @@ describe("egida-run --trace FILE", () => {
     const traced = await firstBytes(true);
     expect([...traced.bytes]).toEqual([0xee]);
     expect(traced.records).toBeGreaterThan(30);
+  });
+
+  it("single-rank mode: each rank's file has its header; egida-view draws several files as one run", async () => {
+    const ports = await freePorts(2, "127.0.0.1");
+    const peers = ports.map((p) => `127.0.0.1:${p}`).join(",");
+    const dir = join(tmp, "single");
+    mkdirSync(dir, { recursive: true });
+    const secret = join(dir, "secret");
+    writeFileSync(secret, "single-rank-trace-test-secret");
+    const codes = await Promise.all(
+      [0, 1].map(
+        (rank) =>
+          new Promise<number | null>((resolve) => {
+            const args = ["--rank", String(rank), "--peers", peers, "--secret-file", secret, "--protocol", "none", "-q", "--storage-dir", join(dir, `s${rank}`)];
+            const c = spawn(process.execPath, [RUN, ...args, "--trace", join(dir, `r${rank}.jsonl`), app("token-ring"), "--", "5"], { stdio: "ignore" });
+            c.on("close", resolve);
+          }),
+      ),
+    );
+    expect(codes).toEqual([0, 0]);
+    for (const rank of [0, 1]) {
+      const lines = readFileSync(join(dir, `r${rank}.jsonl`), "utf8").split("\n").filter(Boolean);
+      for (const l of lines) expect(validate(JSON.parse(l)), l).toBe(true);
+      const t = parseTrace(lines.join("\n"));
+      expect(t.header).toMatchObject({ mode: "single", rank, size: 2 });
+      expect(t.records.every((r) => r.rank === rank)).toBe(true);
+    }
+    const out = join(dir, "both.shiviz.log");
+    const r = egida(VIEW, [join(dir, "r0.jsonl"), join(dir, "r1.jsonl"), "--format", "shiviz", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    // Ten sends and ten deliveries, each delivery after its send, across the two files.
+    const log = readFileSync(out, "utf8");
+    expect(log.match(/^send /gm)).toHaveLength(10);
+    expect(log.match(/^deliver /gm)).toHaveLength(10);
   });
 });

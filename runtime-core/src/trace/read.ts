@@ -50,6 +50,24 @@ export function parseTrace(text: string, file = "trace"): RunTrace {
   return { header, records };
 }
 
+/**
+ * Several traces of one job (single-rank mode writes one file per rank) as
+ * one: the first header without its `rank`, every record ordered by wall clock.
+ */
+export function mergeTraces(traces: readonly { readonly file: string; readonly trace: RunTrace }[]): RunTrace {
+  const first = traces[0]!;
+  for (const t of traces.slice(1)) {
+    if (t.trace.header.size !== first.trace.header.size) {
+      throw new TraceReadError(`${t.file}: a job of ${t.trace.header.size} ranks, ${first.file} one of ${first.trace.header.size}: not the same job`);
+    }
+  }
+  const { rank: _rank, ...header } = first.trace.header;
+  void _rank;
+  const startedAt = Math.min(...traces.map((t) => t.trace.header.startedAt));
+  const records = traces.flatMap((t) => t.trace.records).sort((a, b) => a.ts - b.ts);
+  return { header: { ...header, startedAt }, records };
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { describeEnvFault, environmentFault } from "../host/env-fault.js";
-import { readTrace, TraceReadError, type RunTrace } from "../trace/read.js";
+import { mergeTraces, readTrace, TraceReadError, type RunTrace } from "../trace/read.js";
 import { renderHtml } from "./html.js";
 import { toChromeTrace } from "./perfetto.js";
 import { toShiViz } from "./shiviz.js";
@@ -14,9 +14,10 @@ import { toShiViz } from "./shiviz.js";
 const FORMATS = ["html", "perfetto", "shiviz"] as const;
 type Format = (typeof FORMATS)[number];
 
-const HELP = `usage: egida-view TRACE [--out FILE] [--format html|perfetto|shiviz] [--title TEXT]
+const HELP = `usage: egida-view TRACE... [--out FILE] [--format html|perfetto|shiviz] [--title TEXT]
 
-Draws a run trace written by egida-run --trace TRACE.
+Draws a run trace written by egida-run --trace TRACE. Several TRACE files of
+one job (single-rank mode writes one per rank) are drawn as one run.
 
   --out FILE      where to write (default: TRACE with .html, .perfetto.json or .shiviz.log)
   --format F      html (default): one self-contained page, a lane per rank, messages as
@@ -77,14 +78,15 @@ export function main(argv: readonly string[]): number {
     err(`--format ${String(v.values.format)}: expected one of ${FORMATS.join(", ")}`);
     return 2;
   }
-  if (v.positionals.length !== 1) {
-    err(`${v.positionals.length === 0 ? "missing the TRACE file" : "one TRACE file at a time"} (write one with egida-run --trace FILE)\nRun egida-view --help for usage.`);
+  if (v.positionals.length === 0) {
+    err("missing the TRACE file (write one with egida-run --trace FILE)\nRun egida-view --help for usage.");
     return 2;
   }
   const file = v.positionals[0]!;
   let trace: RunTrace;
   try {
-    trace = readTrace(file);
+    const all = v.positionals.map((f) => ({ file: f, trace: readTrace(f) }));
+    trace = all.length === 1 ? all[0]!.trace : mergeTraces(all);
   } catch (e) {
     if (e instanceof TraceReadError) {
       err(e.message);
