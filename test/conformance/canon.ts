@@ -9,6 +9,7 @@
  * tagged JSON rendering instead: readable in violation messages, and equal
  * exactly when the values are structurally equal (key order included).
  */
+import { untagPayload } from "../../runtime-core/src/trace/message-id.js";
 import { canonicalBytes, canonicalDigest } from "../../runtime-core/src/host/canonical.js";
 import { decodeValue } from "../../runtime-core/src/host/value-codec.js";
 
@@ -26,7 +27,8 @@ export function canonical(bytes: Uint8Array): Uint8Array {
 
 /** The identity of a message: crc32 of its canonical rendering. */
 export function digestOf(bytes: Uint8Array): number {
-  return canonicalDigest(decodeValue(bytes));
+  // A traced run (`npm run campaign -- --trace FILE`) tags application payloads with their message id.
+  return canonicalDigest(decodeValue(untagPayload(0, bytes).bytes));
 }
 
 /** A canonical rendering for a message, shortened. */

@@ -37,6 +37,7 @@ import {
   ProtocolContractError,
   ReportedError,
   RetractionError,
+  describeFailure,
   UnrecoverableError,
   errorText,
   type JobFailure,
@@ -44,6 +45,9 @@ import {
 import { environmentFault } from "./env-fault.js";
 import type { OutputSink } from "./output-sink.js";
 import { StateLostError, StorageError, StorageMissingError } from "../storage/errors.js";
+import type { TraceEmit } from "../trace/records.js";
+import { messageId, tagPayload, untagPayload } from "../trace/message-id.js";
+import { traceStorage } from "../trace/traced-storage.js";
 
 export interface RankHostEvents {
   /** The job must stop. Called at most once per host. */
@@ -85,6 +89,13 @@ export interface RankHostOptions {
   readonly events: RankHostEvents;
   /** Full trace (deliver digests included). Deliver digests are only computed when this is set. */
   readonly trace?: (event: TraceEvent) => void;
+  /**
+   * The run trace (`egida-run --trace FILE`), bound to this rank and
+   * incarnation. When set, application payloads carry a message id (see
+   * trace/message-id.ts) and storage flushes and checkpoint commits are seen.
+   * Unset: no trace event is built.
+   */
+  readonly runTrace?: TraceEmit;
   /**
    * Handler for Control frames with tag >= RUNTIME_TAG_BASE (replicated
    * storage, heartbeats). Defaults to `storage.onRuntimeFrame` when the
@@ -149,6 +160,14 @@ export class RankHost implements ProtocolHost {
   private readonly runtimeFrame: ((frame: InboundFrame) => void) | undefined;
   private readonly ctx: AppContext;
   private readonly strict: boolean;
+  /** The run trace, silent once this incarnation crashed. */
+  private readonly rt: TraceEmit | undefined;
+  /** Application sends this incarnation, numbering the run trace's message ids. */
+  private sendSeq = 0;
+  /** ctx.write calls this incarnation (the run trace's output-write numbers). */
+  private writes = 0;
+  /** protocol.start() resolved: a state reset from now on is a rollback of a live process. */
+  private isLive = false;
 
   private proto: Protocol | null = null;
   private state: unknown = undefined;
@@ -173,7 +192,11 @@ export class RankHost implements ProtocolHost {
     this.incarnation = o.incarnation;
     this.f = o.f ?? o.protocol.defaultF;
     this.transport = o.transport;
-    this.storage = o.storage;
+    const rt = o.runTrace;
+    this.rt = rt === undefined ? undefined : (b) => {
+      if (!this.dead) rt(b);
+    };
+    this.storage = this.rt === undefined ? o.storage : traceStorage(o.storage, this.rt);
     this.timers = o.timers;
     this.app = o.app;
     this.args = o.args ?? [];
@@ -202,11 +225,15 @@ export class RankHost implements ProtocolHost {
       peerIncarnation: (r, inc) => this.peerRestarted(r, inc),
       peerDown: (r) => this.events.peerDown?.(r),
     });
+    if (this.incarnation > 0) this.rt?.({ ev: "recovery", phase: "begin" });
     try {
       await p.start();
     } catch (e) {
       throw this.failFrom(e, "internal");
     }
+    this.isLive = true;
+    if (this.incarnation > 0) this.rt?.({ ev: "recovery", phase: "end" });
+    this.rt?.({ ev: "live" });
   }
 
   /** Stop the protocol (timers, flushes) and return its stats. Does not close the transport. */
@@ -277,6 +304,7 @@ export class RankHost implements ProtocolHost {
   peerRestarted(rank: number, incarnation: number): void {
     if (this.failed || rank === this.rank || !(incarnation > (this.peerIncarnations[rank] ?? 0))) return;
     this.peerIncarnations[rank] = incarnation;
+    this.rt?.({ ev: "peer-restart", peer: rank, peerInc: incarnation });
     this.guard(() => this.proto?.onPeerRestart(rank, incarnation));
     this.events.peerRestarted?.(rank, incarnation);
   }
@@ -286,7 +314,24 @@ export class RankHost implements ProtocolHost {
   trace(event: TraceEvent): void {
     if (this.dead) return;
     this.traceFn?.(event);
+    if (this.rt) this.runTraceNote(event, this.rt);
     if (event.type !== "deliver" && event.type !== "send" && event.type !== "output") this.events.note?.(event);
+  }
+
+  /** A protocol's trace event in the run trace (send, deliver and output the host records itself). */
+  private runTraceNote(e: TraceEvent, rt: TraceEmit): void {
+    switch (e.type) {
+      case "checkpoint":
+        return rt({ ev: "checkpoint-begin", index: e.index });
+      case "recover":
+        return rt({ ev: "recovery", phase: "replayed", replayed: e.replayed });
+      case "rollback":
+        return rt({ ev: "rollback", reason: e.reason, by: "protocol" });
+      case "protocol":
+        return rt(this.isLive ? { ev: "note", text: e.what } : { ev: "recovery", phase: "step", text: e.what });
+      default:
+        return;
+    }
   }
 
   initApp(opts: { readonly replay: boolean }): Promise<void> {
@@ -294,6 +339,7 @@ export class RankHost implements ProtocolHost {
     if (this.failed) return Promise.reject(new ReportedError(this.failed));
     this.claim("initApp");
     this.events.appReset?.("initApp");
+    if (this.isLive) this.rt?.({ ev: "rollback", reason: "app state reset while live (initApp)", by: "host" });
     let r: void | Promise<void>;
     try {
       if (this.strict) {
@@ -323,6 +369,11 @@ export class RankHost implements ProtocolHost {
       throw this.contract("deliver() before initApp() or restoreAppState()");
     }
     this.deliveries++;
+    if (this.rt) {
+      const u = untagPayload(from, payload);
+      payload = u.bytes;
+      this.rt({ ev: "deliver", id: u.id, from, replay: opts.replay });
+    }
     if (ssn !== undefined) this.ring.note(from, ssn, payload);
     let data: unknown;
     try {
@@ -347,7 +398,8 @@ export class RankHost implements ProtocolHost {
 
   duplicate(from: number, ssn: number, payload: Uint8Array): void {
     if (this.dead || this.failed) return;
-    const d = this.ring.compare(from, ssn, payload);
+    // A traced run's payloads carry their message id, which names the sender's incarnation: compare without it.
+    const d = this.ring.compare(from, ssn, this.rt ? untagPayload(from, payload).bytes : payload);
     if (d !== undefined) this.report({ kind: "nondeterminism", rank: from, to: this.rank, ssn, ...d });
   }
 
@@ -360,6 +412,7 @@ export class RankHost implements ProtocolHost {
   restoreAppState(bytes: Uint8Array): void {
     if (this.busy) throw this.contract("restoreAppState() during a delivery");
     if (!this.dead) this.events.appReset?.("restoreAppState");
+    if (this.isLive) this.rt?.({ ev: "rollback", reason: "app state reset while live (restoreAppState)", by: "host" });
     this.state = decodeValue(bytes);
     this.hasState = true;
   }
@@ -368,6 +421,7 @@ export class RankHost implements ProtocolHost {
     if (this.dead) return NEVER;
     if (this.failed) return Promise.reject(new ReportedError(this.failed));
     this.traceFn?.({ type: "output", rank: this.rank, seq });
+    this.rt?.({ ev: "output-release", seq });
     return this.sink.emit(this.rank, seq, payload).catch((e: unknown) => {
       if (e instanceof RetractionError) {
         throw this.report({ kind: "retraction", rank: this.rank, seq, message: e.message });
@@ -389,6 +443,7 @@ export class RankHost implements ProtocolHost {
     // The value at once for a synchronous produce (or a replayed value), a promise for an async one.
     function readValue<T>(produce: () => T | Promise<T>): T | Promise<T> {
       if (typeof produce !== "function") throw new TypeError("ctx.read(produce): produce must be a function");
+      host.rt?.({ ev: "read" });
       const call = () =>
         host.proto!.read(() => {
           const v = produce();
@@ -414,6 +469,11 @@ export class RankHost implements ProtocolHost {
           throw cloneError(`ctx.send(${to}, …)`, data, e, this.send);
         }
         host.sends++;
+        if (host.rt) {
+          const seq = ++host.sendSeq;
+          host.rt({ ev: "send", id: messageId(host.rank, host.incarnation, seq), to, bytes: bytes.byteLength });
+          bytes = tagPayload(bytes, host.incarnation, seq);
+        }
         if (host.strict) outsideStrictHandler(() => host.proto!.send(to, bytes));
         else host.proto!.send(to, bytes);
       },
@@ -425,11 +485,13 @@ export class RankHost implements ProtocolHost {
         } catch (e) {
           throw cloneError("ctx.write(…)", data, e, this.write);
         }
+        host.rt?.({ ev: "output-write", n: ++host.writes, bytes: bytes.byteLength });
         return host.strict ? outsideStrictHandler(() => host.proto!.write(bytes)) : host.proto!.write(bytes);
       },
       done(): void {
         if (host.doneReported || host.failed || host.dead) return;
         host.doneReported = true;
+        host.rt?.({ ev: "done" });
         if (host.strict) outsideStrictHandler(() => host.events.done?.(host.rank));
         else host.events.done?.(host.rank);
       },
@@ -494,6 +556,8 @@ export class RankHost implements ProtocolHost {
   private report(failure: JobFailure): ReportedError {
     if (this.dead) return new ReportedError(failure);
     if (!this.failed) {
+      if (failure.kind === "unrecoverable") this.rt?.({ ev: "unrecoverable", reason: failure.reason });
+      else this.rt?.({ ev: "failure", kind: failure.kind, message: describeFailure(failure) });
       this.failed = failure;
       this.busy = false;
       this.events.fatal(failure);
@@ -524,3 +588,4 @@ export class RankHost implements ProtocolHost {
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }
+

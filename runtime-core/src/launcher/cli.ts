@@ -2,7 +2,7 @@
  * egida-run's command line. Every mistake is a usage error: one line on
  * stderr, exit code 2, no stack trace.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DISCOVER_KINDS, discover, type DiscoverKind } from "./discover.js";
@@ -86,7 +86,7 @@ function program(write: (s: string) => void): Command {
       ),
     )
     .option("--host <addr>", "address the ranks listen on (default 127.0.0.1; single-rank mode: this rank's --peers host, or 0.0.0.0 with --discover)")
-    .option("--trace <dir>", "write per-rank JSONL traces (deliveries with digests, outputs, recoveries) into DIR")
+    .option("--trace <file>", "write the run's trace to FILE (JSONL: sends, deliveries, checkpoints, kills, recoveries; view it with egida-view)")
     .option("-q, --quiet", "do not echo outputs on stdout")
     .option("--strict", "make Math.random() and Date.now() throw inside the app's handlers (read them with ctx.read)")
     .option("-v, --verbose", "also show protocol internals (recovery steps, checkpoint rounds) and the ranks' routine storage and connection events (as EGIDA_DEBUG=1)")
@@ -189,7 +189,7 @@ function validate(o: RawOpts, args: [string, string[]], env: CliEnv): LaunchOpti
     f: o.f,
     quiet: o.quiet === true,
     verbose: o.verbose === true,
-    traceDir: o.trace,
+    traceFile: o.trace === undefined ? undefined : traceFileOption(o.trace),
     strict: o.strict === true,
   };
   const tls = tlsFiles(o);
@@ -258,6 +258,12 @@ function tlsFiles(o: RawOpts): TlsFiles | undefined {
     throw new UsageError(`TLS needs all of --tls-cert, --tls-key and --tls-ca; missing ${missing.join(" and ")}`);
   }
   return { cert: o.tlsCert!, key: o.tlsKey!, ca: o.tlsCa! };
+}
+
+function traceFileOption(file: string): string {
+  if (file === "") throw new UsageError("--trace needs a file name");
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`--trace ${file}: is a directory (the trace is one file, e.g. --trace run.trace.jsonl)`);
+  return file;
 }
 
 function parsePeer(text: string, i: number): { host: string; port: number } {

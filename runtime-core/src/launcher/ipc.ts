@@ -40,7 +40,8 @@ export interface RankConfig {
   readonly secretHex: string;
   /** SIGKILL yourself after this many deliveries of this incarnation (a `--kill RANK@Kmsgs`), or null. */
   readonly killAfter: number | null;
-  readonly traceDir?: string;
+  /** This rank's part of the run trace (trace/writer.ts), appended by each incarnation. */
+  readonly traceFile?: string;
   readonly strict?: boolean;
 }
 

@@ -24,8 +24,8 @@ export interface CommonOptions {
   readonly quiet: boolean;
   /** Show protocol internals and the ranks' routine events (also EGIDA_DEBUG). */
   readonly verbose?: boolean;
-  /** Directory for per-rank JSONL traces (deliver digests, outputs, recoveries). */
-  readonly traceDir?: string;
+  /** The run trace file (JSONL, trace/records.ts); undefined = no tracing. */
+  readonly traceFile?: string;
   /** Math.random() and Date.now() throw inside the app's handlers (host/strict.ts). */
   readonly strict?: boolean;
 }

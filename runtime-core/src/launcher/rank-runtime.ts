@@ -7,13 +7,13 @@ import type { JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import type { OutputSink } from "../host/output-sink.js";
 import { RankHost, type RankHostEvents } from "../host/rank-host.js";
-import type { InboundFrame, Timers, Transport, TraceEvent } from "../spi.js";
+import type { InboundFrame, Timers, Transport } from "../spi.js";
 import { createDiskStorageProvider, type StorageProviderWithClose } from "../storage/provider.js";
 import type { PeerAddress } from "./ipc.js";
 import { loadProtocol } from "./load-protocol.js";
 import { openTcpTransport } from "./tcp-transport.js";
 import type { TcpTransport, TlsMaterial } from "../transport/tcp.js";
-import { openTraceWriter, type TraceWriter } from "./trace-file.js";
+import { JsonlFile, rankEmitter } from "../trace/writer.js";
 import { wireReplication } from "./replication.js";
 
 export interface RankRuntimeParams {
@@ -36,7 +36,8 @@ export interface RankRuntimeParams {
   readonly bindHost?: string;
   /** Mutual TLS under the HMAC handshake (single-rank mode across hosts). */
   readonly tls?: TlsMaterial;
-  readonly traceDir?: string;
+  /** Append this rank's run-trace events to this file (JSONL records, no header). */
+  readonly traceFile?: string;
   /** Math.random() and Date.now() throw inside the app's handlers (RankHostOptions.strict). */
   readonly strict?: boolean;
   /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
@@ -113,7 +114,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       storageFault ??= environmentFault(e, "storage");
     },
   });
-  const traces: TraceWriter | null = p.traceDir ? openTraceWriter(p.traceDir, p.size, p.rank) : null;
+  const traceOut = p.traceFile ? new JsonlFile(p.traceFile, "a") : null;
   const host = new RankHost({
     rank: p.rank,
     size: p.size,
@@ -135,7 +136,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
         p.events.peerRestarted?.(r, inc);
       },
     },
-    trace: traces ? (e: TraceEvent) => traces.write(e) : undefined,
+    runTrace: traceOut ? rankEmitter(traceOut, p.rank, p.incarnation) : undefined,
     runtimeFrame: (fr) => {
       if (!p.runtimeFrame?.(fr)) wiring.runtimeFrame(fr);
     },
@@ -153,7 +154,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       } finally {
         await transport.close().catch(() => {});
         await storage.close().catch(() => {});
-        traces?.close();
+        traceOut?.close();
       }
       return stats;
     },

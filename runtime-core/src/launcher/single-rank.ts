@@ -38,6 +38,7 @@ import { onInterrupt } from "./signals.js";
 import { prepareStorageDir } from "./storage-dir.js";
 import { loadTlsFiles, TlsFilesError } from "./tls-files.js";
 import type { TlsMaterial } from "../transport/tcp.js";
+import { TRACE_SCHEMA, TRACE_VERSION, wallMs, type TraceHeader } from "../trace/records.js";
 
 /** Runtime control tag of "this rank is done" (in the runtime's range, >= RUNTIME_TAG_BASE). */
 export const DONE_TAG = 0xfff0;
@@ -217,6 +218,11 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
     },
   };
 
+  // The header once, when this rank's first incarnation creates the file; later ones append.
+  if (o.traceFile !== undefined && !existsSync(o.traceFile)) {
+    const header: TraceHeader = { schema: TRACE_SCHEMA, version: TRACE_VERSION, size, protocol: o.protocol, mode: "single", app: o.app, startedAt: wallMs(), rank: o.rank };
+    writeFileSync(o.traceFile, JSON.stringify(header) + "\n");
+  }
   const from = o.discovered === undefined ? "" : ` (${o.discovered})`;
   const over = tls === undefined ? "" : " over mutual TLS";
   say(`starting incarnation ${incarnation} of ${size} ranks${from}, listening on ${o.bindHost}:${o.peers[o.rank]!.port}${over}`);
@@ -236,8 +242,8 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
       bindHost: o.bindHost,
       tls,
       secret,
-      traceDir: o.traceDir,
       strict: o.strict === true,
+      traceFile: o.traceFile,
       sink,
       heartbeatMs: HEARTBEAT_MS,
       log: (level, msg) => {
