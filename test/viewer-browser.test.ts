@@ -4,7 +4,9 @@
  * SIGKILLed) is traced, drawn, and inspected: the lanes, the message arrows
  * (replayed ones too), the kill, restart and recovery marks, the tooltip on
  * hover, the details on click, wheel zoom and drag pan. Any page error or
- * console error fails the test. The screenshot goes to docs/images/viewer.png.
+ * console error fails the test. The screenshot goes to a temp file, or to
+ * docs/images/viewer.png (the README's) with EGIDA_SCREENSHOTS=1, so that
+ * `npm test` leaves the tree as it found it.
  *
  * CI installs chromium (.ci/run); elsewhere, without /usr/bin/chromium, the
  * test is skipped with that reason.
@@ -21,7 +23,7 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const inCi = process.env["CI"] !== undefined && process.env["CI"] !== "" && process.env["CI"] !== "false";
-const SCREENSHOT = join(ROOT, "docs/images/viewer.png");
+const SCREENSHOT = process.env["EGIDA_SCREENSHOTS"] === "1" ? join(ROOT, "docs/images/viewer.png") : join(tmpdir(), `egida-viewer-${process.pid}.png`);
 
 interface ViewStats {
   lanes: number;
