@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Project } from "ts-morph";
 import { describe, expect, it } from "vitest";
+import { renderTree } from "../src/codegen/library-analyze.js";
 import { renderBody } from "../src/codegen/render.js";
 import type { ParamValue } from "../src/codegen/types.js";
 
@@ -18,7 +19,7 @@ function render(body: string, params: Record<string, ParamValue>): string {
   const project = new Project({ useInMemoryFileSystem: true });
   const f = project.createSourceFile("b.ts", `declare function param<T>(k: string): T;\ndeclare function a(): void;\ndeclare function b(): void;\ndeclare let x: boolean;\nexport function h(): void {\n${body}\n}\n`);
   const fn = f.getFunctionOrThrow("h");
-  return renderBody(fn.getBodyOrThrow() as never, fn, { params });
+  return renderBody(renderTree(fn.getBodyOrThrow(), fn), f.getFullText(), { params });
 }
 
 describe("branches on boolean parameters are decided at generation time", () => {
