@@ -376,11 +376,20 @@ export function renderTree(node: TsNode, root: TsNode): RNode {
     if (Node.isIfStatement(n) || Node.isConditionalExpression(n) || Node.isReturnStatement(n) || Node.isAwaitExpression(n) || isFunctionLike(n)) return true;
     if (Node.isBinaryExpression(n)) {
       const op = n.getOperatorToken().getKind();
-      return op === SyntaxKind.AmpersandAmpersandToken || op === SyntaxKind.BarBarToken;
+      return op === SyntaxKind.AmpersandAmpersandToken || op === SyntaxKind.BarBarToken || isParamComparison(n);
     }
     if (Node.isCallExpression(n)) return isParamCall(n);
     if (Node.isIdentifier(n)) return n.getText() === "s" && isReference(n);
     return false;
+  };
+  const EQ = new Set([SyntaxKind.EqualsEqualsEqualsToken, SyntaxKind.ExclamationEqualsEqualsToken, SyntaxKind.EqualsEqualsToken, SyntaxKind.ExclamationEqualsToken]);
+  const isLiteral = (n: TsNode): boolean => Node.isStringLiteral(n) || Node.isNumericLiteral(n) || n.getKind() === SyntaxKind.TrueKeyword || n.getKind() === SyntaxKind.FalseKeyword;
+  /** `param("k") === "text"` (either side, any equality operator): folded when the parameter is known. */
+  const isParamComparison = (n: TsNode): boolean => {
+    if (!Node.isBinaryExpression(n) || !EQ.has(n.getOperatorToken().getKind())) return false;
+    const l = n.getLeft();
+    const r = n.getRight();
+    return (isParamCall(l) && isLiteral(r)) || (isLiteral(l) && isParamCall(r));
   };
   const isParamCall = (n: TsNode): boolean => {
     if (!Node.isCallExpression(n)) return false;
@@ -412,6 +421,13 @@ export function renderTree(node: TsNode, root: TsNode): RNode {
         c: [slot(n.getExpression()), slot(n.getThenStatement()), ...(els ? [slot(els)] : [])],
       };
     }
+    if (Node.isBinaryExpression(n) && isParamComparison(n)) {
+      const op = n.getOperatorToken().getKind();
+      const neg = op === SyntaxKind.ExclamationEqualsEqualsToken || op === SyntaxKind.ExclamationEqualsToken;
+      return { k: "eq", ...base(n), ...(neg ? { neg: true } : {}), c: [slot(n.getLeft()), slot(n.getRight())] };
+    }
+    if (Node.isStringLiteral(n)) return { k: "lit", ...base(n), v: n.getLiteralValue() };
+    if (Node.isNumericLiteral(n)) return { k: "lit", ...base(n), v: n.getLiteralValue() };
     if (Node.isBinaryExpression(n) && interesting(n)) {
       return { k: n.getOperatorToken().getKind() === SyntaxKind.AmpersandAmpersandToken ? "and" : "or", ...base(n), c: [slot(n.getLeft()), slot(n.getRight())] };
     }

@@ -59,7 +59,7 @@ export interface RNode {
   readonly k: RKind;
   readonly s: number;
   readonly e: number;
-  /** Children: `if` [cond, then, else?]; `and`/`or` [left, right]; `cond` [test, whenTrue, whenFalse]; `paren`/`not` [operand]; `ret` [value?]; others: kept descendants. */
+  /** Children: `if` [cond, then, else?]; `and`/`or` [left, right]; `eq` (a parameter compared with a literal) [left, right]; `cond` [test, whenTrue, whenFalse]; `paren`/`not` [operand]; `ret` [value?]; others: kept descendants. */
   readonly c?: readonly RNode[];
   /** if: its parent is a block or the file (an unwrapped arm may stand in its place). */
   readonly inBlock?: boolean;
@@ -83,9 +83,13 @@ export interface RNode {
   readonly last?: boolean;
   /** s: a shorthand property (`{ s }`). */
   readonly sh?: boolean;
+  /** eq: the operator is `!==` or `!=`. */
+  readonly neg?: boolean;
+  /** lit: the literal's value. */
+  readonly v?: string | number;
 }
 
-export type RKind = "x" | "if" | "and" | "or" | "cond" | "param" | "ret" | "s" | "await" | "fn" | "paren" | "not" | "block" | "true" | "false";
+export type RKind = "x" | "if" | "and" | "or" | "eq" | "lit" | "cond" | "param" | "ret" | "s" | "await" | "fn" | "paren" | "not" | "block" | "true" | "false";
 
 export interface ParamModel {
   readonly name: string;

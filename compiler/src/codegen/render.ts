@@ -4,6 +4,9 @@
  * RNode) and its file's text, without touching either (one block file serves
  * several instances with different parameters).
  *
+ * - `param("x") === "text"` (any equality operator, either side) → `true` or
+ *   `false`, and an `if`, `?:`, `&&` or `||` it decides is folded like one on
+ *   a boolean parameter: generated code keeps no comparison of constants.
  * - `param<T>("x")` → `(<literal> as T)`: the literal comes from the code
  *   layer (quoted by `str`); the `as T` keeps the type as wide as in the block
  *   file, so narrowing to a literal type cannot turn a comparison into a type
@@ -87,6 +90,11 @@ function editFor(node: RNode, src: string, opts: RenderOptions): Edit | undefine
     case "cond": {
       const d = decide(c[0]!, opts);
       return typeof d === "boolean" ? at(`(${renderNode(d ? c[1]! : c[2]!, src, opts)})`) : undefined;
+    }
+    // `param("k") === "text"`: the comparison's value.
+    case "eq": {
+      const d = decide(node, opts);
+      return typeof d === "boolean" ? at(String(d)) : undefined;
     }
     case "param":
       return at(paramLiteral(node, opts));
@@ -176,6 +184,13 @@ function decide(e: RNode, opts: RenderOptions): boolean | undefined {
       const v = opts.params[e.key];
       return typeof v === "boolean" ? v : undefined;
     }
+    case "eq": {
+      const a = known(c[0]!, opts);
+      const b = known(c[1]!, opts);
+      // Only values of one type: `==` between types would coerce, and a mismatch is the block's bug to see.
+      if (a === undefined || b === undefined || typeof a !== typeof b) return undefined;
+      return (a === b) !== (e.neg === true);
+    }
     case "and": {
       const left = decide(c[0]!, opts);
       const right = decide(c[1]!, opts);
@@ -190,6 +205,15 @@ function decide(e: RNode, opts: RenderOptions): boolean | undefined {
     default:
       return undefined;
   }
+}
+
+/** A comparison operand's value: a parameter's, or a literal's. */
+function known(e: RNode, opts: RenderOptions): ParamValue | undefined {
+  if (e.k === "lit") return e.v;
+  if (e.k === "true") return true;
+  if (e.k === "false") return false;
+  if (e.k === "param" && e.key !== undefined && Object.prototype.hasOwnProperty.call(opts.params, e.key)) return opts.params[e.key];
+  return undefined;
 }
 
 /**
