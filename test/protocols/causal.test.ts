@@ -12,13 +12,13 @@
 import { decodeValue } from "../../runtime-core/src/host/value-codec.js";
 import { describe, expect, it } from "vitest";
 import type { ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import type { ProtocolIR } from "../../compiler/src/ir/types.js";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
 import { familyBased, fblCoordinated, hybrid, hybridCic, specFromText, stabilityMatrix, stabilityVector } from "./causal-spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const OPTS = { checkpointIntervalMs: 40, flushIntervalMs: 10 };
 /** [title, IR, f] */

@@ -32,8 +32,6 @@ import type { ParamValue } from "./params.js";
 import { selectOptimistic } from "./optimistic/select-optimistic.js";
 import { selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
 import { selectCausal } from "./causal/select-causal.js";
-import { classify } from "../passes/classify.js";
-import { builtinRegistry } from "../registry/builtin-registry.js";
 
 export interface BlockInstance {
   /** Block file relative to compiler/src/blocks, with `.ts`. */
@@ -119,14 +117,14 @@ export function scheduleBlock(ck: NonNullable<ProtocolIR["checkpoint"]>): BlockI
 }
 
 /**
- * Selection follows the checker's classification (the same `classify` that
- * `egida-gen check` prints), so a spec is implemented by the blocks of the
+ * Selection follows the checker's classification (the pipeline's classify
+ * pass, the family `egida-gen check` prints, plugins included), so a spec is implemented by the blocks of the
  * family it was checked as: a pessimistic spec that also names orphan
  * detection is still pessimistic, never handed to the optimistic blocks.
  */
-export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance[] {
-  const ir = "ir" in input ? input.ir : input;
-  const family = "ir" in input ? input.classification.family : classify(ir, builtinRegistry()).family;
+export function selectBlocks(input: CheckedProtocol): BlockInstance[] {
+  const { ir } = input;
+  const family = input.classification.family;
   // runtime-core's storage providers keep checkpoints on these media only: a
   // checkpoint elsewhere (a plugin medium) would type-check and then fail when
   // the protocol opens its store. (Volatile memory of self is

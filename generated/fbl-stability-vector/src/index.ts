@@ -1031,7 +1031,7 @@ export class FblStabilityVectorProtocol implements Protocol {
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
       this.cdSm = new Uint32Array(this.host.size * this.host.size);
-      this.cdSmTold = new Uint32Array(("stability-vector" as string) === "stability-matrix" ? this.host.size * this.host.size * this.host.size : 0);
+      this.cdSmTold = new Uint32Array((0));
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdRdFlushed = new Uint32Array(this.host.size);
@@ -1235,7 +1235,6 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block causal/commit.ts (independent)
     // spec 9:1 "Independent output commit on write"
     {
-      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/recovery.ts (core)
     {
@@ -1288,9 +1287,9 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block causal/det-log.ts (stability-vector)
     // spec 10:17 "send: Piggyback determinants, stability vector"
     {
-      const tracking = ("stability-vector" as string) === "dependency-matrix";
-      const sv = ("stability-vector" as string) === "stability-vector";
-      const smx = ("stability-vector" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = true;
+      const smx = false;
       const n = s.host.size;
       const f = s.host.f;
       const to = ev.to;
@@ -1441,9 +1440,9 @@ export class FblStabilityVectorProtocol implements Protocol {
     // block causal/det-log.ts (stability-vector)
     // spec 10:17 "send: Piggyback determinants, stability vector"
     {
-      const tracking = ("stability-vector" as string) === "dependency-matrix";
-      const sv = ("stability-vector" as string) === "stability-vector";
-      const smx = ("stability-vector" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = true;
+      const smx = false;
       const n = s.host.size;
       const me = s.host.rank;
       const m = ev.msg;
@@ -1505,7 +1504,6 @@ export class FblStabilityVectorProtocol implements Protocol {
     // spec 9:1 "Independent output commit on write"
     {
       // A recovering process answers a request once replay has appended the delivery it names.
-      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/deliver.ts (core)
     {
@@ -1594,7 +1592,7 @@ export class FblStabilityVectorProtocol implements Protocol {
       s.ocWriting++;
       try {
         await ocFlushOwn(s);
-        const coord = ("independent" as string) === "coordinated";
+        const coord = false;
         let need: Uint32Array | null = null;
         const keys: number[] = [];
         const out: number[] = [++s.ocNextId, 0];
@@ -1728,9 +1726,9 @@ export class FblStabilityVectorProtocol implements Protocol {
       } else if (!s.cdReady) {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
-        const tracking = ("stability-vector" as string) === "dependency-matrix";
-        const sv = ("stability-vector" as string) === "stability-vector";
-        const smx = ("stability-vector" as string) === "stability-matrix";
+        const tracking = false;
+        const sv = true;
+        const smx = false;
         const n = s.host.size;
         const k = ev.from;
         const after = ev.words[1]!;

@@ -1050,7 +1050,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
       this.cdSm = new Uint32Array(this.host.size * this.host.size);
-      this.cdSmTold = new Uint32Array(("none" as string) === "stability-matrix" ? this.host.size * this.host.size * this.host.size : 0);
+      this.cdSmTold = new Uint32Array((0));
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdRdFlushed = new Uint32Array(this.host.size);
@@ -1278,7 +1278,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // block causal/commit.ts (coordinated)
     // spec 11:1 "Co-ordinated output commit on write"
     {
-      if (("coordinated" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
+      if (s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/recovery.ts (core)
     {
@@ -1326,9 +1326,9 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // block causal/det-log.ts (determinants)
     // spec 12:17 "send: Piggyback determinants"
     {
-      const tracking = ("none" as string) === "dependency-matrix";
-      const sv = ("none" as string) === "stability-vector";
-      const smx = ("none" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const f = s.host.f;
       const to = ev.to;
@@ -1502,9 +1502,9 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // block causal/det-log.ts (determinants)
     // spec 12:17 "send: Piggyback determinants"
     {
-      const tracking = ("none" as string) === "dependency-matrix";
-      const sv = ("none" as string) === "stability-vector";
-      const smx = ("none" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const me = s.host.rank;
       const m = ev.msg;
@@ -1566,7 +1566,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // spec 11:1 "Co-ordinated output commit on write"
     {
       // A recovering process answers a request once replay has appended the delivery it names.
-      if (("coordinated" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
+      if (s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/deliver.ts (core)
     {
@@ -1655,7 +1655,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       s.ocWriting++;
       try {
         await ocFlushOwn(s);
-        const coord = ("coordinated" as string) === "coordinated";
+        const coord = true;
         let need: Uint32Array | null = null;
         const keys: number[] = [];
         const out: number[] = [++s.ocNextId, 0];
@@ -1789,9 +1789,9 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       } else if (!s.cdReady) {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
-        const tracking = ("none" as string) === "dependency-matrix";
-        const sv = ("none" as string) === "stability-vector";
-        const smx = ("none" as string) === "stability-matrix";
+        const tracking = false;
+        const sv = false;
+        const smx = false;
         const n = s.host.size;
         const k = ev.from;
         const after = ev.words[1]!;

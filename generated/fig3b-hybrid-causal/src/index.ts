@@ -1050,7 +1050,7 @@ export class Fig3bHybridCausalProtocol implements Protocol {
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
       this.cdSm = new Uint32Array(this.host.size * this.host.size);
-      this.cdSmTold = new Uint32Array(("none" as string) === "stability-matrix" ? this.host.size * this.host.size * this.host.size : 0);
+      this.cdSmTold = new Uint32Array((0));
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdRdFlushed = new Uint32Array(this.host.size);
@@ -1277,7 +1277,6 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     }
     // block causal/commit.ts (independent)
     {
-      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/recovery.ts (core)
     {
@@ -1324,9 +1323,9 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     // block causal/det-log.ts (determinants)
     // spec 3:17 "send: Piggyback determinants"
     {
-      const tracking = ("none" as string) === "dependency-matrix";
-      const sv = ("none" as string) === "stability-vector";
-      const smx = ("none" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const f = s.host.f;
       const to = ev.to;
@@ -1500,9 +1499,9 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     // block causal/det-log.ts (determinants)
     // spec 3:17 "send: Piggyback determinants"
     {
-      const tracking = ("none" as string) === "dependency-matrix";
-      const sv = ("none" as string) === "stability-vector";
-      const smx = ("none" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const me = s.host.rank;
       const m = ev.msg;
@@ -1563,7 +1562,6 @@ export class Fig3bHybridCausalProtocol implements Protocol {
     // block causal/commit.ts (independent)
     {
       // A recovering process answers a request once replay has appended the delivery it names.
-      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/deliver.ts (core)
     {
@@ -1651,7 +1649,7 @@ export class Fig3bHybridCausalProtocol implements Protocol {
       s.ocWriting++;
       try {
         await ocFlushOwn(s);
-        const coord = ("independent" as string) === "coordinated";
+        const coord = false;
         let need: Uint32Array | null = null;
         const keys: number[] = [];
         const out: number[] = [++s.ocNextId, 0];
@@ -1785,9 +1783,9 @@ export class Fig3bHybridCausalProtocol implements Protocol {
       } else if (!s.cdReady) {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
-        const tracking = ("none" as string) === "dependency-matrix";
-        const sv = ("none" as string) === "stability-vector";
-        const smx = ("none" as string) === "stability-matrix";
+        const tracking = false;
+        const sv = false;
+        const smx = false;
         const n = s.host.size;
         const k = ev.from;
         const after = ev.words[1]!;
