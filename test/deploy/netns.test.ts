@@ -122,7 +122,7 @@ let certs: CertSet | null = null;
 
 function deliveries(file: string): number {
   if (!existsSync(file)) return 0;
-  return readFileSync(file, "utf8").split("\n").filter((l) => l.includes('"type":"deliver"')).length;
+  return readFileSync(file, "utf8").split("\n").filter((l) => l.includes('"ev":"deliver"')).length;
 }
 
 function traceEvents(file: string): Record<string, unknown>[] {
@@ -149,7 +149,8 @@ function readOutputs(file: string): unknown[] {
 async function runJob(s: Spec): Promise<Result> {
   const dir = join(tmp, s.name);
   const shared = join(dir, "shared");
-  const traceDir = join(dir, "trace");
+  // Single-rank mode: each rank writes its own run trace (docs/trace.md), every incarnation appending.
+  const traceOf = (i: number): string => join(dir, `trace-${i}.jsonl`);
   mkdirSync(shared, { recursive: true });
   const protocol = builtProtocol(s.protocol);
   const peers = Array.from({ length: HOSTS }, (_, i) => `${ADDR(i)}:${s.port}`).join(",");
@@ -163,7 +164,7 @@ async function runJob(s: Spec): Promise<Result> {
       "netns", "exec", NS(i), "sh", SUPERVISE, join(dir, `pid-${i}`),
       process.execPath, EGIDA_RUN, ...where, ...tls,
       "--protocol", protocol, "-q", "--storage-dir", join(dir, `storage-${i}`), "--shared-dir", shared,
-      "--output", join(dir, `out-${i}.jsonl`), "--trace", traceDir, APP.path, "--", ...APP.args,
+      "--output", join(dir, `out-${i}.jsonl`), "--trace", traceOf(i), APP.path, "--", ...APP.args,
     ];
     const scheduler =
       s.discover === "slurm"
@@ -186,7 +187,7 @@ async function runJob(s: Spec): Promise<Result> {
   });
   let killed = false;
   let polled = false;
-  const killFile = join(traceDir, `rank-${s.killRank}.jsonl`);
+  const killFile = traceOf(s.killRank);
   const poll = setInterval(() => {
     if (polled || deliveries(killFile) < s.killAt) return;
     polled = true;
@@ -239,8 +240,8 @@ describe.skipIf(REFUSED !== null)("single-rank mode across four network-namespac
     // The supervisor restarted the killed rank, which counted its incarnation in its storage dir and recovered.
     expect(r.stderr[s.killRank], r.why).toMatch(/supervise: exit 137, restart 1/);
     expect(r.stderr[s.killRank], r.why).toMatch(/starting incarnation 1 of 4 ranks/);
-    const recoveries = traceEvents(join(r.dir, "trace", `rank-${s.killRank}.jsonl`)).filter((e) => e["type"] === "recover");
-    expect(recoveries.map((e) => e["incarnation"]), r.why).toEqual([1]);
+    const recoveries = traceEvents(join(r.dir, `trace-${s.killRank}.jsonl`)).filter((e) => e["ev"] === "recovery" && e["phase"] === "end");
+    expect(recoveries.map((e) => e["inc"]), r.why).toEqual([1]);
     for (let i = 0; i < HOSTS; i++) {
       if (i !== s.killRank) expect(r.stderr[i], r.why).toMatch(/supervise: exit 0 after 0 restart/);
       // nfs-disk went to --shared-dir, not under the rank's own storage dir.
