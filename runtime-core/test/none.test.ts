@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { deserialize } from "node:v8";
+import { decodeValue } from "../src/host/value-codec.js";
 import { describe, expect, it } from "vitest";
 import { loadApp } from "../src/host/load-app.js";
 import { runSimJob } from "../src/launcher/sim-job.js";
@@ -12,7 +12,7 @@ function byRank(outputs: readonly { rank: number; payload: Uint8Array }[]): Map<
   const m = new Map<number, unknown[]>();
   for (const o of outputs) {
     const l = m.get(o.rank) ?? [];
-    l.push(deserialize(o.payload));
+    l.push(decodeValue(o.payload));
     m.set(o.rank, l);
   }
   return m;
@@ -84,7 +84,7 @@ describe("none protocol (on the simulated network)", () => {
     expect(res.failure).toBeNull();
     const seqs = res.outputs.filter((o) => o.rank === 1).map((o) => o.seq);
     expect(seqs).toEqual([0, 1, 2, 3, 4, ...[...Array(10).keys()].map((i) => 2 ** 32 + i)]);
-    expect(res.outputs.filter((o) => o.rank === 1).map((o) => deserialize(o.payload))).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(res.outputs.filter((o) => o.rank === 1).map((o) => decodeValue(o.payload))).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it("a lost message under none ends as a clean deadlock report, not a hang", async () => {

@@ -245,7 +245,7 @@ describe("egida-run --trace FILE", () => {
     for (const x of [missing, r, f]) expect(x.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("without a trace the host builds no events and payloads reach the protocol as the app's v8 bytes; with one they carry the id tag", async () => {
+  it("without a trace the host builds no events and payloads reach the protocol as the value codec's bytes; with one they carry the id tag", async () => {
     const firstBytes = async (traced: boolean): Promise<{ bytes: Set<number>; records: number }> => {
       const bytes = new Set<number>();
       const spy: ProtocolFactory = {
@@ -268,7 +268,7 @@ describe("egida-run --trace FILE", () => {
       return { bytes, records };
     };
     const plain = await firstBytes(false);
-    expect([...plain.bytes]).toEqual([0xff]); // v8's version tag: untouched
+    expect([...plain.bytes]).toEqual([0xe1]); // the value codec's first byte (host/value-codec.ts FAST): untouched
     expect(plain.records).toBe(0);
     const traced = await firstBytes(true);
     expect([...traced.bytes]).toEqual([0xee]);
