@@ -42,10 +42,10 @@ function instrumented(t: Tally): ProtocolFactory {
       const logSize = (): number => s.cdDets.reduce((a, m) => a + m.size, 0);
       s.onSend = (ev: SendEv): void => {
         const from = s.cdQTold[ev.to]!;
-        t.visited += from >= 0 ? s.cdQBase + s.cdQ!.length - from : logSize();
+        t.visited += from >= 0 ? s.cdQBase + s.cdQ.length - from : logSize();
         t.sends++;
         send(ev);
-        t.maxQueue = Math.max(t.maxQueue, s.cdQ!.length);
+        t.maxQueue = Math.max(t.maxQueue, s.cdQ.length);
       };
       const deliver = s.onDeliver.bind(s);
       s.onDeliver = async (ev: DeliverEv): Promise<void> => {

@@ -29,7 +29,7 @@ export const CAUSAL_SM_FULL = 0xffffffff;
 export const CAUSAL_DM_FULL = 0xffffffff;
 
 /**
- * Dependency-matrix send queue (causal/det-log cdQ): trimmed once this long. A destination more
+ * The send queue (causal/det-log cdQ): trimmed once this long. A destination more
  * than half of it behind is sent from the whole log at its next send instead (it is rarely sent
  * to), so a trim leaves at most half and costs O(1) per determinant amortized.
  */
@@ -102,10 +102,8 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, 
   if (had === undefined) {
     const d = { k, r, src, ssn, push: 0, hold };
     s.cdDets[k]!.set(r, d);
-    if (s.cdQ !== null) {
-      s.cdQ.push(d);
-      if (s.cdQ.length >= CDQ_TRIM) causalQTrim(s);
-    } else s.cdSend[k]!.set(r, d);
+    s.cdQ.push(d);
+    if (s.cdQ.length >= CDQ_TRIM) causalQTrim(s);
   } else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
   } else had.hold |= hold;
@@ -117,7 +115,7 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, 
  * queue behind is reset (-1: its next send walks the whole log) so that the prefix can go.
  */
 export function causalQTrim(s: K): void {
-  const q = s.cdQ!;
+  const q = s.cdQ;
   const end = s.cdQBase + q.length;
   let min = end;
   for (let j = 0; j < s.host.size; j++) {
@@ -208,7 +206,6 @@ export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
-    for (const r of [...s.cdSend[k]!.keys()]) if (r <= upto) s.cdSend[k]!.delete(r);
     // (Entries of the send queue cdQ stay until trimmed: its walk skips what cdGc covers.)
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
   }
