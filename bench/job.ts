@@ -3,7 +3,7 @@
  * generated protocol, next to `--protocol none` and next to a hand-written
  * program on plain sockets.
  *
- *   npx tsx bench/job.ts [--workload stream,jacobi,cg,startup] [--protocol P,...] [--reps 3] [--quick]
+ *   npx tsx bench/job.ts [--workload stream,jacobi,cg,startup,recovery] [--protocol P,...] [--reps 3] [--quick]
  *                        [--timeout 300000] [--json FILE]
  *
  * Variants, per workload:
@@ -26,6 +26,12 @@
  * from egida-run's job summary: messages, piggyback bytes, bytes logged,
  * checkpoints. Reported: medians [min–max] and ratios of the medians to
  * `none` and to `raw`.
+ *
+ * The `recovery` workload SIGKILLs one rank mid-run (egida-run --kill) under
+ * every protocol (not `none` or `raw`, which cannot recover) and reports the
+ * time from its death to its next incarnation being live, as egida-run's
+ * recovery line gives it (restart delay included), with the replayed
+ * deliveries and the rollbacks it took.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -47,6 +53,8 @@ interface Workload {
   readonly app: string;
   readonly ranks: number;
   readonly args: readonly string[];
+  /** egida-run --kill value: a recovery workload (protocols only). */
+  readonly kill?: string;
 }
 
 // Quick jobs run on 3 ranks: the largest f among the specs is 2, and a causal
@@ -57,7 +65,7 @@ const WORKLOADS: Record<string, { full: Workload; quick: Workload }> = {
     quick: { name: "stream", what: "1 pair (and an idle rank), 300 messages, window 32", app: "examples/apps/stream.mjs", ranks: 3, args: ["300", "32"] },
   },
   jacobi: {
-    full: { name: "jacobi", what: "64x64 grid, 1000 iterations, halo exchange on 4 ranks (latency-bound)", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "1000"] },
+    full: { name: "jacobi", what: "64x64 grid, 4000 iterations, halo exchange on 4 ranks (latency-bound)", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "4000"] },
     quick: { name: "jacobi", what: "16x16 grid, 20 iterations on 3 ranks", app: "examples/apps/jacobi.mjs", ranks: 3, args: ["16", "20"] },
   },
   cg: {
@@ -68,6 +76,10 @@ const WORKLOADS: Record<string, { full: Workload; quick: Workload }> = {
   startup: {
     full: { name: "startup", what: "jacobi with 1 iteration on 4 ranks: start-up, connections and finish only", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "1"] },
     quick: { name: "startup", what: "jacobi with 1 iteration on 3 ranks", app: "examples/apps/jacobi.mjs", ranks: 3, args: ["16", "1"] },
+  },
+  recovery: {
+    full: { name: "recovery", what: "jacobi 64x64, 1000 iterations on 4 ranks, rank 2 SIGKILLed at its delivery 1000", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "1000"], kill: "2@1000msgs" },
+    quick: { name: "recovery", what: "jacobi 16x16, 40 iterations on 3 ranks, rank 1 SIGKILLed at its delivery 30", app: "examples/apps/jacobi.mjs", ranks: 3, args: ["16", "40"], kill: "1@30msgs" },
   },
 };
 
@@ -88,6 +100,10 @@ interface Run {
   readonly piggybackBytes: number;
   readonly bytesLogged: number;
   readonly checkpoints: number;
+  /** Recovery workload: ms from the killed rank's death to its next incarnation live (null: no recovery line). */
+  readonly killToLiveMs: number | null;
+  readonly replayed: number;
+  readonly rollbacks: number;
 }
 
 interface Stat {
@@ -113,6 +129,10 @@ export interface Row {
   readonly cpuVsNone: number | null;
   readonly wallVsRaw: number | null;
   readonly cpuVsRaw: number | null;
+  /** Recovery workload only. */
+  readonly killToLiveMs: Stat | null;
+  readonly replayed: number | null;
+  readonly rollbacks: number | null;
 }
 
 export interface WorkloadResult {
@@ -122,8 +142,10 @@ export interface WorkloadResult {
   readonly rows: readonly Row[];
 }
 
+const USAGE = "Usage: npx tsx bench/job.ts [--workload stream,jacobi,cg,startup,recovery] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE]";
+
 function usage(msg: string): never {
-  process.stderr.write(`bench/job.ts: ${msg}\nUsage: npx tsx bench/job.ts [--workload stream,jacobi,cg,startup] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE]\n`);
+  process.stderr.write(`bench/job.ts: ${msg}\n${USAGE}\n`);
   process.exit(2);
 }
 
@@ -150,7 +172,7 @@ function runOnce(v: Variant, w: Workload, timeoutMs: number): Promise<Run> {
   const argv =
     v.protocol === null
       ? ["--import", PROBE, RAW_LAUNCH, String(w.ranks), app, ...w.args]
-      : ["--import", PROBE, EGIDA_RUN, "-n", String(w.ranks), "-q", "--protocol", v.protocol, "--timeout", String(timeoutMs), app, "--", ...w.args];
+      : ["--import", PROBE, EGIDA_RUN, "-n", String(w.ranks), ...(w.kill === undefined ? ["-q"] : ["--kill", w.kill]), "--protocol", v.protocol, "--timeout", String(timeoutMs), app, "--", ...w.args];
   const t0 = performance.now();
   const child = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, EGIDA_BENCH_PROBE_DIR: probeDir }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -177,6 +199,9 @@ function runOnce(v: Variant, w: Workload, timeoutMs: number): Promise<Run> {
       let piggybackBytes = 0;
       let bytesLogged = 0;
       let checkpoints = 0;
+      let rollbacks = 0;
+      // "rank 2 incarnation 1 is live (40 replayed, 4 rollback(s) meanwhile, 856 ms from its death)"
+      const live = /incarnation \d+ is live \((\d+) replayed(?:, (\d+) rollback\(s\) meanwhile)?, (\d+) ms from its death\)/.exec(stderr);
       if (v.protocol === null) {
         const m = /raw summary: messages (\d+)/.exec(stderr);
         if (m) messages = Number(m[1]);
@@ -184,12 +209,16 @@ function runOnce(v: Variant, w: Workload, timeoutMs: number): Promise<Run> {
       } else {
         const s = parseSummary(lines);
         if (s === null) error = "no job summary";
-        else ({ messages, piggybackBytes, bytesLogged, checkpoints } = s);
+        else ({ messages, piggybackBytes, bytesLogged, checkpoints, rollbacks } = s);
       }
+      if (w.kill !== undefined && live === null && error === undefined) error = "no recovery line (rank never came back live)";
       if (code !== 0) error = `exit ${signal ?? code}: ${lines.filter((l) => l.trim() !== "").slice(-1)[0] ?? ""}`;
       // Every process of a finished job exits through process.exit and reports; fewer means one was killed.
-      else if (error === undefined && processes < w.ranks + 1) error = `${w.ranks + 1 - processes} process(es) did not report CPU`;
-      resolve({ ok: error === undefined, error, wallMs, cpuMs: cpuUs / 1000, processes, syncs, messages, piggybackBytes, bytesLogged, checkpoints });
+      // A killed rank's process never reports its CPU: one fewer is expected.
+      else if (error === undefined && w.kill === undefined && processes < w.ranks + 1) error = `${w.ranks + 1 - processes} process(es) did not report CPU`;
+      const killToLiveMs = live === null ? null : Number(live[3]);
+      const replayed = live === null ? 0 : Number(live[1]);
+      resolve({ ok: error === undefined, error, wallMs, cpuMs: cpuUs / 1000, processes, syncs, messages, piggybackBytes, bytesLogged, checkpoints, killToLiveMs, replayed, rollbacks });
     });
   });
 }
@@ -216,6 +245,9 @@ function summarize(name: string, runs: readonly Run[]): Omit<Row, "wallVsNone" |
     loggedPerMessage: perMsg((r) => r.bytesLogged),
     bytesLogged: medianOf(ok, (r) => r.bytesLogged),
     checkpoints: medianOf(ok, (r) => r.checkpoints),
+    killToLiveMs: stat(ok.flatMap((r) => (r.killToLiveMs === null ? [] : [r.killToLiveMs]))),
+    replayed: medianOf(ok, (r) => r.replayed),
+    rollbacks: medianOf(ok, (r) => r.rollbacks),
   };
 }
 
@@ -241,6 +273,18 @@ function table(rows: readonly Row[]): string {
   return out.join("\n");
 }
 
+export const RECOVERY_HEADER = "| variant | kill → live ms, median [min–max] | replayed | rollbacks | wall s, median [min–max] |";
+
+function recoveryTable(rows: readonly Row[]): string {
+  const out = [RECOVERY_HEADER, "|" + " --- |".repeat(5)];
+  const ms = (x: Stat | null): string => (x === null ? "-" : `${x.median.toFixed(0)} [${x.min.toFixed(0)}–${x.max.toFixed(0)}]`);
+  for (const r of rows) {
+    const fail = r.failures > 0 ? ` (${r.failures}/${r.runs} failed)` : "";
+    out.push(`| ${r.variant}${fail} | ${ms(r.killToLiveMs)} | ${fmt.n(r.replayed)} | ${fmt.n(r.rollbacks)} | ${fmt.s(r.wallMs)} |`);
+  }
+  return out.join("\n");
+}
+
 function machine(): string {
   const l = loadavg();
   return `node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? "?"}), load ${l.map((x) => x.toFixed(1)).join(" ")}`;
@@ -257,12 +301,18 @@ async function main(): Promise<void> {
         quick: { type: "boolean", default: false },
         timeout: { type: "string", default: "300000" },
         json: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (e) {
     usage((e as Error).message);
   }
   const o = parsed.values;
+  if (o.help) {
+    const names = Object.values(WORKLOADS).map(({ full }) => `  ${full.name.padEnd(9)} ${full.what}`).join("\n");
+    console.log(`${USAGE}\n\nWorkloads (default: all; --quick: small ones, 1 rep):\n${names}\n\nEvery protocol in generated/ by default; \`none\` and the raw node:net program always run beside them (not in recovery).`);
+    return;
+  }
   const reps = Number(o.reps ?? (o.quick ? "1" : "3"));
   const timeoutMs = Number(o.timeout);
   if (!Number.isInteger(reps) || reps < 1) usage("--reps must be an integer >= 1");
@@ -283,11 +333,16 @@ async function main(): Promise<void> {
   console.log(`# ${machine()}`);
   const results: WorkloadResult[] = [];
   for (const w of workloads) {
-    const command = `egida-run -n ${w.ranks} --protocol P ${w.app} -- ${w.args.join(" ")}  |  node bench/raw/launch.mjs ${w.ranks} ${w.app} ${w.args.join(" ")}`;
+    const command =
+      w.kill === undefined
+        ? `egida-run -n ${w.ranks} --protocol P ${w.app} -- ${w.args.join(" ")}  |  node bench/raw/launch.mjs ${w.ranks} ${w.app} ${w.args.join(" ")}`
+        : `egida-run -n ${w.ranks} --kill ${w.kill} --protocol P ${w.app} -- ${w.args.join(" ")}`;
     console.log(`\n## ${w.name}: ${w.what}\n# ${command}`);
-    const runs = new Map<string, Run[]>(variants.map((v) => [v.name, []]));
+    // Recovery: `none` and the raw program cannot recover a killed rank.
+    const vs = w.kill === undefined ? variants : variants.filter((v) => v.protocol !== null && v.protocol !== "none");
+    const runs = new Map<string, Run[]>(vs.map((v) => [v.name, []]));
     for (let rep = 0; rep < reps; rep++) {
-      const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
+      const order = vs.map((_, i) => vs[(i + rep) % vs.length]!);
       for (const v of order) {
         const r = await runOnce(v, w, timeoutMs);
         runs.get(v.name)!.push(r);
@@ -296,17 +351,17 @@ async function main(): Promise<void> {
         );
       }
     }
-    const base = variants.map((v) => summarize(v.name, runs.get(v.name)!));
-    const none = base.find((r) => r.variant === "none")!;
-    const raw = base.find((r) => r.variant === "raw")!;
+    const base = vs.map((v) => summarize(v.name, runs.get(v.name)!));
+    const none = base.find((r) => r.variant === "none") ?? null;
+    const raw = base.find((r) => r.variant === "raw") ?? null;
     const rows: Row[] = base.map((r) => ({
       ...r,
-      wallVsNone: ratio(r.wallMs, none.wallMs),
-      cpuVsNone: ratio(r.cpuMs, none.cpuMs),
-      wallVsRaw: ratio(r.wallMs, raw.wallMs),
-      cpuVsRaw: ratio(r.cpuMs, raw.cpuMs),
+      wallVsNone: ratio(r.wallMs, none?.wallMs ?? null),
+      cpuVsNone: ratio(r.cpuMs, none?.cpuMs ?? null),
+      wallVsRaw: ratio(r.wallMs, raw?.wallMs ?? null),
+      cpuVsRaw: ratio(r.cpuMs, raw?.cpuMs ?? null),
     }));
-    console.log(table(rows));
+    console.log(w.kill === undefined ? table(rows) : recoveryTable(rows));
     for (const r of rows) for (const e of new Set(r.errors)) console.log(`# ${r.variant} failed: ${e}`);
     results.push({ workload: w.name, what: w.what, command, rows });
   }

@@ -4,6 +4,9 @@
  *
  *   npx tsx bench/transport.ts            (add --quick for a short run)
  *
+ * With the openssl CLI, TCP runs a second time over mutual TLS (a throwaway CA
+ * made in a temp dir): the HMAC handshake inside TLS, as `--tls-*` sets up.
+ *
  * TCP runs two TcpTransports in ONE process (rank 0 and rank 1 on 127.0.0.1),
  * so both ends share one event loop: a conservative number compared to two
  * processes, each with its own core.
@@ -14,10 +17,13 @@
  * performance.now(). Simulation latency is wall-clock cost of a round trip
  * (its virtual latency is whatever the model says).
  */
-import { cpus } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeCerts, opensslMissing } from "../runtime-core/test/fixtures/tls-certs.js";
 import { FrameKind, type Frame, type Transport } from "../runtime-core/src/spi.js";
 import { SimWorld } from "../runtime-core/src/sim/index.js";
-import { TcpTransport } from "../runtime-core/src/transport/index.js";
+import { TcpTransport, type TlsMaterial } from "../runtime-core/src/transport/index.js";
 
 const quick = process.argv.includes("--quick");
 const EMPTY = new Uint8Array(0);
@@ -47,8 +53,8 @@ async function simPair(): Promise<Pair> {
   };
 }
 
-async function tcpPair(): Promise<Pair> {
-  const opts = { size: 2, incarnation: 0, secret: "bench" } as const;
+async function tcpPair(tls?: TlsMaterial): Promise<Pair> {
+  const opts = { size: 2, incarnation: 0, secret: "bench", ...(tls ? { tls } : {}) } as const;
   const a = await TcpTransport.listen({ ...opts, rank: 0 });
   const b = await TcpTransport.listen({ ...opts, rank: 1 });
   const peers = [a.address, b.address];
@@ -136,10 +142,17 @@ interface Row {
 }
 
 const scale = quick ? 0.1 : 1;
-const plans = [
+const TCP_SIZES = [[64, 1_000_000, 20_000], [65536, 30_000, 3_000]] as const;
+const plans: { name: string; make: () => Promise<Pair>; sizes: readonly (readonly [number, number, number])[] }[] = [
   { name: "sim", make: simPair, sizes: [[64, 1_000_000, 20_000], [65536, 100_000, 5_000]] },
-  { name: "tcp loopback (1 process)", make: tcpPair, sizes: [[64, 1_000_000, 20_000], [65536, 30_000, 3_000]] },
-] as const;
+  { name: "tcp loopback (1 process)", make: () => tcpPair(), sizes: TCP_SIZES },
+];
+const pki = opensslMissing() === null ? mkdtempSync(join(tmpdir(), "egida-bench-tls-")) : null;
+if (pki !== null) {
+  const set = makeCerts(pki, ["bench"]);
+  const tls: TlsMaterial = { cert: readFileSync(set.certs["bench"]!.cert), key: readFileSync(set.certs["bench"]!.key), ca: readFileSync(set.ca) };
+  plans.push({ name: "tcp loopback + mutual TLS (1 process)", make: () => tcpPair(tls), sizes: TCP_SIZES });
+} else console.error(`no TLS rows: ${opensslMissing()}`);
 
 const rows: Row[] = [];
 for (const plan of plans) {
@@ -165,6 +178,7 @@ for (const plan of plans) {
   }
 }
 
+if (pki !== null) rmSync(pki, { recursive: true, force: true });
 const cpu = cpus();
 console.log(`machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, node ${process.version}, ${process.platform}/${process.arch}`);
 console.log("latency = round trip (ping-pong, one frame in flight), wall clock");

@@ -10,10 +10,11 @@
 //
 // It drives the real launcher (runtime-core/bin/egida-run.js: one process per
 // rank over TCP, a watchdog that restarts killed ranks) and reads what it
-// reports: per-rank traces for live progress, --output for the results, the
-// summary for the protocol's counters.
+// reports: its run trace (--trace) for live progress, --output for the results,
+// the summary for the protocol's counters. The crash run's trace and its
+// space-time diagram (egida-view) are kept, and their paths printed.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -24,6 +25,9 @@ import { isDeepStrictEqual, parseArgs } from "node:util";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const EGIDA_RUN = join(ROOT, "runtime-core/bin/egida-run.js");
+const EGIDA_VIEW = join(ROOT, "runtime-core/bin/egida-view.js");
+/** Where the crash run's trace and diagram stay after the demo. */
+const KEEP = join(tmpdir(), "egida-demo");
 const SIZE = 4;
 const APPS = {
   jacobi: { args: ["48", "160"], what: "2-D Jacobi stencil, 48x48 grid, 160 iterations, halo exchange" },
@@ -99,19 +103,26 @@ function protocolDir(name) {
   return dir;
 }
 
-/** Deliveries so far per rank, counted from the trace files egida-run appends to (all incarnations). */
-function traceDeliveries(dir) {
+/**
+ * Deliveries so far per rank (all incarnations), from the run trace: while the
+ * job runs, from the part each rank process appends to (FILE.parts/rank-R.jsonl);
+ * once egida-run merged them, from FILE itself.
+ */
+function traceDeliveries(file) {
   const counts = new Array(SIZE).fill(0);
-  for (let r = 0; r < SIZE; r++) {
-    const f = join(dir, `rank-${r}.jsonl`);
-    if (!existsSync(f) || statSync(f).size === 0) continue;
-    const text = readFileSync(f, "utf8");
-    let at = text.indexOf('"type":"deliver"');
-    while (at >= 0) {
-      counts[r]++;
-      at = text.indexOf('"type":"deliver"', at + 1);
+  const count = (text, r) => {
+    const key = r === undefined ? '"ev":"deliver"' : `"rank":${r},`;
+    for (const line of text.split("\n")) {
+      if (!line.includes('"ev":"deliver"')) continue;
+      const m = /"rank":(\d+),/.exec(line);
+      if (m && (r === undefined || key === `"rank":${m[1]},`)) counts[Number(m[1])]++;
     }
+  };
+  for (let r = 0; r < SIZE; r++) {
+    const f = join(`${file}.parts`, `rank-${r}.jsonl`);
+    if (existsSync(f) && statSync(f).size > 0) count(readFileSync(f, "utf8"), r);
   }
+  if (counts.every((n) => n === 0) && existsSync(file)) count(readFileSync(file, "utf8"));
   return counts;
 }
 
@@ -120,10 +131,10 @@ function traceDeliveries(dir) {
  * messages as they come; a progress line with per-rank deliveries is redrawn
  * while it runs.
  */
-function runJob(label, kills, onEvent) {
+function runJob(label, kills, onEvent, keepTrace) {
   const work = mkdtempSync(join(tmpdir(), "egida-demo-"));
   const out = join(work, "out.jsonl");
-  const traces = join(work, "trace");
+  const traces = keepTrace ?? join(work, "run.trace.jsonl");
   const args = [EGIDA_RUN, "-n", String(SIZE), "-q", "--protocol", protoDir, "--output", out, "--trace", traces, "--timeout", "50000"];
   for (const k of kills) args.push("--kill", k);
   args.push(appPath, "--", ...app.args);
@@ -225,6 +236,9 @@ process.stdout.write(`${bold("2. the same job, rank " + killRank + " SIGKILLed a
 let killedAt = null;
 let liveAt = null;
 let replayed = null;
+mkdirSync(KEEP, { recursive: true });
+const crashTrace = join(KEEP, "crash-run.trace.jsonl");
+const crashHtml = join(KEEP, "crash-run.html");
 const crash = await runJob("with a crash", [`${killRank}@${killAt}msgs`], (line, ms) => {
   const at = dim(`${(ms / 1000).toFixed(2)}s`);
   let m;
@@ -245,7 +259,9 @@ const crash = await runJob("with a crash", [`${killRank}@${killAt}msgs`], (line,
   } else if (/error:/.test(line)) {
     process.stdout.write(`  ${at}  ${red(line)}\n`);
   }
-});
+}, crashTrace);
+// The crash run as a space-time diagram: one HTML file, no server.
+const viewed = spawnSync(process.execPath, [EGIDA_VIEW, crashTrace, "--out", crashHtml, "--title", `egida demo: ${values.app} under ${protocolName}, rank ${killRank} killed`], { encoding: "utf8" });
 
 // ---------------------------------------------------------------------------
 
@@ -272,5 +288,7 @@ row("replayed", replayed === null ? "n/a" : `${replayed} deliveries`);
 row("recovery time", recovery);
 row("rollbacks", `${s.rollbacks} (survivors)`);
 row("result matched", matched ? green("yes") : red("no"));
+if (viewed.status === 0) process.stdout.write(`\n${bold("see the run")}: ${cyan(crashHtml)} ${dim(`(trace ${crashTrace})`)}\n`);
+else process.stdout.write(`\n${red("egida-view failed:")} ${viewed.stderr.trim()}\n`);
 process.stdout.write(dim(`  (${((performance.now() - t0) / 1000).toFixed(1)} s in all; try --protocol receiver-based-pessimistic or --app writer)\n`));
 process.exit(matched ? 0 : 1);

@@ -1,5 +1,5 @@
 /**
- * `npm run campaign -- [--runs N] [--protocol P] [--app A] [--seed S] [--schedule JSON] [--backend B]`
+ * `npm run campaign -- [--runs N] [--protocol P] [--app A] [--seed S] [--schedule JSON [--trace FILE]] [--backend B]`
  *
  * The seeded simulated crash campaign (test/conformance/): seeds × protocols
  * × apps, every run checked by the oracles, with a progress bar and a summary
@@ -31,6 +31,8 @@ const USAGE = `usage: npm run campaign -- [options]
   --app A            only these apps (comma list): ${CONFORMANCE_APPS.map((a) => a.name).join(", ")}
   --seed S           first seed (default 1); with --schedule, the exact seed
   --schedule JSON    run exactly this crash schedule (one run per protocol × app)
+  --trace FILE       with --schedule, one protocol and one app: write the run's trace
+                     (docs/trace.md; view it with npx egida-view FILE)
   --backend B        ${BACKENDS.join(" | ")} (comma list; default inline)
   --kinds K          schedule kinds (comma list; default all): ${SCHEDULE_KINDS.join(", ")}
   --storage          also check bounded storage (meaningful for long runs)
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
         app: { type: "string" },
         seed: { type: "string" },
         schedule: { type: "string" },
+        trace: { type: "string" },
         backend: { type: "string" },
         kinds: { type: "string" },
         storage: { type: "boolean" },
@@ -114,6 +117,9 @@ async function main(): Promise<number> {
 
   const perCell = given ? 1 : runs;
   const total = protocols.length * apps.length * perCell;
+  if (values.trace !== undefined && (given === undefined || total !== 1)) {
+    fail("--trace FILE traces one run: give --schedule, one --protocol and one --app (a reproduce: line has all three)");
+  }
   const tty = process.stdout.isTTY === true;
   const bar = new cliProgress.SingleBar(
     { format: "campaign [{bar}] {value}/{total} runs | {cell} | violations {violations}", noTTYOutput: !tty, notTTYSchedule: 5000, hideCursor: tty },
@@ -152,7 +158,7 @@ async function main(): Promise<number> {
         const seed = seed0 + i;
         const kind = given ? "given" : kindFor(i, kinds);
         const schedule = given ?? (await scheduleFor(ctx, e, factory, a, seed, kind as ScheduleKind));
-        const c = await runCase(ctx, e, factory, a, seed, kind, schedule, { shrink: !values["no-shrink"], boundedStorage: values.storage ?? false, realReplication: values["real-replication"] ?? false });
+        const c = await runCase(ctx, e, factory, a, seed, kind, schedule, { shrink: !values["no-shrink"], boundedStorage: values.storage ?? false, realReplication: values["real-replication"] ?? false, trace: values.trace });
         addToTally(t, c);
         if (c.violations.length > 0) {
           failures.push(c);
@@ -173,6 +179,7 @@ async function main(): Promise<number> {
   for (const u of unbuilt) process.stdout.write(`not run, does not build: ${u}\n`);
   for (const k of skipped) process.stdout.write(`not run, outside the protocol's claims: ${k}\n`);
   for (const c of failures) process.stdout.write(`reproduce: ${c.repro ?? "(not shrunk)"}\n`);
+  if (values.trace !== undefined) process.stdout.write(`trace: ${values.trace} (npx egida-view ${values.trace} --out run.html)\n`);
   return failures.length > 0 || (wanted !== undefined && unbuilt.length > 0) ? 1 : 0;
 }
 

@@ -15,10 +15,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { App, ProtocolFactory } from "@egida/runtime-core/spi";
-import { composeFromIR } from "../compiler/src/blocks/compose.js";
 import { loadApp } from "../runtime-core/src/host/load-app.js";
 import { runSimJob } from "../runtime-core/src/launcher/sim-job.js";
 import { specFromText } from "../test/protocols/causal-spec.js";
+import { composeFromIR } from "../compiler/src/dev/select-ir.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const APPS: readonly (readonly [string, readonly string[]])[] = [

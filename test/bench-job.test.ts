@@ -69,4 +69,25 @@ describe("bench/job.ts --quick", () => {
     expect(bad.stderr).toMatch(/^bench\/job\.ts: unknown workload "nope"/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("recovery: a SIGKILLed rank comes back live; the time from its death and its replays are reported, never for none or raw", () => {
+    const rjson = join(dir, "recovery.json");
+    const r = bench(["--quick", "--workload", "recovery", "--protocol", "fig4a-sby", "--json", rjson]);
+    expect(r.stderr).not.toMatch(/FAILED/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("| variant | kill → live ms, median [min–max] | replayed | rollbacks | wall s, median [min–max] |");
+    const out = JSON.parse(readFileSync(rjson, "utf8")) as { results: WorkloadResult[] };
+    const rows = out.results[0]!.rows;
+    expect(rows.map((x) => x.variant)).toEqual(["fig4a-sby"]);
+    // The restart delay alone is 100 ms; a pessimistic recovery replays the killed rank's logged deliveries, no rollback.
+    expect(rows[0]!.killToLiveMs!.median).toBeGreaterThan(100);
+    expect(rows[0]!.replayed).toBeGreaterThan(0);
+    expect(rows[0]!.rollbacks).toBe(0);
+  });
+
+  it("--help lists the workloads and exits 0", () => {
+    const h = bench(["--help"]);
+    expect(h.status).toBe(0);
+    for (const w of ["stream", "jacobi", "cg", "startup", "recovery"]) expect(h.stdout).toMatch(new RegExp(`^  ${w} `, "m"));
+  });
 });

@@ -10,13 +10,13 @@
  * from the npm registry this workspace installs from (npm's cache first).
  * Without that registry the test skips, saying so.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../compiler/src/cli/main.js";
+import { npmChildEnv, runChild, runChildOk, type ChildRun } from "./lib/npm-child.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -25,36 +25,9 @@ const NPX = process.platform === "win32" ? "npx.cmd" : "npx";
 const tmp = mkdtempSync(join(tmpdir(), "egida-init-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** What npm children see: none of the npm_* variables a surrounding `npm test` sets (its prefix or config would win). */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== "INIT_CWD") env[k] = v;
-  return { ...env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
-}
-
-function run(cmd: string, args: readonly string[], cwd: string, timeoutMs = 300_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: childEnv(), stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL" });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function ok(cmd: string, args: readonly string[], cwd: string): Promise<Run> {
-  const r = await run(cmd, args, cwd);
-  expect(r.code, `${cmd} ${args.join(" ")} (in ${cwd})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`).toBe(0);
-  return r;
-}
+const ENV = npmChildEnv();
+const run = (cmd: string, args: readonly string[], cwd: string, timeoutMs?: number): Promise<ChildRun> => runChild(cmd, args, cwd, ENV, timeoutMs);
+const ok = (cmd: string, args: readonly string[], cwd: string): Promise<ChildRun> => runChildOk(cmd, args, cwd, ENV);
 
 describe("egida-gen init, installed", () => {
   it("the created project installs from the packed packages; npm test and npm run start:kill pass", async (ctx) => {

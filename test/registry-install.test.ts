@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { npmChildEnv, runChild, runChildOk, type ChildRun } from "./lib/npm-child.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -30,37 +31,9 @@ const SPEC = "receiver-based-pessimistic";
 const PUBLISHED_PROTOCOL = "independent-checkpointing";
 const APP = "all-to-all.mjs";
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The environment npm children see: none of the npm_* variables `npm test` sets (a local prefix or registry from there would win over the test dir's .npmrc). */
-function childEnv(userconfig: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== "INIT_CWD") env[k] = v;
-  return { ...env, npm_config_userconfig: userconfig, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false", NO_COLOR: "1" };
-}
-
-function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL" });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Run and require exit 0; the failure message carries the command and its output. */
-async function ok(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<Run> {
-  const r = await run(cmd, args, cwd, env, timeoutMs);
-  expect(r.code, `${cmd} ${args.join(" ")} (in ${cwd})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`).toBe(0);
-  return r;
-}
+const childEnv = (userconfig: string): NodeJS.ProcessEnv => npmChildEnv({ npm_config_userconfig: userconfig });
+const run = (cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<ChildRun> => runChild(cmd, args, cwd, env, timeoutMs);
+const ok = (cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<ChildRun> => runChildOk(cmd, args, cwd, env, timeoutMs);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -228,7 +201,7 @@ describe("install from a registry (verdaccio)", () => {
 
     // 4. The app, failure-free and then with rank 1 SIGKILLed at its 20th delivery, under both protocols.
     cpSync(join(ROOT, "examples/apps", APP), join(user, APP));
-    const egidaRun = async (protocol: string, out: string, kill: boolean): Promise<Run> =>
+    const egidaRun = async (protocol: string, out: string, kill: boolean): Promise<ChildRun> =>
       ok(NPX, ["egida-run", "-n", "3", "--protocol", protocol, ...(kill ? ["--kill", "1@20msgs"] : []), "--output", out, "--timeout", "60000", "-q", APP], user, env);
     await egidaRun("none", "ref.jsonl", false);
     const reference = outputsByRank(join(user, "ref.jsonl"));

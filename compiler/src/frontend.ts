@@ -6,13 +6,11 @@
  *
  * Nothing here throws on bad input: every problem is a located Diagnostic.
  */
-import { dirname, resolve } from "node:path";
 import type { Diagnostic } from "./diagnostics/types.js";
 import type { ProtocolIR } from "./ir/types.js";
 import { irFromJson } from "./ir/from-json.js";
 import { parse } from "./parse/parse.js";
 import { decodeSpec } from "./parse/decode.js";
-import { readSpecFile } from "./parse/read-spec.js";
 import { lower } from "./passes/lower.js";
 import { BUILTIN_BLOCKS } from "./registry/builtin.js";
 import { createRegistry } from "./registry/registry.js";
@@ -69,16 +67,12 @@ export function parseSpec(text: string | Uint8Array, file: string, registry: Reg
 }
 
 /**
- * Read, decode and compile one spec file, with the registry for its directory.
+ * Read, decode and compile one spec file to IR (no checks), with the registry
+ * for its directory: the pipeline's front-end passes.
  * `source` is the decoded text (for rendering carets), null if unreadable.
  */
 export async function loadSpecFile(path: string): Promise<{ ir: ProtocolIR | null; diagnostics: Diagnostic[]; source: string | null }> {
-  // Bounded: a device, a FIFO or a huge file is refused without reading it all.
-  const read = await readSpecFile(path);
-  if (!read.ok) return { ir: null, source: null, diagnostics: [read.diagnostic] };
-  const bytes = read.bytes;
-  const { registry, diagnostics } = await loadRegistry(dirname(resolve(path)));
-  const decoded = decodeSpec(bytes, path);
-  const result = parseSpec(bytes, path, registry);
-  return { ir: result.ir, diagnostics: [...diagnostics, ...result.diagnostics], source: decoded.ok ? decoded.text : null };
+  const [{ compile }, { frontEndPasses }] = await Promise.all([import("./pipeline/compile.js"), import("./pipeline/passes.js")]);
+  const c = await compile(path, {}, frontEndPasses);
+  return { ir: c.ir, diagnostics: c.diagnostics, source: c.source };
 }

@@ -1,6 +1,6 @@
 /** Block selection over the repository's specs: what is built, in chain order, and what is refused. */
 import { describe, expect, it } from "vitest";
-import { selectBlocks, UnsupportedProtocolError } from "../src/blocks/select.js";
+import { UnsupportedProtocolError } from "../src/blocks/select.js";
 import { BLOCK_MODULES } from "../src/blocks/index.js";
 import { HOOKS, HOOK_NAMES } from "../src/blocks/hooks.js";
 import { loadSpec } from "../../test/protocols/spec.js";
@@ -11,10 +11,11 @@ import type { ProtocolIR } from "../src/ir/types.js";
 import { checkProtocol } from "../src/passes/check.js";
 import { classify } from "../src/passes/classify.js";
 import { builtinRegistry } from "../src/registry/builtin-registry.js";
+import { selectForIR } from "../src/dev/select-ir.js";
 
 describe("selectBlocks", () => {
   it("receiver-based pessimistic: event log with contents, synchronous, full checkpoints", () => {
-    const b = selectBlocks(loadSpec("receiver-based-pessimistic.egida"));
+    const b = selectForIR(loadSpec("receiver-based-pessimistic.egida"));
     const log = b.find((x) => x.file === "log/event-log.ts")!;
     expect(log.params).toEqual({ "log.medium": "nfs-disk", "log.message": true });
     // Pessimistic by the durable watermark: appends are not awaited, sends and outputs wait for the sync.
@@ -26,7 +27,7 @@ describe("selectBlocks", () => {
   });
 
   it("Fig 4a SBY: determinants only; the sender log is the retransmission buffer", () => {
-    const b = selectBlocks(loadSpec("fig4a-sby.egida"));
+    const b = selectForIR(loadSpec("fig4a-sby.egida"));
     expect(b.find((x) => x.file === "log/event-log.ts")!.params["log.message"]).toBe(false);
     const rt = b.find((x) => x.file === "core/retransmit.ts")!;
     expect(rt.module).toBe("LogEventInfo");
@@ -35,12 +36,12 @@ describe("selectBlocks", () => {
   });
 
   it("Fig 4b: determinants on volatile memory of processes", () => {
-    const b = selectBlocks(loadSpec("fig4b-f-replicated.egida"));
+    const b = selectForIR(loadSpec("fig4b-f-replicated.egida"));
     expect(b.find((x) => x.file === "log/event-log.ts")!.params["log.medium"]).toBe("volatile-memory-of-processes");
   });
 
   it("chain order: core first/last positions, every file exists, hooks well-formed", () => {
-    const b = selectBlocks(loadSpec("fig4a-sby.egida"));
+    const b = selectForIR(loadSpec("fig4a-sby.egida"));
     const files = b.map((x) => x.file);
     expect(files[0]).toBe("core/ssn.ts");
     expect(files.at(-1)).toBe("checkpoint/store.ts");
@@ -64,7 +65,7 @@ describe("selectBlocks", () => {
     ["communication-induced-checkpointing.egida", "communication-induced", "checkpoint/independent.ts"],
     ["independent-checkpointing.egida", "independent", "checkpoint/independent.ts"],
   ])("%s: checkpoint-only blocks (rounds, commit on lines, epoch piggyback)", (file, kind, timer) => {
-    const b = selectBlocks(loadSpec(file));
+    const b = selectForIR(loadSpec(file));
     const files = b.map((x) => x.file);
     expect(b.find((x) => x.file === "ckpt-only/rounds.ts")!.params).toEqual({ "cp.kind": kind });
     expect(files).toContain(timer);
@@ -77,8 +78,8 @@ describe("selectBlocks", () => {
 
   it.each([
   ])("%s is refused, naming the construct", (file, re) => {
-    expect(() => selectBlocks(loadSpec(file))).toThrow(UnsupportedProtocolError);
-    expect(() => selectBlocks(loadSpec(file))).toThrow(re);
+    expect(() => selectForIR(loadSpec(file))).toThrow(UnsupportedProtocolError);
+    expect(() => selectForIR(loadSpec(file))).toThrow(re);
   });
 });
 
@@ -97,7 +98,7 @@ describe("pessimistic additions", () => {
     expect(ds.filter((d) => d.severity === "error").map((d) => d.code)).toEqual([]);
     return { ir: ir!, warnings: ds.map((d) => d.code) };
   };
-  const shape = (ir: ProtocolIR) => selectBlocks(ir).map((b) => [b.file, b.params]);
+  const shape = (ir: ProtocolIR) => selectForIR(ir).map((b) => [b.file, b.params]);
   const SPECS_DIR = join(import.meta.dirname, "../../specs");
   const spec = (f: string) => readFileSync(join(SPECS_DIR, f), "utf8");
 
@@ -155,7 +156,7 @@ describe("pessimistic additions", () => {
   it("distributed retrieval on replicated determinants is Fig 4b's fetch from the replicas", () => {
     const a = fromText(`${spec("fig4b-f-replicated.egida")}\nProtocol to retrieve determinants : distributed\n`);
     expect(shape(a.ir)).toEqual(shape(fromText(spec("fig4b-f-replicated.egida")).ir));
-    expect(selectBlocks(a.ir).find((b) => b.file === "collect/stable-log.ts")!.id).toBe("distributed");
+    expect(selectForIR(a.ir).find((b) => b.file === "collect/stable-log.ts")!.id).toBe("distributed");
   });
 
   it.each([
@@ -163,14 +164,14 @@ describe("pessimistic additions", () => {
     ["communication-induced", (t: string) => t.replace("Independent checkpoint", "Communication-induced checkpoint").replace("send: Log", "send: Piggyback checkpoint counter\nLog"), "checkpoint/independent.ts", false],
   ] as const)("%s checkpoints: Fig 4a's blocks plus checkpoint/schedule.ts ahead of the event log", (_name, edit, timer, coordinated) => {
     const { ir } = fromText(edit(spec("fig4a-sby.egida")));
-    const files = selectBlocks(ir).map((b) => b.file);
-    const base = selectBlocks(fromText(spec("fig4a-sby.egida")).ir).map((b) => b.file);
+    const files = selectForIR(ir).map((b) => b.file);
+    const base = selectForIR(fromText(spec("fig4a-sby.egida")).ir).map((b) => b.file);
     expect(files.filter((f) => f !== "checkpoint/schedule.ts" && f !== "ckpt-only/snapshot.ts")).toEqual(base.filter((f) => f !== "checkpoint/independent.ts" || timer === "checkpoint/independent.ts"));
     expect(files).toContain(timer);
     // Forced checkpoints come before the delivery's determinant is logged (they truncate the log).
     expect(files.indexOf("checkpoint/schedule.ts")).toBeLessThan(files.indexOf("log/event-log.ts"));
     expect(files.indexOf("checkpoint/schedule.ts")).toBeGreaterThan(files.indexOf("core/ssn.ts"));
-    expect(selectBlocks(ir).find((b) => b.file === "checkpoint/schedule.ts")!.params).toEqual({ "pk.coordinated": coordinated });
+    expect(selectForIR(ir).find((b) => b.file === "checkpoint/schedule.ts")!.params).toEqual({ "pk.coordinated": coordinated });
   });
 
   it.each([
@@ -179,9 +180,9 @@ describe("pessimistic additions", () => {
     ["volatile memory of processes", "synchronously"],
   ] as const)("a sender log on %s (%s): Fig 4a's blocks with log/send-log.ts instead of core/transmit", (medium, how) => {
     const { ir } = fromText(spec("fig4a-sby.egida").replace("Log message synchronously on volatile memory of self", `Log message ${how} on ${medium}`));
-    const blocks = selectBlocks(ir);
+    const blocks = selectForIR(ir);
     const files = blocks.map((b) => b.file);
-    const base = selectBlocks(fromText(spec("fig4a-sby.egida")).ir).map((b) => b.file);
+    const base = selectForIR(fromText(spec("fig4a-sby.egida")).ir).map((b) => b.file);
     expect(files.filter((f) => f !== "log/send-log.ts")).toEqual(base.filter((f) => f !== "core/transmit.ts"));
     // After the restore (the buffer it restores), before core/recovery (which announces it); last of the onSend chain.
     expect(files.indexOf("log/send-log.ts")).toBeGreaterThan(files.indexOf("checkpoint/restore.ts"));
@@ -200,7 +201,7 @@ describe("pessimistic additions", () => {
     expect(text).toContain("on volatile memory of processes");
     const ir = parseSpec(text, "add.egida", registry).ir!;
     expect(checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error")).toEqual([]);
-    expect(selectBlocks(ir).find((b) => b.file === store)?.params["ckpt.medium"]).toBe("volatile-memory-of-processes");
+    expect(selectForIR(ir).find((b) => b.file === store)?.params["ckpt.medium"]).toBe("volatile-memory-of-processes");
   });
 });
 
@@ -213,14 +214,14 @@ describe("causal additions", () => {
     expect(ds.filter((d) => d.severity === "error").map((d) => d.code)).toEqual([]);
     return ir!;
   };
-  const shape = (ir: ProtocolIR) => selectBlocks(ir).map((b) => [b.file, b.params]);
+  const shape = (ir: ProtocolIR) => selectForIR(ir).map((b) => [b.file, b.params]);
   const spec = (f: string) => readFileSync(join(import.meta.dirname, "../../specs", f), "utf8");
   const READ = "read: determinant : {source, sesn, dest, desn}\n";
   const withRead = (t: string) => (t.includes(READ) ? t : t.replace(/(receive: determinant : \{[^}]*\}\n(Log [^\n]*\n)?)/, `$1${READ}`));
   const withoutRead = (t: string) => t.replace(READ, "");
 
   it("`stability matrix` is the det-log's tracking parameter, for the piggyback and the gather answers", () => {
-    const b = selectBlocks(fromText(spec("fbl-stability-matrix.egida")));
+    const b = selectForIR(fromText(spec("fbl-stability-matrix.egida")));
     expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.readLog": false, "causal.readFlush": false });
     expect(b.find((x) => x.file === "causal/gather.ts")!.params).toEqual({ "causal.tracking": "stability-matrix", "causal.pbAt": 1 });
   });
@@ -238,18 +239,18 @@ describe("causal additions", () => {
     "%s: `read:` with a synchronous log on stable storage: log/read-log holds the values (causal/det-log leaves reads alone)",
     (file) => {
       const ir = fromText(withRead(spec(file)).replace(READ, `${READ}Log determinant synchronously on local disk\n`));
-      const b = selectBlocks(ir);
+      const b = selectForIR(ir);
       expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "local-disk", "read.lostTail": true, "read.async": false, "read.wait": true });
       expect(b.find((x) => x.file === "causal/det-log.ts")!.params["causal.readLog"]).toBe(true);
       // Everything else as without the log.
-      const rest = (ir2: ProtocolIR) => selectBlocks(ir2).filter((x) => x.file !== "log/read-log.ts" && x.file !== "causal/det-log.ts").map((x) => [x.file, x.params]);
+      const rest = (ir2: ProtocolIR) => selectForIR(ir2).filter((x) => x.file !== "log/read-log.ts" && x.file !== "causal/det-log.ts").map((x) => [x.file, x.params]);
       expect(rest(ir)).toEqual(rest(fromText(withoutRead(spec(file)))));
     },
   );
 
   it("`read:` logged asynchronously on disk: log/read-log appends without waiting, causal/det-log piggybacks until flushed", () => {
     const text = withRead(spec("family-based-causal.egida")).replace(READ, `${READ}Log determinant asynchronously on NFS disk\n`);
-    const b = selectBlocks(fromText(text));
+    const b = selectForIR(fromText(text));
     expect(b.find((x) => x.file === "log/read-log.ts")!.params).toEqual({ "read.medium": "nfs-disk", "read.lostTail": true, "read.async": true, "read.wait": false });
     expect(b.find((x) => x.file === "causal/det-log.ts")!.params).toEqual({ "causal.tracking": "dependency-matrix", "causal.readLog": false, "causal.readFlush": true });
   });
@@ -261,6 +262,6 @@ describe("causal additions", () => {
     expect(checkProtocol(ir, registry, "add.egida").filter((d) => d.severity === "error")).toEqual([
       expect.objectContaining({ code: "E-not-supported-yet", loc: expect.objectContaining({ line }) }),
     ]);
-    expect(() => selectBlocks(ir)).toThrow(/asynchronous read determinant logs on volatile-memory-of-processes/);
+    expect(() => selectForIR(ir)).toThrow(/asynchronous read determinant logs on volatile-memory-of-processes/);
   });
 });

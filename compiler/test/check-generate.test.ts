@@ -17,6 +17,7 @@ import { checkProtocol } from "../src/passes/check.js";
 import { FALLBACK_HINT } from "../src/passes/check-generate.js";
 import { classify } from "../src/passes/classify.js";
 import { builtinRegistry } from "../src/registry/builtin-registry.js";
+import { selectForIR } from "../src/dev/select-ir.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "compiler/bin/egida-gen.js");
@@ -111,7 +112,7 @@ describe("refusals of block selection are checker errors", () => {
   it("checkpoint-only recovery on local disk is generated (a restarted process reads its own local disk)", () => {
     const p = ir(COORD.replace("NFS disk", "local disk"));
     expect(checkProtocol(p, registry, "t.egida")).toEqual([]);
-    const store = selectBlocks(p).find((b) => b.file === "ckpt-only/store.ts");
+    const store = selectForIR(p).find((b) => b.file === "ckpt-only/store.ts");
     expect(store?.params["ckpt.medium"]).toBe("local-disk");
   });
 });

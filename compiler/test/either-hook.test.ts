@@ -16,7 +16,8 @@ import { emitModular } from "../src/codegen/modular.js";
 import { typeCheck } from "../src/codegen/typecheck.js";
 import { liveAwait, renderBody } from "../src/codegen/render.js";
 import type { EmitBlock } from "../src/codegen/types.js";
-import { Project, type Block } from "ts-morph";
+import { Project } from "ts-morph";
+import { renderTree } from "../src/codegen/library-analyze.js";
 import { ALL_BLOCKS, FIXTURE_BLOCKS, input } from "./codegen/helpers.js";
 
 const GENERATED = join(import.meta.dirname, "../../generated");
@@ -110,7 +111,10 @@ describe("render: live awaits and the await-label rewrite", () => {
     const f = project.createSourceFile("b.ts", `declare function param<T>(k: string): T;\ndeclare function a(): Promise<void>;\ndeclare function b(): void;\ndeclare let x: boolean;\nexport async function h(): Promise<void> {\n${body}\n}\n`);
     return f.getFunctionOrThrow("h");
   }
-  const live = (body: string, p: boolean) => liveAwait(fn(body).getBodyOrThrow(), { params: { p } });
+  const live = (body: string, p: boolean) => {
+    const f = fn(body);
+    return liveAwait(renderTree(f.getBodyOrThrow(), f), { params: { p } });
+  };
 
   it("counts an await only where the parameters let it run, and not in nested functions", () => {
     expect(live("  await a();", false)).toBe(true);
@@ -127,7 +131,7 @@ describe("render: live awaits and the await-label rewrite", () => {
 
   it("turns `return e;` into an await and a break out of the block's label", () => {
     const f = fn("  if (x) return a();\n  b();");
-    expect(renderBody(f.getBodyOrThrow() as Block, f, { params: {}, awaitLabel: "L" })).toBe("if (x) { await a(); break L; }\nb();");
+    expect(renderBody(renderTree(f.getBodyOrThrow(), f), f.getSourceFile().getFullText(), { params: {}, awaitLabel: "L" })).toBe("if (x) { await a(); break L; }\nb();");
   });
 });
 

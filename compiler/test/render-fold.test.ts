@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Project } from "ts-morph";
 import { describe, expect, it } from "vitest";
+import { renderTree } from "../src/codegen/library-analyze.js";
 import { renderBody } from "../src/codegen/render.js";
 import type { ParamValue } from "../src/codegen/types.js";
 
@@ -16,9 +17,9 @@ const GENERATED = join(import.meta.dirname, "../../generated");
 
 function render(body: string, params: Record<string, ParamValue>): string {
   const project = new Project({ useInMemoryFileSystem: true });
-  const f = project.createSourceFile("b.ts", `declare function param<T>(k: string): T;\ndeclare function a(): void;\ndeclare function b(): void;\ndeclare let x: boolean;\nexport function h(): void {\n${body}\n}\n`);
+  const f = project.createSourceFile("b.ts", `declare function param<T>(k: string): T;\ndeclare function a(): void;\ndeclare function b(): void;\ndeclare let x: boolean;\ndeclare let y: string;\nexport function h(): void {\n${body}\n}\n`);
   const fn = f.getFunctionOrThrow("h");
-  return renderBody(fn.getBodyOrThrow() as never, fn, { params });
+  return renderBody(renderTree(fn.getBodyOrThrow(), fn), f.getFullText(), { params });
 }
 
 describe("branches on boolean parameters are decided at generation time", () => {
@@ -43,6 +44,27 @@ describe("branches on boolean parameters are decided at generation time", () => 
     // `x && P` is not decided: x runs first.
     expect(render(`  if (x && param<boolean>("p")) a();`, { p: false })).toBe("if (x && (false as boolean)) a();");
     expect(render(`  const v = param<boolean>("p") ? 1 : 2;`, { p: false })).toBe("const v = (2);");
+  });
+
+  it("folds a text or number parameter compared with a literal, and what the comparison decides", () => {
+    expect(render(`  const v = param<string>("t") === "a";`, { t: "a" })).toBe("const v = true;");
+    expect(render(`  const v = param<string>("t") === "a";`, { t: "b" })).toBe("const v = false;");
+    expect(render(`  const v = "a" !== param<string>("t");`, { t: "a" })).toBe("const v = false;");
+    expect(render(`  const v = param<number>("n") == 3;`, { n: 3 })).toBe("const v = true;");
+    expect(render(`  if (param<string>("t") === "a" && x) a();\n  b();`, { t: "b" })).toBe("b();");
+    expect(render(`  if (param<string>("t") === "a" && x) a();`, { t: "a" })).toBe("if (x) a();");
+    expect(render(`  const v = param<string>("t") === "a" ? 1 : 2;`, { t: "a" })).toBe("const v = (1);");
+    // Values of different types are not compared at generation time (\`==\` would coerce).
+    expect(render(`  const v = param<number>("n") == "3";`, { n: 3 })).toBe('const v = (3 as number) == "3";');
+    // A comparison with something other than a literal is left to run.
+    expect(render(`  const v = param<string>("t") === y;`, { t: "a" })).toBe('const v = ("a" as string) === y;');
+  });
+
+  it("leaves no comparison of a text parameter with a literal in any checked-in protocol", () => {
+    for (const d of readdirSync(GENERATED)) {
+      const code = readFileSync(join(GENERATED, d, "src/index.ts"), "utf8");
+      expect(code, d).not.toMatch(/\("[^"]*" as string\) *[!=]==? *"/);
+    }
   });
 
   it("leaves no decided branch in any checked-in protocol (the modular back end renders through the same code)", () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
+import { decodeValue } from "../src/host/value-codec.js";
 import { describe, expect, it } from "vitest";
 import {
   IdempotentSink,
@@ -133,7 +134,7 @@ describe("RankHost", () => {
     await t.host.start();
     expect(t.transport.sent).toHaveLength(1);
     expect(t.transport.sent[0]!.to).toBe(2);
-    expect(deserialize(t.transport.sent[0]!.payload)).toEqual({ hello: "1/3/a" });
+    expect(decodeValue(t.transport.sent[0]!.payload)).toEqual({ hello: "1/3/a" });
     expect(t.host.f).toBe(1);
   });
 
@@ -165,7 +166,7 @@ describe("RankHost", () => {
     const t = setup(app as App<unknown>);
     await t.host.start();
     for (let i = 0; i < 5; i++) await t.host.deliver(0, msg(i), { replay: i < 2 });
-    expect(deserialize(t.host.captureAppState())).toEqual([0, 1, 2, 3, 4]);
+    expect(decodeValue(t.host.captureAppState())).toEqual([0, 1, 2, 3, 4]);
     expect(t.host.deliveryCount).toBe(5);
     expect(t.delivered).toEqual([1, 2, 3, 4, 5]);
   });
@@ -220,7 +221,7 @@ describe("RankHost", () => {
     const t = setup(app as App<unknown>);
     await t.host.start();
     await t.host.deliver(0, msg(null), { replay: false });
-    expect(t.sink.outputs.map((o) => [o.seq, deserialize(o.payload)])).toEqual([
+    expect(t.sink.outputs.map((o) => [o.seq, decodeValue(o.payload)])).toEqual([
       [0, { got: 42 }],
       [1, [1, 2n]],
     ]);
@@ -282,7 +283,7 @@ describe("RankHost", () => {
     const snap = t.host.captureAppState();
     await t.host.deliver(0, msg(0), { replay: false });
     t.host.restoreAppState(snap);
-    expect((deserialize(t.host.captureAppState()) as { m: Map<string, unknown> }).m.has("y")).toBe(false);
+    expect((decodeValue(t.host.captureAppState()) as { m: Map<string, unknown> }).m.has("y")).toBe(false);
   });
 
   it("unrecoverable() reports and throws", async () => {

@@ -3,7 +3,7 @@
  * the root `npm run build`) and checks exit codes, messages and outputs.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -132,6 +132,24 @@ describe("egida-run with none over TCP, and --sim", () => {
     for (const l of results) expect(l.data["result"]).toBe(work(l.data["seed"] as number));
     const workers = lines.filter((l) => "worker" in l.data);
     expect(workers.reduce((a, l) => a + (l.data["tasks"] as number), 0)).toBe(30);
+  });
+
+  it("the default temp storage is removed after a successful run, kept and named with --keep-storage", async () => {
+    // A private TMPDIR: the launcher's temp storage is the only thing created in it.
+    const own = mkdtempSync(join(tmp, "tmpdir-"));
+    const env = { TMPDIR: own };
+    const plain = await run(["-n", "2", "--protocol", "none", "-q", app("token-ring"), "--", "3"], { env });
+    expect(plain.code).toBe(0);
+    expect(readdirSync(own)).toEqual([]);
+    const kept = await run(["-n", "2", "--protocol", "none", "-q", "--keep-storage", app("token-ring"), "--", "3"], { env });
+    expect(kept.code).toBe(0);
+    const dirs = readdirSync(own);
+    expect(dirs).toHaveLength(1);
+    expect(dirs[0]).toMatch(/^egida-run-/);
+    expect(kept.stderr).toContain(`storage kept in ${join(own, dirs[0]!)}`);
+    const sim = await run(["-n", "2", "--protocol", "none", "--sim", "--keep-storage", app("token-ring"), "--", "3"]);
+    expect(sim.code).toBe(2);
+    expect(sim.stderr).toMatch(/^error: --keep-storage: --sim keeps its storage in memory/);
   });
 
   it("echoes outputs on stdout with a rank prefix", async () => {
@@ -326,6 +344,27 @@ describe("single-rank mode", () => {
     expect(r.stderr).toMatch(/head -c 32 \/dev\/urandom > secret.*openssl rand -hex 32/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     noStack(r.stderr);
+  });
+
+  it("a --tls-cert that is not a certificate: one line naming it, exit 2", async () => {
+    const bad = join(tmp, "not-a-cert.pem");
+    writeFileSync(bad, "hello\n");
+    const r = await run(["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--tls-cert", bad, "--tls-key", bad, "--tls-ca", bad, "--protocol", "none", "--storage-dir", join(tmp, "tls-bad"), app("token-ring")], {
+      env: { EGIDA_SECRET: "0123456789abcdef0123" },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: --tls-cert .*not-a-cert\.pem is not a PEM certificate/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    noStack(r.stderr);
+  });
+
+  it("a --shared-dir whose parent is missing: one line naming --shared-dir, exit 7", async () => {
+    const r = await run(["--rank", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--shared-dir", join(tmp, "no-parent", "shared"), "--protocol", "none", "--storage-dir", join(tmp, "shared-bad"), app("token-ring")], {
+      env: { EGIDA_SECRET: "0123456789abcdef0123" },
+    });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/shared storage error on rank 0: cannot create storage directory .*no-parent\/shared: .*use another --shared-dir/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
   it("a missing --secret-file: one line, exit 7 (an environment fault)", async () => {

@@ -5,6 +5,9 @@
  * of a rank holding others' messages), every run checked by every oracle.
  * Failing runs are shrunk and come with the one command that reproduces them.
  */
+import { traceHeader } from "../../runtime-core/src/trace/job-trace.js";
+import { wallMs, type TraceRecord } from "../../runtime-core/src/trace/records.js";
+import { JsonlFile } from "../../runtime-core/src/trace/writer.js";
 import type { App, ProtocolFactory } from "../../runtime-core/src/spi.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import { type ConformanceApp, loadConformanceApp } from "./apps.js";
@@ -86,7 +89,7 @@ export function livenessBoundMs(freeMs: number, schedule: CrashSchedule): number
 
 export function reproCommand(e: Pick<ProtocolEntry, "name" | "backend">, app: string, seed: number, schedule: CrashSchedule, realReplication = false): string {
   const backend = e.backend === "builtin" ? "" : ` --backend ${e.backend}`;
-  return `npm run campaign -- --protocol ${e.name}${backend}${realReplication ? " --real-replication" : ""} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}'`;
+  return `npm run campaign -- --protocol ${e.name}${backend}${realReplication ? " --real-replication" : ""} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}' --trace run.jsonl`;
 }
 
 export interface RunCaseOptions {
@@ -95,6 +98,8 @@ export interface RunCaseOptions {
   readonly boundedStorage?: boolean;
   /** `volatile memory of processes` on runtime-core's real replication (SimJobParams.realReplication). */
   readonly realReplication?: boolean;
+  /** Write the run trace of the schedule as given (not of the shrinking runs) to this file (docs/trace.md). */
+  readonly trace?: string;
 }
 
 /** Run one schedule and check it; on violations, shrink and attach the repro command. */
@@ -111,9 +116,21 @@ export async function runCase(
   const app = await loadConformanceApp(a);
   const reference = await ctx.reference(a, app);
   const draw = await ctx.drawContext(e, factory, a, app);
-  const check = async (s: CrashSchedule): Promise<{ result: JobResult; violations: Violation[] }> => {
+  const check = async (s: CrashSchedule, traceFile?: string): Promise<{ result: JobResult; violations: Violation[] }> => {
     const maxTimeMs = livenessBoundMs(draw.freeMs, s);
-    const result = await runSimJob({ protocol: factory, app, size: a.size, seed, schedule: s, args: a.args, realReplication: o.realReplication ?? false, maxTimeMs });
+    const out = traceFile === undefined ? null : new JsonlFile(traceFile, "w");
+    out?.line({ ...traceHeader({ mode: "sim", size: a.size, protocol: e.name, app: a.name, kills: s.map((c) => ({ text: JSON.stringify(c) })), seed }) });
+    const result = await runSimJob({
+      protocol: factory,
+      app,
+      size: a.size,
+      seed,
+      schedule: s,
+      args: a.args,
+      realReplication: o.realReplication ?? false,
+      maxTimeMs,
+      ...(out ? { runTrace: (r: TraceRecord) => out.line(r) } : {}),
+    });
     const violations = await checkRun(result, {
       app,
       args: a.args,
@@ -122,9 +139,13 @@ export async function runCase(
       reference,
       boundedStorage: o.boundedStorage ?? false,
     });
+    if (out) {
+      out.line({ ts: wallMs(), rank: -1, inc: 0, ev: "end", ok: violations.length === 0, exitCode: violations.length === 0 ? 0 : 1 });
+      out.close();
+    }
     return { result, violations };
   };
-  const { result, violations } = await check(schedule);
+  const { result, violations } = await check(schedule, o.trace);
   const base = { protocol: e.name, backend: e.backend, app: a.name, seed, kind, schedule, result, violations };
   if (violations.length === 0) return base;
   let shrunk = schedule;

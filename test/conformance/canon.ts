@@ -9,8 +9,9 @@
  * tagged JSON rendering instead: readable in violation messages, and equal
  * exactly when the values are structurally equal (key order included).
  */
-import { deserialize } from "node:v8";
+import { untagPayload } from "../../runtime-core/src/trace/message-id.js";
 import { canonicalBytes, canonicalDigest } from "../../runtime-core/src/host/canonical.js";
+import { decodeValue } from "../../runtime-core/src/host/value-codec.js";
 
 /**
  * The canonical rendering of a value, as UTF-8 bytes: the host's own
@@ -19,14 +20,15 @@ import { canonicalBytes, canonicalDigest } from "../../runtime-core/src/host/can
  */
 export const canonicalOf: (value: unknown) => Uint8Array = canonicalBytes;
 
-/** The canonical rendering of v8-serialized bytes. */
-export function canonical(v8bytes: Uint8Array): Uint8Array {
-  return canonicalOf(deserialize(v8bytes));
+/** The canonical rendering of encoded bytes (the host's value codec, or v8.serialize's). */
+export function canonical(bytes: Uint8Array): Uint8Array {
+  return canonicalOf(decodeValue(bytes));
 }
 
 /** The identity of a message: crc32 of its canonical rendering. */
-export function digestOf(v8bytes: Uint8Array): number {
-  return canonicalDigest(deserialize(v8bytes));
+export function digestOf(bytes: Uint8Array): number {
+  // A traced run (`npm run campaign -- --trace FILE`) tags application payloads with their message id.
+  return canonicalDigest(decodeValue(untagPayload(0, bytes).bytes));
 }
 
 /** A canonical rendering for a message, shortened. */

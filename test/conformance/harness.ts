@@ -16,6 +16,7 @@ import { ReportedError, describeFailure, errorText, type JobFailure } from "../.
 import { SimWorld } from "../../runtime-core/src/sim/world.js";
 import { wireReplication } from "../../runtime-core/src/launcher/replication.js";
 import { Prng } from "../../runtime-core/src/sim/prng.js";
+import { wallMs, type TraceBody, type TraceEmit, type TraceRecord } from "../../runtime-core/src/trace/records.js";
 import { FrameKind, type App, type Frame, type LogStore, type ProtocolFactory, type TraceEvent, type Transport } from "../../runtime-core/src/spi.js";
 import { canonical, canonicalOf, digestOf } from "./canon.js";
 import {
@@ -58,6 +59,8 @@ export interface SimJobParams {
    * owner's crash (default false; `npm run campaign -- --real-replication`).
    */
   readonly realReplication?: boolean;
+  /** The run trace (`npm run campaign -- --trace FILE`): every record, stamped with wall clock and virtual time. */
+  readonly runTrace?: (record: TraceRecord) => void;
   /** Probabilities that a crash cuts or corrupts the victim's last frame in flight to each peer (default 0.2 / 0.1). */
   readonly crashTail?: { readonly cut: number; readonly corrupt: number };
 }
@@ -196,6 +199,9 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   };
 
   // Down, or restarted and not yet live (a first incarnation still in onStart is not recovering).
+  const out = p.runTrace;
+  const emitter = (rank: number, inc: number): TraceEmit | undefined =>
+    out === undefined ? undefined : (b: TraceBody) => out({ ts: wallMs(), vt: world.now, rank, inc, ...b });
   const downNow = (): number => incs.filter((c) => c.dead || (c.n > 0 && !c.live)).length;
 
   const crash = (r: number, specIndex: number): boolean => {
@@ -212,12 +218,14 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     maxConcurrent = Math.max(maxConcurrent, concurrent);
     const spec = p.schedule[specIndex]!;
     crashes.push({ rank: r, incarnation: c.n, time: world.now, step: world.stats.steps, spec: specIndex, trigger: triggerOf(spec), concurrent, before, visible });
+    emitter(r, c.n)?.({ ev: "kill", why: `schedule[${specIndex}]: ${JSON.stringify(spec)}` });
     const delay = spec.restartAfterMs ?? rng.range(dMin, dMax);
     pendingRestarts++;
     world.at(world.now + delay, () => {
       pendingRestarts--;
       if (failure !== null) return;
       world.restart(r, c.n + 1);
+      emitter(r, c.n + 1)?.({ ev: "restart" });
       startRank(r, c.n + 1);
       restartCount[r]!++;
       armRestartTriggers(r);
@@ -348,6 +356,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
             atPoint(r, "after-output");
           }),
       },
+      runTrace: emitter(r, n),
       trace: (e) => {
         if (inc.dead) return;
         // The host's digest is over raw v8 bytes, which differ between equal values (canon.ts); use the canonical one.

@@ -9,7 +9,8 @@
  * p on: that is how rolled-back suffixes are removed, and how a replay is
  * matched with what it replays.
  */
-import { deserialize, serialize } from "node:v8";
+import { serialize } from "node:v8";
+import { decodeValue } from "../../runtime-core/src/host/value-codec.js";
 import { canonical, canonicalOf, digestOf } from "./canon.js";
 import type { App, AppContext, AppMessage, InitArgs } from "../../runtime-core/src/spi.js";
 
@@ -221,6 +222,6 @@ export function probeApp(inner: App<unknown>, env: ProbeEnv): App<WrappedState> 
 
 /** The application's own state inside a captured wrapper state. */
 export function unwrapState(bytes: Uint8Array): { pos: number; app: Uint8Array } {
-  const w = deserialize(bytes) as WrappedState;
+  const w = decodeValue(bytes) as WrappedState;
   return { pos: w.pos, app: canonicalOf(w.app) };
 }

@@ -15,7 +15,6 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { NOT_SUPPORTED_YET, UnsupportedProtocolError, selectBlocks } from "../../compiler/src/blocks/select.js";
 import { emitSource } from "../../compiler/src/codegen/package.js";
 import { blockLibrary, emitInputFor } from "../../compiler/src/codegen/pipeline.js";
@@ -27,6 +26,7 @@ import { classify } from "../../compiler/src/passes/classify.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import type { ProtocolFactory } from "../../runtime-core/src/spi.js";
 import type { Family } from "./oracles.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /**
  * Protocols that pass the full campaign (docs/campaign.md); `npm test` runs

@@ -26,11 +26,11 @@
 import { describe, expect, it } from "vitest";
 import type { App, ProtocolFactory } from "@egida/runtime-core/spi";
 import { readFileSync } from "node:fs";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { discoverProtocols } from "../conformance/protocols.js";
 import { specFromText } from "./causal-spec.js";
 import { runJob } from "./harness.js";
 import { counterEnv, expectReadsRecovered, readApp } from "./read-app.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 interface St {
   rank: number;

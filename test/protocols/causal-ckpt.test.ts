@@ -10,12 +10,11 @@
  * timer of their own).
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
-import { selectBlocks } from "../../compiler/src/blocks/select.js";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { fblCoordinated, hybridCic, specFromText } from "./causal-spec.js";
+import { composeFromIR, selectForIR } from "../../compiler/src/dev/select-ir.js";
 
 const OPTS = { checkpointIntervalMs: 15, flushIntervalMs: 10 };
 
@@ -28,10 +27,10 @@ describe.each([
   const mk = () => tokenApp({ tokens: 3, hops: 60 });
 
   it("selects checkpoint/schedule before the causal blocks, and gather scans after the index word", () => {
-    const files = selectBlocks(ir).map((b) => b.file);
+    const files = selectForIR(ir).map((b) => b.file);
     expect(files.indexOf("checkpoint/schedule.ts")).toBeGreaterThan(-1);
     expect(files.indexOf("checkpoint/schedule.ts")).toBeLessThan(files.indexOf("causal/det-log.ts"));
-    expect(selectBlocks(ir).find((b) => b.file === "causal/gather.ts")!.params["causal.pbAt"]).toBe(2);
+    expect(selectForIR(ir).find((b) => b.file === "causal/gather.ts")!.params["causal.pbAt"]).toBe(2);
   });
 
   it("the schedule takes the checkpoints; a crash run matches the failure-free run", async () => {

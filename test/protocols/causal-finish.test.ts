@@ -14,10 +14,10 @@
  * recovers, replays the write, commits it and finishes again).
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { discoverProtocols } from "../conformance/protocols.js";
 import { hybrid, specFromText } from "./causal-spec.js";
 import { expectFinishReleasesUnawaitedWrites, type SimFactory } from "./finish-check.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 // The specs' own timers (FBL: 2 s checkpoints; Fig 3b: 100 ms flushes): the job is over long before
 // a flush makes a determinant stable, so the last outputs wait for pushes when every rank is done.

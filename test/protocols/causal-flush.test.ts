@@ -8,12 +8,12 @@
  * output commit flushes the log too.
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
 import { hybrid, specFromText } from "./causal-spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /** No timer fires during the run: neither flush nor checkpoint. */
 const FROZEN = { flushIntervalMs: 1e9, checkpointIntervalMs: 1e9 };

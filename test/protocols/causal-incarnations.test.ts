@@ -18,7 +18,6 @@
 import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import type { App, InboundFrame, ProtocolFactory } from "../../runtime-core/src/spi.js";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH } from "../../compiler/src/blocks/tags.js";
 import { RankHost } from "../../runtime-core/src/host/rank-host.js";
 import { MemoryOutputSink } from "../../runtime-core/src/host/output-sink.js";
@@ -27,6 +26,7 @@ import { createMemoryStorageProvider, type MemoryStableMedia } from "../../runti
 import { FrameKind, type Transport } from "../../runtime-core/src/spi.js";
 import { discoverProtocols } from "../conformance/protocols.js";
 import { familyBased, hybrid, specFromText } from "./causal-spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 interface Build {
   readonly name: string;

@@ -9,10 +9,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { App } from "@egida/runtime-core/spi";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { runJob } from "./harness.js";
 import { counterEnv, expectReadsRecovered, readApp, readProblems } from "./read-app.js";
 import { familyBased, specFromText, stabilityMatrix } from "./causal-spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const READ = "read: determinant : {source, sesn, dest, desn}\n";
 const withReadLog = (text: string): string =>

@@ -11,7 +11,6 @@
  * steps 209-215, on the same seed: the scan and its numbers are in docs/protocols.md).
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { loadSpec } from "./spec.js";
 import { findApp, loadConformanceApp } from "../conformance/apps.js";
 import { runSimJob } from "../conformance/harness.js";
@@ -19,6 +18,7 @@ import { checkRun } from "../conformance/oracles.js";
 import { CAMPAIGN_OPTIONS } from "../conformance/protocols.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import type { ProtocolFactory } from "../../runtime-core/src/spi.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 describe("causal logging: a sender that dies before answering a recovering receiver's retransmission request", () => {
   it("resends from its restored buffer when the receiver answers its own recovery (jacobi, seed 7)", async () => {

@@ -16,12 +16,12 @@
  *   crash tests of causal.test.ts (both f) and the reading app below catch it.
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { counterEnv, expectReadsRecovered, readApp } from "./read-app.js";
 import { specFromText, stabilityMatrix } from "./causal-spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /** No timer fires during the run: neither flush nor checkpoint. */
 const FROZEN = { flushIntervalMs: 1e9, checkpointIntervalMs: 1e9 };

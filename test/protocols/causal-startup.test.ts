@@ -18,12 +18,12 @@
  */
 import { describe, expect, it } from "vitest";
 import type { InboundFrame, ProtocolFactory } from "../../runtime-core/src/spi.js";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH } from "../../compiler/src/blocks/tags.js";
 import { FrameKind } from "../../runtime-core/src/spi.js";
 import { discoverProtocols } from "../conformance/protocols.js";
 import { familyBased, hybrid, specFromText } from "./causal-spec.js";
 import { rankWithSlowStorage, words } from "./slow-open.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const builds: { name: string; load(): Promise<unknown> }[] = [
   ...(await discoverProtocols({ backends: ["inline", "modular"] })).protocols

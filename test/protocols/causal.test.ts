@@ -9,16 +9,16 @@
  * Beyond f: a schedule that provably loses a determinant a survivor depends
  * on must end in `unrecoverable`, and random f+1.. crashes never give a wrong result.
  */
-import { deserialize } from "node:v8";
+import { decodeValue } from "../../runtime-core/src/host/value-codec.js";
 import { describe, expect, it } from "vitest";
 import type { ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import type { ProtocolIR } from "../../compiler/src/ir/types.js";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
 import { familyBased, fblCoordinated, hybrid, hybridCic, specFromText, stabilityMatrix, stabilityVector } from "./causal-spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const OPTS = { checkpointIntervalMs: 40, flushIntervalMs: 10 };
 /** [title, IR, f] */
@@ -104,7 +104,7 @@ function recording(base: ProtocolFactory, log: Delivery[]): ProtocolFactory {
       const h: ProtocolHost = {
         ...host,
         deliver: async (from, payload, o) => {
-          log.push({ t: host.timers.now(), rank: host.rank, from, hops: (deserialize(payload) as { hops: number }).hops });
+          log.push({ t: host.timers.now(), rank: host.rank, from, hops: (decodeValue(payload) as { hops: number }).hops });
           await host.deliver(from, payload, o);
         },
       };

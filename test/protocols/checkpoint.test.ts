@@ -8,11 +8,12 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Protocol, TraceEvent } from "@egida/runtime-core/spi";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import { runJob, type JobResult } from "./harness.js";
 import { tokenApp, type TokenState } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const SPECS = [
   ["co-ordinated (snapshot markers, rollback of everyone)", "coordinated-checkpointing.egida"],

@@ -12,7 +12,7 @@
  * The big numbers are in docs/protocols.md (campaign and real-process runs).
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import type { KillSpec } from "../../runtime-core/src/launcher/options.js";
 import { ReplicatedCheckpointStore } from "../../runtime-core/src/storage/replicated-checkpoints.js";
 import { ReplicatedLog } from "../../runtime-core/src/storage/replicated.js";
@@ -27,6 +27,7 @@ import { CAMPAIGN_OPTIONS } from "../conformance/protocols.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import type { ProtocolFactory } from "../../runtime-core/src/spi.js";
 import type { ProtocolIR } from "../../compiler/src/ir/types.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const ir = (f: number) => loadSpec("pessimistic-diskless.egida", { checkpointIntervalMs: 15, flushIntervalMs: 5, f });
 const mesh = () => tokenApp({ tokens: 3, hops: 50 });

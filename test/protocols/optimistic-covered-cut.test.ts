@@ -11,7 +11,6 @@
  * (rank 1 or 2 at a step, the other after its 2nd checkpoint) on jacobi seed 7.
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { loadSpec } from "./spec.js";
 import { findApp, loadConformanceApp } from "../conformance/apps.js";
 import { runSimJob } from "../conformance/harness.js";
@@ -19,6 +18,7 @@ import { checkRun } from "../conformance/oracles.js";
 import { CAMPAIGN_OPTIONS } from "../conformance/protocols.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import type { ProtocolFactory } from "../../runtime-core/src/spi.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 describe("optimistic logging: a CUT older than the restored checkpoint", () => {
   it("still voids the rolled-back records logged before it (jacobi, seed 7)", async () => {

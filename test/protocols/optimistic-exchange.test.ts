@@ -12,14 +12,14 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
-import { selectBlocks } from "../../compiler/src/blocks/select.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import { TAG_OPT_PULL, TAG_OPT_TOKEN } from "../../compiler/src/blocks/tags.js";
 import { runJob, type JobResult } from "./harness.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
 import { counterEnv } from "./read-app.js";
 import { expectConsistent, stampApp, type StampState } from "./stamp-app.js";
+import { composeFromIR, selectForIR } from "../../compiler/src/dev/select-ir.js";
 
 const SPEC = "optimistic-exchange-vc.egida";
 
@@ -50,12 +50,12 @@ const rollbacks = (run: JobResult<StampState>): number => run.trace.filter((e) =
 
 describe("optimistic logging, exchange vector clock (specs/optimistic-exchange-vc.egida)", () => {
   it("selection: optimistic/exchange first, exchange-finish after finish, collect and rollback send no token", () => {
-    const files = (f: string) => selectBlocks(loadSpec(f)).map((b) => b.file);
+    const files = (f: string) => selectForIR(loadSpec(f)).map((b) => b.file);
     const ex = files(SPEC);
     expect(ex[0]).toBe("optimistic/exchange.ts");
     expect(ex.indexOf("optimistic/exchange-finish.ts")).toBe(ex.indexOf("optimistic/finish.ts") + 1);
-    expect(selectBlocks(loadSpec(SPEC)).find((b) => b.file === "optimistic/collect.ts")?.params).toEqual({ "opt.broadcast": false });
-    const bc = selectBlocks(loadSpec("optimistic-checkpointed.egida"));
+    expect(selectForIR(loadSpec(SPEC)).find((b) => b.file === "optimistic/collect.ts")?.params).toEqual({ "opt.broadcast": false });
+    const bc = selectForIR(loadSpec("optimistic-checkpointed.egida"));
     expect(bc.some((b) => b.file.startsWith("optimistic/exchange"))).toBe(false);
     expect(bc.find((b) => b.file === "optimistic/collect.ts")?.params).toEqual({ "opt.broadcast": true });
   });

@@ -12,7 +12,6 @@
  * (optimistic/gate.ts).
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { loadSpec } from "./spec.js";
 import { findApp, loadConformanceApp } from "../conformance/apps.js";
 import { runSimJob } from "../conformance/harness.js";
@@ -21,6 +20,7 @@ import { CAMPAIGN_OPTIONS } from "../conformance/protocols.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import type { ProtocolFactory } from "../../runtime-core/src/spi.js";
 import type { CrashSchedule } from "../conformance/schedule.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 describe("optimistic logging: a sender that dies before answering a recovering receiver's retransmission request", () => {
   it("resends from its restored buffer when the receiver answers its own recovery (all-to-all, seed 3)", async () => {

@@ -30,8 +30,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { App } from "@egida/runtime-core/spi";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
-import { selectBlocks, UnsupportedProtocolError } from "../../compiler/src/blocks/select.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
+import { UnsupportedProtocolError } from "../../compiler/src/blocks/select.js";
 import { parse } from "../../compiler/src/parse/parse.js";
 import { lower } from "../../compiler/src/passes/lower.js";
 import { builtinRegistry } from "../../compiler/src/registry/builtin-registry.js";
@@ -41,6 +41,7 @@ import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
 import { counterEnv } from "./read-app.js";
 import { expectConsistent, stampApp, type StampState } from "./stamp-app.js";
+import { composeFromIR, selectForIR } from "../../compiler/src/dev/select-ir.js";
 
 const rollbacks = (run: JobResult<StampState>): number => run.trace.filter((e) => e.type === "rollback").length;
 
@@ -109,10 +110,10 @@ On rollback: Log determinant, message on NFS disk
       if (ir === null) throw new Error(diagnostics.map((d) => d.message).join("; "));
       return ir;
     };
-    const logBlock = (ir: ProtocolIR) => selectBlocks(ir).find((b) => b.file === "optimistic/async-log.ts");
+    const logBlock = (ir: ProtocolIR) => selectForIR(ir).find((b) => b.file === "optimistic/async-log.ts");
 
     it("Fig 3a (no read statement) logs reads in its asynchronous log, and no other read logger is selected", () => {
-      const blocks = selectBlocks(loadSpec("fig3a-damani-garg.egida"));
+      const blocks = selectForIR(loadSpec("fig3a-damani-garg.egida"));
       expect(blocks.find((b) => b.file === "optimistic/async-log.ts")?.reason).toMatch(/read values/);
       expect(blocks.some((b) => b.file === "log/read-log.ts")).toBe(false);
     });
@@ -126,8 +127,8 @@ On rollback: Log determinant, message on NFS disk
       ["read: determinant : {dest, desn}\nLog determinant asynchronously on local disk", /read determinants on local-disk/],
     ])("refused, not weakened: %s", (read, why) => {
       const ir = withRead(read);
-      expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
-      expect(() => selectBlocks(ir)).toThrow(why);
+      expect(() => selectForIR(ir)).toThrow(UnsupportedProtocolError);
+      expect(() => selectForIR(ir)).toThrow(why);
     });
   });
 
@@ -220,7 +221,7 @@ On rollback: Log determinant, message on NFS disk
     const checkpoints = (run: JobResult<StampState>): number => run.trace.filter((e) => e.type === "checkpoint").length;
 
     it("selection: independent checkpoints on a disk; co-ordinated ones or volatile memory of self refused, not weakened", () => {
-      const blocks = selectBlocks(loadSpec("optimistic-checkpointed.egida"));
+      const blocks = selectForIR(loadSpec("optimistic-checkpointed.egida"));
       expect(blocks.map((b) => b.file)).toContain("optimistic/checkpoint.ts");
       expect(blocks.map((b) => b.file)).not.toContain("checkpoint/store.ts");
       const text = (ck: string): ProtocolIR => {
@@ -236,13 +237,13 @@ Protocol to detect orphans : broadcast logical clock
         if (ir === null) throw new Error("lower failed");
         return ir;
       };
-      expect(() => selectBlocks(text("Co-ordinated checkpoint asynchronously on NFS disk\nImplementation : full"))).toThrow(/coordinated checkpointing with optimistic logging/);
+      expect(() => selectForIR(text("Co-ordinated checkpoint asynchronously on NFS disk\nImplementation : full"))).toThrow(/coordinated checkpointing with optimistic logging/);
       // Diskless (replicated) checkpoints are accepted (docs/protocols.md "Diskless checkpoints"); a checkpoint
       // that dies with its process is not: optimistic recovery and rollback restore from it.
-      const diskless = selectBlocks(text("Independent checkpoint asynchronously on volatile memory of processes\nImplementation : full"));
+      const diskless = selectForIR(text("Independent checkpoint asynchronously on volatile memory of processes\nImplementation : full"));
       expect(diskless.map((b) => b.file)).toContain("optimistic/checkpoint.ts");
       expect(diskless.find((b) => b.file === "checkpoint/restore.ts")?.params["ckpt.medium"]).toBe("volatile-memory-of-processes");
-      expect(() => selectBlocks(text("Independent checkpoint asynchronously on volatile memory of self\nImplementation : full"))).toThrow(/optimistic checkpoints on volatile-memory-of-self/);
+      expect(() => selectForIR(text("Independent checkpoint asynchronously on volatile memory of self\nImplementation : full"))).toThrow(/optimistic checkpoints on volatile-memory-of-self/);
     });
 
     // Crashes land around checkpoint rounds and writes (every 8 ms; flush 100 ms, so most
@@ -311,7 +312,7 @@ Protocol to detect orphans : broadcast logical clock
       if (p.ast === null) throw new Error(p.diagnostics.map((d) => d.message).join("; "));
       const { ir } = lower(p.ast, "sync.egida", builtinRegistry());
       if (ir === null) throw new Error("lower failed");
-      const sel = selectBlocks(ir).find((b) => b.file === "optimistic/checkpoint.ts");
+      const sel = selectForIR(ir).find((b) => b.file === "optimistic/checkpoint.ts");
       expect(sel?.params).toEqual({ "ckpt.sync": true, "ckpt.incremental": false });
       const f = composeFromIR({ ...ir, options: { ...ir.options, flushIntervalMs: 100, checkpointIntervalMs: 8 } });
       let ck = 0;
@@ -405,15 +406,15 @@ ${extra}
         if (ir === null) throw new Error("lower failed");
         return ir;
       };
-      const files = selectBlocks(loadSpec("optimistic-rollback-checkpoint.egida")).map((b) => b.file);
+      const files = selectForIR(loadSpec("optimistic-rollback-checkpoint.egida")).map((b) => b.file);
       expect(files).toContain("optimistic/on-rollback-ckpt.ts");
       expect(files).toContain("optimistic/checkpoint.ts");
       expect(files).not.toContain("checkpoint/independent.ts");
       expect(files).not.toContain("optimistic/on-rollback-log.ts");
       expect(() =>
-        selectBlocks(text("Independent checkpoint asynchronously on NFS disk\nImplementation : full\nProtocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on local disk")),
+        selectForIR(text("Independent checkpoint asynchronously on NFS disk\nImplementation : full\nProtocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on local disk")),
       ).toThrow(/the checkpoints are on nfs-disk/);
-      expect(() => selectBlocks(text("Protocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on volatile memory of self"))).toThrow(/optimistic checkpoints on volatile-memory-of-self/);
+      expect(() => selectForIR(text("Protocol to detect orphans : broadcast logical clock\nOn rollback: Take independent checkpoint on volatile memory of self"))).toThrow(/optimistic checkpoints on volatile-memory-of-self/);
     });
   });
 });

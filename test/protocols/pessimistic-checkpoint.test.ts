@@ -14,12 +14,13 @@
  * - crashes: the runs match the failure-free run, no survivor rolls back.
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import type { Protocol, ProtocolFactory, ProtocolHost, TransportEvents } from "@egida/runtime-core/spi";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const COORD = "pessimistic-coordinated.egida";
 const CIC = "pessimistic-communication-induced.egida";

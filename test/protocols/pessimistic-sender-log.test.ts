@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import { outAt } from "../../compiler/src/blocks/core/out-log.js";
 import type { LogStore, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
 import { parseSpec } from "../../compiler/src/frontend.js";
@@ -27,6 +27,7 @@ import type { ProtocolIR } from "../../compiler/src/ir/types.js";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const NFS = readFileSync(join(import.meta.dirname, "../../specs/fig4a-sby.egida"), "utf8").replace("send: Log message synchronously on volatile memory of self", "send: Log message synchronously on NFS disk");
 const VARIANTS = [

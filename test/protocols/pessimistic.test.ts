@@ -6,11 +6,11 @@
  * match the failure-free run and no survivor may roll back.
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { runJob } from "./harness.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /** [title, spec, concurrent failures tolerated by the storage (stable NFS: any; Fig 4b: f = 1)] */
 const SPECS = [

@@ -9,10 +9,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { App, LogStore, Protocol, ProtocolFactory, ProtocolHost, StorageProvider } from "@egida/runtime-core/spi";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
 import { tokenApp } from "./apps.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /** A log whose `sync` (or `append`) fails from the `failAt`-th call on, as a disk that went away would. */
 function failingSync(log: LogStore, failAt: number, what: "sync" | "append"): LogStore {

@@ -12,13 +12,13 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { App } from "@egida/runtime-core/spi";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import { next } from "./apps.js";
 import { runJob, type JobResult } from "./harness.js";
 import { counterEnv } from "./read-app.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 interface SyncState {
   rank: number;

@@ -6,8 +6,8 @@
  * catch a protocol that does not log reads.
  */
 import { describe, expect, it } from "vitest";
-import { compose, composeFromIR } from "../../compiler/src/blocks/compose.js";
-import { selectBlocks, UnsupportedProtocolError } from "../../compiler/src/blocks/select.js";
+import { compose } from "../../compiler/src/blocks/compose.js";
+import { UnsupportedProtocolError } from "../../compiler/src/blocks/select.js";
 import { parse } from "../../compiler/src/parse/parse.js";
 import { lower } from "../../compiler/src/passes/lower.js";
 import { checkProtocol } from "../../compiler/src/passes/check.js";
@@ -16,6 +16,7 @@ import type { ProtocolIR } from "../../compiler/src/ir/types.js";
 import { runJob, type JobResult } from "./harness.js";
 import { counterEnv, readApp, readProblems, type ReadState } from "./read-app.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR, selectForIR } from "../../compiler/src/dev/select-ir.js";
 
 function specText(text: string): ProtocolIR {
   const p = parse(text, "inline.egida");
@@ -34,7 +35,7 @@ Independent checkpoint asynchronously on NFS disk
 Implementation : full
 `;
 
-const readBlock = (ir: ProtocolIR) => selectBlocks(ir).find((b) => b.file === "log/read-log.ts");
+const readBlock = (ir: ProtocolIR) => selectForIR(ir).find((b) => b.file === "log/read-log.ts");
 
 describe("read determinants: selection", () => {
   it.each([
@@ -61,20 +62,20 @@ describe("read determinants: selection", () => {
   it("asynchronous read logging is refused, not weakened", () => {
     const ir = specText(receiverBased("read: determinant : {dest, desn}\nLog determinant asynchronously on local disk\n"));
     expect(errors(ir)).toEqual(["E-orphans-undetected"]);
-    expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
+    expect(() => selectForIR(ir)).toThrow(UnsupportedProtocolError);
   });
 
   it("read determinants on volatile memory of self are refused", () => {
     const ir = specText(receiverBased("read: determinant : {dest, desn}\nLog determinant synchronously on volatile memory of self\n"));
     expect(errors(ir)).toContain("E-determinant-log-volatile");
-    expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
+    expect(() => selectForIR(ir)).toThrow(UnsupportedProtocolError);
   });
 
   it("read determinants that are not logged are refused", () => {
     const base = specText(receiverBased());
     const ir: ProtocolIR = { ...base, nonDeterministic: [...base.nonDeterministic, { event: "read", determinant: ["dest", "desn"], log: null }] };
     expect(errors(ir)).toContain("E-determinant-not-logged");
-    expect(() => selectBlocks(ir)).toThrow(UnsupportedProtocolError);
+    expect(() => selectForIR(ir)).toThrow(UnsupportedProtocolError);
   });
 });
 
@@ -124,7 +125,7 @@ describe("negative control: the same checks catch a protocol that does not log r
   it("without log/read-log.ts, replays re-read and the run is inconsistent", async () => {
     const ir = loadSpec("receiver-based-pessimistic.egida", { checkpointIntervalMs: 40, flushIntervalMs: 10 });
     const factory = compose(
-      selectBlocks(ir).filter((b) => b.file !== "log/read-log.ts"),
+      selectForIR(ir).filter((b) => b.file !== "log/read-log.ts"),
       { name: ir.name, defaultF: ir.options.f },
     );
     let caught = 0;

@@ -12,7 +12,6 @@
  * matches the failure-free run or stops with `unrecoverable`, never anything else.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import type { KillSpec } from "../../runtime-core/src/launcher/options.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
@@ -20,6 +19,7 @@ import { counterEnv, readApp, readProblems } from "./read-app.js";
 import { maxConcurrentDown, runRealJob } from "./realhost-job.js";
 import { loadSpec } from "./spec.js";
 import { mulberry } from "./harness.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /** Bursts of up to `f` distinct ranks killed within 2 virtual ms, one burst every `gap` ms inside `span`. */
 function bursts(seed: number, size: number, span: number, f: number, gap = 30): KillSpec[] {

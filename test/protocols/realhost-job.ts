@@ -14,7 +14,7 @@
  * its recovered state can be compared too (failures after the job ended are
  * read from the hosts).
  */
-import { deserialize } from "node:v8";
+import { decodeValue } from "../../runtime-core/src/host/value-codec.js";
 import type { App, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
 import { describeFailure, ReportedError } from "../../runtime-core/src/host/errors.js";
 import { RankHost } from "../../runtime-core/src/host/rank-host.js";
@@ -166,8 +166,8 @@ export async function runRealJob<S>(o: RealJobOptions<S>): Promise<RealJobResult
   if (!settled()) errors.push(`not every rank's last incarnation is live ${o.settleMs ?? 2_000} virtual ms after the job`);
 
   const outputs = new Map<string, unknown>();
-  for (const out of res.outputs) outputs.set(`${out.rank}:${out.seq}`, deserialize(out.payload));
-  const states = incs.map((_, r) => (settled() ? (deserialize(last(r)!.host.captureAppState()) as S) : (undefined as S)));
+  for (const out of res.outputs) outputs.set(`${out.rank}:${out.seq}`, decodeValue(out.payload));
+  const states = incs.map((_, r) => (settled() ? (decodeValue(last(r)!.host.captureAppState()) as S) : (undefined as S)));
   const downtimes: [number, number, number][] = [];
   for (let r = 0; r < o.size; r++) {
     // Incarnation k+1 ends the downtime that killedAt[r][k] began.

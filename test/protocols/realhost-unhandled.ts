@@ -5,10 +5,10 @@
  * report, not die of an unhandled rejection. The failure: Fig 4b with f = 1
  * and an origin killed together with its only replica (an output retraction).
  */
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
 import { tokenApp } from "./apps.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const factory = composeFromIR(loadSpec("fig4b-f-replicated.egida", { checkpointIntervalMs: 20, flushIntervalMs: 5 }));
 const res = await runSimJob({

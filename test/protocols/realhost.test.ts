@@ -12,7 +12,6 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { composeFromIR } from "../../compiler/src/blocks/compose.js";
 import type { KillSpec } from "../../runtime-core/src/launcher/options.js";
 import { tokenApp } from "./apps.js";
 import { expectSameAsFailureFree } from "./check.js";
@@ -20,6 +19,7 @@ import { counterEnv, readApp, readProblems } from "./read-app.js";
 import { maxConcurrentDown, runRealJob } from "./realhost-job.js";
 import { loadSpec } from "./spec.js";
 import { mulberry } from "./harness.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /**
  * Seeded kills inside the failure-free run's duration `span` (virtual ms), so

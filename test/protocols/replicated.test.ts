@@ -14,7 +14,7 @@
  *    an output or finish silently wrong.
  */
 import { describe, expect, it } from "vitest";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import type { KillSpec } from "../../runtime-core/src/launcher/options.js";
 import { ReplicatedLog } from "../../runtime-core/src/storage/replicated.js";
 import { tokenApp, type TokenState } from "./apps.js";
@@ -22,6 +22,7 @@ import { expectSameAsFailureFree } from "./check.js";
 import { counterEnv, readApp, readProblems } from "./read-app.js";
 import { maxConcurrentDown, runRealJob, type RealJobResult } from "./realhost-job.js";
 import { loadSpec } from "./spec.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 const ir = (f: number) => loadSpec("fig4b-f-replicated.egida", { checkpointIntervalMs: 20, flushIntervalMs: 5, f });
 const mesh = () => tokenApp({ tokens: 3, hops: 50 });

@@ -15,7 +15,8 @@
  *    synchronous app under crashes recovers to the failure-free result with
  *    every back end, each delivery exactly once.
  */
-import { deserialize, serialize } from "node:v8";
+import { serialize } from "node:v8";
+import { decodeValue } from "../../runtime-core/src/host/value-codec.js";
 import { describe, expect, it } from "vitest";
 import type { App, AppContext, InboundFrame, Protocol, ProtocolFactory, ProtocolHost, Timers } from "../../runtime-core/src/spi.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
@@ -260,7 +261,7 @@ describe("synchronous app under crashes (launcher sim, RankHost)", () => {
       expect(res.failure).toBeNull();
       expect(res.ranks.reduce((a, r) => a + r.restarts, 0)).toBe(2);
       const last = new Map<number, unknown>();
-      for (const o of res.outputs) last.set(o.rank, deserialize(o.payload));
+      for (const o of res.outputs) last.set(o.rank, decodeValue(o.payload));
       expect([...last.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])).toEqual(expectedOutputs());
     });
   });

@@ -5,13 +5,12 @@
  * same kernel SPI functions, same chains, same parameters.
  */
 import type { InboundFrame, Protocol, ProtocolFactory, ProtocolHost, ProtocolStats } from "@egida/runtime-core/spi";
-import type { ProtocolIR } from "../ir/types.js";
 import { HOOKS, HOOK_NAMES, type HookName } from "./hooks.js";
 import { BLOCK_MODULES, type BlockModule } from "./index.js";
 import * as kernel from "./kernel.js";
 import type { K } from "./kernel.js";
 import { installParams, type ParamValue } from "./params.js";
-import { selectBlocks, type BlockInstance } from "./select.js";
+import type { BlockInstance } from "./select.js";
 
 type HookFn = (s: K, ev: unknown) => unknown;
 
@@ -102,9 +101,4 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
 /** The kernel state behind a composed protocol (tests only). */
 export function kernelOf(p: Protocol): K {
   return (p as unknown as { kernel: K }).kernel;
-}
-
-/** Select and compose in one step (tests, `egida-run --dev`). */
-export function composeFromIR(ir: ProtocolIR): ProtocolFactory {
-  return compose(selectBlocks(ir), { name: ir.name, defaultF: ir.options.f });
 }

@@ -32,8 +32,6 @@ import type { ParamValue } from "./params.js";
 import { selectOptimistic } from "./optimistic/select-optimistic.js";
 import { selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
 import { selectCausal } from "./causal/select-causal.js";
-import { classify } from "../passes/classify.js";
-import { builtinRegistry } from "../registry/builtin-registry.js";
 
 export interface BlockInstance {
   /** Block file relative to compiler/src/blocks, with `.ts`. */
@@ -119,14 +117,14 @@ export function scheduleBlock(ck: NonNullable<ProtocolIR["checkpoint"]>): BlockI
 }
 
 /**
- * Selection follows the checker's classification (the same `classify` that
- * `egida-gen check` prints), so a spec is implemented by the blocks of the
+ * Selection follows the checker's classification (the pipeline's classify
+ * pass, the family `egida-gen check` prints, plugins included), so a spec is implemented by the blocks of the
  * family it was checked as: a pessimistic spec that also names orphan
  * detection is still pessimistic, never handed to the optimistic blocks.
  */
-export function selectBlocks(input: ProtocolIR | CheckedProtocol): BlockInstance[] {
-  const ir = "ir" in input ? input.ir : input;
-  const family = "ir" in input ? input.classification.family : classify(ir, builtinRegistry()).family;
+export function selectBlocks(input: CheckedProtocol): BlockInstance[] {
+  const { ir } = input;
+  const family = input.classification.family;
   // runtime-core's storage providers keep checkpoints on these media only: a
   // checkpoint elsewhere (a plugin medium) would type-check and then fail when
   // the protocol opens its store. (Volatile memory of self is
@@ -317,7 +315,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   // ---- assemble in chain order
   early.push(
     inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back; a dropped duplicate of a delivered message is compared with it (non-determinism detection)", { "core.divergence": true }),
     inst("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
     inst(
       "core/retransmit.ts",
@@ -368,7 +366,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
   if (commit !== undefined) middle.push(commit);
   late.push(
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": true }),
     ...(durableSendLog === undefined ? [inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send (a held send once log/watermark releases it)")] : []),
     inst("core/output-emit.ts", "core", "EventHandler", "release the output"),
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),

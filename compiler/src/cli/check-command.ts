@@ -1,7 +1,6 @@
 /** `egida-gen check SPEC... [--json]`: validate specs, report diagnostics and each protocol's family. */
 import type { Command } from "commander";
 import type { ProtocolIR } from "../ir/types.js";
-import { classify } from "../passes/classify.js";
 import { EXIT, type CliCommand, type CliContext } from "./context.js";
 import { countText, loadAndCheck } from "./load-spec.js";
 
@@ -32,7 +31,7 @@ export const checkCommand: CliCommand = {
         continue;
       }
       if (!json) {
-        const cls = classify(spec.ir, spec.registry);
+        const cls = spec.classification!;
         const family = cls.variant ? `${cls.family} (${cls.variant})` : cls.family;
         ctx.io.stdout(`${file}: ok, ${family}${counts ? `, ${counts}` : ""}\n`);
       }

@@ -1,15 +1,12 @@
 /** `egida-gen compile SPEC --out DIR [--emit inline|modular] [--build]`: write a complete protocol package. */
 import { relative, sep } from "node:path";
 import { Option, type Command } from "commander";
-import { UnsupportedProtocolError } from "../blocks/select.js";
 import { CodegenError } from "../codegen/code.js";
+import type { PackageOptions } from "../codegen/package.js";
 import type { EmitKind } from "../codegen/types.js";
-import { renderDiagnostic } from "../diagnostics/render.js";
-import { refusalDiagnostic } from "../passes/check-generate.js";
-import { classify } from "../passes/classify.js";
 import { runBuild } from "./build.js";
 import { EXIT, type CliCommand, type CliContext } from "./context.js";
-import { loadAndCheck } from "./load-spec.js";
+import { loadAndCheck, type LoadedSpec } from "./load-spec.js";
 
 interface CompileOptions {
   out: string;
@@ -46,34 +43,28 @@ export const compileCommand: CliCommand = {
   async run(cmd: Command, ctx: CliContext): Promise<number> {
     const file = cmd.processedArgs[0] as string;
     const opts = cmd.opts<CompileOptions>();
-    const spec = await loadAndCheck(file, ctx);
-    if (!spec.ir || !spec.registry) return EXIT.specError;
-    const source = spec.source ?? "";
-    const checked = { ir: spec.ir, classification: classify(spec.ir, spec.registry) };
-    // The emitters pull in ts-morph: load them only when compiling, so check/explain start fast.
-    const [{ renderPackage, writePackage }, { blockLibrary, emitInputFor }] = await Promise.all([import("../codegen/package.js"), import("../codegen/pipeline.js")]);
+    const options: PackageOptions = {
+      emit: opts.emit,
+      ...(opts.packageName !== undefined ? { packageName: opts.packageName } : {}),
+      ...(opts.packageVersion !== undefined ? { version: opts.packageVersion } : {}),
+      ...(opts.repository !== undefined ? { repository: { url: opts.repository } } : {}),
+    };
+    let spec: LoadedSpec;
     try {
-      const input = emitInputFor(checked, source, displayPath(file));
-      const files = renderPackage(blockLibrary(), input, {
-        emit: opts.emit,
-        ...(opts.packageName !== undefined ? { packageName: opts.packageName } : {}),
-        ...(opts.packageVersion !== undefined ? { version: opts.packageVersion } : {}),
-        ...(opts.repository !== undefined ? { repository: { url: opts.repository } } : {}),
-      });
-      writePackage(opts.out, files);
-      ctx.io.stdout(`wrote ${opts.out}: ${files.size} files (${opts.emit}, ${checked.classification.family})\n`);
+      // One pipeline run: check, select and generate (the emitters load only here, so check/explain start fast).
+      spec = await loadAndCheck(file, ctx, { generate: { kind: "package", options }, specFile: displayPath(file) });
     } catch (e: unknown) {
-      if (e instanceof UnsupportedProtocolError) {
-        // Only a spec `check` warned about reaches here (W-plugin-not-generated): the same error `check` gives built-in specs.
-        ctx.io.stderr(renderDiagnostic(refusalDiagnostic(e, file), source, { color: ctx.color }) + "\n\n");
-        return EXIT.specError;
-      }
       if (e instanceof CodegenError && /invalid npm package name/.test(e.message)) {
         ctx.io.stderr(`egida-gen: ${ctx.c.red(ctx.c.bold("error"))}: ${e.message}\n`);
         return EXIT.usage;
       }
       throw e;
     }
+    const files = spec.compilation.output?.files;
+    if (!spec.ir || !spec.classification || !files) return EXIT.specError;
+    const { writePackage } = await import("../codegen/package.js");
+    writePackage(opts.out, files);
+    ctx.io.stdout(`wrote ${opts.out}: ${files.size} files (${opts.emit}, ${spec.classification.family})\n`);
     return opts.build === true ? runBuild(opts.out, ctx) : EXIT.ok;
   },
 };

@@ -20,11 +20,11 @@ export const explainCommand: CliCommand = {
     const file = cmd.processedArgs[0] as string;
     const { format } = cmd.opts<{ format: ExplainFormat }>();
     const spec = await loadAndCheck(file, ctx);
-    if (!spec.ir || !spec.registry) {
+    if (!spec.ir || !spec.registry || !spec.facts || !spec.classification) {
       if (spec.diagnostics.length > 0) ctx.io.stderr(`${file}: ${countText(spec.errors, spec.warnings)}\n`);
       return EXIT.specError;
     }
-    ctx.io.stdout(explain(spec.ir, spec.registry, format));
+    ctx.io.stdout(explain(spec.ir, spec.registry, format, { facts: spec.facts, classification: spec.classification }));
     return EXIT.ok;
   },
 };

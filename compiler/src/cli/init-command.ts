@@ -2,7 +2,6 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { classify } from "../passes/classify.js";
 import { EXIT, type CliCommand, type CliContext } from "./context.js";
 import { loadAndCheck } from "./load-spec.js";
 import { version } from "./version.js";
@@ -100,7 +99,7 @@ export const initCommand: CliCommand = {
 
     // The runtime version egida-gen itself pins (codegen/package.ts), so the project and its generated protocol share one runtime.
     const { runtimeVersion, TYPESCRIPT_RANGE, TYPES_NODE_RANGE } = await import("../codegen/package.js");
-    const family = classify(ir, spec.registry).family;
+    const family = spec.classification!.family;
     const files = renderScaffold({
       name: projectName(basename(resolve(dir))),
       protocolName: ir.name,

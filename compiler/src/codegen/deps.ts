@@ -6,10 +6,9 @@
  *   helper) are copied, transitively, in a stable order;
  * - `K` (the kernel state type) becomes `type K = <the generated class>`.
  */
-import { Node, type SourceFile, type Statement } from "ts-morph";
 import { CodegenError } from "./code.js";
 import { RUNTIME_SPECIFIERS, type Library } from "./library.js";
-import { referencedNames } from "./render.js";
+import type { FileModel, StatementModel } from "./library-model.js";
 
 /** Names with meaning to the emitter: never copied. */
 const SKIP = new Set(["param", "s", "ev", "host", "K"]);
@@ -38,9 +37,9 @@ export class DependencyCollector {
     private readonly reserved: ReadonlySet<string>,
   ) {}
 
-  /** Record every reference made by `node`, which lives in library file `path`. */
-  add(node: Node, path: string): void {
-    for (const n of referencedNames(node)) this.resolve(n, path);
+  /** Record every reference (`refs`, precomputed by library-analyze.ts) made by code in library file `path`. */
+  add(refs: readonly string[], path: string): void {
+    for (const n of refs) this.resolve(n, path);
   }
 
   result(): Closure {
@@ -100,16 +99,16 @@ export class DependencyCollector {
       return; // a global or a local of the body
     }
     if (isEmitterOwned(stmt, path, this.lib)) return;
-    const key = `${path}#${stmt.getPos()}`;
+    const key = `${path}#${stmt.pos}`;
     if (this.copied.has(key)) return;
     if (this.reserved.has(n)) throw new CodegenError(`${path}: declaration ${n} clashes with a generated name`);
-    const text = declarationText(stmt);
+    const text = stmt.text;
     for (const other of this.copied.values()) {
       if (other.owner === n && other.text !== text) throw new CodegenError(`two library declarations named ${n} (${other.path}, ${path}) would clash in generated code`);
     }
     if (/\bparam\s*[<(]/.test(text)) throw new CodegenError(`${path}: ${n} uses param(); parameters are only substituted in hook and init bodies`);
-    this.copied.set(key, { path, pos: stmt.getPos(), text, owner: n });
-    this.add(stmt, path);
+    this.copied.set(key, { path, pos: stmt.pos, text, owner: n });
+    this.add(stmt.refs, path);
   }
 }
 
@@ -119,16 +118,10 @@ interface ImportInfo {
   readonly typeOnly: boolean;
 }
 
-function findImport(sf: SourceFile, n: string): ImportInfo | undefined {
-  for (const imp of sf.getImportDeclarations()) {
-    for (const spec of imp.getNamedImports()) {
-      const local = spec.getAliasNode()?.getText() ?? spec.getName();
-      if (local === n) return { module: imp.getModuleSpecifierValue(), original: spec.getName(), typeOnly: imp.isTypeOnly() || spec.isTypeOnly() };
-    }
-    if (imp.getNamespaceImport()?.getText() === n || imp.getDefaultImport()?.getText() === n) {
-      throw new CodegenError(`${sf.getFilePath()}: namespace and default imports are outside the contract`);
-    }
-  }
+function findImport(sf: FileModel, n: string): ImportInfo | undefined {
+  const imp = sf.imports.find((i) => i.local === n);
+  if (imp) return { module: imp.module, original: imp.original, typeOnly: imp.typeOnly };
+  if (sf.otherImports.includes(n)) throw new CodegenError(`/blocks/${sf.path}: namespace and default imports are outside the contract`);
   return undefined;
 }
 
@@ -142,32 +135,18 @@ function resolveRelative(from: string, spec: string): string {
   return parts.join("/").replace(/\.js$/, ".ts");
 }
 
-export function declaredNames(stmt: Statement): string[] {
-  if (Node.isFunctionDeclaration(stmt) || Node.isClassDeclaration(stmt)) return stmt.getName() !== undefined ? [stmt.getName()!] : [];
-  if (Node.isInterfaceDeclaration(stmt) || Node.isTypeAliasDeclaration(stmt) || Node.isEnumDeclaration(stmt)) return [stmt.getName()];
-  if (Node.isVariableStatement(stmt)) return stmt.getDeclarations().map((d) => d.getName());
-  return [];
-}
-
-function topLevelDeclaration(sf: SourceFile, n: string): Statement | undefined {
-  return sf.getStatements().find((s) => declaredNames(s).includes(n));
+function topLevelDeclaration(sf: FileModel, n: string): StatementModel | undefined {
+  return sf.statements.find((s) => s.names.includes(n));
 }
 
 /** Fields, init, hooks and kernel methods are emitted structurally, never copied. */
-function isEmitterOwned(stmt: Statement, path: string, lib: Library): boolean {
-  const names = declaredNames(stmt);
+function isEmitterOwned(stmt: StatementModel, path: string, lib: Library): boolean {
+  const names = stmt.names;
   if (names.includes("Fields") || names.includes("init") || names.includes("HostField")) return true;
-  if (Node.isFunctionDeclaration(stmt) && stmt.isExported()) {
+  if (stmt.exportedFunction) {
     const n = names[0]!;
-    if (path === lib.kernel.path) return lib.kernel.methods.has(n);
+    if (path === lib.kernel.path) return Object.prototype.hasOwnProperty.call(lib.kernel.methods, n);
     return lib.hooks.some((h) => h.name === n);
   }
   return false;
-}
-
-/** The statement with only its own doc comment (the nearest JSDoc), not a file header before it. */
-function declarationText(stmt: Statement): string {
-  const docs = Node.isJSDocable(stmt) ? stmt.getJsDocs() : [];
-  const doc = docs[docs.length - 1];
-  return doc ? `${doc.getText()}\n${stmt.getText()}` : stmt.getText();
 }

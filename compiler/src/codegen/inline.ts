@@ -5,12 +5,12 @@
  * `// spec L:C "..."` comment; `const s = this;` makes their `s.` references
  * the class fields. Only selected code is emitted, parameters as literals.
  */
-import { Node, StructureKind, type ClassDeclarationStructure, type MethodDeclarationStructure } from "ts-morph";
-import { CodegenError, name } from "./code.js";
+import { name } from "./code.js";
 import { DependencyCollector } from "./deps.js";
-import { returnsOf, type HookSpec, type Library } from "./library.js";
+import { fileText, type HookSpec, type Library } from "./library.js";
 import { N, protocolClassName } from "./names.js";
-import { liveAwait, referencedNames, renderBody } from "./render.js";
+import type { ClassStructure, MethodStructure } from "./printer.js";
+import { liveAwait, renderBody } from "./render.js";
 import { blockComments, blockTag, factoryStatement, fieldsAndConstructor, kernelMethods, preamble, printFile, selectFiles, writeBody, writeLines, type Selected } from "./skeleton.js";
 import type { EmitInput } from "./types.js";
 
@@ -21,8 +21,8 @@ export function emitInline(lib: Library, input: EmitInput): string {
   const { fields, ctor } = fieldsAndConstructor(lib, selected, input.source, deps);
   const methods = kernelMethods(lib, deps);
   for (const hook of lib.hooks) methods.push(hookMethod(lib, hook, selected, input.source, deps));
-  const classStructure: ClassDeclarationStructure = {
-    kind: StructureKind.Class,
+  const classStructure: ClassStructure = {
+    kind: "class",
     name: cls.text,
     isExported: true,
     implements: [N.protocolInterface.text],
@@ -35,29 +35,26 @@ export function emitInline(lib: Library, input: EmitInput): string {
   return printFile(input, [preamble(closure, cls), classStructure, factoryStatement(input, cls)]);
 }
 
-function hookMethod(lib: Library, hook: HookSpec, selected: readonly Selected[], source: string, deps: DependencyCollector): MethodDeclarationStructure {
-  const hooksIface = lib.files.get("hooks.ts")!.getInterfaceOrThrow("Hooks");
-  deps.add(hooksIface.getMethodOrThrow(hook.name), "hooks.ts");
+function hookMethod(lib: Library, hook: HookSpec, selected: readonly Selected[], source: string, deps: DependencyCollector): MethodStructure {
+  deps.add(lib.hookRefs[hook.name] ?? [], "hooks.ts");
   const chain = selected.flatMap((sel, i) => {
-    const fn = sel.file.hooks.get(hook.name);
+    const fn = sel.file.hooks[hook.name];
     return fn ? [{ sel, i, fn }] : [];
   });
   // An `async: "either"` chain is a plain function when, after folding, no block awaits and only
   // the last one returns (its promise, if any, is the chain's): no promise per call otherwise.
-  const isAsync = !hook.either ? hook.isAsync : chain.some(({ sel, fn }, k) => (fn.isAsync() ? liveAwait(fn.getBody()!, { params: sel.inst.params }) : k < chain.length - 1 && returnsOf(fn).length > 0));
+  const isAsync = !hook.either ? hook.isAsync : chain.some(({ sel, fn }, k) => (fn.isAsync ? liveAwait(fn.body, { params: sel.inst.params }) : k < chain.length - 1 && fn.hasReturn));
   const parts = chain.map(({ sel, i, fn }) => {
-    const body = fn.getBody();
-    if (!body || !Node.isBlock(body)) throw new CodegenError(`${sel.file.path}: ${hook.name} has no body`);
-    deps.add(body, sel.file.path);
-    const awaitLabel = hook.either && isAsync && !fn.isAsync() ? name(`${hook.name}${i}`).text : undefined;
+    deps.add(fn.bodyRefs, sel.file.path);
+    const awaitLabel = hook.either && isAsync && !fn.isAsync ? name(`${hook.name}${i}`).text : undefined;
     const label = hook.isFilter ? name(`${hook.name}${i}`).text : awaitLabel;
     const reject = hook.returnsBoolean ? "return false;" : "return;";
     const opts = hook.isFilter ? { params: sel.inst.params, filterLabel: label!, reject } : awaitLabel !== undefined ? { params: sel.inst.params, awaitLabel } : { params: sel.inst.params };
-    const text = renderBody(body, fn, opts);
-    return { sel, text, label: label !== undefined && text.includes(`break ${label};`) ? label : undefined, usesS: fn.getParameters()[0]!.getName() === "s" && referencedNames(body).has("s") };
+    const text = renderBody(fn.body, fileText(lib, sel.file.path), opts);
+    return { sel, text, label: label !== undefined && text.includes(`break ${label};`) ? label : undefined, usesS: fn.usesS };
   });
   return {
-    kind: StructureKind.Method,
+    kind: "method",
     name: name(hook.name).text,
     isAsync,
     parameters: [{ name: N.event.text, type: hook.evType }],

@@ -7,19 +7,10 @@
  * through its interface, in chain order. Slower (a call per block per event)
  * but readable module by module.
  */
-import {
-  Node,
-  StructureKind,
-  type ClassDeclarationStructure,
-  type InterfaceDeclarationStructure,
-  type MethodDeclarationStructure,
-  type MethodSignatureStructure,
-  type PropertyDeclarationStructure,
-  type WriterFunction,
-} from "ts-morph";
 import { CodegenError, name, type Code } from "./code.js";
 import { DependencyCollector } from "./deps.js";
-import type { HookSpec, Library } from "./library.js";
+import { fileText, type HookSpec, type Library } from "./library.js";
+import type { ClassStructure, InterfaceStructure, MethodSignatureStructure, MethodStructure, PropertyStructure, WriterFunction } from "./printer.js";
 import { moduleClassName, moduleFieldName, moduleInterfaceName, N, protocolClassName } from "./names.js";
 import { renderBody } from "./render.js";
 import { blockComments, blockTag, factoryStatement, fieldsAndConstructor, kernelMethods, preamble, printFile, selectFiles, writeBody, writeLines, type Selected } from "./skeleton.js";
@@ -56,16 +47,15 @@ export function emitModular(lib: Library, input: EmitInput): string {
   const { fields, ctor } = fieldsAndConstructor(lib, selected, input.source, deps);
   for (const m of modules) {
     for (const mm of m.methods) {
-      const fn = mm.sel.file.hooks.get(mm.hook.name)!;
-      deps.add(fn, mm.sel.file.path);
+      const fn = mm.sel.file.hooks[mm.hook.name]!;
+      deps.add(fn.refs, mm.sel.file.path);
     }
   }
-  const hooksIface = lib.files.get("hooks.ts")!.getInterfaceOrThrow("Hooks");
-  for (const hook of lib.hooks) deps.add(hooksIface.getMethodOrThrow(hook.name), "hooks.ts");
+  for (const hook of lib.hooks) deps.add(lib.hookRefs[hook.name] ?? [], "hooks.ts");
   const methods = kernelMethods(lib, deps);
   for (const hook of lib.hooks) methods.push(dispatchMethod(hook, modules, input.source));
-  const modsField: PropertyDeclarationStructure = {
-    kind: StructureKind.Property,
+  const modsField: PropertyStructure = {
+    kind: "property",
     name: N.modulesField.text,
     isReadonly: true,
     leadingTrivia: (w) => w.writeLine("/** The paper's modules, each behind its interface (Figure 5). */"),
@@ -80,8 +70,8 @@ export function emitModular(lib: Library, input: EmitInput): string {
       });
     },
   };
-  const handler: ClassDeclarationStructure = {
-    kind: StructureKind.Class,
+  const handler: ClassStructure = {
+    kind: "class",
     name: cls.text,
     isExported: true,
     implements: [N.protocolInterface.text],
@@ -111,32 +101,30 @@ function groupModules(lib: Library, selected: readonly Selected[]): Module[] {
       byPaper.set(sel.inst.module, m);
     }
     for (const hook of lib.hooks) {
-      const fn = sel.file.hooks.get(hook.name);
+      const fn = sel.file.hooks[hook.name];
       if (!fn) continue;
-      const body = fn.getBody();
-      if (!body || !Node.isBlock(body)) throw new CodegenError(`${sel.file.path}: ${hook.name} has no body`);
       const taken = m.methods.filter((x) => x.hook.name === hook.name).length;
-      const ps = fn.getParameters();
-      const returnType = fn.getReturnTypeNode()?.getText() ?? (hook.isAsync ? "Promise<void>" : "void");
+      const ps = fn.params;
+      const returnType = fn.returnType ?? (hook.isAsync ? "Promise<void>" : "void");
       m.methods.push({
         sel,
         chainIndex,
         hook,
         method: name(taken === 0 ? hook.name : `${hook.name}${taken + 1}`).text,
-        isAsync: fn.isAsync(),
+        isAsync: fn.isAsync,
         returnType,
         isFilter: /^(Promise<)?boolean>?$/.test(returnType),
-        params: [ps[0]!.getName(), ps[1]!.getName()],
-        body: renderBody(body, fn, { params: sel.inst.params }),
+        params: [ps[0]!.name, ps[1]!.name],
+        body: renderBody(fn.body, fileText(lib, sel.file.path), { params: sel.inst.params }),
       });
     }
   });
   return [...byPaper.values()];
 }
 
-function moduleInterface(m: Module): InterfaceDeclarationStructure {
+function moduleInterface(m: Module): InterfaceStructure {
   const sigs: MethodSignatureStructure[] = m.methods.map((mm) => ({
-    kind: StructureKind.MethodSignature,
+    kind: "method-signature",
     name: mm.method,
     parameters: [
       { name: N.state.text, type: "K" },
@@ -145,16 +133,16 @@ function moduleInterface(m: Module): InterfaceDeclarationStructure {
     returnType: mm.returnType,
   }));
   return {
-    kind: StructureKind.Interface,
+    kind: "interface",
     name: m.iface,
     leadingTrivia: (w) => w.writeLine(`/** The ${m.paper} module. */`),
     methods: sigs,
   };
 }
 
-function moduleClass(m: Module, source: string): ClassDeclarationStructure {
-  const methods: MethodDeclarationStructure[] = m.methods.map((mm) => ({
-    kind: StructureKind.Method,
+function moduleClass(m: Module, source: string): ClassStructure {
+  const methods: MethodStructure[] = m.methods.map((mm) => ({
+    kind: "method",
     name: mm.method,
     isAsync: mm.isAsync,
     parameters: [
@@ -165,7 +153,7 @@ function moduleClass(m: Module, source: string): ClassDeclarationStructure {
     leadingTrivia: comments([...blockTag(mm.sel.file, mm.sel.inst), ...blockComments(mm.sel.inst, source)]),
     statements: (w) => writeBody(w, mm.body),
   }));
-  return { kind: StructureKind.Class, name: m.cls, implements: [m.iface], methods };
+  return { kind: "class", name: m.cls, implements: [m.iface], methods };
 }
 
 function comments(lines: readonly Code[]): WriterFunction {
@@ -173,14 +161,14 @@ function comments(lines: readonly Code[]): WriterFunction {
 }
 
 /** The EventHandler's hook method: call each module's implementation in chain order. */
-function dispatchMethod(hook: HookSpec, modules: readonly Module[], source: string): MethodDeclarationStructure {
+function dispatchMethod(hook: HookSpec, modules: readonly Module[], source: string): MethodStructure {
   // Chain order is the selection order; module methods remember their block instance.
   const calls = modules
     .flatMap((m) => m.methods.filter((mm) => mm.hook.name === hook.name).map((mm) => ({ m, mm })))
     .sort((a, b) => a.mm.chainIndex - b.mm.chainIndex);
   const reject = hook.returnsBoolean ? "return false;" : "return;";
   return {
-    kind: StructureKind.Method,
+    kind: "method",
     name: name(hook.name).text,
     isAsync: hook.isAsync,
     parameters: [{ name: N.event.text, type: hook.evType }],

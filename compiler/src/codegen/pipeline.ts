@@ -1,6 +1,8 @@
 /**
- * From a checked protocol to emitter input: run the block selection and
- * attach the spec text. Shared by the CLI, the regen script and the tests.
+ * The block library the emitters read, and (for tests and scripts holding a
+ * bare checked IR) emitter input with its own selection. The compiler itself
+ * builds emitter input in the pipeline's generate pass (pipeline/generate.ts),
+ * from the select pass's result.
  */
 import { fileURLToPath } from "node:url";
 import { selectBlocks } from "../blocks/select.js";

@@ -6,13 +6,12 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NOT_SUPPORTED_YET, UnsupportedProtocolError } from "../blocks/select.js";
-import { loadRegistry, parseSpec } from "../frontend.js";
-import { checkProtocol } from "../passes/check.js";
-import { classify } from "../passes/classify.js";
+import { NOT_SUPPORTED_YET } from "../blocks/select.js";
+import { loadRegistry } from "../frontend.js";
+import type { ProtocolIR } from "../ir/types.js";
+import { compile } from "../pipeline/compile.js";
 import { CodegenError } from "./code.js";
-import { renderPackage, type PackageFiles } from "./package.js";
-import { blockLibrary, emitInputFor } from "./pipeline.js";
+import type { PackageFiles, PackageOptions } from "./package.js";
 import type { EmitInput } from "./types.js";
 
 export interface RegenEntry {
@@ -40,35 +39,23 @@ export async function regenerate(root: string): Promise<RegenResult> {
   const specsDir = join(root, "specs");
   const { registry, diagnostics: regDiags } = await loadRegistry(specsDir);
   if (regDiags.some((d) => d.severity === "error")) throw new CodegenError(`specs/: registry errors: ${regDiags.map((d) => d.message).join("; ")}`);
-  const lib = blockLibrary();
   const repoUrl = repositoryUrl(root);
   const packages: RegenEntry[] = [];
   const unsupported: Array<{ spec: string; reason: string }> = [];
   for (const file of readdirSync(specsDir).filter((f) => f.endsWith(".egida")).sort()) {
     const spec = `specs/${file}`;
-    const text = readFileSync(join(specsDir, file), "utf8");
-    const parsed = parseSpec(text, spec, registry);
-    const errors = [...parsed.diagnostics, ...(parsed.ir ? checkProtocol(parsed.ir, registry, spec) : [])].filter((d) => d.severity === "error");
-    // A construct the block library does not implement yet (a checker error since the checker runs selection): skipped, as before.
-    if (parsed.ir && errors.length > 0 && errors.every((d) => d.code === NOT_SUPPORTED_YET)) {
+    const dir = (name: string) => `generated/${name}`;
+    // The package's repository directory is named after the protocol, known once the spec is lowered.
+    const options = (ir: ProtocolIR): PackageOptions => ({ emit: "inline", ...(repoUrl === undefined ? {} : { repository: { url: repoUrl, directory: dir(ir.name) } }) });
+    const c = await compile(join(specsDir, file), { file: spec, registry, generate: { kind: "package", options } });
+    const errors = c.diagnostics.filter((d) => d.severity === "error");
+    // A construct the block library does not implement yet (a checker error: the checker reports selection's refusals): skipped.
+    if (c.ir && errors.length > 0 && errors.every((d) => d.code === NOT_SUPPORTED_YET)) {
       unsupported.push({ spec, reason: errors.map((d) => d.message).join("; ") });
       continue;
     }
-    if (!parsed.ir || errors.length > 0) throw new CodegenError(`${spec} has errors: ${errors.map((d) => d.message).join("; ")}`);
-    const checked = { ir: parsed.ir, classification: classify(parsed.ir, registry) };
-    let input: EmitInput;
-    try {
-      input = emitInputFor(checked, text, spec);
-    } catch (e: unknown) {
-      if (e instanceof UnsupportedProtocolError) {
-        unsupported.push({ spec, reason: e.message });
-        continue;
-      }
-      throw e;
-    }
-    const dir = `generated/${parsed.ir.name}`;
-    const repository = repoUrl === undefined ? {} : { repository: { url: repoUrl, directory: dir } };
-    packages.push({ spec, dir, input, files: renderPackage(lib, input, { emit: "inline", ...repository }) });
+    if (!c.ir || errors.length > 0 || !c.output?.files) throw new CodegenError(`${spec} has errors: ${errors.map((d) => d.message).join("; ")}`);
+    packages.push({ spec, dir: dir(c.ir.name), input: c.output.input, files: c.output.files });
   }
   return { packages, unsupported };
 }

@@ -1,8 +1,12 @@
 /**
  * Manipulation half: render a block function's body as text with the
- * substitutions the back ends need, without mutating the analyzed AST (one
- * block file serves several instances with different parameters).
+ * substitutions the back ends need, from its render tree (library-model.ts
+ * RNode) and its file's text, without touching either (one block file serves
+ * several instances with different parameters).
  *
+ * - `param("x") === "text"` (any equality operator, either side) → `true` or
+ *   `false`, and an `if`, `?:`, `&&` or `||` it decides is folded like one on
+ *   a boolean parameter: generated code keeps no comparison of constants.
  * - `param<T>("x")` → `(<literal> as T)`: the literal comes from the code
  *   layer (quoted by `str`); the `as T` keeps the type as wide as in the block
  *   file, so narrowing to a literal type cannot turn a comparison into a type
@@ -15,9 +19,8 @@
  * - constructor mode: `s` → `this`, so TypeScript's definite-assignment
  *   analysis sees the field initialisation.
  */
-import { Node, SyntaxKind, type Block } from "ts-morph";
 import { CodegenError, literal } from "./code.js";
-import { insideNestedFunction, where } from "./library.js";
+import type { RNode } from "./library-model.js";
 import type { ParamValue } from "./types.js";
 
 export interface RenderOptions {
@@ -38,13 +41,15 @@ interface Edit {
   readonly text: string;
 }
 
-/** The text of `node` with substitutions applied. */
-export function renderNode(node: Node, root: Node, opts: RenderOptions): string {
+const kids = (n: RNode): readonly RNode[] => n.c ?? [];
+
+/** The text of `node` (in file text `src`) with substitutions applied. */
+export function renderNode(node: RNode, src: string, opts: RenderOptions): string {
   const edits: Edit[] = [];
-  collect(node, root, opts, edits);
+  collect(node, src, opts, edits);
   edits.sort((a, b) => a.start - b.start);
-  const base = node.getStart();
-  let text = node.getText();
+  const base = node.s;
+  let text = src.slice(node.s, node.e);
   for (let i = edits.length - 1; i >= 0; i--) {
     const e = edits[i]!;
     text = text.slice(0, e.start - base) + e.text + text.slice(e.end - base);
@@ -52,62 +57,70 @@ export function renderNode(node: Node, root: Node, opts: RenderOptions): string 
   return text;
 }
 
-function collect(node: Node, root: Node, opts: RenderOptions, edits: Edit[]): void {
-  node.forEachChild((child) => {
-    const edit = editFor(child, root, opts);
+function collect(node: RNode, src: string, opts: RenderOptions, edits: Edit[]): void {
+  for (const child of kids(node)) {
+    const edit = editFor(child, src, opts);
     if (edit) edits.push(edit);
-    else collect(child, root, opts, edits);
-  });
+    else collect(child, src, opts, edits);
+  }
 }
 
-function editFor(node: Node, root: Node, opts: RenderOptions): Edit | undefined {
-  const at = (text: string): Edit => ({ start: node.getStart(), end: node.getEnd(), text });
-  // A branch on a boolean parameter is decided here, so the output has no run-time branch on
-  // configuration: only the taken arm is emitted.
-  if (Node.isIfStatement(node)) {
-    const c = decide(node.getExpression(), opts);
-    if (typeof c === "boolean") {
-      const arm = c ? node.getThenStatement() : node.getElseStatement();
-      if (arm === undefined) return at(Node.isBlock(node.getParent()) || Node.isSourceFile(node.getParent()) ? "" : ";");
-      return at(armText(arm, node, root, opts));
+function editFor(node: RNode, src: string, opts: RenderOptions): Edit | undefined {
+  const at = (text: string): Edit => ({ start: node.s, end: node.e, text });
+  const c = kids(node);
+  switch (node.k) {
+    // A branch on a boolean parameter is decided here, so the output has no run-time branch on
+    // configuration: only the taken arm is emitted.
+    case "if": {
+      const d = decide(c[0]!, opts);
+      if (typeof d !== "boolean") return undefined;
+      const arm = d ? c[1] : c[2];
+      if (arm === undefined) return at(node.inBlock === true ? "" : ";");
+      return at(armText(arm, node, src, opts));
     }
-  }
-  // `P && x` with P true, `P || x` with P false: just x.
-  if (Node.isBinaryExpression(node)) {
-    const op = node.getOperatorToken().getKind();
-    const left = decide(node.getLeft(), opts);
-    if ((op === SyntaxKind.AmpersandAmpersandToken && left === true) || (op === SyntaxKind.BarBarToken && left === false)) {
-      return at(renderNode(node.getRight(), root, opts));
+    case "and":
+    case "or": {
+      const left = decide(c[0]!, opts);
+      // `P && x` with P true, `P || x` with P false: just x.
+      if ((node.k === "and" && left === true) || (node.k === "or" && left === false)) return at(renderNode(c[1]!, src, opts));
+      // `false && x`, `true || x`: x never runs, the value is the parameter's.
+      if ((node.k === "and" && left === false) || (node.k === "or" && left === true)) return at(String(left));
+      return undefined;
     }
-    // `false && x`, `true || x`: x never runs, the value is the parameter's.
-    if ((op === SyntaxKind.AmpersandAmpersandToken && left === false) || (op === SyntaxKind.BarBarToken && left === true)) return at(String(left));
+    case "cond": {
+      const d = decide(c[0]!, opts);
+      return typeof d === "boolean" ? at(`(${renderNode(d ? c[1]! : c[2]!, src, opts)})`) : undefined;
+    }
+    // `param("k") === "text"`: the comparison's value.
+    case "eq": {
+      const d = decide(node, opts);
+      return typeof d === "boolean" ? at(String(d)) : undefined;
+    }
+    case "param":
+      return at(paramLiteral(node, opts));
+    case "ret": {
+      if (node.nested === true) return undefined;
+      if (opts.filterLabel !== undefined) {
+        const e = c[0];
+        if (!e) throw new CodegenError(`${node.w ?? "?"}: filter returns without a value`);
+        // Literal results need no test; a final `return true` is just the end of the block.
+        const reject = opts.reject ?? "return;";
+        if (e.k === "false") return at(reject);
+        if (e.k === "true") return at(node.last === true ? "" : `break ${opts.filterLabel};`);
+        return at(`{ if (!(${renderNode(e, src, opts)})) ${reject} break ${opts.filterLabel}; }`);
+      }
+      if (opts.awaitLabel !== undefined) {
+        const e = c[0];
+        if (!e) throw new CodegenError(`${node.w ?? "?"}: return without the promise to wait for`);
+        return at(`{ await ${renderNode(e, src, opts)}; break ${opts.awaitLabel}; }`);
+      }
+      return undefined;
+    }
+    case "s":
+      return opts.stateToThis === true ? at(node.sh === true ? "s: this" : "this") : undefined;
+    default:
+      return undefined;
   }
-  if (Node.isConditionalExpression(node)) {
-    const c = decide(node.getCondition(), opts);
-    if (typeof c === "boolean") return at(`(${renderNode(c ? node.getWhenTrue() : node.getWhenFalse(), root, opts)})`);
-  }
-  if (Node.isCallExpression(node)) {
-    const callee = node.getExpression();
-    if (Node.isIdentifier(callee) && callee.getText() === "param") return at(paramLiteral(node, opts));
-  }
-  if (opts.filterLabel !== undefined && Node.isReturnStatement(node) && !insideNestedFunction(node, root)) {
-    const e = node.getExpression();
-    if (!e) throw new CodegenError(`${where(node)}: filter returns without a value`);
-    // Literal results need no test; a final `return true` is just the end of the block.
-    const reject = opts.reject ?? "return;";
-    if (e.getKind() === SyntaxKind.FalseKeyword) return at(reject);
-    if (e.getKind() === SyntaxKind.TrueKeyword) return at(isLastStatement(node, root) ? "" : `break ${opts.filterLabel};`);
-    return at(`{ if (!(${renderNode(e, root, opts)})) ${reject} break ${opts.filterLabel}; }`);
-  }
-  if (opts.awaitLabel !== undefined && Node.isReturnStatement(node) && !insideNestedFunction(node, root)) {
-    const e = node.getExpression();
-    if (!e) throw new CodegenError(`${where(node)}: return without the promise to wait for`);
-    return at(`{ await ${renderNode(e, root, opts)}; break ${opts.awaitLabel}; }`);
-  }
-  if (opts.stateToThis === true && Node.isIdentifier(node) && node.getText() === "s" && isReference(node)) {
-    return at(Node.isShorthandPropertyAssignment(node.getParent()) ? "s: this" : "this");
-  }
-  return undefined;
 }
 
 /**
@@ -115,40 +128,40 @@ function editFor(node: Node, root: Node, opts: RenderOptions): Edit | undefined 
  * or `?:` arm the parameters rule out is not emitted, so its awaits do not
  * count); functions nested in it do not count either.
  */
-export function liveAwait(node: Node, opts: RenderOptions): boolean {
+export function liveAwait(node: RNode, opts: RenderOptions): boolean {
   let found = false;
-  const visit = (n: Node): void => {
-    if (found || Node.isFunctionLikeDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n)) return;
-    if (Node.isAwaitExpression(n)) {
+  const visit = (n: RNode): void => {
+    if (found || n.k === "fn") return;
+    if (n.k === "await") {
       found = true;
       return;
     }
-    if (Node.isIfStatement(n)) {
-      const c = decide(n.getExpression(), opts);
-      if (typeof c === "boolean") {
-        const arm = c ? n.getThenStatement() : n.getElseStatement();
+    const c = kids(n);
+    if (n.k === "if") {
+      const d = decide(c[0]!, opts);
+      if (typeof d === "boolean") {
+        const arm = d ? c[1] : c[2];
         if (arm !== undefined) visit(arm);
         return;
       }
     }
-    if (Node.isBinaryExpression(n)) {
-      const op = n.getOperatorToken().getKind();
-      const left = decide(n.getLeft(), opts);
-      if ((op === SyntaxKind.AmpersandAmpersandToken && left !== undefined) || (op === SyntaxKind.BarBarToken && left !== undefined)) {
-        if ((op === SyntaxKind.AmpersandAmpersandToken) === left) visit(n.getRight());
+    if (n.k === "and" || n.k === "or") {
+      const left = decide(c[0]!, opts);
+      if (left !== undefined) {
+        if ((n.k === "and") === left) visit(c[1]!);
         return;
       }
     }
-    if (Node.isConditionalExpression(n)) {
-      const c = decide(n.getCondition(), opts);
-      if (typeof c === "boolean") {
-        visit(c ? n.getWhenTrue() : n.getWhenFalse());
+    if (n.k === "cond") {
+      const d = decide(c[0]!, opts);
+      if (typeof d === "boolean") {
+        visit(d ? c[1]! : c[2]!);
         return;
       }
     }
-    n.forEachChild(visit);
+    c.forEach(visit);
   };
-  node.forEachChild(visit);
+  kids(node).forEach(visit);
   return found;
 }
 
@@ -157,29 +170,49 @@ export function liveAwait(node: Node, opts: RenderOptions): boolean {
  * with a deciding parameter side), else undefined. Only parameters: other operands may have
  * side effects, so a condition they take part in is left to run.
  */
-function decide(e: Node, opts: RenderOptions): boolean | undefined {
-  if (Node.isParenthesizedExpression(e)) return decide(e.getExpression(), opts);
-  if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.ExclamationToken) {
-    const v = decide(e.getOperand(), opts);
-    return v === undefined ? undefined : !v;
+function decide(e: RNode, opts: RenderOptions): boolean | undefined {
+  const c = kids(e);
+  switch (e.k) {
+    case "paren":
+      return decide(c[0]!, opts);
+    case "not": {
+      const v = decide(c[0]!, opts);
+      return v === undefined ? undefined : !v;
+    }
+    case "param": {
+      if (e.key === undefined) return undefined;
+      const v = opts.params[e.key];
+      return typeof v === "boolean" ? v : undefined;
+    }
+    case "eq": {
+      const a = known(c[0]!, opts);
+      const b = known(c[1]!, opts);
+      // Only values of one type: `==` between types would coerce, and a mismatch is the block's bug to see.
+      if (a === undefined || b === undefined || typeof a !== typeof b) return undefined;
+      return (a === b) !== (e.neg === true);
+    }
+    case "and": {
+      const left = decide(c[0]!, opts);
+      const right = decide(c[1]!, opts);
+      // `false && x`, `true || x`: x never runs. `x && false` is not decided: x may have effects.
+      return left === false ? false : left === true && right !== undefined ? right : undefined;
+    }
+    case "or": {
+      const left = decide(c[0]!, opts);
+      const right = decide(c[1]!, opts);
+      return left === true ? true : left === false && right !== undefined ? right : undefined;
+    }
+    default:
+      return undefined;
   }
-  if (Node.isCallExpression(e)) {
-    const callee = e.getExpression();
-    if (!Node.isIdentifier(callee) || callee.getText() !== "param") return undefined;
-    const arg = e.getArguments()[0];
-    if (!arg || !Node.isStringLiteral(arg)) return undefined;
-    const v = opts.params[arg.getLiteralValue()];
-    return typeof v === "boolean" ? v : undefined;
-  }
-  if (Node.isBinaryExpression(e)) {
-    const op = e.getOperatorToken().getKind();
-    if (op !== SyntaxKind.AmpersandAmpersandToken && op !== SyntaxKind.BarBarToken) return undefined;
-    const left = decide(e.getLeft(), opts);
-    const right = decide(e.getRight(), opts);
-    // `false && x`, `true || x`: x never runs. `x && false` is not decided: x may have effects.
-    if (op === SyntaxKind.AmpersandAmpersandToken) return left === false ? false : left === true && right !== undefined ? right : undefined;
-    return left === true ? true : left === false && right !== undefined ? right : undefined;
-  }
+}
+
+/** A comparison operand's value: a parameter's, or a literal's. */
+function known(e: RNode, opts: RenderOptions): ParamValue | undefined {
+  if (e.k === "lit") return e.v;
+  if (e.k === "true") return true;
+  if (e.k === "false") return false;
+  if (e.k === "param" && e.key !== undefined && Object.prototype.hasOwnProperty.call(opts.params, e.key)) return opts.params[e.key];
   return undefined;
 }
 
@@ -188,58 +221,30 @@ function decide(e: Node, opts: RenderOptions): boolean | undefined {
  * statements unwrapped (and re-indented to the `if`'s column) unless they declare names, which
  * must stay scoped.
  */
-function armText(arm: Node, ifStmt: Node, root: Node, opts: RenderOptions): string {
-  const inBlock = Node.isBlock(ifStmt.getParent()) || Node.isSourceFile(ifStmt.getParent());
-  if (!Node.isBlock(arm) || !inBlock || arm.getStatements().some(declaresName)) return renderNode(arm, root, opts);
-  if (arm.getStatements().length === 0) return "";
-  const pad = " ".repeat(ifStmt.getStartLinePos() === ifStmt.getStart() ? 0 : ifStmt.getStart() - ifStmt.getStartLinePos());
-  return renderBody(arm, root, opts)
+function armText(arm: RNode, ifStmt: RNode, src: string, opts: RenderOptions): string {
+  if (arm.k !== "block" || ifStmt.inBlock !== true || arm.decl === true) return renderNode(arm, src, opts);
+  if (arm.n === 0) return "";
+  const pad = " ".repeat(ifStmt.pad ?? 0);
+  return renderBody(arm, src, opts)
     .split("\n")
     .map((l, i) => (i === 0 || l === "" ? l : pad + l))
     .join("\n");
 }
 
-function declaresName(st: Node): boolean {
-  return Node.isVariableStatement(st) || Node.isFunctionDeclaration(st) || Node.isClassDeclaration(st);
-}
-
-function isLastStatement(node: Node, fn: Node): boolean {
-  if (!Node.isFunctionDeclaration(fn)) return false;
-  const stmts = fn.getStatements();
-  return stmts[stmts.length - 1] === node;
-}
-
-function paramLiteral(call: Node, opts: RenderOptions): string {
-  if (!Node.isCallExpression(call)) throw new CodegenError("unreachable");
-  const args = call.getArguments();
-  const arg = args[0];
-  if (args.length !== 1 || !arg || !Node.isStringLiteral(arg)) throw new CodegenError(`${where(call)}: param() takes one string literal`);
-  const key = arg.getLiteralValue();
+function paramLiteral(call: RNode, opts: RenderOptions): string {
+  if (call.bad === true || call.key === undefined) throw new CodegenError(`${call.w ?? "?"}: param() takes one string literal`);
+  const key = call.key;
   if (!Object.prototype.hasOwnProperty.call(opts.params, key)) {
-    throw new CodegenError(`${where(call)}: the block instance has no parameter ${JSON.stringify(key)}`);
+    throw new CodegenError(`${call.w ?? "?"}: the block instance has no parameter ${JSON.stringify(key)}`);
   }
   const value = opts.params[key]!;
-  const typeArg = call.getTypeArguments()[0]?.getText() ?? typeof value;
+  const typeArg = call.ty ?? typeof value;
   return `(${literal(value).text} as ${typeArg})`;
 }
 
-/** An identifier used as a value or type reference (not a property name, not a declaration name). */
-export function isReference(id: Node): boolean {
-  const p = id.getParent();
-  if (!p) return true;
-  if (Node.isPropertyAccessExpression(p) && p.getNameNode() === id) return false;
-  if (Node.isQualifiedName(p) && p.getRight() === id) return false;
-  if ((Node.isPropertyAssignment(p) || Node.isPropertySignature(p) || Node.isPropertyDeclaration(p) || Node.isMethodDeclaration(p) || Node.isMethodSignature(p)) && p.getNameNode() === id) return false;
-  if (Node.isShorthandPropertyAssignment(p)) return true;
-  if (Node.isBindingElement(p) && p.getPropertyNameNode() === id) return false;
-  if ((Node.isVariableDeclaration(p) || Node.isParameterDeclaration(p) || Node.isFunctionDeclaration(p) || Node.isBindingElement(p)) && p.getNameNode() === id) return false;
-  if (Node.isLabeledStatement(p) || Node.isBreakStatement(p) || Node.isContinueStatement(p)) return false;
-  return true;
-}
-
 /** The statements of a function body, rendered and dedented (one string, lines joined by "\n"). */
-export function renderBody(body: Block, root: Node, opts: RenderOptions): string {
-  const full = renderNode(body, root, opts);
+export function renderBody(body: RNode, src: string, opts: RenderOptions): string {
+  const full = renderNode(body, src, opts);
   // renderNode keeps the braces: drop them, then the shared indentation.
   const inner = full.slice(1, full.length - 1);
   return dedent(inner);
@@ -252,14 +257,4 @@ export function dedent(text: string): string {
   const indents = lines.filter((l) => l.trim() !== "").map((l) => /^ */.exec(l)![0].length);
   const cut = indents.length > 0 ? Math.min(...indents) : 0;
   return lines.map((l) => l.slice(Math.min(cut, /^ */.exec(l)![0].length)).trimEnd()).join("\n");
-}
-
-/** Identifiers referenced (as values or types) in `node`, excluding those inside `param()` calls' callee. */
-export function referencedNames(node: Node): Set<string> {
-  const out = new Set<string>();
-  for (const id of node.getDescendantsOfKind(SyntaxKind.Identifier)) {
-    if (isReference(id)) out.add(id.getText());
-  }
-  if (Node.isIdentifier(node)) out.add(node.getText());
-  return out;
 }

@@ -1,32 +1,16 @@
 /**
  * What both back ends share: the selected block files, the class fields with
  * their initialisers, the constructor, the kernel's Protocol methods, the
- * factory, imports and the file envelope. Each piece is a ts-morph structure
- * whose bodies are writer functions.
+ * factory, imports and the file envelope. Each piece is a declaration
+ * structure (printer.ts) whose bodies are writer functions.
  */
-import {
-  IndentationText,
-  NewLineKind,
-  Node,
-  Project,
-  QuoteKind,
-  StructureKind,
-  type CodeBlockWriter,
-  type ConstructorDeclarationStructure,
-  type FunctionDeclaration,
-  type MethodDeclarationStructure,
-  type PropertyDeclarationStructure,
-  type SourceFileStructure,
-  type StatementStructures,
-  type Statement,
-  type WriterFunction,
-} from "ts-morph";
 import { CodegenError, comment, literal, name, specComment, str, type Code, type Name } from "./code.js";
 import type { Closure } from "./deps.js";
 import { DependencyCollector } from "./deps.js";
-import { OPTIONAL_PROTOCOL_METHODS, PROTOCOL_METHODS, type BlockFile, type Library } from "./library.js";
+import { fileText, OPTIONAL_PROTOCOL_METHODS, PROTOCOL_METHODS, type BlockFile, type FnModel, type Library } from "./library.js";
 import { builtinImportLine, generatedHeader, importLine, N, RUNTIME_SKELETON_TYPES } from "./names.js";
-import { referencedNames, renderBody, renderNode } from "./render.js";
+import { printStatements, type CodeBlockWriter, type ConstructorStructure, type MethodStructure, type PropertyStructure, type StatementStructure, type WriterFunction } from "./printer.js";
+import { renderBody, renderNode } from "./render.js";
 import type { EmitBlock, EmitInput } from "./types.js";
 
 /** A selected block: its instance (parameters, span) and its analyzed file. */
@@ -72,9 +56,9 @@ export function writeBody(writer: CodeBlockWriter, text: string): void {
 
 interface InitOut {
   /** Fields with lifted initialisers. */
-  readonly fields: PropertyDeclarationStructure[];
+  readonly fields: PropertyStructure[];
   /** Constructor writer: the init statements that could not be lifted, per block, in order. */
-  readonly ctor: ConstructorDeclarationStructure;
+  readonly ctor: ConstructorStructure;
 }
 
 /**
@@ -85,13 +69,13 @@ interface InitOut {
  */
 export function fieldsAndConstructor(lib: Library, selected: readonly Selected[], source: string, deps: DependencyCollector): InitOut {
   const fieldTypes = new Map<string, string>();
-  const byName = new Map<string, PropertyDeclarationStructure>();
-  const fields: PropertyDeclarationStructure[] = [];
+  const byName = new Map<string, PropertyStructure>();
+  const fields: PropertyStructure[] = [];
   const ctorParts: Array<{ comments: Code[]; text: string }> = [];
   const kernelState = lib.kernelState;
   if (!kernelState?.fields.some((f) => f.name === N.host.text)) {
     // The kernel does not declare the host: it is the emitter's own field (K's HostField).
-    fields.push({ kind: StructureKind.Property, name: N.host.text, type: N.hostType.text, isReadonly: true });
+    fields.push({ kind: "property", name: N.host.text, type: N.hostType.text, isReadonly: true });
     ctorParts.push({ comments: [], text: `this.${N.host.text} = ${N.host.text};` });
   }
   const owners: Array<{ file: BlockFile; inst: EmitBlock | undefined }> = [
@@ -99,8 +83,7 @@ export function fieldsAndConstructor(lib: Library, selected: readonly Selected[]
     ...selected.map((x) => ({ file: x.file, inst: x.inst })),
   ];
   for (const { file, inst } of owners) {
-    const iface = file.sourceFile.getInterface("Fields");
-    if (iface) deps.add(iface, file.path);
+    if (file.fieldsRefs) deps.add(file.fieldsRefs, file.path);
     for (const f of file.fields) {
       if (f.name === N.host.text && inst !== undefined) throw new CodegenError(`${file.path}: field ${f.name} is reserved for the ProtocolHost`);
       const prior = fieldTypes.get(f.name);
@@ -109,30 +92,30 @@ export function fieldsAndConstructor(lib: Library, selected: readonly Selected[]
         continue;
       }
       fieldTypes.set(f.name, f.type);
-      const structure: PropertyDeclarationStructure = { kind: StructureKind.Property, name: name(f.name).text, type: f.type, hasQuestionToken: f.optional };
+      const structure: PropertyStructure = { kind: "property", name: name(f.name).text, type: f.type, hasQuestionToken: f.optional };
       byName.set(f.name, structure);
       fields.push(structure);
     }
     const init = file.init;
     if (!init) continue;
-    const hostParam = init.getParameters()[1] !== undefined;
+    const src = fileText(lib, file.path);
     const rest: string[] = [];
-    for (const st of init.getStatements()) {
-      deps.add(st, file.path);
-      const lifted = liftable(st, file, hostParam);
+    for (const st of init.statements) {
+      deps.add(st.refs, file.path);
+      const lifted = st.lift;
       const target = lifted ? byName.get(lifted.field) : undefined;
       if (lifted && target && target.initializer === undefined) {
-        target.initializer = renderNode(lifted.value, init, { params: inst?.params ?? {} });
+        target.initializer = renderNode(lifted.value, src, { params: inst?.params ?? {} });
         continue;
       }
-      rest.push(renderNode(st, init, { params: inst?.params ?? {}, stateToThis: true }));
+      rest.push(renderNode(st.node, src, { params: inst?.params ?? {}, stateToThis: true }));
     }
     if (rest.length === 0) continue;
     // The kernel's init runs unscoped (it only binds the host); blocks' inits each in a scope.
     ctorParts.push({ comments: inst ? [...blockTag(file, inst), ...blockComments(inst, source)] : [], text: rest.join("\n") });
   }
-  const ctor: ConstructorDeclarationStructure = {
-    kind: StructureKind.Constructor,
+  const ctor: ConstructorStructure = {
+    kind: "constructor",
     parameters: [{ name: N.host.text, type: N.hostType.text }],
     statements: (writer) => {
       for (const part of ctorParts) {
@@ -154,45 +137,29 @@ export function blockTag(file: BlockFile, inst: EmitBlock): Code[] {
   return [comment(`block ${file.path} (${inst.id})`)];
 }
 
-function liftable(st: Statement, file: BlockFile, hostParam: boolean): { field: string; value: Node } | undefined {
-  if (!Node.isExpressionStatement(st)) return undefined;
-  const e = st.getExpression();
-  if (!Node.isBinaryExpression(e) || e.getOperatorToken().getText() !== "=") return undefined;
-  const left = e.getLeft();
-  if (!Node.isPropertyAccessExpression(left) || left.getExpression().getText() !== "s") return undefined;
-  const field = left.getName();
-  if (!file.fields.some((f) => f.name === field)) return undefined;
-  const refs = referencedNames(e.getRight());
-  if (refs.has("s") || (hostParam && refs.has("host")) || refs.has("this")) return undefined;
-  return { field, value: e.getRight() };
-}
-
 /** The Protocol methods, from the kernel's functions: parameters after `s`, `const s = this;`, the body. */
-export function kernelMethods(lib: Library, deps: DependencyCollector): MethodDeclarationStructure[] {
+export function kernelMethods(lib: Library, deps: DependencyCollector): MethodStructure[] {
   // Required methods first, then the optional ones the kernel exports (in SPI order).
-  const names: string[] = [...PROTOCOL_METHODS, ...OPTIONAL_PROTOCOL_METHODS.filter((m) => lib.kernel.methods.has(m))];
+  const names: string[] = [...PROTOCOL_METHODS, ...OPTIONAL_PROTOCOL_METHODS.filter((m) => lib.kernel.methods[m] !== undefined)];
+  const src = fileText(lib, lib.kernel.path);
   return names.map((m) => {
-    const fn = lib.kernel.methods.get(m)!;
-    deps.add(fn, lib.kernel.path);
-    return functionAsMethod(fn, m, 1, {});
+    const fn = lib.kernel.methods[m]!;
+    deps.add(fn.refs, lib.kernel.path);
+    return functionAsMethod(fn, src, m, 1, {});
   });
 }
 
-/** A library function as a method: drop the first `skip` parameters (bound to `this`). */
-export function functionAsMethod(fn: FunctionDeclaration, methodName: string, skip: number, params: Readonly<Record<string, string | number | boolean>>): MethodDeclarationStructure {
-  const body = fn.getBody();
-  if (!body || !Node.isBlock(body)) throw new CodegenError(`${methodName}: no body`);
-  const text = renderBody(body, fn, { params });
-  const usesS = fn.getParameters()[0]?.getName() === "s" && referencedNames(body).has("s");
-  const retType = fn.getReturnTypeNode()?.getText();
+/** A library function as a method: drop the first `skip` parameters (bound to `this`). `src`: its file's text. */
+export function functionAsMethod(fn: FnModel, src: string, methodName: string, skip: number, params: Readonly<Record<string, string | number | boolean>>): MethodStructure {
+  const text = renderBody(fn.body, src, { params });
   return {
-    kind: StructureKind.Method,
+    kind: "method",
     name: name(methodName).text,
-    isAsync: fn.isAsync(),
-    parameters: fn.getParameters().slice(skip).map((p) => ({ name: p.getNameNode().getText(), type: p.getTypeNode()?.getText(), hasQuestionToken: p.hasQuestionToken() })),
-    ...(retType !== undefined ? { returnType: retType } : {}),
+    isAsync: fn.isAsync,
+    parameters: fn.params.slice(skip).map((p) => ({ name: p.name, type: p.type, hasQuestionToken: p.optional })),
+    ...(fn.returnType !== undefined ? { returnType: fn.returnType } : {}),
     statements: (writer) => {
-      if (usesS) writer.writeLine("const s = this;");
+      if (fn.usesS) writer.writeLine("const s = this;");
       writeBody(writer, text);
     },
   };
@@ -239,26 +206,11 @@ export function preamble(closure: Closure, stateClass: Name, extraTypes: readonl
   };
 }
 
-/** One project per process: only used to print structures. */
-let printer: Project | undefined;
-let counter = 0;
-
 /** Build the file from structures in one call and return its text (LF, trailing newline). */
-export function printFile(input: EmitInput, statements: Array<StatementStructures | WriterFunction>): string {
-  printer ??= new Project({
-    useInMemoryFileSystem: true,
-    skipLoadingLibFiles: true,
-    manipulationSettings: { indentationText: IndentationText.TwoSpaces, newLineKind: NewLineKind.LineFeed, quoteKind: QuoteKind.Double, useTrailingCommas: true },
-  });
+export function printFile(input: EmitInput, statements: readonly StatementStructure[]): string {
   const header = generatedHeader(input.specFile);
-  const structure: SourceFileStructure = {
-    kind: StructureKind.SourceFile,
-    statements: [(w) => w.writeLine(header.text), ...statements],
-  };
-  const sf = printer.createSourceFile(`/out/${counter++}.ts`, structure);
-  const text = sf.getFullText();
-  printer.removeSourceFile(sf);
+  const text = printStatements([(w) => w.writeLine(header.text), ...statements]);
   return text.endsWith("\n") ? text : `${text}\n`;
 }
 
-export type { Closure };
+export type { Closure, WriterFunction };

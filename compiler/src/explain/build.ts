@@ -3,15 +3,22 @@
  * EventHandler will, event kind by event kind, and record which module runs
  * and which registry block is bound at each step.
  */
-import type { BlockRef, DepGenStatement, EventKind, Family, LogAction, NonDetStatement, ProtocolIR } from "../ir/types.js";
+import type { BlockRef, Classification, DepGenStatement, EventKind, Family, LogAction, NonDetStatement, ProtocolIR } from "../ir/types.js";
 import type { Registry, Variable } from "../registry/types.js";
 import { deriveFacts, hasInfo, HOW_SYNC, INFO_DETERMINANT, INFO_MESSAGE, OC_COORDINATED, PB_DETERMINANTS, type ProtocolFacts } from "../passes/check-facts.js";
 import { classifyFacts } from "../passes/classify.js";
 import type { BoundBlock, EventFlow, Explanation, FlowModule, FlowStep } from "./model.js";
 
-export function explainProtocol(ir: ProtocolIR, registry: Registry): Explanation {
-  const facts = deriveFacts(ir, registry);
-  const b = new FlowBuilder(registry, facts);
+/** What the pipeline derived before explain runs: facts and classification are not derived twice. */
+export interface Derived {
+  readonly facts: ProtocolFacts;
+  readonly classification: Classification;
+}
+
+export function explainProtocol(ir: ProtocolIR, registry: Registry, known?: Derived): Explanation {
+  const facts = known?.facts ?? deriveFacts(ir, registry);
+  const classification = known?.classification ?? classifyFacts(facts);
+  const b = new FlowBuilder(registry, facts, classification.family);
   const flows: EventFlow[] = [];
   for (const s of ir.nonDeterministic) flows.push(b.nonDeterministic(s));
   if (ir.nonDeterministic.length === 0) flows.push(b.plainReceive());
@@ -25,7 +32,7 @@ export function explainProtocol(ir: ProtocolIR, registry: Registry): Explanation
     protocol: ir.name,
     ...(ir.source ? { file: ir.source.file } : {}),
     options: ir.options,
-    classification: classifyFacts(facts),
+    classification,
     flows,
   };
 }
@@ -41,6 +48,7 @@ class FlowBuilder {
   constructor(
     private readonly registry: Registry,
     private readonly facts: ProtocolFacts,
+    private readonly family: Family,
   ) {}
 
   private bind(variable: Variable, ref: BlockRef): BoundBlock {
@@ -69,7 +77,7 @@ class FlowBuilder {
   }
 
   private pessimistic(): boolean {
-    return classifyFacts(this.facts).family === "pessimistic";
+    return this.family === "pessimistic";
   }
 
   private isStable(ref: BlockRef): boolean {
@@ -213,7 +221,7 @@ class FlowBuilder {
       }
     }
     if (!ir.outputCommit.some((oc) => oc.events.includes("write"))) {
-      const family = classifyFacts(this.facts).family;
+      const family = this.family;
       flows.push({
         kind: "output-commit",
         trigger: "write",

@@ -19,7 +19,11 @@ export interface ParseResult {
 export function parse(input: string | Uint8Array, file: string): ParseResult {
   const decoded = decodeSpec(input, file);
   if (!decoded.ok) return { ast: null, text: null, diagnostics: [decoded.diagnostic] };
-  const text = decoded.text;
+  return parseText(decoded.text, file);
+}
+
+/** Already decoded text (the pipeline's decode pass) → syntax tree. */
+export function parseText(text: string, file: string): ParseResult {
   try {
     const ast = peggyParse(text, { grammarSource: file }) as SpecAst;
     return { ast, text, diagnostics: [] };

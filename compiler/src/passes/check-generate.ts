@@ -1,7 +1,8 @@
 /**
- * Can the generator build it? The checker runs block selection
- * (blocks/select.ts) itself, so `egida-gen check` and `egida-gen compile`
- * agree from one source of truth: every construct selection refuses
+ * Can the generator build it? Selection (blocks/select.ts) runs once per
+ * compile, as the pipeline's select pass; its refusal comes here, so
+ * `egida-gen check` and `egida-gen compile` agree from one source of truth:
+ * every construct selection refuses
  * (UnsupportedProtocolError) is an error diagnostic at the construct's place,
  * with the refusal's code and its hint. A spec that passes the checker
  * therefore generates, with both back ends (compiler/test/codegen-property.test.ts).
@@ -19,30 +20,27 @@ import { selectBlocks, UnsupportedProtocolError, refusalMessage } from "../block
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { BlockRef, Classification, Located, LogAction, ProtocolIR, SourceSpan } from "../ir/types.js";
 import type { Registry, Variable } from "../registry/types.js";
-import type { CheckContext } from "./check-context.js";
+import { createContext } from "./check-context.js";
+import type { ProtocolFacts } from "./check-facts.js";
 
 /** Shown when a refusal carries no hint of its own (the property test fails on those). */
 export const FALLBACK_HINT = "see the table of constructs not supported yet in docs/protocols.md (\"Known gaps\")";
 
-export function checkGenerate(ctx: CheckContext, cls: Classification): void {
-  const { ir } = ctx.facts;
-  try {
-    selectBlocks({ ir, classification: cls });
-  } catch (e: unknown) {
-    if (!(e instanceof UnsupportedProtocolError)) throw e; // a bug in selection, not the user's mistake
-    const plugin = pluginValues(ir, ctx.registry);
-    const at = owner(ir, e.loc) ?? ownerWithoutSpans(ir, cls) ?? ir;
-    if (plugin.length === 0) {
-      ctx.report({ severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), at, hint: e.hint ?? FALLBACK_HINT });
-    } else {
-      ctx.report({
-        severity: "warning",
-        code: "W-plugin-not-generated",
-        message: `${refusalMessage(e.construct, e.code)}: \`egida-gen compile\` will refuse this spec (the built-in blocks do not generate plugin values: ${plugin.map((v) => `\`${v}\``).join(", ")})`,
-        at,
-        hint: e.hint ?? FALLBACK_HINT,
-      });
-    }
+export function checkGenerate(facts: ProtocolFacts, registry: Registry, file: string, cls: Classification, e: UnsupportedProtocolError, out: Diagnostic[]): void {
+  const ctx = createContext(facts, registry, file, out);
+  const { ir } = facts;
+  const plugin = pluginValues(ir, registry);
+  const at = owner(ir, e.loc) ?? ownerWithoutSpans(ir, cls) ?? ir;
+  if (plugin.length === 0) {
+    ctx.report({ severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), at, hint: e.hint ?? FALLBACK_HINT });
+  } else {
+    ctx.report({
+      severity: "warning",
+      code: "W-plugin-not-generated",
+      message: `${refusalMessage(e.construct, e.code)}: \`egida-gen compile\` will refuse this spec (the built-in blocks do not generate plugin values: ${plugin.map((v) => `\`${v}\``).join(", ")})`,
+      at,
+      hint: e.hint ?? FALLBACK_HINT,
+    });
   }
 }
 
@@ -74,7 +72,7 @@ function owner(ir: ProtocolIR, loc: SourceSpan | undefined): Located | undefined
 }
 
 /**
- * IR read from JSON may have no spans at all: run selection again on a copy
+ * IR read from JSON may have no spans at all: on that refusal path only, run selection again on a copy
  * in which every node has a span of its own, and map the refusal's span back
  * to the node (its JSON pointer is where `check` points in the JSON file).
  */

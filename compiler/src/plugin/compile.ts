@@ -2,8 +2,8 @@
  * The bundler-independent half of the build-step plugin: one spec file →
  * the generated protocol module as JavaScript, or located diagnostics.
  *
- *   read → registry (built-ins + egida.config.json plugins) → parse → lower →
- *   check → classify → select → emit (inline | modular) → transpile (TS → JS)
+ *   the pipeline (pipeline/passes.ts: read → registry → decode → parse →
+ *   lower → facts → classify → check → select → generate) → transpile (TS → JS)
  *
  * Nothing here throws on a user mistake: bad specs, unreadable files and
  * protocols the block library does not implement come back as diagnostics.
@@ -11,18 +11,10 @@
  * and `specFile` (the path the header shows): no timestamps, no absolute paths.
  */
 import { dirname } from "node:path";
-import { ts } from "ts-morph";
-import { UnsupportedProtocolError } from "../blocks/select.js";
 import { findConfig } from "../config/find-config.js";
 import { renderDiagnostic } from "../diagnostics/render.js";
 import type { Diagnostic } from "../diagnostics/types.js";
-import { loadRegistry, parseSpec } from "../frontend.js";
-import { decodeSpec } from "../parse/decode.js";
-import { readSpecFile } from "../parse/read-spec.js";
-import { checkProtocol } from "../passes/check.js";
-import { refusalDiagnostic } from "../passes/check-generate.js";
-import { classify } from "../passes/classify.js";
-import type { Library } from "../codegen/library.js";
+import { compile } from "../pipeline/compile.js";
 import type { EmitKind } from "../codegen/types.js";
 
 export interface CompileSpecOptions {
@@ -43,57 +35,28 @@ export interface CompiledSpec {
   readonly watchFiles: readonly string[];
 }
 
-/** The block library, analysed once per process (it is egida-gen's own, and never changes under a build). */
-let library: Library | undefined;
-async function blockLibrary(): Promise<Library> {
-  if (!library) {
-    const pipeline = await import("../codegen/pipeline.js");
-    library = pipeline.blockLibrary();
-  }
-  return library;
-}
-
-/** Compile the spec at `path` (absolute) to a JavaScript module. */
+/** Compile the spec at `path` (absolute) to a JavaScript module: one run of the pipeline. */
 export async function compileSpecFile(path: string, opts: CompileSpecOptions): Promise<CompiledSpec> {
   const file = opts.specFile;
   const config = findConfig(dirname(path));
   const watchFiles = config === null ? [path] : [path, config];
-  // Bounded: a device, a FIFO or a huge file is refused without reading it all.
-  const read = await readSpecFile(path, file);
-  if (!read.ok) return { code: null, source: null, watchFiles, diagnostics: [read.diagnostic] };
-  const bytes = read.bytes;
-  const decoded = decodeSpec(bytes, file);
-  const source = decoded.ok ? decoded.text : null;
-  const reg = await loadRegistry(dirname(path));
-  const diagnostics: Diagnostic[] = [...reg.diagnostics];
-  const parsed = parseSpec(bytes, file, reg.registry);
-  diagnostics.push(...parsed.diagnostics);
-  if (parsed.ir) diagnostics.push(...checkProtocol(parsed.ir, reg.registry, file));
-  const fail = (extra: readonly Diagnostic[] = []): CompiledSpec => ({ code: null, source, watchFiles, diagnostics: [...diagnostics, ...extra] });
-  if (!parsed.ir || source === null || diagnostics.some((d) => d.severity === "error")) return fail();
-
-  const checked = { ir: parsed.ir, classification: classify(parsed.ir, reg.registry) };
-  const [{ emitInputFor }, { emitSource }] = await Promise.all([import("../codegen/pipeline.js"), import("../codegen/package.js")]);
-  let tsSource: string;
-  try {
-    tsSource = emitSource(await blockLibrary(), emitInputFor(checked, source, file), opts.emit ?? "inline");
-  } catch (e: unknown) {
-    if (e instanceof UnsupportedProtocolError) {
-      // Only specs that name plugin values get here (the checker reports refusals of built-in ones).
-      // The checker's warning about it (W-plugin-not-generated) becomes this error.
-      const d = refusalDiagnostic(e, file);
-      return { code: null, source, watchFiles, diagnostics: [...diagnostics.filter((x) => x.code !== "W-plugin-not-generated"), d] };
-    }
-    throw e; // CodegenError and the like: an egida-gen bug, not the user's.
-  }
-  return { code: toJavaScript(tsSource, file), source, watchFiles, diagnostics };
+  const c = await compile(path, { file, generate: { kind: "module", emit: opts.emit ?? "inline" } });
+  const source = c.source;
+  const output = c.output?.source;
+  const failed = c.diagnostics.some((d) => d.severity === "error");
+  // A refusal of a plugin value: the checker's warning about it (W-plugin-not-generated) became the generate pass's error.
+  const diagnostics = c.refusal !== null && failed ? c.diagnostics.filter((d) => d.code !== "W-plugin-not-generated") : c.diagnostics;
+  if (output === undefined || failed) return { code: null, source, watchFiles, diagnostics };
+  return { code: await toJavaScript(output, file), source, watchFiles, diagnostics };
 }
 
 /**
  * The emitted TypeScript as JavaScript. Runtime imports in generated code are
  * type-only and vanish; what remains imports only `node:` built-ins.
  */
-export function toJavaScript(tsSource: string, file: string): string {
+export async function toJavaScript(tsSource: string, file: string): Promise<string> {
+  // TypeScript loads here only, when a module is built (a cold compile of the protocol needs none of it).
+  const { ts } = await import("ts-morph");
   const out = ts.transpileModule(tsSource, {
     fileName: `${file}.ts`,
     reportDiagnostics: false,

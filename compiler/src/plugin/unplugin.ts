@@ -10,9 +10,9 @@
  * absolute paths reach the output. Spec errors become the bundler's error,
  * located at `file:line:col`, with the rendered diagnostic and no stack.
  *
- * Entry points: `egida-gen/vite`, `egida-gen/rollup`, `egida-gen/esbuild`
- * (each the bundler's plugin factory), and this module's `unplugin` for the
- * rest (see docs/plugin.md).
+ * Entry points: `egida-gen/vite`, `egida-gen/rollup`, `egida-gen/esbuild`,
+ * `egida-gen/webpack`, `egida-gen/rspack` (each the bundler's plugin
+ * factory), and this module's `unplugin` for the rest (see docs/plugin.md).
  */
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { createUnplugin, type UnpluginBuildContext, type UnpluginContext, type UnpluginInstance, type UnpluginMessage } from "unplugin";
@@ -108,7 +108,7 @@ export const unplugin: UnpluginInstance<EgidaPluginOptions | undefined, false> =
       for (const w of warnings) this.warn(message([w], out.source, specFile, path));
       if (errors.length > 0 || out.code === null) {
         this.error(message(errors, out.source, specFile, path));
-        // Rollup and Vite throw above; esbuild and webpack collect the error and need a result to attach it to.
+        // Rollup and Vite throw above; esbuild, webpack and Rspack collect the error and need a result to attach it to.
         return { code: "export {};\n", map: null };
       }
       return { code: out.code, map: null };

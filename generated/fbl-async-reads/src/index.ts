@@ -1138,7 +1138,7 @@ export class FblAsyncReadsProtocol implements Protocol {
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
       this.cdSm = new Uint32Array(this.host.size * this.host.size);
-      this.cdSmTold = new Uint32Array(("dependency-matrix" as string) === "stability-matrix" ? this.host.size * this.host.size * this.host.size : 0);
+      this.cdSmTold = new Uint32Array((0));
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdRdFlushed = new Uint32Array(this.host.size);
@@ -1368,7 +1368,6 @@ export class FblAsyncReadsProtocol implements Protocol {
     // block causal/commit.ts (independent)
     // spec 11:1 "Independent output commit on write"
     {
-      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/recovery.ts (core)
     {
@@ -1421,9 +1420,9 @@ export class FblAsyncReadsProtocol implements Protocol {
     // block causal/det-log.ts (dependency-matrix)
     // spec 12:17 "send: Piggyback determinants, dependency matrix"
     {
-      const tracking = ("dependency-matrix" as string) === "dependency-matrix";
-      const sv = ("dependency-matrix" as string) === "stability-vector";
-      const smx = ("dependency-matrix" as string) === "stability-matrix";
+      const tracking = true;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const f = s.host.f;
       const to = ev.to;
@@ -1550,6 +1549,7 @@ export class FblAsyncReadsProtocol implements Protocol {
     const s = this;
     // block core/receive.ts (core)
     {
+      if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
       if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
         // The event is the held message (RecvEv.arrival): no second object per message.
@@ -1576,9 +1576,9 @@ export class FblAsyncReadsProtocol implements Protocol {
     // block causal/det-log.ts (dependency-matrix)
     // spec 12:17 "send: Piggyback determinants, dependency matrix"
     {
-      const tracking = ("dependency-matrix" as string) === "dependency-matrix";
-      const sv = ("dependency-matrix" as string) === "stability-vector";
-      const smx = ("dependency-matrix" as string) === "stability-matrix";
+      const tracking = true;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const me = s.host.rank;
       const m = ev.msg;
@@ -1672,14 +1672,15 @@ export class FblAsyncReadsProtocol implements Protocol {
     // spec 11:1 "Independent output commit on write"
     {
       // A recovering process answers a request once replay has appended the delivery it names.
-      if (("independent" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/deliver.ts (core)
     {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+      // The ssn lets the host remember the message for non-determinism detection (core/receive);
+      // without it (checkpoint-only, optimistic) the host remembers nothing.
+      const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY, m.ssn));
       if (r !== s.host.settled) return r;
       s.dlvSync = true;
     }
@@ -1802,7 +1803,7 @@ export class FblAsyncReadsProtocol implements Protocol {
       s.ocWriting++;
       try {
         await ocFlushOwn(s);
-        const coord = ("independent" as string) === "coordinated";
+        const coord = false;
         let need: Uint32Array | null = null;
         const keys: number[] = [];
         const out: number[] = [++s.ocNextId, 0];
@@ -1936,9 +1937,9 @@ export class FblAsyncReadsProtocol implements Protocol {
       } else if (!s.cdReady) {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
-        const tracking = ("dependency-matrix" as string) === "dependency-matrix";
-        const sv = ("dependency-matrix" as string) === "stability-vector";
-        const smx = ("dependency-matrix" as string) === "stability-matrix";
+        const tracking = true;
+        const sv = false;
+        const smx = false;
         const n = s.host.size;
         const k = ev.from;
         const after = ev.words[1]!;

@@ -1148,7 +1148,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
       this.cdSm = new Uint32Array(this.host.size * this.host.size);
-      this.cdSmTold = new Uint32Array(("none" as string) === "stability-matrix" ? this.host.size * this.host.size * this.host.size : 0);
+      this.cdSmTold = new Uint32Array((0));
       this.cdGc = new Uint32Array(this.host.size);
       this.cdFlushed = new Uint32Array(this.host.size);
       this.cdRdFlushed = new Uint32Array(this.host.size);
@@ -1376,7 +1376,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // block causal/commit.ts (coordinated)
     // spec 11:1 "Co-ordinated output commit on write"
     {
-      if (("coordinated" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
+      if (s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/recovery.ts (core)
     {
@@ -1424,9 +1424,9 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // block causal/det-log.ts (determinants)
     // spec 12:17 "send: Piggyback determinants"
     {
-      const tracking = ("none" as string) === "dependency-matrix";
-      const sv = ("none" as string) === "stability-vector";
-      const smx = ("none" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const f = s.host.f;
       const to = ev.to;
@@ -1553,6 +1553,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     const s = this;
     // block core/receive.ts (core)
     {
+      if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
       if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
         // The event is the held message (RecvEv.arrival): no second object per message.
@@ -1602,9 +1603,9 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // block causal/det-log.ts (determinants)
     // spec 12:17 "send: Piggyback determinants"
     {
-      const tracking = ("none" as string) === "dependency-matrix";
-      const sv = ("none" as string) === "stability-vector";
-      const smx = ("none" as string) === "stability-matrix";
+      const tracking = false;
+      const sv = false;
+      const smx = false;
       const n = s.host.size;
       const me = s.host.rank;
       const m = ev.msg;
@@ -1698,14 +1699,16 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     // spec 11:1 "Co-ordinated output commit on write"
     {
       // A recovering process answers a request once replay has appended the delivery it names.
-      if (("coordinated" as string) === "coordinated" && s.ocFlushReq.length > 0) ocServe(s);
+      if (s.ocFlushReq.length > 0) ocServe(s);
     }
     // block core/deliver.ts (core)
     {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+      // The ssn lets the host remember the message for non-determinism detection (core/receive);
+      // without it (checkpoint-only, optimistic) the host remembers nothing.
+      const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY, m.ssn));
       if (r !== s.host.settled) return r;
       s.dlvSync = true;
     }
@@ -1785,7 +1788,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       s.ocWriting++;
       try {
         await ocFlushOwn(s);
-        const coord = ("coordinated" as string) === "coordinated";
+        const coord = true;
         let need: Uint32Array | null = null;
         const keys: number[] = [];
         const out: number[] = [++s.ocNextId, 0];
@@ -1919,9 +1922,9 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       } else if (!s.cdReady) {
         // deferred by causal/det-log
       } else if (ev.tag === TAG_CAUSAL_GATHER) {
-        const tracking = ("none" as string) === "dependency-matrix";
-        const sv = ("none" as string) === "stability-vector";
-        const smx = ("none" as string) === "stability-matrix";
+        const tracking = false;
+        const sv = false;
+        const smx = false;
         const n = s.host.size;
         const k = ev.from;
         const after = ev.words[1]!;

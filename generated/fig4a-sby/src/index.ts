@@ -993,6 +993,7 @@ export class Fig4aSbyProtocol implements Protocol {
     const s = this;
     // block core/receive.ts (core)
     {
+      if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
       if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
         // The event is the held message (RecvEv.arrival): no second object per message.
@@ -1047,7 +1048,9 @@ export class Fig4aSbyProtocol implements Protocol {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+      // The ssn lets the host remember the message for non-determinism detection (core/receive);
+      // without it (checkpoint-only, optimistic) the host remembers nothing.
+      const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY, m.ssn));
       if (r !== s.host.settled) return r;
       s.dlvSync = true;
     }

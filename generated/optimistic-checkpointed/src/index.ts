@@ -1310,7 +1310,9 @@ export class OptimisticCheckpointedProtocol implements Protocol {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
-      const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+      // The ssn lets the host remember the message for non-determinism detection (core/receive);
+      // without it (checkpoint-only, optimistic) the host remembers nothing.
+      const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY));
       if (r !== s.host.settled) { await r; break onDeliver15; }
       s.dlvSync = true;
     }

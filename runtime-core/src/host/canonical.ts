@@ -56,9 +56,14 @@ function enc(v: unknown, seen: Set<object>): unknown {
   }
 }
 
+/** The canonical rendering of a (deserialized) value, as text. */
+export function canonicalText(value: unknown): string {
+  return JSON.stringify(enc(value, new Set())) ?? "undefined";
+}
+
 /** The canonical rendering of a (deserialized) value, as UTF-8 bytes. */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify(enc(value, new Set())));
+  return Buffer.from(canonicalText(value));
 }
 
 /** The digest of a deserialized message: CRC-32 of its canonical rendering. */

@@ -11,7 +11,7 @@
 import { StorageIoError } from "../storage/errors.js";
 
 /** Where the fault is: decides the hint (which flag to change). */
-export type FaultArea = "storage" | "secret file" | "output file" | "trace" | "file system";
+export type FaultArea = "storage" | "shared storage" | "secret file" | "tls file" | "output file" | "trace" | "file system";
 
 export interface EnvFault {
   readonly area: FaultArea;
@@ -105,7 +105,9 @@ export function environmentFault(e: unknown, area: FaultArea = "file system"): E
 /** The flag that moves the failing thing elsewhere, per area. */
 const AREA_FLAG: Readonly<Record<FaultArea, string>> = {
   storage: "--storage-dir",
+  "shared storage": "--shared-dir",
   "secret file": "--secret-file",
+  "tls file": "--tls-cert/--tls-key/--tls-ca",
   "output file": "--output",
   trace: "--trace",
   "file system": "",
@@ -125,7 +127,7 @@ export function envHint(f: Pick<EnvFault, "area" | "code" | "hint">): string {
       return `the file system is mounted read-only: remount it read-write${other}`;
     case "EACCES":
     case "EPERM":
-      return f.area === "secret file" ? "make it readable by this user" : `give this user write access to it${other}`;
+      return f.area === "secret file" || f.area === "tls file" ? "make it readable by this user" : `give this user write access to it${other}`;
     case "EIO":
     case "ESTALE":
       return `the device or network mount failed: check it (dmesg)${other}`;
@@ -133,7 +135,7 @@ export function envHint(f: Pick<EnvFault, "area" | "code" | "hint">): string {
     case "ENFILE":
       return "raise the open-file limit (ulimit -n)";
     default:
-      return f.area === "secret file" ? "check the path given to --secret-file" : `check the path${other}`;
+      return f.area === "secret file" || f.area === "tls file" ? `check the path given to ${AREA_FLAG[f.area]}` : `check the path${other}`;
   }
 }
 

@@ -12,6 +12,21 @@ export type JobFailure =
   | { readonly kind: "unrecoverable"; readonly rank: number; readonly reason: string }
   /** The same output seq was released twice with different data: a protocol bug. */
   | { readonly kind: "retraction"; readonly rank: number; readonly seq: number; readonly message: string }
+  /**
+   * A recovering rank (`rank`) re-sent a message its receiver `to` had already
+   * delivered, with other contents: the application is not piecewise
+   * deterministic (host/divergence.ts).
+   */
+  | {
+      readonly kind: "nondeterminism";
+      readonly rank: number;
+      readonly to: number;
+      readonly ssn: number;
+      readonly path: string;
+      readonly before: string;
+      readonly after: string;
+      readonly cause: string;
+    }
   /** A contract violation inside the runtime or the protocol (e.g. overlapping deliveries). */
   | { readonly kind: "internal"; readonly rank: number; readonly message: string; readonly stack: string }
   /** The job did not finish in time (--timeout), or made no progress for the stall window (launcher/stall-detector.ts). */
@@ -33,6 +48,7 @@ export const EXIT_CODES = {
   timeout: 5,
   internal: 6,
   environment: 7,
+  nondeterminism: 8,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
@@ -50,6 +66,13 @@ export function describeFailure(f: JobFailure): string {
       return `unrecoverable: ${f.reason}`;
     case "retraction":
       return `output retraction on rank ${f.rank}, seq ${f.seq}: ${f.message}`;
+    case "nondeterminism":
+      return (
+        `non-determinism on rank ${f.rank}: recovering from a crash, it re-sent message ${f.ssn} to rank ${f.to} ` +
+        `with other contents than before the crash (${f.path} was ${f.before}, now ${f.after}). ` +
+        `Likely cause: ${f.cause}. Hint: wrap the input in ctx.read(() => ...) so recovery replays its value ` +
+        `(egida-run --strict makes Math.random and Date.now throw in handlers)`
+      );
     case "internal":
       return `internal error on rank ${f.rank}: ${f.stack || f.message}`;
     case "timeout":

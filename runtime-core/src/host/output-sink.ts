@@ -18,8 +18,8 @@
  * output in other bytes. The digest is over the value's canonical JSON form
  * (the one `--output` prints).
  */
+import { decodeValue } from "./value-codec.js";
 import { createHash } from "node:crypto";
-import { deserialize } from "node:v8";
 import { RetractionError } from "./errors.js";
 import { toJsonValue } from "./output-encoding.js";
 
@@ -73,7 +73,7 @@ export class IdempotentSink {
   static digest(payload: Uint8Array): string {
     let canonical: string;
     try {
-      canonical = `v:${JSON.stringify(toJsonValue(deserialize(payload)))}`;
+      canonical = `v:${JSON.stringify(toJsonValue(decodeValue(payload)))}`;
     } catch {
       canonical = `b:${Buffer.from(payload).toString("base64")}`; // not a v8 value: compare the bytes
     }

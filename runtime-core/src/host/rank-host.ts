@@ -13,7 +13,7 @@
  *  - host.unrecoverable() and output retractions have their own kinds.
  * Each is reported once through `events.fatal`; afterwards the host is inert.
  */
-import { deserialize, serialize } from "node:v8";
+import { decodeValue, encodeValue } from "./value-codec.js";
 import { cloneError } from "./clone-error.js";
 import {
   FrameKind,
@@ -31,10 +31,13 @@ import {
   type Transport,
 } from "../spi.js";
 import { canonicalDigest } from "./canonical.js";
+import { DeliveredRing } from "./divergence.js";
+import { inStrictHandler, outsideStrictHandler } from "./strict.js";
 import {
   ProtocolContractError,
   ReportedError,
   RetractionError,
+  describeFailure,
   UnrecoverableError,
   errorText,
   type JobFailure,
@@ -42,6 +45,9 @@ import {
 import { environmentFault } from "./env-fault.js";
 import type { OutputSink } from "./output-sink.js";
 import { StateLostError, StorageError, StorageMissingError } from "../storage/errors.js";
+import type { TraceEmit } from "../trace/records.js";
+import { messageId, tagPayload, untagPayload } from "../trace/message-id.js";
+import { traceStorage } from "../trace/traced-storage.js";
 
 export interface RankHostEvents {
   /** The job must stop. Called at most once per host. */
@@ -84,11 +90,20 @@ export interface RankHostOptions {
   /** Full trace (deliver digests included). Deliver digests are only computed when this is set. */
   readonly trace?: (event: TraceEvent) => void;
   /**
+   * The run trace (`egida-run --trace FILE`), bound to this rank and
+   * incarnation. When set, application payloads carry a message id (see
+   * trace/message-id.ts) and storage flushes and checkpoint commits are seen.
+   * Unset: no trace event is built.
+   */
+  readonly runTrace?: TraceEmit;
+  /**
    * Handler for Control frames with tag >= RUNTIME_TAG_BASE (replicated
    * storage, heartbeats). Defaults to `storage.onRuntimeFrame` when the
    * storage provider has one.
    */
   readonly runtimeFrame?: (frame: InboundFrame) => void;
+  /** `--strict`: Math.random() and Date.now() throw inside the app's handlers (host/strict.ts). */
+  readonly strict?: boolean;
 }
 
 /** A storage provider that also consumes runtime control frames (e.g. the replicated log). */
@@ -144,6 +159,15 @@ export class RankHost implements ProtocolHost {
   readonly settled: Promise<void> = RESOLVED;
   private readonly runtimeFrame: ((frame: InboundFrame) => void) | undefined;
   private readonly ctx: AppContext;
+  private readonly strict: boolean;
+  /** The run trace, silent once this incarnation crashed. */
+  private readonly rt: TraceEmit | undefined;
+  /** Application sends this incarnation, numbering the run trace's message ids. */
+  private sendSeq = 0;
+  /** ctx.write calls this incarnation (the run trace's output-write numbers). */
+  private writes = 0;
+  /** protocol.start() resolved: a state reset from now on is a rollback of a live process. */
+  private isLive = false;
 
   private proto: Protocol | null = null;
   private state: unknown = undefined;
@@ -159,6 +183,8 @@ export class RankHost implements ProtocolHost {
   private dead = false;
   /** Highest incarnation seen per peer, so the transport and the launcher can both report a restart. */
   private readonly peerIncarnations: number[];
+  /** The last messages delivered from each peer, to judge regenerated duplicates (divergence.ts). */
+  private readonly ring: DeliveredRing;
 
   constructor(o: RankHostOptions) {
     this.rank = o.rank;
@@ -166,7 +192,11 @@ export class RankHost implements ProtocolHost {
     this.incarnation = o.incarnation;
     this.f = o.f ?? o.protocol.defaultF;
     this.transport = o.transport;
-    this.storage = o.storage;
+    const rt = o.runTrace;
+    this.rt = rt === undefined ? undefined : (b) => {
+      if (!this.dead) rt(b);
+    };
+    this.storage = this.rt === undefined ? o.storage : traceStorage(o.storage, this.rt);
     this.timers = o.timers;
     this.app = o.app;
     this.args = o.args ?? [];
@@ -179,6 +209,8 @@ export class RankHost implements ProtocolHost {
     this.runtimeFrame =
       o.runtimeFrame ?? (typeof consumer.onRuntimeFrame === "function" ? (fr) => consumer.onRuntimeFrame!(fr) : undefined);
     this.peerIncarnations = new Array<number>(o.size).fill(0);
+    this.ring = new DeliveredRing(o.size);
+    this.strict = o.strict === true;
     this.ctx = this.makeContext();
   }
 
@@ -193,11 +225,15 @@ export class RankHost implements ProtocolHost {
       peerIncarnation: (r, inc) => this.peerRestarted(r, inc),
       peerDown: (r) => this.events.peerDown?.(r),
     });
+    if (this.incarnation > 0) this.rt?.({ ev: "recovery", phase: "begin" });
     try {
       await p.start();
     } catch (e) {
       throw this.failFrom(e, "internal");
     }
+    this.isLive = true;
+    if (this.incarnation > 0) this.rt?.({ ev: "recovery", phase: "end" });
+    this.rt?.({ ev: "live" });
   }
 
   /** Stop the protocol (timers, flushes) and return its stats. Does not close the transport. */
@@ -268,6 +304,7 @@ export class RankHost implements ProtocolHost {
   peerRestarted(rank: number, incarnation: number): void {
     if (this.failed || rank === this.rank || !(incarnation > (this.peerIncarnations[rank] ?? 0))) return;
     this.peerIncarnations[rank] = incarnation;
+    this.rt?.({ ev: "peer-restart", peer: rank, peerInc: incarnation });
     this.guard(() => this.proto?.onPeerRestart(rank, incarnation));
     this.events.peerRestarted?.(rank, incarnation);
   }
@@ -277,7 +314,24 @@ export class RankHost implements ProtocolHost {
   trace(event: TraceEvent): void {
     if (this.dead) return;
     this.traceFn?.(event);
+    if (this.rt) this.runTraceNote(event, this.rt);
     if (event.type !== "deliver" && event.type !== "send" && event.type !== "output") this.events.note?.(event);
+  }
+
+  /** A protocol's trace event in the run trace (send, deliver and output the host records itself). */
+  private runTraceNote(e: TraceEvent, rt: TraceEmit): void {
+    switch (e.type) {
+      case "checkpoint":
+        return rt({ ev: "checkpoint-begin", index: e.index });
+      case "recover":
+        return rt({ ev: "recovery", phase: "replayed", replayed: e.replayed });
+      case "rollback":
+        return rt({ ev: "rollback", reason: e.reason, by: "protocol" });
+      case "protocol":
+        return rt(this.isLive ? { ev: "note", text: e.what } : { ev: "recovery", phase: "step", text: e.what });
+      default:
+        return;
+    }
   }
 
   initApp(opts: { readonly replay: boolean }): Promise<void> {
@@ -285,11 +339,20 @@ export class RankHost implements ProtocolHost {
     if (this.failed) return Promise.reject(new ReportedError(this.failed));
     this.claim("initApp");
     this.events.appReset?.("initApp");
+    if (this.isLive) this.rt?.({ ev: "rollback", reason: "app state reset while live (initApp)", by: "host" });
     let r: void | Promise<void>;
     try {
-      this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
-      this.hasState = true;
-      r = this.app.onStart?.(this.state, this.ctx);
+      if (this.strict) {
+        r = inStrictHandler(this.rank, () => {
+          this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
+          this.hasState = true;
+          return this.app.onStart?.(this.state, this.ctx);
+        });
+      } else {
+        this.state = this.app.init({ rank: this.rank, size: this.size, args: this.args });
+        this.hasState = true;
+        r = this.app.onStart?.(this.state, this.ctx);
+      }
     } catch (e) {
       return this.appFailed(e);
     }
@@ -297,7 +360,7 @@ export class RankHost implements ProtocolHost {
     return this.settle(r, false);
   }
 
-  deliver(from: number, payload: Uint8Array, opts: { readonly replay: boolean }): Promise<void> {
+  deliver(from: number, payload: Uint8Array, opts: { readonly replay: boolean }, ssn?: number): Promise<void> {
     if (this.dead) return NEVER;
     if (this.failed) return Promise.reject(new ReportedError(this.failed));
     this.claim("deliver");
@@ -306,9 +369,15 @@ export class RankHost implements ProtocolHost {
       throw this.contract("deliver() before initApp() or restoreAppState()");
     }
     this.deliveries++;
+    if (this.rt) {
+      const u = untagPayload(from, payload);
+      payload = u.bytes;
+      this.rt({ ev: "deliver", id: u.id, from, replay: opts.replay });
+    }
+    if (ssn !== undefined) this.ring.note(from, ssn, payload);
     let data: unknown;
     try {
-      data = deserialize(payload);
+      data = decodeValue(payload);
     } catch (e) {
       this.busy = false;
       throw this.failFrom(e, "internal");
@@ -320,23 +389,31 @@ export class RankHost implements ProtocolHost {
     }
     let r: void | Promise<void>;
     try {
-      r = this.app.onMessage(this.state, { from, data }, this.ctx);
+      r = this.strict ? inStrictHandler(this.rank, () => this.app.onMessage(this.state, { from, data }, this.ctx)) : this.app.onMessage(this.state, { from, data }, this.ctx);
     } catch (e) {
       return this.appFailed(e);
     }
     return this.settle(r, true);
   }
 
+  duplicate(from: number, ssn: number, payload: Uint8Array): void {
+    if (this.dead || this.failed) return;
+    // A traced run's payloads carry their message id, which names the sender's incarnation: compare without it.
+    const d = this.ring.compare(from, ssn, this.rt ? untagPayload(from, payload).bytes : payload);
+    if (d !== undefined) this.report({ kind: "nondeterminism", rank: from, to: this.rank, ssn, ...d });
+  }
+
   captureAppState(): Uint8Array {
     if (this.busy) throw this.contract("captureAppState() during a delivery (only between deliveries)");
     if (!this.hasState) throw this.contract("captureAppState() before the app was initialized");
-    return serialize(this.state);
+    return encodeValue(this.state);
   }
 
   restoreAppState(bytes: Uint8Array): void {
     if (this.busy) throw this.contract("restoreAppState() during a delivery");
     if (!this.dead) this.events.appReset?.("restoreAppState");
-    this.state = deserialize(bytes);
+    if (this.isLive) this.rt?.({ ev: "rollback", reason: "app state reset while live (restoreAppState)", by: "host" });
+    this.state = decodeValue(bytes);
     this.hasState = true;
   }
 
@@ -344,6 +421,7 @@ export class RankHost implements ProtocolHost {
     if (this.dead) return NEVER;
     if (this.failed) return Promise.reject(new ReportedError(this.failed));
     this.traceFn?.({ type: "output", rank: this.rank, seq });
+    this.rt?.({ ev: "output-release", seq });
     return this.sink.emit(this.rank, seq, payload).catch((e: unknown) => {
       if (e instanceof RetractionError) {
         throw this.report({ kind: "retraction", rank: this.rank, seq, message: e.message });
@@ -365,11 +443,15 @@ export class RankHost implements ProtocolHost {
     // The value at once for a synchronous produce (or a replayed value), a promise for an async one.
     function readValue<T>(produce: () => T | Promise<T>): T | Promise<T> {
       if (typeof produce !== "function") throw new TypeError("ctx.read(produce): produce must be a function");
-      const r = host.proto!.read(() => {
-        const v = produce();
-        return isThenable(v) ? Promise.resolve(v).then((x) => serialize(x)) : serialize(v);
-      });
-      return r instanceof Uint8Array ? (deserialize(r) as T) : r.then((b) => deserialize(b) as T);
+      host.rt?.({ ev: "read" });
+      const call = () =>
+        host.proto!.read(() => {
+          const v = produce();
+          return isThenable(v) ? Promise.resolve(v).then((x) => encodeValue(x)) : encodeValue(v);
+        });
+      // Under --strict the producer (and the protocol) run outside the handler: inputs belong there.
+      const r = host.strict ? outsideStrictHandler(call) : call();
+      return r instanceof Uint8Array ? (decodeValue(r) as T) : r.then((b) => decodeValue(b) as T);
     }
     return Object.freeze({
       rank: this.rank,
@@ -382,27 +464,36 @@ export class RankHost implements ProtocolHost {
         if (host.failed || host.dead) return;
         let bytes: Uint8Array;
         try {
-          bytes = serialize(data);
+          bytes = encodeValue(data);
         } catch (e) {
           throw cloneError(`ctx.send(${to}, …)`, data, e, this.send);
         }
         host.sends++;
-        host.proto!.send(to, bytes);
+        if (host.rt) {
+          const seq = ++host.sendSeq;
+          host.rt({ ev: "send", id: messageId(host.rank, host.incarnation, seq), to, bytes: bytes.byteLength });
+          bytes = tagPayload(bytes, host.incarnation, seq);
+        }
+        if (host.strict) outsideStrictHandler(() => host.proto!.send(to, bytes));
+        else host.proto!.send(to, bytes);
       },
       read: readValue,
       write(data: unknown): Promise<void> {
         let bytes: Uint8Array;
         try {
-          bytes = serialize(data);
+          bytes = encodeValue(data);
         } catch (e) {
           throw cloneError("ctx.write(…)", data, e, this.write);
         }
-        return host.proto!.write(bytes);
+        host.rt?.({ ev: "output-write", n: ++host.writes, bytes: bytes.byteLength });
+        return host.strict ? outsideStrictHandler(() => host.proto!.write(bytes)) : host.proto!.write(bytes);
       },
       done(): void {
         if (host.doneReported || host.failed || host.dead) return;
         host.doneReported = true;
-        host.events.done?.(host.rank);
+        host.rt?.({ ev: "done" });
+        if (host.strict) outsideStrictHandler(() => host.events.done?.(host.rank));
+        else host.events.done?.(host.rank);
       },
     });
   }
@@ -465,6 +556,8 @@ export class RankHost implements ProtocolHost {
   private report(failure: JobFailure): ReportedError {
     if (this.dead) return new ReportedError(failure);
     if (!this.failed) {
+      if (failure.kind === "unrecoverable") this.rt?.({ ev: "unrecoverable", reason: failure.reason });
+      else this.rt?.({ ev: "failure", kind: failure.kind, message: describeFailure(failure) });
       this.failed = failure;
       this.busy = false;
       this.events.fatal(failure);
@@ -495,3 +588,4 @@ export class RankHost implements ProtocolHost {
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }
+

@@ -31,6 +31,8 @@ export interface RankConfig {
   /** Working directory the protocol spec is resolved from. */
   readonly cwd: string;
   readonly storageDir: string;
+  /** Root of the nfs-disk medium (`--shared-dir`); default `<storageDir>/shared`. */
+  readonly sharedDir?: string;
   /** An earlier incarnation of this rank went live, so it opened storage that must still be there (DiskStorageOptions.expectStorage). */
   readonly expectStorage?: boolean;
   readonly peers: readonly PeerAddress[];
@@ -38,7 +40,9 @@ export interface RankConfig {
   readonly secretHex: string;
   /** SIGKILL yourself after this many deliveries of this incarnation (a `--kill RANK@Kmsgs`), or null. */
   readonly killAfter: number | null;
-  readonly traceDir?: string;
+  /** This rank's part of the run trace (trace/writer.ts), appended by each incarnation. */
+  readonly traceFile?: string;
+  readonly strict?: boolean;
 }
 
 export type ToRank =

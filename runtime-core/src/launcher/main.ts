@@ -11,7 +11,8 @@ import { Reporter, formatSummary } from "./report.js";
 import { runSimJob } from "./sim-job.js";
 import { runTcpJob } from "./tcp-job.js";
 import { runSingleRank } from "./single-rank.js";
-import { openTraceWriter } from "./trace-file.js";
+import { endRecords, traceFsOp, traceHeader } from "../trace/job-trace.js";
+import { JsonlFile } from "../trace/writer.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv);
@@ -45,7 +46,9 @@ async function sim(o: JobOptions & LaunchOptions): Promise<number> {
   checkTolerance(o.size, o.f ?? proto.factory.defaultF, proto.factory.protocolName);
   const reporter = new Reporter({ output: o.output, quiet: o.quiet });
   for (const n of proto.notes) reporter.event(n);
-  const traces = o.traceDir ? openTraceWriter(o.traceDir, o.size) : null;
+  const traceFile = o.traceFile;
+  const traceOut = traceFile ? traceFsOp(() => new JsonlFile(traceFile, "w")) : null;
+  traceOut?.line(traceHeader({ mode: "sim", size: o.size, protocol: proto.factory.protocolName, app: o.app, kills: o.kills, seed: o.seed }));
   try {
     const res = await runSimJob({
       size: o.size,
@@ -59,20 +62,24 @@ async function sim(o: JobOptions & LaunchOptions): Promise<number> {
       timeoutMs: o.timeoutMs,
       stallTimeoutMs: o.stallTimeoutMs,
       finishTimeoutMs: o.finishTimeoutMs,
+      strict: o.strict === true,
       onOutput: (out) => reporter.output(out.rank, out.payload),
       onEvent: (m) => reporter.event(m),
-      trace: traces ? (e) => traces.write(e) : undefined,
+      runTrace: traceOut ? (r) => traceOut.line(r) : undefined,
     });
+    const code = res.failure ? exitCodeOf(res.failure) : 0;
+    if (traceOut) for (const r of endRecords(res.failure, code, res.virtualMs)) traceOut.line(r);
     if (res.failure) {
       // An environment fault (a full --output) names its own kind: no "error:" in front, as over TCP.
       if (res.failure.kind === "environment") reporter.event(describeFailure(res.failure));
       else reporter.error(describeFailure(res.failure));
-      return exitCodeOf(res.failure);
+      return code;
     }
     reporter.event(formatSummary(proto.factory.protocolName, res.ranks, res.virtualMs, "virtual ms"));
     return 0;
   } finally {
     reporter.close();
-    traces?.close();
+    traceOut?.close();
   }
 }
+

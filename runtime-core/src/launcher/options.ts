@@ -15,13 +15,19 @@ export interface CommonOptions {
   readonly app: string;
   readonly appArgs: readonly string[];
   readonly storageDir?: string;
+  /** Keep the launcher's own temp storage after a successful job (it is always kept after a failure). */
+  readonly keepStorage?: boolean;
+  /** Root of the nfs-disk medium, shared between hosts (default `<storage-dir>/shared`). */
+  readonly sharedDir?: string;
   readonly output?: string;
   readonly f?: number;
   readonly quiet: boolean;
   /** Show protocol internals and the ranks' routine events (also EGIDA_DEBUG). */
   readonly verbose?: boolean;
-  /** Directory for per-rank JSONL traces (deliver digests, outputs, recoveries). */
-  readonly traceDir?: string;
+  /** The run trace file (JSONL, trace/records.ts); undefined = no tracing. */
+  readonly traceFile?: string;
+  /** Math.random() and Date.now() throw inside the app's handlers (host/strict.ts). */
+  readonly strict?: boolean;
 }
 
 export interface JobOptions extends CommonOptions {
@@ -51,6 +57,19 @@ export interface SingleRankOptions extends CommonOptions {
   readonly secretFile?: string;
   /** Explicit incarnation; else derived from (and recorded in) the storage dir. */
   readonly incarnation?: number;
+  /** Address to listen on (`--host`); default this rank's host in `peers`, or 0.0.0.0 when discovered. */
+  readonly bindHost: string;
+  /** Where rank and peers came from (`--discover`), for the start-up line; undefined with --rank/--peers. */
+  readonly discovered?: string;
+  /** Mutual TLS between the ranks (`--tls-cert/--tls-key/--tls-ca`), the HMAC handshake inside it. */
+  readonly tls?: TlsFiles;
+}
+
+/** PEM files of one rank's TLS identity and the job's CA. */
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
 }
 
 export type LaunchOptions = JobOptions | SingleRankOptions;

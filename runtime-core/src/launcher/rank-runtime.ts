@@ -7,13 +7,13 @@ import type { JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import type { OutputSink } from "../host/output-sink.js";
 import { RankHost, type RankHostEvents } from "../host/rank-host.js";
-import type { InboundFrame, Timers, Transport, TraceEvent } from "../spi.js";
+import type { InboundFrame, Timers, Transport } from "../spi.js";
 import { createDiskStorageProvider, type StorageProviderWithClose } from "../storage/provider.js";
 import type { PeerAddress } from "./ipc.js";
 import { loadProtocol } from "./load-protocol.js";
 import { openTcpTransport } from "./tcp-transport.js";
-import type { TcpTransport } from "../transport/tcp.js";
-import { openTraceWriter, type TraceWriter } from "./trace-file.js";
+import type { TcpTransport, TlsMaterial } from "../transport/tcp.js";
+import { JsonlFile, rankEmitter } from "../trace/writer.js";
 import { wireReplication } from "./replication.js";
 
 export interface RankRuntimeParams {
@@ -26,11 +26,20 @@ export interface RankRuntimeParams {
   readonly protocol: string;
   readonly cwd: string;
   readonly storageDir: string;
+  /** Root of the nfs-disk medium; default `<storageDir>/shared`. */
+  readonly sharedDir?: string;
   /** An earlier incarnation opened this rank's storage: report it missing rather than start afresh. */
   readonly expectStorage?: boolean;
   readonly peers: readonly PeerAddress[];
   readonly secret: Uint8Array;
-  readonly traceDir?: string;
+  /** Interface to listen on (default: this rank's host in `peers`). */
+  readonly bindHost?: string;
+  /** Mutual TLS under the HMAC handshake (single-rank mode across hosts). */
+  readonly tls?: TlsMaterial;
+  /** Append this rank's run-trace events to this file (JSONL records, no header). */
+  readonly traceFile?: string;
+  /** Math.random() and Date.now() throw inside the app's handlers (RankHostOptions.strict). */
+  readonly strict?: boolean;
   /** Transport heartbeats (ms) for failure detection without a launcher; 0/undefined = off. */
   readonly heartbeatMs?: number;
   /** This rank's port is taken by another process: see TcpTransportOptions.onPortBusy (default "retry"). */
@@ -75,6 +84,8 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     incarnation: p.incarnation,
     peers: p.peers,
     secret: p.secret,
+    bindHost: p.bindHost,
+    tls: p.tls,
     heartbeatMs: p.heartbeatMs,
     onPortBusy: p.onPortBusy,
     log: p.log,
@@ -91,6 +102,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
   let storageFault: EnvFault | undefined;
   const storage = createDiskStorageProvider({
     dir: p.storageDir,
+    sharedDir: p.sharedDir,
     rank: p.rank,
     incarnation: p.incarnation,
     expectStorage: p.expectStorage === true,
@@ -102,7 +114,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       storageFault ??= environmentFault(e, "storage");
     },
   });
-  const traces: TraceWriter | null = p.traceDir ? openTraceWriter(p.traceDir, p.size, p.rank) : null;
+  const traceOut = p.traceFile ? new JsonlFile(p.traceFile, "a") : null;
   const host = new RankHost({
     rank: p.rank,
     size: p.size,
@@ -115,6 +127,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     storage,
     timers: realTimers,
     sink: p.sink,
+    strict: p.strict === true,
     events: {
       ...p.events,
       fatal: (f) => p.events.fatal(blameEnvironment(f, storageFault)),
@@ -123,7 +136,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
         p.events.peerRestarted?.(r, inc);
       },
     },
-    trace: traces ? (e: TraceEvent) => traces.write(e) : undefined,
+    runTrace: traceOut ? rankEmitter(traceOut, p.rank, p.incarnation) : undefined,
     runtimeFrame: (fr) => {
       if (!p.runtimeFrame?.(fr)) wiring.runtimeFrame(fr);
     },
@@ -141,7 +154,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
       } finally {
         await transport.close().catch(() => {});
         await storage.close().catch(() => {});
-        traces?.close();
+        traceOut?.close();
       }
       return stats;
     },

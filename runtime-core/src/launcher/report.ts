@@ -2,9 +2,9 @@
  * What the launcher shows: committed outputs (stdout, and JSON lines in
  * --output FILE), its own events (stderr, prefixed "egida-run:"), the summary.
  */
+import { decodeValue } from "../host/value-codec.js";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { deserialize } from "node:v8";
 import pc from "picocolors";
 import { EnvironmentError, environmentFault } from "../host/env-fault.js";
 import { toJsonValue, type JsonValue } from "../host/output-encoding.js";
@@ -21,10 +21,10 @@ export interface ReportOptions {
   readonly colour?: boolean;
 }
 
-/** Decode a committed output (v8-serialized by ctx.write) to its JSON form. */
+/** Decode a committed output (encoded by ctx.write, host/value-codec.ts) to its JSON form. */
 export function decodeOutput(payload: Uint8Array): JsonValue {
   try {
-    return toJsonValue(deserialize(payload));
+    return toJsonValue(decodeValue(payload));
   } catch {
     return { $undecodable: Buffer.from(payload).toString("base64") };
   }

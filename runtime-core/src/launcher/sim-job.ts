@@ -24,6 +24,7 @@ import { wireReplication } from "./replication.js";
 import { DEFAULT_FINISH_TIMEOUT_MS, type KillSpec } from "./options.js";
 import { StallDetector, stallWindow, type RankPhase } from "./stall-detector.js";
 import type { RankSummary } from "./report.js";
+import { wallMs, type TraceBody, type TraceEmit, type TraceRecord } from "../trace/records.js";
 
 export interface SimJobParams {
   readonly size: number;
@@ -44,6 +45,10 @@ export interface SimJobParams {
   readonly onOutput?: (o: ReleasedOutput) => void;
   readonly onEvent?: (message: string) => void;
   readonly trace?: (event: TraceEvent) => void;
+  /** Math.random() and Date.now() throw inside the app's handlers (RankHostOptions.strict). */
+  readonly strict?: boolean;
+  /** The run trace (`--trace FILE`): every record, stamped with wall clock and virtual time. */
+  readonly runTrace?: (record: TraceRecord) => void;
   /**
    * A kill also loses the frames the rank sent in its current step, as over
    * TCP (default true; see SimWorldOptions.crashLosesUnflushed).
@@ -81,6 +86,10 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     p.onOutput?.(o);
   });
   const fatal = (f: JobFailure): void => state.fail(f);
+  const out = p.runTrace;
+  /** A run-trace emitter for one rank and incarnation (undefined when not tracing: nothing is built). */
+  const emitter = (rank: number, inc: number): TraceEmit | undefined =>
+    out === undefined ? undefined : (b: TraceBody) => out({ ts: wallMs(), vt: world.now, rank, inc, ...b });
   /** Virtual time every rank was first done (the finish phase began), or null. */
   let finishFrom: number | null = null;
   /** Per rank, the host whose Protocol.finish resolved (a restarted rank must finish again). */
@@ -127,10 +136,12 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
     host.crash();
     world.crash(r);
     const next = state.died(r, count);
+    emitter(r, next - 1)?.({ ev: "kill", why });
     event(`${why}: killed rank ${r} (incarnation ${next - 1}) at ${fmt(world.now)} virtual ms`);
     world.at(world.now + restartDelay, () => {
       if (state.failure) return;
       world.restart(r, next);
+      emitter(r, next)?.({ ev: "restart" });
       event(`watchdog: restarted rank ${r} as incarnation ${next}`);
       startRank(r);
     });
@@ -154,6 +165,8 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       storage: fenceStorage(createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated }), (): boolean => host.crashed),
       sink,
       trace: p.trace,
+      strict: p.strict === true,
+      runTrace: emitter(r, inc),
       runtimeFrame: wiring.runtimeFrame,
       events: {
         fatal,

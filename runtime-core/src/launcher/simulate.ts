@@ -42,6 +42,8 @@ export interface SimulateOptions<S = unknown> {
   readonly restartDelayMs?: number;
   /** Directory a relative protocol path is resolved against (default: the current directory). */
   readonly cwd?: string;
+  /** As `egida-run --strict`: Math.random() and Date.now() throw inside the app's handlers (use ctx.read). */
+  readonly strict?: boolean;
 }
 
 export interface SimulationResult {
@@ -89,6 +91,7 @@ export async function simulate<S>(opts: SimulateOptions<S>): Promise<SimulationR
     ...(opts.f !== undefined ? { f: opts.f } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.restartDelayMs !== undefined ? { restartDelayMs: opts.restartDelayMs } : {}),
+    ...(opts.strict === true ? { strict: true } : {}),
   });
   // By output sequence number: the order the rank wrote them, whatever order the protocol released them in.
   const released = [...res.outputs].sort((a, b) => a.rank - b.rank || a.seq - b.seq);

@@ -1,8 +1,10 @@
 /**
- * Single-rank mode: `egida-run --rank R --peers h:p,... APP` runs one rank in
+ * Single-rank mode: `egida-run --rank R --peers h:p,... APP` (or
+ * `--discover kubernetes|slurm --port P APP`, discover.ts) runs one rank in
  * this process, so an existing supervisor (systemd, Slurm srun, a Kubernetes
- * StatefulSet) starts it on each host and restarts it when it dies. There is
- * no orchestrator: the pieces the launcher normally provides are replaced by
+ * Indexed Job) starts it on each host and restarts it when it dies
+ * (examples/deploy/, docs/deploy.md). There is no orchestrator: the pieces
+ * the launcher normally provides are replaced by
  *
  *  - incarnation: --incarnation, or the next number recorded in
  *    <storage-dir>/incarnation-rank-R (bumped atomically at every start);
@@ -34,6 +36,9 @@ import { startRankRuntime, type RankRuntime } from "./rank-runtime.js";
 import { Reporter, decodeOutput } from "./report.js";
 import { onInterrupt } from "./signals.js";
 import { prepareStorageDir } from "./storage-dir.js";
+import { loadTlsFiles, TlsFilesError } from "./tls-files.js";
+import type { TlsMaterial } from "../transport/tcp.js";
+import { TRACE_SCHEMA, TRACE_VERSION, wallMs, type TraceHeader } from "../trace/records.js";
 
 /** Runtime control tag of "this rank is done" (in the runtime's range, >= RUNTIME_TAG_BASE). */
 export const DONE_TAG = 0xfff0;
@@ -122,6 +127,8 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
   });
   let secret: Uint8Array | string;
   let storageDir: string;
+  let sharedDir: string | undefined;
+  let tls: TlsMaterial | undefined;
   let incarnation: number;
   try {
     secret = readSecret(o);
@@ -130,10 +137,16 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
       say(`error: ${secret}`);
       return EXIT_CODES.usage;
     }
+    tls = o.tls === undefined ? undefined : loadTlsFiles(o.tls);
     storageDir = prepareStorageDir(o.storageDir ?? join(process.cwd(), `.egida-rank-${o.rank}`));
+    sharedDir = o.sharedDir === undefined ? undefined : prepareStorageDir(o.sharedDir, "shared storage");
     incarnation = o.incarnation ?? nextIncarnation(storageDir, o.rank);
   } catch (e) {
     offInterrupt();
+    if (e instanceof TlsFilesError) {
+      say(`error: ${e.message}`);
+      return EXIT_CODES.usage;
+    }
     if (!(e instanceof EnvironmentError)) throw e;
     say(describeEnvFault(e.fault, o.rank));
     return EXIT_CODES.environment;
@@ -205,7 +218,14 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
     },
   };
 
-  say(`starting incarnation ${incarnation} of ${size} ranks, listening on ${o.peers[o.rank]!.host}:${o.peers[o.rank]!.port}`);
+  // The header once, when this rank's first incarnation creates the file; later ones append.
+  if (o.traceFile !== undefined && !existsSync(o.traceFile)) {
+    const header: TraceHeader = { schema: TRACE_SCHEMA, version: TRACE_VERSION, size, protocol: o.protocol, mode: "single", app: o.app, startedAt: wallMs(), rank: o.rank };
+    writeFileSync(o.traceFile, JSON.stringify(header) + "\n");
+  }
+  const from = o.discovered === undefined ? "" : ` (${o.discovered})`;
+  const over = tls === undefined ? "" : " over mutual TLS";
+  say(`starting incarnation ${incarnation} of ${size} ranks${from}, listening on ${o.bindHost}:${o.peers[o.rank]!.port}${over}`);
   try {
     runtime = await startRankRuntime({
       rank: o.rank,
@@ -217,9 +237,13 @@ export async function runSingleRank(o: SingleRankOptions): Promise<number> {
       protocol: o.protocol,
       cwd: process.cwd(),
       storageDir,
+      sharedDir,
       peers: o.peers,
+      bindHost: o.bindHost,
+      tls,
       secret,
-      traceDir: o.traceDir,
+      strict: o.strict === true,
+      traceFile: o.traceFile,
       sink,
       heartbeatMs: HEARTBEAT_MS,
       log: (level, msg) => {

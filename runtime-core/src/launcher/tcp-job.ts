@@ -30,7 +30,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvironmentError } from "../host/env-fault.js";
-import { RetractionError, type JobFailure } from "../host/errors.js";
+import { RetractionError, exitCodeOf, type JobFailure } from "../host/errors.js";
 import { loadApp } from "../host/load-app.js";
 import { IdempotentSink } from "../host/output-sink.js";
 import type { FromRank, PeerAddress, RankConfig, ToRank } from "./ipc.js";
@@ -43,6 +43,9 @@ import { Reporter, formatSummary } from "./report.js";
 import { ProcessWatch, StallDetector, stallWindow } from "./stall-detector.js";
 import { onInterrupt } from "./signals.js";
 import { prepareStorageDir } from "./storage-dir.js";
+import { endRecords, traceFsOp, traceHeader } from "../trace/job-trace.js";
+import { wallMs, type TraceBody } from "../trace/records.js";
+import { mergeParts, openLauncherPart, rankPartFile } from "../trace/writer.js";
 
 const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
 /** A rank that dies this many times in a row before going live is not crashing, it cannot start. */
@@ -142,10 +145,18 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   const size = o.size;
   const ownStorage = o.storageDir === undefined;
   const storageDir = o.storageDir ? prepareStorageDir(o.storageDir) : mkdtempSync(join(tmpdir(), "egida-run-"));
+  const sharedDir = o.sharedDir === undefined ? undefined : prepareStorageDir(o.sharedDir, "shared storage");
   const ports = await freePorts(size, o.host);
   const peers = new PeerTable(ports.map((port): PeerAddress => ({ host: o.host, port })));
   const secretHex = randomBytes(32).toString("hex");
   const state = new JobState(size, o.kills, started);
+  const traceFile = o.traceFile !== undefined ? resolve(o.traceFile) : undefined;
+  const traceOut =
+    traceFile !== undefined
+      ? traceFsOp(() => openLauncherPart(traceFile, traceHeader({ mode: "tcp", size, protocol: proto.factory.protocolName, app: o.app, kills: o.kills })))
+      : null;
+  /** A launcher record for rank r's current incarnation (kills, restarts). */
+  const traceRank = (r: number, b: TraceBody, inc = state.rank(r).incarnation): void => traceOut?.line({ ts: wallMs(), rank: r, inc, ...b });
   const sink = new IdempotentSink();
   const slots: Slot[] = Array.from({ length: size }, () => ({
     child: null,
@@ -202,11 +213,13 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     protocol: o.protocol,
     cwd: process.cwd(),
     storageDir,
+    ...(sharedDir === undefined ? {} : { sharedDir }),
     expectStorage: slots[r]!.everLive,
     peers: peers.snapshot(),
     secretHex,
     killAfter: slots[r]!.killAfter,
-    traceDir: o.traceDir ? resolve(o.traceDir) : undefined,
+    traceFile: traceFile !== undefined ? rankPartFile(traceFile, r) : undefined,
+    strict: o.strict === true,
   });
 
   const spawnRank = (r: number): void => {
@@ -217,6 +230,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     s.killingCount = null;
     s.finished = false;
     s.killAfter = state.killAfter(r);
+    if (state.rank(r).incarnation > 0) traceRank(r, { ev: "restart" });
     const child = fork(RANK_MAIN, [`--rank=${r}`], {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -354,8 +368,10 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
       const total = state.rank(r).deliveredBefore + exact;
       const k = state.takeCountKill(r, total);
       reporter.event(`--kill ${k?.text ?? "?"}: rank ${r} killed at its delivery ${total} (incarnation ${state.rank(r).incarnation})`);
+      traceRank(r, { ev: "kill", why: `--kill ${k?.text ?? "?"} (at its delivery ${total})` });
     } else if (!s.killedByUs) {
       reporter.event(`watchdog: rank ${r} died (${how})`);
+      traceRank(r, { ev: "kill", why: `died (${how})` });
     }
     const next = state.died(r, exact);
     reporter.event(`watchdog: restarting rank ${r} as incarnation ${next} in ${o.restartDelayMs} ms`);
@@ -414,6 +430,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         if (finishing || !s.child || !state.markTimeKillFired(spec)) return;
         s.killedByUs = true;
         reporter.event(`--kill ${spec.text}: SIGKILL rank ${spec.rank} (incarnation ${state.rank(spec.rank).incarnation})`);
+        traceRank(spec.rank, { ev: "kill", why: `--kill ${spec.text}` });
         s.child.kill("SIGKILL");
       }, spec.atMs),
     );
@@ -443,8 +460,14 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
   for (const t of timers) clearTimeout(t);
   offInterrupt();
   reporter.close();
+  if (traceOut !== null && traceFile !== undefined) {
+    for (const rec of endRecords(state.failure, state.failure ? exitCodeOf(state.failure) : 0)) traceOut.line(rec);
+    traceOut.close();
+    traceFsOp(() => mergeParts(traceFile));
+  }
   if (state.failure) return reportJobFailure(reporter, state.failure, storageDir);
-  if (ownStorage) rmSync(storageDir, { recursive: true, force: true });
+  if (ownStorage && o.keepStorage !== true) rmSync(storageDir, { recursive: true, force: true });
   reporter.event(formatSummary(proto.factory.protocolName, state.summaries(), performance.now() - started));
+  if (ownStorage && o.keepStorage === true) reporter.event(`storage kept in ${storageDir}`);
   return 0;
 }

@@ -2,7 +2,7 @@
  * The one place the launcher builds a TCP transport, so the rank process and
  * single-rank mode wire it identically.
  */
-import { createTcpTransport, type TcpTransport } from "../transport/tcp.js";
+import { createTcpTransport, type TcpTransport, type TlsMaterial } from "../transport/tcp.js";
 import type { PeerAddress } from "./ipc.js";
 
 export interface TransportParams {
@@ -13,6 +13,8 @@ export interface TransportParams {
   readonly secret: Uint8Array;
   /** Interface to bind (default: this rank's host in `peers`). */
   readonly bindHost?: string;
+  /** Mutual TLS under the HMAC handshake; undefined = plain TCP. */
+  readonly tls?: TlsMaterial;
   /**
    * Heartbeats for failure detection across hosts (single-rank mode). Under
    * the launcher, a dead child is seen at once, so they stay off.
@@ -31,6 +33,7 @@ export async function openTcpTransport(p: TransportParams): Promise<TcpTransport
     secret: p.secret,
     peers: p.peers,
     host: p.bindHost ?? p.peers[p.rank]!.host,
+    ...(p.tls ? { tls: p.tls } : {}),
     heartbeatMs: p.heartbeatMs ?? 0,
     onPortBusy: p.onPortBusy,
     log: p.log,

@@ -27,8 +27,20 @@
  * (a new one evicts the oldest), each has `handshakeTimeoutMs` to finish, and
  * their refusals are logged through a LogLimiter, so a flood of idle
  * connections costs bounded memory, file descriptors and log lines.
+ *
+ * TLS (`tls`): the listener is a `node:tls` server that requests and
+ * verifies the caller's certificate, and dials are `tls.connect` with this
+ * rank's certificate; both sides trust only the given CA (mutual TLS). The
+ * HMAC handshake then runs inside the TLS stream as it does over plain TCP,
+ * so a certificate alone does not make a rank: it must know the job secret
+ * too. Host names are not checked against the certificates: the CA is the
+ * job's own and any certificate it signed is a member; which rank a caller
+ * is, the handshake proves. Without `tls`, sockets are plain `node:net` ones
+ * and nothing else changes (the choice is made once, at the server and at
+ * each dial).
  */
 import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from "node:net";
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { Frame, InboundFrame, Transport, TransportEvents } from "../spi.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { DEFAULT_MAX_FRAME_BYTES, WireKind, wireSize, type WireFrame } from "./frame.js";
@@ -44,6 +56,13 @@ export interface PeerAddress {
 }
 
 export type TcpLogLevel = "info" | "warn" | "error";
+
+/** PEM contents of this rank's certificate and key and of the CA every rank's certificate is signed by. */
+export interface TlsMaterial {
+  readonly cert: string | Uint8Array;
+  readonly key: string | Uint8Array;
+  readonly ca: string | Uint8Array;
+}
 
 export interface TcpTransportOptions {
   readonly rank: number;
@@ -81,6 +100,8 @@ export interface TcpTransportOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Where rejections and connection events go (default: warn/error to console.error, info dropped). */
   readonly log?: (level: TcpLogLevel, msg: string) => void;
+  /** Mutual TLS under the HMAC handshake (see the file comment); undefined = plain TCP. */
+  readonly tls?: TlsMaterial;
 }
 
 export interface TcpTransportStats {
@@ -188,7 +209,29 @@ export class TcpTransport implements Transport, ConnectionOwner {
     if (!(Number.isInteger(this.maxPending) && this.maxPending >= 1)) throw new RangeError(`maxPendingHandshakes must be a positive integer, got ${this.maxPending}`);
     this.refusals = new LogLimiter((msg) => this.log("warn", msg), `unauthenticated connections refused by rank ${rank}`);
     for (let r = 0; r < size; r++) this.links.push(new PeerLink(r));
-    this.server = createServer((socket) => this.onAccept(socket));
+    const tls = opts.tls;
+    if (tls === undefined) {
+      this.server = createServer((socket) => this.onAccept(socket));
+    } else {
+      this.server = createTlsServer(
+        {
+          cert: toPem(tls.cert),
+          key: toPem(tls.key),
+          ca: toPem(tls.ca),
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: "TLSv1.2",
+          // An unauthenticated caller gets as long for the TLS handshake as for egida's.
+          handshakeTimeout: opts.handshakeTimeoutMs ?? 5000,
+        },
+        (socket: TLSSocket) => this.onAccept(socket),
+      );
+      // A caller without a certificate from the CA, or not speaking TLS: refused like a failed HMAC handshake.
+      this.server.on("tlsClientError", (e: Error, socket: TLSSocket) => {
+        this.stats.rejected++;
+        this.refusals.line(`rank ${rank}: TLS handshake from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"} failed: ${e.message}`);
+      });
+    }
     const hb = opts.heartbeatMs ?? 0;
     if (hb > 0) {
       const timeout = opts.timeoutMs ?? 3 * hb;
@@ -432,11 +475,24 @@ export class TcpTransport implements Transport, ConnectionOwner {
   private dial(link: PeerLink): void {
     if (this.closing || link.address === undefined) return;
     link.dialTimer = undefined;
-    const socket = netConnect({ host: link.address.host, port: link.address.port });
+    const tls = this.opts.tls;
+    const socket: Socket =
+      tls === undefined
+        ? netConnect({ host: link.address.host, port: link.address.port })
+        : tlsConnect({
+            host: link.address.host,
+            port: link.address.port,
+            cert: toPem(tls.cert),
+            key: toPem(tls.key),
+            ca: toPem(tls.ca),
+            minVersion: "TLSv1.2",
+            // The chain is checked against the job's CA; the rank is proved by the HMAC handshake (file comment).
+            checkServerIdentity: () => undefined,
+          });
     link.dialing = socket;
     this.sockets.add(socket);
     let connected = false;
-    socket.once("connect", () => {
+    socket.once(tls === undefined ? "connect" : "secureConnect", () => {
       connected = true;
       new Connection(this, socket, "dialer", link.rank, this.handshakeTimeout());
     });
@@ -446,8 +502,11 @@ export class TcpTransport implements Transport, ConnectionOwner {
       if (link.dialing === socket) link.dialing = undefined;
       this.redial(link);
     });
-    socket.once("error", (e) => {
-      if (!connected) this.log("info", `rank ${this.rank}: dial ${link.rank} failed: ${e.message}`);
+    socket.once("error", (e: NodeJS.ErrnoException) => {
+      if (connected) return;
+      // A refused certificate repeats at every re-dial: worth a (rate-limited) warning; a peer not up yet is routine.
+      if (tls !== undefined && isTlsFailure(e)) this.refusals.line(`rank ${this.rank}: TLS handshake with rank ${link.rank} failed: ${e.message}`);
+      else this.log("info", `rank ${this.rank}: dial ${link.rank} failed: ${e.message}`);
     });
   }
 
@@ -504,6 +563,16 @@ export class TcpTransport implements Transport, ConnectionOwner {
 /** Listen on `peers[rank]` (or `port`) and dial the lower ranks: the usual one-call setup. */
 export function createTcpTransport(opts: TcpTransportOptions & { readonly peers: readonly PeerAddress[] }): Promise<TcpTransport> {
   return TcpTransport.listen(opts);
+}
+
+function toPem(v: string | Uint8Array): string | Buffer {
+  return typeof v === "string" ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** The error is TLS's (a certificate refused, a protocol mismatch), not the network's. */
+function isTlsFailure(e: NodeJS.ErrnoException): boolean {
+  const code = e.code ?? "";
+  return /SSL|TLS|CERT|UNABLE_TO|SELF_SIGNED|DEPTH_ZERO/.test(code);
 }
 
 /** One `listen` attempt; resolves to the error code, or undefined once bound. */

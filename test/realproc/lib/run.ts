@@ -158,7 +158,8 @@ export async function runEgida(s: RunSpec): Promise<RunResult> {
   rmSync(dir, { recursive: true, force: true });
   const shown = commandLine(s, "out.jsonl").map((x) => (/^[\w@./:=-]+$/.test(x) ? x : `'${x}'`));
   const ext = (s.externalKills ?? []).map((k) => `${k.ranks.join("+")}@${k.atMs}ms`).join(", ");
-  const command = `node runtime-core/bin/egida-run.js ${shown.join(" ")}${ext === "" ? "" : `   # and kill -9 from outside: ${ext}`}`;
+  // With a trace to view the run (docs/trace.md); not written by the campaign's own run.
+  const command = `node runtime-core/bin/egida-run.js --trace run.jsonl ${shown.join(" ")}${ext === "" ? "" : `   # and kill -9 from outside: ${ext}`}`;
   return { code, ms, stderr: lines.join("\n"), outputs, ...parseEvents(lines), command, externalFired };
 }
 

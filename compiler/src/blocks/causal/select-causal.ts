@@ -122,7 +122,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
   const f = ir.options.f;
   const out: BlockInstance[] = [
     inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back; a dropped duplicate of a delivered message is compared with it (non-determinism detection)", { "core.divergence": true }),
     inst("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
     inst(
       "core/retransmit.ts",
@@ -195,7 +195,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       commitLoc,
     ),
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": true }),
     inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     inst("core/output-emit.ts", "core", "EventHandler", "release the output"),
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),

@@ -102,7 +102,7 @@ export function selectCheckpointOnly(ir: ProtocolIR): BlockInstance[] {
         : "piggyback [epoch, sender interval]: the receiver records the dependency for rollback propagation";
   const out: BlockInstance[] = [
     inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back", { "core.divergence": false }),
     inst("ckpt-only/pump.ts", "core", "EventHandler", "one delivery at a time; checkpoints between deliveries; held during recovery rounds"),
     inst("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
     inst("ckpt-only/index-pb.ts", counter ? "checkpoint-counter" : kind, "PiggybackCheckpointing", pbReason, { "cp.force": kind !== "independent", "cp.byKey": kind === "independent" }, counterLoc ?? ck.loc),
@@ -126,7 +126,7 @@ export function selectCheckpointOnly(ir: ProtocolIR): BlockInstance[] {
       { "cp.kind": kind },
       ck.loc,
     ),
-    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": false }),
     inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input (not logged: apps that read are not recoverable here)"),
     inst(

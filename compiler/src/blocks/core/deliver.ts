@@ -18,6 +18,7 @@
  */
 import type { K } from "../kernel.js";
 import type { DeliverEv } from "../hooks.js";
+import { param } from "../params.js";
 
 export interface Fields {}
 
@@ -31,7 +32,11 @@ export function onDeliver(s: K, ev: DeliverEv): Promise<void> | void {
   const m = ev.msg;
   s.delivered[m.from] = m.ssn;
   s.rsn = ev.rsn;
-  const r = s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
+  // The ssn lets the host remember the message for non-determinism detection (core/receive);
+  // without it (checkpoint-only, optimistic) the host remembers nothing.
+  const r = param<boolean>("core.divergence")
+    ? s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY, m.ssn)
+    : s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY);
   if (r !== s.host.settled) return r;
   s.dlvSync = true;
 }

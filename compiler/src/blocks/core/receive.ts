@@ -4,8 +4,17 @@
  * of either side: discard it) and hold-back (keep out-of-order and
  * not-yet-deliverable messages keyed by ssn, so each channel delivers ssn
  * 1, 2, 3, ... exactly once). Last in the onReceive chain: filters run first.
+ *
+ * With `core.divergence` (pessimistic and causal logging: no process that
+ * did not fail ever rolls back), a dropped duplicate of a delivered message
+ * goes to `host.duplicate` first, which fails the job if a recovering sender
+ * regenerated it with other contents (non-determinism in the application,
+ * runtime-core/src/host/divergence.ts). Under checkpoint-only and optimistic
+ * protocols an orphan's regenerated message may legitimately differ (the
+ * receiver rolls back), so they do not check.
  */
 import type { K } from "../kernel.js";
+import { param } from "../params.js";
 import type { CheckpointEv, RecvEv, RestoreEv } from "../hooks.js";
 import { Held } from "./held.js";
 
@@ -29,6 +38,7 @@ export function init(s: K): void {
 }
 
 export function onReceive(s: K, ev: RecvEv): void {
+  if (param<boolean>("core.divergence") && ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
   const q = s.held[ev.from]!;
   if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
     // The event is the held message (RecvEv.arrival): no second object per message.

@@ -24,7 +24,7 @@
  *   optimistic/exchange-finish onFinish AFTER optimistic/finish: every clock entry known stable
  *   and param opt.broadcast = false: optimistic/collect and optimistic/rollback send no token.
  * Refused (UnsupportedProtocolError): co-ordinated or communication-induced
- * checkpoints, checkpoints on volatile memory, read statements that do not log
+ * checkpoints, checkpoints on a medium outside CKPT_MEDIA, read statements that do not log
  * asynchronously into the receive log, synchronous or volatile logs,
  * anything but co-ordinated output commit.
  */
@@ -127,7 +127,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   out.push(
     block("optimistic/gate.ts", od.id, "OrphanDetection", "ignore a peer's stability claims until it acknowledged our incarnation-end token", {}, od.loc),
     block("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back"),
+    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back", { "core.divergence": false }),
     block("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
     block("core/retransmit.ts", "core", "EventHandler", "retransmission buffer until the receiver's asynchronous log holds the message"),
     block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
@@ -145,7 +145,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   if (rb !== null && rb.kind === "checkpoint") out.push(block("optimistic/on-rollback-ckpt.ts", "checkpoint", "Checkpoint", `On rollback: a committed checkpoint on ${rb.storage.id} right after the rollback's replay`, {}, rb.loc));
   out.push(
     block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application"),
+    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": false }),
     block("optimistic/rollback.ts", od.id, "OrphanDetection", "an orphan rolls back to its latest non-orphan state between deliveries", { "opt.broadcast": !exchange }, od.loc),
     block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
     block("core/output-emit.ts", "core", "EventHandler", "release the output"),
