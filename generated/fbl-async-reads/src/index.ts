@@ -1132,7 +1132,7 @@ export class FblAsyncReadsProtocol implements Protocol {
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
       this.cdQTold = new Float64Array(this.host.size);
-      this.cdDmTold = new Uint32Array(("dependency-matrix" as string) === "dependency-matrix" ? this.host.size * this.host.size * this.host.size : 0);
+      this.cdDmTold = new Uint32Array((this.host.size * this.host.size * this.host.size));
       this.cdDmHeard = new Uint32Array(this.host.size * this.host.size);
       for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());
       this.cdDm = new Uint32Array(this.host.size * this.host.size);

@@ -1142,7 +1142,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
       this.cdQTold = new Float64Array(this.host.size);
-      this.cdDmTold = new Uint32Array(("none" as string) === "dependency-matrix" ? this.host.size * this.host.size * this.host.size : 0);
+      this.cdDmTold = new Uint32Array((0));
       this.cdDmHeard = new Uint32Array(this.host.size * this.host.size);
       for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
