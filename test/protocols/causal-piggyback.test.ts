@@ -13,7 +13,8 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { composeFromIR, kernelOf } from "../../compiler/src/blocks/compose.js";
+import { kernelOf } from "../../compiler/src/blocks/compose.js";
+import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 import type { DeliverEv, SendEv } from "../../compiler/src/blocks/hooks.js";
 import type { App, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
 import { checkApp } from "../../runtime-core/src/host/load-app.js";
