@@ -99,6 +99,7 @@ const { values } = parseArgs({
     rewarm: { type: "string", default: "0" },
     profile: { type: "string", default: "0" },
     "semi-space": { type: "string", default: "0" },
+    size: { type: "string", default: "2" },
   },
 });
 
@@ -333,8 +334,12 @@ interface PingPong {
   readonly finished: Promise<number>;
 }
 
-/** n messages: rank 0 sends 0, rank 1 echoes, rank 0 sends k+1 ... until n/2 round trips. */
-function pingPong(n: number): PingPong {
+/**
+ * n messages. 2 ranks: rank 0 sends 0, rank 1 echoes, rank 0 sends k+1 ... until n/2 round trips.
+ * More ranks (a protocol with f >= 2 needs f + 1): a ring, rank r sends v + 1 to r + 1 on v.
+ */
+function pingPong(n: number, size: number): PingPong {
+  if (size > 2) return ring(n, size);
   const rounds = n / 2;
   let finish: (t: number) => void = noop;
   const finished = new Promise<number>((resolve) => {
@@ -365,6 +370,36 @@ function pingPong(n: number): PingPong {
   return pp;
 }
 
+function ring(n: number, size: number): PingPong {
+  let finish: (t: number) => void = noop;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const pp: PingPong = {
+    ctx0: null,
+    finished,
+    app: {
+      // Rank r gets r - 1, r - 1 + size, ... (rank 0 sends the first ball, 0, to rank 1).
+      init: (o): PingState => ({ expect: (o.rank + size - 1) % size }),
+      onStart: (_state: unknown, ctx: AppContext): void => {
+        if (ctx.rank === 0) pp.ctx0 = ctx;
+      },
+      onMessage: (state: unknown, msg, ctx): void => {
+        const st = state as PingState;
+        const v = msg.data;
+        if (v !== st.expect) throw new Error(`rank ${ctx.rank}: expected ${st.expect}, got ${String(v)}`);
+        st.expect += size;
+        if (v + 1 < n) ctx.send((ctx.rank + 1) % size, v + 1);
+        else {
+          finish(performance.now());
+          ctx.done();
+        }
+      },
+    },
+  };
+  return pp;
+}
+
 // ---------------------------------------------------------------- one run
 
 interface RunResult {
@@ -375,11 +410,13 @@ interface RunResult {
   readonly stats: readonly (ProtocolStats | null)[];
 }
 
-const SIZE = 2;
+/** Ranks of a child's runs (`--size`, set by the parent per variant): 2, or f + 1 for a protocol with f >= 2. */
+const SIZE = Number(values.size);
+if (!(Number.isInteger(SIZE) && SIZE >= 2)) throw new RangeError(`--size must be an integer >= 2, got ${values.size}`);
 
 async function runOnce(factory: ProtocolFactory, n: number, kind: TransportKind): Promise<RunResult> {
   const size = SIZE;
-  const pp = pingPong(n);
+  const pp = pingPong(n, size);
   const stable: MemoryStableMedia = new Map();
   const sink = new MemoryOutputSink();
   let failure: string | null = null;
@@ -513,17 +550,17 @@ async function child(file: string): Promise<void> {
   }
 }
 
-function childArgs(file: string): string[] {
-  return ["--child", file, "--n", String(N), "--runs", String(RUNS), "--warmup", String(WARMUP), "--rewarm", String(REWARM), "--transport", TRANSPORT, "--clock", CLOCK, "--frame-us", String(FRAME_US)];
+function childArgs(file: string, size: number): string[] {
+  return ["--child", file, "--size", String(size), "--n", String(N), "--runs", String(RUNS), "--warmup", String(WARMUP), "--rewarm", String(REWARM), "--transport", TRANSPORT, "--clock", CLOCK, "--frame-us", String(FRAME_US)];
 }
 
-function runChild(file: string): Promise<ChildReport> {
-  return METRIC === "instr" ? runChildInstr(file) : runChildCpu(file);
+function runChild(file: string, size: number): Promise<ChildReport> {
+  return METRIC === "instr" ? runChildInstr(file, size) : runChildCpu(file, size);
 }
 
-function runChildCpu(file: string): Promise<ChildReport> {
+function runChildCpu(file: string, size: number): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const cp = fork(SELF, childArgs(file), { execArgv: [...process.execArgv, ...SEMI_FLAGS, "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const cp = fork(SELF, childArgs(file, size), { execArgv: [...process.execArgv, ...SEMI_FLAGS, "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let got: ChildReport | null = null;
     cp.on("message", (m) => {
       got = m as ChildReport;
@@ -574,7 +611,7 @@ function compilerInstr(text: string): number {
   return sum;
 }
 
-function runChildInstr(file: string): Promise<ChildReport> {
+function runChildInstr(file: string, size: number): Promise<ChildReport> {
   const out = mkdtempSync(join(tmpdir(), "egida-cg-"));
   const args = [
     "--tool=callgrind",
@@ -588,7 +625,7 @@ function runChildInstr(file: string): Promise<ChildReport> {
     // --perf-basic-prof also makes V8 write isolate-*-v8.log files: into the temporary directory.
     ...(PROFILE > 0 ? ["--perf-basic-prof", "--no-logfile-per-isolate", `--logfile=${join(out, "v8.log")}`] : []),
     SELF,
-    ...childArgs(file),
+    ...childArgs(file, size),
   ];
   return new Promise((resolve, reject) => {
     const cp = spawn("valgrind", args, { stdio: ["ignore", "inherit", "pipe", "ipc"] });
@@ -659,6 +696,8 @@ interface Variant {
   readonly protocol: string;
   readonly backend: "none" | "inline" | "modular";
   readonly file: string;
+  /** Ranks: 2, or f + 1 for a protocol with f >= 2 (`none` is measured at each size in use). */
+  readonly size: number;
   samples: number[];
   cpu: number[];
   instr: number[];
@@ -684,7 +723,7 @@ async function parent(): Promise<void> {
   console.log(`egida per-message overhead: ${cmd}`);
   console.log(`machine: ${cpu[0]?.model ?? "unknown cpu"}, ${cpu.length} logical cores, node ${process.version}, ${process.platform}/${process.arch}`);
   console.log(`load average before the run: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-  console.log(`app: 2-rank ping-pong, n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant${REWARM > 0 ? `, each timed run after an untimed re-warm run of ${REWARM}` : ""}; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}; young generation ${SEMI_SPACE > 0 ? `fixed at ${SEMI_SPACE} MB per semi-space` : "V8's adaptive sizing"}`);
+  console.log(`app: 2-rank ping-pong (a ring of f + 1 ranks for a protocol with f >= 2), n=${N} messages; transport ${TRANSPORT}; clock ${CLOCK === "virtual" && TRANSPORT === "loopback" ? `virtual, ${FRAME_US} µs per frame` : TRANSPORT === "sim" ? "the sim's" : "frozen"}; memory storage; ${REPS} processes x ${RUNS} timed runs (+${WARMUP} warm-up) per variant${REWARM > 0 ? `, each timed run after an untimed re-warm run of ${REWARM}` : ""}; metric ${METRIC === "instr" ? "instructions (callgrind)" : "CPU time"}; young generation ${SEMI_SPACE > 0 ? `fixed at ${SEMI_SPACE} MB per semi-space` : "V8's adaptive sizing"}`);
 
   const t0 = performance.now();
   // Only the parent generates code: a child loads no compiler (ts-morph and TypeScript take
@@ -695,26 +734,27 @@ async function parent(): Promise<void> {
   const regen = await regenerate(ROOT);
   const lib = blockLibrary();
   const dir = mkdtempSync(join(tmpdir(), "egida-overhead-"));
-  const skipped: string[] = [];
-  const variants: Variant[] = [{ protocol: "none", backend: "none", file: NONE_FILE, samples: [], cpu: [], instr: [], compiler: [] }];
+  const variants: Variant[] = [];
+  const noneAt = (size: number): Variant => {
+    let v = variants.find((x) => x.backend === "none" && x.size === size);
+    if (v === undefined) variants.push((v = { protocol: "none", backend: "none", file: NONE_FILE, size, samples: [], cpu: [], instr: [], compiler: [] }));
+    return v;
+  };
+  noneAt(2);
   for (const p of regen.packages) {
     const name = p.input.checked.ir.name;
     if (ONLY !== null && !ONLY.some((o) => name.includes(o))) continue;
-    const f = p.input.checked.ir.options.f;
-    if (f >= SIZE) {
-      // f + 1 holders are needed before a determinant is stable: with 2 ranks it never is, piggybacks grow without bound.
-      skipped.push(`${name} (f=${f} needs >= ${f + 1} ranks)`);
-      continue;
-    }
+    // f + 1 holders are needed before a determinant is stable: with fewer ranks it never is, and piggybacks grow without bound.
+    const size = Math.max(2, p.input.checked.ir.options.f + 1);
+    noneAt(size);
     for (const backend of ["inline", "modular"] as const) {
       // .mts: the temporary directory has no package.json saying "type": "module".
       const file = join(dir, `${name}.${backend}.mts`);
       writeFileSync(file, emitSource(lib, p.input, backend));
-      variants.push({ protocol: name, backend, file, samples: [], cpu: [], instr: [], compiler: [] });
+      variants.push({ protocol: name, backend, file, size, samples: [], cpu: [], instr: [], compiler: [] });
     }
   }
-  console.log(`generated ${variants.length - 1} sources in ${fmt(performance.now() - t0)} ms${values.keep ? ` (kept in ${dir})` : ""}`);
-  if (skipped.length > 0) console.log(`skipped (the 2-rank app cannot run them meaningfully): ${skipped.join(", ")}`);
+  console.log(`generated ${variants.filter((v) => v.backend !== "none").length} sources in ${fmt(performance.now() - t0)} ms${values.keep ? ` (kept in ${dir})` : ""}`);
   if (regen.unsupported.length > 0) {
     console.log(`not generated (block library): ${regen.unsupported.map((u) => u.spec.replace(/^specs\//, "").replace(/\.egida$/, "")).join(", ")}`);
   }
@@ -724,7 +764,7 @@ async function parent(): Promise<void> {
       const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
       for (const v of order) {
         if (v.error !== undefined) continue;
-        const r = await runChild(v.file);
+        const r = await runChild(v.file, v.size);
         if (r.error !== undefined) {
           v.error = r.error.split("\n")[0]!;
           process.stderr.write(`  ${v.protocol} ${v.backend} FAILED (not measured further):\n${r.error}\n`);
@@ -736,42 +776,46 @@ async function parent(): Promise<void> {
         v.compiler.push(...(r.compiler ?? []));
         const show = (xs: number[]): string => xs.map((x) => fmt(x)).join(" ");
         const ins = r.instr !== undefined ? ` / ${show(r.instr)} instructions/msg (of which the optimizing compiler ${show(r.compiler ?? [])})` : "";
-        process.stderr.write(`  rep ${rep + 1}/${REPS} ${v.protocol} ${v.backend}: wall ${show(r.samples)} / cpu ${show(r.cpu)} ns/msg${ins}\n`);
+        process.stderr.write(`  rep ${rep + 1}/${REPS} ${v.protocol} ${v.backend} (${v.size} ranks): wall ${show(r.samples)} / cpu ${show(r.cpu)} ns/msg${ins}\n`);
       }
     }
   } finally {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
 
-  const none = variants[0]!;
   // The primary metric: CPU ns/msg, or (--metric instr) instructions/msg; wall time is printed alongside.
   const primary = (v: Variant): number[] => (METRIC === "instr" ? v.instr : v.cpu);
   const stat = (v: Variant): { wall: number; cpu: number; cpuMin: number } => ({ wall: median(v.samples), cpu: median(primary(v)), cpuMin: Math.min(...primary(v)) });
-  if (none.error !== undefined) throw new Error(`none failed: ${none.error}`);
-  const b = stat(none);
   const rows: string[][] = [
-    ["protocol", "backend", METRIC === "instr" ? "instr/msg" : "CPU ns/msg", METRIC === "instr" ? "instr min" : "CPU min", METRIC === "instr" ? "wall ns/msg (valgrind)" : "wall ns/msg", "over none", "over none (min)", "modular/inline overhead", "(min)"],
+    ["protocol", "backend", "ranks", METRIC === "instr" ? "instr/msg" : "CPU ns/msg", METRIC === "instr" ? "instr min" : "CPU min", METRIC === "instr" ? "wall ns/msg (valgrind)" : "wall ns/msg", "over none", "over none (min)", "modular/inline overhead", "(min)"],
   ];
-  rows.push(["none", "-", fmt(b.cpu), fmt(b.cpuMin), fmt(b.wall), "0", "0", "", ""]);
   // --metric instr: the same without the optimizing compiler's own instructions (see compilerInstr).
-  const exclRows: string[][] = [["protocol", "backend", "instr/msg excl. compiler", "compiler instr/msg", "over none excl. compiler", "modular/inline overhead"]];
+  const exclRows: string[][] = [["protocol", "backend", "ranks", "instr/msg excl. compiler", "compiler instr/msg", "over none excl. compiler", "modular/inline overhead"]];
   const excl = (v: Variant): number => median(v.instr.map((x, i) => x - (v.compiler[i] ?? 0)));
-  const noneExcl = METRIC === "instr" && none.error === undefined ? excl(none) : 0;
-  if (METRIC === "instr") exclRows.push(["none", "-", fmt(noneExcl), fmt(median(none.compiler)), "0", ""]);
+  for (const none of variants.filter((v) => v.backend === "none")) {
+    if (none.error !== undefined) throw new Error(`none (${none.size} ranks) failed: ${none.error}`);
+    const b = stat(none);
+    rows.push(["none", "-", String(none.size), fmt(b.cpu), fmt(b.cpuMin), fmt(b.wall), "0", "0", "", ""]);
+    if (METRIC === "instr") exclRows.push(["none", "-", String(none.size), fmt(excl(none)), fmt(median(none.compiler)), "0", ""]);
+  }
   for (const p of regen.packages) {
     const name = p.input.checked.ir.name;
     const inl = variants.find((v) => v.protocol === name && v.backend === "inline");
     const mod = variants.find((v) => v.protocol === name && v.backend === "modular");
     if (inl === undefined || mod === undefined) continue;
+    const none = variants.find((v) => v.backend === "none" && v.size === inl.size)!;
+    const b = stat(none);
+    const noneExcl = METRIC === "instr" ? excl(none) : 0;
+    const size = String(inl.size);
     const failedRow = (v: Variant): void => {
-      rows.push([name, v.backend, `FAILED: ${v.error ?? ""}`, "", "", "", "", "", ""]);
+      rows.push([name, v.backend, size, `FAILED: ${v.error ?? ""}`, "", "", "", "", "", ""]);
     };
     if (inl.error !== undefined || mod.error !== undefined) {
       for (const v of [inl, mod]) {
         if (v.error !== undefined) failedRow(v);
         else {
           const st = stat(v);
-          rows.push([name, v.backend, fmt(st.cpu), fmt(st.cpuMin), fmt(st.wall), fmt(st.cpu - b.cpu), fmt(st.cpuMin - b.cpuMin), "", ""]);
+          rows.push([name, v.backend, size, fmt(st.cpu), fmt(st.cpuMin), fmt(st.wall), fmt(st.cpu - b.cpu), fmt(st.cpuMin - b.cpuMin), "", ""]);
         }
       }
       continue;
@@ -781,8 +825,8 @@ async function parent(): Promise<void> {
     if (METRIC === "instr") {
       const ei = excl(inl) - noneExcl;
       const em = excl(mod) - noneExcl;
-      exclRows.push([name, "inline", fmt(excl(inl)), fmt(median(inl.compiler)), fmt(ei), ""]);
-      exclRows.push([name, "modular", fmt(excl(mod)), fmt(median(mod.compiler)), fmt(em), ei > 0 ? `${fmt(em / ei, 2)}x` : "n/a"]);
+      exclRows.push([name, "inline", size, fmt(excl(inl)), fmt(median(inl.compiler)), fmt(ei), ""]);
+      exclRows.push([name, "modular", size, fmt(excl(mod)), fmt(median(mod.compiler)), fmt(em), ei > 0 ? `${fmt(em / ei, 2)}x` : "n/a"]);
     }
     const ratio = (m: number, i: number): string => (i > 0 ? `${fmt(m / i, 2)}x` : "n/a");
     for (const [v, st] of [
@@ -792,6 +836,7 @@ async function parent(): Promise<void> {
       rows.push([
         name,
         v.backend,
+        size,
         fmt(st.cpu),
         fmt(st.cpuMin),
         fmt(st.wall),

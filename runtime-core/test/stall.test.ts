@@ -145,6 +145,35 @@ describe("egida-run stall detection over TCP", () => {
     }
   });
 
+  // A causal recovery that waits on a stopped peer: the diagnosis names the ranks that have not answered, not all those asked.
+  it.skipIf(process.platform !== "linux")("a causal recovery waiting for a stopped peer: exit 5, naming the rank it still waits for", async () => {
+    const fbl = join(ROOT, "generated/family-based-causal");
+    const job = start(["-n", "4", "--protocol", fbl, "-q", "--stall-timeout", "5000", join(ROOT, "examples/apps/token-ring.mjs"), "--", "100000000"]);
+    const pids: number[] = [];
+    try {
+      const victim = await rankChild(job.child.pid!, 1);
+      const sleeper = await rankChild(job.child.pid!, 3);
+      pids.push(victim, sleeper);
+      await new Promise((r) => setTimeout(r, 1500));
+      process.kill(sleeper, "SIGSTOP");
+      process.kill(victim, "SIGKILL");
+      const r = await job.done;
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/rank 1 \(incarnation 1\) recovering for \d+\.\d s.*last protocol note: "causal gather: waiting for determinants from ranks 3"/);
+      expect(r.stderr).toMatch(/rank 3 \(incarnation 0\) stopped/);
+      noStack(r.stderr);
+    } finally {
+      job.child.kill("SIGKILL");
+      for (const pid of pids) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
   it("a rank computing for longer than the stall window between messages is not stalled: exit 0", async () => {
     // 2 x 4 s of CPU against a 1.5 s window: its IPC reports stop meanwhile (blocked event loop), its CPU time does not.
     const r = await run(["-n", "2", "--protocol", "none", "--stall-timeout", "1500", BUSY, "--", "4000"]);

@@ -42,7 +42,7 @@ describe("stability matrix, f = 2, timers frozen, no output", () => {
   const untracked = composeFromIR(specFromText(stabilityMatrix(2).replace("Piggyback determinants, stability matrix", "Piggyback determinants"), FROZEN));
   const app = (hops: number) => tokenApp({ tokens: 2, hops, writeEvery: 0 });
 
-  it("determinants stop travelling once f + 1 rows cover them: the piggyback stays bounded, untracked it grows with the run", async () => {
+  it("determinants stop travelling once f + 1 rows cover them: the piggyback stays bounded (untracked too: each travels once to each destination)", async () => {
     const short = await runJob({ factory: sm, app: app(100), size: 4, seed: 2, crashes: 0, maxTime: 1e7 });
     const long = await runJob({ factory: sm, app: app(400), size: 4, seed: 2, crashes: 0, maxTime: 1e7 });
     const plain = await runJob({ factory: untracked, app: app(200), size: 4, seed: 2, crashes: 0, maxTime: 1e7 });
@@ -55,8 +55,9 @@ describe("stability matrix, f = 2, timers frozen, no output", () => {
     expect(l).toBeLessThan(400);
     // Four times the run (3,200 messages), about the same per message.
     expect(l).toBeLessThan(s * 1.2);
-    // Untracked, each of the 1,600 messages carries on average hundreds of determinants (~9 KB).
-    expect(p).toBeGreaterThan(10 * l);
+    // Untracked, no row tells a sender what its destination holds, but a determinant put on a message
+    // to it is not put on the next (causal/det-log cdQTold): bounded too, not hundreds a message.
+    expect(p).toBeLessThan(400);
   }, 120_000);
 
   it("a crash mid-run still recovers from the peers' logs alone (nothing was ever checkpointed or pushed)", async () => {

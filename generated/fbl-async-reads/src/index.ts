@@ -85,11 +85,67 @@ interface ReadLogView {
   readonly rdFlushed: number;
 }
 
+/**
+ * Put the dependency matrix for `to` at `pos` of the piggyback: the rows with entries that grew since
+ * the last message to `to`, as [row count] [row, column bitmask, the masked entries in column order]
+ * × count; or, when that is no shorter, [CAUSAL_DM_FULL] and the whole matrix. The destination
+ * delivers this incarnation's messages in ssn order exactly once, so it has every entry left out.
+ * Not `live` (replay): nothing is recorded as told. Returns the position after it.
+ */
+function dmPut(s: K, to: number, pos: number, live: boolean): number {
+  const n = s.host.size;
+  const dm = s.cdDm;
+  const told = s.cdDmTold;
+  const base = to * n * n;
+  const w = s.pbw;
+  const at = pos++;
+  let rows = 0;
+  for (let j = 0; j < n; j++) {
+    const row = j * n;
+    let mask = 0;
+    const head = pos;
+    pos += 2;
+    for (let k = 0; k < n; k++) {
+      const v = dm[row + k]!;
+      if (v > told[base + row + k]!) {
+        mask |= 1 << k;
+        w[pos++] = v;
+      }
+    }
+    if (mask === 0) pos = head;
+    else {
+      w[head] = j;
+      w[head + 1] = mask;
+      rows++;
+    }
+  }
+  if (pos - at - 1 >= n * n) {
+    w[at] = CAUSAL_DM_FULL;
+    w.set(dm, at + 1);
+    pos = at + 1 + n * n;
+  } else w[at] = rows;
+  if (live) told.set(dm, base);
+  return pos;
+}
+
 /** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
 export const CAUSAL_SM_FULL = 0xffffffff;
 
+/** Dependency matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of changed rows. */
+export const CAUSAL_DM_FULL = 0xffffffff;
+
+/**
+ * The send queue (causal/det-log cdQ): trimmed once this long. A destination more
+ * than half of it behind is sent from the whole log at its next send instead (it is rarely sent
+ * to), so a trim leaves at most half and costs O(1) per determinant amortized.
+ */
+const CDQ_TRIM = 1024;
+
 /** One entry of the volatile determinant log, keyed by (dest, rsn): #m = <src, ssn, dest, rsn>. */
 export interface CDet {
+  /** The process whose delivery this is (dest) and its rsn: the log's keys, kept for the send queue. */
+  readonly k: number;
+  readonly r: number;
   readonly src: number;
   readonly ssn: number;
   /** Bitmask of processes that acknowledged an output-commit push of it (volatile, cleared on their restart). */
@@ -150,13 +206,32 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, 
   if (r <= s.cdGc[k]!) return null;
   const had = s.cdDets[k]!.get(r);
   if (had === undefined) {
-    const d = { src, ssn, push: 0, hold };
+    const d = { k, r, src, ssn, push: 0, hold };
     s.cdDets[k]!.set(r, d);
-    s.cdSend[k]!.set(r, d);
+    s.cdQ.push(d);
+    if (s.cdQ.length >= CDQ_TRIM) causalQTrim(s);
   } else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
   } else had.hold |= hold;
   return null;
+}
+
+/**
+ * Drop the send queue's prefix every destination has passed; a destination more than half of the
+ * queue behind is reset (-1: its next send walks the whole log) so that the prefix can go.
+ */
+export function causalQTrim(s: K): void {
+  const q = s.cdQ;
+  const end = s.cdQBase + q.length;
+  let min = end;
+  for (let j = 0; j < s.host.size; j++) {
+    const t = s.cdQTold[j]!;
+    if (j === s.host.rank || t < 0) continue;
+    if (end - t > q.length / 2) s.cdQTold[j] = -1;
+    else if (t < min) min = t;
+  }
+  q.splice(0, min - s.cdQBase);
+  s.cdQBase = min;
 }
 
 /**
@@ -237,7 +312,7 @@ export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
-    for (const r of [...s.cdSend[k]!.keys()]) if (r <= upto) s.cdSend[k]!.delete(r);
+    // (Entries of the send queue cdQ stay until trimmed: its walk skips what cdGc covers.)
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
   }
 }
@@ -359,8 +434,25 @@ export function causalScanPb(pb: Uint32Array, at: number, from: number, k: numbe
   let pos = at;
   let dep = 0;
   if (tracking) {
-    dep = pb[pos + from * n + k]!;
-    pos += n * n;
+    // The sender's row entry for k, if this message carries it; if not, it told the receiver an
+    // equal value on an earlier message, so the receiver already depends on it (its own DM row).
+    const rows = pb[pos++]!;
+    if (rows === CAUSAL_DM_FULL) {
+      dep = pb[pos + from * n + k]!;
+      pos += n * n;
+    } else {
+      for (let i = 0; i < rows; i++) {
+        const j = pb[pos]!;
+        const mask = pb[pos + 1]!;
+        pos += 2;
+        for (let c = 0; c < n; c++) {
+          if ((mask & (1 << c)) !== 0) {
+            if (j === from && c === k) dep = pb[pos]!;
+            pos++;
+          }
+        }
+      }
+    }
   }
   if (sv) pos += n;
   if (smx) pos += pb[pos] === CAUSAL_SM_FULL ? 1 + n * n : 1 + 2 * pb[pos]!;
@@ -958,7 +1050,11 @@ export class FblAsyncReadsProtocol implements Protocol {
   ckptWriting: boolean = false;
   ckptInitDue: boolean = false;
   cdDets: Map<number, CDet>[] = [];
-  cdSend: Map<number, CDet>[] = [];
+  cdQ: CDet[] = [];
+  cdQBase: number = 0;
+  cdQTold: Float64Array;
+  cdDmTold: Uint32Array;
+  cdDmHeard: Uint32Array;
   cdReads: Map<string, CRead>[] = [];
   cdRdStep: number = -1;
   cdRdIdx: number = 0;
@@ -1035,7 +1131,9 @@ export class FblAsyncReadsProtocol implements Protocol {
     // spec 12:17 "send: Piggyback determinants, dependency matrix"
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
-      for (let i = 0; i < this.host.size; i++) this.cdSend.push(new Map());
+      this.cdQTold = new Float64Array(this.host.size);
+      this.cdDmTold = new Uint32Array((this.host.size * this.host.size * this.host.size));
+      this.cdDmHeard = new Uint32Array(this.host.size * this.host.size);
       for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());
       this.cdDm = new Uint32Array(this.host.size * this.host.size);
       this.cdSv = new Uint32Array(this.host.size);
@@ -1329,20 +1427,22 @@ export class FblAsyncReadsProtocol implements Protocol {
       const f = s.host.f;
       const to = ev.to;
       const dw = sv ? 5 : 4;
+      // What a destination is known to hold advances only on live messages: a message regenerated by
+      // replay may be a duplicate its destination discards.
+      const live = s.host.incarnation === 0 || s.mode === MODE_LIVE;
+      const fromSeq = live ? s.cdQTold[to]! : -1;
       let total = 0;
-      for (const m of s.cdDets) total += dw * m.size;
+      if (fromSeq >= 0) total = dw * (s.cdQ.length - (fromSeq - s.cdQBase));
+      else for (const m of s.cdDets) total += dw * m.size;
       for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
-      const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + (smx ? 1 + 2 * n * n : 0) + 2 + total;
+      const need = ev.pbLen + (tracking ? 1 + n * n + 2 * n : 0) + (sv ? n : 0) + (smx ? 1 + 2 * n * n : 0) + 2 + total;
       if (s.pbw.length < need) {
         const w = new Uint32Array(need * 2);
         w.set(s.pbw);
         s.pbw = w;
       }
       let pos = ev.pbLen;
-      if (tracking) {
-        s.pbw.set(s.cdDm, pos);
-        pos += n * n;
-      }
+      if (tracking) pos = dmPut(s, to, pos, live);
       if (sv) {
         s.pbw.set(s.cdSv, pos);
         pos += n;
@@ -1373,37 +1473,38 @@ export class FblAsyncReadsProtocol implements Protocol {
       }
       const countAt = pos++;
       let c = 0;
-      for (let k = 0; k < n; k++) {
-        if (k === to) continue; // the destination created its own determinants
-        const fl = s.cdFlushed[k]!;
-        for (const [r, d] of s.cdSend[k]!) {
-          if (r <= fl) {
-            s.cdSend[k]!.delete(r); // flushed: stable (causalStable) from now on
-            continue;
-          }
-          if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
-          if (smx) {
-            if (s.cdSm[to * n + k]! >= r) continue; // it holds (k, r) or knows it stable
-            if (causalSmStable(s, k, r, d, f)) {
-              s.cdSend[k]!.delete(r); // stable for good: the rows it rests on only grow
-              continue;
-            }
-            // A push acknowledger gets it too: its copy is lost on a restart, so its row cannot count the
-            // push, and without a delivery that carries it its row would stop short of it for good.
-          } else {
-            if (((d.push | d.hold) & (1 << to)) !== 0) continue;
-            if (causalStable(s, k, r, d, f)) continue;
-          }
-          s.pbw[pos] = d.src;
-          s.pbw[pos + 1] = d.ssn;
-          s.pbw[pos + 2] = k;
-          s.pbw[pos + 3] = r;
-          // Stability vector: the holders known to keep it across their own recovery travel with it.
-          if (sv) s.pbw[pos + 4] = d.hold | (1 << k);
-          pos += dw;
-          c++;
+      // Only what `to` is not known to hold: the determinants learnt since the last message to it, or
+      // (not known) the whole log. Each is put on or left off for good (the conditions below only
+      // become true, a push acknowledgement until its acknowledger restarts, which resets cdQTold), so
+      // `to` is then known to hold the lot.
+      const put = (d: CDet): void => {
+        const k = d.k;
+        const r = d.r;
+        // Its own; covered by k's checkpoint; on k's stable log.
+        if (k === to || r <= s.cdGc[k]! || r <= s.cdFlushed[k]!) return;
+        if (smx) {
+          // It holds (k, r) or knows it stable; or it is stable for good. A push acknowledger gets it
+          // too: its copy is lost on a restart, so its row cannot count the push, and without a
+          // delivery that carries it its row would stop short of it for good.
+          if (s.cdSm[to * n + k]! >= r || causalSmStable(s, k, r, d, f)) return;
+        } else {
+          // It depends on (k, r): holds it or it is stable.
+          if (tracking && s.cdDm[to * n + k]! >= r) return;
+          if (((d.push | d.hold) & (1 << to)) !== 0 || causalStable(s, k, r, d, f)) return;
         }
-      }
+        s.pbw[pos] = d.src;
+        s.pbw[pos + 1] = d.ssn;
+        s.pbw[pos + 2] = k;
+        s.pbw[pos + 3] = r;
+        // Stability vector: the holders known to keep it across their own recovery travel with it.
+        if (sv) s.pbw[pos + 4] = d.hold | (1 << k);
+        pos += dw;
+        c++;
+      };
+      const q = s.cdQ;
+      if (fromSeq >= 0) for (let i = fromSeq - s.cdQBase; i < q.length; i++) put(q[i]!);
+      else for (let k = 0; k < n; k++) if (k !== to) for (const d of s.cdDets[k]!.values()) put(d);
+      if (live) s.cdQTold[to] = s.cdQBase + q.length;
       s.pbw[countAt] = c;
       const readsAt = pos++;
       let rc = 0;
@@ -1484,13 +1585,45 @@ export class FblAsyncReadsProtocol implements Protocol {
       const pb = m.pb;
       let pos = ev.pbPos;
       if (tracking) {
-        for (let i = 0; i < n * n; i++) if (pb[pos + i]! > s.cdDm[i]!) s.cdDm[i] = pb[pos + i]!;
+        // The rows that grew since the sender's previous message here (dmPut). The sender's own row is
+        // also kept apart (cdDmHeard): cdDm's may be higher, from third processes. The sender knows
+        // every value it sent: none goes back to it (cdDmTold), except in this process's own row, which
+        // it must get from this process alone (its cdDmHeard). Not while replaying: nothing is told then.
+        const dm = s.cdDm;
+        const heard = s.cdDmHeard;
+        const hb = m.from * n;
+        const told = s.cdDmTold;
+        const tb = s.host.incarnation === 0 || s.mode === MODE_LIVE ? m.from * n * n : -1;
+        const mine = me * n;
+        const rows = pb[pos++]!;
+        if (rows === CAUSAL_DM_FULL) {
+          for (let i = 0; i < n * n; i++) {
+            const v = pb[pos + i]!;
+            if (v > dm[i]!) dm[i] = v;
+            if (tb >= 0 && (i < mine || i >= mine + n) && v > told[tb + i]!) told[tb + i] = v;
+          }
+          for (let k = 0; k < n; k++) if (pb[pos + hb + k]! > heard[hb + k]!) heard[hb + k] = pb[pos + hb + k]!;
+          pos += n * n;
+        } else {
+          for (let i = 0; i < rows; i++) {
+            const row = pb[pos]! * n;
+            const mask = pb[pos + 1]!;
+            pos += 2;
+            for (let k = 0; k < n; k++) {
+              if ((mask & (1 << k)) !== 0) {
+                const v = pb[pos++]!;
+                if (v > dm[row + k]!) dm[row + k] = v;
+                if (row === hb && v > heard[hb + k]!) heard[hb + k] = v;
+                if (tb >= 0 && row !== mine && v > told[tb + row + k]!) told[tb + row + k] = v;
+              }
+            }
+          }
+        }
         // Delivering m makes this process depend on everything its sender depended on.
         for (let k = 0; k < n; k++) {
-          const v = pb[pos + m.from * n + k]!;
-          if (v > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = v;
+          const v = heard[hb + k]!;
+          if (v > dm[me * n + k]!) dm[me * n + k] = v;
         }
-        pos += n * n;
       }
       if (sv) {
         // Stable prefixes the sender knows of: stable once, stable for good (holders regain them on recovery).
@@ -1885,6 +2018,11 @@ export class FblAsyncReadsProtocol implements Protocol {
           const done = s.gaDone;
           s.gaDone = null;
           done();
+        } else {
+          // The stall diagnosis quotes the last note: name the ranks still to answer, not all those asked.
+          const waiting: number[] = [];
+          for (let j = 0; j < s.host.size; j++) if ((all & ~s.gaAnswered & (1 << j)) !== 0) waiting.push(j);
+          s.host.trace({ type: "protocol", rank: s.host.rank, what: `causal gather: waiting for determinants from ranks ${waiting.join(", ")}` });
         }
       }
     }
@@ -1947,6 +2085,11 @@ export class FblAsyncReadsProtocol implements Protocol {
       // its receive determinant) is re-executed with reads whose new records are not flushed yet, while
       // the old watermark covers them: the new incarnation announces its own.
       s.cdRdFlushed[ev.rank] = 0;
+      // It lost what it was told (its recovery regains only what its checkpoint and replay give back),
+      // and determinants left off to others for its push acknowledgements may be needed again.
+      const n = s.host.size;
+      s.cdQTold.fill(-1);
+      if (s.cdDmTold.length > 0) s.cdDmTold.fill(0, ev.rank * n * n, (ev.rank + 1) * n * n);
       // Its volatile copies are gone: it no longer holds what it acknowledged.
       const bit = 1 << ev.rank;
       for (const m of s.cdDets) for (const d of m.values()) d.push &= ~bit;
@@ -2013,6 +2156,7 @@ export class FblAsyncReadsProtocol implements Protocol {
       for (let k = 0; k < s.host.size; k++) for (const d of s.cdReads[k]!.values()) reads.push([k, d.r, d.idx, d.value]);
       ev.state["causal.reads"] = reads;
       ev.state["causal.dm"] = s.cdDm.slice();
+      ev.state["causal.dmHeard"] = s.cdDmHeard.slice();
       ev.state["causal.sv"] = s.cdSv.slice();
       ev.state["causal.sm"] = s.cdSm.slice();
       ev.state["causal.gc"] = s.cdGc.slice();
@@ -2108,19 +2252,24 @@ export class FblAsyncReadsProtocol implements Protocol {
       s.cdDets = [];
       for (let i = 0; i < n; i++) s.cdDets.push(new Map());
       const flat = ev.state["causal.dets"] as number[];
-      s.cdSend = [];
-      for (let i = 0; i < n; i++) s.cdSend.push(new Map());
       for (let i = 0; i < flat.length; i += 5) {
-        const d = { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! };
-        s.cdDets[flat[i]!]!.set(flat[i + 1]!, d);
-        s.cdSend[flat[i]!]!.set(flat[i + 1]!, d);
+        const d = { k: flat[i]!, r: flat[i + 1]!, src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! };
+        s.cdDets[d.k]!.set(d.r, d);
       }
+      // What the pre-crash incarnation sent each peer is unknown here: the next sends walk the whole log.
+      s.cdQ = [];
+      s.cdQBase = 0;
+      s.cdQTold.fill(-1);
+      s.cdDmTold.fill(0);
       s.cdReads = [];
       for (let i = 0; i < n; i++) s.cdReads.push(new Map());
       for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });
       // Steps up to the checkpoint's rsn (and their reads) are inside it.
       s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
       s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
+      // (Absent from an older checkpoint: knowing less of a sender's row only makes this process send more.)
+      const heard = ev.state["causal.dmHeard"] as Uint32Array | undefined;
+      s.cdDmHeard = heard !== undefined ? heard.slice() : new Uint32Array(n * n);
       s.cdSv = (ev.state["causal.sv"] as Uint32Array).slice();
       s.cdSm = (ev.state["causal.sm"] as Uint32Array).slice();
       // What the pre-crash incarnation told each peer is unknown here: tell everything again.

@@ -7,15 +7,18 @@
  * (with `dependency matrix`) the matrix DM: DM[j][k] = the highest rsn of k's
  * deliveries that j is known to depend on.
  *
- * Send: piggyback [DM (n×n words, dependency-matrix only)] [count]
+ * Send: piggyback [DM rows (dependency-matrix only: dmPut)] [count]
  * [src, ssn, dest, rsn] × count: every logged determinant that is not stable
  * (causal/stability.ts) and that the destination may lack (not its own; not
- * one the destination is known to depend on or to hold).
+ * one the destination is known to depend on or to hold; not one put on an
+ * earlier message of this incarnation to it: cdQ / cdQTold). A send visits
+ * only the determinants learnt since the previous message to its
+ * destination, so its cost does not grow with the log since the checkpoint.
  * Deliver (before the application sees the message): merge the sender's DM
- * (and depend on everything the sender depended on), merge the piggybacked
- * determinants, then create this delivery's determinant. During replay the
- * resent message carries its original piggyback, so the log and DM are
- * rebuilt exactly as they were.
+ * rows (and depend on the sender's own row as it told it, cdDmHeard), merge
+ * the piggybacked determinants, then create this delivery's determinant.
+ * During replay the resent message carries its original piggyback, so the
+ * log and DM are rebuilt exactly as they were.
  *
  * Stability matrix (`stability matrix`): SM[j][k] = the rsn up to which j
  * holds (got on a delivery: its recovery regains it) or knows stable for good
@@ -49,17 +52,34 @@ import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_FLUSH, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadsFlushed, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
+import { CAUSAL_DM_FULL, CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadsFlushed, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
 
 export interface Fields {
   /** Volatile determinant log: per dest k, rsn → determinant. */
   cdDets: Map<number, CDet>[];
   /**
-   * The entries of cdDets onSend still visits (same objects): those of k at or below k's flushed rsn are
-   * stable for good, so onSend drops them from here when it meets them. Without a checkpoint nothing
-   * leaves cdDets, and walking it all on every send made each send cost grow with the run.
+   * The determinants in the order this process learnt them (the same objects as cdDets), so that a
+   * send visits only those learnt since the last send to that destination, not the log since the
+   * checkpoint. Entry i has sequence number cdQBase + i; causal/stability causalQTrim drops the
+   * prefix every destination has passed (entries its owner's checkpoint covers are skipped).
    */
-  cdSend: Map<number, CDet>[];
+  cdQ: CDet[];
+  cdQBase: number;
+  /**
+   * Per destination: the determinants with sequence numbers below this were put on, or left off for
+   * good, a message to it of this incarnation (channels deliver in ssn order exactly once, so it
+   * holds every one put on before it delivers the next message). -1: not known, the next send walks
+   * the whole log (at the start of an incarnation, after a peer restarts, and while replaying).
+   */
+  cdQTold: Float64Array;
+  /** Dependency-matrix tracking: per destination, the n × n entries as last piggybacked to it (not checkpointed: zero = send again). */
+  cdDmTold: Uint32Array;
+  /**
+   * Dependency-matrix tracking: per source j, row j of DM as j itself piggybacked it here (row j of
+   * cdDm may be higher, learnt through third processes from j's later messages). Delivering a
+   * message makes this process depend on exactly this row of its sender.
+   */
+  cdDmHeard: Uint32Array;
   /** Volatile read determinants: per k, `${rsn}.${idx}` → value. */
   cdReads: Map<string, CRead>[];
   /** The step the last read ran in, and the next read's index within it. */
@@ -111,8 +131,13 @@ interface ReadLogView {
 export function init(s: K): void {
   s.cdDets = [];
   for (let i = 0; i < s.host.size; i++) s.cdDets.push(new Map());
-  s.cdSend = [];
-  for (let i = 0; i < s.host.size; i++) s.cdSend.push(new Map());
+  // (No local here: the inline back end may hoist these statements to field initialisers.)
+  s.cdQ = [];
+  s.cdQBase = 0;
+  // A first incarnation has sent nothing: every destination knows nothing from it yet.
+  s.cdQTold = new Float64Array(s.host.size);
+  s.cdDmTold = new Uint32Array(param<string>("causal.tracking") === "dependency-matrix" ? s.host.size * s.host.size * s.host.size : 0);
+  s.cdDmHeard = new Uint32Array(s.host.size * s.host.size);
   s.cdReads = [];
   for (let i = 0; i < s.host.size; i++) s.cdReads.push(new Map());
   s.cdRdStep = -1;
@@ -164,20 +189,22 @@ export function onSend(s: K, ev: SendEv): void {
   const f = s.host.f;
   const to = ev.to;
   const dw = sv ? 5 : 4;
+  // What a destination is known to hold advances only on live messages: a message regenerated by
+  // replay may be a duplicate its destination discards.
+  const live = s.host.incarnation === 0 || s.mode === MODE_LIVE;
+  const fromSeq = live ? s.cdQTold[to]! : -1;
   let total = 0;
-  for (const m of s.cdDets) total += dw * m.size;
+  if (fromSeq >= 0) total = dw * (s.cdQ.length - (fromSeq - s.cdQBase));
+  else for (const m of s.cdDets) total += dw * m.size;
   for (const m of s.cdReads) for (const d of m.values()) total += causalReadWords(d);
-  const need = ev.pbLen + (tracking ? n * n : 0) + (sv ? n : 0) + (smx ? 1 + 2 * n * n : 0) + 2 + total;
+  const need = ev.pbLen + (tracking ? 1 + n * n + 2 * n : 0) + (sv ? n : 0) + (smx ? 1 + 2 * n * n : 0) + 2 + total;
   if (s.pbw.length < need) {
     const w = new Uint32Array(need * 2);
     w.set(s.pbw);
     s.pbw = w;
   }
   let pos = ev.pbLen;
-  if (tracking) {
-    s.pbw.set(s.cdDm, pos);
-    pos += n * n;
-  }
+  if (tracking) pos = dmPut(s, to, pos, live);
   if (sv) {
     s.pbw.set(s.cdSv, pos);
     pos += n;
@@ -208,37 +235,38 @@ export function onSend(s: K, ev: SendEv): void {
   }
   const countAt = pos++;
   let c = 0;
-  for (let k = 0; k < n; k++) {
-    if (k === to) continue; // the destination created its own determinants
-    const fl = s.cdFlushed[k]!;
-    for (const [r, d] of s.cdSend[k]!) {
-      if (r <= fl) {
-        s.cdSend[k]!.delete(r); // flushed: stable (causalStable) from now on
-        continue;
-      }
-      if (tracking && s.cdDm[to * n + k]! >= r) continue; // it depends on (k, r): holds it or it is stable
-      if (smx) {
-        if (s.cdSm[to * n + k]! >= r) continue; // it holds (k, r) or knows it stable
-        if (causalSmStable(s, k, r, d, f)) {
-          s.cdSend[k]!.delete(r); // stable for good: the rows it rests on only grow
-          continue;
-        }
-        // A push acknowledger gets it too: its copy is lost on a restart, so its row cannot count the
-        // push, and without a delivery that carries it its row would stop short of it for good.
-      } else {
-        if (((d.push | d.hold) & (1 << to)) !== 0) continue;
-        if (causalStable(s, k, r, d, f)) continue;
-      }
-      s.pbw[pos] = d.src;
-      s.pbw[pos + 1] = d.ssn;
-      s.pbw[pos + 2] = k;
-      s.pbw[pos + 3] = r;
-      // Stability vector: the holders known to keep it across their own recovery travel with it.
-      if (sv) s.pbw[pos + 4] = d.hold | (1 << k);
-      pos += dw;
-      c++;
+  // Only what `to` is not known to hold: the determinants learnt since the last message to it, or
+  // (not known) the whole log. Each is put on or left off for good (the conditions below only
+  // become true, a push acknowledgement until its acknowledger restarts, which resets cdQTold), so
+  // `to` is then known to hold the lot.
+  const put = (d: CDet): void => {
+    const k = d.k;
+    const r = d.r;
+    // Its own; covered by k's checkpoint; on k's stable log.
+    if (k === to || r <= s.cdGc[k]! || r <= s.cdFlushed[k]!) return;
+    if (smx) {
+      // It holds (k, r) or knows it stable; or it is stable for good. A push acknowledger gets it
+      // too: its copy is lost on a restart, so its row cannot count the push, and without a
+      // delivery that carries it its row would stop short of it for good.
+      if (s.cdSm[to * n + k]! >= r || causalSmStable(s, k, r, d, f)) return;
+    } else {
+      // It depends on (k, r): holds it or it is stable.
+      if (tracking && s.cdDm[to * n + k]! >= r) return;
+      if (((d.push | d.hold) & (1 << to)) !== 0 || causalStable(s, k, r, d, f)) return;
     }
-  }
+    s.pbw[pos] = d.src;
+    s.pbw[pos + 1] = d.ssn;
+    s.pbw[pos + 2] = k;
+    s.pbw[pos + 3] = r;
+    // Stability vector: the holders known to keep it across their own recovery travel with it.
+    if (sv) s.pbw[pos + 4] = d.hold | (1 << k);
+    pos += dw;
+    c++;
+  };
+  const q = s.cdQ;
+  if (fromSeq >= 0) for (let i = fromSeq - s.cdQBase; i < q.length; i++) put(q[i]!);
+  else for (let k = 0; k < n; k++) if (k !== to) for (const d of s.cdDets[k]!.values()) put(d);
+  if (live) s.cdQTold[to] = s.cdQBase + q.length;
   s.pbw[countAt] = c;
   const readsAt = pos++;
   let rc = 0;
@@ -255,6 +283,49 @@ export function onSend(s: K, ev: SendEv): void {
   ev.pbLen = pos;
 }
 
+/**
+ * Put the dependency matrix for `to` at `pos` of the piggyback: the rows with entries that grew since
+ * the last message to `to`, as [row count] [row, column bitmask, the masked entries in column order]
+ * × count; or, when that is no shorter, [CAUSAL_DM_FULL] and the whole matrix. The destination
+ * delivers this incarnation's messages in ssn order exactly once, so it has every entry left out.
+ * Not `live` (replay): nothing is recorded as told. Returns the position after it.
+ */
+function dmPut(s: K, to: number, pos: number, live: boolean): number {
+  const n = s.host.size;
+  const dm = s.cdDm;
+  const told = s.cdDmTold;
+  const base = to * n * n;
+  const w = s.pbw;
+  const at = pos++;
+  let rows = 0;
+  for (let j = 0; j < n; j++) {
+    const row = j * n;
+    let mask = 0;
+    const head = pos;
+    pos += 2;
+    for (let k = 0; k < n; k++) {
+      const v = dm[row + k]!;
+      if (v > told[base + row + k]!) {
+        mask |= 1 << k;
+        w[pos++] = v;
+      }
+    }
+    if (mask === 0) pos = head;
+    else {
+      w[head] = j;
+      w[head + 1] = mask;
+      rows++;
+    }
+  }
+  if (pos - at - 1 >= n * n) {
+    w[at] = CAUSAL_DM_FULL;
+    w.set(dm, at + 1);
+    pos = at + 1 + n * n;
+  } else w[at] = rows;
+  if (live) told.set(dm, base);
+  return pos;
+}
+
 export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   const tracking = param<string>("causal.tracking") === "dependency-matrix";
   const sv = param<string>("causal.tracking") === "stability-vector";
@@ -265,13 +336,45 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   const pb = m.pb;
   let pos = ev.pbPos;
   if (tracking) {
-    for (let i = 0; i < n * n; i++) if (pb[pos + i]! > s.cdDm[i]!) s.cdDm[i] = pb[pos + i]!;
+    // The rows that grew since the sender's previous message here (dmPut). The sender's own row is
+    // also kept apart (cdDmHeard): cdDm's may be higher, from third processes. The sender knows
+    // every value it sent: none goes back to it (cdDmTold), except in this process's own row, which
+    // it must get from this process alone (its cdDmHeard). Not while replaying: nothing is told then.
+    const dm = s.cdDm;
+    const heard = s.cdDmHeard;
+    const hb = m.from * n;
+    const told = s.cdDmTold;
+    const tb = s.host.incarnation === 0 || s.mode === MODE_LIVE ? m.from * n * n : -1;
+    const mine = me * n;
+    const rows = pb[pos++]!;
+    if (rows === CAUSAL_DM_FULL) {
+      for (let i = 0; i < n * n; i++) {
+        const v = pb[pos + i]!;
+        if (v > dm[i]!) dm[i] = v;
+        if (tb >= 0 && (i < mine || i >= mine + n) && v > told[tb + i]!) told[tb + i] = v;
+      }
+      for (let k = 0; k < n; k++) if (pb[pos + hb + k]! > heard[hb + k]!) heard[hb + k] = pb[pos + hb + k]!;
+      pos += n * n;
+    } else {
+      for (let i = 0; i < rows; i++) {
+        const row = pb[pos]! * n;
+        const mask = pb[pos + 1]!;
+        pos += 2;
+        for (let k = 0; k < n; k++) {
+          if ((mask & (1 << k)) !== 0) {
+            const v = pb[pos++]!;
+            if (v > dm[row + k]!) dm[row + k] = v;
+            if (row === hb && v > heard[hb + k]!) heard[hb + k] = v;
+            if (tb >= 0 && row !== mine && v > told[tb + row + k]!) told[tb + row + k] = v;
+          }
+        }
+      }
+    }
     // Delivering m makes this process depend on everything its sender depended on.
     for (let k = 0; k < n; k++) {
-      const v = pb[pos + m.from * n + k]!;
-      if (v > s.cdDm[me * n + k]!) s.cdDm[me * n + k] = v;
+      const v = heard[hb + k]!;
+      if (v > dm[me * n + k]!) dm[me * n + k] = v;
     }
-    pos += n * n;
   }
   if (sv) {
     // Stable prefixes the sender knows of: stable once, stable for good (holders regain them on recovery).
@@ -401,6 +504,11 @@ export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
   // its receive determinant) is re-executed with reads whose new records are not flushed yet, while
   // the old watermark covers them: the new incarnation announces its own.
   s.cdRdFlushed[ev.rank] = 0;
+  // It lost what it was told (its recovery regains only what its checkpoint and replay give back),
+  // and determinants left off to others for its push acknowledgements may be needed again.
+  const n = s.host.size;
+  s.cdQTold.fill(-1);
+  if (s.cdDmTold.length > 0) s.cdDmTold.fill(0, ev.rank * n * n, (ev.rank + 1) * n * n);
   // Its volatile copies are gone: it no longer holds what it acknowledged.
   const bit = 1 << ev.rank;
   for (const m of s.cdDets) for (const d of m.values()) d.push &= ~bit;
@@ -424,6 +532,7 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   for (let k = 0; k < s.host.size; k++) for (const d of s.cdReads[k]!.values()) reads.push([k, d.r, d.idx, d.value]);
   ev.state["causal.reads"] = reads;
   ev.state["causal.dm"] = s.cdDm.slice();
+  ev.state["causal.dmHeard"] = s.cdDmHeard.slice();
   ev.state["causal.sv"] = s.cdSv.slice();
   ev.state["causal.sm"] = s.cdSm.slice();
   ev.state["causal.gc"] = s.cdGc.slice();
@@ -440,19 +549,24 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.cdDets = [];
   for (let i = 0; i < n; i++) s.cdDets.push(new Map());
   const flat = ev.state["causal.dets"] as number[];
-  s.cdSend = [];
-  for (let i = 0; i < n; i++) s.cdSend.push(new Map());
   for (let i = 0; i < flat.length; i += 5) {
-    const d = { src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! };
-    s.cdDets[flat[i]!]!.set(flat[i + 1]!, d);
-    s.cdSend[flat[i]!]!.set(flat[i + 1]!, d);
+    const d = { k: flat[i]!, r: flat[i + 1]!, src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! };
+    s.cdDets[d.k]!.set(d.r, d);
   }
+  // What the pre-crash incarnation sent each peer is unknown here: the next sends walk the whole log.
+  s.cdQ = [];
+  s.cdQBase = 0;
+  s.cdQTold.fill(-1);
+  s.cdDmTold.fill(0);
   s.cdReads = [];
   for (let i = 0; i < n; i++) s.cdReads.push(new Map());
   for (const [k, r, idx, value] of ev.state["causal.reads"] as [number, number, number, Uint8Array][]) s.cdReads[k]!.set(`${r}.${idx}`, { r, idx, value, push: 0 });
   // Steps up to the checkpoint's rsn (and their reads) are inside it.
   s.cdReadFrom = (ev.state["core.rsn"] as number) + 1;
   s.cdDm = (ev.state["causal.dm"] as Uint32Array).slice();
+  // (Absent from an older checkpoint: knowing less of a sender's row only makes this process send more.)
+  const heard = ev.state["causal.dmHeard"] as Uint32Array | undefined;
+  s.cdDmHeard = heard !== undefined ? heard.slice() : new Uint32Array(n * n);
   s.cdSv = (ev.state["causal.sv"] as Uint32Array).slice();
   s.cdSm = (ev.state["causal.sm"] as Uint32Array).slice();
   // What the pre-crash incarnation told each peer is unknown here: tell everything again.

@@ -222,6 +222,11 @@ export function onControl(s: K, ev: ControlEv): void {
       const done = s.gaDone;
       s.gaDone = null;
       done();
+    } else {
+      // The stall diagnosis quotes the last note: name the ranks still to answer, not all those asked.
+      const waiting: number[] = [];
+      for (let j = 0; j < s.host.size; j++) if ((all & ~s.gaAnswered & (1 << j)) !== 0) waiting.push(j);
+      s.host.trace({ type: "protocol", rank: s.host.rank, what: `causal gather: waiting for determinants from ranks ${waiting.join(", ")}` });
     }
   }
 }

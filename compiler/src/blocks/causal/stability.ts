@@ -25,8 +25,21 @@ import { KIND_CONTROL, TAG_CAUSAL_GATHER, TAG_CAUSAL_STABLE } from "../tags.js";
 /** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
 export const CAUSAL_SM_FULL = 0xffffffff;
 
+/** Dependency matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of changed rows. */
+export const CAUSAL_DM_FULL = 0xffffffff;
+
+/**
+ * The send queue (causal/det-log cdQ): trimmed once this long. A destination more
+ * than half of it behind is sent from the whole log at its next send instead (it is rarely sent
+ * to), so a trim leaves at most half and costs O(1) per determinant amortized.
+ */
+const CDQ_TRIM = 1024;
+
 /** One entry of the volatile determinant log, keyed by (dest, rsn): #m = <src, ssn, dest, rsn>. */
 export interface CDet {
+  /** The process whose delivery this is (dest) and its rsn: the log's keys, kept for the send queue. */
+  readonly k: number;
+  readonly r: number;
   readonly src: number;
   readonly ssn: number;
   /** Bitmask of processes that acknowledged an output-commit push of it (volatile, cleared on their restart). */
@@ -87,13 +100,32 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, 
   if (r <= s.cdGc[k]!) return null;
   const had = s.cdDets[k]!.get(r);
   if (had === undefined) {
-    const d = { src, ssn, push: 0, hold };
+    const d = { k, r, src, ssn, push: 0, hold };
     s.cdDets[k]!.set(r, d);
-    s.cdSend[k]!.set(r, d);
+    s.cdQ.push(d);
+    if (s.cdQ.length >= CDQ_TRIM) causalQTrim(s);
   } else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
   } else had.hold |= hold;
   return null;
+}
+
+/**
+ * Drop the send queue's prefix every destination has passed; a destination more than half of the
+ * queue behind is reset (-1: its next send walks the whole log) so that the prefix can go.
+ */
+export function causalQTrim(s: K): void {
+  const q = s.cdQ;
+  const end = s.cdQBase + q.length;
+  let min = end;
+  for (let j = 0; j < s.host.size; j++) {
+    const t = s.cdQTold[j]!;
+    if (j === s.host.rank || t < 0) continue;
+    if (end - t > q.length / 2) s.cdQTold[j] = -1;
+    else if (t < min) min = t;
+  }
+  q.splice(0, min - s.cdQBase);
+  s.cdQBase = min;
 }
 
 /**
@@ -174,7 +206,7 @@ export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
-    for (const r of [...s.cdSend[k]!.keys()]) if (r <= upto) s.cdSend[k]!.delete(r);
+    // (Entries of the send queue cdQ stay until trimmed: its walk skips what cdGc covers.)
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
   }
 }
@@ -296,8 +328,25 @@ export function causalScanPb(pb: Uint32Array, at: number, from: number, k: numbe
   let pos = at;
   let dep = 0;
   if (tracking) {
-    dep = pb[pos + from * n + k]!;
-    pos += n * n;
+    // The sender's row entry for k, if this message carries it; if not, it told the receiver an
+    // equal value on an earlier message, so the receiver already depends on it (its own DM row).
+    const rows = pb[pos++]!;
+    if (rows === CAUSAL_DM_FULL) {
+      dep = pb[pos + from * n + k]!;
+      pos += n * n;
+    } else {
+      for (let i = 0; i < rows; i++) {
+        const j = pb[pos]!;
+        const mask = pb[pos + 1]!;
+        pos += 2;
+        for (let c = 0; c < n; c++) {
+          if ((mask & (1 << c)) !== 0) {
+            if (j === from && c === k) dep = pb[pos]!;
+            pos++;
+          }
+        }
+      }
+    }
   }
   if (sv) pos += n;
   if (smx) pos += pb[pos] === CAUSAL_SM_FULL ? 1 + n * n : 1 + 2 * pb[pos]!;
