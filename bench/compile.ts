@@ -12,10 +12,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const { values } = parseArgs({ options: { reps: { type: "string", default: "3" }, emit: { type: "string", default: "inline" }, spec: { type: "string" } } });
+const values = benchArgs("compile", "Usage: npm run build && npx tsx bench/compile.ts [--reps 3] [--emit inline|modular] [--spec NAME]", {
+  reps: { type: "string", default: "3" },
+  emit: { type: "string", default: "inline" },
+  spec: { type: "string" },
+});
 const REPS = Number(values.reps);
 const BIN = join(root, "compiler/bin/egida-gen.js");
 const PROBE = join(root, "bench/raw/probe.mjs");

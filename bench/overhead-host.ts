@@ -15,7 +15,7 @@
  */
 import { cpus } from "node:os";
 import { serialize } from "node:v8";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.js";
 import { MemoryOutputSink } from "../runtime-core/src/host/output-sink.js";
 import { RankHost } from "../runtime-core/src/host/rank-host.js";
 import {
@@ -33,7 +33,7 @@ import {
 } from "../runtime-core/src/spi.js";
 import { createMemoryStorageProvider } from "../runtime-core/src/storage/provider.js";
 
-const { values } = parseArgs({ options: { n: { type: "string", default: "5000000" }, reps: { type: "string", default: "7" } } });
+const values = benchArgs("overhead-host", "Usage: npx tsx bench/overhead-host.ts [--n 5000000] [--reps 7]", { n: { type: "string", default: "5000000" }, reps: { type: "string", default: "7" } });
 const N = Number(values.n);
 const REPS = Number(values.reps);
 

@@ -58,7 +58,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.js";
 import { describeFailure } from "../runtime-core/src/host/errors.js";
 import { MemoryOutputSink } from "../runtime-core/src/host/output-sink.js";
 import { RankHost } from "../runtime-core/src/host/rank-host.js";
@@ -83,8 +83,7 @@ const NONE_FILE = join(ROOT, "runtime-core/src/protocols/none.ts");
 
 type TransportKind = "loopback" | "sim";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs("overhead", "Usage: npx tsx bench/overhead.ts [--n 200000] [--reps 5] [--runs 3] [--warmup 2] [--transport loopback|sim] [--clock virtual|real] [--metric cpu|instr] [--only a,b] [--keep] (flags as in the file's header)", {
     n: { type: "string", default: "200000" },
     reps: { type: "string", default: "5" },
     runs: { type: "string", default: "3" },
@@ -100,7 +99,6 @@ const { values } = parseArgs({
     profile: { type: "string", default: "0" },
     "semi-space": { type: "string", default: "0" },
     size: { type: "string", default: "2" },
-  },
 });
 
 const N = even(Number(values.n));

@@ -6,11 +6,11 @@
  *   npx tsx bench/parse.ts [--reps 3]
  */
 import { cpus, loadavg } from "node:os";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.js";
 import { parseSpec } from "../compiler/src/frontend.js";
 import { builtinRegistry } from "../compiler/src/registry/builtin-registry.js";
 
-const { values } = parseArgs({ options: { reps: { type: "string", default: "3" } } });
+const values = benchArgs("parse", "Usage: npx tsx bench/parse.ts [--reps 3]", { reps: { type: "string", default: "3" } });
 const REPS = Number(values.reps);
 const registry = builtinRegistry();
 

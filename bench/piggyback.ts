@@ -28,7 +28,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.js";
 import { kernelOf } from "../compiler/src/blocks/compose.js";
 import { composeFromIR } from "../compiler/src/dev/select-ir.js";
 import type { K } from "../compiler/src/blocks/kernel.js";
@@ -119,15 +119,13 @@ async function run(factory: ProtocolFactory, ranks: number, grid: number, iters:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  const values = benchArgs("piggyback", "Usage: npx tsx bench/piggyback.ts [--spec family-based-causal.egida] [--ranks 4,8,16] [--iters 100] [--grid 64] [--scale 4] [--cost-ranks 4]", {
       spec: { type: "string", default: "family-based-causal.egida" },
       ranks: { type: "string", default: "4,8,16" },
       iters: { type: "string", default: "100" },
       grid: { type: "string", default: "64" },
       scale: { type: "string", default: "4" },
       "cost-ranks": { type: "string", default: "4" },
-    },
   });
   const ranks = values.ranks.split(",").map(Number);
   const iters = Number(values.iters);

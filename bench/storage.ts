@@ -10,17 +10,15 @@
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.js";
 import { openCheckpointStore, openDiskLog } from "../runtime-core/src/storage/index.js";
 import { encodedSize } from "../runtime-core/src/storage/record-format.js";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs("storage", "Usage: npx tsx bench/storage.ts [--dir PATH] [--seconds 2] [--record 128] [--writers 64]", {
     dir: { type: "string" },
     seconds: { type: "string", default: "2" },
     record: { type: "string", default: "128" },
     writers: { type: "string", default: "64" },
-  },
 });
 const SECONDS = Number(values.seconds);
 const RECORD = Number(values.record);
