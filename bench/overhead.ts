@@ -17,9 +17,9 @@
  * directory, and loaded with tsx next to runtime-core's `none`.
  *
  * App: 2 ranks ping-pong `n` small messages (n/2 round trips; the data is a
- * small integer, ~4 bytes after v8 serialization), each side checking it gets
+ * small integer, a few bytes in the value codec), each side checking it gets
  * exactly the sequence it expects. Everything a real rank runs is on the path:
- * AppContext.send → v8 serialize → Protocol.send → Transport → RankHost.onFrame
+ * AppContext.send → encodeValue → Protocol.send → Transport → RankHost.onFrame
  * → Protocol.onFrame → ... → RankHost.deliver → v8 deserialize → onMessage.
  * `none` pays all of that too, so "over none" is the protocol's own cost.
  *

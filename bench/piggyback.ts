@@ -15,8 +15,8 @@
  * own count, ssn word included) and the bytes the destination did not know.
  * The latter is measured at each delivery by diffing the receiver's state
  * around its onDeliver chain: 16 bytes per determinant it did not hold (a
- * determinant is 4 words on the wire) and 8 bytes per dependency-matrix entry
- * of another process's row it learnt (an index and a value); its own row is
+ * determinant is 4 words on the wire) and 4 bytes (one word) per
+ * dependency-matrix entry of another process's row it learnt; its own row is
  * derived, not learnt.
  *
  * Cost: the same job at `iters` and at `scale` × `iters` iterations, timing

@@ -15,7 +15,7 @@ export function selectForIR(ir: ProtocolIR, registry: Registry = builtinRegistry
   return selectBlocks({ ir, classification: classify(ir, registry) });
 }
 
-/** Select and compose in one step (tests, `egida-run --dev`). */
+/** Select and compose in one step (tests and benchmarks). */
 export function composeFromIR(ir: ProtocolIR): ProtocolFactory {
   return compose(selectForIR(ir), { name: ir.name, defaultF: ir.options.f });
 }
