@@ -277,6 +277,24 @@ export class SimNetHub {
     return n;
   }
 
+  /** Pairs [a, b] (a < b) of live ranks with an open connection that has bytes in flight, in a stable order. */
+  busy(): [number, number][] {
+    const out: [number, number][] = [];
+    const seen = new Set<number>();
+    this.sockets.forEach((set, r) => {
+      for (const s of set) {
+        const p = s.peer;
+        if (s.destroyed || p === undefined || p.destroyed || (s.inflight.length === 0 && p.inflight.length === 0)) continue;
+        const a = Math.min(r, p.owner);
+        const b = Math.max(r, p.owner);
+        if (seen.has(a * 65536 + b)) continue;
+        seen.add(a * 65536 + b);
+        out.push([a, b]);
+      }
+    });
+    return out;
+  }
+
   // ---------------------------------------------------------------- for SimSocket / SimServer
 
   bind(srv: SimServer, host: string, port: number): string | undefined {

@@ -307,6 +307,11 @@ export class SimWorld implements SimNetwork, TimerHost {
     return this.hub.reset(a, b, how);
   }
 
+  /** With wire "tcp": pairs of ranks whose connection has bytes in flight now (where a reset loses something). */
+  busyConnections(): [number, number][] {
+    return this.hub?.busy() ?? [];
+  }
+
   /** One seeded one-way latency (the sockets' SimNetHost). */
   latency(): number {
     return this.latMin + this.rng.next() * this.latSpan;
