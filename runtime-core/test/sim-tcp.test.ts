@@ -142,3 +142,26 @@ describe("SimWorld wire tcp", () => {
     expect(await once()).toBe(a);
   });
 });
+
+describe("SimWorld wire tcp: heartbeats", () => {
+  it("a partition that closes nothing is found by the heartbeat timeout; the link comes back after it heals", async () => {
+    const world = new SimWorld({ size: 2, seed: 6, wire: "tcp", heartbeatMs: 10, backoff: { initialMs: 5, maxMs: 20 } });
+    const at0 = listen(world.endpoint(0));
+    const at1 = listen(world.endpoint(1));
+    await world.run({ until: 50 });
+    expect((world.endpoint(1) as TcpTransport).connectedPeers()).toEqual([0]);
+    expect(at0.events).toEqual([]); // heartbeats keep an idle link up
+    world.partition(0, 1, 100);
+    world.endpoint(1).send(0, frame(1)); // vanishes with the partition
+    await world.run({ until: 90 });
+    // Nothing closed the connection: only the timeout (3 × 10 ms without bytes) declares the peer down.
+    expect(at0.events).toContain("down 1");
+    expect(at1.events).toContain("down 0");
+    expect(world.tcpLog.last.some((l) => /no bytes from rank/.test(l))).toBe(true);
+    await world.run({ until: 250 });
+    expect((world.endpoint(1) as TcpTransport).connectedPeers()).toEqual([0]);
+    world.endpoint(1).send(0, frame(2));
+    await world.run({ until: 260 });
+    expect(tags(at0.frames)).toEqual([2]);
+  });
+});

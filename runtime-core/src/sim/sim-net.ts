@@ -21,6 +21,9 @@
  *    bytes in flight both ways are lost, except that the first chunk may
  *    arrive cut or corrupted (`how`), then both sides see ECONNRESET and
  *    "close". TcpTransport then re-dials.
+ *  - `partition(a, b, ms)`: for `ms`, bytes and FINs between the two ranks
+ *    vanish without any close, and dials between them fail (ETIMEDOUT):
+ *    only TcpTransport's heartbeat timeout can notice.
  *
  * Every socket belongs to one rank incarnation (its generation): events for
  * a socket whose owner crashed are dropped, as the world drops its timers.
@@ -189,6 +192,9 @@ export class SimNetHub {
   private readonly sockets: Set<SimSocket>[];
   private readonly ownedServers: Set<SimServer>[];
   private nextPort = 40000;
+  /** Per unordered pair (a * size + b, a < b): partitioned until this virtual time. */
+  private readonly cutOff = new Map<number, number>();
+  private readonly size: number;
 
   constructor(
     readonly host: SimNetHost,
@@ -198,6 +204,7 @@ export class SimNetHub {
     /** Probabilities that a crash cuts or corrupts the last chunk each of the victim's sockets has in flight. */
     private readonly tail: { readonly cut: number; readonly corrupt: number } | undefined,
   ) {
+    this.size = size;
     this.sockets = Array.from({ length: size }, () => new Set<SimSocket>());
     this.ownedServers = Array.from({ length: size }, () => new Set<SimServer>());
   }
@@ -277,6 +284,20 @@ export class SimNetHub {
     return n;
   }
 
+  /** Cut ranks `a` and `b` off from each other for `ms` (see the file comment). */
+  partition(a: number, b: number, ms: number): void {
+    this.cutOff.set(this.pairKey(a, b), this.host.now + ms);
+  }
+
+  private pairKey(a: number, b: number): number {
+    return Math.min(a, b) * this.size + Math.max(a, b);
+  }
+
+  private partitioned(a: number, b: number): boolean {
+    const until = this.cutOff.get(this.pairKey(a, b));
+    return until !== undefined && this.host.now < until;
+  }
+
   /** Pairs [a, b] (a < b) of live ranks with an open connection that has bytes in flight, in a stable order. */
   busy(): [number, number][] {
     const out: [number, number][] = [];
@@ -314,6 +335,10 @@ export class SimNetHub {
   transmit(s: SimSocket, bytes: Buffer): void {
     const p = s.peer;
     if (p === undefined || bytes.length === 0) return;
+    if (this.partitioned(s.owner, p.owner)) {
+      this.stats.lostBytes += bytes.length;
+      return;
+    }
     for (const piece of this.chunks(bytes)) {
       const at = Math.max(this.host.now + this.host.latency(), s.lastAt);
       s.lastAt = at;
@@ -334,7 +359,7 @@ export class SimNetHub {
   /** A FIN from `s` to its peer after the bytes in flight; the peer closes and answers with its own. */
   fin(s: SimSocket): void {
     const p = s.peer;
-    if (p === undefined) return;
+    if (p === undefined || this.partitioned(s.owner, p.owner)) return;
     const at = Math.max(this.host.now + this.host.latency(), s.lastAt);
     s.lastAt = at;
     this.host.at(at, () => {
@@ -351,6 +376,12 @@ export class SimNetHub {
     this.host.at(this.host.now + this.host.latency(), () => {
       if (d.destroyed) return;
       const srv = this.servers.get(`${host}:${port}`);
+      if (srv !== undefined && this.partitioned(rank, srv.owner)) {
+        this.stats.refused++;
+        this.sockets[rank]!.delete(d);
+        d.closeNow(false, Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), { code: "ETIMEDOUT" }));
+        return;
+      }
       if (srv === undefined) {
         this.stats.refused++;
         this.sockets[rank]!.delete(d);

@@ -100,6 +100,11 @@ export interface SimWorldOptions {
   readonly wire?: "frames" | "tcp";
   /** With wire "tcp": TcpTransport's re-dial backoff, virtual ms (default its own, 20..1000). */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * With wire "tcp": TcpTransport's `heartbeatMs` (default 0 = off; its timeout is 3 ×).
+   * Periodic: the world is then never idle, so run with `until`.
+   */
+  readonly heartbeatMs?: number;
 }
 
 /** Log lines of the TcpTransports (wire "tcp"), by level; the last few kept for diagnosis. */
@@ -238,6 +243,7 @@ export class SimWorld implements SimNetwork, TimerHost {
   private readonly hub: SimNetHub | undefined;
   private readonly tcp: (TcpTransport | undefined)[];
   private readonly backoff: { readonly initialMs: number; readonly maxMs: number } | undefined;
+  private readonly heartbeatMs: number;
   readonly tcpLog: SimTcpLog = { info: 0, warn: 0, error: 0, last: [] };
 
   constructor(opts: SimWorldOptions) {
@@ -277,6 +283,7 @@ export class SimWorld implements SimNetwork, TimerHost {
     }
     this.tcp = new Array<TcpTransport | undefined>(n).fill(undefined);
     this.backoff = opts.backoff;
+    this.heartbeatMs = opts.heartbeatMs ?? 0;
     if (opts.wire === "tcp") {
       this.hub = new SimNetHub(this, n, new Prng(this.seed ^ 0x7c9_5eed), opts.crashTail);
       for (let r = 0; r < n; r++) this.transports[r]!.stopped = true; // unused: endpoint() is the TcpTransport
@@ -305,6 +312,14 @@ export class SimWorld implements SimNetwork, TimerHost {
     this.checkRank(b);
     if (this.hub === undefined) throw new Error("resetConnection needs wire: \"tcp\"");
     return this.hub.reset(a, b, how);
+  }
+
+  /** With wire "tcp": for `ms` virtual ms, nothing gets through between ranks `a` and `b`, and nothing closes. */
+  partition(a: number, b: number, ms: number): void {
+    this.checkRank(a);
+    this.checkRank(b);
+    if (this.hub === undefined) throw new Error("partition needs wire: \"tcp\"");
+    this.hub.partition(a, b, ms);
   }
 
   /** With wire "tcp": pairs of ranks whose connection has bytes in flight now (where a reset loses something). */
@@ -336,6 +351,7 @@ export class SimWorld implements SimNetwork, TimerHost {
       net: this.hub!.layer(rank, gen),
       clock,
       ...(this.backoff === undefined ? {} : { backoff: this.backoff }),
+      heartbeatMs: this.heartbeatMs,
       log: (level, msg) => {
         log[level]++;
         if (level !== "info") {
