@@ -124,6 +124,11 @@ describe("SimWorld wire tcp", () => {
     expect((world.endpoint(1) as TcpTransport).connectedPeers()).toEqual([0]);
   });
 
+  it("refuses an injected net together with TLS (TLS runs over node:net sockets)", () => {
+    const net = { createServer: () => { throw new Error("unused"); }, connect: () => { throw new Error("unused"); } };
+    expect(() => TcpTransport.open({ rank: 0, size: 1, incarnation: 0, secret: "s".repeat(16), net, tls: { cert: "", key: "", ca: "" } })).toThrow(/tls and net cannot be combined/);
+  });
+
   it("is deterministic: the same seed gives the same run", async () => {
     const once = async (): Promise<string> => {
       const world = new SimWorld({ size: 3, seed: 77, wire: "tcp", crashTail: { cut: 0.3, corrupt: 0.3 } });
