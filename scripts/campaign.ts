@@ -38,6 +38,8 @@ const USAGE = `usage: npm run campaign -- [options]
   --storage          also check bounded storage (meaningful for long runs)
   --real-replication \`volatile memory of processes\` on runtime-core's real replicated log and
                      checkpoint store (copies die with their holders) instead of the stand-in
+  --wire W           frames | tcp (default frames): tcp runs every rank's real TcpTransport
+                     (handshake, re-dial, failure detection) over simulated sockets
   --no-shrink        report failures without shrinking their schedules`;
 
 function fail(msg: string): never {
@@ -65,6 +67,7 @@ async function main(): Promise<number> {
         storage: { type: "boolean" },
         "real-replication": { type: "boolean" },
         "no-shrink": { type: "boolean" },
+        wire: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -76,6 +79,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const wire = values.wire ?? "frames";
+  if (wire !== "frames" && wire !== "tcp") fail(`--wire: expected frames or tcp, got ${values.wire}`);
   const runs = values.runs === undefined ? 20 : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) fail(`--runs: expected a positive integer, got ${values.runs}`);
   const seed0 = values.seed === undefined ? 1 : Number(values.seed);
@@ -157,8 +162,8 @@ async function main(): Promise<number> {
       for (let i = 0; i < perCell; i++) {
         const seed = seed0 + i;
         const kind = given ? "given" : kindFor(i, kinds);
-        const schedule = given ?? (await scheduleFor(ctx, e, factory, a, seed, kind as ScheduleKind));
-        const c = await runCase(ctx, e, factory, a, seed, kind, schedule, { shrink: !values["no-shrink"], boundedStorage: values.storage ?? false, realReplication: values["real-replication"] ?? false, trace: values.trace });
+        const schedule = given ?? (await scheduleFor(ctx, e, factory, a, seed, kind as ScheduleKind, wire));
+        const c = await runCase(ctx, e, factory, a, seed, kind, schedule, { shrink: !values["no-shrink"], boundedStorage: values.storage ?? false, realReplication: values["real-replication"] ?? false, trace: values.trace, wire });
         addToTally(t, c);
         if (c.violations.length > 0) {
           failures.push(c);

@@ -58,11 +58,11 @@ export class CampaignContext {
   }
 
   /** Steps and deliveries of a failure-free run of this protocol and app, to place crashes in. */
-  drawContext(e: ProtocolEntry, factory: ProtocolFactory, a: ConformanceApp, app: App<unknown>): Promise<DrawContext> {
-    const key = `${e.name}/${e.backend}/${a.name}`;
+  drawContext(e: ProtocolEntry, factory: ProtocolFactory, a: ConformanceApp, app: App<unknown>, wire: "frames" | "tcp" = "frames"): Promise<DrawContext> {
+    const key = `${e.name}/${e.backend}/${a.name}/${wire}`;
     let p = this.draws.get(key);
     if (!p) {
-      p = runSimJob({ protocol: factory, app, size: a.size, seed: 1, schedule: [], args: a.args }).then((r) => {
+      p = runSimJob({ protocol: factory, app, size: a.size, seed: 1, schedule: [], args: a.args, wire }).then((r) => {
         // Only the part before everyone is done: crashes in the drain are not injected.
         const deliveries = Math.max(1, Math.round(r.histories.reduce((n, h) => n + h.deliveryCount, 0) / a.size));
         const doneStep = Math.max(10, r.finishedAtStep ?? r.steps);
@@ -87,9 +87,16 @@ export function livenessBoundMs(freeMs: number, schedule: CrashSchedule): number
   return Math.ceil(2 * (1 + crashes) * Math.max(freeMs, 20) + restarts + 250 * crashes + 100);
 }
 
-export function reproCommand(e: Pick<ProtocolEntry, "name" | "backend">, app: string, seed: number, schedule: CrashSchedule, realReplication = false): string {
+export function reproCommand(
+  e: Pick<ProtocolEntry, "name" | "backend">,
+  app: string,
+  seed: number,
+  schedule: CrashSchedule,
+  realReplication = false,
+  wire: "frames" | "tcp" = "frames",
+): string {
   const backend = e.backend === "builtin" ? "" : ` --backend ${e.backend}`;
-  return `npm run campaign -- --protocol ${e.name}${backend}${realReplication ? " --real-replication" : ""} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}' --trace run.jsonl`;
+  return `npm run campaign -- --protocol ${e.name}${backend}${realReplication ? " --real-replication" : ""}${wire === "tcp" ? " --wire tcp" : ""} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}' --trace run.jsonl`;
 }
 
 export interface RunCaseOptions {
@@ -100,6 +107,12 @@ export interface RunCaseOptions {
   readonly realReplication?: boolean;
   /** Write the run trace of the schedule as given (not of the shrinking runs) to this file (docs/trace.md). */
   readonly trace?: string;
+  /** SimJobParams.wire: "tcp" runs the real TcpTransport over simulated sockets (default "frames"). */
+  readonly wire?: "frames" | "tcp";
+  /** SimJobParams.resetsAtMs (wire "tcp"). */
+  readonly resetsAtMs?: readonly number[];
+  /** SimJobParams.crashTail. */
+  readonly crashTail?: { readonly cut: number; readonly corrupt: number };
 }
 
 /** Run one schedule and check it; on violations, shrink and attach the repro command. */
@@ -115,7 +128,7 @@ export async function runCase(
 ): Promise<CaseOutcome> {
   const app = await loadConformanceApp(a);
   const reference = await ctx.reference(a, app);
-  const draw = await ctx.drawContext(e, factory, a, app);
+  const draw = await ctx.drawContext(e, factory, a, app, o.wire);
   const check = async (s: CrashSchedule, traceFile?: string): Promise<{ result: JobResult; violations: Violation[] }> => {
     const maxTimeMs = livenessBoundMs(draw.freeMs, s);
     const out = traceFile === undefined ? null : new JsonlFile(traceFile, "w");
@@ -129,6 +142,9 @@ export async function runCase(
       args: a.args,
       realReplication: o.realReplication ?? false,
       maxTimeMs,
+      ...(o.wire === undefined ? {} : { wire: o.wire }),
+      ...(o.resetsAtMs === undefined ? {} : { resetsAtMs: o.resetsAtMs }),
+      ...(o.crashTail === undefined ? {} : { crashTail: o.crashTail }),
       ...(out ? { runTrace: (r: TraceRecord) => out.line(r) } : {}),
     });
     const violations = await checkRun(result, {
@@ -150,7 +166,7 @@ export async function runCase(
   if (violations.length === 0) return base;
   let shrunk = schedule;
   if (o.shrink ?? true) shrunk = (await shrinkSchedule(schedule, async (s) => (await check(s)).violations.length > 0)).schedule;
-  return { ...base, shrunk, repro: reproCommand(e, a.name, seed, shrunk, o.realReplication ?? false) };
+  return { ...base, shrunk, repro: reproCommand(e, a.name, seed, shrunk, o.realReplication ?? false, o.wire ?? "frames") };
 }
 
 /**
@@ -170,9 +186,17 @@ export function kindFor(i: number, kinds: readonly ScheduleKind[] = SCHEDULE_KIN
 }
 
 /** Draw the schedule for one campaign run. */
-export async function scheduleFor(ctx: CampaignContext, e: ProtocolEntry, factory: ProtocolFactory, a: ConformanceApp, seed: number, kind: ScheduleKind): Promise<CrashSchedule> {
+export async function scheduleFor(
+  ctx: CampaignContext,
+  e: ProtocolEntry,
+  factory: ProtocolFactory,
+  a: ConformanceApp,
+  seed: number,
+  kind: ScheduleKind,
+  wire: "frames" | "tcp" = "frames",
+): Promise<CrashSchedule> {
   const app = await loadConformanceApp(a);
-  return drawSchedule(kind, seed, await ctx.drawContext(e, factory, a, app));
+  return drawSchedule(kind, seed, await ctx.drawContext(e, factory, a, app, wire));
 }
 
 export function emptyTally(): Tally {

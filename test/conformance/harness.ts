@@ -14,6 +14,7 @@ import { MemoryOutputSink } from "../../runtime-core/src/host/output-sink.js";
 import { RankHost } from "../../runtime-core/src/host/rank-host.js";
 import { ReportedError, describeFailure, errorText, type JobFailure } from "../../runtime-core/src/host/errors.js";
 import { SimWorld } from "../../runtime-core/src/sim/world.js";
+import type { SimNetStats } from "../../runtime-core/src/sim/sim-net.js";
 import { wireReplication } from "../../runtime-core/src/launcher/replication.js";
 import { Prng } from "../../runtime-core/src/sim/prng.js";
 import { wallMs, type TraceBody, type TraceEmit, type TraceRecord } from "../../runtime-core/src/trace/records.js";
@@ -63,6 +64,19 @@ export interface SimJobParams {
   readonly runTrace?: (record: TraceRecord) => void;
   /** Probabilities that a crash cuts or corrupts the victim's last frame in flight to each peer (default 0.2 / 0.1). */
   readonly crashTail?: { readonly cut: number; readonly corrupt: number };
+  /**
+   * "frames" (default): the world delivers frames as bytes through the TCP codec.
+   * "tcp": every rank runs the real TcpTransport (handshake, re-dial, failure detection)
+   * over simulated sockets (SimWorld `wire: "tcp"`); `crashTail` then damages the last
+   * chunk each of the victim's connections has in flight.
+   */
+  readonly wire?: "frames" | "tcp";
+  /**
+   * With wire "tcp": at each of these virtual times, reset the connection of a seeded pair of
+   * live ranks mid-stream, preferring one with bytes in flight (the first chunk in flight each
+   * way arrives cut or corrupted, the rest is lost).
+   */
+  readonly resetsAtMs?: readonly number[];
 }
 
 export interface CrashRecord {
@@ -148,6 +162,10 @@ export interface JobResult {
   /** The world step at which everyone was done and up (null if never). */
   readonly finishedAtStep: number | null;
   readonly virtualMs: number;
+  /** With wire "tcp": the simulated sockets' counters (dials, refusals, resets, damaged chunks). */
+  readonly net: SimNetStats | null;
+  /** With wire "tcp": warning lines the TcpTransports logged (e.g. a connection closed for a CRC mismatch). */
+  readonly netWarnings: number;
 }
 
 interface Incarnation {
@@ -166,7 +184,14 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
   // A crash loses the frames the rank sent in its last step, as over TCP (the launcher's sim mode
   // does the same): what a process sent just before it died may never arrive.
   // Frames cross as bytes through the TCP codec; a crash may cut or corrupt the victim's last frame in flight.
-  const world = new SimWorld({ size, seed: p.seed, crashLosesUnflushed: true, codec: true, crashTail: p.crashTail ?? { cut: 0.2, corrupt: 0.1 } });
+  const world = new SimWorld({
+    size,
+    seed: p.seed,
+    crashLosesUnflushed: true,
+    codec: true,
+    crashTail: p.crashTail ?? { cut: 0.2, corrupt: 0.1 },
+    wire: p.wire ?? "frames",
+  });
   const rng = new Prng((p.seed ^ 0x5bd1e995) >>> 0);
   const stable: MemoryStableMedia = new Map();
   // Stand-in for `volatile memory of processes` (replicated to f peers): it outlives its owner's crash.
@@ -269,7 +294,7 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     };
     incs[r] = inc;
     const dead = (): boolean => inc.dead;
-    const transport = world.transport(r);
+    const transport = world.endpoint(r);
     const wiring = p.realReplication === true ? wireReplication({ rank: r, size, incarnation: n, f, send: (to, fr) => transport.send(to, fr) }) : null;
     const inner = createMemoryStorageProvider({
       rank: r,
@@ -384,6 +409,19 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
       },
     );
   };
+
+  // Connection resets between live ranks (wire "tcp").
+  for (const t of p.resetsAtMs ?? []) {
+    world.at(t, () => {
+      if (ended || size < 2) return;
+      const busy = world.busyConnections();
+      let a = Math.floor(rng.next() * size);
+      let b = (a + 1 + Math.floor(rng.next() * (size - 1))) % size;
+      if (busy.length > 0) [a, b] = busy[Math.floor(rng.next() * busy.length)]!;
+      if (!world.isAlive(a) || !world.isAlive(b)) return;
+      world.resetConnection(a, b, rng.next() < 0.5 ? "cut" : "corrupt");
+    });
+  }
 
   // Time-triggered crashes.
   p.schedule.forEach((s, i) => {
@@ -536,6 +574,8 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     storage,
     trace,
     steps: world.stats.steps,
+    net: world.netStats === undefined ? null : { ...world.netStats },
+    netWarnings: world.tcpLog.warn + world.tcpLog.error,
     finishedAtStep,
     virtualMs: world.now,
   };

@@ -22,8 +22,17 @@
  *    for each live peer j with inc_j > 0 — the same rule as TCP: a peer is
  *    reported when it shows up with an incarnation above the last one this
  *    transport saw, counting from 0.
+ *
+ * With `wire: "tcp"` the world does not stand in for the transport at all:
+ * each rank incarnation gets a real TcpTransport (`endpoint(rank)`) over
+ * in-memory sockets (sim-net.ts) and timers on the virtual clock. Frames,
+ * the handshake, write coalescing, failure detection (a FIN or reset
+ * closes the connection: `peerDown`), re-dial with backoff and the
+ * `peerIncarnation` reports are then TcpTransport's own; the world only
+ * moves bytes, closes the sockets of a crashed rank, frees its port, and
+ * injects `crashTail` damage and `resetConnection` faults.
  */
-import type { Frame, InboundFrame, Timers } from "../spi.js";
+import type { Frame, InboundFrame, Timers, Transport } from "../spi.js";
 import { EventQueue } from "./event-queue.js";
 import { Prng } from "./prng.js";
 import { fullSettle, PromiseActivity, type SettleMode } from "./settle.js";
@@ -32,6 +41,9 @@ import { SimTransport, type SimNetwork } from "./sim-transport.js";
 import { wireCopy } from "./wire-copy.js";
 import { corruptBytes, cutBytes, WireChannels, type WireBytes } from "./wire-channels.js";
 import { DEFAULT_MAX_FRAME_BYTES } from "../transport/frame.js";
+import { TcpTransport, type PeerAddress } from "../transport/tcp.js";
+import type { TransportClock } from "../transport/io.js";
+import { SimNetHub, type SimNetStats } from "./sim-net.js";
 
 export interface SimWorldOptions {
   /** Number of ranks. */
@@ -76,6 +88,31 @@ export interface SimWorldOptions {
   readonly settle?: SettleMode;
   /** Frames buffered per (sender, dead receiver) before `send` throws (default unbounded). */
   readonly maxBufferedPerPeer?: number;
+  /**
+   * "frames" (default): the world is the network and delivers whole frames
+   * (as bytes through the codec with `codec`). "tcp": every rank runs a real
+   * TcpTransport over simulated sockets (see the file comment and
+   * sim-net.ts); `crashTail` then damages the last chunk each of a crashed
+   * rank's sockets has in flight, and `codec`, `copyFrames`, `wireFrames`,
+   * `crashLosesUnflushed`, `failureDetectionMs` and `maxBufferedPerPeer` do
+   * not apply (the transport's own behaviour does).
+   */
+  readonly wire?: "frames" | "tcp";
+  /** With wire "tcp": TcpTransport's re-dial backoff, virtual ms (default its own, 20..1000). */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * With wire "tcp": TcpTransport's `heartbeatMs` (default 0 = off; its timeout is 3 ×).
+   * Periodic: the world is then never idle, so run with `until`.
+   */
+  readonly heartbeatMs?: number;
+}
+
+/** Log lines of the TcpTransports (wire "tcp"), by level; the last few kept for diagnosis. */
+export interface SimTcpLog {
+  info: number;
+  warn: number;
+  error: number;
+  readonly last: string[];
 }
 
 export type SimEventKind = "frame" | "timer" | "peerIncarnation" | "peerDown" | "drain" | "world";
@@ -202,6 +239,12 @@ export class SimWorld implements SimNetwork, TimerHost {
   private readonly buffered: (Buffered[] | undefined)[];
   private readonly activity = new PromiseActivity();
   private running = false;
+  /** With wire "tcp": the sockets, and each rank's current TcpTransport. */
+  private readonly hub: SimNetHub | undefined;
+  private readonly tcp: (TcpTransport | undefined)[];
+  private readonly backoff: { readonly initialMs: number; readonly maxMs: number } | undefined;
+  private readonly heartbeatMs: number;
+  readonly tcpLog: SimTcpLog = { info: 0, warn: 0, error: 0, last: [] };
 
   constructor(opts: SimWorldOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`size must be a positive integer, got ${opts.size}`);
@@ -238,6 +281,85 @@ export class SimWorld implements SimNetwork, TimerHost {
       this.transports.push(new SimTransport(this, r, n, 0, 0));
       this.timerSets.push(new SimTimers(this, r, 0));
     }
+    this.tcp = new Array<TcpTransport | undefined>(n).fill(undefined);
+    this.backoff = opts.backoff;
+    this.heartbeatMs = opts.heartbeatMs ?? 0;
+    if (opts.wire === "tcp") {
+      this.hub = new SimNetHub(this, n, new Prng(this.seed ^ 0x7c9_5eed), opts.crashTail);
+      for (let r = 0; r < n; r++) this.transports[r]!.stopped = true; // unused: endpoint() is the TcpTransport
+      for (let r = 0; r < n; r++) this.openTcp(r, 0, 0);
+    }
+  }
+
+  /** With wire "tcp": socket-level counters (dials, resets, damaged chunks, ...). */
+  get netStats(): SimNetStats | undefined {
+    return this.hub?.stats;
+  }
+
+  /** The rank's transport for a host: its TcpTransport with wire "tcp", else its SimTransport. */
+  endpoint(rank: number): Transport {
+    this.checkRank(rank);
+    if (!this.alive[rank]) throw new Error(`rank ${rank} is crashed; restart it first`);
+    return this.tcp[rank] ?? this.transports[rank]!;
+  }
+
+  /**
+   * With wire "tcp": reset the open connection between live ranks `a` and `b`
+   * mid-stream (see SimNetHub.reset). Returns the number of connections reset.
+   */
+  resetConnection(a: number, b: number, how: "clean" | "cut" | "corrupt" = "clean"): number {
+    this.checkRank(a);
+    this.checkRank(b);
+    if (this.hub === undefined) throw new Error("resetConnection needs wire: \"tcp\"");
+    return this.hub.reset(a, b, how);
+  }
+
+  /** With wire "tcp": for `ms` virtual ms, nothing gets through between ranks `a` and `b`, and nothing closes. */
+  partition(a: number, b: number, ms: number): void {
+    this.checkRank(a);
+    this.checkRank(b);
+    if (this.hub === undefined) throw new Error("partition needs wire: \"tcp\"");
+    this.hub.partition(a, b, ms);
+  }
+
+  /** With wire "tcp": pairs of ranks whose connection has bytes in flight now (where a reset loses something). */
+  busyConnections(): [number, number][] {
+    return this.hub?.busy() ?? [];
+  }
+
+  /** One seeded one-way latency (the sockets' SimNetHost). */
+  latency(): number {
+    return this.latMin + this.rng.next() * this.latSpan;
+  }
+
+  private openTcp(rank: number, incarnation: number, gen: number): void {
+    const timers = new SimTimers(this, rank, gen);
+    const clock: TransportClock = {
+      now: () => this._now,
+      after: (ms, fn) => timers.after(ms, fn),
+      every: (ms, fn) => timers.every(ms, fn),
+      soon: (fn) => void timers.after(0, fn),
+    };
+    const log = this.tcpLog;
+    this.tcp[rank] = TcpTransport.open({
+      rank,
+      size: this.size,
+      incarnation,
+      secret: "egida simulated job secret",
+      host: SIM_HOST,
+      peers: simAddresses(this.size),
+      net: this.hub!.layer(rank, gen),
+      clock,
+      ...(this.backoff === undefined ? {} : { backoff: this.backoff }),
+      heartbeatMs: this.heartbeatMs,
+      log: (level, msg) => {
+        log[level]++;
+        if (level !== "info") {
+          log.last.push(`${this._now.toFixed(2)} ${msg}`);
+          if (log.last.length > 20) log.last.shift();
+        }
+      },
+    });
   }
 
   /** Virtual time, ms. */
@@ -294,6 +416,11 @@ export class SimWorld implements SimNetwork, TimerHost {
     this.alive[rank] = false;
     this.gen[rank]!++; // invalidates in-flight frames and timers for the old incarnation
     this.transports[rank]!.stopped = true;
+    if (this.hub !== undefined) {
+      this.tcp[rank] = undefined;
+      this.hub.crash(rank);
+      return;
+    }
     const n = this.size;
     for (let from = 0; from < n; from++) this.lastDelivery[from * n + rank] = 0; // its in-flight frames are gone
     if (this.tail !== undefined) this.damageTail(rank);
@@ -334,6 +461,11 @@ export class SimWorld implements SimNetwork, TimerHost {
     const t = new SimTransport(this, rank, n, next, g);
     this.transports[rank] = t;
     this.timerSets[rank] = new SimTimers(this, rank, g);
+    if (this.hub !== undefined) {
+      t.stopped = true;
+      this.openTcp(rank, next, g);
+      return t;
+    }
     // Notifications first: they are scheduled at `now`, before any frame of the new incarnation can land.
     for (let j = 0; j < n; j++) {
       if (j === rank || !this.alive[j]) continue;
@@ -580,3 +712,9 @@ export class SimWorld implements SimNetwork, TimerHost {
 }
 
 function noop(): void {}
+
+/** Where each rank listens with wire "tcp" (a fixed port per rank: a restarted rank binds it again). */
+const SIM_HOST = "sim";
+function simAddresses(size: number): PeerAddress[] {
+  return Array.from({ length: size }, (_, r) => ({ host: SIM_HOST, port: 7000 + r }));
+}

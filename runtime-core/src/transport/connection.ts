@@ -5,9 +5,9 @@
  * never throws into the socket's event handlers: any violation closes this
  * connection and is logged, and the process keeps running.
  */
-import type { Socket } from "node:net";
 import { encodeFrame, FrameError, WireKind, type WireFrame } from "./frame.js";
 import { FrameDecoder } from "./frame-decoder.js";
+import type { TransportClock, WireSocket } from "./io.js";
 import { handshakeMac, MAC_BYTES, newNonce, NONCE_BYTES, verifyMac, type HandshakeParties } from "./handshake.js";
 
 /** Before authentication a peer may send only tiny handshake frames. */
@@ -20,6 +20,7 @@ export interface ConnectionOwner {
   readonly incarnation: number;
   readonly secret: Uint8Array;
   readonly maxFrameBytes: number;
+  readonly clock: TransportClock;
   /** Listener side: may `rank` (at `incarnation`) connect now? Returns a reason to refuse, or undefined. */
   admit(rank: number, incarnation: number): string | undefined;
   /** The handshake completed. */
@@ -40,11 +41,12 @@ export class Connection {
   private readonly decoder = new FrameDecoder(PRE_AUTH_MAX_FRAME);
   private readonly myNonce = newNonce();
   private peerNonce: Uint8Array = EMPTY;
-  private handshakeTimer: NodeJS.Timeout | undefined;
+  /** Cancels the handshake timeout. */
+  private cancelHandshakeTimer: () => void;
   peerRank: number;
   peerIncarnation = 0;
-  /** When bytes last arrived (performance.now() ms), for the heartbeat timeout. */
-  lastHeard = performance.now();
+  /** When bytes last arrived (owner.clock.now() ms), for the heartbeat timeout. */
+  lastHeard: number;
   /** True when the owner replaced this connection by a newer one. */
   superseded = false;
   /** The handshake completed at some point (a later rejection is then an authenticated peer's). */
@@ -54,13 +56,14 @@ export class Connection {
 
   constructor(
     private readonly owner: ConnectionOwner,
-    readonly socket: Socket,
+    readonly socket: WireSocket,
     readonly role: "dialer" | "listener",
     /** For a dialer: the rank it dialed. */
     expectedPeer: number,
     handshakeTimeoutMs: number,
   ) {
     this.peerRank = expectedPeer;
+    this.lastHeard = owner.clock.now();
     this.remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
     this.state = role === "dialer" ? "awaitChallenge" : "awaitHello";
     socket.setNoDelay(true);
@@ -68,11 +71,10 @@ export class Connection {
     socket.on("error", (e) => this.owner.log("info", `connection ${this.describe()}: ${e.message}`));
     socket.on("close", () => {
       this.state = "closed";
-      clearTimeout(this.handshakeTimer);
+      this.cancelHandshakeTimer();
       this.owner.closed(this);
     });
-    this.handshakeTimer = setTimeout(() => this.reject(`handshake not completed within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs);
-    this.handshakeTimer.unref();
+    this.cancelHandshakeTimer = owner.clock.after(handshakeTimeoutMs, () => this.reject(`handshake not completed within ${handshakeTimeoutMs} ms`), true);
     if (role === "dialer") this.sendInternal(WireKind.Hello, this.myNonce);
   }
 
@@ -91,7 +93,7 @@ export class Connection {
   drop(): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    clearTimeout(this.handshakeTimer);
+    this.cancelHandshakeTimer();
     this.socket.destroy();
   }
 
@@ -100,7 +102,7 @@ export class Connection {
     if (this.state === "closed") return;
     this.owner.rejected(this, reason);
     this.state = "closed";
-    clearTimeout(this.handshakeTimer);
+    this.cancelHandshakeTimer();
     this.socket.destroy();
   }
 
@@ -112,7 +114,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
-    this.lastHeard = performance.now();
+    this.lastHeard = this.owner.clock.now();
     try {
       this.decoder.push(chunk, this.onFrame);
     } catch (e) {
@@ -207,7 +209,7 @@ export class Connection {
   private open(): void {
     this.state = "open";
     this.authenticated = true;
-    clearTimeout(this.handshakeTimer);
+    this.cancelHandshakeTimer();
     this.decoder.maxFrameBytes = this.owner.maxFrameBytes;
     this.owner.established(this);
   }

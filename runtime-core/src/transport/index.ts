@@ -3,3 +3,4 @@ export type { PeerAddress, TcpLogLevel, TcpTransportOptions, TcpTransportStats, 
 export { FrameDecoder } from "./frame-decoder.js";
 export { encodeFrame, FrameError, DEFAULT_MAX_FRAME_BYTES, HEADER_BYTES, TRAILER_BYTES, WireKind, type WireFrame } from "./frame.js";
 export { handshakeMac, verifyMac, newNonce, type HandshakeParties } from "./handshake.js";
+export { nodeNet, realClock, type NetLayer, type TransportClock, type WireServer, type WireSocket } from "./io.js";

@@ -38,13 +38,18 @@
  * is, the handshake proves. Without `tls`, sockets are plain `node:net` ones
  * and nothing else changes (the choice is made once, at the server and at
  * each dial).
+ *
+ * I/O (`net`, `clock`; see io.ts): sockets come from `node:net` and timers
+ * are the real ones unless other implementations are given; the simulator
+ * gives in-memory sockets and its virtual clock to run this same code.
  */
-import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { Frame, InboundFrame, Transport, TransportEvents } from "../spi.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { DEFAULT_MAX_FRAME_BYTES, WireKind, wireSize, type WireFrame } from "./frame.js";
 import { FrameQueue } from "./frame-queue.js";
+import { nodeNet, realClock, type NetLayer, type TransportClock, type WireServer, type WireSocket } from "./io.js";
 import { LogLimiter } from "./log-limiter.js";
 
 /** How long a rank keeps retrying a listening port that is busy. */
@@ -102,6 +107,10 @@ export interface TcpTransportOptions {
   readonly log?: (level: TcpLogLevel, msg: string) => void;
   /** Mutual TLS under the HMAC handshake (see the file comment); undefined = plain TCP. */
   readonly tls?: TlsMaterial;
+  /** Sockets (default node:net; the simulator passes in-memory ones). Not with `tls`. */
+  readonly net?: NetLayer;
+  /** Time and timers (default the real ones; the simulator passes its virtual clock). */
+  readonly clock?: TransportClock;
 }
 
 export interface TcpTransportStats {
@@ -122,8 +131,9 @@ class PeerLink {
   flushScheduled = false;
   lastSeenIncarnation = 0;
   address: PeerAddress | undefined;
-  dialing: Socket | undefined;
-  dialTimer: NodeJS.Timeout | undefined;
+  dialing: WireSocket | undefined;
+  /** Cancels the pending re-dial. */
+  dialTimer: (() => void) | undefined;
   backoffMs = 0;
   sentSinceBeat = false;
   constructor(readonly rank: number) {}
@@ -140,8 +150,10 @@ export class TcpTransport implements Transport, ConnectionOwner {
   readonly stats: TcpTransportStats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, rejected: 0, dropped: 0 };
   private readonly opts: TcpTransportOptions;
   private readonly links: PeerLink[] = [];
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  readonly clock: TransportClock;
+  private readonly net: NetLayer;
+  private readonly server: WireServer;
+  private readonly sockets = new Set<WireSocket>();
   /** Accepted connections not yet authenticated, oldest first (Set keeps insertion order). */
   private readonly pending = new Set<Connection>();
   private readonly maxPending: number;
@@ -150,7 +162,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
   private handlers: TransportEvents | undefined;
   private inbox: Pending[] = [];
   private closing = false;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private stopHeartbeat: (() => void) | undefined;
   private readonly logFn: (level: TcpLogLevel, msg: string) => void;
   private readonly maxBuffered: number;
   private readonly backoffInit: number;
@@ -179,13 +191,37 @@ export class TcpTransport implements Transport, ConnectionOwner {
       }
       if (waited === 0) t.log("warn", `rank ${t.rank}: ${host}:${port} is busy, retrying for up to ${LISTEN_RETRY_MS / 1000} s`);
       const pause = Math.min(500, 50 + waited);
-      await new Promise((r) => setTimeout(r, pause));
+      await new Promise<void>((r) => t.clock.after(pause, r));
       waited += pause;
     }
-    t.server.on("error", (e) => t.log("error", `rank ${t.rank}: listener error: ${e.message}`));
-    t.log("info", `rank ${t.rank}: listening on ${t.address.host}:${t.address.port}`);
-    if (opts.peers !== undefined) t.connect(opts.peers);
+    t.bound(opts);
     return t;
+  }
+
+  /**
+   * Bind and start at once, for a `net` whose `listen` completes synchronously
+   * (the simulator's). Throws if the listener is not bound on return.
+   */
+  static open(opts: TcpTransportOptions & { readonly net: NetLayer }): TcpTransport {
+    const t = new TcpTransport(opts);
+    const host = opts.host ?? "127.0.0.1";
+    const port = opts.port ?? opts.peers?.[opts.rank]?.port ?? 0;
+    let failed: string | undefined;
+    const onError = (e: NodeJS.ErrnoException): void => {
+      failed = e.code ?? e.message;
+    };
+    t.server.once("error", onError);
+    t.server.listen({ host, port });
+    t.server.off("error", onError);
+    if (failed !== undefined || t.server.address() === null) throw new Error(`rank ${t.rank}: cannot listen on ${host}:${port}: ${failed ?? "not bound synchronously"}`);
+    t.bound(opts);
+    return t;
+  }
+
+  private bound(opts: TcpTransportOptions): void {
+    this.server.on("error", (e) => this.log("error", `rank ${this.rank}: listener error: ${e.message}`));
+    this.log("info", `rank ${this.rank}: listening on ${this.address.host}:${this.address.port}`);
+    if (opts.peers !== undefined) this.connect(opts.peers);
   }
 
   private constructor(opts: TcpTransportOptions) {
@@ -207,13 +243,16 @@ export class TcpTransport implements Transport, ConnectionOwner {
     this.logFn = opts.log ?? ((level, msg) => level !== "info" && console.error(`[egida tcp] ${msg}`));
     this.maxPending = opts.maxPendingHandshakes ?? Math.max(8, 2 * size);
     if (!(Number.isInteger(this.maxPending) && this.maxPending >= 1)) throw new RangeError(`maxPendingHandshakes must be a positive integer, got ${this.maxPending}`);
+    if (opts.tls !== undefined && opts.net !== undefined) throw new RangeError("tls and net cannot be combined: TLS runs over node:net sockets");
+    this.net = opts.net ?? nodeNet;
+    this.clock = opts.clock ?? realClock;
     this.refusals = new LogLimiter((msg) => this.log("warn", msg), `unauthenticated connections refused by rank ${rank}`);
     for (let r = 0; r < size; r++) this.links.push(new PeerLink(r));
     const tls = opts.tls;
     if (tls === undefined) {
-      this.server = createServer((socket) => this.onAccept(socket));
+      this.server = this.net.createServer((socket) => this.onAccept(socket));
     } else {
-      this.server = createTlsServer(
+      const server = createTlsServer(
         {
           cert: toPem(tls.cert),
           key: toPem(tls.key),
@@ -227,16 +266,16 @@ export class TcpTransport implements Transport, ConnectionOwner {
         (socket: TLSSocket) => this.onAccept(socket),
       );
       // A caller without a certificate from the CA, or not speaking TLS: refused like a failed HMAC handshake.
-      this.server.on("tlsClientError", (e: Error, socket: TLSSocket) => {
+      server.on("tlsClientError", (e: Error, socket: TLSSocket) => {
         this.stats.rejected++;
         this.refusals.line(`rank ${rank}: TLS handshake from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"} failed: ${e.message}`);
       });
+      this.server = server;
     }
     const hb = opts.heartbeatMs ?? 0;
     if (hb > 0) {
       const timeout = opts.timeoutMs ?? 3 * hb;
-      this.heartbeatTimer = setInterval(() => this.heartbeat(timeout), hb);
-      this.heartbeatTimer.unref();
+      this.stopHeartbeat = this.clock.every(hb, () => this.heartbeat(timeout), true);
     }
   }
 
@@ -265,7 +304,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
     link.address = addr;
     if (rank >= this.rank || link.conn !== undefined) return;
     if (changed) {
-      clearTimeout(link.dialTimer);
+      link.dialTimer?.();
       link.dialTimer = undefined;
       const stale = link.dialing;
       link.dialing = undefined;
@@ -290,10 +329,10 @@ export class TcpTransport implements Transport, ConnectionOwner {
     return new Promise((resolve, reject) => {
       const check = (): boolean => this.connectedPeers().length === this.size - 1;
       if (check()) return resolve();
-      const timer = setTimeout(() => reject(new Error(`rank ${this.rank}: peers not connected after ${timeoutMs} ms: have [${this.connectedPeers().join(",")}]`)), timeoutMs);
+      const cancel = this.clock.after(timeoutMs, () => reject(new Error(`rank ${this.rank}: peers not connected after ${timeoutMs} ms: have [${this.connectedPeers().join(",")}]`)));
       const w = (): void => {
         if (!check()) return;
-        clearTimeout(timer);
+        cancel();
         this.waiters = this.waiters.filter((x) => x !== w);
         resolve();
       };
@@ -340,10 +379,10 @@ export class TcpTransport implements Transport, ConnectionOwner {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    clearInterval(this.heartbeatTimer);
+    this.stopHeartbeat?.();
     this.refusals.flush();
     for (const link of this.links) {
-      clearTimeout(link.dialTimer);
+      link.dialTimer?.();
       link.dialTimer = undefined;
       if (link.conn !== undefined) this.flush(link);
     }
@@ -355,7 +394,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
           s.once("close", () => resolve());
           s.end();
           // A peer that does not close its side must not hold us up.
-          setTimeout(() => s.destroy(), 500).unref();
+          this.clock.after(500, () => s.destroy(), true);
         }),
     );
     await Promise.all([serverClosed, ...socketsClosed]);
@@ -453,7 +492,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
     return this.opts.handshakeTimeoutMs ?? 5000;
   }
 
-  private onAccept(socket: Socket): void {
+  private onAccept(socket: WireSocket): void {
     if (this.closing) {
       socket.destroy();
       return;
@@ -476,9 +515,9 @@ export class TcpTransport implements Transport, ConnectionOwner {
     if (this.closing || link.address === undefined) return;
     link.dialTimer = undefined;
     const tls = this.opts.tls;
-    const socket: Socket =
+    const socket: WireSocket =
       tls === undefined
-        ? netConnect({ host: link.address.host, port: link.address.port })
+        ? this.net.connect({ host: link.address.host, port: link.address.port })
         : tlsConnect({
             host: link.address.host,
             port: link.address.port,
@@ -514,14 +553,14 @@ export class TcpTransport implements Transport, ConnectionOwner {
     if (this.closing || link.conn !== undefined || link.dialing !== undefined || link.dialTimer !== undefined) return;
     const delay = link.backoffMs;
     link.backoffMs = Math.min(this.backoffMax, Math.max(this.backoffInit, link.backoffMs * 2));
-    link.dialTimer = setTimeout(() => this.dial(link), delay);
+    link.dialTimer = this.clock.after(delay, () => this.dial(link));
   }
 
   private scheduleFlush(link: PeerLink): void {
     if (link.flushScheduled) return;
     link.flushScheduled = true;
     // Coalesce every send of this tick into one writev.
-    process.nextTick(() => {
+    this.clock.soon(() => {
       link.flushScheduled = false;
       this.flush(link);
     });
@@ -538,7 +577,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
   }
 
   private heartbeat(timeoutMs: number): void {
-    const now = performance.now();
+    const now = this.clock.now();
     for (const link of this.links) {
       const conn = link.conn;
       if (conn === undefined) continue;
@@ -576,7 +615,7 @@ function isTlsFailure(e: NodeJS.ErrnoException): boolean {
 }
 
 /** One `listen` attempt; resolves to the error code, or undefined once bound. */
-function bindOnce(server: Server, host: string, port: number): Promise<string | undefined> {
+function bindOnce(server: WireServer, host: string, port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     // Both listeners go away whichever fires: a `listen(cb)` per retry left one 'listening'
     // listener behind each time (MaxListenersExceededWarning after ten retries).
