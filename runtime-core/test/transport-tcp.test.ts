@@ -4,6 +4,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { freePorts } from "../src/launcher/tcp-job.js";
 import { FrameKind, type InboundFrame, type TransportEvents } from "../src/spi.js";
 import {
+  countBytes,
   encodeFrame,
   FrameDecoder,
   handshakeMac,
@@ -104,7 +105,9 @@ async function rawDialer(port: number, rank: number, listenerRank: number, size:
     dialerNonce: nonce,
     listenerNonce: ch.payload.subarray(0, 32),
   };
-  socket.write(encodeFrame({ kind: WireKind.Auth, tag: 0, from: rank, fromIncarnation: 0, piggyback: EMPTY, payload: handshakeMac(Buffer.from(secret), "dialer", parties) }));
+  // Auth = MAC + "frames received from you so far" (none: a new pair of incarnations).
+  const auth = Buffer.concat([handshakeMac(Buffer.from(secret), "dialer", parties, 0), countBytes(0)]);
+  socket.write(encodeFrame({ kind: WireKind.Auth, tag: 0, from: rank, fromIncarnation: 0, piggyback: EMPTY, payload: auth }));
   await until(() => got.length >= 2 || isClosed);
   if (got.length < 2) throw new Error("the listener closed the connection");
   expect(got[1]!.kind).toBe(WireKind.Welcome);
