@@ -667,11 +667,20 @@ export class TcpTransport implements Transport, ConnectionOwner {
       link.received = link.ackSent = link.bytesSinceAck = 0;
       link.pairIncarnation = conn.peerIncarnation;
     }
-    const r = conn.peerReceived;
-    if (r > link.written || conn.announced > link.received) {
-      conn.reject(`resume mismatch: peer has ${r} of our ${link.written} frames, we announced ${conn.announced} of ${link.received}`);
+    if (conn.announced > link.received) {
+      // The pair changed between this connection's handshake and now (another incarnation won): redo it.
+      conn.reject(`resume mismatch: announced ${conn.announced} frames from rank ${link.rank}, the pair now has ${link.received}`);
       return false;
     }
+    let r = conn.peerReceived;
+    if (r > link.written) {
+      // Only if this incarnation number was used before by another process (a manual restart that reused it):
+      // the peer counts on from there. Refusing would re-dial into the same answer forever; continue numbered from r.
+      this.log("warn", `rank ${this.rank}: rank ${link.rank} says it received ${r} frames from incarnation ${this.incarnation}, which wrote ${link.written}; was incarnation ${this.incarnation} started twice?`);
+      link.dropAcked(link.written);
+      link.acked = link.written = r;
+    }
+    r = Math.max(r, link.acked);
     link.dropAcked(r);
     link.skip = link.received - conn.announced;
     link.ackSent = conn.announced;
