@@ -213,6 +213,21 @@ describe("SimWorld wire tcp: resend after a reset between live ranks", () => {
     });
   }
 
+  it("the sender's held frames are bounded by the Ack interval (256 frames), and a heartbeat tick acknowledges the rest", async () => {
+    const world = new SimWorld({ size: 2, seed: 12, wire: "tcp", heartbeatMs: 10 });
+    const at0 = listen(world.endpoint(0));
+    listen(world.endpoint(1));
+    await world.run({ until: 20 });
+    const t1 = world.endpoint(1) as TcpTransport;
+    for (let i = 1; i <= 5000; i++) t1.send(0, frame(i));
+    expect(t1.unacknowledged(0)).toBe(5000);
+    await world.run({ until: world.now + 5 }); // less than a heartbeat period
+    expect(at0.frames.length).toBe(5000);
+    expect(t1.unacknowledged(0)).toBe(5000 % 256);
+    await world.run({ until: world.now + 25 });
+    expect(t1.unacknowledged(0)).toBe(0);
+  });
+
   it("after a restart (new incarnation) the counters start over: frames never written reach the new incarnation once", async () => {
     const world = new SimWorld({ size: 2, seed: 8, wire: "tcp", backoff: { initialMs: 1, maxMs: 5 } });
     const at0 = listen(world.endpoint(0));

@@ -391,6 +391,13 @@ export class TcpTransport implements Transport, ConnectionOwner {
     return this.links.filter((l) => l.conn !== undefined).map((l) => l.rank);
   }
 
+  /** Frames sent to `rank` and not acknowledged yet (queued, in flight, or held for a resend). */
+  unacknowledged(rank: number): number {
+    this.checkPeer(rank, false);
+    const link = this.links[rank]!;
+    return link.unacked.length - link.head;
+  }
+
   /** Resolves once every other rank is connected (or rejects after `timeoutMs`). */
   waitForPeers(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) => {
