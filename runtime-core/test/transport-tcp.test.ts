@@ -4,6 +4,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { freePorts } from "../src/launcher/tcp-job.js";
 import { FrameKind, type InboundFrame, type TransportEvents } from "../src/spi.js";
 import {
+  countBytes,
   encodeFrame,
   FrameDecoder,
   handshakeMac,
@@ -104,7 +105,9 @@ async function rawDialer(port: number, rank: number, listenerRank: number, size:
     dialerNonce: nonce,
     listenerNonce: ch.payload.subarray(0, 32),
   };
-  socket.write(encodeFrame({ kind: WireKind.Auth, tag: 0, from: rank, fromIncarnation: 0, piggyback: EMPTY, payload: handshakeMac(Buffer.from(secret), "dialer", parties) }));
+  // Auth = MAC + "frames received from you so far" (none: a new pair of incarnations).
+  const auth = Buffer.concat([handshakeMac(Buffer.from(secret), "dialer", parties, 0), countBytes(0)]);
+  socket.write(encodeFrame({ kind: WireKind.Auth, tag: 0, from: rank, fromIncarnation: 0, piggyback: EMPTY, payload: auth }));
   await until(() => got.length >= 2 || isClosed);
   if (got.length < 2) throw new Error("the listener closed the connection");
   expect(got[1]!.kind).toBe(WireKind.Welcome);
@@ -112,6 +115,25 @@ async function rawDialer(port: number, rank: number, listenerRank: number, size:
 }
 
 describe("TcpTransport in one process", () => {
+  it("an incarnation number started twice: the peer's larger count is taken with a warning, not refused in a loop", async () => {
+    const { ts, recs, peers } = await cluster(2);
+    for (let i = 1; i <= 10; i++) ts[1]!.send(0, { kind: FrameKind.App, tag: i, piggyback: EMPTY, payload: u32(i) });
+    await recs[0]!.waitFrames(10);
+    await ts[1]!.close();
+    await recs[0]!.waitEvent("down(1)");
+    // A second process with the same rank and incarnation 0 (a manual restart that reused it).
+    const logs: string[] = [];
+    const again = await TcpTransport.listen({ rank: 1, size: 2, incarnation: 0, secret: SECRET, log: (_l, m) => logs.push(m) });
+    open.push(again);
+    again.on(recorder().handlers);
+    again.connect([peers[0]!, again.address]);
+    again.send(0, { kind: FrameKind.App, tag: 11, piggyback: EMPTY, payload: u32(11) });
+    await recs[0]!.waitFrames(11);
+    expect(recs[0]!.frames.map((f) => f.tag)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(logs.some((l) => /received 10 frames from incarnation 0, which wrote 0; was incarnation 0 started twice/.test(l))).toBe(true);
+    expect(ts[0]!.stats.rejected).toBe(0);
+  });
+
   it("round-trips App and Control frames in FIFO order, small and large", async () => {
     const { ts, recs } = await cluster(3);
     const big = new Uint8Array(1 << 20).map((_, i) => i * 7);

@@ -5,7 +5,7 @@
  * never throws into the socket's event handlers: any violation closes this
  * connection and is logged, and the process keeps running.
  */
-import { encodeFrame, FrameError, WireKind, type WireFrame } from "./frame.js";
+import { COUNT_BYTES, countBytes, encodeFrame, FrameError, readCount, WireKind, type WireFrame } from "./frame.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import type { TransportClock, WireSocket } from "./io.js";
 import { handshakeMac, MAC_BYTES, newNonce, NONCE_BYTES, verifyMac, type HandshakeParties } from "./handshake.js";
@@ -23,6 +23,10 @@ export interface ConnectionOwner {
   readonly clock: TransportClock;
   /** Listener side: may `rank` (at `incarnation`) connect now? Returns a reason to refuse, or undefined. */
   admit(rank: number, incarnation: number): string | undefined;
+  /** Frames received from `rank` in the pair (`rank`@`incarnation`, this incarnation); 0 for a new pair. */
+  receivedFrom(rank: number, incarnation: number): number;
+  /** The peer acknowledged `count` frames of ours on an established connection. */
+  ack(conn: Connection, count: number): void;
   /** The handshake completed. */
   established(conn: Connection): void;
   /** An App/Control frame arrived on an established connection. */
@@ -45,6 +49,10 @@ export class Connection {
   private cancelHandshakeTimer: () => void;
   peerRank: number;
   peerIncarnation = 0;
+  /** Frames of ours the peer said (in the handshake) it has received in this pair of incarnations. */
+  peerReceived = 0;
+  /** Frames from the peer this side said it has received; frames on this connection are numbered from here. */
+  announced = 0;
   /** When bytes last arrived (owner.clock.now() ms), for the heartbeat timeout. */
   lastHeard: number;
   /** True when the owner replaced this connection by a newer one. */
@@ -132,6 +140,11 @@ export class Connection {
 
   private onOpenFrame(f: WireFrame): void {
     if (f.kind === WireKind.Heartbeat) return;
+    if (f.kind === WireKind.Ack) {
+      if (f.payload.byteLength !== COUNT_BYTES) return this.reject(`Ack of ${f.payload.byteLength} bytes`);
+      this.owner.ack(this, readCount(f.payload, 0));
+      return;
+    }
     if (f.kind !== WireKind.App && f.kind !== WireKind.Control) {
       this.reject(`unexpected frame kind ${f.kind} after the handshake`);
       return;
@@ -167,26 +180,30 @@ export class Connection {
         this.peerRank = f.from;
         this.peerIncarnation = f.fromIncarnation;
         this.peerNonce = f.payload;
-        const mac = handshakeMac(o.secret, "listener", this.parties());
-        this.sendInternal(WireKind.Challenge, Buffer.concat([this.myNonce, mac]));
+        this.announced = o.receivedFrom(this.peerRank, this.peerIncarnation);
+        const mac = handshakeMac(o.secret, "listener", this.parties(), this.announced);
+        this.sendInternal(WireKind.Challenge, Buffer.concat([this.myNonce, mac, countBytes(this.announced)]));
         this.state = "awaitAuth";
         return;
       }
       case "awaitChallenge": {
-        if (f.kind !== WireKind.Challenge || f.payload.byteLength !== NONCE_BYTES + MAC_BYTES) return this.reject("expected Challenge");
+        if (f.kind !== WireKind.Challenge || f.payload.byteLength !== NONCE_BYTES + MAC_BYTES + COUNT_BYTES) return this.reject("expected Challenge");
         if (f.from !== this.peerRank) return this.reject(`dialed rank ${this.peerRank} but rank ${f.from} answered`);
         this.peerIncarnation = f.fromIncarnation;
         this.peerNonce = f.payload.subarray(0, NONCE_BYTES);
-        if (!verifyMac(o.secret, "listener", this.parties(), f.payload.subarray(NONCE_BYTES))) {
+        this.peerReceived = readCount(f.payload, NONCE_BYTES + MAC_BYTES);
+        if (!verifyMac(o.secret, "listener", this.parties(), this.peerReceived, f.payload.subarray(NONCE_BYTES, NONCE_BYTES + MAC_BYTES))) {
           return this.reject("authentication failed: the listener does not know the job secret");
         }
-        this.sendInternal(WireKind.Auth, handshakeMac(o.secret, "dialer", this.parties()));
+        this.announced = o.receivedFrom(this.peerRank, this.peerIncarnation);
+        this.sendInternal(WireKind.Auth, Buffer.concat([handshakeMac(o.secret, "dialer", this.parties(), this.announced), countBytes(this.announced)]));
         this.state = "awaitWelcome";
         return;
       }
       case "awaitAuth": {
-        if (f.kind !== WireKind.Auth || f.payload.byteLength !== MAC_BYTES) return this.reject("expected Auth");
-        if (!verifyMac(o.secret, "dialer", this.parties(), f.payload)) {
+        if (f.kind !== WireKind.Auth || f.payload.byteLength !== MAC_BYTES + COUNT_BYTES) return this.reject("expected Auth");
+        this.peerReceived = readCount(f.payload, MAC_BYTES);
+        if (!verifyMac(o.secret, "dialer", this.parties(), this.peerReceived, f.payload.subarray(0, MAC_BYTES))) {
           return this.reject("authentication failed: the dialer does not know the job secret");
         }
         // Admission again: another connection from the same rank may have won meanwhile.

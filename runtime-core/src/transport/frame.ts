@@ -3,8 +3,8 @@
  *
  *   offset size  field
  *   0      4     magic "EGDA" (0x45474441)
- *   4      1     version (1)
- *   5      1     kind (1 App, 2 Control; >= 0x80 transport-internal: handshake, heartbeat)
+ *   4      1     version (2)
+ *   5      1     kind (1 App, 2 Control; >= 0x80 transport-internal: handshake, heartbeat, ack)
  *   6      2     tag (u16)
  *   8      4     from rank (u32)
  *   12     4     from incarnation (u32)
@@ -21,7 +21,11 @@
 import { crc32 } from "node:zlib";
 
 export const MAGIC = 0x45474441;
-export const VERSION = 1;
+/**
+ * 2: the Challenge and Auth handshake messages carry "frames received from
+ * you so far" and the Ack kind exists (resend after a reset; see tcp.ts).
+ */
+export const VERSION = 2;
 export const HEADER_BYTES = 24;
 export const TRAILER_BYTES = 4;
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
@@ -35,6 +39,27 @@ export const enum WireKind {
   Auth = 0x83,
   Welcome = 0x84,
   Heartbeat = 0x85,
+  /** Payload: u64 count of App/Control frames received from the sender's peer on this (incarnation, incarnation) pair. */
+  Ack = 0x86,
+}
+
+/** Bytes of a frame count on the wire (u64, big-endian). */
+export const COUNT_BYTES = 8;
+
+export function writeCount(buf: Buffer, off: number, n: number): void {
+  buf.writeUInt32BE(Math.floor(n / 0x1_0000_0000), off);
+  buf.writeUInt32BE(n >>> 0, off + 4);
+}
+
+export function readCount(b: Uint8Array, off: number): number {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return v.getUint32(off) * 0x1_0000_0000 + v.getUint32(off + 4);
+}
+
+export function countBytes(n: number): Buffer {
+  const b = Buffer.allocUnsafe(COUNT_BYTES);
+  writeCount(b, 0, n);
+  return b;
 }
 
 export interface WireFrame {
@@ -52,7 +77,7 @@ export function wireSize(piggybackBytes: number, payloadBytes: number): number {
 }
 
 export function isKnownKind(kind: number): boolean {
-  return kind === WireKind.App || kind === WireKind.Control || (kind >= WireKind.Hello && kind <= WireKind.Heartbeat);
+  return kind === WireKind.App || kind === WireKind.Control || (kind >= WireKind.Hello && kind <= WireKind.Ack);
 }
 
 export function writeHeader(buf: Buffer, off: number, f: Omit<WireFrame, "piggyback" | "payload">, pbLen: number, plLen: number): void {

@@ -15,9 +15,25 @@
  * below the last one seen is a zombie and is refused.
  *
  * Buffering: frames to a peer without an open connection are queued (bounded
- * by `maxBufferedBytes` per peer; `send` throws beyond it) and flushed, in
- * order, right after the next handshake. Frames already written to a socket
- * that then drops are lost, as the SPI allows.
+ * by `maxBufferedBytes` per peer, unacknowledged frames included; `send`
+ * throws beyond it) and flushed, in order, right after the next handshake.
+ *
+ * Resend (reliable channels between live processes): per direction and per
+ * pair of incarnations (this one, the peer's), both ends count App/Control
+ * frames; frames on a connection are in order, so no sequence field is
+ * needed. The sender keeps every frame it has not seen acknowledged (a
+ * reference per frame, in `PeerLink.unacked`); the receiver acknowledges
+ * cumulatively with an Ack frame every ACK_EVERY_FRAMES frames or
+ * ACK_EVERY_BYTES bytes, and at each heartbeat tick when something is
+ * unacknowledged. When a connection resets and the same two incarnations
+ * reconnect, each side's handshake message carries "frames received from
+ * you so far"; the sender drops those and resends the rest before any new
+ * frame, and the receiver skips any frame it already counted (frames it
+ * received on the old connection after announcing its count), so each frame
+ * is delivered exactly once, in order. When either side is a new incarnation
+ * the pair is new: counters restart at 0, frames already written to the old
+ * incarnation are dropped (lost, as the SPI allows: recovering them is the
+ * protocols' job) and frames never written are sent to the new one.
  *
  * Failure detection: `peerDown(r)` when an open connection to r closes, or
  * (with `heartbeatMs`) when nothing has arrived from r for `timeoutMs`.
@@ -47,10 +63,20 @@ import type { AddressInfo } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { Frame, InboundFrame, Transport, TransportEvents } from "../spi.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
-import { DEFAULT_MAX_FRAME_BYTES, WireKind, wireSize, type WireFrame } from "./frame.js";
+import { countBytes, DEFAULT_MAX_FRAME_BYTES, WireKind, wireSize, type WireFrame } from "./frame.js";
 import { FrameQueue } from "./frame-queue.js";
 import { nodeNet, realClock, type NetLayer, type TransportClock, type WireServer, type WireSocket } from "./io.js";
 import { LogLimiter } from "./log-limiter.js";
+
+/**
+ * The receiver acknowledges after this many frames or bytes (whichever comes
+ * first) since its last Ack, so a sender holds at most about this much
+ * acknowledged-soon data per peer beyond what is in flight; an Ack (36 bytes)
+ * per 256 frames keeps the hot path's cost a reference push and a counter.
+ */
+const ACK_EVERY_FRAMES = 256;
+const ACK_EVERY_BYTES = 1024 * 1024;
+const EMPTY = new Uint8Array(0);
 
 /** How long a rank keeps retrying a listening port that is busy. */
 const LISTEN_RETRY_MS = 10_000;
@@ -122,12 +148,16 @@ export interface TcpTransportStats {
   rejected: number;
   /** Unauthenticated connections evicted because `maxPendingHandshakes` were already waiting. */
   dropped: number;
+  /** Frames written again after a connection between the same incarnations reset. */
+  resent: number;
+  /** Frames received twice (on a new connection, already counted on the old one) and discarded. */
+  duplicates: number;
 }
 
 /** Per peer: the connection (if open), the outbound queue, and dialing state. */
 class PeerLink {
   conn: Connection | undefined;
-  readonly queue = new FrameQueue();
+  queue = new FrameQueue();
   flushScheduled = false;
   lastSeenIncarnation = 0;
   address: PeerAddress | undefined;
@@ -136,7 +166,44 @@ class PeerLink {
   dialTimer: (() => void) | undefined;
   backoffMs = 0;
   sentSinceBeat = false;
+  /** The peer incarnation the counters below belong to (undefined: no connection yet). */
+  pairIncarnation: number | undefined = undefined;
+  // Sending side. Frame numbers count from 0 per pair of incarnations.
+  /** Frames not yet acknowledged, oldest first, from index `head`; `unacked[head]` is frame number `acked`. */
+  unacked: WireFrame[] = [];
+  head = 0;
+  acked = 0;
+  /** Frames numbered below this have been written to a socket. */
+  written = 0;
+  /** Encoded bytes of the unacknowledged frames. */
+  unackedBytes = 0;
+  // Receiving side.
+  received = 0;
+  /** `received` when the last Ack was sent (or announced in a handshake). */
+  ackSent = 0;
+  bytesSinceAck = 0;
+  /** Frames still to discard on the current connection: counted already on an old one. */
+  skip = 0;
   constructor(readonly rank: number) {}
+
+  get sent(): number {
+    return this.acked + this.unacked.length - this.head;
+  }
+
+  /** Forget frames numbered below `count`. */
+  dropAcked(count: number): void {
+    while (this.acked < count) {
+      const f = this.unacked[this.head]!;
+      this.unacked[this.head++] = undefined as unknown as WireFrame;
+      this.unackedBytes -= wireSize(f.piggyback.byteLength, f.payload.byteLength);
+      this.acked++;
+    }
+    // Compact now and then rather than shift per frame.
+    if (this.head >= 1024 && this.head * 2 >= this.unacked.length) {
+      this.unacked = this.unacked.slice(this.head);
+      this.head = 0;
+    }
+  }
 }
 
 type Pending = (h: TransportEvents) => void;
@@ -147,7 +214,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
   readonly incarnation: number;
   readonly secret: Uint8Array;
   readonly maxFrameBytes: number;
-  readonly stats: TcpTransportStats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, rejected: 0, dropped: 0 };
+  readonly stats: TcpTransportStats = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, rejected: 0, dropped: 0, resent: 0, duplicates: 0 };
   private readonly opts: TcpTransportOptions;
   private readonly links: PeerLink[] = [];
   readonly clock: TransportClock;
@@ -324,6 +391,13 @@ export class TcpTransport implements Transport, ConnectionOwner {
     return this.links.filter((l) => l.conn !== undefined).map((l) => l.rank);
   }
 
+  /** Frames sent to `rank` and not acknowledged yet (queued, in flight, or held for a resend). */
+  unacknowledged(rank: number): number {
+    this.checkPeer(rank, false);
+    const link = this.links[rank]!;
+    return link.unacked.length - link.head;
+  }
+
   /** Resolves once every other rank is connected (or rejects after `timeoutMs`). */
   waitForPeers(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -351,13 +425,16 @@ export class TcpTransport implements Transport, ConnectionOwner {
     const size = wireSize(frame.piggyback.byteLength, frame.payload.byteLength);
     if (size > this.maxFrameBytes) throw new RangeError(`send: frame of ${size} bytes exceeds maxFrameBytes ${this.maxFrameBytes}`);
     const link = this.links[to]!;
-    if (link.conn === undefined && link.queue.bytes + size > this.maxBuffered) {
+    if (link.conn === undefined && link.unackedBytes + size > this.maxBuffered) {
       throw new Error(
-        `send: rank ${to} is unreachable and ${link.queue.bytes} bytes are already buffered for it; ` +
+        `send: rank ${to} is unreachable and ${link.unackedBytes} bytes are already buffered for it; ` +
           `this frame (${size} bytes) would exceed maxBufferedBytes ${this.maxBuffered}`,
       );
     }
-    link.queue.push({ kind: frame.kind, tag: frame.tag, from: this.rank, fromIncarnation: this.incarnation, piggyback: frame.piggyback, payload: frame.payload });
+    const wf: WireFrame = { kind: frame.kind, tag: frame.tag, from: this.rank, fromIncarnation: this.incarnation, piggyback: frame.piggyback, payload: frame.payload };
+    link.queue.push(wf);
+    link.unacked.push(wf);
+    link.unackedBytes += size;
     this.stats.framesSent++;
     this.stats.bytesSent += size;
     link.sentSinceBeat = true;
@@ -411,6 +488,21 @@ export class TcpTransport implements Transport, ConnectionOwner {
     return undefined;
   }
 
+  receivedFrom(rank: number, incarnation: number): number {
+    const link = this.links[rank];
+    return link !== undefined && link.pairIncarnation === incarnation ? link.received : 0;
+  }
+
+  ack(conn: Connection, count: number): void {
+    const link = this.links[conn.peerRank]!;
+    if (link.conn !== conn) return;
+    if (count > link.written) {
+      conn.reject(`Ack of ${count} frames, but only ${link.written} were sent`);
+      return;
+    }
+    link.dropAcked(count);
+  }
+
   established(conn: Connection): void {
     this.pending.delete(conn);
     const link = this.links[conn.peerRank]!;
@@ -424,6 +516,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
       old.superseded = true;
       old.socket.destroy();
     }
+    if (!this.resume(link, conn)) return;
     link.conn = conn;
     if (link.dialing === conn.socket) link.dialing = undefined;
     link.backoffMs = 0;
@@ -438,8 +531,20 @@ export class TcpTransport implements Transport, ConnectionOwner {
   }
 
   frame(conn: Connection, f: WireFrame): void {
+    const link = this.links[conn.peerRank]!;
+    // Only the current connection's frames count (a superseded one is being torn down).
+    if (link.conn !== conn) return;
+    if (link.skip > 0) {
+      link.skip--;
+      this.stats.duplicates++;
+      return;
+    }
+    const bytes = wireSize(f.piggyback.byteLength, f.payload.byteLength);
     this.stats.framesReceived++;
-    this.stats.bytesReceived += wireSize(f.piggyback.byteLength, f.payload.byteLength);
+    this.stats.bytesReceived += bytes;
+    link.received++;
+    link.bytesSinceAck += bytes;
+    if (link.received - link.ackSent >= ACK_EVERY_FRAMES || link.bytesSinceAck >= ACK_EVERY_BYTES) this.sendAck(link);
     // `kind` was validated by the connection (App or Control), so it is a FrameKind.
     const inbound = f as InboundFrame;
     const h = this.handlers;
@@ -556,6 +661,54 @@ export class TcpTransport implements Transport, ConnectionOwner {
     link.dialTimer = this.clock.after(delay, () => this.dial(link));
   }
 
+  /**
+   * Line up the counters of a new connection (see "Resend" in the file comment): a new pair of
+   * incarnations starts from 0; the same pair resumes where the peer's handshake says it is.
+   * Rebuilds the outbound queue from the unacknowledged frames. False if the connection was rejected.
+   */
+  private resume(link: PeerLink, conn: Connection): boolean {
+    if (link.pairIncarnation !== conn.peerIncarnation) {
+      // Frames written to the old incarnation are gone with it; those never written go to the new one.
+      link.dropAcked(link.written);
+      link.acked = link.written = 0;
+      link.received = link.ackSent = link.bytesSinceAck = 0;
+      link.pairIncarnation = conn.peerIncarnation;
+    }
+    if (conn.announced > link.received) {
+      // The pair changed between this connection's handshake and now (another incarnation won): redo it.
+      conn.reject(`resume mismatch: announced ${conn.announced} frames from rank ${link.rank}, the pair now has ${link.received}`);
+      return false;
+    }
+    let r = conn.peerReceived;
+    if (r > link.written) {
+      // Only if this incarnation number was used before by another process (a manual restart that reused it):
+      // the peer counts on from there. Refusing would re-dial into the same answer forever; continue numbered from r.
+      this.log("warn", `rank ${this.rank}: rank ${link.rank} says it received ${r} frames from incarnation ${this.incarnation}, which wrote ${link.written}; was incarnation ${this.incarnation} started twice?`);
+      link.dropAcked(link.written);
+      link.acked = link.written = r;
+    }
+    r = Math.max(r, link.acked);
+    link.dropAcked(r);
+    link.skip = link.received - conn.announced;
+    link.ackSent = conn.announced;
+    link.bytesSinceAck = 0;
+    // Everything unacknowledged goes out again, in order, before any new frame.
+    const resend = link.written - link.acked;
+    this.stats.resent += resend;
+    link.written = link.acked;
+    const queue = new FrameQueue();
+    for (let i = link.head; i < link.unacked.length; i++) queue.push(link.unacked[i]!);
+    link.queue = queue;
+    return true;
+  }
+
+  private sendAck(link: PeerLink): void {
+    link.ackSent = link.received;
+    link.bytesSinceAck = 0;
+    link.queue.push({ kind: WireKind.Ack, tag: 0, from: this.rank, fromIncarnation: this.incarnation, piggyback: EMPTY, payload: countBytes(link.received) });
+    this.scheduleFlush(link);
+  }
+
   private scheduleFlush(link: PeerLink): void {
     if (link.flushScheduled) return;
     link.flushScheduled = true;
@@ -570,6 +723,7 @@ export class TcpTransport implements Transport, ConnectionOwner {
     const conn = link.conn;
     if (conn === undefined || link.queue.frames === 0) return;
     const chunks = link.queue.drain();
+    link.written = link.sent;
     const s = conn.socket;
     s.cork();
     for (const c of chunks) s.write(c);
@@ -585,8 +739,11 @@ export class TcpTransport implements Transport, ConnectionOwner {
         conn.reject(`no bytes from rank ${link.rank} for ${Math.round(now - conn.lastHeard)} ms (timeout ${timeoutMs} ms)`);
         continue;
       }
-      if (!link.sentSinceBeat) {
-        link.queue.push({ kind: WireKind.Heartbeat, tag: 0, from: this.rank, fromIncarnation: this.incarnation, piggyback: new Uint8Array(0), payload: new Uint8Array(0) });
+      if (link.received > link.ackSent) {
+        // An Ack also tells the peer we are alive.
+        this.sendAck(link);
+      } else if (!link.sentSinceBeat) {
+        link.queue.push({ kind: WireKind.Heartbeat, tag: 0, from: this.rank, fromIncarnation: this.incarnation, piggyback: EMPTY, payload: EMPTY });
         this.flush(link);
       }
       link.sentSinceBeat = false;
