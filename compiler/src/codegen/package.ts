@@ -13,12 +13,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import Handlebars from "handlebars";
 import { CodegenError } from "./code.js";
 import { emitInline } from "./inline.js";
 import type { Library } from "./library.js";
 import { emitModular } from "./modular.js";
 import { defaultPackageName, ENTRY_SOURCE, protocolClassName, RUNTIME_PACKAGE } from "./names.js";
+import { templateSet } from "./template-set.js";
 import type { EmitInput, EmitKind } from "./types.js";
 
 /**
@@ -104,39 +104,12 @@ export function renderPackage(lib: Library, input: EmitInput, opts: PackageOptio
     },
   };
   const files = new Map<string, string>();
-  for (const tpl of listTemplates()) {
-    const out = tpl.replace(/\.hbs$/, "");
-    files.set(out, render(tpl, view));
-  }
+  for (const tpl of templates.list()) files.set(tpl.replace(/\.hbs$/, ""), templates.render(tpl, view));
   files.set(ENTRY_SOURCE, emitSource(lib, input, opts.emit));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function listTemplates(): string[] {
-  const out: string[] = [];
-  const visit = (dir: string): void => {
-    for (const e of readdirSync(dir).sort()) {
-      const full = join(dir, e);
-      if (statSync(full).isDirectory()) visit(full);
-      else if (e.endsWith(".hbs")) out.push(relative(TEMPLATES_DIR, full).split(sep).join("/"));
-    }
-  };
-  visit(TEMPLATES_DIR);
-  return out;
-}
-
-// An isolated environment: nothing registered globally by anyone else applies here.
-const hbs = Handlebars.create();
-const compiled = new Map<string, HandlebarsTemplateDelegate>();
-
-function render(tpl: string, view: object): string {
-  let t = compiled.get(tpl);
-  if (!t) {
-    t = hbs.compile(readFileSync(join(TEMPLATES_DIR, tpl), "utf8"), { strict: true, knownHelpersOnly: true, noEscape: false });
-    compiled.set(tpl, t);
-  }
-  return t(view);
-}
+const templates = templateSet(TEMPLATES_DIR);
 
 /** A Markdown fenced block that its content cannot close: the fence is longer than any backtick run inside. */
 export function fenced(text: string, lang: string): string {

@@ -8,10 +8,10 @@
  * (`templates/`, `specs/`); a packed egida-gen carries copies in its own
  * directory (made by `prepack`), which win when present.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Handlebars from "handlebars";
+import { templateSet } from "../codegen/template-set.js";
 import { parseSpec } from "../frontend.js";
 import type { Registry } from "../registry/types.js";
 
@@ -74,7 +74,7 @@ export function renderScaffold(v: ScaffoldView): ScaffoldFiles {
     },
   };
   const files = new Map<string, string>();
-  for (const tpl of listTemplates()) files.set(outputPath(tpl), render(tpl, view));
+  for (const tpl of templates.list()) files.set(outputPath(tpl), templates.render(tpl, view));
   files.set("protocol.egida", v.specSource.replace(/\r\n?/g, "\n").replace(/\n*$/, "\n"));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -85,26 +85,7 @@ function outputPath(tpl: string): string {
   return out === "gitignore" ? ".gitignore" : out;
 }
 
-function listTemplates(): string[] {
-  const out: string[] = [];
-  const visit = (dir: string): void => {
-    for (const e of readdirSync(dir).sort()) {
-      const full = join(dir, e);
-      if (statSync(full).isDirectory()) visit(full);
-      else if (e.endsWith(".hbs")) out.push(relative(INIT_TEMPLATES_DIR, full).split(sep).join("/"));
-    }
-  };
-  visit(INIT_TEMPLATES_DIR);
-  return out;
-}
-
-// An isolated environment: nothing registered globally by anyone else applies here.
-const hbs = Handlebars.create();
-
-function render(tpl: string, view: object): string {
-  const t = hbs.compile(readFileSync(join(INIT_TEMPLATES_DIR, tpl), "utf8"), { strict: true, knownHelpersOnly: true });
-  return t(view);
-}
+const templates = templateSet(INIT_TEMPLATES_DIR);
 
 /**
  * npm package name for a project directory's basename: lower case, only
