@@ -5,12 +5,13 @@
  * calls done, a stopped rank), and a rank that computes between messages for
  * longer than the window is not stalled.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { rankPid } from "../../test/realproc/lib/run.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "runtime-core/bin/egida-run.js");
@@ -84,19 +85,11 @@ const run = (args: readonly string[]): Promise<Run> => start(args).done;
 
 const noStack = (s: string) => expect(s).not.toMatch(/^\s+at .*\(.*:\d+:\d+\)$/m);
 
-/** The launcher's rank process for `rank`, found by its argv (Linux /proc). */
+/** The launcher's rank process for `rank` (Linux /proc), once it exists. */
 async function rankChild(launcherPid: number, rank: number): Promise<number> {
   for (let i = 0; i < 300; i++) {
-    let pids: number[] = [];
-    try {
-      pids = execFileSync("pgrep", ["-P", String(launcherPid)], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
-    } catch {
-      // pgrep exits 1 while there is no child yet
-    }
-    for (const pid of pids) {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (argv.includes(`--rank=${rank}`)) return pid;
-    }
+    const pid = rankPid(launcherPid, rank);
+    if (pid !== undefined) return pid;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no child process for rank ${rank} of launcher ${launcherPid}`);

@@ -13,6 +13,8 @@ export interface ProcSample {
   readonly state: string;
   /** User + system CPU time, ms. */
   readonly cpuMs: number;
+  /** The parent's pid (tests find a launcher's rank processes by it). */
+  readonly ppid: number;
 }
 
 /** Clock ticks per second of utime/stime: 100 on every Linux configuration Node runs on (USER_HZ). */
@@ -30,7 +32,7 @@ export function readProcStat(pid: number): ProcSample | null {
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   if (rest[0] === undefined || !Number.isFinite(utime) || !Number.isFinite(stime)) return null;
-  return { state: rest[0], cpuMs: ((utime + stime) * 1000) / TICKS_PER_S };
+  return { state: rest[0], cpuMs: ((utime + stime) * 1000) / TICKS_PER_S, ppid: Number(rest[1]) };
 }
 
 /** A stopped process (SIGSTOP, SIGTSTP, or a debugger's stop): it runs nothing until continued. */

@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LIVE_RESET } from "../../../runtime-core/src/launcher/ipc.js";
+import { readProcStat } from "../../../runtime-core/src/launcher/proc-stat.js";
 import { EGIDA_RUN, ROOT } from "./paths.js";
 
 export interface RunSpec {
@@ -173,11 +174,8 @@ export function rankPid(launcher: number, rank: number): number | undefined {
   }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
+    if (readProcStat(Number(e))?.ppid !== launcher) continue;
     try {
-      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
-      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ")".
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid !== launcher) continue;
       if (readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").includes(`--rank=${rank}`)) return Number(e);
     } catch {
       // gone meanwhile
