@@ -24,8 +24,9 @@ import { makeCerts, opensslMissing } from "../runtime-core/test/fixtures/tls-cer
 import { FrameKind, type Frame, type Transport } from "../runtime-core/src/spi.js";
 import { SimWorld } from "../runtime-core/src/sim/index.js";
 import { TcpTransport, type TlsMaterial } from "../runtime-core/src/transport/index.js";
+import { benchArgs } from "./args.js";
 
-const quick = process.argv.includes("--quick");
+const quick = benchArgs("transport", "Usage: npx tsx bench/transport.ts [--quick]", { quick: { type: "boolean" } }).quick === true;
 const EMPTY = new Uint8Array(0);
 /** Frames in flight: 4096 small ones, or 16 MiB worth of large ones (a 256 MiB window only measures memory pressure). */
 const windowFor = (size: number): number => Math.max(64, Math.min(4096, Math.floor((16 << 20) / size)));

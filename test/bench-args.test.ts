@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const BENCHES = ["compile", "overhead", "overhead-host", "piggyback", "storage", "parse", "job"];
+const BENCHES = ["compile", "overhead", "overhead-host", "piggyback", "storage", "parse", "job", "transport"];
 
 const bench = (name: string, args: readonly string[]) =>
   spawnSync(process.execPath, ["--import", "tsx", join(ROOT, `bench/${name}.ts`), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
