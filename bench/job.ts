@@ -27,13 +27,19 @@
  * checkpoints. Reported: medians [min–max] and ratios of the medians to
  * `none` and to `raw`.
  *
+ * The stream workload also runs each variant with a tenth of the messages:
+ * "msgs/s after start-up" divides the difference in messages by the
+ * difference in wall time, so the fixed cost of a job drops out. Each rep
+ * then also runs bench/transport.ts --loopback (two TcpTransports in one
+ * process, batched, 64 B frames): the wire's rate on this machine, now.
+ *
  * The `recovery` workload SIGKILLs one rank mid-run (egida-run --kill) under
  * every protocol (not `none` or `raw`, which cannot recover) and reports the
  * time from its death to its next incarnation being live, as egida-run's
  * recovery line gives it (restart delay included), with the replayed
  * deliveries and the rollbacks it took.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,14 +61,20 @@ interface Workload {
   readonly args: readonly string[];
   /** egida-run --kill value: a recovery workload (protocols only). */
   readonly kill?: string;
+  /**
+   * The same job with fewer messages, run beside it: messages/s after
+   * start-up is the difference of the two jobs' messages over the difference
+   * of their wall times, so start-up, connections and the finish phase drop out.
+   */
+  readonly short?: readonly string[];
 }
 
 // Quick jobs run on 3 ranks: the largest f among the specs is 2, and a causal
 // protocol whose determinants need f + 1 holders never finishes on fewer ranks.
 const WORKLOADS: Record<string, { full: Workload; quick: Workload }> = {
   stream: {
-    full: { name: "stream", what: "2 sender->receiver pairs, 20 000 small messages each, window 256 (throughput-bound)", app: "examples/apps/stream.mjs", ranks: 4, args: ["20000", "256"] },
-    quick: { name: "stream", what: "1 pair (and an idle rank), 300 messages, window 32", app: "examples/apps/stream.mjs", ranks: 3, args: ["300", "32"] },
+    full: { name: "stream", what: "2 sender->receiver pairs, 100 000 small messages each (and the same with 10 000), window 256 (throughput-bound)", app: "examples/apps/stream.mjs", ranks: 4, args: ["100000", "256"], short: ["10000", "256"] },
+    quick: { name: "stream", what: "1 pair (and an idle rank), 300 messages (and 100), window 32", app: "examples/apps/stream.mjs", ranks: 3, args: ["300", "32"], short: ["100", "32"] },
   },
   jacobi: {
     full: { name: "jacobi", what: "64x64 grid, 4000 iterations, halo exchange on 4 ranks (latency-bound)", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "4000"] },
@@ -120,6 +132,8 @@ export interface Row {
   readonly wallMs: Stat | null;
   readonly cpuMs: Stat | null;
   readonly messagesPerSec: number | null;
+  /** Workloads with a short twin: (messages − the short job's) / (wall − the short job's), medians. */
+  readonly steadyMessagesPerSec: number | null;
   readonly syncsPerMessage: number | null;
   readonly piggybackPerMessage: number | null;
   readonly loggedPerMessage: number | null;
@@ -140,6 +154,8 @@ export interface WorkloadResult {
   readonly what: string;
   readonly command: string;
   readonly rows: readonly Row[];
+  /** Workloads with a short twin: bench/transport.ts --loopback, messages/s, median of one run per rep. */
+  readonly loopbackMessagesPerSec?: number;
 }
 
 const USAGE = "Usage: npx tsx bench/job.ts [--workload stream,jacobi,cg,startup,recovery] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE]";
@@ -227,10 +243,13 @@ function ratio(a: Stat | null, b: Stat | null): number | null {
   return a === null || b === null || b.median === 0 ? null : a.median / b.median;
 }
 
-function summarize(name: string, runs: readonly Run[]): Omit<Row, "wallVsNone" | "cpuVsNone" | "wallVsRaw" | "cpuVsRaw"> {
+function summarize(name: string, runs: readonly Run[], short: readonly Run[]): Omit<Row, "wallVsNone" | "cpuVsNone" | "wallVsRaw" | "cpuVsRaw"> {
   const ok = runs.filter((r) => r.ok);
   const wall = stat(ok.map((r) => r.wallMs));
   const msgs = medianOf(ok, (r) => r.messages);
+  const shortOk = short.filter((r) => r.ok);
+  const shortWall = stat(shortOk.map((r) => r.wallMs));
+  const shortMsgs = medianOf(shortOk, (r) => r.messages);
   const perMsg = (f: (r: Run) => number): number | null => medianOf(ok.filter((r) => r.messages > 0), (r) => f(r) / r.messages);
   return {
     variant: name,
@@ -240,6 +259,10 @@ function summarize(name: string, runs: readonly Run[]): Omit<Row, "wallVsNone" |
     wallMs: wall,
     cpuMs: stat(ok.map((r) => r.cpuMs)),
     messagesPerSec: wall === null || msgs === null ? null : msgs / (wall.median / 1000),
+    steadyMessagesPerSec:
+      wall === null || msgs === null || shortWall === null || shortMsgs === null || wall.median <= shortWall.median
+        ? null
+        : (msgs - shortMsgs) / ((wall.median - shortWall.median) / 1000),
     syncsPerMessage: perMsg((r) => r.syncs),
     piggybackPerMessage: perMsg((r) => r.piggybackBytes),
     loggedPerMessage: perMsg((r) => r.bytesLogged),
@@ -259,14 +282,14 @@ const fmt = {
 };
 
 export const TABLE_HEADER =
-  "| variant | wall s, median [min–max] | CPU s, median [min–max] | msgs/s | fsyncs/msg | piggyback B/msg | logged B/msg | checkpoints | wall ×none | CPU ×none | wall ×raw | CPU ×raw |";
+  "| variant | wall s, median [min–max] | CPU s, median [min–max] | msgs/s | msgs/s after start-up | fsyncs/msg | piggyback B/msg | logged B/msg | checkpoints | wall ×none | CPU ×none | wall ×raw | CPU ×raw |";
 
 function table(rows: readonly Row[]): string {
-  const out = [TABLE_HEADER, "|" + " --- |".repeat(12)];
+  const out = [TABLE_HEADER, "|" + " --- |".repeat(13)];
   for (const r of rows) {
     const fail = r.failures > 0 ? ` (${r.failures}/${r.runs} failed)` : "";
     out.push(
-      `| ${r.variant}${fail} | ${fmt.s(r.wallMs)} | ${fmt.s(r.cpuMs)} | ${fmt.k(r.messagesPerSec)} | ${fmt.n(r.syncsPerMessage, 3)} | ${fmt.n(r.piggybackPerMessage, 1)} | ` +
+      `| ${r.variant}${fail} | ${fmt.s(r.wallMs)} | ${fmt.s(r.cpuMs)} | ${fmt.k(r.messagesPerSec)} | ${fmt.k(r.steadyMessagesPerSec)} | ${fmt.n(r.syncsPerMessage, 3)} | ${fmt.n(r.piggybackPerMessage, 1)} | ` +
         `${fmt.n(r.loggedPerMessage, 1)} | ${fmt.n(r.checkpoints)} | ${fmt.r(r.wallVsNone)} | ${fmt.r(r.cpuVsNone)} | ${fmt.r(r.wallVsRaw)} | ${fmt.r(r.cpuVsRaw)} |`,
     );
   }
@@ -283,6 +306,13 @@ function recoveryTable(rows: readonly Row[]): string {
     out.push(`| ${r.variant}${fail} | ${ms(r.killToLiveMs)} | ${fmt.n(r.replayed)} | ${fmt.n(r.rollbacks)} | ${fmt.s(r.wallMs)} |`);
   }
   return out.join("\n");
+}
+
+/** bench/transport.ts --loopback in its own process: the batched TCP loopback's messages/s, or null if it failed. */
+function loopbackRate(quick: boolean): number | null {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench/transport.ts"), "--loopback", ...(quick ? ["--quick"] : [])], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  const m = /^loopback msgs\/s (\d+)$/m.exec(r.stdout ?? "");
+  return r.status === 0 && m !== null ? Number(m[1]) : null;
 }
 
 function machine(): string {
@@ -341,17 +371,32 @@ async function main(): Promise<void> {
     // Recovery: `none` and the raw program cannot recover a killed rank.
     const vs = w.kill === undefined ? variants : variants.filter((v) => v.protocol !== null && v.protocol !== "none");
     const runs = new Map<string, Run[]>(vs.map((v) => [v.name, []]));
+    const shortRuns = new Map<string, Run[]>(vs.map((v) => [v.name, []]));
+    const loopback: number[] = [];
+    const report = (rep: number, name: string, r: Run): void => {
+      process.stderr.write(
+        `  rep ${rep + 1}/${reps} ${name.padEnd(36)} ${r.ok ? `wall ${(r.wallMs / 1000).toFixed(2)} s, cpu ${(r.cpuMs / 1000).toFixed(2)} s, ${r.syncs} fsyncs` : `FAILED: ${r.error}`}\n`,
+      );
+    };
     for (let rep = 0; rep < reps; rep++) {
       const order = vs.map((_, i) => vs[(i + rep) % vs.length]!);
       for (const v of order) {
         const r = await runOnce(v, w, timeoutMs);
         runs.get(v.name)!.push(r);
-        process.stderr.write(
-          `  rep ${rep + 1}/${reps} ${v.name.padEnd(36)} ${r.ok ? `wall ${(r.wallMs / 1000).toFixed(2)} s, cpu ${(r.cpuMs / 1000).toFixed(2)} s, ${r.syncs} fsyncs` : `FAILED: ${r.error}`}\n`,
-        );
+        report(rep, v.name, r);
+        if (w.short !== undefined) {
+          const s = await runOnce(v, { ...w, args: w.short }, timeoutMs);
+          shortRuns.get(v.name)!.push(s);
+          report(rep, `${v.name} (short)`, s);
+        }
+      }
+      if (w.short !== undefined) {
+        const rate = loopbackRate(o.quick === true);
+        if (rate !== null) loopback.push(rate);
+        process.stderr.write(`  rep ${rep + 1}/${reps} ${"batched loopback".padEnd(36)} ${rate === null ? "FAILED" : `${Math.round(rate)} msgs/s`}\n`);
       }
     }
-    const base = vs.map((v) => summarize(v.name, runs.get(v.name)!));
+    const base = vs.map((v) => summarize(v.name, runs.get(v.name)!, shortRuns.get(v.name)!));
     const none = base.find((r) => r.variant === "none") ?? null;
     const raw = base.find((r) => r.variant === "raw") ?? null;
     const rows: Row[] = base.map((r) => ({
@@ -363,7 +408,13 @@ async function main(): Promise<void> {
     }));
     console.log(w.kill === undefined ? table(rows) : recoveryTable(rows));
     for (const r of rows) for (const e of new Set(r.errors)) console.log(`# ${r.variant} failed: ${e}`);
-    results.push({ workload: w.name, what: w.what, command, rows });
+    const loopbackMedian = stat(loopback)?.median;
+    const steadyNone = rows.find((r) => r.variant === "none")?.steadyMessagesPerSec ?? null;
+    if (loopbackMedian !== undefined) {
+      const share = steadyNone === null ? "" : `; none after start-up: ${fmt.k(steadyNone)} msgs/s = ${((100 * steadyNone) / loopbackMedian).toFixed(0)}% of it`;
+      console.log(`# batched loopback (bench/transport.ts --loopback, 2 transports in 1 process): ${fmt.k(loopbackMedian)} msgs/s${share}`);
+    }
+    results.push({ workload: w.name, what: w.what, command, rows, ...(loopbackMedian !== undefined ? { loopbackMessagesPerSec: loopbackMedian } : {}) });
   }
   console.log(`\n# after: ${machine()}`);
   if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ machine: machine(), reps, results }, null, 2) + "\n");

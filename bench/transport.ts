@@ -2,7 +2,8 @@
  * Transport benchmarks: messages/s and round-trip latency for 64 B and 64 KiB
  * messages, in the simulation and over TCP loopback.
  *
- *   npx tsx bench/transport.ts            (add --quick for a short run)
+ *   npx tsx bench/transport.ts            (add --quick for a short run; --loopback: only
+ *                                         the batched TCP loopback of 64 B messages, one line)
  *
  * With the openssl CLI, TCP runs a second time over mutual TLS (a throwaway CA
  * made in a temp dir): the HMAC handshake inside TLS, as `--tls-*` sets up.
@@ -26,7 +27,10 @@ import { SimWorld } from "../runtime-core/src/sim/index.js";
 import { TcpTransport, type TlsMaterial } from "../runtime-core/src/transport/index.js";
 import { benchArgs } from "./args.js";
 
-const quick = benchArgs("transport", "Usage: npx tsx bench/transport.ts [--quick]", { quick: { type: "boolean" } }).quick === true;
+const flags = benchArgs("transport", "Usage: npx tsx bench/transport.ts [--quick] [--loopback]", { quick: { type: "boolean" }, loopback: { type: "boolean" } });
+const quick = flags.quick === true;
+/** Only the batched TCP loopback of 64 B messages, one line (bench/job.ts's reference for the stream workload). */
+const loopbackOnly = flags.loopback === true;
 const EMPTY = new Uint8Array(0);
 /** Frames in flight: 4096 small ones, or 16 MiB worth of large ones (a 256 MiB window only measures memory pressure). */
 const windowFor = (size: number): number => Math.max(64, Math.min(4096, Math.floor((16 << 20) / size)));
@@ -148,12 +152,24 @@ const plans: { name: string; make: () => Promise<Pair>; sizes: readonly (readonl
   { name: "sim", make: simPair, sizes: [[64, 1_000_000, 20_000], [65536, 100_000, 5_000]] },
   { name: "tcp loopback (1 process)", make: () => tcpPair(), sizes: TCP_SIZES },
 ];
-const pki = opensslMissing() === null ? mkdtempSync(join(tmpdir(), "egida-bench-tls-")) : null;
+const pki = !loopbackOnly && opensslMissing() === null ? mkdtempSync(join(tmpdir(), "egida-bench-tls-")) : null;
 if (pki !== null) {
   const set = makeCerts(pki, ["bench"]);
   const tls: TlsMaterial = { cert: readFileSync(set.certs["bench"]!.cert), key: readFileSync(set.certs["bench"]!.key), ca: readFileSync(set.ca) };
   plans.push({ name: "tcp loopback + mutual TLS (1 process)", make: () => tcpPair(tls), sizes: TCP_SIZES });
-} else console.error(`no TLS rows: ${opensslMissing()}`);
+} else if (!loopbackOnly) console.error(`no TLS rows: ${opensslMissing()}`);
+
+if (loopbackOnly) {
+  const [size, n] = TCP_SIZES[0];
+  const warm = await tcpPair();
+  await throughput(warm, size, Math.round(n * scale * 0.1));
+  await warm.close();
+  const p = await tcpPair();
+  const rate = await throughput(p, size, Math.round(n * scale));
+  await p.close();
+  console.log(`loopback msgs/s ${Math.round(rate)}`);
+  process.exit(0);
+}
 
 const rows: Row[] = [];
 for (const plan of plans) {

@@ -30,11 +30,11 @@ describe("bench/job.ts --quick", () => {
     const cells = rows.map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
     expect(cells.map((c) => c[0])).toEqual(["none", "receiver-based-pessimistic", "raw"]);
     for (const c of cells) {
-      expect(c).toHaveLength(12);
-      for (const r of c.slice(8)) expect(r).toMatch(/^\d+\.\d\d×$/);
+      expect(c).toHaveLength(13);
+      for (const r of c.slice(9)) expect(r).toMatch(/^\d+\.\d\d×$/);
     }
-    expect(cells[0]![8]).toBe("1.00×"); // none: wall ×none
-    expect(cells[2]![10]).toBe("1.00×"); // raw: wall ×raw
+    expect(cells[0]![9]).toBe("1.00×"); // none: wall ×none
+    expect(cells[2]![11]).toBe("1.00×"); // raw: wall ×raw
   });
 
   it("writes the same numbers as JSON: equal message counts, fsyncs and piggybacks only under the protocol", () => {
@@ -61,6 +61,9 @@ describe("bench/job.ts --quick", () => {
     expect(proto.piggybackPerMessage).toBeGreaterThan(0);
     expect(proto.loggedPerMessage).toBeGreaterThan(0);
     expect(none.piggybackPerMessage).toBe(0);
+    // The stream's short twin ran (msgs/s after start-up: more messages in the long job) and so did the loopback reference.
+    for (const r of [none, proto, raw]) expect(r.steadyMessagesPerSec === null || r.steadyMessagesPerSec > 0).toBe(true);
+    expect(out.results[0]!.loopbackMessagesPerSec).toBeGreaterThan(0);
   });
 
   it("rejects an unknown workload with one usage line, no stack trace", () => {
