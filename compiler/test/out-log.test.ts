@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { serialize, deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import type { OutMsg } from "../src/blocks/kernel.js";
-import { newOutLog, outAll, outAt, outDrop, outFrom, outPush, type OutLog } from "../src/blocks/core/out-log.js";
+import { newOutLog, outAt, outDrop, outPack, outPush, outUnpack, type OutLog, type OutPack } from "../src/blocks/core/out-log.js";
 
 type Op = { kind: "push"; pbLen: number; payLen: number; seed: number } | { kind: "drop"; back: number } | { kind: "ckpt" } | { kind: "peek" };
 
@@ -60,8 +60,14 @@ describe("core/out-log", () => {
             outDrop(q, k);
             model = model.filter((m) => m.ssn > k);
           } else if (o.kind === "ckpt") {
-            const bytes = serialize({ "core.outq": outAll([q]) });
-            q = outFrom(4, (deserialize(bytes) as Record<string, OutMsg[]>)["core.outq"]!)[3]!;
+            const pack = outPack([q]);
+            const bytes = serialize({ "core.outq": pack });
+            q = outUnpack(4, (deserialize(bytes) as Record<string, OutPack[]>)["core.outq"]!)[3]!;
+            // A checkpoint kept in memory restores twice: the first restore's log must not share its arrays.
+            const again = outUnpack(4, pack)[3]!;
+            outDrop(again, 0);
+            outPush(again, 1 << 30, scratch, 1, new Uint8Array([1]));
+            expect(contents(outUnpack(4, pack)[3]!)).toEqual(model);
           } else if (q.length > 0) {
             const m = outAt(q, q.length - 1);
             peeked.push({ m, pb: [...m.pb], payload: [...m.payload] });

@@ -182,18 +182,56 @@ export function outAt(q: OutLog, i: number): OutMsg {
   return { to: q.to, ssn: ix[e]!, pb: q.words.slice(w, w + ix[e + 2]!), payload: q.bytes.slice(b, b + ix[e + 4]!) };
 }
 
-/** Every live message of every destination (checkpoints keep them in this form). */
-export function outAll(qs: readonly OutLog[]): OutMsg[] {
-  const all: OutMsg[] = [];
-  for (const q of qs) for (let i = 0; i < q.length; i++) all.push(outAt(q, i));
-  return all;
+/**
+ * A checkpoint's form of the buffer: per destination, the live entries' index
+ * words (offsets rebased to 0), piggyback words and payload bytes, copied.
+ * Why not one object per message: v8.serialize writes every typed array as a
+ * host object (a call back into JS each), so a buffer of tens of thousands of
+ * messages cost seconds per checkpoint on a streaming sender; three arrays per
+ * destination cost one copy each.
+ */
+export interface OutPack {
+  readonly to: number;
+  readonly ix: Uint32Array;
+  readonly words: Uint32Array;
+  readonly bytes: Uint8Array;
 }
 
-/** A restored buffer: fresh logs holding `msgs` (a checkpoint's `outAll`). */
-export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
+/** Every destination's live messages, as a checkpoint keeps them (fresh copies: the logs may change under a pending write). */
+export function outPack(qs: readonly OutLog[]): OutPack[] {
+  const packs: OutPack[] = [];
+  for (const q of qs) {
+    const e0 = STRIDE * q.head;
+    const w0 = q.length > 0 ? q.ix[e0 + 1]! : q.wordsEnd;
+    const b0 = q.length > 0 ? q.ix[e0 + 3]! : q.bytesEnd;
+    const ix = q.ix.slice(e0, e0 + STRIDE * q.length);
+    for (let e = 0; e < ix.length; e += STRIDE) {
+      ix[e + 1] = ix[e + 1]! - w0;
+      ix[e + 3] = ix[e + 3]! - b0;
+    }
+    packs.push({ to: q.to, ix, words: q.words.slice(w0, q.wordsEnd), bytes: q.bytes.slice(b0, q.bytesEnd) });
+  }
+  return packs;
+}
+
+/**
+ * The logs a checkpoint's packs restore (copied again: a checkpoint kept in
+ * memory may be restored twice). A destination without a pack (an initial
+ * state's `[]`) restores empty.
+ */
+export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
   const qs: OutLog[] = [];
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
-  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  for (const p of packs) {
+    const q = qs[p.to]!;
+    q.ix = p.ix.slice();
+    q.words = p.words.slice();
+    q.bytes = p.bytes.slice();
+    q.length = p.ix.length / STRIDE;
+    q.head = 0;
+    q.wordsEnd = p.words.length;
+    q.bytesEnd = p.bytes.length;
+  }
   return qs;
 }
 
@@ -1647,7 +1685,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     }
     // block core/retransmit.ts (core)
     {
-      ev.state["core.outq"] = outAll(s.outq);
+      ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
     // block core/output-seq.ts (core)
@@ -1710,7 +1748,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
     }
     // block core/retransmit.ts (core)
     {
-      s.outq = outFrom(s.host.size, ev.state["core.outq"] as OutMsg[]);
+      s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }

@@ -45,7 +45,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K, OutMsg } from "../kernel.js";
+import type { K } from "../kernel.js";
 import type { CheckpointEv, ControlEv, PeerIncarnationEv, RestoreEv, StartEv, TimerEv } from "../hooks.js";
 import {
   KIND_APP,
@@ -65,7 +65,7 @@ import {
 } from "../tags.js";
 import { committedLine, finalLine, recoveryLine, type Entry, type Report } from "./line.js";
 import { param } from "../params.js";
-import { type OutLog, newOutLog, outAll, outAt, outDrop, outFrom } from "../core/out-log.js";
+import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack } from "../core/out-log.js";
 
 export interface Fields {
   /** Retransmission buffer: per destination, sent messages not yet stable there (kept in checkpoints; packed: core/out-log). */
@@ -516,12 +516,12 @@ export async function onStop(s: K, _ev: StartEv): Promise<void> {
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
-  ev.state["cp.outq"] = outAll(s.outq);
+  ev.state["cp.outq"] = outPack(s.outq);
   ev.state["cp.applied"] = s.cpApplied;
 }
 
 export function onRestore(s: K, ev: RestoreEv): void {
-  s.outq = outFrom(s.host.size, ev.state["cp.outq"] as OutMsg[]);
+  s.outq = outUnpack(s.host.size, ev.state["cp.outq"] as OutPack[]);
   s.cpApplied = (ev.state["cp.applied"] as number[] | null | undefined) ?? null;
 }
 

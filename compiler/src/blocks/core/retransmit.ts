@@ -15,8 +15,8 @@
  * peer's TAG_RECOVER carries its stable vector too (see core/recovery).
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K, OutMsg } from "../kernel.js";
-import { type OutLog, newOutLog, outAll, outAt, outDrop, outFrom } from "./out-log.js";
+import type { K } from "../kernel.js";
+import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack } from "./out-log.js";
 import type { CheckpointEv, ControlEv, RestoreEv, TimerEv } from "../hooks.js";
 import { KIND_APP, KIND_CONTROL, TAG_RECOVER, TAG_STABLE } from "../tags.js";
 
@@ -68,12 +68,12 @@ export function onControl(s: K, ev: ControlEv): void {
 }
 
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
-  ev.state["core.outq"] = outAll(s.outq);
+  ev.state["core.outq"] = outPack(s.outq);
   ev.state["core.stableIn"] = s.stableIn.slice();
 }
 
 export function onRestore(s: K, ev: RestoreEv): void {
-  s.outq = outFrom(s.host.size, ev.state["core.outq"] as OutMsg[]);
+  s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
   s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
   s.notified = s.stableIn.slice();
 }

@@ -28,10 +28,11 @@
  * Receiver-based logging (`wm.message`): a message whose record a round made
  * durable is stable here (core/retransmit tells its sender on the flush timer).
  */
-import type { K, OutMsg } from "../kernel.js";
+import type { K } from "../kernel.js";
 import type { CheckpointEv, SendEv, StartEv, WriteEv } from "../hooks.js";
 import { param } from "../params.js";
 import { wmAfter, wmHold, type WmHeld, type WmWaiter } from "./gate.js";
+import { type OutPack, outPack, outPush, outUnpack } from "../core/out-log.js";
 
 export interface Fields {
   /** Held sends, in send order. */
@@ -104,6 +105,9 @@ export async function onFinish(s: K, _ev: StartEv): Promise<void> {
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   // The app state in the checkpoint has sent the held messages: keep them with the buffer's (core/retransmit put it in
   // the state before this block; per destination they follow the buffer's, in ssn order).
-  const out = ev.state["core.outq"] as OutMsg[];
-  for (const h of s.wmQ) out.push({ to: h.to, ssn: h.ssn, pb: h.pb, payload: h.payload });
+  if (s.wmQ.length > 0) {
+    const qs = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
+    for (const h of s.wmQ) outPush(qs[h.to]!, h.ssn, h.pb, h.pb.length, h.payload);
+    ev.state["core.outq"] = outPack(qs);
+  }
 }
