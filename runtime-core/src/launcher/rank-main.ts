@@ -57,9 +57,10 @@ async function run(cfg: RankConfig): Promise<void> {
     const now = performance.now();
     const changed = last === null || act.phase !== last.phase || act.deliveries !== last.deliveries || act.sends !== last.sends || act.outputs !== last.outputs || act.note !== last.note;
     if (!changed && now - lastAt < HEARTBEAT_MS) return;
-    const cpu = process.cpuUsage(lastCpu);
-    lastCpu = process.cpuUsage();
-    send({ t: "progress", rank: cfg.rank, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: now - lastAt, ...act });
+    const cpu = process.cpuUsage();
+    const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+    lastCpu = cpu;
+    send({ t: "progress", rank: cfg.rank, cpuMs, wallMs: now - lastAt, ...act });
     last = act;
     lastAt = now;
   }, PROGRESS_MS);
