@@ -11,10 +11,13 @@
  * protocol the other checks accept, and a refusal on top of a real mistake
  * would only be noise.
  *
- * Plugin values (egida.config.json) are the exception: the checker accepts
- * them (their runtime bindings are the plugin's), but the built-in block
- * library cannot generate a protocol that names one. A refusal then is a
- * warning, so `check` still accepts the spec and says `compile` will not.
+ * Plugin values (egida.config.json) other than storage media are the
+ * exception: the checker accepts them (their runtime bindings are the
+ * plugin's), but the built-in block library cannot generate a protocol that
+ * names one. A refusal then is a warning, so `check` still accepts the spec
+ * and says `compile` will not. A plugin storage medium is generated like a
+ * built-in one (selection judges it by its traits; the protocol imports its
+ * runtime store), so a refusal about it is an error like any other.
  */
 import { selectBlocks, UnsupportedProtocolError, refusalMessage } from "../blocks/select.js";
 import type { Diagnostic } from "../diagnostics/types.js";
@@ -30,7 +33,7 @@ export function checkGenerate(facts: ProtocolFacts, registry: Registry, file: st
   const ctx = createContext(facts, registry, file, out);
   const { ir } = facts;
   const plugin = pluginValues(ir, registry);
-  const at = owner(ir, e.loc) ?? ownerWithoutSpans(ir, cls) ?? ir;
+  const at = owner(ir, e.loc) ?? ownerWithoutSpans(ir, cls, registry) ?? ir;
   if (plugin.length === 0) {
     ctx.report({ severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), at, hint: e.hint ?? FALLBACK_HINT });
   } else {
@@ -76,7 +79,7 @@ function owner(ir: ProtocolIR, loc: SourceSpan | undefined): Located | undefined
  * in which every node has a span of its own, and map the refusal's span back
  * to the node (its JSON pointer is where `check` points in the JSON file).
  */
-function ownerWithoutSpans(ir: ProtocolIR, cls: Classification): Located | undefined {
+function ownerWithoutSpans(ir: ProtocolIR, cls: Classification, registry: Registry): Located | undefined {
   const nodes = new Map<SourceSpan, Located>();
   let n = 0;
   const copy = (v: unknown, top: boolean): unknown => {
@@ -93,14 +96,14 @@ function ownerWithoutSpans(ir: ProtocolIR, cls: Classification): Located | undef
     return out;
   };
   try {
-    selectBlocks({ ir: copy(ir, true) as ProtocolIR, classification: cls });
+    selectBlocks({ ir: copy(ir, true) as ProtocolIR, classification: cls }, registry);
   } catch (e: unknown) {
     if (e instanceof UnsupportedProtocolError && e.loc !== undefined) return nodes.get(e.loc);
   }
   return undefined;
 }
 
-/** Ids of the spec's values that come from plugins rather than egida-gen. */
+/** Ids of the spec's values that come from plugins rather than egida-gen, storage media excepted (those are generated). */
 function pluginValues(ir: ProtocolIR, registry: Registry): string[] {
   const refs: Array<[Variable, BlockRef | null | undefined]> = [];
   const log = (l: LogAction | null) => {
@@ -124,7 +127,7 @@ function pluginValues(ir: ProtocolIR, registry: Registry): string[] {
   }
   const out = new Set<string>();
   for (const [variable, ref] of refs) {
-    if (ref === null || ref === undefined) continue;
+    if (ref === null || ref === undefined || variable === "storage") continue;
     const origin = registry.get(variable, ref.id)?.origin;
     if (origin !== undefined && origin !== "egida-gen") out.add(ref.id);
   }
