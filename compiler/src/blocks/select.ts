@@ -122,7 +122,12 @@ export function selectBlocks(input: CheckedProtocol, registry: Registry = builti
   // fail when the protocol opens its store. (Volatile memory of self is E-checkpoint-volatile-storage.)
   const ck = ir.checkpoint;
   if (ck !== null && !media.checkpoint.has(ck.storage.id)) {
-    throw new UnsupportedProtocolError(`checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, `checkpoint on ${media.list(media.stableCheckpoint)}`);
+    throw new UnsupportedProtocolError(
+      `checkpoints on ${ck.storage.id}, a medium that keeps no checkpoints (its registry value says \`checkpoints: false\`)`,
+      ck.storage.loc ?? ck.loc,
+      `checkpoint on ${media.list(media.stableCheckpoint)}`,
+      "E-checkpoint-medium",
+    );
   }
   switch (family) {
     case "pessimistic":
