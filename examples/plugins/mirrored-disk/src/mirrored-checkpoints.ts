@@ -39,7 +39,10 @@ export class MirroredCheckpoints implements CheckpointStore {
   }
 
   async latest(): Promise<Checkpoint | null> {
-    const found = await Promise.all(this.copies.map((c, i) => this.quietly(i, () => c.latest())));
+    const failures: unknown[] = [];
+    const found = await Promise.all(this.copies.map((c, i) => this.quietly(i, () => c.latest(), failures)));
+    // Neither copy readable: starting from no checkpoint would silently lose the rank's state.
+    if (failures.length === 2) throw failures[0];
     const [a, b] = found;
     if (a === null || a === undefined) return b ?? null;
     if (b === null || b === undefined) return a;
@@ -64,10 +67,11 @@ export class MirroredCheckpoints implements CheckpointStore {
   }
 
   /** A copy that cannot be read is the other copy's job: warn and go on (a read, never a write). */
-  private async quietly<T>(copy: number, read: () => Promise<T>): Promise<T | null> {
+  private async quietly<T>(copy: number, read: () => Promise<T>, failures: unknown[] = []): Promise<T | null> {
     try {
       return await read();
     } catch (e) {
+      failures.push(e);
       this.warn(`mirrored-disk: checkpoint copy ${copy === 0 ? "a" : "b"} unreadable, using the other: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
