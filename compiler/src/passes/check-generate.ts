@@ -103,8 +103,12 @@ function ownerWithoutSpans(ir: ProtocolIR, cls: Classification, registry: Regist
   return undefined;
 }
 
-/** Ids of the spec's values that come from plugins rather than egida-gen, storage media excepted (those are generated). */
-function pluginValues(ir: ProtocolIR, registry: Registry): string[] {
+/**
+ * Ids of the spec's values that come from plugins rather than egida-gen.
+ * Plugin storage media only with `media` (they are generated; `init`, which
+ * copies the spec without its config, still needs to know).
+ */
+export function pluginValues(ir: ProtocolIR, registry: Registry, media = false): string[] {
   const refs: Array<[Variable, BlockRef | null | undefined]> = [];
   const log = (l: LogAction | null) => {
     if (l === null) return;
@@ -127,7 +131,7 @@ function pluginValues(ir: ProtocolIR, registry: Registry): string[] {
   }
   const out = new Set<string>();
   for (const [variable, ref] of refs) {
-    if (ref === null || ref === undefined || variable === "storage") continue;
+    if (ref === null || ref === undefined || (variable === "storage" && !media)) continue;
     const origin = registry.get(variable, ref.id)?.origin;
     if (origin !== undefined && origin !== "egida-gen") out.add(ref.id);
   }
