@@ -75,6 +75,13 @@ describe("a plugin medium on real processes", () => {
     for (const m of mirrors) for (let r = 0; r < 4; r++) expect(readdirSync(join(m, `rank-${r}`))).toEqual(expect.arrayContaining(["log-events", "latest.json"]));
   });
 
+  it("on the simulator the medium is a memory stand-in chosen by its `stable` flag: killed ranks replay their logs, outputs equal the real failure-free run's", () => {
+    const sim = run(RUN, ["--sim", "-n", "4", "--protocol", pkg, "-q", "--output", join(tmp, "sim.jsonl"), "--kill", "1@90msgs", "--kill", "2@170msgs", APP, ...APP_ARGS], tmp);
+    expect(sim.code, sim.stderr).toBe(0);
+    expect(sim.stderr).toMatch(/rank 1: recovered as incarnation 1 \([1-9]\d* replayed\)/);
+    expect(outputs(join(tmp, "sim.jsonl"))).toEqual(outputs(join(tmp, "ref.jsonl")));
+  });
+
   it("a package whose factory does not register the medium: the job fails at the first open, in one line naming the medium", () => {
     const bare = join(tmp, "bare");
     run(GEN, ["compile", "example.egida", "-o", bare], EXAMPLE);
