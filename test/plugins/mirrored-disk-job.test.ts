@@ -8,7 +8,7 @@
  * Without the plugin's store registered, the job fails at the first open in
  * one line.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +80,25 @@ describe("a plugin medium on real processes", () => {
     expect(sim.code, sim.stderr).toBe(0);
     expect(sim.stderr).toMatch(/rank 1: recovered as incarnation 1 \([1-9]\d* replayed\)/);
     expect(outputs(join(tmp, "sim.jsonl"))).toEqual(outputs(join(tmp, "ref.jsonl")));
+  });
+
+  it("one mirror on a full disk: the job ends as an environment fault (exit 7) in one line naming the mirror's file and ENOSPC", (t) => {
+    const full = join(tmp, "full");
+    mkdirSync(full);
+    try {
+      // Needs root (mount); the session and CI have it, elsewhere the test is skipped with this reason.
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", full], { stdio: "ignore" });
+    } catch {
+      t.skip("cannot mount a tmpfs (needs root): no full disk to test with");
+    }
+    try {
+      const r = run(RUN, ["-n", "4", "--protocol", pkg, "--storage-dir", join(tmp, "full-st"), "-q", APP, ...APP_ARGS], tmp, { EGIDA_MIRRORED_DISK_DIRS: `${join(tmp, "roomy")}:${full}` });
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(new RegExp(`storage error on rank \\d: cannot [a-z ]+ ${full}/rank-\\d[^\\n]*: no space left on device \\(ENOSPC\\)`));
+      expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    } finally {
+      execFileSync("umount", ["-l", full], { stdio: "pipe" });
+    }
   });
 
   it("a package whose factory does not register the medium: the job fails at the first open, in one line naming the medium", () => {
