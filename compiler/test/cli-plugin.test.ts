@@ -34,7 +34,7 @@ describe("egida-gen with a plugin block", () => {
   it("a plugin value other than a medium that the built-in blocks cannot generate: check warns, and says compile will refuse", () => {
     const r = run(["check", "compiler/test/fixtures/plugin-path/specs/gossip-optimistic.egida"]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/gossip-optimistic\.egida:8:30: warning: not supported yet: orphan detection \(gossip-vector-clock\): `egida-gen compile` will refuse this spec .*\[W-plugin-not-generated\]/);
+    expect(r.stderr).toMatch(/gossip-optimistic\.egida:8:30: warning: not supported yet: plugin value `gossip-vector-clock` \(orphan-detection-proto\): only plugin storage media are generated: `egida-gen compile` will refuse this spec .*\[W-plugin-not-generated\]/);
   });
 
   it("explain shows the plugin's binding", () => {

@@ -61,8 +61,8 @@ describe("egida-gen compile / build", () => {
     // generated): `check` warns, `compile` fails.
     const r = await run("compile", join(ROOT, "compiler/test/fixtures/plugin-path/specs/gossip-optimistic.egida"), "--out", join(tmp, "x"));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/gossip-optimistic\.egida:8:30: warning: not supported yet: orphan detection \(gossip-vector-clock\): .*\[W-plugin-not-generated\]/);
-    expect(r.err).toMatch(/gossip-optimistic\.egida:8:30: error: not supported yet: orphan detection \(gossip-vector-clock\) \[E-not-supported-yet\]\n.*\n\s*\^~+\nhint: use `Protocol to detect orphans : broadcast logical clock`/);
+    expect(r.err).toMatch(/gossip-optimistic\.egida:8:30: warning: not supported yet: plugin value `gossip-vector-clock` \(orphan-detection-proto\): .*\[W-plugin-not-generated\]/);
+    expect(r.err).toMatch(/gossip-optimistic\.egida:8:30: error: not supported yet: plugin value `gossip-vector-clock` \(orphan-detection-proto\): only plugin storage media are generated \[E-not-supported-yet\]\n.*\n\s*\^~+\nhint: use a built-in orphan-detection-proto value/);
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 

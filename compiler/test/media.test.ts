@@ -26,6 +26,15 @@ const medium = (id: string, storage: StorageTraits): BlockDef => ({
 
 const registry = createRegistry([
   ...BUILTIN_BLOCKS,
+  {
+    variable: "output-commit-proto",
+    id: "batched",
+    spellings: ["batched"],
+    module: "HowToOutputCommit",
+    description: "batched",
+    binding: { module: "plugin-batched", export: "commit" },
+    origin: "plugin-batched",
+  },
   medium("mirrored-disk", { stable: true, volatileAllowed: true }),
   medium("quorum-store", { stable: true, volatileAllowed: false, needsF: true, checkpoints: false }),
 ]).registry;
@@ -71,6 +80,12 @@ describe("media from the registry's storage traits", () => {
     const e = refusal(opt("quorum store"));
     expect(e.construct).toBe("optimistic logs on quorum-store");
     expect(e.hint).toBe("log on `NFS disk`, `local disk` or `mirrored disk`");
+  });
+
+  it("a plugin value other than a medium is refused at its place, never built as a built-in block (pessimistic selection builds any output commit as independent)", () => {
+    const e = refusal(`${RECEIVE}\nLog determinant, message synchronously on mirrored disk\nBatched output commit on write`);
+    expect(e.construct).toBe("plugin value `batched` (output-commit-proto): only plugin storage media are generated");
+    expect(e.loc).toMatchObject({ line: 3, column: 1 });
   });
 
   it("checkpoints on a medium whose value says `checkpoints: false`: E-checkpoint-medium, the hint lists the stable media that keep them", () => {

@@ -47,7 +47,7 @@ describe("plugin: compileSpecFile", () => {
     const r = await compileSpecFile(join(dir, "specs/gossip-optimistic.egida"), { specFile: "gossip-optimistic.egida" });
     expect(r.code).toBeNull();
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ severity: "error", code: "E-not-supported-yet", message: "not supported yet: orphan detection (gossip-vector-clock)", hint: expect.stringContaining("broadcast logical clock"), loc: expect.objectContaining({ line: 8, column: 30 }) }),
+      expect.objectContaining({ severity: "error", code: "E-not-supported-yet", message: "not supported yet: plugin value `gossip-vector-clock` (orphan-detection-proto): only plugin storage media are generated", hint: expect.stringContaining("built-in orphan-detection-proto value"), loc: expect.objectContaining({ line: 8, column: 30 }) }),
     ]);
     expect(r.watchFiles).toContain(join(dir, "egida.config.json"));
   });

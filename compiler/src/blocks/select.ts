@@ -33,6 +33,7 @@ import { selectOptimistic } from "./optimistic/select-optimistic.js";
 import { selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
 import { selectCausal } from "./causal/select-causal.js";
 import { mediaOf, type Media } from "./media.js";
+import { pluginValueRefs } from "./plugin-values.js";
 import { builtinRegistry } from "../registry/builtin-registry.js";
 import type { Registry } from "../registry/types.js";
 
@@ -116,6 +117,16 @@ export function scheduleBlock(ck: NonNullable<ProtocolIR["checkpoint"]>): BlockI
 export function selectBlocks(input: CheckedProtocol, registry: Registry = builtinRegistry()): BlockInstance[] {
   const { ir } = input;
   const family = input.classification.family;
+  // A plugin value other than a medium has no block here: refused, never replaced by a built-in block.
+  const plugin = pluginValueRefs(ir, registry)[0];
+  if (plugin !== undefined) {
+    const [variable, ref] = plugin;
+    throw new UnsupportedProtocolError(
+      `plugin value \`${ref.id}\` (${variable}): only plugin storage media are generated`,
+      ref.loc,
+      `use a built-in ${variable} value; a plugin's block code is not spliced into protocols (docs/plugins.md)`,
+    );
+  }
   // Which media each log and checkpoint may use: the registry's storage traits (blocks/media.ts).
   const media = mediaOf(registry);
   // A medium that keeps no checkpoints (StorageTraits.checkpoints: false) would type-check and then

@@ -19,10 +19,11 @@
  * built-in one (selection judges it by its traits; the protocol imports its
  * runtime store), so a refusal about it is an error like any other.
  */
+import { pluginValueRefs } from "../blocks/plugin-values.js";
 import { selectBlocks, UnsupportedProtocolError, refusalMessage } from "../blocks/select.js";
 import type { Diagnostic } from "../diagnostics/types.js";
-import type { BlockRef, Classification, Located, LogAction, ProtocolIR, SourceSpan } from "../ir/types.js";
-import type { Registry, Variable } from "../registry/types.js";
+import type { Classification, Located, ProtocolIR, SourceSpan } from "../ir/types.js";
+import type { Registry } from "../registry/types.js";
 import { createContext } from "./check-context.js";
 import type { ProtocolFacts } from "./check-facts.js";
 
@@ -109,31 +110,5 @@ function ownerWithoutSpans(ir: ProtocolIR, cls: Classification, registry: Regist
  * copies the spec without its config, still needs to know).
  */
 export function pluginValues(ir: ProtocolIR, registry: Registry, media = false): string[] {
-  const refs: Array<[Variable, BlockRef | null | undefined]> = [];
-  const log = (l: LogAction | null) => {
-    if (l === null) return;
-    for (const i of l.info) refs.push(["event-info", i]);
-    refs.push(["how-to-log", l.how], ["storage", l.where]);
-  };
-  for (const st of ir.nonDeterministic) log(st.log);
-  for (const st of ir.outputCommit) refs.push(["output-commit-proto", st.proto]);
-  for (const st of ir.dependencyGenerating) {
-    for (const pb of st.piggyback) refs.push(["pb-value", pb], ["pb-tracking", pb.tracking]);
-    log(st.log);
-  }
-  const ck = ir.checkpoint;
-  if (ck !== null) refs.push(["ckpt-proto", ck.proto], ["how-to-ckpt", ck.how], ["storage", ck.storage], ["ckpt-impl", ck.impl]);
-  const rec = ir.recovery;
-  refs.push(["recovery-get-det-proto", rec.retrieveDeterminants], ["orphan-detection-proto", rec.orphanDetection]);
-  if (rec.onRollback !== null) {
-    for (const i of rec.onRollback.info) refs.push(["event-info", i]);
-    refs.push(["storage", rec.onRollback.storage]);
-  }
-  const out = new Set<string>();
-  for (const [variable, ref] of refs) {
-    if (ref === null || ref === undefined || (variable === "storage" && !media)) continue;
-    const origin = registry.get(variable, ref.id)?.origin;
-    if (origin !== undefined && origin !== "egida-gen") out.add(ref.id);
-  }
-  return [...out];
+  return [...new Set(pluginValueRefs(ir, registry, media).map(([, ref]) => ref.id))];
 }
