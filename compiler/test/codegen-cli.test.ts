@@ -57,13 +57,27 @@ describe("egida-gen compile / build", () => {
   });
 
   it("exit 1 for a spec the block library cannot implement, with the spec location and a hint", async () => {
-    // A plugin's storage value with no block implementation stays unimplementable
-    // however far the built-in library grows: `check` warns, `compile` fails.
-    const r = await run("compile", join(ROOT, "compiler/test/fixtures/plugin-demo/specs/replicated-ssd.egida"), "--out", join(tmp, "x"));
+    // A plugin's orphan-detection value has no block implementation (only plugin media are
+    // generated): `check` warns, `compile` fails.
+    const r = await run("compile", join(ROOT, "compiler/test/fixtures/plugin-path/specs/gossip-optimistic.egida"), "--out", join(tmp, "x"));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/replicated-ssd\.egida:4:42: warning: not supported yet: checkpoints on replicated-ssd: .*\[W-plugin-not-generated\]/);
-    expect(r.err).toMatch(/replicated-ssd\.egida:4:42: error: not supported yet: checkpoints on replicated-ssd \[E-not-supported-yet\]\n.*\n\s*\^~+\nhint: checkpoint on `NFS disk`/);
+    expect(r.err).toMatch(/gossip-optimistic\.egida:8:30: warning: not supported yet: plugin value `gossip-vector-clock` \(orphan-detection-proto\): .*\[W-plugin-not-generated\]/);
+    expect(r.err).toMatch(/gossip-optimistic\.egida:8:30: error: not supported yet: plugin value `gossip-vector-clock` \(orphan-detection-proto\): only plugin storage media are generated \[E-not-supported-yet\]\n.*\n\s*\^~+\nhint: use a built-in orphan-detection-proto value/);
     expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it("a plugin medium: the factory imports the plugin's store and registers it in `media`; the package depends on the plugin", async () => {
+    const out = join(tmp, "ssd");
+    const r = await run("compile", join(ROOT, "compiler/test/fixtures/plugin-demo/specs/replicated-ssd.egida"), "--out", out);
+    expect(r.code).toBe(0);
+    const src = readFileSync(join(out, "src/index.ts"), "utf8");
+    expect(src).toContain('import { openReplicatedSsdLog as pluginMedium0 } from "egida-plugin-demo/runtime";');
+    expect(src).toMatch(/media: \{\n\s+"replicated-ssd": pluginMedium0,\n\s+\},/);
+    const pkg = JSON.parse(readFileSync(join(out, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies["egida-plugin-demo"]).toBe("^1.0.0");
+    // A spec with built-in media only has neither.
+    const plain = readFileSync(join(ROOT, "generated/receiver-based-pessimistic/src/index.ts"), "utf8");
+    expect(plain).not.toMatch(/pluginMedium|media:/);
   });
 
   it("exit 1 for an unreadable spec, 2 for usage errors", async () => {

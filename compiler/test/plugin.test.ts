@@ -43,11 +43,11 @@ describe("plugin: compileSpecFile", () => {
   });
 
   it("a spec naming a plugin value the block library cannot generate: a located error with a hint (not the checker's warning); the config is a watch file", async () => {
-    const dir = join(ROOT, "compiler/test/fixtures/plugin-demo");
-    const r = await compileSpecFile(join(dir, "specs/replicated-ssd.egida"), { specFile: "replicated-ssd.egida" });
+    const dir = join(ROOT, "compiler/test/fixtures/plugin-path");
+    const r = await compileSpecFile(join(dir, "specs/gossip-optimistic.egida"), { specFile: "gossip-optimistic.egida" });
     expect(r.code).toBeNull();
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ severity: "error", code: "E-not-supported-yet", message: "not supported yet: checkpoints on replicated-ssd", hint: expect.stringContaining("NFS disk"), loc: expect.objectContaining({ line: 4, column: 42 }) }),
+      expect.objectContaining({ severity: "error", code: "E-not-supported-yet", message: "not supported yet: plugin value `gossip-vector-clock` (orphan-detection-proto): only plugin storage media are generated", hint: expect.stringContaining("built-in orphan-detection-proto value"), loc: expect.objectContaining({ line: 8, column: 30 }) }),
     ]);
     expect(r.watchFiles).toContain(join(dir, "egida.config.json"));
   });

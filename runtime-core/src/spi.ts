@@ -174,6 +174,33 @@ export interface StorageProvider {
   openCheckpoints(medium: StorageMedium): Promise<CheckpointStore>;
 }
 
+/** Where a plugin medium's store keeps one rank's data (MediumStore). */
+export interface MediumContext {
+  readonly medium: StorageMedium;
+  readonly rank: number;
+  readonly incarnation: number;
+  /** This rank's directory for the medium under the job's storage directory: `<storage dir>/media/<medium>/rank-<r>` (not created). */
+  readonly dir: string;
+  /** The same under the shared root (`--shared-dir`, default `<storage dir>/shared`), for a medium shared between hosts. */
+  readonly sharedDir: string;
+  /** A recoverable oddity worth a line in the job's log (a torn tail dropped, a copy repaired). */
+  warn(message: string): void;
+}
+
+/**
+ * A storage medium added by a plugin (egida.config.json): the runtime half
+ * of a registry `storage` value. A generated protocol lists the plugin media
+ * it uses in its factory's `media`, and the storage providers open them
+ * through it; a medium nobody provides fails at open (UnsupportedMediumError).
+ */
+export interface MediumStore {
+  /** Survives the crash of the process that wrote it; the simulator keeps a stable medium's records across a crash. */
+  readonly stable: boolean;
+  openLog(ctx: MediumContext, name: string): Promise<LogStore>;
+  /** Absent: the medium keeps no checkpoints (the registry value says `checkpoints: false`). */
+  openCheckpoints?(ctx: MediumContext): Promise<CheckpointStore>;
+}
+
 // ---------------------------------------------------------------- timers
 
 export interface Timers {
@@ -302,5 +329,7 @@ export interface ProtocolFactory {
   readonly protocolName: string;
   /** Concurrent failures the spec tolerates (its f), used when the launcher is not told otherwise. */
   readonly defaultF: number;
+  /** Plugin storage media the protocol uses, by medium id; the runtime's storage providers open them. */
+  readonly media?: Readonly<Record<string, MediumStore>>;
   create(host: ProtocolHost): Protocol;
 }

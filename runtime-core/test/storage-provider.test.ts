@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { LogStore } from "../src/spi.js";
+import type { LogStore, MediumContext, MediumStore } from "../src/spi.js";
 import {
   LockHeldError,
   MemoryLog,
@@ -108,5 +108,66 @@ describe("memory storage provider (simulation)", () => {
     expect((await log.readAll()).map((r) => r.lsn)).toEqual([3, 4]);
     expect(log.append(Buffer.from("5"))).toBe(5);
     await expect(log.truncatePrefix(9)).rejects.toThrow(RangeError);
+  });
+});
+
+describe("plugin media (ProtocolFactory.media)", () => {
+  /** A plugin medium's store: memory logs, recording where the provider asked it to keep them. */
+  function recordingStore(stable: boolean, withCheckpoints: boolean): { store: MediumStore; contexts: MediumContext[] } {
+    const contexts: MediumContext[] = [];
+    const store: MediumStore = {
+      stable,
+      openLog: async (ctx, name) => {
+        contexts.push(ctx);
+        ctx.warn(`opened ${name}`);
+        return new MemoryLog(ctx.medium);
+      },
+      ...(withCheckpoints ? { openCheckpoints: async (ctx: MediumContext) => (contexts.push(ctx), createMemoryStorageProvider({ rank: 0, stable: new Map() }).openCheckpoints("local-disk")) } : {}),
+    };
+    return { store, contexts };
+  }
+
+  it("the disk provider opens a plugin medium through its store, in <dir>/media/<medium>/rank-<r>, once per name", async () => {
+    const { store, contexts } = recordingStore(true, false);
+    const warnings: string[] = [];
+    const dir = join(tmp, "plugin");
+    const p = createDiskStorageProvider({ dir, rank: 3, incarnation: 2, media: { "mirrored-disk": store }, onWarning: (w) => warnings.push(`${w.kind}: ${w.message}`) });
+    const log = await p.openLog("mirrored-disk", "events");
+    expect(log.medium).toBe("mirrored-disk");
+    expect(await p.openLog("mirrored-disk", "events")).toBe(log);
+    expect(contexts).toEqual([expect.objectContaining({ medium: "mirrored-disk", rank: 3, incarnation: 2, dir: join(dir, "media", "mirrored-disk", "rank-3"), sharedDir: join(dir, "shared", "media", "mirrored-disk", "rank-3") })]);
+    expect(warnings).toEqual(["medium: opened events"]);
+    // Its store keeps no checkpoints: one line saying so.
+    await expect(p.openCheckpoints("mirrored-disk")).rejects.toThrow(/^storage medium "mirrored-disk" is not available: its store keeps no checkpoints/);
+    await p.close();
+  });
+
+  it("a medium no store provides fails at open, in one line", async () => {
+    const p = createDiskStorageProvider({ dir: join(tmp, "plugin2"), rank: 0, incarnation: 0, media: {} });
+    const err = (await p.openLog("mirrored-disk", "events").catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(UnsupportedMediumError);
+    expect(err.message).toMatch(/^storage medium "mirrored-disk" is not available: no store provides it: /);
+    expect(err.message).not.toContain("\n");
+    await expect(p.openCheckpoints("mirrored-disk")).rejects.toBeInstanceOf(UnsupportedMediumError);
+    // A built-in name is never looked up in `media`; `toString` on the prototype is not a medium.
+    await expect(p.openLog("toString", "x")).rejects.toBeInstanceOf(UnsupportedMediumError);
+  });
+
+  it("the memory provider simulates a plugin medium by `stable`: synced records survive a crash only on a stable one", async () => {
+    const stableMedia = new Map();
+    const media = { "mirrored-disk": recordingStore(true, true).store, "ram-cache": recordingStore(false, true).store };
+    const inc0 = createMemoryStorageProvider({ rank: 0, stable: stableMedia, media });
+    for (const m of ["mirrored-disk", "ram-cache"]) {
+      const l = await inc0.openLog(m, "events");
+      l.append(Buffer.from(m));
+      await l.sync();
+    }
+    await (await inc0.openCheckpoints("mirrored-disk")).write({ index: 1, app: Buffer.from("a"), protocol: Buffer.from("p") }, { incremental: false });
+    const inc1 = createMemoryStorageProvider({ rank: 0, stable: stableMedia, media });
+    expect((await (await inc1.openLog("mirrored-disk", "events")).readAll()).length).toBe(1);
+    expect((await (await inc1.openLog("ram-cache", "events")).readAll()).length).toBe(0);
+    expect((await (await inc1.openCheckpoints("mirrored-disk")).latest())?.index).toBe(1);
+    expect(await (await inc1.openCheckpoints("ram-cache")).latest()).toBeNull();
+    await expect(inc1.openLog("tape", "x")).rejects.toThrow(/no store provides it/);
   });
 });

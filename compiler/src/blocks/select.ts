@@ -32,6 +32,10 @@ import type { ParamValue } from "./params.js";
 import { selectOptimistic } from "./optimistic/select-optimistic.js";
 import { selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
 import { selectCausal } from "./causal/select-causal.js";
+import { mediaOf, type Media } from "./media.js";
+import { pluginValueRefs } from "./plugin-values.js";
+import { builtinRegistry } from "../registry/builtin-registry.js";
+import type { Registry } from "../registry/types.js";
 
 export interface BlockInstance {
   /** Block file relative to compiler/src/blocks, with `.ts`. */
@@ -80,18 +84,6 @@ export function refusalMessage(construct: string, code: string): string {
   return code === NOT_SUPPORTED_YET ? `not supported yet: ${construct}` : construct;
 }
 
-const STABLE_LOG_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-processes"]);
-/** Media of an asynchronous causal read log: a sync that survives every failure (a replicated log is synchronous only). */
-const ASYNC_READ_MEDIA = new Set(["local-disk", "nfs-disk"]);
-/** `volatile-memory-of-processes` is runtime-core's replicated checkpoint store, crash-proven in every family (docs/protocols.md, "Diskless checkpoints"). */
-const CHECKPOINT_MEDIA = new Set(["local-disk", "nfs-disk", "volatile-memory-of-self", "volatile-memory-of-processes"]);
-/** How a hint writes a medium (the registry's first spelling). */
-const MEDIUM_SPELLING: Readonly<Record<string, string>> = {
-  "local-disk": "local disk",
-  "nfs-disk": "NFS disk",
-  "volatile-memory-of-processes": "volatile memory of processes",
-  "volatile-memory-of-self": "volatile memory of self",
-};
 
 function has(log: LogAction, info: string): boolean {
   return log.info.some((i) => i.id === info);
@@ -122,24 +114,39 @@ export function scheduleBlock(ck: NonNullable<ProtocolIR["checkpoint"]>): BlockI
  * family it was checked as: a pessimistic spec that also names orphan
  * detection is still pessimistic, never handed to the optimistic blocks.
  */
-export function selectBlocks(input: CheckedProtocol): BlockInstance[] {
+export function selectBlocks(input: CheckedProtocol, registry: Registry = builtinRegistry()): BlockInstance[] {
   const { ir } = input;
   const family = input.classification.family;
-  // runtime-core's storage providers keep checkpoints on these media only: a
-  // checkpoint elsewhere (a plugin medium) would type-check and then fail when
-  // the protocol opens its store. (Volatile memory of self is
-  // E-checkpoint-volatile-storage.)
+  // A plugin value other than a medium has no block here: refused, never replaced by a built-in block.
+  const plugin = pluginValueRefs(ir, registry)[0];
+  if (plugin !== undefined) {
+    const [variable, ref] = plugin;
+    throw new UnsupportedProtocolError(
+      `plugin value \`${ref.id}\` (${variable}): only plugin storage media are generated`,
+      ref.loc,
+      `use a built-in ${variable} value; a plugin's block code is not spliced into protocols (docs/plugins.md)`,
+    );
+  }
+  // Which media each log and checkpoint may use: the registry's storage traits (blocks/media.ts).
+  const media = mediaOf(registry);
+  // A medium that keeps no checkpoints (StorageTraits.checkpoints: false) would type-check and then
+  // fail when the protocol opens its store. (Volatile memory of self is E-checkpoint-volatile-storage.)
   const ck = ir.checkpoint;
-  if (ck !== null && !CHECKPOINT_MEDIA.has(ck.storage.id)) {
-    throw new UnsupportedProtocolError(`checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk`, `local disk` or `volatile memory of processes`");
+  if (ck !== null && !media.checkpoint.has(ck.storage.id)) {
+    throw new UnsupportedProtocolError(
+      `checkpoints on ${ck.storage.id}, a medium that keeps no checkpoints (its registry value says \`checkpoints: false\`)`,
+      ck.storage.loc ?? ck.loc,
+      `checkpoint on ${media.list(media.stableCheckpoint)}`,
+      "E-checkpoint-medium",
+    );
   }
   switch (family) {
     case "pessimistic":
-      return selectPessimistic(ir);
+      return selectPessimistic(ir, media);
     case "causal":
-      return selectCausal(ir); // blocks/causal/select-causal.ts
+      return selectCausal(ir, media); // blocks/causal/select-causal.ts
     case "optimistic":
-      return selectOptimistic(ir); // blocks/optimistic/select-optimistic.ts
+      return selectOptimistic(ir, media); // blocks/optimistic/select-optimistic.ts
     case "none":
       throw new UnsupportedProtocolError("a protocol without logging or checkpointing", ir.recovery.loc, "add a checkpoint statement (e.g. `Co-ordinated checkpoint synchronously on NFS disk`), or log receive determinants");
     default: {
@@ -172,7 +179,7 @@ export function selectBlocks(input: CheckedProtocol): BlockInstance[] {
  * nothing anywhere, so the independent commit is the same protocol).
  * Piggybacked clocks and an unread checkpoint counter are checker errors.
  */
-function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
+function selectPessimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
   // Each process recovers alone from its own latest checkpoint and log: a
   // co-ordinated or communication-induced protocol only schedules the
   // checkpoints (checkpoint/schedule.ts; docs/protocols.md, "Pessimistic
@@ -196,7 +203,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     const log = st.log;
     if (log === null || !has(log, "determinant")) throw new UnsupportedProtocolError("receive determinants not logged by their own statement", st.loc, "add `Log determinant synchronously on NFS disk` under the `receive: determinant` statement");
     if (log.how.id !== "synchronously") throw new UnsupportedProtocolError("asynchronous determinant logging (optimistic / hybrid causal)", log.how.loc ?? log.loc ?? st.loc, "log `synchronously` for pessimistic logging");
-    if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`determinant logs on ${log.where.id}`, log.where.loc ?? log.loc ?? st.loc, "log on `NFS disk`, `local disk` or `volatile memory of processes`");
+    if (!media.syncLog.has(log.where.id)) throw new UnsupportedProtocolError(`determinant logs on ${log.where.id}`, log.where.loc ?? log.loc ?? st.loc, `log on ${media.list(media.syncLog)}`);
     found = inst(
       "log/event-log.ts",
       "determinant",
@@ -235,7 +242,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
         if (!has(log, "message")) continue;
         senderLogLoc = log.loc ?? st.loc;
         if (log.where.id !== "volatile-memory-of-self") {
-          if (!STABLE_LOG_MEDIA.has(log.where.id)) refuse(`a sender-based message log on ${log.where.id}`, "log sent messages on `NFS disk`, `local disk`, `volatile memory of processes` or `volatile memory of self`");
+          if (!media.syncLog.has(log.where.id)) refuse(`a sender-based message log on ${log.where.id}`, `log sent messages on ${media.list(new Set([...media.syncLog, "volatile-memory-of-self"]))}`);
           const sync = log.how.id === "synchronously";
           durableSendLog = inst(
             "log/send-log.ts",
@@ -264,7 +271,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
         if (log.how.id !== "synchronously" || log.where.id !== medium) {
           refuse(
             `a receiver message log that is not synchronous on the determinant log's medium (\`${medium}\`): recovery replays the contents from the determinant's records`,
-            `write \`Log message synchronously on ${MEDIUM_SPELLING[medium] ?? medium}\`, or \`Log determinant, message synchronously on ${MEDIUM_SPELLING[medium] ?? medium}\` under the \`receive: determinant\` statement`,
+            `write \`Log message synchronously on ${media.spelling(medium)}\`, or \`Log determinant, message synchronously on ${media.spelling(medium)}\` under the \`receive: determinant\` statement`,
             "E-receiver-message-log",
           );
         }
@@ -280,7 +287,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
     }
   }
 
-  const readLog = selectReadLog(readStmt, eventLog);
+  const readLog = selectReadLog(readStmt, eventLog, media);
 
   // ---- output commit: only a write reaches the environment (W-output-commit-on-input)
   let commit: BlockInstance | undefined;
@@ -393,7 +400,7 @@ function selectPessimistic(ir: ProtocolIR): BlockInstance[] {
  * `causal`: causal logging's reads (the lost tail is forgotten at onLive, and an asynchronous log is
  * accepted on local or NFS disk: causal/det-log piggybacks the values until flushed).
  */
-export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined, causal = false): BlockInstance | undefined {
+export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockInstance | undefined, media: Media, causal = false): BlockInstance | undefined {
   const lostTail = true;
   if (st !== undefined) {
     const log = st.log;
@@ -401,10 +408,10 @@ export function selectReadLog(st: NonDetStatement | undefined, eventLog: BlockIn
     if (!has(log, "determinant")) throw new UnsupportedProtocolError("read: Log without the determinant (the value read is in it)", log.loc ?? st.loc, "write `Log determinant ...`");
     const async = log.how.id !== "synchronously";
     if (async && !causal) throw new UnsupportedProtocolError("asynchronous read-determinant logging", log.how.loc ?? st.loc, "log read determinants `synchronously`");
-    if (async && !ASYNC_READ_MEDIA.has(log.where.id)) {
-      throw new UnsupportedProtocolError(`asynchronous read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc, "log on `NFS disk` or `local disk`, or `synchronously`");
+    if (async && !media.asyncLog.has(log.where.id)) {
+      throw new UnsupportedProtocolError(`asynchronous read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc, `log on ${media.list(media.asyncLog)}, or \`synchronously\``);
     }
-    if (!STABLE_LOG_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc, "log on `NFS disk`, `local disk` or `volatile memory of processes`");
+    if (!media.syncLog.has(log.where.id)) throw new UnsupportedProtocolError(`read determinant logs on ${log.where.id}`, log.where.loc ?? st.loc, `log on ${media.list(media.syncLog)}`);
     return inst(
       "log/read-log.ts",
       "determinant",

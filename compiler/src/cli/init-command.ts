@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { EXIT, type CliCommand, type CliContext } from "./context.js";
 import { loadAndCheck } from "./load-spec.js";
+import { pluginValues } from "../passes/check-generate.js";
 import { version } from "./version.js";
 
 interface InitOptions {
@@ -88,9 +89,9 @@ export const initCommand: CliCommand = {
 
     const spec = await loadAndCheck(choice.file, ctx);
     if (!spec.ir || !spec.registry || spec.source === null) return EXIT.specError;
-    // The project compiles its copy of the spec alone: values from an egida.config.json plugin would not be there, and compile refuses them anyway.
-    if (spec.diagnostics.some((d) => d.code === "W-plugin-not-generated")) {
-      ctx.io.stderr(`egida-gen init: ${ctx.c.red(ctx.c.bold("error"))}: ${choice.label}: uses plugin values, which egida-gen compile does not generate; choose a spec of built-in values\n`);
+    // The project compiles its copy of the spec alone: values from an egida.config.json plugin (media included) would not be there.
+    if (pluginValues(spec.ir, spec.registry, true).length > 0) {
+      ctx.io.stderr(`egida-gen init: ${ctx.c.red(ctx.c.bold("error"))}: ${choice.label}: uses plugin values (egida.config.json), which the project's copy of the spec would not find; choose a spec of built-in values\n`);
       return EXIT.specError;
     }
     const ir = spec.ir;

@@ -99,6 +99,8 @@ export function renderPackage(lib: Library, input: EmitInput, opts: PackageOptio
       repository: opts.repository ? JSON.stringify({ type: "git", ...opts.repository }) : "",
       typescriptVersion: JSON.stringify(TYPESCRIPT_RANGE),
       typesNodeVersion: JSON.stringify(TYPES_NODE_RANGE),
+      // The plugins whose media the protocol imports (codegen/plugin-media.ts), as `"name": "range"` entries.
+      pluginDependencies: [...new Map((input.media ?? []).map((m) => [m.dependency.name, m.dependency.range]))].map(([n, r]) => `${JSON.stringify(n)}: ${JSON.stringify(r)}`),
       protocolName: JSON.stringify(ir.name),
       f: JSON.stringify(ir.options.f),
     },

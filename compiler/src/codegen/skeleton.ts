@@ -173,6 +173,14 @@ export function factoryStatement(input: EmitInput, cls: Name): WriterFunction {
     w.write(`export const ${N.factoryExport.text}: ${N.factoryType.text} = `).inlineBlock(() => {
       w.writeLine(`protocolName: ${str(ir.name).text},`);
       w.writeLine(`defaultF: ${literal(ir.options.f).text},`);
+      const media = input.media ?? [];
+      if (media.length > 0) {
+        // The plugin stores runtime-core's storage providers open these media with (spi.ts MediumStore).
+        w.write("media: ").inlineBlock(() => {
+          media.forEach((m, i) => w.writeLine(`${str(m.id).text}: ${mediumImportName(i).text},`));
+        });
+        w.write(",").newLine();
+      }
       w.write(`create(${N.host.text}: ${N.hostType.text}): ${N.protocolInterface.text} `).inlineBlock(() => {
         w.writeLine(`return new ${cls.text}(${N.host.text});`);
       });
@@ -206,10 +214,24 @@ export function preamble(closure: Closure, stateClass: Name, extraTypes: readonl
   };
 }
 
+/** The local name of the i-th plugin medium's store (aliased: block code never declares `pluginMedium<i>`). */
+function mediumImportName(i: number): Name {
+  return name(`pluginMedium${i}`);
+}
+
+/** `import { store as pluginMedium0 } from "plugin/runtime";` per plugin medium. */
+function mediaImports(input: EmitInput): WriterFunction {
+  return (w) => {
+    (input.media ?? []).forEach((m, i) => {
+      w.writeLine(`import { ${name(m.export).text} as ${mediumImportName(i).text} } from ${str(m.module).text};`);
+    });
+  };
+}
+
 /** Build the file from structures in one call and return its text (LF, trailing newline). */
 export function printFile(input: EmitInput, statements: readonly StatementStructure[]): string {
   const header = generatedHeader(input.specFile);
-  const text = printStatements([(w) => w.writeLine(header.text), ...statements]);
+  const text = printStatements([(w) => w.writeLine(header.text), mediaImports(input), ...statements]);
   return text.endsWith("\n") ? text : `${text}\n`;
 }
 

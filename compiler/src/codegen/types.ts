@@ -22,6 +22,17 @@ export interface EmitBlock {
 
 export type EmitKind = "inline" | "modular";
 
+/** A plugin storage medium the protocol uses: the generated factory imports its store and lists it in `media`. */
+export interface PluginMedium {
+  /** The medium's registry id (what the blocks pass to `openLog` / `openCheckpoints`). */
+  readonly id: string;
+  /** Module specifier and export name of its runtime-core MediumStore (the registry value's binding). */
+  readonly module: string;
+  readonly export: string;
+  /** The npm dependency that provides `module`: package name and version range. */
+  readonly dependency: { readonly name: string; readonly range: string };
+}
+
 export interface EmitInput {
   readonly checked: CheckedProtocol;
   /** Selected blocks in chain order (the same order for every hook). */
@@ -30,4 +41,6 @@ export interface EmitInput {
   readonly source: string;
   /** Spec path as shown in the header, e.g. "specs/fig3a-damani-garg.egida". */
   readonly specFile: string;
+  /** Plugin media the spec names, in first-use order; absent or empty: built-in media only. */
+  readonly media?: readonly PluginMedium[];
 }

@@ -4,8 +4,9 @@
  * a relative path. Its module must export `blocks: BlockDef[]`, validated
  * against schema/block.schema.json. Every failure is a diagnostic with a hint.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { BlockDef } from "../registry/types.js";
@@ -25,6 +26,24 @@ function resolvePlugin(spec: string, configDir: string): string {
     return createRequire(resolve(configDir, "egida.config.json")).resolve(abs);
   }
   return createRequire(resolve(configDir, "egida.config.json")).resolve(spec);
+}
+
+/** The name and version of the package a plugin's entry file belongs to (the nearest package.json with both). */
+function packageOf(entry: string): { name: string; version: string } | undefined {
+  for (let dir = dirname(entry); ; ) {
+    const pj = join(dir, "package.json");
+    if (existsSync(pj)) {
+      try {
+        const { name, version } = JSON.parse(readFileSync(pj, "utf8")) as { name?: unknown; version?: unknown };
+        if (typeof name === "string" && typeof version === "string") return { name, version };
+      } catch {
+        return undefined; // not ours to judge: the plugin loaded, only the dependency range is unknown
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }
 
 export async function loadPlugins(config: LoadedConfig): Promise<LoadedPlugins> {
@@ -65,7 +84,8 @@ export async function loadPlugins(config: LoadedConfig): Promise<LoadedPlugins> 
       }
       continue;
     }
-    for (const b of exported as BlockDef[]) blocks.push({ ...b, origin: name });
+    const pkg = packageOf(resolved);
+    for (const b of exported as BlockDef[]) blocks.push({ ...b, origin: name, ...(pkg ? { package: pkg } : {}) });
   }
   return { blocks, diagnostics };
 }

@@ -12,7 +12,7 @@ import type { Registry } from "../registry/types.js";
 import type { ProtocolFactory } from "@egida/runtime-core/spi";
 
 export function selectForIR(ir: ProtocolIR, registry: Registry = builtinRegistry()): BlockInstance[] {
-  return selectBlocks({ ir, classification: classify(ir, registry) });
+  return selectBlocks({ ir, classification: classify(ir, registry) }, registry);
 }
 
 /** Select and compose in one step (tests and benchmarks). */

@@ -11,15 +11,19 @@
  * protocol the other checks accept, and a refusal on top of a real mistake
  * would only be noise.
  *
- * Plugin values (egida.config.json) are the exception: the checker accepts
- * them (their runtime bindings are the plugin's), but the built-in block
- * library cannot generate a protocol that names one. A refusal then is a
- * warning, so `check` still accepts the spec and says `compile` will not.
+ * Plugin values (egida.config.json) other than storage media are the
+ * exception: the checker accepts them (their runtime bindings are the
+ * plugin's), but the built-in block library cannot generate a protocol that
+ * names one. A refusal then is a warning, so `check` still accepts the spec
+ * and says `compile` will not. A plugin storage medium is generated like a
+ * built-in one (selection judges it by its traits; the protocol imports its
+ * runtime store), so a refusal about it is an error like any other.
  */
+import { pluginValueRefs } from "../blocks/plugin-values.js";
 import { selectBlocks, UnsupportedProtocolError, refusalMessage } from "../blocks/select.js";
 import type { Diagnostic } from "../diagnostics/types.js";
-import type { BlockRef, Classification, Located, LogAction, ProtocolIR, SourceSpan } from "../ir/types.js";
-import type { Registry, Variable } from "../registry/types.js";
+import type { Classification, Located, ProtocolIR, SourceSpan } from "../ir/types.js";
+import type { Registry } from "../registry/types.js";
 import { createContext } from "./check-context.js";
 import type { ProtocolFacts } from "./check-facts.js";
 
@@ -30,7 +34,7 @@ export function checkGenerate(facts: ProtocolFacts, registry: Registry, file: st
   const ctx = createContext(facts, registry, file, out);
   const { ir } = facts;
   const plugin = pluginValues(ir, registry);
-  const at = owner(ir, e.loc) ?? ownerWithoutSpans(ir, cls) ?? ir;
+  const at = owner(ir, e.loc) ?? ownerWithoutSpans(ir, cls, registry) ?? ir;
   if (plugin.length === 0) {
     ctx.report({ severity: "error", code: e.code, message: refusalMessage(e.construct, e.code), at, hint: e.hint ?? FALLBACK_HINT });
   } else {
@@ -76,7 +80,7 @@ function owner(ir: ProtocolIR, loc: SourceSpan | undefined): Located | undefined
  * in which every node has a span of its own, and map the refusal's span back
  * to the node (its JSON pointer is where `check` points in the JSON file).
  */
-function ownerWithoutSpans(ir: ProtocolIR, cls: Classification): Located | undefined {
+function ownerWithoutSpans(ir: ProtocolIR, cls: Classification, registry: Registry): Located | undefined {
   const nodes = new Map<SourceSpan, Located>();
   let n = 0;
   const copy = (v: unknown, top: boolean): unknown => {
@@ -93,40 +97,18 @@ function ownerWithoutSpans(ir: ProtocolIR, cls: Classification): Located | undef
     return out;
   };
   try {
-    selectBlocks({ ir: copy(ir, true) as ProtocolIR, classification: cls });
+    selectBlocks({ ir: copy(ir, true) as ProtocolIR, classification: cls }, registry);
   } catch (e: unknown) {
     if (e instanceof UnsupportedProtocolError && e.loc !== undefined) return nodes.get(e.loc);
   }
   return undefined;
 }
 
-/** Ids of the spec's values that come from plugins rather than egida-gen. */
-function pluginValues(ir: ProtocolIR, registry: Registry): string[] {
-  const refs: Array<[Variable, BlockRef | null | undefined]> = [];
-  const log = (l: LogAction | null) => {
-    if (l === null) return;
-    for (const i of l.info) refs.push(["event-info", i]);
-    refs.push(["how-to-log", l.how], ["storage", l.where]);
-  };
-  for (const st of ir.nonDeterministic) log(st.log);
-  for (const st of ir.outputCommit) refs.push(["output-commit-proto", st.proto]);
-  for (const st of ir.dependencyGenerating) {
-    for (const pb of st.piggyback) refs.push(["pb-value", pb], ["pb-tracking", pb.tracking]);
-    log(st.log);
-  }
-  const ck = ir.checkpoint;
-  if (ck !== null) refs.push(["ckpt-proto", ck.proto], ["how-to-ckpt", ck.how], ["storage", ck.storage], ["ckpt-impl", ck.impl]);
-  const rec = ir.recovery;
-  refs.push(["recovery-get-det-proto", rec.retrieveDeterminants], ["orphan-detection-proto", rec.orphanDetection]);
-  if (rec.onRollback !== null) {
-    for (const i of rec.onRollback.info) refs.push(["event-info", i]);
-    refs.push(["storage", rec.onRollback.storage]);
-  }
-  const out = new Set<string>();
-  for (const [variable, ref] of refs) {
-    if (ref === null || ref === undefined) continue;
-    const origin = registry.get(variable, ref.id)?.origin;
-    if (origin !== undefined && origin !== "egida-gen") out.add(ref.id);
-  }
-  return [...out];
+/**
+ * Ids of the spec's values that come from plugins rather than egida-gen.
+ * Plugin storage media only with `media` (they are generated; `init`, which
+ * copies the spec without its config, still needs to know).
+ */
+export function pluginValues(ir: ProtocolIR, registry: Registry, media = false): string[] {
+  return [...new Set(pluginValueRefs(ir, registry, media).map(([, ref]) => ref.id))];
 }

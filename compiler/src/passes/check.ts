@@ -44,7 +44,7 @@ export function checkProtocol(ir: ProtocolIR, registry: Registry, file: string, 
   // Last, on an otherwise valid spec: a checker-valid spec always generates.
   if (opts.generator !== false && !out.some((d) => d.severity === "error")) {
     try {
-      selectBlocks({ ir, classification: cls });
+      selectBlocks({ ir, classification: cls }, registry);
     } catch (e: unknown) {
       if (!(e instanceof UnsupportedProtocolError)) throw e; // a bug in selection, not the user's mistake
       checkGenerate(facts, registry, file, cls, e, out);

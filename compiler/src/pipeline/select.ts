@@ -13,7 +13,7 @@ export const selectPass: Pass = {
   applies: (c) => c.options.generator !== false && c.classification !== null && !hasErrors(c),
   run(c) {
     try {
-      c.selection = selectBlocks({ ir: c.ir!, classification: c.classification! });
+      c.selection = selectBlocks({ ir: c.ir!, classification: c.classification! }, c.registry ?? undefined);
     } catch (e: unknown) {
       if (!(e instanceof UnsupportedProtocolError)) throw e; // a bug in selection, not the user's mistake
       c.refusal = e;

@@ -52,6 +52,10 @@ export interface StorageTraits {
   readonly needsF?: boolean;
   /** Shared between hosts. */
   readonly shared?: boolean;
+  /** Holds logs (determinants, messages, reads). Default true. */
+  readonly logs?: boolean;
+  /** Holds checkpoints too (a plugin medium's runtime store then provides a checkpoint store). Default true. */
+  readonly checkpoints?: boolean;
 }
 
 /** Where the runtime finds a block's implementation: an ES module and export name. */
@@ -70,9 +74,17 @@ export interface BlockDef {
   readonly description: string;
   readonly params?: Readonly<Record<string, ParamDef>>;
   readonly storage?: StorageTraits;
+  /**
+   * Where the runtime finds the block. For a plugin `storage` value the
+   * module (a package specifier, e.g. "egida-plugin-x/runtime") exports a
+   * runtime-core MediumStore as `export`; a protocol compiled with the
+   * plugin imports it and registers it for the medium.
+   */
   readonly binding: Binding;
   /** Package that registered the block ("egida-gen" for built-ins). */
   readonly origin: string;
+  /** Set by the plugin loader: the plugin's package.json name and version (a generated package depends on it). */
+  readonly package?: { readonly name: string; readonly version: string };
 }
 
 /** The registry: built-in blocks plus those registered by plugins named in egida.config.json. */

@@ -44,7 +44,7 @@ import {
 } from "./errors.js";
 import { environmentFault } from "./env-fault.js";
 import type { OutputSink } from "./output-sink.js";
-import { StateLostError, StorageError, StorageMissingError } from "../storage/errors.js";
+import { StateLostError, StorageError, StorageMissingError, UnsupportedMediumError } from "../storage/errors.js";
 import type { TraceEmit } from "../trace/records.js";
 import { messageId, tagPayload, untagPayload } from "../trace/message-id.js";
 import { traceStorage } from "../trace/traced-storage.js";
@@ -130,6 +130,8 @@ function storageFailure(e: unknown): string | undefined {
   if (e instanceof StorageMissingError) {
     return `${e.message} (recovering without it would silently restart the rank, and through rollbacks the job, from an older or the initial state: restore it, or start the job with a fresh --storage-dir)`;
   }
+  // The protocol names a medium no store provides: the package, not the storage, is at fault.
+  if (e instanceof UnsupportedMediumError) return e.message;
   if (e instanceof StorageError) return `${e.message} (the rank's storage is damaged or in use, and nothing was used from it: restore it, or start the job with a fresh --storage-dir)`;
   return undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { ReportedError, errorText, type JobFailure } from "../host/errors.js";
 import { environmentFault } from "../host/env-fault.js";
-import { StorageError, StorageMissingError } from "../storage/errors.js";
+import { StorageError, StorageMissingError, UnsupportedMediumError } from "../storage/errors.js";
 import { INTERRUPT_SIGNALS } from "./signals.js";
 import type { OutputSink } from "../host/output-sink.js";
 import type { TcpTransport } from "../transport/tcp.js";
@@ -180,6 +180,7 @@ function failureOf(e: unknown, rank: number, context: string): JobFailure {
     const why = "recovering without it would silently restart the rank, and through rollbacks the job, from an older or the initial state";
     return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (${why}: restore it, or start the job with a fresh --storage-dir)` };
   }
+  if (e instanceof UnsupportedMediumError) return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message}` };
   if (e instanceof StorageError) {
     return { kind: "unrecoverable", rank, reason: `rank ${rank}: ${e.message} (the rank's storage is damaged or in use: nothing was used from it; restore it or start with a fresh --storage-dir)` };
   }

@@ -107,6 +107,7 @@ export async function startRankRuntime(p: RankRuntimeParams): Promise<RankRuntim
     incarnation: p.incarnation,
     expectStorage: p.expectStorage === true,
     replicated: wiring.replicated,
+    media: factory.media,
     // A stolen lock, a torn tail or a stale temp file is what a crash leaves behind: routine, shown with
     // EGIDA_DEBUG; a corrupt checkpoint skipped is worth a warning.
     onWarning: (w) => (typeof w === "string" ? p.log("warn", w) : p.log(w.kind === "corrupt-checkpoint" ? "warn" : "info", w.message)),

@@ -162,7 +162,7 @@ export async function runSimJob(p: SimJobParams): Promise<SimJobResult> {
       transport,
       timers: world.timers(r),
       // Fenced: once this incarnation is killed, its leftover async code writes nothing more.
-      storage: fenceStorage(createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated }), (): boolean => host.crashed),
+      storage: fenceStorage(createMemoryStorageProvider({ rank: r, stable, replicated: wiring.replicated, media: p.protocol.media }), (): boolean => host.crashed),
       sink,
       trace: p.trace,
       strict: p.strict === true,

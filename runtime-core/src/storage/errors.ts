@@ -152,7 +152,8 @@ export interface LockHolder {
 
 /** A recoverable oddity (torn tail truncated, corrupt checkpoint skipped). */
 export interface StorageWarning {
-  readonly kind: "torn-tail" | "corrupt-checkpoint" | "lock-stolen" | "stale-temp";
+  /** `medium`: reported by a plugin medium's store (MediumContext.warn). */
+  readonly kind: "torn-tail" | "corrupt-checkpoint" | "lock-stolen" | "stale-temp" | "medium";
   readonly file: string;
   readonly offset?: number;
   readonly message: string;

@@ -6,6 +6,8 @@
  *   local-disk                     <dir>/local/rank-<r>/             MemoryLogState kept in `stable`
  *   nfs-disk                       <sharedDir>/rank-<r>/ + rank lock  MemoryLogState kept in `stable`
  *   volatile-memory-of-processes   the `replicated` factory          the `replicated` factory
+ *   a plugin medium (`media`)      its MediumStore, in               MemoryLogState kept in `stable` if the
+ *                                  <dir>/media/<medium>/rank-<r>/    store is stable, else fresh each incarnation
  *
  * Checkpoints on volatile-memory-of-processes are the replicated log
  * CHECKPOINT_LOG of the same factory, one record per checkpoint
@@ -17,7 +19,7 @@
  * starting from nothing.
  */
 import { join } from "node:path";
-import type { CheckpointStore, LogStore, StorageMedium, StorageProvider } from "../spi.js";
+import type { CheckpointStore, LogStore, MediumContext, MediumStore, StorageMedium, StorageProvider } from "../spi.js";
 import { openCheckpointStore } from "./checkpoint-store.js";
 import { openDiskLog } from "./disk-log.js";
 import { watchCheckpoints, watchLog, type FaultListener } from "./fault-watch.js";
@@ -69,6 +71,8 @@ export interface DiskStorageOptions {
    * checked (a rank that died before opening its storage left none).
    */
   readonly expectStorage?: boolean;
+  /** Plugin media (ProtocolFactory.media), by medium id. A built-in medium's name is never looked up here. */
+  readonly media?: Readonly<Record<string, MediumStore>>;
 }
 
 const noReplicated = (): never => {
@@ -79,6 +83,15 @@ const noReplicated = (): never => {
 };
 
 const CHECKPOINT_MEDIA_HINT = "checkpoints can be kept on local-disk, nfs-disk, volatile-memory-of-processes or volatile-memory-of-self";
+
+/** The one line for a medium no store provides: a plugin medium the protocol package does not register. */
+export const NO_STORE_HINT =
+  "no store provides it: the protocol package's factory registers a plugin's media (`media`), so compile the spec with the plugin's egida.config.json and install the plugin next to the package";
+
+/** A plugin medium's store, if `media` has one for this (non-built-in) medium. */
+function pluginMedium(media: Readonly<Record<string, MediumStore>> | undefined, medium: string): MediumStore | undefined {
+  return media !== undefined && Object.hasOwn(media, medium) ? media[medium] : undefined;
+}
 
 /** Diskless checkpoints: the replicated log CHECKPOINT_LOG, recovered from the replicas on a restart. */
 async function replicatedCheckpoints(factory: ReplicatedLogFactory | undefined): Promise<CheckpointStore> {
@@ -132,6 +145,15 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
   const watchedCheckpoints = (p: Promise<CheckpointStore>): Promise<CheckpointStore> =>
     onFault ? p.then((c) => watchCheckpoints(c, onFault), (e: unknown) => (onFault(e), Promise.reject(e))) : p;
 
+  const mediumContext = (medium: string): MediumContext => ({
+    medium,
+    rank: opts.rank,
+    incarnation: opts.incarnation,
+    dir: rankDir(join(opts.dir, "media", checkName(medium)), opts.rank),
+    sharedDir: rankDir(join(opts.sharedDir ?? join(opts.dir, "shared"), "media", checkName(medium)), opts.rank),
+    warn: (message) => opts.onWarning?.({ kind: "medium", file: medium, message }),
+  });
+
   const open = (medium: StorageMedium, name: string, onClose: () => Promise<void>): Promise<LogStore> => {
     switch (medium) {
       case "volatile-memory-of-self":
@@ -157,8 +179,11 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
         );
       case "volatile-memory-of-processes":
         return (opts.replicated ?? noReplicated)(name);
-      default:
-        throw new UnsupportedMediumError(medium, "unknown storage medium");
+      default: {
+        const store = pluginMedium(opts.media, medium);
+        if (store === undefined) throw new UnsupportedMediumError(medium, NO_STORE_HINT);
+        return watchedLog(store.openLog(mediumContext(medium), checkName(name)));
+      }
     }
   };
 
@@ -214,8 +239,12 @@ export function createDiskStorageProvider(opts: DiskStorageOptions): StorageProv
               );
             case "volatile-memory-of-processes":
               return replicatedCheckpoints(opts.replicated);
-            default:
-              throw new UnsupportedMediumError(medium, CHECKPOINT_MEDIA_HINT);
+            default: {
+              const store = pluginMedium(opts.media, medium);
+              if (store === undefined) throw new UnsupportedMediumError(medium, NO_STORE_HINT);
+              if (store.openCheckpoints === undefined) throw new UnsupportedMediumError(medium, `its store keeps no checkpoints (${CHECKPOINT_MEDIA_HINT})`);
+              return watchedCheckpoints(store.openCheckpoints(mediumContext(medium)));
+            }
           }
         })();
         ckpts.set(medium, p);
@@ -247,6 +276,8 @@ export interface MemoryStorageOptions {
   readonly stable: MemoryStableMedia;
   readonly replicated?: ReplicatedLogFactory;
   readonly chunkBytes?: number;
+  /** Plugin media: simulated in memory by their durability (MediumStore.stable); their stores are not opened. */
+  readonly media?: Readonly<Record<string, MediumStore>>;
 }
 
 const STABLE = new Set<StorageMedium>(["local-disk", "nfs-disk"]);
@@ -262,22 +293,25 @@ export function createMemoryStorageProvider(opts: MemoryStorageOptions): Storage
   const replicatedCkpts = new Map<string, Promise<CheckpointStore>>();
   /** Every log opened, for logSyncs. */
   const opened: LogStore[] = [];
+  // A plugin medium is simulated by what the checker knows of it: stable or not.
+  const stable = (medium: string): boolean => STABLE.has(medium) || pluginMedium(opts.media, medium)?.stable === true;
+  const volatilePlugin = (medium: string): boolean => pluginMedium(opts.media, medium)?.stable === false;
   return {
     openLog(medium, name) {
       const key = `${opts.rank}/${medium}/log/${name}`;
       const open = logs.get(key);
       if (open) return open;
       let p: Promise<LogStore>;
-      if (medium === "volatile-memory-of-self") p = Promise.resolve(new MemoryLog(medium));
+      if (medium === "volatile-memory-of-self" || volatilePlugin(medium)) p = Promise.resolve(new MemoryLog(medium));
       else if (medium === "volatile-memory-of-processes") p = (async () => (opts.replicated ?? noReplicated)(name))();
-      else if (STABLE.has(medium)) {
+      else if (stable(medium)) {
         let state = opts.stable.get(key);
         if (!state || state instanceof MemoryCheckpointStore) {
           state = newMemoryLogState();
           opts.stable.set(key, state);
         }
         p = Promise.resolve(MemoryLog.reopenAfterCrash(medium, state));
-      } else p = Promise.reject(new UnsupportedMediumError(medium, "unknown storage medium"));
+      } else p = Promise.reject(new UnsupportedMediumError(medium, NO_STORE_HINT));
       void p.then((l) => opened.push(l), () => {});
       logs.set(key, p);
       return p;
@@ -298,7 +332,14 @@ export function createMemoryStorageProvider(opts: MemoryStorageOptions): Storage
         }
         return s;
       }
-      if (!STABLE.has(medium)) return Promise.reject(new UnsupportedMediumError(medium, CHECKPOINT_MEDIA_HINT));
+      const plugin = pluginMedium(opts.media, medium);
+      if (plugin !== undefined && plugin.openCheckpoints === undefined) return Promise.reject(new UnsupportedMediumError(medium, `its store keeps no checkpoints (${CHECKPOINT_MEDIA_HINT})`));
+      if (volatilePlugin(medium)) {
+        let v = volatileCkpts.get(key);
+        if (!v) volatileCkpts.set(key, (v = new MemoryCheckpointStore(medium, opts.chunkBytes)));
+        return Promise.resolve(v);
+      }
+      if (!stable(medium)) return Promise.reject(new UnsupportedMediumError(medium, plugin === undefined ? NO_STORE_HINT : CHECKPOINT_MEDIA_HINT));
       let s = opts.stable.get(key);
       if (!(s instanceof MemoryCheckpointStore)) {
         s = new MemoryCheckpointStore(medium, opts.chunkBytes);

@@ -15,6 +15,7 @@
  */
 import type { LogAction, ProtocolIR, SourceSpan } from "../../ir/types.js";
 import { inst, scheduleBlock, selectReadLog, UnsupportedProtocolError, type BlockInstance } from "../select.js";
+import type { Media } from "../media.js";
 
 /**
  * Tracking variants implemented: the dependency matrix (n × n words: who depends on what), the
@@ -23,7 +24,6 @@ import { inst, scheduleBlock, selectReadLog, UnsupportedProtocolError, type Bloc
  * determinants, entries sent as they change), and none (all unstable determinants).
  */
 const TRACKING = new Set(["dependency-matrix", "stability-vector", "stability-matrix"]);
-const HYBRID_MEDIA = new Set(["local-disk", "nfs-disk"]);
 /**
  * Hybrid: flush the stable determinant log once this many deliveries are unflushed, without waiting for
  * the timer. Bounds each piggyback's own determinants to about this many (plus those of one flush in
@@ -40,7 +40,8 @@ export function isCausal(ir: ProtocolIR): boolean {
   return ir.dependencyGenerating.some((st) => st.piggyback.some((p) => p.id === "determinants")) || ir.nonDeterministic.some((st) => st.event === "receive" && st.log === null);
 }
 
-export function selectCausal(ir: ProtocolIR): BlockInstance[] {
+/** `media`: what each log may be on (blocks/media.ts); a hybrid's asynchronous log needs `media.asyncLog`. */
+export function selectCausal(ir: ProtocolIR, media: Media): BlockInstance[] {
   // ---- receive determinants: only piggybacked (pure), or also logged asynchronously on stable storage (hybrid)
   let hybrid: LogAction | null = null;
   let readLog: BlockInstance | undefined;
@@ -52,7 +53,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
       // logging does): nothing depends on a value before it is durable, so none is piggybacked. With
       // an asynchronous one (the hybrid's scheme applied to reads) det-log piggybacks each value until
       // log/read-log has flushed it, and recovery takes the flushed ones from the log.
-      if (st.log !== null) readLog = selectReadLog(st, undefined, true);
+      if (st.log !== null) readLog = selectReadLog(st, undefined, media, true);
       continue;
     }
     if (st.event !== "receive") throw new UnsupportedProtocolError(`${st.event} determinants with causal logging`, st.loc, "remove the statement: with causal logging only receive and read determinants are piggybacked (replay regenerates sends and writes)");
@@ -60,7 +61,7 @@ export function selectCausal(ir: ProtocolIR): BlockInstance[] {
     if (log !== null) {
       if (!logs(log, "determinant")) throw new UnsupportedProtocolError("logging message contents without their determinants", log.loc ?? st.loc, "write `Log determinant, message asynchronously on NFS disk` (hybrid causal), or remove the `Log`");
       if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous determinant logging together with piggybacked determinants", log.how.loc ?? st.loc, "log `asynchronously` (hybrid causal), or remove `send: Piggyback determinants` for pessimistic logging");
-      if (!HYBRID_MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`asynchronous determinant logs on ${log.where.id} with causal logging`, log.where.loc ?? st.loc, "log on `NFS disk` or `local disk`");
+      if (!media.asyncLog.has(log.where.id)) throw new UnsupportedProtocolError(`asynchronous determinant logs on ${log.where.id} with causal logging`, log.where.loc ?? st.loc, `log on ${media.list(media.asyncLog)}`);
       hybrid = log;
     }
   }

@@ -24,17 +24,14 @@
  *   optimistic/exchange-finish onFinish AFTER optimistic/finish: every clock entry known stable
  *   and param opt.broadcast = false: optimistic/collect and optimistic/rollback send no token.
  * Refused (UnsupportedProtocolError): co-ordinated or communication-induced
- * checkpoints, checkpoints on a medium outside CKPT_MEDIA, read statements that do not log
+ * checkpoints, checkpoints on a medium that is not stable (blocks/media.ts), read statements that do not log
  * asynchronously into the receive log, synchronous or volatile logs,
  * anything but co-ordinated output commit.
  */
 import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
 import type { ParamValue } from "../params.js";
+import type { Media } from "../media.js";
 import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
-
-const MEDIA = new Set(["local-disk", "nfs-disk"]);
-/** Checkpoints may also live in the memory of f other processes (the replicated checkpoint store, "Diskless checkpoints"). */
-const CKPT_MEDIA = new Set([...MEDIA, "volatile-memory-of-processes"]);
 
 function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
   return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
@@ -45,7 +42,8 @@ export function isOptimistic(ir: ProtocolIR): boolean {
   return ir.recovery.orphanDetection !== null || ir.dependencyGenerating.some((st) => st.piggyback.some((p) => p.id === "vector-clock" || p.id === "logical-clock"));
 }
 
-export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
+/** `media`: the asynchronous log needs `media.asyncLog`; checkpoints (also in the memory of f other processes) `media.stableCheckpoint`. */
+export function selectOptimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
   // ---- receive: Log determinant, message asynchronously on stable storage
   let logLoc: SourceSpan | undefined;
   let medium = "";
@@ -59,7 +57,7 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
       throw new UnsupportedProtocolError("optimistic logging without both determinant and message contents in the log (recovery and rollback replay from it)", log.loc ?? st.loc, "write `Log determinant, message asynchronously on NFS disk`");
     }
     if (log.how.id !== "asynchronously") throw new UnsupportedProtocolError("synchronous logging with orphan detection", log.how.loc ?? st.loc, "log `asynchronously` (optimistic), or remove orphan detection and the piggybacked clock (pessimistic)");
-    if (!MEDIA.has(log.where.id)) throw new UnsupportedProtocolError(`optimistic logs on ${log.where.id}`, log.where.loc ?? st.loc, "log on `NFS disk` or `local disk`");
+    if (!media.asyncLog.has(log.where.id)) throw new UnsupportedProtocolError(`optimistic logs on ${log.where.id}`, log.where.loc ?? st.loc, `log on ${media.list(media.asyncLog)}`);
     medium = log.where.id;
     logLoc = log.loc ?? st.loc;
   }
@@ -99,14 +97,14 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   const ck = ir.checkpoint;
   if (ck !== null) {
     if (ck.proto.id !== "independent") throw new UnsupportedProtocolError(`${ck.proto.id} checkpointing with optimistic logging`, ck.proto.loc ?? ck.loc, "use `Independent checkpoint ...`");
-    if (!CKPT_MEDIA.has(ck.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, "checkpoint on `NFS disk`, `local disk` or `volatile memory of processes`");
+    if (!media.stableCheckpoint.has(ck.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${ck.storage.id}`, ck.storage.loc ?? ck.loc, `checkpoint on ${media.list(media.stableCheckpoint)}`);
   }
   const rb = rec.onRollback;
   if (rb !== null) {
     if (rb.kind === "log" && rb.storage.id !== medium) throw new UnsupportedProtocolError(`On rollback: Log on ${rb.storage.id} (the receive log is on ${medium})`, rb.storage.loc ?? rb.loc, "log on the receive log's storage");
     if (rb.kind === "checkpoint") {
       // One checkpoint store: the rollback's checkpoint goes where the timer's go.
-      if (!CKPT_MEDIA.has(rb.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${rb.storage.id}`, rb.storage.loc ?? rb.loc, "checkpoint on `NFS disk`, `local disk` or `volatile memory of processes`");
+      if (!media.stableCheckpoint.has(rb.storage.id)) throw new UnsupportedProtocolError(`optimistic checkpoints on ${rb.storage.id}`, rb.storage.loc ?? rb.loc, `checkpoint on ${media.list(media.stableCheckpoint)}`);
       if (ck !== null && ck.storage.id !== rb.storage.id) throw new UnsupportedProtocolError(`On rollback: Take independent checkpoint on ${rb.storage.id} (the checkpoints are on ${ck.storage.id})`, rb.storage.loc ?? rb.loc, "take the rollback's checkpoint on the checkpoint statement's storage");
     }
   }
