@@ -30,7 +30,7 @@
  */
 import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
 import type { ParamValue } from "../params.js";
-import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
+import { UnsupportedProtocolError, type BlockInstance } from "../select-common.js";
 
 const MEDIA = new Set(["local-disk", "nfs-disk"]);
 /** Checkpoints may also live in the memory of f other processes (the replicated checkpoint store, "Diskless checkpoints"). */
