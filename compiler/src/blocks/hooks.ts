@@ -144,6 +144,9 @@ export interface TimerEv {
   now: number;
 }
 
+// ---------------------------------------------------------------- messages
+// The shapes events and core blocks share; here so that hooks.ts imports no library file.
+
 /** A received, not yet delivered, application message (held back in `s.held`). */
 export interface InMsg {
   readonly from: number;
