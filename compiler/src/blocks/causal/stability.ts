@@ -72,7 +72,7 @@ export interface CRead {
 /**
  * The fields of causal/det-log that these helpers and the other causal blocks
  * use (causal/det-log's `Fields` extends this; it uses causal/gather's and
- * causal/gather uses its, so both live here).
+ * causal/gather uses its, so both live here, with the types of their fields).
  */
 export interface DetLogState {
   /** Volatile determinant log: per dest k, rsn → determinant. */

@@ -31,7 +31,11 @@ export interface WmWaiter {
   readonly resolve: () => void;
 }
 
-/** The fields of log/watermark this gate works on (log/watermark's `Fields` extends this). */
+/**
+ * The fields of log/watermark this gate works on (log/watermark's `Fields`
+ * extends this). Here rather than in a state file: their types are this
+ * library's, and log/watermark imports it anyway.
+ */
 export interface WatermarkState {
   /** Held sends, in send order. */
   wmQ: WmHeld[];

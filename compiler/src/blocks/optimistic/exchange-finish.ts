@@ -8,7 +8,8 @@
  * every flush tick; an answer re-checks (optExchangeCheck).
  */
 import type { Kernel, StartEv } from "../hooks.js";
-import { optExchangeCheck, optPullAll, type ExchangeState } from "./pull.js";
+import { optExchangeCheck, optPullAll } from "./pull.js";
+import type { ExchangeState } from "./exchange-state.js";
 import type { Fields as OptClock } from "./clock.js";
 import type { Fields as OptCommit } from "./commit.js";
 import type { PumpState } from "../core/pump-state.js";

@@ -43,7 +43,8 @@
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { ControlEv, Kernel, RecvEv, TimerEv } from "../hooks.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_ACK, TAG_OPT_PULL, TAG_OPT_TOKEN } from "../tags.js";
-import { optExchangeCheck, optKnow, optPull, optPullAll, type ExchangeState } from "./pull.js";
+import { optExchangeCheck, optKnow, optPull, optPullAll } from "./pull.js";
+import type { ExchangeState } from "./exchange-state.js";
 import { optTokenWords } from "./token.js";
 import type { Fields as OptClock } from "./clock.js";
 import type { Fields as OptCollect } from "./collect.js";

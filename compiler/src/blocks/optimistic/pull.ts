@@ -9,20 +9,10 @@ import { KIND_CONTROL, TAG_OPT_PULL } from "../tags.js";
 import { optQuiet } from "./quiet.js";
 import type { Fields as OptClock } from "./clock.js";
 import type { Fields as OptCommit } from "./commit.js";
+import type { ExchangeState } from "./exchange-state.js";
 import type { PumpState } from "../core/pump-state.js";
 
 type K = Kernel & OptClock & ExchangeState & OptCommit & PumpState;
-
-/** The fields of optimistic/exchange these helpers work on (optimistic/exchange's `Fields` extends this). */
-export interface ExchangeState {
-  /** Per peer k: the highest state (incarnation, ts) of k known stable at k. */
-  optKnownInc: Uint32Array;
-  optKnownTs: Uint32Array;
-  /** Per peer: pulled since the last flush tick (one pull per peer per interval). */
-  optPulled: Uint8Array;
-  /** Protocol.finish calls waiting until every dependency is known stable (optimistic/exchange-finish). */
-  optExFinWait: (() => void)[];
-}
 
 /** Pull every dependency not known stable, and every incarnation a parked message waits for. */
 export function optPullAll(s: K): void {
