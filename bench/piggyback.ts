@@ -31,7 +31,7 @@ import { pathToFileURL } from "node:url";
 import { benchArgs } from "./args.js";
 import { kernelOf } from "../compiler/src/blocks/compose.js";
 import { composeFromIR } from "../compiler/src/dev/select-ir.js";
-import type { K } from "../compiler/src/blocks/kernel.js";
+import type { ComposedState } from "../compiler/src/blocks/index.js";
 import type { DeliverEv, SendEv } from "../compiler/src/blocks/hooks.js";
 import type { App, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
 import { checkApp } from "../runtime-core/src/host/load-app.js";
@@ -55,7 +55,7 @@ function usage(msg: string): never {
 }
 
 /** Determinants the receiver holds, and its dependency matrix, as of now. */
-function knowledge(s: K): { dets: number; dm: Uint32Array } {
+function knowledge(s: ComposedState): { dets: number; dm: Uint32Array } {
   let dets = 0;
   for (const m of s.cdDets) dets += m.size;
   return { dets, dm: s.cdDm.slice() };

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { InMsg } from "../src/blocks/kernel.js";
+import type { InMsg } from "../src/blocks/hooks.js";
 import { Held } from "../src/blocks/core/held.js";
 import { wordsOf } from "../src/blocks/core/words.js";
 

@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { serialize, deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
-import type { OutMsg } from "../src/blocks/kernel.js";
+import type { OutMsg } from "../src/blocks/hooks.js";
 import { newOutLog, outAt, outDrop, outPack, outPush, outUnpack, type OutLog, type OutPack } from "../src/blocks/core/out-log.js";
 
 type Op = { kind: "push"; pbLen: number; payLen: number; seed: number } | { kind: "drop"; back: number } | { kind: "ckpt" } | { kind: "peek" };

@@ -6,13 +6,12 @@
  */
 import type { InboundFrame, Protocol, ProtocolFactory, ProtocolHost, ProtocolStats } from "@egida/runtime-core/spi";
 import { HOOKS, HOOK_NAMES, type HookName } from "./hooks.js";
-import { BLOCK_MODULES, type BlockModule } from "./index.js";
+import { BLOCK_MODULES, type BlockModule, type ComposedState } from "./index.js";
 import * as kernel from "./kernel.js";
-import type { K } from "./kernel.js";
 import { installParams, type ParamValue } from "./params.js";
 import type { BlockInstance } from "./select.js";
 
-type HookFn = (s: K, ev: unknown) => unknown;
+type HookFn = (s: ComposedState, ev: unknown) => unknown;
 
 export interface ComposeOptions {
   readonly name: string;
@@ -48,7 +47,7 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
     protocolName: opts.name,
     defaultF: opts.defaultF,
     create(host: ProtocolHost): Protocol {
-      const s = {} as K;
+      const s = {} as ComposedState;
       const methods = s as unknown as Record<string, (ev: unknown) => unknown>;
       for (const h of HOOK_NAMES) {
         const fns = chains.get(h)!;
@@ -99,6 +98,6 @@ export function compose(instances: readonly BlockInstance[], opts: ComposeOption
 }
 
 /** The kernel state behind a composed protocol (tests only). */
-export function kernelOf(p: Protocol): K {
-  return (p as unknown as { kernel: K }).kernel;
+export function kernelOf(p: Protocol): ComposedState {
+  return (p as unknown as { kernel: ComposedState }).kernel;
 }

@@ -3,7 +3,7 @@
  * (API → EventHandler → modules), plus the Timer, FailureDetector and Network
  * entry points and a few internal phases (pump, checkpoint-durable, restore).
  *
- * Every hook takes `(s, ev)`: `s` is the kernel state (`K`), `ev` a
+ * Every hook takes `(s, ev)`: `s` is the kernel state (each block file's `K`), `ev` a
  * fixed-shape event object (monomorphic: always allocated with every field).
  * A hook's *chain* is the selected blocks that implement it, run in the order
  * `selectBlocks` returns them (see CHAIN_ORDER below for the rationale).
@@ -14,7 +14,7 @@
  * method, and the dev composer one closure. Hook names never collide with
  * `Protocol` methods (kernel.ts implements those).
  */
-import type { InMsg, K } from "./kernel.js";
+import type { ProtocolHost } from "@egida/runtime-core/spi";
 
 // ------------------------------------------------------------------ events
 
@@ -144,6 +144,29 @@ export interface TimerEv {
   now: number;
 }
 
+// ---------------------------------------------------------------- messages
+// The shapes events and core blocks share; here so that hooks.ts imports no library file.
+
+/** A received, not yet delivered, application message (held back in `s.held`). */
+export interface InMsg {
+  readonly from: number;
+  readonly ssn: number;
+  readonly fromIncarnation: number;
+  /** The full piggyback (word 0 = ssn). */
+  readonly pb: Uint32Array;
+  readonly payload: Uint8Array;
+  /** Arrival stamp: live delivery follows arrival order across channels. */
+  readonly arrival: number;
+}
+
+/** A sent message kept in the retransmission buffer (the sender-based message log). */
+export interface OutMsg {
+  readonly to: number;
+  readonly ssn: number;
+  readonly pb: Uint32Array;
+  readonly payload: Uint8Array;
+}
+
 // ------------------------------------------------------------------ hooks
 
 /**
@@ -152,30 +175,41 @@ export interface TimerEv {
  * chain and the caller drops the event).
  */
 export interface Hooks {
-  onOpen(s: K, ev: StartEv): Promise<void>;
-  onRecover(s: K, ev: StartEv): Promise<void>;
-  onLive(s: K, ev: StartEv): Promise<void>;
-  onStop(s: K, ev: StartEv): Promise<void>;
-  onFinish(s: K, ev: StartEv): Promise<void>;
-  onSend(s: K, ev: SendEv): void;
-  onRelease(s: K, ev: ReleaseEv): void;
-  acceptReceive(s: K, ev: RecvEv): boolean;
-  onReceive(s: K, ev: RecvEv): void;
-  onPump(s: K, ev: PumpEv): void;
-  onDeliver(s: K, ev: DeliverEv): Promise<void> | void;
-  onRead(s: K, ev: ReadEv): void;
-  onWrite(s: K, ev: WriteEv): Promise<void>;
-  onControl(s: K, ev: ControlEv): void;
-  onPeerIncarnation(s: K, ev: PeerIncarnationEv): void;
-  onCheckpoint(s: K, ev: CheckpointEv): Promise<void>;
-  onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void>;
-  onRestore(s: K, ev: RestoreEv): void;
-  onCheckpointTimer(s: K, ev: TimerEv): void;
-  onFlushTimer(s: K, ev: TimerEv): void;
-  onRollback(s: K, ev: RollbackEv): Promise<void>;
+  onOpen(s: Kernel, ev: StartEv): Promise<void>;
+  onRecover(s: Kernel, ev: StartEv): Promise<void>;
+  onLive(s: Kernel, ev: StartEv): Promise<void>;
+  onStop(s: Kernel, ev: StartEv): Promise<void>;
+  onFinish(s: Kernel, ev: StartEv): Promise<void>;
+  onSend(s: Kernel, ev: SendEv): void;
+  onRelease(s: Kernel, ev: ReleaseEv): void;
+  acceptReceive(s: Kernel, ev: RecvEv): boolean;
+  onReceive(s: Kernel, ev: RecvEv): void;
+  onPump(s: Kernel, ev: PumpEv): void;
+  onDeliver(s: Kernel, ev: DeliverEv): Promise<void> | void;
+  onRead(s: Kernel, ev: ReadEv): void;
+  onWrite(s: Kernel, ev: WriteEv): Promise<void>;
+  onControl(s: Kernel, ev: ControlEv): void;
+  onPeerIncarnation(s: Kernel, ev: PeerIncarnationEv): void;
+  onCheckpoint(s: Kernel, ev: CheckpointEv): Promise<void>;
+  onCheckpointDurable(s: Kernel, ev: CheckpointEv): Promise<void>;
+  onRestore(s: Kernel, ev: RestoreEv): void;
+  onCheckpointTimer(s: Kernel, ev: TimerEv): void;
+  onFlushTimer(s: Kernel, ev: TimerEv): void;
+  onRollback(s: Kernel, ev: RollbackEv): Promise<void>;
 }
 
 export type HookName = keyof Hooks;
+
+/** The hook chains, as methods of the kernel (`s.onPump(ev)`). */
+export type HookMethods = { [H in keyof Hooks]: (ev: Parameters<Hooks[H]>[1]) => ReturnType<Hooks[H]> };
+
+/**
+ * What every block sees of the kernel: the host and the hook chains. A block
+ * file declares the state its bodies see as `type K = Kernel & Fields & ...`,
+ * adding its own `Fields` and those of the blocks it uses (ARCHITECTURE.md,
+ * "The block contract"). Imports no block, so the block graph stays acyclic.
+ */
+export type Kernel = { host: ProtocolHost } & HookMethods;
 
 export interface HookInfo {
   /**

@@ -3,8 +3,8 @@
  * dev composer resolves `BlockInstance.file` against. (The emitters read the
  * files themselves with ts-morph.)
  */
-import type { K } from "./kernel.js";
-import type { HookName } from "./hooks.js";
+import type { HookName, Kernel } from "./hooks.js";
+import type { Fields as KernelFields } from "./kernel.js";
 import * as coreSsn from "./core/ssn.js";
 import * as coreReceive from "./core/receive.js";
 import * as corePump from "./core/pump.js";
@@ -50,8 +50,59 @@ import * as causalGather from "./causal/gather.js";
 import * as causalCommit from "./causal/commit.js";
 import * as causalStableDets from "./causal/stable-dets.js";
 
+/**
+ * The composer's one state object: the kernel and every block's fields (the
+ * dev composer holds them all; tests inspect it through kernelOf). Only the
+ * composer and tests see this type: a block sees its own `K`.
+ */
+export type ComposedState = Kernel &
+  KernelFields &
+  coreSsn.Fields &
+  coreReceive.Fields &
+  corePump.Fields &
+  coreRetransmit.Fields &
+  coreOutputSeq.Fields &
+  coreTimers.Fields &
+  coreRecovery.Fields &
+  coreDeliver.Fields &
+  coreTransmit.Fields &
+  coreOutputEmit.Fields &
+  coreRead.Fields &
+  eventLog.Fields &
+  readLog.Fields &
+  sendLog.Fields &
+  watermark.Fields &
+  collectStableLog.Fields &
+  ckptRestore.Fields &
+  ckptIndependent.Fields &
+  ckptSchedule.Fields &
+  ckptStore.Fields &
+  commitIndependent.Fields &
+  optGate.Fields &
+  optClock.Fields &
+  optAsyncLog.Fields &
+  optCollect.Fields &
+  optOrphan.Fields &
+  optCommit.Fields &
+  optOnRollbackLog.Fields &
+  optFinish.Fields &
+  optRollback.Fields &
+  optCheckpoint.Fields &
+  optOnRollbackCkpt.Fields &
+  optExchange.Fields &
+  cpPump.Fields &
+  cpIndex.Fields &
+  cpStore.Fields &
+  cpOutput.Fields &
+  cpRounds.Fields &
+  cpSnapshot.Fields &
+  causalDetLog.Fields &
+  causalGather.Fields &
+  causalCommit.Fields &
+  causalStableDets.Fields;
+
 /** A block module as the composer sees it: an optional init and hook functions. */
-export type BlockModule = { readonly init?: (s: K) => void } & { readonly [H in HookName]?: (s: K, ev: never) => unknown };
+export type BlockModule = { readonly init?: (s: ComposedState) => void } & { readonly [H in HookName]?: (s: ComposedState, ev: never) => unknown };
 
 export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "core/ssn.ts": coreSsn,

@@ -1,119 +1,30 @@
 /**
  * The kernel: the `Protocol` SPI methods (the paper's API, Network and
- * FailureDetector entry points into the EventHandler), the kernel state type
- * `K`, and the shapes shared by the core blocks.
+ * FailureDetector entry points into the EventHandler) as functions of `s`,
+ * and the host field.
  *
- * `K` is what `s` is in every block body: the host, every block's `Fields`,
- * and the hook chains as methods (`s.onPump(ev)`). The inline emitter
- * declares exactly the fields of the selected blocks as class fields and
- * copies the SPI method bodies below; the dev composer (compose.ts) calls
- * these same functions with one object holding everything.
+ * The kernel imports no block but core/ssn (the statistics): what every block
+ * sees of it is `Kernel` (hooks.ts), and each block file adds its own fields
+ * and those of the blocks it uses. The inline emitter declares exactly the
+ * fields of the selected blocks as class fields and copies the SPI method
+ * bodies below; the dev composer (compose.ts) calls these same functions
+ * with one object holding everything.
  */
 import type { FrameKind, InboundFrame, ProtocolHost, ProtocolStats } from "@egida/runtime-core/spi";
-import type { Hooks } from "./hooks.js";
+import type { Kernel } from "./hooks.js";
 import type { Fields as CoreSsn } from "./core/ssn.js";
-import type { Fields as CoreReceive } from "./core/receive.js";
-import type { Fields as CorePump } from "./core/pump.js";
-import type { Fields as CoreRetransmit } from "./core/retransmit.js";
-import type { Fields as CoreOutput } from "./core/output-seq.js";
-import type { Fields as CoreRecovery } from "./core/recovery.js";
-import type { Fields as CoreTimers } from "./core/timers.js";
-import type { Fields as CoreTransmit } from "./core/transmit.js";
-import type { Fields as EventLog } from "./log/event-log.js";
-import type { Fields as ReadLog } from "./log/read-log.js";
-import type { Fields as SendLog } from "./log/send-log.js";
-import type { Fields as Watermark } from "./log/watermark.js";
-import type { Fields as CkptRestore } from "./checkpoint/restore.js";
-import type { Fields as CkptIndependent } from "./checkpoint/independent.js";
-import type { Fields as CkptSchedule } from "./checkpoint/schedule.js";
-import type { Fields as CkptStore } from "./checkpoint/store.js";
-import type { Fields as OptGate } from "./optimistic/gate.js";
-import type { Fields as OptClock } from "./optimistic/clock.js";
-import type { Fields as OptAsyncLog } from "./optimistic/async-log.js";
-import type { Fields as OptCollect } from "./optimistic/collect.js";
-import type { Fields as OptOrphan } from "./optimistic/orphan.js";
-import type { Fields as OptCommit } from "./optimistic/commit.js";
-import type { Fields as OptCheckpoint } from "./optimistic/checkpoint.js";
-import type { Fields as OptExchange } from "./optimistic/exchange.js";
-import type { Fields as CpPump } from "./ckpt-only/pump.js";
-import type { Fields as CpIndex } from "./ckpt-only/index-pb.js";
-import type { Fields as CpStore } from "./ckpt-only/store.js";
-import type { Fields as CpOutput } from "./ckpt-only/output.js";
-import type { Fields as CpRounds } from "./ckpt-only/rounds.js";
-import type { Fields as CpSnapshot } from "./ckpt-only/snapshot.js";
-import type { Fields as CausalDetLog } from "./causal/det-log.js";
-import type { Fields as CausalGather } from "./causal/gather.js";
-import type { Fields as CausalCommit } from "./causal/commit.js";
-import type { Fields as CausalStableDets } from "./causal/stable-dets.js";
 import { wordsOf } from "./core/words.js";
-
-/** A received, not yet delivered, application message (held back in `s.held`). */
-export interface InMsg {
-  readonly from: number;
-  readonly ssn: number;
-  readonly fromIncarnation: number;
-  /** The full piggyback (word 0 = ssn). */
-  readonly pb: Uint32Array;
-  readonly payload: Uint8Array;
-  /** Arrival stamp: live delivery follows arrival order across channels. */
-  readonly arrival: number;
-}
-
-/** A sent message kept in the retransmission buffer (the sender-based message log). */
-export interface OutMsg {
-  readonly to: number;
-  readonly ssn: number;
-  readonly pb: Uint32Array;
-  readonly payload: Uint8Array;
-}
 
 export interface Fields {
   host: ProtocolHost;
 }
 
+/** The state the SPI methods see: the kernel and the statistics (core/ssn owns them). */
+type K = Kernel & Fields & CoreSsn;
+
 export function init(s: K, host: ProtocolHost): void {
   s.host = host;
 }
-
-/** The hook chains, as methods of the kernel (`s.onPump(ev)`). */
-export type HookMethods = { [H in keyof Hooks]: (ev: Parameters<Hooks[H]>[1]) => ReturnType<Hooks[H]> };
-
-export type K = Fields &
-  HookMethods &
-  CoreSsn &
-  CoreReceive &
-  CorePump &
-  CoreRetransmit &
-  CoreOutput &
-  CoreRecovery &
-  CoreTimers &
-  CoreTransmit &
-  EventLog &
-  ReadLog &
-  SendLog &
-  Watermark &
-  CkptRestore &
-  CkptIndependent &
-  CkptSchedule &
-  CkptStore &
-  OptGate &
-  OptClock &
-  OptAsyncLog &
-  OptCollect &
-  OptOrphan &
-  OptCommit &
-  OptCheckpoint &
-  OptExchange &
-  CpPump &
-  CpIndex &
-  CpStore &
-  CpOutput &
-  CpRounds &
-  CpSnapshot &
-  CausalDetLog &
-  CausalGather &
-  CausalCommit &
-  CausalStableDets;
 
 // ------------------------------------------------------------ Protocol SPI
 

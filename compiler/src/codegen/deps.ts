@@ -4,14 +4,19 @@
  * - imports from `@egida/runtime-core` become one type import and one value import;
  * - declarations from the library (event types in hooks.ts, a block's local
  *   helper) are copied, transitively, in a stable order;
- * - `K` (the kernel state type) becomes `type K = <the generated class>`.
+ * - `K` (each block file's state type, `Kernel & Fields & ...`) and `Kernel`
+ *   (hooks.ts: what every block sees of the kernel) become `type K = <the
+ *   generated class>`: the class holds every selected block's fields and the
+ *   hook chains, so it is each block's `K`.
  */
 import { CodegenError } from "./code.js";
 import { RUNTIME_SPECIFIERS, type Library } from "./library.js";
 import type { FileModel, StatementModel } from "./library-model.js";
 
+/** The state types: the generated class stands for them (`type K = <class>`). */
+const STATE_TYPES = new Set(["K", "Kernel"]);
 /** Names with meaning to the emitter: never copied. */
-const SKIP = new Set(["param", "s", "ev", "host", "K"]);
+const SKIP = new Set(["param", "s", "ev", "host", ...STATE_TYPES]);
 
 export interface Closure {
   /** From the runtime (emitted from RUNTIME_IMPORT). */
@@ -61,7 +66,11 @@ export class DependencyCollector {
   }
 
   private resolve(n: string, path: string): void {
-    if (n === "K") this.needsK = true;
+    if (STATE_TYPES.has(n)) {
+      // Spliced text must say `K`: only `K` is declared in generated code (`Kernel` is named by hooks.ts's signatures).
+      if (n !== "K" && path !== "hooks.ts") throw new CodegenError(`${path}: spliced code names ${n}; declare the file's state as \`type K = Kernel & ...\` and use K`);
+      this.needsK = true;
+    }
     if (SKIP.has(n)) return;
     const sf = this.lib.files.get(path);
     if (!sf) return;

@@ -181,7 +181,8 @@ function blockParts(sf: SourceFile, path: string, hookFns: ReadonlyMap<string, F
   return {
     path,
     fields,
-    ...(iface ? { fieldsRefs: [...referencedNames(iface)] } : {}),
+    // The members' types only: an `extends` names a shared-state interface the members redeclare, never copied.
+    ...(iface ? { fieldsRefs: [...new Set(iface.getMembers().flatMap((m) => [...referencedNames(m)]))] } : {}),
     ...(init ? { init: { statements: initStatements(init, fields) } } : {}),
     hooks,
   };

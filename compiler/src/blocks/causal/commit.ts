@@ -37,12 +37,14 @@
  * synchronously) has run.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { ControlEv, PeerIncarnationEv, StartEv, WriteEv } from "../hooks.js";
-import type { DeliverEv } from "../hooks.js";
+import type { ControlEv, DeliverEv, Kernel, PeerIncarnationEv, StartEv, WriteEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_FLUSH, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalAnnounce, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CRead } from "./stability.js";
+import { causalAdd, causalAddRead, causalAnnounce, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CRead, type DetLogState, type GatherState } from "./stability.js";
+import type { Fields as CausalDetLog } from "./det-log.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+
+type K = Kernel & Fields & DetLogState & CausalDetLog & CoreRetransmit & GatherState;
 
 /** A pending push: the keys (dest, rsn) pushed, the read determinants pushed, the frame words, acknowledgers, and the waiter. */
 export interface CPush {

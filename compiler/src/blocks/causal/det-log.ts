@@ -48,13 +48,18 @@
  * A read nobody holds was seen by nobody: it is produced afresh.
  */
 import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { CheckpointEv, ControlEv, DeliverEv, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
+import type { CheckpointEv, ControlEv, DeliverEv, Kernel, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_FLUSH, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { CAUSAL_DM_FULL, CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadsFlushed, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "./stability.js";
+import { CAUSAL_DM_FULL, CAUSAL_SM_FULL, causalAdd, causalAddRead, causalAnnounce, causalGatherStart, causalGc, causalPutRead, causalReadsFlushed, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead, type GatherState, type DetLogState } from "./stability.js";
+import type { PumpState } from "../core/pump-state.js";
+import type { Fields as CorePump } from "../core/pump.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
 
-export interface Fields {
+type K = Kernel & Fields & PumpState & CorePump & CoreSsn & CoreReceive & GatherState;
+
+export interface Fields extends DetLogState {
   /** Volatile determinant log: per dest k, rsn → determinant. */
   cdDets: Map<number, CDet>[];
   /**

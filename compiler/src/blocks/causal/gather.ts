@@ -43,14 +43,18 @@
  * test/protocols/causal-resend.test.ts).
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
+import type { ControlEv, Kernel, PeerIncarnationEv, StartEv } from "../hooks.js";
 import { param } from "../params.js";
-import { outResend } from "../core/out-log.js";
+import { outResend, type OutQueues } from "../core/out-log.js";
 import { KIND_CONTROL, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalGatherStart, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead } from "./stability.js";
+import { causalAdd, causalAddRead, causalGatherStart, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead, type DetLogState, type GatherState } from "./stability.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CorePump } from "../core/pump.js";
+import type { Fields as CkptRestore } from "../checkpoint/restore.js";
 
-export interface Fields {
+type K = Kernel & Fields & DetLogState & CoreReceive & CorePump & CkptRestore & OutQueues;
+
+export interface Fields extends GatherState {
   /** Gathering: peers that answered (bitmask), determinants of own deliveries rsn → [src, ssn], highest dependency reported. */
   gaAnswered: number;
   gaDets: Map<number, number[]>;

@@ -14,7 +14,7 @@
  * Constructs the causal blocks do not implement are refused (UnsupportedProtocolError).
  */
 import type { LogAction, ProtocolIR, SourceSpan } from "../../ir/types.js";
-import { inst, scheduleBlock, selectReadLog, UnsupportedProtocolError, type BlockInstance } from "../select.js";
+import { inst, scheduleBlock, selectReadLog, UnsupportedProtocolError, type BlockInstance } from "../select-common.js";
 import type { Media } from "../media.js";
 
 /**

@@ -19,8 +19,10 @@
  * Stable = held by f + 1 processes (or on stable storage): no longer piggybacked.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
+import type { ControlEv, Kernel } from "../hooks.js";
 import { KIND_CONTROL, TAG_CAUSAL_GATHER, TAG_CAUSAL_STABLE } from "../tags.js";
+
+type K = Kernel & DetLogState & GatherState;
 
 /** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
 export const CAUSAL_SM_FULL = 0xffffffff;
@@ -65,6 +67,61 @@ export interface CRead {
   readonly value: Uint8Array;
   /** As CDet.push. */
   push: number;
+}
+
+/**
+ * The fields of causal/det-log that these helpers and the other causal blocks
+ * use (causal/det-log's `Fields` extends this; it uses causal/gather's and
+ * causal/gather uses its, so both live here, with the types of their fields).
+ */
+export interface DetLogState {
+  /** Volatile determinant log: per dest k, rsn → determinant. */
+  cdDets: Map<number, CDet>[];
+  /** The determinants in the order this process learnt them; entry i has sequence number cdQBase + i. */
+  cdQ: CDet[];
+  cdQBase: number;
+  /** Per destination: the determinants with sequence numbers below this were put on, or left off for good, a message to it. */
+  cdQTold: Float64Array;
+  /** Volatile read determinants: per k, `${rsn}.${idx}` → value. */
+  cdReads: Map<string, CRead>[];
+  cdReadFrom: number;
+  /** Dependency matrix, n×n row-major (own row: what this process depends on). */
+  cdDm: Uint32Array;
+  /** Stability vector (stability-vector tracking; else 0). */
+  cdSv: Uint32Array;
+  /** Stability matrix, n×n row-major (stability-matrix tracking; else 0). */
+  cdSm: Uint32Array;
+  /** Per k: rsn covered by k's latest durable checkpoint (dets at or below are dropped). */
+  cdGc: Uint32Array;
+  /** Per k: rsn up to which k's determinants are on its stable log (hybrid). */
+  cdFlushed: Uint32Array;
+  /** Last [gc, flushed, reads flushed] of this rank told to the others. */
+  cdSaid: Uint32Array;
+  /** Asynchronous read log: per k, k's reads of every step before this are on k's stable read log. */
+  cdRdFlushed: Uint32Array;
+  /** The protocol state is restored: causal control frames can be served (earlier ones wait in cdDeferred). */
+  cdReady: boolean;
+  cdDeferred: ControlEv[];
+}
+
+/** The fields of causal/gather that these helpers and causal/det-log use (causal/gather's `Fields` extends this). */
+export interface GatherState {
+  /** Peers that answered (bitmask), determinants of own deliveries rsn → [src, ssn], highest dependency reported. */
+  gaAnswered: number;
+  gaDets: Map<number, number[]>;
+  /** Values of own reads gathered, by `${rsn}.${idx}`. */
+  gaReads: Map<string, Uint8Array>;
+  /** This incarnation's round: resolves when every peer answered (null: not started). */
+  gaRound: Promise<void> | null;
+  gaMaxDep: number;
+  gaFrom: number;
+  gaDone: (() => void) | null;
+  /** Two answers disagreed on a determinant (reported once the round ends). */
+  gaConflict: string | null;
+  /** Re-gathered determinants of other processes, [k, rsn, src, ssn] each. */
+  gaOthers: number[];
+  /** Re-gathered read determinants of other processes. */
+  gaOtherReads: [number, CRead][];
 }
 
 /** Is #(k, r) stable as far as this process knows (held by f + 1 processes, or on stable storage)? */

@@ -20,10 +20,16 @@
  * Record layout (little-endian u32 words, then bytes), as log/event-log:
  *   [source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload
  */
-import type { K } from "../kernel.js";
-import type { CheckpointEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
+import type { CheckpointEv, DeliverEv, Kernel, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
-import { causalAnnounce } from "./stability.js";
+import { causalAnnounce, type DetLogState, type GatherState } from "./stability.js";
+import type { Fields as CausalDetLog } from "./det-log.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CorePump } from "../core/pump.js";
+
+type K = Kernel & Fields & DetLogState & CausalDetLog & CoreSsn & CoreRetransmit & CoreReceive & CorePump & GatherState;
 
 export interface Fields {
   /** A flush is in flight. */

@@ -4,9 +4,12 @@
  * next gap between deliveries; a request while a write is in flight is
  * dropped (the next tick retries).
  */
-import type { K } from "../kernel.js";
-import type { StartEv, TimerEv } from "../hooks.js";
+import type { Kernel, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
+import type { CheckpointStoreState } from "./store-state.js";
+import type { PumpState } from "../core/pump-state.js";
+
+type K = Kernel & Fields & CheckpointStoreState & PumpState;
 
 export interface Fields {
   stopCkptTimer: (() => void) | null;

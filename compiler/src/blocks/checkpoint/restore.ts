@@ -9,11 +9,13 @@
  */
 import { deserialize } from "node:v8";
 import type { CheckpointStore } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { StartEv } from "../hooks.js";
+import type { Kernel, StartEv } from "../hooks.js";
 import { param } from "../params.js";
+import type { CheckpointStoreState } from "./store-state.js";
 
-export interface Fields {
+type K = Kernel & Fields;
+
+export interface Fields extends CheckpointStoreState {
   ckptStore: CheckpointStore | null;
   /** Index of the last checkpoint taken or restored (monotone per rank, across incarnations). */
   ckptIndex: number;

@@ -31,10 +31,15 @@
  * as the process is live again.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { CheckpointEv, ControlEv, DeliverEv, RestoreEv, SendEv, TimerEv } from "../hooks.js";
+import type { CheckpointEv, ControlEv, DeliverEv, Kernel, RestoreEv, SendEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_CKPT_ROUND } from "../tags.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { PumpState } from "../core/pump-state.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { CheckpointStoreState } from "./store-state.js";
+
+type K = Kernel & Fields & CoreSsn & PumpState & CoreReceive & CheckpointStoreState;
 
 export interface Fields {
   /** Index of the latest checkpoint (round number / BCS index); part of every checkpoint. */

@@ -11,9 +11,13 @@
  * so checkpoints become durable, truncate logs and drop older ones in order.
  */
 import { serialize } from "node:v8";
-import type { K } from "../kernel.js";
-import type { CheckpointEv } from "../hooks.js";
+import type { CheckpointEv, Kernel } from "../hooks.js";
 import { param } from "../params.js";
+import type { Fields as CkptRestore } from "./restore.js";
+import type { CheckpointStoreState } from "./store-state.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+
+type K = Kernel & Fields & CkptRestore & CheckpointStoreState & CoreSsn;
 
 export interface Fields {
   /** The write chain: resolves when every captured checkpoint is durable. */

@@ -14,9 +14,13 @@
  *   sender's current interval; the receiver records it as a dependency of its
  *   own current interval (rollback propagation, ckpt-only/line.ts).
  */
-import type { K } from "../kernel.js";
-import type { DeliverEv, RecvEv, SendEv } from "../hooks.js";
+import type { DeliverEv, Kernel, RecvEv, SendEv } from "../hooks.js";
 import { param } from "../params.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { RoundPhase } from "./round-phase.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+
+type K = Kernel & Fields & CoreSsn & RoundPhase & CoreReceive;
 
 export interface Fields {
   /** Epoch of this process's state (the last recovery round it rolled back in; 0 before any). */

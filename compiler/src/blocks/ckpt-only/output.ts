@@ -10,8 +10,9 @@
  * must not block on a commit that needs its next checkpoint (which is only
  * taken between deliveries). Replaces core/output-emit.
  */
-import type { K } from "../kernel.js";
-import type { CheckpointEv, RestoreEv, WriteEv } from "../hooks.js";
+import type { CheckpointEv, Kernel, RestoreEv, WriteEv } from "../hooks.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {
   /** Outputs not yet released, in seq order. */

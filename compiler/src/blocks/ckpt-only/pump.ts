@@ -10,13 +10,16 @@
  * called when the loop has stopped (the round then knows no delivery is in
  * progress).
  */
-import type { K } from "../kernel.js";
-import type { PumpEv } from "../hooks.js";
+import type { Kernel, PumpEv } from "../hooks.js";
 import { takeNextLive } from "../core/next-live.js";
 import { pumpFailed } from "../core/pump-failed.js";
 import { MODE_LIVE, MODE_STARTING } from "../tags.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { PumpState } from "../core/pump-state.js";
 
-export interface Fields {
+type K = Kernel & Fields & CoreReceive;
+
+export interface Fields extends PumpState {
   mode: number;
   pumping: boolean;
   /** A checkpoint was requested (timer, marker); taken at the next gap between deliveries. */

@@ -45,8 +45,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { CheckpointEv, ControlEv, PeerIncarnationEv, RestoreEv, StartEv, TimerEv } from "../hooks.js";
+import type { CheckpointEv, ControlEv, Kernel, PeerIncarnationEv, RestoreEv, StartEv, TimerEv } from "../hooks.js";
 import {
   KIND_APP,
   KIND_CONTROL,
@@ -65,9 +64,20 @@ import {
 } from "../tags.js";
 import { committedLine, finalLine, recoveryLine, type Entry, type Report } from "./line.js";
 import { param } from "../params.js";
-import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack } from "../core/out-log.js";
+import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack, type OutQueues } from "../core/out-log.js";
+import type { Fields as CpPump } from "./pump.js";
+import type { PumpState } from "../core/pump-state.js";
+import type { CheckpointStoreState } from "../checkpoint/store-state.js";
+import type { Fields as CpStore } from "./store.js";
+import type { Fields as CpIndexPb } from "./index-pb.js";
+import type { Fields as CpOutput } from "./output.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { RoundPhase } from "./round-phase.js";
 
-export interface Fields {
+type K = Kernel & Fields & CpPump & PumpState & CheckpointStoreState & CpStore & CpIndexPb & CpOutput & CoreReceive & CoreSsn;
+
+export interface Fields extends OutQueues, RoundPhase {
   /** Retransmission buffer: per destination, sent messages not yet stable there (kept in checkpoints; packed: core/out-log). */
   outq: OutLog[];
   /** Highest recovery round joined. */

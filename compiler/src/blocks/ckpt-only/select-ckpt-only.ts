@@ -23,7 +23,7 @@
  */
 import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
 import type { ParamValue } from "../params.js";
-import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
+import { UnsupportedProtocolError, type BlockInstance } from "../select-common.js";
 
 const KINDS = new Set(["coordinated", "communication-induced", "independent"]);
 

@@ -5,9 +5,10 @@
  * every process checkpoints with index k before delivering any message sent
  * after a checkpoint k, ckpt-only/index-pb.ts). No other process has a timer.
  */
-import type { K } from "../kernel.js";
-import type { StartEv } from "../hooks.js";
+import type { Kernel, StartEv } from "../hooks.js";
 import { param } from "../params.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {
   stopCkptTimer: (() => void) | null;

@@ -18,12 +18,17 @@
  */
 import { deserialize, serialize } from "node:v8";
 import type { CheckpointStore } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { CheckpointEv, RestoreEv, StartEv } from "../hooks.js";
+import type { CheckpointEv, Kernel, RestoreEv, StartEv } from "../hooks.js";
 import type { Entry } from "./line.js";
 import { param } from "../params.js";
+import type { Fields as CpIndexPb } from "./index-pb.js";
+import type { Fields as CoreOutputSeq } from "../core/output-seq.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { CheckpointStoreState } from "../checkpoint/store-state.js";
 
-export interface Fields {
+type K = Kernel & Fields & CpIndexPb & CoreOutputSeq & CoreSsn;
+
+export interface Fields extends CheckpointStoreState {
   ckptStore: CheckpointStore | null;
   /** A checkpoint write is in flight (the local timer skips a tick). */
   ckptWriting: boolean;

@@ -8,10 +8,18 @@
  * Each peer's answer to our TAG_RECOVER also makes us resend what it has not
  * delivered from our restored retransmission buffer (core/out-log outResend).
  */
-import type { K } from "../kernel.js";
-import type { ControlEv, SendEv, StartEv } from "../hooks.js";
+import type { ControlEv, Kernel, SendEv, StartEv } from "../hooks.js";
 import { outResend } from "../core/out-log.js";
 import { MODE_LIVE, TAG_STABLE } from "../tags.js";
+import type { PumpState } from "../core/pump-state.js";
+import type { Fields as CorePump } from "../core/pump.js";
+import type { Fields as CoreRecovery } from "../core/recovery.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { Fields as LogEventLog } from "../log/event-log.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+
+type K = Kernel & Fields & PumpState & CorePump & CoreRecovery & CoreSsn & LogEventLog & CoreReceive & CoreRetransmit;
 
 /** The check's state (peerSaw, regenSsn) lives in core/recovery's Fields, so every protocol initializes it. */
 export interface Fields {}

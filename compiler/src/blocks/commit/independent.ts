@@ -4,8 +4,10 @@
  * output depends on is recoverable locally (paper §4.2 example 2, step (a)).
  * With synchronous logging the flush finds nothing to do.
  */
-import type { K } from "../kernel.js";
-import type { WriteEv } from "../hooks.js";
+import type { Kernel, WriteEv } from "../hooks.js";
+import type { Fields as LogEventLog } from "../log/event-log.js";
+
+type K = Kernel & Fields & LogEventLog;
 
 export interface Fields {}
 

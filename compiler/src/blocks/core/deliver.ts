@@ -16,9 +16,12 @@
  * (after parameter folding) is emitted inline as a plain function and a
  * delivery makes no promise of its own.
  */
-import type { K } from "../kernel.js";
-import type { DeliverEv } from "../hooks.js";
+import type { DeliverEv, Kernel } from "../hooks.js";
 import { param } from "../params.js";
+import type { Fields as CoreReceive } from "./receive.js";
+import type { PumpState } from "./pump-state.js";
+
+type K = Kernel & Fields & CoreReceive & PumpState;
 
 export interface Fields {}
 

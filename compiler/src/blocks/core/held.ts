@@ -17,7 +17,9 @@
  * insertion order, over a snapshot: deleting while iterating is safe, as with
  * a Map.
  */
-import type { InMsg } from "../kernel.js";
+import type { InMsg, Kernel } from "../hooks.js";
+
+type K = Kernel;
 
 /** Slot key when the slot is empty (ssns start at 1). */
 const HELD_EMPTY = -1;

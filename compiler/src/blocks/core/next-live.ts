@@ -5,7 +5,10 @@
  * arrived first, so live delivery follows arrival order and each channel
  * stays in ssn order.
  */
-import type { InMsg, K } from "../kernel.js";
+import type { InMsg, Kernel } from "../hooks.js";
+import type { Fields as CoreReceive } from "./receive.js";
+
+type K = Kernel & CoreReceive;
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
 export function takeNextLive(s: K): InMsg | undefined {

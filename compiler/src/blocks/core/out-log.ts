@@ -19,8 +19,10 @@
  * compacting in place is safe.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K, OutMsg } from "../kernel.js";
+import type { Kernel, OutMsg } from "../hooks.js";
 import { KIND_APP } from "../tags.js";
+
+type K = Kernel & OutQueues;
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
 export interface OutLog {
@@ -35,6 +37,17 @@ export interface OutLog {
   wordsEnd: number;
   bytes: Uint8Array;
   bytesEnd: number;
+}
+
+/**
+ * The retransmission buffer, declared by the block that keeps it
+ * (core/retransmit, or ckpt-only/rounds in the checkpoint-only family; their
+ * `Fields` extend this) and read by the blocks that append to it or resend.
+ * Here rather than in a state file: `OutLog` is this library's.
+ */
+export interface OutQueues {
+  /** Per destination, sent messages not yet known stable there, in ssn order. */
+  outq: OutLog[];
 }
 
 const STRIDE = 5;

@@ -1,6 +1,7 @@
 /** Core: release a committed output to the environment. Last in the onWrite chain. */
-import type { K } from "../kernel.js";
-import type { WriteEv } from "../hooks.js";
+import type { Kernel, WriteEv } from "../hooks.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {}
 

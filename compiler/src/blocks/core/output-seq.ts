@@ -4,8 +4,9 @@
  * the environment's idempotent sink drops as exact duplicates. First in the
  * onWrite chain (the output-commit blocks run between it and core/output-emit).
  */
-import type { K } from "../kernel.js";
-import type { CheckpointEv, RestoreEv, WriteEv } from "../hooks.js";
+import type { CheckpointEv, Kernel, RestoreEv, WriteEv } from "../hooks.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {
   outSeq: number;

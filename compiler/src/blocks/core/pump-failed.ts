@@ -7,7 +7,9 @@
  * report. The caller leaves the pump claimed: the process has failed, and
  * pumping again would only fail again.
  */
-import type { K } from "../kernel.js";
+import type { Kernel } from "../hooks.js";
+
+type K = Kernel;
 
 export function pumpFailed(s: K, e: unknown): void {
   try {

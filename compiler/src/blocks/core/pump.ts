@@ -10,13 +10,16 @@
  * yet (sender-based logging: senders resend it). When the plan is exhausted
  * the process is live again (core/recovery resolves).
  */
-import type { K } from "../kernel.js";
-import type { PumpEv } from "../hooks.js";
+import type { Kernel, PumpEv } from "../hooks.js";
 import { takeNextLive } from "./next-live.js";
 import { pumpFailed } from "./pump-failed.js";
 import { MODE_LIVE, MODE_REPLAY, MODE_STARTING } from "../tags.js";
+import type { Fields as CoreReceive } from "./receive.js";
+import type { PumpState } from "./pump-state.js";
 
-export interface Fields {
+type K = Kernel & Fields & CoreReceive;
+
+export interface Fields extends PumpState {
   mode: number;
   pumping: boolean;
   /** A checkpoint was requested (timer, forced, marker); taken at the next gap between deliveries. */

@@ -5,8 +5,9 @@
  * returns the logged one during replay), so this is the value source only
  * for protocols that need no read determinants.
  */
-import type { K } from "../kernel.js";
-import type { ReadEv } from "../hooks.js";
+import type { Kernel, ReadEv } from "../hooks.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {}
 

@@ -13,10 +13,11 @@
  * protocols an orphan's regenerated message may legitimately differ (the
  * receiver rolls back), so they do not check.
  */
-import type { K } from "../kernel.js";
 import { param } from "../params.js";
-import type { CheckpointEv, RecvEv, RestoreEv } from "../hooks.js";
+import type { CheckpointEv, Kernel, RecvEv, RestoreEv } from "../hooks.js";
 import { Held } from "./held.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {
   /** Highest ssn delivered per source (the paper's "delivered" vector). Part of every checkpoint. */

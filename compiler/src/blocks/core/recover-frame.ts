@@ -6,8 +6,12 @@
  * may hold a frame until it is delivered.
  */
 import type { Frame, FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
+import type { Kernel } from "../hooks.js";
 import { KIND_CONTROL, TAG_RECOVER } from "../tags.js";
+import type { Fields as CoreReceive } from "./receive.js";
+import type { Fields as CoreRetransmit } from "./retransmit.js";
+
+type K = Kernel & CoreReceive & CoreRetransmit;
 
 export function recoverFrame(s: K, incarnation: number, reply: number): Frame {
   const n = s.host.size;

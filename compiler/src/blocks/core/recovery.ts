@@ -7,10 +7,15 @@
  * Then it replays the plan and resolves when live again. Also the onLive
  * switch to live mode for a first incarnation.
  */
-import type { K } from "../kernel.js";
-import type { ControlEv, PeerIncarnationEv, StartEv } from "../hooks.js";
+import type { ControlEv, Kernel, PeerIncarnationEv, StartEv } from "../hooks.js";
 import { MODE_LIVE, MODE_REPLAY, MODE_STARTING, TAG_RECOVER } from "../tags.js";
 import { recoverFrame } from "./recover-frame.js";
+import type { PumpState } from "./pump-state.js";
+import type { Fields as CorePump } from "./pump.js";
+import type { Fields as CoreReceive } from "./receive.js";
+import type { Fields as CoreRetransmit } from "./retransmit.js";
+
+type K = Kernel & Fields & PumpState & CorePump & CoreReceive & CoreRetransmit;
 
 export interface Fields {
   /** Deliveries replayed by the last recovery (for the trace). */

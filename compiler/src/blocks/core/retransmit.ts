@@ -15,12 +15,14 @@
  * peer's TAG_RECOVER carries its stable vector too (see core/recovery).
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack } from "./out-log.js";
-import type { CheckpointEv, ControlEv, RestoreEv, TimerEv } from "../hooks.js";
+import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack, type OutQueues } from "./out-log.js";
+import type { CheckpointEv, ControlEv, Kernel, RestoreEv, TimerEv } from "../hooks.js";
 import { KIND_APP, KIND_CONTROL, TAG_RECOVER, TAG_STABLE } from "../tags.js";
+import type { Fields as CoreReceive } from "./receive.js";
 
-export interface Fields {
+type K = Kernel & Fields & CoreReceive;
+
+export interface Fields extends OutQueues {
   /** Per destination, sent messages not yet known stable at the destination, in ssn order (packed: core/out-log). */
   outq: OutLog[];
   /** Per source, the highest ssn made stable at this process. */

@@ -4,8 +4,9 @@
  * receivers use it for FIFO hold-back and duplicate suppression
  * (protocols.md, "Duplicate suppression"). First in the onSend chain.
  */
-import type { K } from "../kernel.js";
-import type { CheckpointEv, RestoreEv, SendEv } from "../hooks.js";
+import type { CheckpointEv, Kernel, RestoreEv, SendEv } from "../hooks.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {
   /** Last ssn sent to each destination. Part of every checkpoint. */

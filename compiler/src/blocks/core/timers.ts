@@ -2,9 +2,10 @@
  * Core: the flush timer (`flush every <interval>`): asynchronous logs flush
  * on it, and stability notices go out on it.
  */
-import type { K } from "../kernel.js";
-import type { StartEv } from "../hooks.js";
+import type { Kernel, StartEv } from "../hooks.js";
 import { param } from "../params.js";
+
+type K = Kernel & Fields;
 
 export interface Fields {
   stopFlushTimer: (() => void) | null;

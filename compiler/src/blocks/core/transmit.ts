@@ -10,10 +10,12 @@
  * is not durable waits in log/watermark and enters the buffer when it leaves.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { ReleaseEv, SendEv } from "../hooks.js";
+import type { Kernel, ReleaseEv, SendEv } from "../hooks.js";
 import { KIND_APP } from "../tags.js";
-import { outPush } from "./out-log.js";
+import { outPush, type OutQueues } from "./out-log.js";
+import type { Fields as CoreSsn } from "./ssn.js";
+
+type K = Kernel & Fields & CoreSsn & OutQueues;
 
 export interface Fields {
   /**

@@ -16,9 +16,11 @@
  *   [source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload?
  */
 import type { LogStore } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { CheckpointEv, DeliverEv, StartEv } from "../hooks.js";
+import type { CheckpointEv, DeliverEv, Kernel, StartEv } from "../hooks.js";
 import { param } from "../params.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+
+type K = Kernel & Fields & CoreSsn;
 
 export interface Fields {
   /** The event log on its medium (opened in onOpen). */

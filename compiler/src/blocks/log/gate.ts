@@ -5,8 +5,14 @@
  * log/send-log skip a held send; their onRelease sends it later); outputs
  * wait in log/watermark's onWrite through `wmAfter`.
  */
-import type { K } from "../kernel.js";
-import type { SendEv } from "../hooks.js";
+import type { Kernel, SendEv } from "../hooks.js";
+import type { Fields as LogReadLog } from "./read-log.js";
+import type { Fields as LogEventLog } from "./event-log.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+
+type K = Kernel & LogReadLog & LogEventLog & CoreSsn & CoreReceive & CoreRetransmit & WatermarkState;
 
 /** A held send, with the lsns (event log, read log) that must be durable before it leaves. */
 export interface WmHeld {
@@ -23,6 +29,24 @@ export interface WmWaiter {
   readonly ev: number;
   readonly rd: number;
   readonly resolve: () => void;
+}
+
+/**
+ * The fields of log/watermark this gate works on (log/watermark's `Fields`
+ * extends this). Here rather than in a state file: their types are this
+ * library's, and log/watermark imports it anyway.
+ */
+export interface WatermarkState {
+  /** Held sends, in send order. */
+  wmQ: WmHeld[];
+  wmWaiters: WmWaiter[];
+  /** Records with lsn below these are durable (event log, read log). */
+  wmEv: number;
+  wmRd: number;
+  /** A round is scheduled or in flight. */
+  wmBusy: boolean;
+  /** Receiver-based logging: a durable record makes its message stable here. */
+  wmMsg: boolean;
 }
 
 /** The read log's end (0 without one: a test may compose the blocks without log/read-log). */

@@ -39,9 +39,12 @@
  * Record layout (little-endian u32 words, then bytes): [dest, rsn, idx] value
  */
 import type { LogStore } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { CheckpointEv, ReadEv, RestoreEv, StartEv, TimerEv } from "../hooks.js";
+import type { CheckpointEv, Kernel, ReadEv, RestoreEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+
+type K = Kernel & Fields & CoreReceive & CoreSsn;
 
 export interface Fields {
   rdLog: LogStore | null;

@@ -23,11 +23,13 @@
  * Record layout (little-endian u32 words, then bytes): [to, ssn, pbLen, pb[0..pbLen-1]] payload
  */
 import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { CheckpointEv, ReleaseEv, SendEv, StartEv, TimerEv } from "../hooks.js";
-import { outPush } from "../core/out-log.js";
+import type { CheckpointEv, Kernel, ReleaseEv, SendEv, StartEv, TimerEv } from "../hooks.js";
+import { outPush, type OutQueues } from "../core/out-log.js";
 import { param } from "../params.js";
 import { KIND_APP } from "../tags.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+
+type K = Kernel & Fields & CoreSsn & OutQueues;
 
 export interface Fields {
   slLog: LogStore | null;

@@ -28,13 +28,19 @@
  * Receiver-based logging (`wm.message`): a message whose record a round made
  * durable is stable here (core/retransmit tells its sender on the flush timer).
  */
-import type { K } from "../kernel.js";
-import type { CheckpointEv, SendEv, StartEv, WriteEv } from "../hooks.js";
+import type { CheckpointEv, Kernel, SendEv, StartEv, WriteEv } from "../hooks.js";
 import { param } from "../params.js";
-import { wmAfter, wmHold, type WmHeld, type WmWaiter } from "./gate.js";
+import { wmAfter, wmHold, type WmHeld, type WmWaiter, type WatermarkState } from "./gate.js";
+import type { Fields as LogEventLog } from "./event-log.js";
+import type { Fields as LogReadLog } from "./read-log.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
 import { type OutPack, outPack, outPush, outUnpack } from "../core/out-log.js";
 
-export interface Fields {
+type K = Kernel & Fields & LogEventLog & LogReadLog & CoreSsn & CoreReceive & CoreRetransmit;
+
+export interface Fields extends WatermarkState {
   /** Held sends, in send order. */
   wmQ: WmHeld[];
   wmWaiters: WmWaiter[];

@@ -38,10 +38,15 @@
  * DataView, cost an off-heap ArrayBuffer per delivery.
  */
 import type { LogStore } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { DeliverEv, ReadEv, StartEv, TimerEv } from "../hooks.js";
+import type { DeliverEv, Kernel, ReadEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { type OptHist, histFrom, histPush, histSsn, newOptHist } from "./hist.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+
+type K = Kernel & Fields & OptClock & CoreSsn & CoreReceive & CoreRetransmit;
 
 /** A read of the current history: its event timestamp, step, index within the step, value. */
 export interface OptRead {

@@ -38,11 +38,21 @@
  */
 import { serialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { InMsg, K } from "../kernel.js";
-import type { CheckpointEv } from "../hooks.js";
+import type { CheckpointEv, InMsg, Kernel } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ } from "../tags.js";
 import { histDropPrefix } from "./hist.js";
+import type { Fields as CkptRestore } from "../checkpoint/restore.js";
+import type { CheckpointStoreState } from "../checkpoint/store-state.js";
+import type { Fields as OptCommit } from "./commit.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+import type { Fields as OptAsyncLog } from "./async-log.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+import type { PumpState } from "../core/pump-state.js";
+
+type K = Kernel & Fields & CkptRestore & CheckpointStoreState & OptCommit & OptClock & CoreReceive & CoreRetransmit & OptAsyncLog & CoreSsn & PumpState;
 
 export interface Fields {
   /** A checkpoint was asked for while one was in flight (`On rollback: Take ... checkpoint`): take it after. */

@@ -28,8 +28,10 @@
  *    the incarnation-end table, every message is parked (its ssn may reuse
  *    one this process delivered in a state it is about to discard).
  */
-import type { K } from "../kernel.js";
-import type { DeliverEv, RecvEv, RestoreEv, SendEv } from "../hooks.js";
+import type { DeliverEv, Kernel, RecvEv, RestoreEv, SendEv } from "../hooks.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+
+type K = Kernel & Fields & CoreSsn;
 
 export interface Fields {
   /** This process's FT incarnation (persisted by CUT records). */

@@ -34,12 +34,19 @@
  */
 import { deserialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { InMsg, K } from "../kernel.js";
-import type { StartEv } from "../hooks.js";
-import type { OptRead } from "./async-log.js";
+import type { InMsg, Kernel, StartEv } from "../hooks.js";
+import type { Fields as OptAsyncLog, OptRead } from "./async-log.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
 import { param } from "../params.js";
 import { optTokenWords } from "./token.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { CheckpointStoreState } from "../checkpoint/store-state.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as CorePump } from "../core/pump.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+import type { Fields as OptGate } from "./gate.js";
+
+type K = Kernel & Fields & OptClock & CheckpointStoreState & OptAsyncLog & CoreReceive & CorePump & CoreRetransmit & OptGate;
 
 export interface Fields {
   /**

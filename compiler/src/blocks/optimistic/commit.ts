@@ -15,9 +15,13 @@
  * application did not await it and the rollback already ran.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { ControlEv, PeerIncarnationEv, WriteEv } from "../hooks.js";
+import type { ControlEv, Kernel, PeerIncarnationEv, WriteEv } from "../hooks.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_ACK, TAG_OPT_COMMIT_REQ } from "../tags.js";
+import type { Fields as OptAsyncLog } from "./async-log.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { Fields as OptCollect } from "./collect.js";
+
+type K = Kernel & Fields & OptAsyncLog & OptClock & OptCollect;
 
 /** A pending output commit: which processes still have to acknowledge, and the clock it asked for. */
 export interface PendingCommit {

@@ -7,9 +7,14 @@
  * known stable, and the process still quiet. Pulls go out at once, then on
  * every flush tick; an answer re-checks (optExchangeCheck).
  */
-import type { K } from "../kernel.js";
-import type { StartEv } from "../hooks.js";
+import type { Kernel, StartEv } from "../hooks.js";
 import { optExchangeCheck, optPullAll } from "./pull.js";
+import type { ExchangeState } from "./exchange-state.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { Fields as OptCommit } from "./commit.js";
+import type { PumpState } from "../core/pump-state.js";
+
+type K = Kernel & ExchangeState & OptClock & OptCommit & PumpState;
 
 export async function onFinish(s: K, _ev: StartEv): Promise<void> {
   await new Promise<void>((resolve) => {

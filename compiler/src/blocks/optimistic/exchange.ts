@@ -41,13 +41,21 @@
  * every clock entry is known stable.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { ControlEv, RecvEv, TimerEv } from "../hooks.js";
+import type { ControlEv, Kernel, RecvEv, TimerEv } from "../hooks.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_ACK, TAG_OPT_PULL, TAG_OPT_TOKEN } from "../tags.js";
 import { optExchangeCheck, optKnow, optPull, optPullAll } from "./pull.js";
+import type { ExchangeState } from "./exchange-state.js";
 import { optTokenWords } from "./token.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { Fields as OptCollect } from "./collect.js";
+import type { Fields as OptAsyncLog } from "./async-log.js";
+import type { Fields as OptGate } from "./gate.js";
+import type { Fields as OptCommit } from "./commit.js";
+import type { PumpState } from "../core/pump-state.js";
 
-export interface Fields {
+type K = Kernel & Fields & OptClock & OptCollect & OptAsyncLog & OptGate & OptCommit & PumpState;
+
+export interface Fields extends ExchangeState {
   /** Per peer k: the highest state (incarnation, ts) of k known stable at k. */
   optKnownInc: Uint32Array;
   optKnownTs: Uint32Array;

@@ -12,9 +12,13 @@
  * before every rank's finish resolved. Checked when a write finishes and on
  * the flush timer (a rollback or replay ends between two ticks).
  */
-import type { K } from "../kernel.js";
-import type { StartEv, TimerEv, WriteEv } from "../hooks.js";
+import type { Kernel, StartEv, TimerEv, WriteEv } from "../hooks.js";
 import { optQuiet } from "./quiet.js";
+import type { Fields as OptCommit } from "./commit.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { PumpState } from "../core/pump-state.js";
+
+type K = Kernel & Fields & OptCommit & OptClock & PumpState;
 
 export interface Fields {}
 

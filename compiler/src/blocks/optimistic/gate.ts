@@ -16,10 +16,11 @@
  * also says what the peer delivered from us: what it lacks is resent from
  * our restored retransmission buffer first (core/out-log outResend).
  */
-import type { K } from "../kernel.js";
-import type { ControlEv } from "../hooks.js";
+import type { ControlEv, Kernel } from "../hooks.js";
 import { TAG_RECOVER, TAG_STABLE } from "../tags.js";
-import { outResend } from "../core/out-log.js";
+import { outResend, type OutQueues } from "../core/out-log.js";
+
+type K = Kernel & Fields & OutQueues;
 
 export interface Fields {
   /** Per peer: 1 while its acknowledgement of our current incarnation's token is pending. */

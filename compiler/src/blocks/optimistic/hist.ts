@@ -14,7 +14,9 @@
  * The history only grows (a rollback starts a new one), so the arrays just
  * double when full. `histAt` copies, so nothing keeps a view into them.
  */
-import type { InMsg } from "../kernel.js";
+import type { InMsg, Kernel } from "../hooks.js";
+
+type K = Kernel;
 
 /** The deliveries of one history, in rsn order (entry i has rsn i + 1). */
 export interface OptHist {

@@ -8,8 +8,10 @@
  * later rollback or crash restarts from there instead of replaying the
  * prefix again, and the log and history before it are dropped.
  */
-import type { K } from "../kernel.js";
-import type { RollbackEv } from "../hooks.js";
+import type { Kernel, RollbackEv } from "../hooks.js";
+import type { PumpState } from "../core/pump-state.js";
+
+type K = Kernel & Fields & PumpState;
 
 export interface Fields {}
 

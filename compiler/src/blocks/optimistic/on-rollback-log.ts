@@ -5,8 +5,10 @@
  * log) are made stable, so the non-orphan prefix it replays and the
  * non-orphan messages it delivers again survive a crash during the rollback.
  */
-import type { K } from "../kernel.js";
-import type { RollbackEv } from "../hooks.js";
+import type { Kernel, RollbackEv } from "../hooks.js";
+import type { Fields as OptAsyncLog } from "./async-log.js";
+
+type K = Kernel & Fields & OptAsyncLog;
 
 export interface Fields {}
 

@@ -25,14 +25,24 @@
  * buffer holds the regenerated versions).
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
-import type { ControlEv, DeliverEv, StartEv, TimerEv } from "../hooks.js";
+import type { ControlEv, DeliverEv, Kernel, StartEv, TimerEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_STARTING, TAG_OPT_ACK, TAG_OPT_TOKEN } from "../tags.js";
 import { recoverFrame } from "../core/recover-frame.js";
-import { outDrop } from "../core/out-log.js";
+import { outDrop, type OutQueues } from "../core/out-log.js";
 import { histFrom, histPb, histSsn } from "./hist.js";
 import { optTokenWords } from "./token.js";
 import { param } from "../params.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { Fields as OptGate } from "./gate.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+import type { Fields as OptCollect } from "./collect.js";
+import type { Fields as OptAsyncLog } from "./async-log.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { PumpState } from "../core/pump-state.js";
+import type { Fields as CorePump } from "../core/pump.js";
+import type { Fields as OptCommit } from "./commit.js";
+
+type K = Kernel & Fields & OptClock & OptGate & CoreRetransmit & OutQueues & OptCollect & OptAsyncLog & CoreReceive & PumpState & CorePump & OptCommit;
 
 export interface Fields {
   /** The pump is inside host.deliver (set before core/deliver, cleared after it by optimistic/rollback). */

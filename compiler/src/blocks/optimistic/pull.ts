@@ -4,9 +4,15 @@
  * pull itself, what is known stable, and the finish check.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { K } from "../kernel.js";
+import type { Kernel } from "../hooks.js";
 import { KIND_CONTROL, TAG_OPT_PULL } from "../tags.js";
 import { optQuiet } from "./quiet.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { Fields as OptCommit } from "./commit.js";
+import type { ExchangeState } from "./exchange-state.js";
+import type { PumpState } from "../core/pump-state.js";
+
+type K = Kernel & OptClock & ExchangeState & OptCommit & PumpState;
 
 /** Pull every dependency not known stable, and every incarnation a parked message waits for. */
 export function optPullAll(s: K): void {

@@ -28,13 +28,24 @@
  * drops the rest): `cut` counts from there, CUT records from the initial state.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { InMsg, K } from "../kernel.js";
-import type { DeliverEv, RollbackEv } from "../hooks.js";
+import type { DeliverEv, InMsg, Kernel, RollbackEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN } from "../tags.js";
 import { recoverFrame } from "../core/recover-frame.js";
 import { param } from "../params.js";
 import { histAt, histFrom, histPb, histSsn, histTs, newOptHist } from "./hist.js";
 import { optTokenWords } from "./token.js";
+import type { Fields as OptOrphan } from "./orphan.js";
+import type { Fields as OptClock } from "./clock.js";
+import type { PumpState } from "../core/pump-state.js";
+import type { Fields as CorePump } from "../core/pump.js";
+import type { Fields as OptAsyncLog } from "./async-log.js";
+import type { Fields as CoreRetransmit } from "../core/retransmit.js";
+import type { Fields as OptCommit } from "./commit.js";
+import type { Fields as CoreReceive } from "../core/receive.js";
+import type { Fields as OptGate } from "./gate.js";
+import type { Fields as CoreSsn } from "../core/ssn.js";
+
+type K = Kernel & Fields & OptOrphan & OptClock & PumpState & CorePump & OptAsyncLog & CoreRetransmit & OptCommit & CoreReceive & OptGate & CoreSsn;
 
 export interface Fields {}
 

@@ -31,7 +31,7 @@
 import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
 import type { ParamValue } from "../params.js";
 import type { Media } from "../media.js";
-import { UnsupportedProtocolError, type BlockInstance } from "../select.js";
+import { UnsupportedProtocolError, type BlockInstance } from "../select-common.js";
 
 function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
   return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };

@@ -3,7 +3,10 @@
  * orphan, rollback and exchange): [flag, incarnation, n, then per process its
  * count of ended incarnations and their ends], the one encoding optimistic/orphan reads.
  */
-import type { K } from "../kernel.js";
+import type { Kernel } from "../hooks.js";
+import type { Fields as OptClock } from "./clock.js";
+
+type K = Kernel & OptClock;
 
 export function optTokenWords(s: K, flag: number): number[] {
   const n = s.host.size;
