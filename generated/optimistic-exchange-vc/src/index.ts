@@ -943,13 +943,13 @@ export class OptimisticExchangeVcProtocol implements Protocol {
   optCommitSeq: number = 0;
   optWriting: number = 0;
   optFinWait: (() => void)[] = [];
+  stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
   pbSlab: Uint32Array = new Uint32Array(0);
   pbSlabBuf: ArrayBufferLike;
   pbSlabPos: number = 0;
-  stopCkptTimer: (() => void) | null = null;
   optCkptAgain: boolean = false;
 
   constructor(host: ProtocolHost) {
@@ -1182,17 +1182,17 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         void s.onPump({ reason: 6 });
       }
     }
-    // block core/recovery.ts (core)
-    {
-      if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
-      void s.onPump({ reason: 3 });
-    }
     // block checkpoint/independent.ts (independent)
     // spec 17:1 "Independent checkpoint asynchronously on NFS disk"
     {
       s.stopCkptTimer = s.host.timers.every((2000 as number), () => {
         s.onCheckpointTimer({ now: s.host.timers.now() });
       });
+    }
+    // block core/recovery.ts (core)
+    {
+      if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
+      void s.onPump({ reason: 3 });
     }
   }
 
@@ -1386,14 +1386,14 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       s.optInDelivery = true;
     }
     // block core/deliver.ts (core)
-    onDeliver16: {
+    onDeliver17: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
       // The ssn lets the host remember the message for non-determinism detection (core/receive);
       // without it (checkpoint-only, optimistic) the host remembers nothing.
       const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY));
-      if (r !== s.host.settled) { await r; break onDeliver16; }
+      if (r !== s.host.settled) { await r; break onDeliver17; }
       s.dlvSync = true;
     }
     // block optimistic/rollback.ts (exchange-vector-clock)
