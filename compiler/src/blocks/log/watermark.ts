@@ -107,3 +107,25 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const out = ev.state["core.outq"] as OutMsg[];
   for (const h of s.wmQ) out.push({ to: h.to, ssn: h.ssn, pb: h.pb, payload: h.payload });
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.",
+  implements: [{ module: "HowToLog" }, { variable: "how-to-log", value: "synchronously" }],
+  params: { "wm.message": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["log/read-log.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["log/read-log.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["checkpoint/schedule.ts", "core/ssn.ts"] },
+    // numbered (core/output-seq), committed, then released (core/output-emit)
+    onWrite: { after: ["core/output-seq.ts"], before: ["core/output-emit.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["log/read-log.ts"] },
+  },
+  owns: {},
+};
