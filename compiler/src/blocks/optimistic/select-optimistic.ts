@@ -2,8 +2,8 @@
  * Block selection for optimistic logging (Damani & Garg, ICDCS 1996; Strom &
  * Yemini 1985): `send: Piggyback vector clock`, receive determinants and
  * contents logged asynchronously on stable storage, orphan detection,
- * `On rollback`, co-ordinated output commit. Called by selectBlocks. Same
- * global chain order as select.ts (its header), plus:
+ * `On rollback`, co-ordinated output commit. Called by selectBlocks, which
+ * sorts the blocks by their manifests (blocks/chain-order.ts); in that order:
  *   optimistic/gate            FIRST: onControl before core/retransmit (stale stability claims)
  *   optimistic/clock           onSend piggyback; acceptReceive; onDeliver merge before the log
  *   optimistic/async-log       onDeliver append (no wait); onRead append or replay, before core/read;
@@ -143,7 +143,6 @@ export function selectOptimistic(ir: ProtocolIR): BlockInstance[] {
   );
   if (rb !== null && rb.kind === "log") out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
   if (rb !== null && rb.kind === "checkpoint") out.push(block("optimistic/on-rollback-ckpt.ts", "checkpoint", "Checkpoint", `On rollback: a committed checkpoint on ${rb.storage.id} right after the rollback's replay`, {}, rb.loc));
-  // Before core/recovery, as in every family: one global chain order (onLive starts the timer, then goes live).
   if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   out.push(
     block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
