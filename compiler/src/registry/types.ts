@@ -54,7 +54,7 @@ export interface StorageTraits {
   readonly shared?: boolean;
 }
 
-/** Where the runtime finds a block's implementation: an ES module and export name. */
+/** Where a plugin value's implementation lives: an ES module and export name (the plugin's own). */
 export interface Binding {
   readonly module: string;
   readonly export: string;
@@ -70,7 +70,12 @@ export interface BlockDef {
   readonly description: string;
   readonly params?: Readonly<Record<string, ParamDef>>;
   readonly storage?: StorageTraits;
-  readonly binding: Binding;
+  /**
+   * A plugin value's implementation (required by schema/block.schema.json).
+   * Built-in values have none: they are bound to the block files whose
+   * manifests implement them (registry/implemented-by.ts).
+   */
+  readonly binding?: Binding;
   /** Package that registered the block ("egida-gen" for built-ins). */
   readonly origin: string;
 }
