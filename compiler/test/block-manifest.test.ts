@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { HOOK_NAMES } from "../src/blocks/hooks.js";
-import { BLOCK_MODULES } from "../src/blocks/index.js";
+import { BLOCK_MANIFESTS } from "../src/blocks/index.js";
 import type { BlockManifest } from "../src/blocks/manifest.js";
 import { analyzeLibrary } from "../src/codegen/library-analyze.js";
 import { blockLibrary } from "../src/codegen/pipeline.js";
@@ -17,7 +17,7 @@ import { builtinRegistry } from "../src/registry/builtin-registry.js";
 
 const BLOCKS = fileURLToPath(new URL("../src/blocks/", import.meta.url));
 const source = (file: string): string => readFileSync(join(BLOCKS, file), "utf8");
-const entries = Object.entries(BLOCK_MODULES).map(([file, mod]) => [file, (mod as { manifest: BlockManifest }).manifest] as const);
+const entries = Object.entries(BLOCK_MANIFESTS) as Array<[string, BlockManifest]>;
 
 describe("every block file declares a manifest that matches its code", () => {
   it("there are blocks", () => {
@@ -63,12 +63,14 @@ describe("the manifest in the library and in generated code", () => {
   });
 
   for (const emit of ["inline", "modular"] as const) {
-    it(`the ${emit} emitter never copies a manifest into generated code`, async () => {
+    it(`the ${emit} emitter names each block's file and purpose, and never copies a manifest`, async () => {
       const spec = fileURLToPath(new URL("../../specs/optimistic-exchange-vc.egida", import.meta.url));
       const c = await compile(spec, { registry: builtinRegistry(), generate: { kind: "module", emit } });
       const code = c.output?.source ?? "";
       expect(code).toContain("class ");
       expect(code).not.toMatch(/BlockManifest|const manifest|implements: \[\{/);
+      // Each spliced block names its file and its purpose.
+      for (const b of c.output!.input.blocks) expect(code).toContain(`// block ${b.file} (${b.id}): ${BLOCK_MANIFESTS[b.file]!.purpose}\n`);
     });
   }
 
