@@ -54,7 +54,7 @@ export const manifest: BlockManifest = {
   order: {
     // constructor order: fields and inits are laid out in one global chain order
     init: { after: ["core/output-emit.ts"], before: ["core/read.ts"] },
-    // numbered (core/output-seq), committed, then released (core/output-emit)
+    // after core/output-emit: the write is through, so finish stops waiting for it
     onWrite: { after: ["core/output-emit.ts"] },
     // syncs before the blocks that announce what they made stable
     onFlushTimer: { after: ["optimistic/orphan.ts"] },

@@ -149,7 +149,7 @@ export const manifest: BlockManifest = {
   order: {
     // constructor order: fields and inits are laid out in one global chain order
     init: { after: ["core/deliver.ts"], before: ["core/transmit.ts"] },
-    // forced checkpoints and determinant records before core/deliver hands the message over
+    // after core/deliver: the delivery is through, so an orphan rolls back between deliveries
     onDeliver: { after: ["core/deliver.ts"] },
     // the On rollback action first, then the rollback
     onRollback: { after: ["optimistic/on-rollback-ckpt.ts", "optimistic/on-rollback-log.ts"] },
