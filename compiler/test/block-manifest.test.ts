@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { HOOK_NAMES } from "../src/blocks/hooks.js";
-import { BLOCK_MANIFESTS } from "../src/blocks/index.js";
+import { BLOCK_MANIFESTS } from "../src/blocks/block-manifests.js";
 import type { BlockManifest } from "../src/blocks/manifest.js";
 import { analyzeLibrary } from "../src/codegen/library-analyze.js";
 import { blockLibrary } from "../src/codegen/pipeline.js";

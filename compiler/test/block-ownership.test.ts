@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { BLOCK_MANIFESTS } from "../src/blocks/index.js";
+import { BLOCK_MANIFESTS } from "../src/blocks/block-manifests.js";
 import * as TAGS from "../src/blocks/tags.js";
 
 const BLOCKS = fileURLToPath(new URL("../src/blocks/", import.meta.url));

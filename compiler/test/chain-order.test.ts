@@ -9,19 +9,29 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ChainOrderError, chainOrder, libraryOrder } from "../src/blocks/chain-order.js";
-import { BLOCK_MANIFESTS } from "../src/blocks/index.js";
+import { BLOCK_MANIFESTS } from "../src/blocks/block-manifests.js";
 import type { BlockManifest } from "../src/blocks/manifest.js";
 import { orderBlocks } from "../src/blocks/select.js";
-import { BLOCK_INDEX, renderBlockIndex } from "../src/codegen/block-index.js";
+import { BLOCK_MODULES } from "../src/blocks/index.js";
+import { BLOCK_INDEX, BLOCK_MANIFESTS_FILE, renderBlockIndex, renderBlockManifests } from "../src/codegen/block-index.js";
 import { selectForIR } from "../src/dev/select-ir.js";
 import { loadSpec } from "../../test/protocols/spec.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SPECS = readdirSync(join(ROOT, "specs")).filter((f) => f.endsWith(".egida")).sort();
 
-it("blocks/index.ts is current", () => {
-  // One line on failure: the hint, not a 200-line diff.
-  expect(readFileSync(BLOCK_INDEX, "utf8") === renderBlockIndex(), "compiler/src/blocks/index.ts is stale: run `npm run blocks:index`").toBe(true);
+describe("the generated block index", () => {
+  // One line on failure: the hint, not a 300-line diff.
+  it("blocks/index.ts is current", () => {
+    expect(readFileSync(BLOCK_INDEX, "utf8") === renderBlockIndex(), "compiler/src/blocks/index.ts is stale: run `npm run blocks:index`").toBe(true);
+  });
+  it("blocks/block-manifests.ts is current", async () => {
+    expect(readFileSync(BLOCK_MANIFESTS_FILE, "utf8") === (await renderBlockManifests()), "compiler/src/blocks/block-manifests.ts is stale: run `npm run blocks:index`").toBe(true);
+  });
+  it("both list the same blocks, and the data is each module's manifest", () => {
+    expect(Object.keys(BLOCK_MANIFESTS)).toEqual(Object.keys(BLOCK_MODULES));
+    for (const [f, mod] of Object.entries(BLOCK_MODULES)) expect((mod as { manifest?: unknown }).manifest, f).toEqual(BLOCK_MANIFESTS[f]);
+  });
 });
 
 describe("chain order from the manifests", () => {

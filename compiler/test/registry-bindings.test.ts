@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { BLOCK_MANIFESTS } from "../src/blocks/index.js";
+import { BLOCK_MANIFESTS } from "../src/blocks/block-manifests.js";
 import { BUILTIN_BLOCKS } from "../src/registry/builtin.js";
 import { builtinRegistry } from "../src/registry/builtin-registry.js";
 import { blocksImplementing, blocksOfModule } from "../src/registry/implemented-by.js";

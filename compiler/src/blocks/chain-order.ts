@@ -41,7 +41,7 @@ function edges(files: readonly string[], manifests: Manifests): Map<string, Set<
   const preds = new Map<string, Set<string>>(files.map((f) => [f, new Set<string>()]));
   for (const f of files) {
     const m = manifests[f];
-    if (m === undefined) throw new ChainOrderError(`block order: ${f} is not a block (no manifest in blocks/index.ts; run \`npm run blocks:index\`)`);
+    if (m === undefined) throw new ChainOrderError(`block order: ${f} is not a block (no manifest in blocks/block-manifests.ts; run \`npm run blocks:index\`)`);
     for (const c of constraints(m)) {
       for (const [names, before] of [[c.after ?? [], false], [c.before ?? [], true]] as const) {
         for (const other of names) {

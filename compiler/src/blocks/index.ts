@@ -2,13 +2,11 @@
 /**
  * Every block file: a file under compiler/src/blocks that ends with
  * `export const manifest` (blocks/manifest.ts), by its path relative to this
- * directory, with its module (the dev composer resolves `BlockInstance.file`
- * against it) and its manifest (selection orders blocks by it,
- * blocks/chain-order.ts; the registry binds values to blocks by it).
+ * directory: its module, which the dev composer resolves `BlockInstance.file`
+ * against. (The manifests as data: block-manifests.ts.)
  */
 import type { K } from "./kernel.js";
 import type { HookName } from "./hooks.js";
-import type { BlockManifest } from "./manifest.js";
 import * as causalCommit from "./causal/commit.js";
 import * as causalDetLog from "./causal/det-log.js";
 import * as causalGather from "./causal/gather.js";
@@ -102,51 +100,4 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "optimistic/on-rollback-log.ts": optimisticOnRollbackLog,
   "optimistic/orphan.ts": optimisticOrphan,
   "optimistic/rollback.ts": optimisticRollback,
-};
-
-export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
-  "causal/commit.ts": causalCommit.manifest,
-  "causal/det-log.ts": causalDetLog.manifest,
-  "causal/gather.ts": causalGather.manifest,
-  "causal/stable-dets.ts": causalStableDets.manifest,
-  "checkpoint/independent.ts": checkpointIndependent.manifest,
-  "checkpoint/restore.ts": checkpointRestore.manifest,
-  "checkpoint/schedule.ts": checkpointSchedule.manifest,
-  "checkpoint/store.ts": checkpointStore.manifest,
-  "ckpt-only/index-pb.ts": ckptOnlyIndexPb.manifest,
-  "ckpt-only/output.ts": ckptOnlyOutput.manifest,
-  "ckpt-only/pump.ts": ckptOnlyPump.manifest,
-  "ckpt-only/rounds.ts": ckptOnlyRounds.manifest,
-  "ckpt-only/snapshot.ts": ckptOnlySnapshot.manifest,
-  "ckpt-only/store.ts": ckptOnlyStore.manifest,
-  "collect/stable-log.ts": collectStableLog.manifest,
-  "commit/independent.ts": commitIndependent.manifest,
-  "core/deliver.ts": coreDeliver.manifest,
-  "core/output-emit.ts": coreOutputEmit.manifest,
-  "core/output-seq.ts": coreOutputSeq.manifest,
-  "core/pump.ts": corePump.manifest,
-  "core/read.ts": coreRead.manifest,
-  "core/receive.ts": coreReceive.manifest,
-  "core/recovery.ts": coreRecovery.manifest,
-  "core/retransmit.ts": coreRetransmit.manifest,
-  "core/ssn.ts": coreSsn.manifest,
-  "core/timers.ts": coreTimers.manifest,
-  "core/transmit.ts": coreTransmit.manifest,
-  "log/event-log.ts": logEventLog.manifest,
-  "log/read-log.ts": logReadLog.manifest,
-  "log/send-log.ts": logSendLog.manifest,
-  "log/watermark.ts": logWatermark.manifest,
-  "optimistic/async-log.ts": optimisticAsyncLog.manifest,
-  "optimistic/checkpoint.ts": optimisticCheckpoint.manifest,
-  "optimistic/clock.ts": optimisticClock.manifest,
-  "optimistic/collect.ts": optimisticCollect.manifest,
-  "optimistic/commit.ts": optimisticCommit.manifest,
-  "optimistic/exchange-finish.ts": optimisticExchangeFinish.manifest,
-  "optimistic/exchange.ts": optimisticExchange.manifest,
-  "optimistic/finish.ts": optimisticFinish.manifest,
-  "optimistic/gate.ts": optimisticGate.manifest,
-  "optimistic/on-rollback-ckpt.ts": optimisticOnRollbackCkpt.manifest,
-  "optimistic/on-rollback-log.ts": optimisticOnRollbackLog.manifest,
-  "optimistic/orphan.ts": optimisticOrphan.manifest,
-  "optimistic/rollback.ts": optimisticRollback.manifest,
 };

@@ -21,7 +21,7 @@ import { selectOptimistic } from "./optimistic/select-optimistic.js";
 import { selectCheckpointOnly } from "./ckpt-only/select-ckpt-only.js";
 import { selectCausal } from "./causal/select-causal.js";
 import { chainOrder, libraryOrder } from "./chain-order.js";
-import { BLOCK_MANIFESTS } from "./index.js";
+import { BLOCK_MANIFESTS } from "./block-manifests.js";
 
 export interface BlockInstance {
   /** Block file relative to compiler/src/blocks, with `.ts`. */

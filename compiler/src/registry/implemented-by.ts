@@ -5,7 +5,7 @@
  * "Known gaps"); compiler/test/registry-bindings.test.ts keeps the two
  * sides in step.
  */
-import { BLOCK_MANIFESTS } from "../blocks/index.js";
+import { BLOCK_MANIFESTS } from "../blocks/block-manifests.js";
 import type { PaperModule, Variable } from "./types.js";
 
 let byValue: Map<string, string[]> | undefined;
