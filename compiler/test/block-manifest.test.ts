@@ -17,6 +17,8 @@ import { builtinRegistry } from "../src/registry/builtin-registry.js";
 
 const BLOCKS = fileURLToPath(new URL("../src/blocks/", import.meta.url));
 const source = (file: string): string => readFileSync(join(BLOCKS, file), "utf8");
+/** The exported functions of a block file: `init` and its hooks. */
+const functions = (file: string): Set<string> => new Set([...source(file).matchAll(/^export (?:async )?function (\w+)/gm)].map((r) => r[1]!));
 const entries = Object.entries(BLOCK_MANIFESTS) as Array<[string, BlockManifest]>;
 
 describe("every block file declares a manifest that matches its code", () => {
@@ -39,12 +41,12 @@ describe("every block file declares a manifest that matches its code", () => {
         expect({ ...m.params }).toEqual(reads);
       });
 
-      it("orders only chains it has a function in", () => {
-        const text = source(file);
-        const fns = new Set([...text.matchAll(/^export (?:async )?function (\w+)/gm)].map((r) => r[1]!));
-        for (const chain of Object.keys(m.order)) {
+      it("orders only chains it has a function in, relative to blocks that have one too", () => {
+        const fns = functions(file);
+        for (const [chain, c] of Object.entries(m.order)) {
           expect(chain === "init" || (HOOK_NAMES as readonly string[]).includes(chain), `${chain} is not a chain`).toBe(true);
           expect(fns.has(chain), `${file} orders ${chain} but has no ${chain} function`).toBe(true);
+          for (const other of [...(c?.after ?? []), ...(c?.before ?? [])]) expect(functions(other).has(chain), `${file}: ${other} has no ${chain} function`).toBe(true);
         }
       });
 
