@@ -5,6 +5,7 @@ import { explain, explainProtocol, type Explanation, type EventFlow, type FlowKi
 import { parseSpec } from "../src/frontend.js";
 import type { ProtocolIR } from "../src/ir/types.js";
 import { builtinRegistry } from "../src/registry/builtin-registry.js";
+import { blocksImplementing } from "../src/registry/implemented-by.js";
 
 const registry = builtinRegistry();
 const SPECS = join(import.meta.dirname, "../../specs");
@@ -36,7 +37,9 @@ describe("explain model", () => {
     const chain = ["EventHandler", "Determinant", "LogEventDeterminant", "HowToLog", "WhereToLog", "StableStorage"];
     expect(m.filter((x) => chain.includes(x))).toEqual(["EventHandler", ...chain.slice(1), "EventHandler"]);
     const storage = nd.steps.find((s) => s.module === "StableStorage")!;
-    expect(storage.block).toEqual({ variable: "storage", id: "nfs-disk", binding: registry.get("storage", "nfs-disk")!.binding, origin: "egida-gen" });
+    // A built-in value is bound to the block files whose manifests implement it.
+    expect(storage.block).toEqual({ variable: "storage", id: "nfs-disk", blocks: blocksImplementing("storage", "nfs-disk"), origin: "egida-gen" });
+    expect(storage.block!.blocks).toContain("log/event-log.ts");
   });
   it("Figure 4a: a send logs the message in the sender's volatile memory", () => {
     const send = flow(model("fig4a-sby.egida"), "dependency-generating");
@@ -50,7 +53,7 @@ describe("explain model", () => {
     expect(pb).toMatchObject({ method: "GetPiggyback", block: { variable: "pb-value", id: "determinants" } });
     expect(modules(send)).toContain("VolatileStorage");
     const rec = flow(e, "recovery");
-    expect(rec.steps.find((s) => s.module === "CollectDeterminants")!.block).toMatchObject({ id: "centralized", binding: { export: "centralizedDeterminantRetrieval" } });
+    expect(rec.steps.find((s) => s.module === "CollectDeterminants")!.block).toMatchObject({ id: "centralized", blocks: ["causal/gather.ts", "collect/stable-log.ts", "optimistic/collect.ts"] });
   });
   it("Figure 3a: co-ordinated output commit flushes to stable storage (Example 2 of the paper)", () => {
     const e = model("fig3a-damani-garg.egida");
@@ -97,7 +100,8 @@ describe("explain formats", () => {
     for (const title of ["Non-deterministic event: receive", "Dependency-generating event: send", "Output commit: write", "Checkpoint", "Failure detection and recovery"]) {
       expect(t).toContain(`\n${title}\n`);
     }
-    expect(t).toContain("how-to-log `asynchronously` → @egida/runtime-core#asynchronousLogging");
+    expect(t).toContain("how-to-log `asynchronously` → causal/stable-dets.ts, log/read-log.ts, log/send-log.ts, optimistic/async-log.ts");
+    expect(t).not.toContain("@egida/runtime-core#");
     expect(t).toMatch(/HowToOutputCommit\.OutputCommit/);
   });
   it("mermaid: a flowchart with one subgraph per event flow", () => {

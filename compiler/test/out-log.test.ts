@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { serialize, deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import type { OutMsg } from "../src/blocks/hooks.js";
-import { newOutLog, outAt, outDrop, outPack, outPush, outUnpack, type OutLog, type OutPack } from "../src/blocks/core/out-log.js";
+import { newOutLog, outAt, outDrop, outPack, outPackAppend, outPush, outUnpack, type OutLog, type OutPack } from "../src/blocks/core/out-log.js";
 
 type Op = { kind: "push"; pbLen: number; payLen: number; seed: number } | { kind: "drop"; back: number } | { kind: "ckpt" } | { kind: "peek" };
 
@@ -83,6 +83,25 @@ describe("core/out-log", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("appends held sends to a checkpoint's packs after the packed ones, per destination", () => {
+    const qs = [newOutLog(0), newOutLog(1)];
+    outPush(qs[1]!, 1, new Uint32Array([7]), 1, new Uint8Array([1]));
+    const packs = outPack(qs);
+    outPackAppend(packs, [
+      { to: 1, ssn: 2, pb: new Uint32Array([8, 9]), payload: new Uint8Array([2, 2]) },
+      { to: 0, ssn: 1, pb: new Uint32Array([5]), payload: new Uint8Array([]) },
+    ]);
+    const back = outUnpack(2, deserialize(serialize(packs)) as OutPack[]);
+    expect(contents(back[0]!)).toEqual([{ ssn: 1, pb: [5], payload: [] }]);
+    expect(contents(back[1]!)).toEqual([
+      { ssn: 1, pb: [7], payload: [1] },
+      { ssn: 2, pb: [8, 9], payload: [2, 2] },
+    ]);
+    // The live logs did not change.
+    expect(qs[0]!.length).toBe(0);
+    expect(qs[1]!.length).toBe(1);
   });
 
   it("drops only a prefix and resets the arrays once empty", () => {

@@ -4,22 +4,10 @@
  * module order between the core's first and last steps), with the parameters
  * substituted for their `param()` calls and the spec span that caused each.
  *
- * Chain order (why):
- *   core/ssn            onSend first: ssn + piggyback header
- *   core/receive, core/pump, core/retransmit, core/output-seq, core/timers
- *   checkpoint/restore  onRecover first: restore the checkpoint
- *   log/event-log       onDeliver: append before core/deliver (pessimistic: not awaited)
- *   log/read-log        onRead before core/read; onOpen loads logged reads (onStart may replay them)
- *   log/watermark       pessimistic: onOpen after both logs; onWrite waits for the records before it; holds sends
- *   collect/*           onRecover after restore: build the replay plan
- *   checkpoint/<proto>  timers / triggers
- *   commit/*            onWrite between output-seq and output-emit
- *   core/recovery       onRecover last: ask senders, replay, go live
- *   core/deliver        onDeliver last: the app sees the message
- *   core/transmit       onSend last: the piggyback is complete
- *   core/output-emit    onWrite last
- *   core/read           onRead last
- *   checkpoint/store    onCheckpoint last: every block has added its state
+ * Chain order is not placed here: selection decides which blocks and with
+ * which parameters, and `selectBlocks` sorts them by their manifests' order
+ * constraints (blocks/chain-order.ts; each constraint's reason is a comment
+ * in the block's manifest). The same holds for the three family selectors.
  *
  * Protocols whose blocks are not built yet are refused with
  * UnsupportedProtocolError naming the construct (never silently weakened).
@@ -36,9 +24,10 @@ import { mediaOf, type Media } from "./media.js";
 import { pluginValueRefs } from "./plugin-values.js";
 import { builtinRegistry } from "../registry/builtin-registry.js";
 import type { Registry } from "../registry/types.js";
+import { chainOrder, libraryOrder } from "./chain-order.js";
+import { BLOCK_MANIFESTS } from "./block-manifests.js";
 
 export { inst, NOT_SUPPORTED_YET, refusalMessage, scheduleBlock, selectReadLog, UnsupportedProtocolError, type BlockInstance } from "./select-common.js";
-
 
 /**
  * Selection follows the checker's classification (the pipeline's classify
@@ -47,6 +36,20 @@ export { inst, NOT_SUPPORTED_YET, refusalMessage, scheduleBlock, selectReadLog, 
  * detection is still pessimistic, never handed to the optimistic blocks.
  */
 export function selectBlocks(input: CheckedProtocol, registry: Registry = builtinRegistry()): BlockInstance[] {
+  return orderBlocks(selectUnordered(input, registry));
+}
+
+let library: readonly string[] | undefined;
+
+/** `blocks` in chain order: the manifests' constraints, ties by the library's global order (blocks/chain-order.ts). */
+export function orderBlocks(blocks: readonly BlockInstance[]): BlockInstance[] {
+  library ??= libraryOrder(BLOCK_MANIFESTS);
+  const byFile = new Map(blocks.map((b) => [b.file, b]));
+  return chainOrder(blocks.map((b) => b.file), BLOCK_MANIFESTS, library).map((f) => byFile.get(f)!);
+}
+
+/** Which blocks implement the protocol, in no particular order. */
+function selectUnordered(input: CheckedProtocol, registry: Registry): BlockInstance[] {
   const { ir } = input;
   const family = input.classification.family;
   // A plugin value other than a medium has no block here: refused, never replaced by a built-in block.
@@ -119,9 +122,7 @@ function selectPessimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
   const ckProto = ir.checkpoint?.proto;
   const scheduled = ckProto !== undefined && (ckProto.id === "coordinated" || ckProto.id === "communication-induced");
   if (ckProto !== undefined && ckProto.id !== "independent" && !scheduled) throw new UnsupportedProtocolError(`${ckProto.id} checkpointing with pessimistic logging`, ckProto.loc ?? ir.checkpoint?.loc, "use `Independent checkpoint ...`: with pessimistic logging each process recovers from its own latest checkpoint and log");
-  const early: BlockInstance[] = [];
-  const middle: BlockInstance[] = [];
-  const late: BlockInstance[] = [];
+  const out: BlockInstance[] = [];
 
   // ---- non-deterministic events
   let found: BlockInstance | undefined;
@@ -251,8 +252,8 @@ function selectPessimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
     "ckpt.incremental": ck === null ? false : ck.impl.id === "incremental",
   };
 
-  // ---- assemble in chain order
-  early.push(
+  // ---- the blocks (selectBlocks orders them)
+  out.push(
     inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
     inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back; a dropped duplicate of a delivered message is compared with it (non-determinism detection)", { "core.divergence": true }),
     inst("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
@@ -268,14 +269,10 @@ function selectPessimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
     inst("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
     inst("checkpoint/restore.ts", ck?.proto.id ?? "core", "Checkpoint", "restore the latest checkpoint on recovery", { "ckpt.medium": ckParams["ckpt.medium"], "ckpt.initAfterGather": false }, ck?.loc),
   );
-  // Before log/event-log: a forced checkpoint precedes the delivery's determinant (it truncates the log).
-  if (ck !== null && scheduled) {
-    early.push(scheduleBlock(ck));
-  }
-  middle.push(eventLog);
-  if (readLog !== undefined) middle.push(readLog);
-  // After both logs (its onOpen reads their ends), before commit/* (an output waits for the watermark first).
-  middle.push(
+  if (ck !== null && scheduled) out.push(scheduleBlock(ck));
+  out.push(eventLog);
+  if (readLog !== undefined) out.push(readLog);
+  out.push(
     inst(
       "log/watermark.ts",
       "synchronously",
@@ -285,7 +282,7 @@ function selectPessimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
       eventLog.loc,
     ),
   );
-  middle.push(
+  out.push(
     inst(
       "collect/stable-log.ts",
       retrieve,
@@ -295,15 +292,14 @@ function selectPessimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
       rec.retrieveDeterminants?.loc ?? eventLog.loc,
     ),
   );
-  // After checkpoint/restore (the buffer it restores) and before core/recovery (which announces it).
-  if (durableSendLog !== undefined) middle.push(durableSendLog);
+  if (durableSendLog !== undefined) out.push(durableSendLog);
   if (ck !== null && ck.proto.id === "coordinated") {
-    middle.push(inst("ckpt-only/snapshot.ts", "coordinated", "Checkpoint", "rank 0 starts a round on the checkpoint timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+    out.push(inst("ckpt-only/snapshot.ts", "coordinated", "Checkpoint", "rank 0 starts a round on the checkpoint timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   } else if (ck !== null) {
-    middle.push(inst("checkpoint/independent.ts", ck.proto.id, "Checkpoint", ck.proto.id === "independent" ? "checkpoint on the local timer" : "basic checkpoints on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
+    out.push(inst("checkpoint/independent.ts", ck.proto.id, "Checkpoint", ck.proto.id === "independent" ? "checkpoint on the local timer" : "basic checkpoints on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   }
-  if (commit !== undefined) middle.push(commit);
-  late.push(
+  if (commit !== undefined) out.push(commit);
+  out.push(
     inst("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
     inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": true }),
     ...(durableSendLog === undefined ? [inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send (a held send once log/watermark releases it)")] : []),
@@ -311,5 +307,5 @@ function selectPessimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
     inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
     inst("checkpoint/store.ts", ck?.how.id ?? "synchronously", "HowToCheckpoint", "write the checkpoint, then GC logs and notify senders", { "ckpt.sync": ckParams["ckpt.sync"], "ckpt.incremental": ckParams["ckpt.incremental"] }, ck?.loc),
   );
-  return [...early, ...middle, ...late];
+  return out;
 }

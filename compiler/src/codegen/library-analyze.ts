@@ -201,7 +201,28 @@ function readBlock(sf: SourceFile, path: string, hooks: readonly HookSpec[]): Bl
   }
   const init = sf.getFunction("init");
   if (init) checkInit(init);
-  return blockParts(sf, path, found);
+  const purpose = manifestPurpose(sf);
+  return { ...blockParts(sf, path, found), ...(purpose !== undefined ? { purpose } : {}) };
+}
+
+/**
+ * `purpose` of `export const manifest = { purpose: "...", ... }`, read
+ * syntactically. Only the purpose goes into the model: the manifest is data
+ * for selection and the registry, and no hook body references it, so the
+ * emitters' dependency closure never copies it into generated code.
+ */
+function manifestPurpose(sf: SourceFile): string | undefined {
+  const { Node } = morph();
+  const decl = sf.getVariableDeclaration("manifest");
+  if (!decl) return undefined;
+  const init = decl.getInitializer();
+  if (!init || !Node.isObjectLiteralExpression(init)) fail(decl, "the manifest must be an object literal (blocks/manifest.ts)");
+  const prop = init.getProperty("purpose");
+  const value = prop && Node.isPropertyAssignment(prop) ? prop.getInitializer() : undefined;
+  if (!value || !(Node.isStringLiteral(value) || Node.isNoSubstitutionTemplateLiteral(value))) fail(decl, "manifest.purpose must be a string literal");
+  const text = value.getLiteralValue();
+  if (text.includes("\n")) fail(value, "manifest.purpose is one line");
+  return text;
 }
 
 function readState(sf: SourceFile): BlockModel | undefined {

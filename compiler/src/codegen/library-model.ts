@@ -132,6 +132,8 @@ export interface BlockModel {
   readonly init?: { readonly statements: readonly InitStatement[] };
   /** Hook functions by hook name. */
   readonly hooks: Readonly<Record<string, FnModel>>;
+  /** The manifest's one-line `purpose` (blocks/manifest.ts); the rest of the manifest is not code and is never emitted. */
+  readonly purpose?: string;
 }
 
 export interface KernelModel {

@@ -40,7 +40,7 @@ export interface Library {
 export const LIBRARY_ARTIFACT = fileURLToPath(new URL("../../dist/block-library.json", import.meta.url));
 
 /** The artifact's format: bump when library-model.ts changes shape. */
-export const ARTIFACT_VERSION = 2;
+export const ARTIFACT_VERSION = 3;
 
 export interface LibraryArtifact {
   readonly version: number;

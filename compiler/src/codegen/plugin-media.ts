@@ -38,14 +38,16 @@ export function pluginMedia(ir: ProtocolIR, registry: Registry): { media: Plugin
   for (const id of storageIds(ir)) {
     const def = registry.get("storage", id);
     if (def === undefined || def.origin === "egida-gen") continue;
-    const dep = packageOfSpecifier(def.binding.module);
-    if (dep === undefined) {
-      bad.push({ id, origin: def.origin, module: def.binding.module });
+    // A plugin value always has a binding (schema/block.schema.json requires it); built-ins have none.
+    const binding = def.binding;
+    const dep = binding === undefined ? undefined : packageOfSpecifier(binding.module);
+    if (binding === undefined || dep === undefined) {
+      bad.push({ id, origin: def.origin, module: binding?.module ?? "(no binding)" });
       continue;
     }
     // The plugin's own version when the binding is in the plugin's package; otherwise whatever is installed.
     const range = def.package !== undefined && def.package.name === dep ? `^${def.package.version}` : "*";
-    media.push({ id, module: def.binding.module, export: def.binding.export, dependency: { name: dep, range } });
+    media.push({ id, module: binding.module, export: binding.export, dependency: { name: dep, range } });
   }
   return { media, bad };
 }

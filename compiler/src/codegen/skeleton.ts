@@ -133,8 +133,9 @@ export function fieldsAndConstructor(lib: Library, selected: readonly Selected[]
   return { fields, ctor };
 }
 
+/** `// block <file> (<registry id>): <purpose>`: above each spliced block body, naming where it comes from and what it does (the manifest's purpose). */
 export function blockTag(file: BlockFile, inst: EmitBlock): Code[] {
-  return [comment(`block ${file.path} (${inst.id})`)];
+  return [comment(`block ${file.path} (${inst.id})${file.purpose !== undefined ? `: ${file.purpose}` : ""}`)];
 }
 
 /** The Protocol methods, from the kernel's functions: parameters after `s`, `const s = this;`, the body. */

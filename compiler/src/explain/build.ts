@@ -7,6 +7,7 @@ import type { BlockRef, Classification, DepGenStatement, EventKind, Family, LogA
 import type { Registry, Variable } from "../registry/types.js";
 import { deriveFacts, hasInfo, HOW_SYNC, INFO_DETERMINANT, INFO_MESSAGE, OC_COORDINATED, PB_DETERMINANTS, type ProtocolFacts } from "../passes/check-facts.js";
 import { classifyFacts } from "../passes/classify.js";
+import { blocksImplementing } from "../registry/implemented-by.js";
 import type { BoundBlock, EventFlow, Explanation, FlowModule, FlowStep } from "./model.js";
 
 /** What the pipeline derived before explain runs: facts and classification are not derived twice. */
@@ -53,7 +54,9 @@ class FlowBuilder {
 
   private bind(variable: Variable, ref: BlockRef): BoundBlock {
     const def = this.registry.get(variable, ref.id);
-    return def ? { variable, id: ref.id, binding: def.binding, origin: def.origin } : { variable, id: ref.id };
+    if (!def) return { variable, id: ref.id };
+    // A plugin value names its implementation; a built-in one is implemented by the blocks whose manifests say so.
+    return def.binding ? { variable, id: ref.id, binding: def.binding, origin: def.origin } : { variable, id: ref.id, blocks: blocksImplementing(variable, ref.id), origin: def.origin };
   }
 
   /** A step that runs a block: the registry's module for it wins over our default. */

@@ -16,8 +16,10 @@ export type FlowKind = "non-deterministic" | "dependency-generating" | "output-c
 export interface BoundBlock {
   readonly variable: Variable;
   readonly id: string;
-  /** Absent when the registry does not know the id (the front end reports that). */
+  /** A plugin value's implementation. Absent for built-in values and ids the registry does not know (the front end reports those). */
   readonly binding?: Binding;
+  /** A built-in value's implementation: the block files (relative to compiler/src/blocks) whose manifests implement it; empty when none does yet. */
+  readonly blocks?: readonly string[];
   readonly origin?: string;
 }
 

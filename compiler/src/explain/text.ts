@@ -31,6 +31,12 @@ function label(s: FlowStep): string {
 }
 
 export function blockText(b: BoundBlock): string {
-  const where = b.binding ? `${b.binding.module}#${b.binding.export}` : "unbound";
+  const where = b.binding
+    ? `${b.binding.module}#${b.binding.export}`
+    : b.blocks === undefined
+      ? "unbound"
+      : b.blocks.length > 0
+        ? b.blocks.join(", ")
+        : "no block yet";
   return `${b.variable} \`${b.id}\` → ${where}`;
 }

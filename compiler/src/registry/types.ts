@@ -58,7 +58,7 @@ export interface StorageTraits {
   readonly checkpoints?: boolean;
 }
 
-/** Where the runtime finds a block's implementation: an ES module and export name. */
+/** Where a plugin value's implementation lives: an ES module and export name (the plugin's own). */
 export interface Binding {
   readonly module: string;
   readonly export: string;
@@ -75,12 +75,14 @@ export interface BlockDef {
   readonly params?: Readonly<Record<string, ParamDef>>;
   readonly storage?: StorageTraits;
   /**
-   * Where the runtime finds the block. For a plugin `storage` value the
-   * module (a package specifier, e.g. "egida-plugin-x/runtime") exports a
-   * runtime-core MediumStore as `export`; a protocol compiled with the
-   * plugin imports it and registers it for the medium.
+   * A plugin value's implementation (required by schema/block.schema.json).
+   * For a plugin `storage` value the module (a package specifier, e.g.
+   * "egida-plugin-x/runtime") exports a runtime-core MediumStore as `export`;
+   * a protocol compiled with the plugin imports it and registers it for the
+   * medium. Built-in values have none: they are bound to the block files
+   * whose manifests implement them (registry/implemented-by.ts).
    */
-  readonly binding: Binding;
+  readonly binding?: Binding;
   /** Package that registered the block ("egida-gen" for built-ins). */
   readonly origin: string;
   /** Set by the plugin loader: the plugin's package.json name and version (a generated package depends on it). */

@@ -1018,22 +1018,22 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block ckpt-only/index-pb.ts (coordinated)
+    // block ckpt-only/index-pb.ts (coordinated): Checkpoint-only piggyback [epoch, index]: stale epochs dropped, forced checkpoints, dependencies recorded.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       this.cpDeps = new Array<number>(this.host.size).fill(-1);
     }
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
@@ -1046,7 +1046,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
       this.cpAnn = new Array<number[] | null>(this.host.size).fill(null);
       this.cpKnownInc = new Array<number>(this.host.size).fill(0);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       this.pbSlabBuf = this.pbSlab.buffer;
     }
@@ -1112,7 +1112,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block ckpt-only/store.ts (synchronously)
+    // block ckpt-only/store.ts (synchronously): Checkpoint-only store: checkpoints with their history, never dropping one a recovery line may need.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("nfs-disk" as string));
@@ -1131,7 +1131,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       const done = new Promise<void>((resolve) => {
@@ -1149,7 +1149,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block ckpt-only/snapshot.ts (coordinated)
+    // block ckpt-only/snapshot.ts (coordinated): Co-ordinated checkpointing: rank 0 starts a snapshot on the checkpoint timer.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       if (s.host.rank === 0) {
@@ -1158,7 +1158,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
         });
       }
     }
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       if (ev.incarnation === 0) {
@@ -1175,12 +1175,12 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block ckpt-only/snapshot.ts (coordinated)
+    // block ckpt-only/snapshot.ts (coordinated): Co-ordinated checkpointing: rank 0 starts a snapshot on the checkpoint timer.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
     }
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       if (s.stopFinTimer !== null) s.stopFinTimer();
@@ -1190,7 +1190,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       s.cpFin = true;
@@ -1211,20 +1211,20 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block ckpt-only/index-pb.ts (coordinated)
+    // block ckpt-only/index-pb.ts (coordinated): Checkpoint-only piggyback [epoch, index]: stale epochs dropped, forced checkpoints, dependencies recorded.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       s.pbw[ev.pbLen++] = s.cpEpoch;
       s.pbw[ev.pbLen++] = (s.cpIdx);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
       if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
@@ -1233,7 +1233,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
@@ -1241,7 +1241,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   acceptReceive(ev: RecvEv): boolean {
     const s = this;
-    // block ckpt-only/index-pb.ts (coordinated)
+    // block ckpt-only/index-pb.ts (coordinated): Checkpoint-only piggyback [epoch, index]: stale epochs dropped, forced checkpoints, dependencies recorded.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     acceptReceive4: {
       // Not yet restored, paused for a round, or another epoch: drop (the sender resends what is valid).
@@ -1252,7 +1252,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       const q = s.held[ev.from]!;
       if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
@@ -1266,7 +1266,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block ckpt-only/pump.ts (core)
+    // block ckpt-only/pump.ts (core): Checkpoint-only pump: one delivery at a time, checkpoints between deliveries, held during recovery rounds.
     {
       if (!s.pumping && s.mode === MODE_LIVE) {
         s.pumping = true;
@@ -1277,7 +1277,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onDeliver(ev: DeliverEv): Promise<void> {
     const s = this;
-    // block ckpt-only/index-pb.ts (coordinated)
+    // block ckpt-only/index-pb.ts (coordinated): Checkpoint-only piggyback [epoch, index]: stale epochs dropped, forced checkpoints, dependencies recorded.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       const x = ev.msg.pb[2]!;
@@ -1289,7 +1289,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
       if (x > s.cpMaxIn) s.cpMaxIn = x;
       if (x > s.cpDeps[ev.msg.from]!) s.cpDeps[ev.msg.from] = x;
     }
-    // block core/deliver.ts (core)
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
     onDeliver8: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
@@ -1303,7 +1303,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
   }
 
   onRead(ev: ReadEv): void {
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1311,11 +1311,11 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block ckpt-only/output.ts (coordinated)
+    // block ckpt-only/output.ts (coordinated): Checkpoint-only output commit: an output leaves once a committed recovery line covers it.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       s.cpOut.push({ seq: ev.seq, payload: ev.payload });
@@ -1324,7 +1324,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       const w = ev.words[0]!;
@@ -1403,7 +1403,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       if (s.host.rank === 0 && ev.incarnation > s.cpKnownInc[ev.rank]!) {
@@ -1415,31 +1415,31 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block ckpt-only/output.ts (coordinated)
+    // block ckpt-only/output.ts (coordinated): Checkpoint-only output commit: an output leaves once a committed recovery line covers it.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       ev.state["cp.out"] = s.cpOut.slice();
     }
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       ev.state["cp.outq"] = outPack(s.outq);
       ev.state["cp.applied"] = s.cpApplied;
     }
-    // block ckpt-only/store.ts (synchronously)
+    // block ckpt-only/store.ts (synchronously): Checkpoint-only store: checkpoints with their history, never dropping one a recovery line may need.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       const incremental = (false as boolean);
@@ -1472,7 +1472,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       maybeAnswer(s);
@@ -1481,11 +1481,11 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -1494,22 +1494,22 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block ckpt-only/output.ts (coordinated)
+    // block ckpt-only/output.ts (coordinated): Checkpoint-only output commit: an output leaves once a committed recovery line covers it.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       s.cpOut = (ev.state["cp.out"] as { seq: number; payload: Uint8Array }[]).slice();
     }
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       s.outq = outUnpack(s.host.size, ev.state["cp.outq"] as OutPack[]);
       s.cpApplied = (ev.state["cp.applied"] as number[] | null | undefined) ?? null;
     }
-    // block ckpt-only/store.ts (synchronously)
+    // block ckpt-only/store.ts (synchronously): Checkpoint-only store: checkpoints with their history, never dropping one a recovery line may need.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       const hist = ev.state["cp.hist"] as Entry[];
@@ -1525,7 +1525,7 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onCheckpointTimer(ev: TimerEv): void {
     const s = this;
-    // block ckpt-only/rounds.ts (coordinated)
+    // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       // While finishing, only the FIN timer polls: this chain also runs the local checkpoint timer

@@ -1139,24 +1139,24 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
@@ -1175,12 +1175,12 @@ export class FblStabilityMatrixProtocol implements Protocol {
       this.cdReady = this.host.incarnation === 0;
       this.cdLogSsn = new Uint32Array(this.host.size);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       this.pbSlabBuf = this.pbSlab.buffer;
     }
@@ -1246,12 +1246,12 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (independent)
+    // block checkpoint/restore.ts (independent): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 14:1 "Independent checkpoint asynchronously on NFS disk"
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("nfs-disk" as string));
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       // Holder sets are u32 bitmasks.
@@ -1261,7 +1261,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (independent)
+    // block checkpoint/restore.ts (independent): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 14:1 "Independent checkpoint asynchronously on NFS disk"
     {
       const c = await s.ckptStore!.latest();
@@ -1274,7 +1274,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         s.ckptInitDue = true;
       }
     }
-    // block causal/gather.ts (distributed)
+    // block causal/gather.ts (distributed): Causal recovery: gather the determinants of own deliveries from every other process.
     // spec 16:37 "Protocol to retrieve determinants : distributed"
     {
       // The checkpoint is restored: serve the causal control frames that waited for it.
@@ -1328,7 +1328,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         await s.host.initApp({ replay: true });
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       const done = new Promise<void>((resolve) => {
         s.replayDone = resolve;
@@ -1346,13 +1346,13 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       // Replay re-ran every gathered step; a read value some process holds that nobody asked for again
@@ -1361,18 +1361,18 @@ export class FblStabilityMatrixProtocol implements Protocol {
         s.host.unrecoverable(`rank ${s.host.rank}: replay diverged: ${s.gaReads.size} read value(s) held by peers were not read again (first: step.idx ${[...s.gaReads.keys()][0]})`);
       }
     }
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 14:1 "Independent checkpoint asynchronously on NFS disk"
     {
       s.stopCkptTimer = s.host.timers.every((5000 as number), () => {
         s.onCheckpointTimer({ now: s.host.timers.now() });
       });
     }
-    // block causal/commit.ts (independent)
+    // block causal/commit.ts (independent): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Independent output commit on write"
     {
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
       void s.onPump({ reason: 3 });
@@ -1381,11 +1381,11 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 14:1 "Independent checkpoint asynchronously on NFS disk"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
@@ -1394,7 +1394,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block causal/commit.ts (independent)
+    // block causal/commit.ts (independent): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Independent output commit on write"
     {
       for (;;) {
@@ -1413,14 +1413,14 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       const tracking = false;
@@ -1523,7 +1523,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
       s.pbw[readsAt] = rc;
       ev.pbLen = pos;
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
       if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
@@ -1532,7 +1532,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
@@ -1540,7 +1540,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   acceptReceive(ev: RecvEv): boolean {
     const s = this;
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     acceptReceive7: {
       { if (!(ev.fromIncarnation >= s.cdPeerInc[ev.from]!)) return false; break acceptReceive7; }
@@ -1550,7 +1550,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
@@ -1565,7 +1565,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block core/pump.ts (core)
+    // block core/pump.ts (core): One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
@@ -1576,7 +1576,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onDeliver(ev: DeliverEv): Promise<void> | void {
     const s = this;
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       const tracking = false;
@@ -1671,12 +1671,12 @@ export class FblStabilityMatrixProtocol implements Protocol {
       if (smx) for (let k = 0; k < n; k++) causalSmAdvance(s, k, s.host.f);
       if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
     }
-    // block causal/commit.ts (independent)
+    // block causal/commit.ts (independent): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Independent output commit on write"
     {
       // A recovering process answers a request once replay has appended the delivery it names.
     }
-    // block core/deliver.ts (core)
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
     {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
@@ -1691,7 +1691,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onRead(ev: ReadEv): void {
     const s = this;
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
@@ -1742,7 +1742,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         ev.value = v instanceof Uint8Array ? add(v) : v.then(add);
       }
     }
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1750,11 +1750,11 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block causal/commit.ts (independent)
+    // block causal/commit.ts (independent): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Independent output commit on write"
     {
       const n = s.host.size;
@@ -1829,7 +1829,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         }
       }
     }
-    // block core/output-emit.ts (core)
+    // block core/output-emit.ts (core): Release an output to the runtime's sink (last in onWrite).
     {
       // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
       if (ev.drop !== true) {
@@ -1841,7 +1841,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       if (ev.tag === TAG_STABLE) {
@@ -1873,7 +1873,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       const t = ev.tag;
@@ -1889,7 +1889,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         if (ev.fromIncarnation >= s.cdPeerInc[ev.from]!) causalReadsFlushed(s, ev.from, ev.words[2]!);
       }
     }
-    // block causal/gather.ts (distributed)
+    // block causal/gather.ts (distributed): Causal recovery: gather the determinants of own deliveries from every other process.
     // spec 16:37 "Protocol to retrieve determinants : distributed"
     {
       if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
@@ -1986,7 +1986,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         }
       }
     }
-    // block causal/commit.ts (independent)
+    // block causal/commit.ts (independent): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Independent output commit on write"
     {
       if (!s.cdReady) {
@@ -2029,7 +2029,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -2037,7 +2037,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       if (ev.incarnation > s.cdPeerInc[ev.rank]!) s.cdPeerInc[ev.rank] = ev.incarnation;
@@ -2058,7 +2058,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
       const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!, s.cdRdFlushed[s.host.rank]!]);
       s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
     }
-    // block causal/gather.ts (distributed)
+    // block causal/gather.ts (distributed): Causal recovery: gather the determinants of own deliveries from every other process.
     // spec 16:37 "Protocol to retrieve determinants : distributed"
     {
       // A peer that restarted before answering lost our request: ask again.
@@ -2067,7 +2067,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block causal/commit.ts (independent)
+    // block causal/commit.ts (independent): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Independent output commit on write"
     {
       // Its copies of pending pushes are gone (or the push was lost in its crash): push again.
@@ -2079,7 +2079,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(p.words.slice().buffer), payload: new Uint8Array(0) });
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -2087,26 +2087,26 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       const flat: number[] = [];
@@ -2122,7 +2122,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
       ev.state["causal.gc"] = s.cdGc.slice();
       ev.state["causal.flushed"] = s.cdFlushed.slice();
     }
-    // block checkpoint/store.ts (asynchronously)
+    // block checkpoint/store.ts (asynchronously): Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).
     // spec 14:1 "Independent checkpoint asynchronously on NFS disk"
     {
       const incremental = (true as boolean);
@@ -2147,7 +2147,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
@@ -2160,7 +2160,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         }
       }
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       // Own determinants up to the checkpoint will never be replayed again: everyone may drop them.
@@ -2170,11 +2170,11 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -2183,18 +2183,18 @@ export class FblStabilityMatrixProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       const n = s.host.size;
@@ -2232,7 +2232,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onCheckpointTimer(ev: TimerEv): void {
     const s = this;
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 14:1 "Independent checkpoint asynchronously on NFS disk"
     {
       if (!s.ckptWriting) {
@@ -2244,7 +2244,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
 
   onFlushTimer(ev: TimerEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       for (let j = 0; j < s.host.size; j++) {
@@ -2255,7 +2255,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
         }
       }
     }
-    // block causal/det-log.ts (stability-matrix)
+    // block causal/det-log.ts (stability-matrix): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants, stability matrix"
     {
       // Own reads log/read-log has synced since the last tick stop travelling (and are announced).

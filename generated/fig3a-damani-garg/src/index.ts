@@ -915,45 +915,45 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block optimistic/gate.ts (broadcast-logical-clock)
+    // block optimistic/gate.ts (broadcast-logical-clock): Ignore a peer's stability claims until it has acknowledged this incarnation's end token.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       this.optAwait = new Uint8Array(this.host.size);
     }
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 7:17 "send: Piggyback vector clock"
     {
       this.vcInc = new Uint32Array(this.host.size);
       this.vcTs = new Uint32Array(this.host.size);
       for (let j = 0; j < this.host.size; j++) this.optEnds.push([]);
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       this.optRecDv = new DataView(this.optRec.buffer);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       this.pbSlabBuf = this.pbSlab.buffer;
     }
@@ -1019,16 +1019,16 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (core)
+    // block checkpoint/restore.ts (core): Open the checkpoint store and restore the latest checkpoint on recovery.
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("volatile-memory-of-self" as string));
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       s.optLog = await s.host.storage.openLog(("nfs-disk" as string), "optimistic");
     }
-    // block optimistic/collect.ts (centralized)
+    // block optimistic/collect.ts (centralized): Optimistic recovery: replay what reached the stable log, start a new incarnation, announce its end.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       if (ev.incarnation > 0) await recoverLog(s);
@@ -1039,7 +1039,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (core)
+    // block checkpoint/restore.ts (core): Open the checkpoint store and restore the latest checkpoint on recovery.
     {
       const c = await s.ckptStore!.latest();
       if (c !== null) {
@@ -1050,7 +1050,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         await s.host.initApp({ replay: true });
       }
     }
-    // block optimistic/collect.ts (centralized)
+    // block optimistic/collect.ts (centralized): Optimistic recovery: replay what reached the stable log, start a new incarnation, announce its end.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       const n = s.host.size;
@@ -1096,7 +1096,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       }
       optReadyNow(s);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       const done = new Promise<void>((resolve) => {
         s.replayDone = resolve;
@@ -1114,13 +1114,13 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       // Replay re-ran every surviving step; a logged value nobody asked for again means the app
@@ -1129,7 +1129,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         s.host.unrecoverable(`replay diverged: ${s.optRdReplay.size} logged read value(s) were not read again (first: event ${[...s.optRdReplay.keys()][0]})`);
       }
     }
-    // block optimistic/orphan.ts (broadcast-logical-clock)
+    // block optimistic/orphan.ts (broadcast-logical-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       if (s.optRbWanted && !s.optRbRunning && !s.pumping) {
@@ -1139,7 +1139,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         void s.onPump({ reason: 6 });
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
       void s.onPump({ reason: 3 });
@@ -1148,7 +1148,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
@@ -1156,7 +1156,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block optimistic/finish.ts (coordinated)
+    // block optimistic/finish.ts (coordinated): At job end, wait until every pending output commit is released or dropped and no rollback is pending.
     // spec 5:1 "Co-ordinated output commit on write"
     {
       await new Promise<void>((resolve) => {
@@ -1168,14 +1168,14 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 7:17 "send: Piggyback vector clock"
     {
       const n = s.host.size;
@@ -1186,7 +1186,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       s.pbw.set(s.vcTs, ev.pbLen + n);
       ev.pbLen += 2 * n;
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
       if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
@@ -1195,7 +1195,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
@@ -1203,7 +1203,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   acceptReceive(ev: RecvEv): boolean {
     const s = this;
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 7:17 "send: Piggyback vector clock"
     acceptReceive8: {
       const n = s.host.size;
@@ -1231,7 +1231,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       const q = s.held[ev.from]!;
       if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
@@ -1245,7 +1245,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block core/pump.ts (core)
+    // block core/pump.ts (core): One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
@@ -1256,7 +1256,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onDeliver(ev: DeliverEv): Promise<void> {
     const s = this;
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 7:17 "send: Piggyback vector clock"
     {
       const n = s.host.size;
@@ -1276,7 +1276,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       s.vcTs[me] = ++s.optTs;
       ev.pbPos = at + 2 * n;
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       const m = ev.msg;
@@ -1303,12 +1303,12 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       }
       histPush(s.optHist, m, s.optTs);
     }
-    // block optimistic/orphan.ts (broadcast-logical-clock)
+    // block optimistic/orphan.ts (broadcast-logical-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       s.optInDelivery = true;
     }
-    // block core/deliver.ts (core)
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
     onDeliver15: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
@@ -1319,7 +1319,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       if (r !== s.host.settled) { await r; break onDeliver15; }
       s.dlvSync = true;
     }
-    // block optimistic/rollback.ts (broadcast-logical-clock)
+    // block optimistic/rollback.ts (broadcast-logical-clock): An orphan rolls back to its latest non-orphan state between deliveries.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       s.optInDelivery = false;
@@ -1333,7 +1333,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onRead(ev: ReadEv): void {
     const s = this;
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       // Numbered synchronously, so concurrent reads of one step get their events in call order,
@@ -1375,7 +1375,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
     }
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1383,11 +1383,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block optimistic/commit.ts (coordinated)
+    // block optimistic/commit.ts (coordinated): Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.
     // spec 5:1 "Co-ordinated output commit on write"
     {
       const n = s.host.size;
@@ -1424,7 +1424,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
       // follows discards this state, and a re-execution writes again under the same seq.
       if (s.optRbWanted || s.optEpoch !== epoch) ev.drop = true;
     }
-    // block core/output-emit.ts (core)
+    // block core/output-emit.ts (core): Release an output to the runtime's sink (last in onWrite).
     {
       // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
       if (ev.drop !== true) {
@@ -1432,7 +1432,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         await s.host.emitOutput(ev.seq, ev.payload);
       }
     }
-    // block optimistic/finish.ts (coordinated)
+    // block optimistic/finish.ts (coordinated): At job end, wait until every pending output commit is released or dropped and no rollback is pending.
     // spec 5:1 "Co-ordinated output commit on write"
     {
       s.optWriting--;
@@ -1442,7 +1442,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block optimistic/gate.ts (broadcast-logical-clock)
+    // block optimistic/gate.ts (broadcast-logical-clock): Ignore a peer's stability claims until it has acknowledged this incarnation's end token.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       // A peer's answer to our TAG_RECOVER (core/retransmit's TAG_STABLE [stable, delivered from us,
@@ -1461,7 +1461,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         else if (ev.tag === TAG_RECOVER) ev.words[2 + s.host.size + s.host.rank] = 0;
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       if (ev.tag === TAG_STABLE) {
         // The receiver holds everything up to words[0]: drop it from the buffer.
@@ -1492,7 +1492,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block optimistic/orphan.ts (broadcast-logical-clock)
+    // block optimistic/orphan.ts (broadcast-logical-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       const n = s.host.size;
@@ -1616,7 +1616,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         });
       }
     }
-    // block optimistic/commit.ts (coordinated)
+    // block optimistic/commit.ts (coordinated): Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.
     // spec 5:1 "Co-ordinated output commit on write"
     {
       const me = s.host.rank;
@@ -1648,7 +1648,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1656,7 +1656,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block optimistic/commit.ts (coordinated)
+    // block optimistic/commit.ts (coordinated): Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.
     // spec 5:1 "Co-ordinated output commit on write"
     {
       for (const [id, p] of s.optCommits) {
@@ -1666,7 +1666,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1674,25 +1674,25 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block checkpoint/store.ts (synchronously)
+    // block checkpoint/store.ts (synchronously): Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).
     {
       const incremental = (false as boolean);
       ev.index = ++s.ckptIndex;
@@ -1717,7 +1717,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
       for (let j = 0; j < s.host.size; j++) {
@@ -1733,11 +1733,11 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -1746,17 +1746,17 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 7:17 "send: Piggyback vector clock"
     {
       const ts = ev.state["opt.ts"];
@@ -1778,7 +1778,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   onFlushTimer(ev: TimerEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let j = 0; j < s.host.size; j++) {
         if (j !== s.host.rank && s.stableIn[j]! > s.notified[j]!) {
@@ -1788,7 +1788,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         }
       }
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 3:1 "Log determinant, data asynchronously on NFS disk"
     {
       const upTo = s.optBaseRsn + s.optHist.length;
@@ -1808,7 +1808,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         }
       });
     }
-    // block optimistic/orphan.ts (broadcast-logical-clock)
+    // block optimistic/orphan.ts (broadcast-logical-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
@@ -1821,7 +1821,7 @@ export class Fig3aDamaniGargProtocol implements Protocol {
         }
       }
     }
-    // block optimistic/finish.ts (coordinated)
+    // block optimistic/finish.ts (coordinated): At job end, wait until every pending output commit is released or dropped and no rollback is pending.
     // spec 5:1 "Co-ordinated output commit on write"
     {
       finishIfQuiet(s);
@@ -1830,12 +1830,12 @@ export class Fig3aDamaniGargProtocol implements Protocol {
 
   async onRollback(ev: RollbackEv): Promise<void> {
     const s = this;
-    // block optimistic/on-rollback-log.ts (log)
+    // block optimistic/on-rollback-log.ts (log): `On rollback: Log`: make the delivered determinants and messages stable before rolling back.
     // spec 10:14 "On rollback: Log determinant, message on NFS disk"
     {
       await s.optLog!.sync();
     }
-    // block optimistic/rollback.ts (broadcast-logical-clock)
+    // block optimistic/rollback.ts (broadcast-logical-clock): An orphan rolls back to its latest non-orphan state between deliveries.
     // spec 9:30 "Protocol to detect orphans : broadcast logical clock"
     {
       const n = s.host.size;

@@ -1158,24 +1158,24 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new Map());
@@ -1194,12 +1194,12 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       this.cdReady = this.host.incarnation === 0;
       this.cdLogSsn = new Uint32Array(this.host.size);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       this.pbSlabBuf = this.pbSlab.buffer;
     }
@@ -1265,16 +1265,16 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (core)
+    // block checkpoint/restore.ts (core): Open the checkpoint store and restore the latest checkpoint on recovery.
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("volatile-memory-of-self" as string));
     }
-    // block causal/stable-dets.ts (determinant)
+    // block causal/stable-dets.ts (determinant): Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       s.cdLog = await s.host.storage.openLog(("nfs-disk" as string), "causal-dets");
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       // Holder sets are u32 bitmasks.
@@ -1284,7 +1284,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (core)
+    // block checkpoint/restore.ts (core): Open the checkpoint store and restore the latest checkpoint on recovery.
     {
       const c = await s.ckptStore!.latest();
       if (c !== null) {
@@ -1296,7 +1296,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         s.ckptInitDue = true;
       }
     }
-    // block causal/stable-dets.ts (determinant)
+    // block causal/stable-dets.ts (determinant): Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       const me = s.host.rank;
@@ -1324,7 +1324,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       s.cdLogged = next - 1;
       if (s.cdLogged > s.cdFlushed[me]!) s.cdFlushed[me] = s.cdLogged;
     }
-    // block causal/gather.ts (centralized)
+    // block causal/gather.ts (centralized): Causal recovery: gather the determinants of own deliveries from every other process.
     // spec 14:37 "Protocol to retrieve determinants : centralized"
     {
       // The checkpoint is restored: serve the causal control frames that waited for it.
@@ -1378,7 +1378,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         await s.host.initApp({ replay: true });
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       const done = new Promise<void>((resolve) => {
         s.replayDone = resolve;
@@ -1396,13 +1396,13 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       // Replay re-ran every gathered step; a read value some process holds that nobody asked for again
@@ -1411,12 +1411,12 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         s.host.unrecoverable(`rank ${s.host.rank}: replay diverged: ${s.gaReads.size} read value(s) held by peers were not read again (first: step.idx ${[...s.gaReads.keys()][0]})`);
       }
     }
-    // block causal/commit.ts (coordinated)
+    // block causal/commit.ts (coordinated): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Co-ordinated output commit on write"
     {
       if (s.ocFlushReq.length > 0) ocServe(s);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
       void s.onPump({ reason: 3 });
@@ -1425,7 +1425,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
@@ -1433,7 +1433,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block causal/commit.ts (coordinated)
+    // block causal/commit.ts (coordinated): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Co-ordinated output commit on write"
     {
       for (;;) {
@@ -1452,14 +1452,14 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       const tracking = false;
@@ -1562,7 +1562,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       s.pbw[readsAt] = rc;
       ev.pbLen = pos;
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
       if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
@@ -1571,7 +1571,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
@@ -1579,7 +1579,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   acceptReceive(ev: RecvEv): boolean {
     const s = this;
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     acceptReceive8: {
       { if (!(ev.fromIncarnation >= s.cdPeerInc[ev.from]!)) return false; break acceptReceive8; }
@@ -1589,7 +1589,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
@@ -1604,7 +1604,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block core/pump.ts (core)
+    // block core/pump.ts (core): One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
@@ -1615,7 +1615,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onDeliver(ev: DeliverEv): Promise<void> | void {
     const s = this;
-    // block causal/stable-dets.ts (determinant)
+    // block causal/stable-dets.ts (determinant): Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       if (ev.rsn > s.cdLogged) {
@@ -1638,7 +1638,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         if (s.cdLogged - s.cdFlushed[s.host.rank]! >= (64 as number)) sdFlush(s, true);
       }
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       const tracking = false;
@@ -1733,13 +1733,13 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       if (smx) for (let k = 0; k < n; k++) causalSmAdvance(s, k, s.host.f);
       if (conflict !== null) s.host.unrecoverable(`rank ${me}: ${conflict}`);
     }
-    // block causal/commit.ts (coordinated)
+    // block causal/commit.ts (coordinated): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Co-ordinated output commit on write"
     {
       // A recovering process answers a request once replay has appended the delivery it names.
       if (s.ocFlushReq.length > 0) ocServe(s);
     }
-    // block core/deliver.ts (core)
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
     {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
@@ -1754,7 +1754,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onRead(ev: ReadEv): void {
     const s = this;
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       // A `read:` statement logs them synchronously instead (log/read-log): durable before anything depends on them.
@@ -1805,7 +1805,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         ev.value = v instanceof Uint8Array ? add(v) : v.then(add);
       }
     }
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1813,11 +1813,11 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block causal/commit.ts (coordinated)
+    // block causal/commit.ts (coordinated): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Co-ordinated output commit on write"
     {
       const n = s.host.size;
@@ -1892,7 +1892,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         }
       }
     }
-    // block core/output-emit.ts (core)
+    // block core/output-emit.ts (core): Release an output to the runtime's sink (last in onWrite).
     {
       // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
       if (ev.drop !== true) {
@@ -1904,7 +1904,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       if (ev.tag === TAG_STABLE) {
@@ -1936,7 +1936,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       const t = ev.tag;
@@ -1952,7 +1952,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         if (ev.fromIncarnation >= s.cdPeerInc[ev.from]!) causalReadsFlushed(s, ev.from, ev.words[2]!);
       }
     }
-    // block causal/gather.ts (centralized)
+    // block causal/gather.ts (centralized): Causal recovery: gather the determinants of own deliveries from every other process.
     // spec 14:37 "Protocol to retrieve determinants : centralized"
     {
       if (ev.tag === TAG_STABLE && ev.words.length >= 3 && s.host.incarnation > 0 && ev.words[2] === s.host.incarnation) {
@@ -2049,7 +2049,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         }
       }
     }
-    // block causal/commit.ts (coordinated)
+    // block causal/commit.ts (coordinated): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Co-ordinated output commit on write"
     {
       if (!s.cdReady) {
@@ -2092,7 +2092,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -2100,7 +2100,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       if (ev.incarnation > s.cdPeerInc[ev.rank]!) s.cdPeerInc[ev.rank] = ev.incarnation;
@@ -2121,7 +2121,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       const w = new Uint32Array([s.cdGc[s.host.rank]!, s.cdFlushed[s.host.rank]!, s.cdRdFlushed[s.host.rank]!]);
       s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
     }
-    // block causal/gather.ts (centralized)
+    // block causal/gather.ts (centralized): Causal recovery: gather the determinants of own deliveries from every other process.
     // spec 14:37 "Protocol to retrieve determinants : centralized"
     {
       // A peer that restarted before answering lost our request: ask again.
@@ -2130,7 +2130,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block causal/commit.ts (coordinated)
+    // block causal/commit.ts (coordinated): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Co-ordinated output commit on write"
     {
       // Its copies of pending pushes are gone (or the push was lost in its crash): push again.
@@ -2142,7 +2142,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(p.words.slice().buffer), payload: new Uint8Array(0) });
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -2150,31 +2150,31 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block causal/stable-dets.ts (determinant)
+    // block causal/stable-dets.ts (determinant): Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       ev.state["causal.lsn"] = s.cdLog!.nextLsn;
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       const flat: number[] = [];
@@ -2190,7 +2190,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       ev.state["causal.gc"] = s.cdGc.slice();
       ev.state["causal.flushed"] = s.cdFlushed.slice();
     }
-    // block checkpoint/store.ts (synchronously)
+    // block checkpoint/store.ts (synchronously): Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).
     {
       const incremental = (false as boolean);
       ev.index = ++s.ckptIndex;
@@ -2215,7 +2215,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
@@ -2228,12 +2228,12 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         }
       }
     }
-    // block causal/stable-dets.ts (determinant)
+    // block causal/stable-dets.ts (determinant): Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       await s.cdLog!.truncatePrefix(ev.state["causal.lsn"] as number);
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       // Own determinants up to the checkpoint will never be replayed again: everyone may drop them.
@@ -2243,11 +2243,11 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -2256,18 +2256,18 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       const n = s.host.size;
@@ -2308,7 +2308,7 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
 
   onFlushTimer(ev: TimerEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 13:1 "Log message synchronously on volatile memory of self"
     {
       for (let j = 0; j < s.host.size; j++) {
@@ -2319,13 +2319,13 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
         }
       }
     }
-    // block causal/stable-dets.ts (determinant)
+    // block causal/stable-dets.ts (determinant): Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.
     // spec 10:1 "Log determinant, data asynchronously on NFS disk"
     {
       // causal/det-log's timer hook announces what earlier flushes made stable.
       sdFlush(s, false);
     }
-    // block causal/det-log.ts (determinants)
+    // block causal/det-log.ts (determinants): Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.
     // spec 12:17 "send: Piggyback determinants"
     {
       // Own reads log/read-log has synced since the last tick stop travelling (and are announced).

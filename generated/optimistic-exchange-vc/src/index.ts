@@ -981,63 +981,63 @@ export class OptimisticExchangeVcProtocol implements Protocol {
   optCommitSeq: number = 0;
   optWriting: number = 0;
   optFinWait: (() => void)[] = [];
+  stopCkptTimer: (() => void) | null = null;
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
   pbSlab: Uint32Array = new Uint32Array(0);
   pbSlabBuf: ArrayBufferLike;
   pbSlabPos: number = 0;
-  stopCkptTimer: (() => void) | null = null;
   optCkptAgain: boolean = false;
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block optimistic/exchange.ts (exchange-vector-clock)
+    // block optimistic/exchange.ts (exchange-vector-clock): Exchange vector clock: pull incarnation ends from the processes the clock depends on; answer pulls.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       this.optKnownInc = new Uint32Array(this.host.size);
       this.optKnownTs = new Uint32Array(this.host.size);
       this.optPulled = new Uint8Array(this.host.size);
     }
-    // block optimistic/gate.ts (exchange-vector-clock)
+    // block optimistic/gate.ts (exchange-vector-clock): Ignore a peer's stability claims until it has acknowledged this incarnation's end token.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       this.optAwait = new Uint8Array(this.host.size);
     }
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 15:17 "send: Piggyback vector clock"
     {
       this.vcInc = new Uint32Array(this.host.size);
       this.vcTs = new Uint32Array(this.host.size);
       for (let j = 0; j < this.host.size; j++) this.optEnds.push([]);
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       this.optRecDv = new DataView(this.optRec.buffer);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       this.pbSlabBuf = this.pbSlab.buffer;
     }
@@ -1103,17 +1103,17 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (independent)
+    // block checkpoint/restore.ts (independent): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 17:1 "Independent checkpoint asynchronously on NFS disk"
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("nfs-disk" as string));
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       s.optLog = await s.host.storage.openLog(("nfs-disk" as string), "optimistic");
     }
-    // block optimistic/collect.ts (centralized)
+    // block optimistic/collect.ts (centralized): Optimistic recovery: replay what reached the stable log, start a new incarnation, announce its end.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       if (ev.incarnation > 0) await recoverLog(s);
@@ -1124,7 +1124,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (independent)
+    // block checkpoint/restore.ts (independent): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 17:1 "Independent checkpoint asynchronously on NFS disk"
     {
       const c = await s.ckptStore!.latest();
@@ -1136,7 +1136,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         await s.host.initApp({ replay: true });
       }
     }
-    // block optimistic/collect.ts (centralized)
+    // block optimistic/collect.ts (centralized): Optimistic recovery: replay what reached the stable log, start a new incarnation, announce its end.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       const n = s.host.size;
@@ -1177,7 +1177,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
       optReadyNow(s);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       const done = new Promise<void>((resolve) => {
         s.replayDone = resolve;
@@ -1195,13 +1195,13 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       // Replay re-ran every surviving step; a logged value nobody asked for again means the app
@@ -1210,7 +1210,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         s.host.unrecoverable(`replay diverged: ${s.optRdReplay.size} logged read value(s) were not read again (first: event ${[...s.optRdReplay.keys()][0]})`);
       }
     }
-    // block optimistic/orphan.ts (exchange-vector-clock)
+    // block optimistic/orphan.ts (exchange-vector-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       if (s.optRbWanted && !s.optRbRunning && !s.pumping) {
@@ -1220,27 +1220,27 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         void s.onPump({ reason: 6 });
       }
     }
-    // block core/recovery.ts (core)
-    {
-      if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
-      void s.onPump({ reason: 3 });
-    }
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 17:1 "Independent checkpoint asynchronously on NFS disk"
     {
       s.stopCkptTimer = s.host.timers.every((2000 as number), () => {
         s.onCheckpointTimer({ now: s.host.timers.now() });
       });
     }
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
+    {
+      if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
+      void s.onPump({ reason: 3 });
+    }
   }
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 17:1 "Independent checkpoint asynchronously on NFS disk"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
@@ -1249,7 +1249,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block optimistic/finish.ts (coordinated)
+    // block optimistic/finish.ts (coordinated): At job end, wait until every pending output commit is released or dropped and no rollback is pending.
     // spec 13:1 "Co-ordinated output commit on write"
     {
       await new Promise<void>((resolve) => {
@@ -1257,7 +1257,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         finishIfQuiet(s);
       });
     }
-    // block optimistic/exchange-finish.ts (exchange-vector-clock)
+    // block optimistic/exchange-finish.ts (exchange-vector-clock): Exchange vector clock at job end: finish waits until every clock entry is known stable.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       await new Promise<void>((resolve) => {
@@ -1270,14 +1270,14 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 15:17 "send: Piggyback vector clock"
     {
       const n = s.host.size;
@@ -1288,7 +1288,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       s.pbw.set(s.vcTs, ev.pbLen + n);
       ev.pbLen += 2 * n;
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
       if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
@@ -1297,7 +1297,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
@@ -1305,7 +1305,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   acceptReceive(ev: RecvEv): boolean {
     const s = this;
-    // block optimistic/exchange.ts (exchange-vector-clock)
+    // block optimistic/exchange.ts (exchange-vector-clock): Exchange vector clock: pull incarnation ends from the processes the clock depends on; answer pulls.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       // optimistic/clock parks a message that depends on an incarnation of k whose predecessors'
@@ -1318,7 +1318,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         }
       }
     }
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 15:17 "send: Piggyback vector clock"
     acceptReceive9: {
       const n = s.host.size;
@@ -1346,7 +1346,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       const q = s.held[ev.from]!;
       if (ev.ssn > s.delivered[ev.from]! && !q.has(ev.ssn)) {
@@ -1360,7 +1360,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block core/pump.ts (core)
+    // block core/pump.ts (core): One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
@@ -1371,7 +1371,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onDeliver(ev: DeliverEv): Promise<void> {
     const s = this;
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 15:17 "send: Piggyback vector clock"
     {
       const n = s.host.size;
@@ -1391,7 +1391,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       s.vcTs[me] = ++s.optTs;
       ev.pbPos = at + 2 * n;
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       const m = ev.msg;
@@ -1418,23 +1418,23 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       }
       histPush(s.optHist, m, s.optTs);
     }
-    // block optimistic/orphan.ts (exchange-vector-clock)
+    // block optimistic/orphan.ts (exchange-vector-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       s.optInDelivery = true;
     }
-    // block core/deliver.ts (core)
-    onDeliver16: {
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
+    onDeliver17: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
       // The ssn lets the host remember the message for non-determinism detection (core/receive);
       // without it (checkpoint-only, optimistic) the host remembers nothing.
       const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY));
-      if (r !== s.host.settled) { await r; break onDeliver16; }
+      if (r !== s.host.settled) { await r; break onDeliver17; }
       s.dlvSync = true;
     }
-    // block optimistic/rollback.ts (exchange-vector-clock)
+    // block optimistic/rollback.ts (exchange-vector-clock): An orphan rolls back to its latest non-orphan state between deliveries.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       s.optInDelivery = false;
@@ -1448,7 +1448,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onRead(ev: ReadEv): void {
     const s = this;
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       // Numbered synchronously, so concurrent reads of one step get their events in call order,
@@ -1490,7 +1490,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
     }
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1498,11 +1498,11 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block optimistic/commit.ts (coordinated)
+    // block optimistic/commit.ts (coordinated): Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.
     // spec 13:1 "Co-ordinated output commit on write"
     {
       const n = s.host.size;
@@ -1539,7 +1539,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
       // follows discards this state, and a re-execution writes again under the same seq.
       if (s.optRbWanted || s.optEpoch !== epoch) ev.drop = true;
     }
-    // block core/output-emit.ts (core)
+    // block core/output-emit.ts (core): Release an output to the runtime's sink (last in onWrite).
     {
       // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
       if (ev.drop !== true) {
@@ -1547,7 +1547,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         await s.host.emitOutput(ev.seq, ev.payload);
       }
     }
-    // block optimistic/finish.ts (coordinated)
+    // block optimistic/finish.ts (coordinated): At job end, wait until every pending output commit is released or dropped and no rollback is pending.
     // spec 13:1 "Co-ordinated output commit on write"
     {
       s.optWriting--;
@@ -1557,7 +1557,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block optimistic/exchange.ts (exchange-vector-clock)
+    // block optimistic/exchange.ts (exchange-vector-clock): Exchange vector clock: pull incarnation ends from the processes the clock depends on; answer pulls.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       const me = s.host.rank;
@@ -1597,7 +1597,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         if (pc !== undefined && pc.need[ev.from] === 1) optKnow(s, ev.from, pc.inc[ev.from]!, pc.ts[ev.from]!);
       }
     }
-    // block optimistic/gate.ts (exchange-vector-clock)
+    // block optimistic/gate.ts (exchange-vector-clock): Ignore a peer's stability claims until it has acknowledged this incarnation's end token.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       // A peer's answer to our TAG_RECOVER (core/retransmit's TAG_STABLE [stable, delivered from us,
@@ -1616,7 +1616,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         else if (ev.tag === TAG_RECOVER) ev.words[2 + s.host.size + s.host.rank] = 0;
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       if (ev.tag === TAG_STABLE) {
         // The receiver holds everything up to words[0]: drop it from the buffer.
@@ -1647,7 +1647,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block optimistic/orphan.ts (exchange-vector-clock)
+    // block optimistic/orphan.ts (exchange-vector-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       const n = s.host.size;
@@ -1779,7 +1779,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         });
       }
     }
-    // block optimistic/commit.ts (coordinated)
+    // block optimistic/commit.ts (coordinated): Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.
     // spec 13:1 "Co-ordinated output commit on write"
     {
       const me = s.host.rank;
@@ -1811,7 +1811,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1819,7 +1819,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block optimistic/commit.ts (coordinated)
+    // block optimistic/commit.ts (coordinated): Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.
     // spec 13:1 "Co-ordinated output commit on write"
     {
       for (const [id, p] of s.optCommits) {
@@ -1829,7 +1829,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1837,25 +1837,25 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block optimistic/checkpoint.ts (asynchronously)
+    // block optimistic/checkpoint.ts (asynchronously): Committed checkpoints: the capture's vector clock made stable everywhere, then written; log and history truncated.
     // spec 17:1 "Independent checkpoint asynchronously on NFS disk"
     {
       if (s.ckptWriting) s.optCkptAgain = true;
@@ -1938,7 +1938,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
       for (let j = 0; j < s.host.size; j++) {
@@ -1954,11 +1954,11 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -1967,17 +1967,17 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block optimistic/clock.ts (vector-clock)
+    // block optimistic/clock.ts (vector-clock): Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.
     // spec 15:17 "send: Piggyback vector clock"
     {
       const ts = ev.state["opt.ts"];
@@ -1996,7 +1996,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onCheckpointTimer(ev: TimerEv): void {
     const s = this;
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 17:1 "Independent checkpoint asynchronously on NFS disk"
     {
       if (!s.ckptWriting) {
@@ -2008,14 +2008,14 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   onFlushTimer(ev: TimerEv): void {
     const s = this;
-    // block optimistic/exchange.ts (exchange-vector-clock)
+    // block optimistic/exchange.ts (exchange-vector-clock): Exchange vector clock: pull incarnation ends from the processes the clock depends on; answer pulls.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       s.optPulled.fill(0);
       optPullAll(s);
       optExchangeCheck(s);
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let j = 0; j < s.host.size; j++) {
         if (j !== s.host.rank && s.stableIn[j]! > s.notified[j]!) {
@@ -2025,7 +2025,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         }
       }
     }
-    // block optimistic/async-log.ts (determinant)
+    // block optimistic/async-log.ts (determinant): Receive determinants, message contents and read values logged asynchronously; flushed by the timer.
     // spec 11:1 "Log determinant, data asynchronously on NFS disk"
     {
       const upTo = s.optBaseRsn + s.optHist.length;
@@ -2045,7 +2045,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         }
       });
     }
-    // block optimistic/orphan.ts (exchange-vector-clock)
+    // block optimistic/orphan.ts (exchange-vector-clock): On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       if (s.optRbWanted && !s.optRbRunning && s.mode !== MODE_STARTING) {
@@ -2058,7 +2058,7 @@ export class OptimisticExchangeVcProtocol implements Protocol {
         }
       }
     }
-    // block optimistic/finish.ts (coordinated)
+    // block optimistic/finish.ts (coordinated): At job end, wait until every pending output commit is released or dropped and no rollback is pending.
     // spec 13:1 "Co-ordinated output commit on write"
     {
       finishIfQuiet(s);
@@ -2067,12 +2067,12 @@ export class OptimisticExchangeVcProtocol implements Protocol {
 
   async onRollback(ev: RollbackEv): Promise<void> {
     const s = this;
-    // block optimistic/on-rollback-log.ts (log)
+    // block optimistic/on-rollback-log.ts (log): `On rollback: Log`: make the delivered determinants and messages stable before rolling back.
     // spec 21:14 "On rollback: Log determinant, message on NFS disk"
     {
       await s.optLog!.sync();
     }
-    // block optimistic/rollback.ts (exchange-vector-clock)
+    // block optimistic/rollback.ts (exchange-vector-clock): An orphan rolls back to its latest non-orphan state between deliveries.
     // spec 20:30 "Protocol to detect orphans : exchange vector clock"
     {
       const n = s.host.size;

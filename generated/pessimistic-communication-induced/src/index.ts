@@ -236,6 +236,20 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
 }
 
 /**
+ * Appends messages to a checkpoint's packs in place (per destination, after
+ * the packed ones, in the order given): log/watermark adds the sends it still
+ * holds to the buffer core/retransmit put in the checkpoint.
+ */
+export function outPackAppend(packs: OutPack[], msgs: readonly { readonly to: number; readonly ssn: number; readonly pb: Uint32Array; readonly payload: Uint8Array }[]): void {
+  const size = Math.max(packs.length, ...msgs.map((m) => m.to + 1));
+  const qs = outUnpack(size, packs);
+  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  const again = outPack(qs);
+  packs.length = 0;
+  packs.push(...again);
+}
+
+/**
  * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
  * from us, `have`): resend what it has not delivered from the retransmission
  * buffer our checkpoint restored. The peer may have asked our previous
@@ -734,28 +748,28 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       this.pbSlabBuf = this.pbSlab.buffer;
     }
@@ -821,17 +835,17 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (communication-induced)
+    // block checkpoint/restore.ts (communication-induced): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("nfs-disk" as string));
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       s.evLog = await s.host.storage.openLog(("nfs-disk" as string), "events");
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       s.rdLog = await s.host.storage.openLog(("nfs-disk" as string), "reads");
@@ -842,7 +856,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       s.wmMsg = (true as boolean);
@@ -854,7 +868,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (communication-induced)
+    // block checkpoint/restore.ts (communication-induced): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       const c = await s.ckptStore!.latest();
@@ -866,7 +880,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         await s.host.initApp({ replay: true });
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       s.regenSsn = s.ssn.slice(); // the checkpoint's (or a re-run onStart's) sends; replay adds to it
@@ -899,7 +913,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       const done = new Promise<void>((resolve) => {
         s.replayDone = resolve;
@@ -917,13 +931,13 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // Causal logging, and pessimistic logging by the watermark (the read log and the event log are synced
@@ -938,7 +952,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         s.host.unrecoverable(`replay diverged: ${s.rdReplay.size} logged read value(s) were not read again (first: rsn.idx ${[...s.rdReplay.keys()][0]})`);
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       for (let j = 0; j < s.host.size; j++) {
@@ -950,14 +964,14 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block checkpoint/independent.ts (communication-induced)
+    // block checkpoint/independent.ts (communication-induced): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       s.stopCkptTimer = s.host.timers.every((500 as number), () => {
         s.onCheckpointTimer({ now: s.host.timers.now() });
       });
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
       void s.onPump({ reason: 3 });
@@ -966,11 +980,11 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
-    // block checkpoint/independent.ts (communication-induced)
+    // block checkpoint/independent.ts (communication-induced): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
@@ -979,7 +993,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       for (;;) {
@@ -998,30 +1012,30 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block checkpoint/schedule.ts (communication-induced)
+    // block checkpoint/schedule.ts (communication-induced): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       s.pbw[ev.pbLen++] = s.pkIdx;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // After every piggyback writer (core/ssn, checkpoint/schedule), before core/transmit or log/send-log.
       ev.held = wmHold(s, ev);
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       if (s.mode !== MODE_LIVE) s.regenSsn[ev.to] = ev.ssn;
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
       if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
@@ -1030,7 +1044,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
@@ -1042,7 +1056,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
@@ -1057,7 +1071,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block core/pump.ts (core)
+    // block core/pump.ts (core): One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
@@ -1068,7 +1082,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onDeliver(ev: DeliverEv): Promise<void> {
     const s = this;
-    // block checkpoint/schedule.ts (communication-induced)
+    // block checkpoint/schedule.ts (communication-induced): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       const x = ev.msg.pb[ev.pbPos++]!;
@@ -1084,7 +1098,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       if (!ev.replay) {
@@ -1110,7 +1124,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         s.st.bytesLogged += size;
       }
     }
-    // block core/deliver.ts (core)
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
     onDeliver14: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
@@ -1125,7 +1139,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onRead(ev: ReadEv): void {
     const s = this;
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
@@ -1168,7 +1182,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
     }
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1176,11 +1190,11 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // The output depends on every record appended so far.
@@ -1192,7 +1206,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
       }
     }
-    // block core/output-emit.ts (core)
+    // block core/output-emit.ts (core): Release an output to the runtime's sink (last in onWrite).
     {
       // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
       if (ev.drop !== true) {
@@ -1204,7 +1218,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       if (ev.tag === TAG_STABLE) {
         // The receiver holds everything up to words[0]: drop it from the buffer.
@@ -1235,7 +1249,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block checkpoint/schedule.ts (communication-induced)
+    // block checkpoint/schedule.ts (communication-induced): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       if (ev.tag === TAG_CKPT_ROUND) {
@@ -1247,7 +1261,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
@@ -1264,7 +1278,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1272,7 +1286,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1280,25 +1294,25 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block checkpoint/schedule.ts (communication-induced)
+    // block checkpoint/schedule.ts (communication-induced): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       // This checkpoint serves every pending request (a round, the timer, a forced one).
@@ -1308,28 +1322,24 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
       s.pkIdx = idx;
       ev.state["pk.idx"] = idx;
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       ev.state["log.lsn"] = s.evLog!.nextLsn;
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       ev.state["read.lsn"] = s.rdLog!.nextLsn;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // The app state in the checkpoint has sent the held messages: keep them with the buffer's (core/retransmit put it in
       // the state before this block; per destination they follow the buffer's, in ssn order).
-      if (s.wmQ.length > 0) {
-        const qs = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
-        for (const h of s.wmQ) outPush(qs[h.to]!, h.ssn, h.pb, h.pb.length, h.payload);
-        ev.state["core.outq"] = outPack(qs);
-      }
+      if (s.wmQ.length > 0) outPackAppend(ev.state["core.outq"] as OutPack[], s.wmQ);
     }
-    // block checkpoint/store.ts (synchronously)
+    // block checkpoint/store.ts (synchronously): Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       const incremental = (false as boolean);
@@ -1355,7 +1365,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
       for (let j = 0; j < s.host.size; j++) {
@@ -1367,18 +1377,18 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block checkpoint/schedule.ts (communication-induced)
+    // block checkpoint/schedule.ts (communication-induced): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       const k = ev.state["pk.idx"] as number;
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // Records before the checkpoint are covered by it (GarbageCollect).
       await s.evLog!.truncatePrefix(ev.state["log.lsn"] as number);
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // Reads before the checkpoint are covered by it.
@@ -1388,11 +1398,11 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -1401,23 +1411,23 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block checkpoint/schedule.ts (communication-induced)
+    // block checkpoint/schedule.ts (communication-induced): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       s.pkIdx = ev.state["pk.idx"] as number;
       s.pkTold = s.pkIdx;
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
       // Reads up to the checkpoint's rsn are inside it (checkpoints are taken between steps).
@@ -1428,12 +1438,12 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onCheckpointTimer(ev: TimerEv): void {
     const s = this;
-    // block checkpoint/schedule.ts (communication-induced)
+    // block checkpoint/schedule.ts (communication-induced): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       // Only rank 0 has this timer when co-ordinated; a round still being written skips the tick.
     }
-    // block checkpoint/independent.ts (communication-induced)
+    // block checkpoint/independent.ts (communication-induced): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 10:1 "Communication-induced checkpoint synchronously on NFS disk"
     {
       if (!s.ckptWriting) {
@@ -1445,7 +1455,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
 
   onFlushTimer(ev: TimerEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let j = 0; j < s.host.size; j++) {
         if (j !== s.host.rank && s.stableIn[j]! > s.notified[j]!) {
@@ -1455,7 +1465,7 @@ export class PessimisticCommunicationInducedProtocol implements Protocol {
         }
       }
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 8:1 "Log determinant, message synchronously on NFS disk"
     {
     }

@@ -236,6 +236,20 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
 }
 
 /**
+ * Appends messages to a checkpoint's packs in place (per destination, after
+ * the packed ones, in the order given): log/watermark adds the sends it still
+ * holds to the buffer core/retransmit put in the checkpoint.
+ */
+export function outPackAppend(packs: OutPack[], msgs: readonly { readonly to: number; readonly ssn: number; readonly pb: Uint32Array; readonly payload: Uint8Array }[]): void {
+  const size = Math.max(packs.length, ...msgs.map((m) => m.to + 1));
+  const qs = outUnpack(size, packs);
+  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  const again = outPack(qs);
+  packs.length = 0;
+  packs.push(...again);
+}
+
+/**
  * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
  * from us, `have`): resend what it has not delivered from the retransmission
  * buffer our checkpoint restored. The peer may have asked our previous
@@ -758,29 +772,29 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       this.slLogged = new Uint32Array(this.host.size);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
@@ -847,17 +861,17 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (coordinated)
+    // block checkpoint/restore.ts (coordinated): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("nfs-disk" as string));
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       s.evLog = await s.host.storage.openLog(("nfs-disk" as string), "events");
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       s.rdLog = await s.host.storage.openLog(("nfs-disk" as string), "reads");
@@ -868,7 +882,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       s.wmMsg = (false as boolean);
@@ -876,7 +890,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       s.wmEv = s.evLog!.nextLsn;
       s.wmRd = s.rdLog?.nextLsn ?? 0;
     }
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       s.slSync = (true as boolean);
@@ -886,7 +900,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (coordinated)
+    // block checkpoint/restore.ts (coordinated): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const c = await s.ckptStore!.latest();
@@ -898,7 +912,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         await s.host.initApp({ replay: true });
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       s.regenSsn = s.ssn.slice(); // the checkpoint's (or a re-run onStart's) sends; replay adds to it
@@ -931,7 +945,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       s.slLogged = s.ssn.slice();
@@ -948,7 +962,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         s.slLogged[to] = ssn;
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       const done = new Promise<void>((resolve) => {
         s.replayDone = resolve;
@@ -966,13 +980,13 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Causal logging, and pessimistic logging by the watermark (the read log and the event log are synced
@@ -987,7 +1001,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         s.host.unrecoverable(`replay diverged: ${s.rdReplay.size} logged read value(s) were not read again (first: rsn.idx ${[...s.rdReplay.keys()][0]})`);
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       for (let j = 0; j < s.host.size; j++) {
@@ -999,7 +1013,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block ckpt-only/snapshot.ts (coordinated)
+    // block ckpt-only/snapshot.ts (coordinated): Co-ordinated checkpointing: rank 0 starts a snapshot on the checkpoint timer.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       if (s.host.rank === 0) {
@@ -1008,7 +1022,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         });
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
       void s.onPump({ reason: 3 });
@@ -1017,11 +1031,11 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
-    // block ckpt-only/snapshot.ts (coordinated)
+    // block ckpt-only/snapshot.ts (coordinated): Co-ordinated checkpointing: rank 0 starts a snapshot on the checkpoint timer.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
@@ -1030,7 +1044,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       for (;;) {
@@ -1049,30 +1063,30 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block checkpoint/schedule.ts (coordinated)
+    // block checkpoint/schedule.ts (coordinated): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       s.pbw[ev.pbLen++] = s.pkIdx;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // After every piggyback writer (core/ssn, checkpoint/schedule), before core/transmit or log/send-log.
       ev.held = wmHold(s, ev);
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       if (s.mode !== MODE_LIVE) s.regenSsn[ev.to] = ev.ssn;
     }
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       // log/watermark (before this block) held the send while a determinant it may depend on is not durable: its
@@ -1083,7 +1097,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       slSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
@@ -1096,7 +1110,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
@@ -1111,7 +1125,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block core/pump.ts (core)
+    // block core/pump.ts (core): One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
@@ -1122,7 +1136,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onDeliver(ev: DeliverEv): Promise<void> {
     const s = this;
-    // block checkpoint/schedule.ts (coordinated)
+    // block checkpoint/schedule.ts (coordinated): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const x = ev.msg.pb[ev.pbPos++]!;
@@ -1138,7 +1152,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       if (!ev.replay) {
@@ -1164,7 +1178,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         s.st.bytesLogged += size;
       }
     }
-    // block core/deliver.ts (core)
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
     onDeliver15: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
@@ -1179,7 +1193,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onRead(ev: ReadEv): void {
     const s = this;
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
@@ -1222,7 +1236,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
     }
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1230,11 +1244,11 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // The output depends on every record appended so far.
@@ -1246,7 +1260,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
       }
     }
-    // block core/output-emit.ts (core)
+    // block core/output-emit.ts (core): Release an output to the runtime's sink (last in onWrite).
     {
       // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
       if (ev.drop !== true) {
@@ -1258,7 +1272,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       if (ev.tag === TAG_STABLE) {
@@ -1290,7 +1304,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block checkpoint/schedule.ts (coordinated)
+    // block checkpoint/schedule.ts (coordinated): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       if (ev.tag === TAG_CKPT_ROUND) {
@@ -1302,7 +1316,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
@@ -1319,7 +1333,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1327,7 +1341,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1335,26 +1349,26 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block checkpoint/schedule.ts (coordinated)
+    // block checkpoint/schedule.ts (coordinated): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       // This checkpoint serves every pending request (a round, the timer, a forced one).
@@ -1364,33 +1378,29 @@ export class PessimisticCoordinatedProtocol implements Protocol {
       s.pkIdx = idx;
       ev.state["pk.idx"] = idx;
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       ev.state["log.lsn"] = s.evLog!.nextLsn;
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       ev.state["read.lsn"] = s.rdLog!.nextLsn;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // The app state in the checkpoint has sent the held messages: keep them with the buffer's (core/retransmit put it in
       // the state before this block; per destination they follow the buffer's, in ssn order).
-      if (s.wmQ.length > 0) {
-        const qs = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
-        for (const h of s.wmQ) outPush(qs[h.to]!, h.ssn, h.pb, h.pb.length, h.payload);
-        ev.state["core.outq"] = outPack(qs);
-      }
+      if (s.wmQ.length > 0) outPackAppend(ev.state["core.outq"] as OutPack[], s.wmQ);
     }
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       ev.state["slog.lsn"] = s.slLog!.nextLsn;
     }
-    // block checkpoint/store.ts (asynchronously)
+    // block checkpoint/store.ts (asynchronously): Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const incremental = (true as boolean);
@@ -1415,7 +1425,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
@@ -1428,7 +1438,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block checkpoint/schedule.ts (coordinated)
+    // block checkpoint/schedule.ts (coordinated): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       const k = ev.state["pk.idx"] as number;
@@ -1440,19 +1450,19 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Records before the checkpoint are covered by it (GarbageCollect).
       await s.evLog!.truncatePrefix(ev.state["log.lsn"] as number);
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Reads before the checkpoint are covered by it.
       await s.rdLog!.truncatePrefix(ev.state["read.lsn"] as number);
     }
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       // The checkpoint's buffer holds every record before it that is not stable yet.
@@ -1462,11 +1472,11 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -1475,24 +1485,24 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block checkpoint/schedule.ts (coordinated)
+    // block checkpoint/schedule.ts (coordinated): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       s.pkIdx = ev.state["pk.idx"] as number;
       s.pkTold = s.pkIdx;
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
       // Reads up to the checkpoint's rsn are inside it (checkpoints are taken between steps).
@@ -1503,7 +1513,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onCheckpointTimer(ev: TimerEv): void {
     const s = this;
-    // block checkpoint/schedule.ts (coordinated)
+    // block checkpoint/schedule.ts (coordinated): Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.
     // spec 15:1 "Co-ordinated checkpoint asynchronously on NFS disk"
     {
       // Only rank 0 has this timer when co-ordinated; a round still being written skips the tick.
@@ -1517,7 +1527,7 @@ export class PessimisticCoordinatedProtocol implements Protocol {
 
   onFlushTimer(ev: TimerEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
       for (let j = 0; j < s.host.size; j++) {
@@ -1528,11 +1538,11 @@ export class PessimisticCoordinatedProtocol implements Protocol {
         }
       }
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 13:1 "Log determinant synchronously on NFS disk"
     {
     }
-    // block log/send-log.ts (message)
+    // block log/send-log.ts (message): Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.
     // spec 14:7 "send: Log message synchronously on NFS disk"
     {
     }

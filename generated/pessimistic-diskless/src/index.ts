@@ -236,6 +236,20 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
 }
 
 /**
+ * Appends messages to a checkpoint's packs in place (per destination, after
+ * the packed ones, in the order given): log/watermark adds the sends it still
+ * holds to the buffer core/retransmit put in the checkpoint.
+ */
+export function outPackAppend(packs: OutPack[], msgs: readonly { readonly to: number; readonly ssn: number; readonly pb: Uint32Array; readonly payload: Uint8Array }[]): void {
+  const size = Math.max(packs.length, ...msgs.map((m) => m.to + 1));
+  const qs = outUnpack(size, packs);
+  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  const again = outPack(qs);
+  packs.length = 0;
+  packs.push(...again);
+}
+
+/**
  * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
  * from us, `have`): resend what it has not delivered from the retransmission
  * buffer our checkpoint restored. The peer may have asked our previous
@@ -725,28 +739,28 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   constructor(host: ProtocolHost) {
     this.host = host;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       this.ssn = new Uint32Array(this.host.size);
       this.pbw = new Uint32Array(64 + 8 * this.host.size);
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       this.delivered = new Uint32Array(this.host.size);
       for (let i = 0; i < this.host.size; i++) this.held.push(new Held());
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let i = 0; i < this.host.size; i++) this.outq.push(newOutLog(i));
       this.stableIn = new Uint32Array(this.host.size);
       this.notified = new Uint32Array(this.host.size);
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       this.peerSaw = new Uint32Array(this.host.size);
       this.regenSsn = new Uint32Array(this.host.size);
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       this.pbSlabBuf = this.pbSlab.buffer;
     }
@@ -812,17 +826,17 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onOpen(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (independent)
+    // block checkpoint/restore.ts (independent): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 13:1 "Independent checkpoint asynchronously on volatile memory of processes"
     {
       s.ckptStore = await s.host.storage.openCheckpoints(("volatile-memory-of-processes" as string));
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       s.evLog = await s.host.storage.openLog(("volatile-memory-of-processes" as string), "events");
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       s.rdLog = await s.host.storage.openLog(("volatile-memory-of-processes" as string), "reads");
@@ -833,7 +847,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         }
       }
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       s.wmMsg = (true as boolean);
@@ -845,7 +859,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onRecover(ev: StartEv): Promise<void> {
     const s = this;
-    // block checkpoint/restore.ts (independent)
+    // block checkpoint/restore.ts (independent): Open the checkpoint store and restore the latest checkpoint on recovery.
     // spec 13:1 "Independent checkpoint asynchronously on volatile memory of processes"
     {
       const c = await s.ckptStore!.latest();
@@ -857,7 +871,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         await s.host.initApp({ replay: true });
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 15:37 "Protocol to retrieve determinants : centralized"
     {
       s.regenSsn = s.ssn.slice(); // the checkpoint's (or a re-run onStart's) sends; replay adds to it
@@ -890,7 +904,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       const done = new Promise<void>((resolve) => {
         s.replayDone = resolve;
@@ -908,13 +922,13 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onLive(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       s.stopFlushTimer = s.host.timers.every((100 as number), () => {
         s.onFlushTimer({ now: s.host.timers.now() });
       });
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // Causal logging, and pessimistic logging by the watermark (the read log and the event log are synced
@@ -929,7 +943,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         s.host.unrecoverable(`replay diverged: ${s.rdReplay.size} logged read value(s) were not read again (first: rsn.idx ${[...s.rdReplay.keys()][0]})`);
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 15:37 "Protocol to retrieve determinants : centralized"
     {
       for (let j = 0; j < s.host.size; j++) {
@@ -941,14 +955,14 @@ export class PessimisticDisklessProtocol implements Protocol {
         }
       }
     }
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 13:1 "Independent checkpoint asynchronously on volatile memory of processes"
     {
       s.stopCkptTimer = s.host.timers.every((500 as number), () => {
         s.onCheckpointTimer({ now: s.host.timers.now() });
       });
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_STARTING) s.mode = MODE_LIVE;
       void s.onPump({ reason: 3 });
@@ -957,11 +971,11 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onStop(ev: StartEv): Promise<void> {
     const s = this;
-    // block core/timers.ts (core)
+    // block core/timers.ts (core): The flush timer: starts the onFlushTimer chain every flush interval once live.
     {
       if (s.stopFlushTimer !== null) s.stopFlushTimer();
     }
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 13:1 "Independent checkpoint asynchronously on volatile memory of processes"
     {
       if (s.stopCkptTimer !== null) s.stopCkptTimer();
@@ -970,7 +984,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onFinish(ev: StartEv): Promise<void> {
     const s = this;
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       for (;;) {
@@ -989,25 +1003,25 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onSend(ev: SendEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.ssn = s.ssn[ev.to]! + 1;
       s.ssn[ev.to] = ev.ssn;
       s.pbw[0] = ev.ssn;
       ev.pbLen = 1;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // After every piggyback writer (core/ssn, checkpoint/schedule), before core/transmit or log/send-log.
       ev.held = wmHold(s, ev);
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 15:37 "Protocol to retrieve determinants : centralized"
     {
       if (s.mode !== MODE_LIVE) s.regenSsn[ev.to] = ev.ssn;
     }
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       // Pessimistic logging: log/watermark (before this block) held the send while a record it may depend on is not durable.
       if (!ev.held) txSend(s, ev.to, ev.ssn, s.pbw, ev.pbLen, ev.payload);
@@ -1016,7 +1030,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onRelease(ev: ReleaseEv): void {
     const s = this;
-    // block core/transmit.ts (core)
+    // block core/transmit.ts (core): Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).
     {
       txSend(s, ev.to, ev.ssn, ev.pb, ev.pb.length, ev.payload);
     }
@@ -1028,7 +1042,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onReceive(ev: RecvEv): void {
     const s = this;
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       if (ev.ssn <= s.delivered[ev.from]!) s.host.duplicate?.(ev.from, ev.ssn, ev.payload);
       const q = s.held[ev.from]!;
@@ -1043,7 +1057,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onPump(ev: PumpEv): void {
     const s = this;
-    // block core/pump.ts (core)
+    // block core/pump.ts (core): One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.
     {
       if (!s.pumping && s.mode !== MODE_STARTING) {
         s.pumping = true;
@@ -1054,7 +1068,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onDeliver(ev: DeliverEv): Promise<void> | void {
     const s = this;
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       if (!ev.replay) {
@@ -1080,7 +1094,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         s.st.bytesLogged += size;
       }
     }
-    // block core/deliver.ts (core)
+    // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
     {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
@@ -1095,7 +1109,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onRead(ev: ReadEv): void {
     const s = this;
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // Position is taken synchronously, so concurrent reads of one step get distinct indexes in call order.
@@ -1138,7 +1152,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         ev.value = v instanceof Uint8Array ? append(v) : v.then(append);
       }
     }
-    // block core/read.ts (core)
+    // block core/read.ts (core): Produce a non-deterministic input value (last in onRead).
     {
       if (ev.value === null) ev.value = ev.produce();
     }
@@ -1146,11 +1160,11 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onWrite(ev: WriteEv): Promise<void> {
     const s = this;
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.seq = ++s.outSeq;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // The output depends on every record appended so far.
@@ -1162,12 +1176,12 @@ export class PessimisticDisklessProtocol implements Protocol {
         if (s.wmWriting === 0) for (const idle of s.wmIdle.splice(0)) idle();
       }
     }
-    // block commit/independent.ts (independent)
+    // block commit/independent.ts (independent): Output commit under pessimistic logging: an output waits until this process's own determinants are stable.
     // spec 12:1 "Independent output commit on write"
     {
       if (s.evLog !== null) await s.evLog.sync();
     }
-    // block core/output-emit.ts (core)
+    // block core/output-emit.ts (core): Release an output to the runtime's sink (last in onWrite).
     {
       // A commit block set drop: the output must never leave (an orphan's, optimistic/commit).
       if (ev.drop !== true) {
@@ -1179,7 +1193,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       if (ev.tag === TAG_STABLE) {
         // The receiver holds everything up to words[0]: drop it from the buffer.
@@ -1210,7 +1224,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         s.host.transport.send(ev.from, { kind: KIND_CONTROL as FrameKind, tag: TAG_STABLE, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }
-    // block collect/stable-log.ts (centralized)
+    // block collect/stable-log.ts (centralized): Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).
     // spec 15:37 "Protocol to retrieve determinants : centralized"
     {
       // words = [stable, delivered from us, our incarnation it answers] (core/retransmit).
@@ -1227,7 +1241,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         }
       }
     }
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (ev.tag === TAG_RECOVER && ev.words[1] === 0 && s.mode === MODE_REPLAY) s.host.transport.send(ev.from, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1235,7 +1249,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onPeerIncarnation(ev: PeerIncarnationEv): void {
     const s = this;
-    // block core/recovery.ts (core)
+    // block core/recovery.ts (core): Recovery's last step: announce the restored delivered vector, replay the plan, go live.
     {
       if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
     }
@@ -1243,46 +1257,42 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onCheckpoint(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       ev.state["core.ssn"] = s.ssn.slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       ev.state["core.delivered"] = ev.delivered;
       ev.state["core.rsn"] = ev.rsn;
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       ev.state["core.outq"] = outPack(s.outq);
       ev.state["core.stableIn"] = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       ev.state["log.lsn"] = s.evLog!.nextLsn;
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       ev.state["read.lsn"] = s.rdLog!.nextLsn;
     }
-    // block log/watermark.ts (synchronously)
+    // block log/watermark.ts (synchronously): Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // The app state in the checkpoint has sent the held messages: keep them with the buffer's (core/retransmit put it in
       // the state before this block; per destination they follow the buffer's, in ssn order).
-      if (s.wmQ.length > 0) {
-        const qs = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
-        for (const h of s.wmQ) outPush(qs[h.to]!, h.ssn, h.pb, h.pb.length, h.payload);
-        ev.state["core.outq"] = outPack(qs);
-      }
+      if (s.wmQ.length > 0) outPackAppend(ev.state["core.outq"] as OutPack[], s.wmQ);
     }
-    // block checkpoint/store.ts (asynchronously)
+    // block checkpoint/store.ts (asynchronously): Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).
     // spec 13:1 "Independent checkpoint asynchronously on volatile memory of processes"
     {
       const incremental = (false as boolean);
@@ -1307,7 +1317,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   async onCheckpointDurable(ev: CheckpointEv): Promise<void> {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       // Everything delivered before the checkpoint is stable now (sender-based GC).
       for (let j = 0; j < s.host.size; j++) {
@@ -1319,13 +1329,13 @@ export class PessimisticDisklessProtocol implements Protocol {
         }
       }
     }
-    // block log/event-log.ts (determinant)
+    // block log/event-log.ts (determinant): Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // Records before the checkpoint are covered by it (GarbageCollect).
       await s.evLog!.truncatePrefix(ev.state["log.lsn"] as number);
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // Reads before the checkpoint are covered by it.
@@ -1335,11 +1345,11 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onRestore(ev: RestoreEv): void {
     const s = this;
-    // block core/ssn.ts (core)
+    // block core/ssn.ts (core): Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.
     {
       s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
     }
-    // block core/receive.ts (core)
+    // block core/receive.ts (core): Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.
     {
       s.delivered = (ev.state["core.delivered"] as Uint32Array).slice();
       s.rsn = ev.state["core.rsn"] as number;
@@ -1348,17 +1358,17 @@ export class PessimisticDisklessProtocol implements Protocol {
         for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
       }
     }
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       s.outq = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
       s.stableIn = (ev.state["core.stableIn"] as Uint32Array).slice();
       s.notified = s.stableIn.slice();
     }
-    // block core/output-seq.ts (core)
+    // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
       // Reads up to the checkpoint's rsn are inside it (checkpoints are taken between steps).
@@ -1369,7 +1379,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onCheckpointTimer(ev: TimerEv): void {
     const s = this;
-    // block checkpoint/independent.ts (independent)
+    // block checkpoint/independent.ts (independent): A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).
     // spec 13:1 "Independent checkpoint asynchronously on volatile memory of processes"
     {
       if (!s.ckptWriting) {
@@ -1381,7 +1391,7 @@ export class PessimisticDisklessProtocol implements Protocol {
 
   onFlushTimer(ev: TimerEv): void {
     const s = this;
-    // block core/retransmit.ts (core)
+    // block core/retransmit.ts (core): Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.
     {
       for (let j = 0; j < s.host.size; j++) {
         if (j !== s.host.rank && s.stableIn[j]! > s.notified[j]!) {
@@ -1391,7 +1401,7 @@ export class PessimisticDisklessProtocol implements Protocol {
         }
       }
     }
-    // block log/read-log.ts (determinant)
+    // block log/read-log.ts (determinant): Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.
     // spec 11:1 "Log determinant, message synchronously on volatile memory of processes"
     {
     }

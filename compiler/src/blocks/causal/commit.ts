@@ -288,3 +288,29 @@ export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
     s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_PUSH, piggyback: new Uint8Array(p.words.slice().buffer), payload: new Uint8Array(0) });
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Causal output commit: make every held determinant stable before an output leaves.",
+  implements: [{ module: "HowToOutputCommit" }, { variable: "output-commit-proto", value: "independent" }, { variable: "output-commit-proto", value: "coordinated" }],
+  params: { "causal.commit": "string" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["causal/gather.ts", "checkpoint/independent.ts"], before: ["core/recovery.ts"] },
+    // forced checkpoints and determinant records before core/deliver hands the message over
+    onDeliver: { after: ["causal/det-log.ts"], before: ["core/deliver.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["causal/det-log.ts", "checkpoint/independent.ts"], before: ["core/recovery.ts"] },
+    // numbered (core/output-seq), committed, then released (core/output-emit)
+    onWrite: { after: ["core/output-seq.ts"], before: ["core/output-emit.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["causal/gather.ts"], before: ["core/recovery.ts"] },
+    // chain order
+    onPeerIncarnation: { after: ["causal/gather.ts"], before: ["core/recovery.ts"] },
+  },
+  owns: {
+    tags: ["TAG_CAUSAL_PUSH", "TAG_CAUSAL_ACK", "TAG_CAUSAL_FLUSH"],
+  },
+};

@@ -581,3 +581,41 @@ export function onRestore(s: K, ev: RestoreEv): void {
   for (let k = 0; k < n; k++) if (fl[k]! > s.cdFlushed[k]!) s.cdFlushed[k] = fl[k]!;
   s.cdSaid = new Uint32Array([s.cdGc[s.host.rank]!, 0, 0]);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.",
+  implements: [{ module: "PiggybackLogging" }, { variable: "pb-value", value: "determinants" }, { variable: "pb-tracking", value: "dependency-matrix" }, { variable: "pb-tracking", value: "stability-vector" }, { variable: "pb-tracking", value: "stability-matrix" }, { variable: "event-info", value: "determinant" }],
+  params: { "causal.tracking": "string", "causal.readLog": "boolean", "causal.readFlush": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["causal/stable-dets.ts", "checkpoint/restore.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["causal/stable-dets.ts", "checkpoint/restore.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["core/ssn.ts"], before: ["core/transmit.ts"] },
+    // forced checkpoints and determinant records before core/deliver hands the message over
+    onDeliver: { after: ["causal/stable-dets.ts"] },
+    // logged or replayed value before core/read produces one
+    onRead: { before: ["core/read.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["core/timers.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["core/retransmit.ts"] },
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { after: ["causal/stable-dets.ts", "core/retransmit.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["causal/stable-dets.ts", "core/output-seq.ts"] },
+    // GC after the checkpoint is durable, in chain order
+    onCheckpointDurable: { after: ["causal/stable-dets.ts", "core/retransmit.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["core/output-seq.ts"] },
+  },
+  owns: {
+    tags: ["TAG_CAUSAL_STABLE"],
+    wire: ["piggyback after the ssn (and checkpoint index): the unstable determinants, with the tracking's words"],
+    state: ["causal.dets", "causal.reads", "causal.dm", "causal.dmHeard", "causal.sv", "causal.sm", "causal.gc", "causal.flushed"],
+  },
+};

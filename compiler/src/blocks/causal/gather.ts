@@ -242,3 +242,25 @@ export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
     s.host.transport.send(ev.rank, { kind: KIND_CONTROL as FrameKind, tag: TAG_CAUSAL_GATHER, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Causal recovery: gather the determinants of own deliveries from every other process.",
+  implements: [{ module: "CollectDeterminants" }, { variable: "recovery-get-det-proto", value: "distributed" }, { variable: "recovery-get-det-proto", value: "centralized" }],
+  params: { "causal.tracking": "string", "causal.pbAt": "number" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["causal/det-log.ts"] },
+    // restore the checkpoint, build the replay plan, then core/recovery replays
+    onRecover: { after: ["causal/stable-dets.ts", "checkpoint/restore.ts"], before: ["core/recovery.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["causal/det-log.ts"] },
+    // chain order
+    onPeerIncarnation: { after: ["causal/det-log.ts"] },
+  },
+  owns: {
+    tags: ["TAG_CAUSAL_GATHER", "TAG_CAUSAL_DETS"],
+  },
+};

@@ -1,8 +1,8 @@
 /**
  * Block selection for causal logging (`send: Piggyback determinants[, <tracking>]`,
  * receive determinants not logged synchronously): called by selectBlocks.
- * Same global chain order as select.ts (its header), with the causal blocks
- * in the middle:
+ * The blocks it adds to the core's, in the chain order their manifests give
+ * (selectBlocks sorts them, blocks/chain-order.ts):
  *   checkpoint/schedule co-ordinated / communication-induced only: index word first, forced checkpoint before the delivery
  *   causal/stable-dets  hybrid only: onDeliver append, onRecover read the stable log (after restore)
  *   causal/det-log      onDeliver merge + create determinant; onSend piggyback; onControl first (defers until restored)

@@ -124,3 +124,30 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
 export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void> {
   await s.cdLog!.truncatePrefix(ev.state["causal.lsn"] as number);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.",
+  implements: [{ module: "LogEventDeterminant" }, { variable: "event-info", value: "determinant" }, { variable: "event-info", value: "message" }, { variable: "how-to-log", value: "asynchronously" }, { variable: "storage", value: "local-disk" }, { variable: "storage", value: "nfs-disk" }],
+  params: { "causal.logMedium": "string", "causal.flushAt": "number" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["checkpoint/restore.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["checkpoint/restore.ts"] },
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { after: ["core/retransmit.ts"] },
+    // restore the checkpoint, build the replay plan, then core/recovery replays
+    onRecover: { after: ["checkpoint/restore.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["core/output-seq.ts"] },
+    // GC after the checkpoint is durable, in chain order
+    onCheckpointDurable: { after: ["core/retransmit.ts"] },
+  },
+  owns: {
+    records: [{ log: "causal-dets", layout: "[source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload" }],
+    state: ["causal.lsn"],
+  },
+};

@@ -35,3 +35,23 @@ export function onCheckpointTimer(s: K, _ev: TimerEv): void {
 export async function onStop(s: K, _ev: StartEv): Promise<void> {
   if (s.stopCkptTimer !== null) s.stopCkptTimer();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).",
+  implements: [{ module: "Checkpoint" }, { variable: "ckpt-proto", value: "independent" }, { variable: "ckpt-proto", value: "communication-induced" }],
+  params: { "ckpt.intervalMs": "number" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["causal/gather.ts", "ckpt-only/output.ts", "collect/stable-log.ts", "log/read-log.ts", "optimistic/on-rollback-log.ts"], before: ["core/recovery.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["causal/det-log.ts", "collect/stable-log.ts", "log/read-log.ts", "optimistic/orphan.ts"], before: ["core/recovery.ts"] },
+    // the timer's block before the blocks that react to it
+    onCheckpointTimer: { after: ["checkpoint/schedule.ts"] },
+    // timers stopped in chain order
+    onStop: { after: ["core/timers.ts"] },
+  },
+  owns: {},
+};

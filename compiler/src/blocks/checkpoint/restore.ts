@@ -49,3 +49,17 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
     await s.host.initApp({ replay: true });
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Open the checkpoint store and restore the latest checkpoint on recovery.",
+  implements: [{ module: "Checkpoint" }, { variable: "storage", value: "local-disk" }, { variable: "storage", value: "nfs-disk" }, { variable: "storage", value: "volatile-memory-of-processes" }, { variable: "storage", value: "volatile-memory-of-self" }],
+  params: { "ckpt.medium": "string", "ckpt.initAfterGather": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/timers.ts"] },
+  },
+  owns: {},
+};

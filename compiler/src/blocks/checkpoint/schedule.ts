@@ -119,3 +119,31 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.pkIdx = ev.state["pk.idx"] as number;
   s.pkTold = s.pkIdx;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.",
+  implements: [{ module: "PiggybackCheckpointing" }, { variable: "ckpt-proto", value: "coordinated" }, { variable: "ckpt-proto", value: "communication-induced" }, { variable: "pb-value", value: "checkpoint-counter" }],
+  params: { "pk.coordinated": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["checkpoint/restore.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["core/ssn.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["core/retransmit.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["core/output-seq.ts"] },
+    // GC after the checkpoint is durable, in chain order
+    onCheckpointDurable: { after: ["core/retransmit.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["core/output-seq.ts"] },
+  },
+  owns: {
+    tags: ["TAG_CKPT_ROUND"],
+    wire: ["piggyback word after the ssn: checkpoint index or round"],
+    state: ["pk.idx"],
+  },
+};

@@ -48,3 +48,19 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   s.ckptChain = write;
   if (param<boolean>("ckpt.sync")) await write;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).",
+  implements: [{ module: "HowToCheckpoint" }, { variable: "how-to-ckpt", value: "synchronously" }, { variable: "how-to-ckpt", value: "asynchronously" }, { variable: "ckpt-impl", value: "full" }, { variable: "ckpt-impl", value: "incremental" }],
+  params: { "ckpt.incremental": "boolean", "ckpt.sync": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/read.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["causal/det-log.ts", "core/output-seq.ts", "log/read-log.ts", "log/send-log.ts", "log/watermark.ts"] },
+  },
+  owns: {},
+};

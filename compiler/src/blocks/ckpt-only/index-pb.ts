@@ -66,3 +66,23 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   if (x > s.cpMaxIn) s.cpMaxIn = x;
   if (x > s.cpDeps[ev.msg.from]!) s.cpDeps[ev.msg.from] = x;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Checkpoint-only piggyback [epoch, index]: stale epochs dropped, forced checkpoints, dependencies recorded.",
+  implements: [{ module: "PiggybackCheckpointing" }, { variable: "pb-value", value: "checkpoint-counter" }, { variable: "ckpt-proto", value: "coordinated" }, { variable: "ckpt-proto", value: "communication-induced" }, { variable: "ckpt-proto", value: "independent" }],
+  params: { "cp.byKey": "boolean", "cp.force": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/output-seq.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["core/ssn.ts"], before: ["core/transmit.ts"] },
+    // forced checkpoints and determinant records before core/deliver hands the message over
+    onDeliver: { before: ["core/deliver.ts"] },
+  },
+  owns: {
+    wire: ["piggyback after the ssn: [epoch, checkpoint index or sender interval]"],
+  },
+};

@@ -37,3 +37,25 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
 export function onRestore(s: K, ev: RestoreEv): void {
   s.cpOut = (ev.state["cp.out"] as { seq: number; payload: Uint8Array }[]).slice();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Checkpoint-only output commit: an output leaves once a committed recovery line covers it.",
+  implements: [{ module: "HowToOutputCommit" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["ckpt-only/index-pb.ts"] },
+    // numbered (core/output-seq), committed, then released (core/output-emit)
+    onWrite: { after: ["core/output-seq.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["core/output-seq.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["core/output-seq.ts"] },
+  },
+  owns: {
+    state: ["cp.out"],
+  },
+};

@@ -105,3 +105,17 @@ function cpPumpIdle(s: K): void {
     idle();
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Checkpoint-only pump: one delivery at a time, checkpoints between deliveries, held during recovery rounds.",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/receive.ts"], before: ["core/output-seq.ts"] },
+  },
+  owns: {},
+};

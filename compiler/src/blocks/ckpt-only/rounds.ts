@@ -538,3 +538,30 @@ export function onRestore(s: K, ev: RestoreEv): void {
 export async function onCheckpointDurable(s: K, _ev: CheckpointEv): Promise<void> {
   maybeAnswer(s);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.",
+  implements: [{ module: "Checkpoint" }, { variable: "ckpt-proto", value: "coordinated" }, { variable: "ckpt-proto", value: "communication-induced" }, { variable: "ckpt-proto", value: "independent" }],
+  params: { "cp.kind": "string" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["checkpoint/independent.ts", "ckpt-only/snapshot.ts"], before: ["core/deliver.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["checkpoint/independent.ts", "ckpt-only/snapshot.ts"] },
+    // the timer's block before the blocks that react to it
+    onCheckpointTimer: { after: ["checkpoint/independent.ts"] },
+    // timers stopped in chain order
+    onStop: { after: ["checkpoint/independent.ts", "ckpt-only/snapshot.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["ckpt-only/output.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["ckpt-only/output.ts"] },
+  },
+  owns: {
+    tags: ["TAG_CP_PREPARE", "TAG_CP_REPORT", "TAG_CP_ROLLBACK", "TAG_CP_ROLLED", "TAG_CP_RESUME", "TAG_CP_ANNOUNCE", "TAG_CP_POLL", "TAG_CP_HIST", "TAG_CP_COMMIT", "TAG_CP_RESTART"],
+    state: ["cp.outq", "cp.applied"],
+  },
+};

@@ -5,7 +5,8 @@
  * propagation. Called by select.ts; refuses (UnsupportedProtocolError) what
  * these blocks do not implement rather than emitting a weaker protocol.
  *
- * Chain order (one global order, as in select.ts):
+ * Its blocks, in the chain order their manifests give (selectBlocks sorts
+ * them, blocks/chain-order.ts):
  *   core/ssn                ssn (piggyback word 0)
  *   core/receive            duplicate suppression and hold-back
  *   ckpt-only/pump          deliveries and checkpoints between them; holdable by a round

@@ -29,3 +29,21 @@ export async function onLive(s: K, _ev: StartEv): Promise<void> {
 export async function onStop(s: K, _ev: StartEv): Promise<void> {
   if (s.stopCkptTimer !== null) s.stopCkptTimer();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Co-ordinated checkpointing: rank 0 starts a snapshot on the checkpoint timer.",
+  implements: [{ module: "Checkpoint" }, { variable: "ckpt-proto", value: "coordinated" }],
+  params: { "ckpt.intervalMs": "number" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["ckpt-only/output.ts", "log/send-log.ts"], before: ["core/recovery.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["collect/stable-log.ts"], before: ["core/recovery.ts"] },
+    // timers stopped in chain order
+    onStop: { after: ["core/timers.ts"] },
+  },
+  owns: {},
+};

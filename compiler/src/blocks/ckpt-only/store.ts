@@ -109,3 +109,23 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.cpKey = s.cpHist.length > 0 ? s.cpHist[s.cpHist.length - 1]!.key : 0;
   s.cpWantIdx = e.idx;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Checkpoint-only store: checkpoints with their history, never dropping one a recovery line may need.",
+  implements: [{ module: "HowToCheckpoint" }, { variable: "how-to-ckpt", value: "synchronously" }, { variable: "how-to-ckpt", value: "asynchronously" }, { variable: "ckpt-impl", value: "full" }, { variable: "ckpt-impl", value: "incremental" }, { variable: "storage", value: "local-disk" }, { variable: "storage", value: "nfs-disk" }, { variable: "storage", value: "volatile-memory-of-processes" }],
+  params: { "ckpt.medium": "string", "ckpt.incremental": "boolean", "ckpt.sync": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/read.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["ckpt-only/rounds.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["ckpt-only/rounds.ts"] },
+  },
+  owns: {
+    state: ["cp.hist"],
+  },
+};

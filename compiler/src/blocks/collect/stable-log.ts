@@ -98,3 +98,25 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
     }
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).",
+  implements: [{ module: "CollectDeterminants" }, { variable: "recovery-get-det-proto", value: "centralized" }, { variable: "recovery-get-det-proto", value: "distributed" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["log/watermark.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["log/watermark.ts"], before: ["core/transmit.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["checkpoint/schedule.ts", "core/retransmit.ts"], before: ["core/recovery.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["log/read-log.ts"] },
+    // restore the checkpoint, build the replay plan, then core/recovery replays
+    onRecover: { after: ["checkpoint/restore.ts"], before: ["core/recovery.ts"] },
+  },
+  owns: {},
+};

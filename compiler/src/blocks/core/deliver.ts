@@ -43,3 +43,17 @@ export function onDeliver(s: K, ev: DeliverEv): Promise<void> | void {
   if (r !== s.host.settled) return r;
   s.dlvSync = true;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Hand the message to the application (last in onDeliver).",
+  implements: [{ module: "EventHandler" }],
+  params: { "core.divergence": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/recovery.ts"] },
+  },
+  owns: {},
+};

@@ -185,6 +185,20 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
 }
 
 /**
+ * Appends messages to a checkpoint's packs in place (per destination, after
+ * the packed ones, in the order given): log/watermark adds the sends it still
+ * holds to the buffer core/retransmit put in the checkpoint.
+ */
+export function outPackAppend(packs: OutPack[], msgs: readonly { readonly to: number; readonly ssn: number; readonly pb: Uint32Array; readonly payload: Uint8Array }[]): void {
+  const size = Math.max(packs.length, ...msgs.map((m) => m.to + 1));
+  const qs = outUnpack(size, packs);
+  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  const again = outPack(qs);
+  packs.length = 0;
+  packs.push(...again);
+}
+
+/**
  * A peer answered our TAG_RECOVER (its TAG_STABLE carries what it delivered
  * from us, `have`): resend what it has not delivered from the retransmission
  * buffer our checkpoint restored. The peer may have asked our previous

@@ -14,3 +14,17 @@ export async function onWrite(s: K, ev: WriteEv): Promise<void> {
     await s.host.emitOutput(ev.seq, ev.payload);
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Release an output to the runtime's sink (last in onWrite).",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/deliver.ts", "core/transmit.ts"] },
+  },
+  owns: {},
+};

@@ -27,3 +27,23 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
 export function onRestore(s: K, ev: RestoreEv): void {
   s.outSeq = ev.state["core.outSeq"] as number;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Output numbering, so the runtime's sink releases each output once.",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/retransmit.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["core/receive.ts", "core/retransmit.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["core/receive.ts", "core/retransmit.ts"] },
+  },
+  owns: {
+    state: ["core.outSeq"],
+  },
+};

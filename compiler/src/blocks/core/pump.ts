@@ -127,3 +127,17 @@ async function pumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   }
   pumpRun(s);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "One delivery at a time: live messages in hold-back order, a replay plan in rsn order, checkpoints between deliveries.",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/receive.ts"] },
+  },
+  owns: {},
+};

@@ -16,3 +16,17 @@ export function init(_s: K): void {}
 export function onRead(_s: K, ev: ReadEv): void {
   if (ev.value === null) ev.value = ev.produce();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Produce a non-deterministic input value (last in onRead).",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/output-emit.ts", "core/transmit.ts"] },
+  },
+  owns: {},
+};

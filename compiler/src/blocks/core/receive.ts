@@ -62,3 +62,23 @@ export function onRestore(s: K, ev: RestoreEv): void {
     for (const k of s.held[j]!.keys()) if (k <= s.delivered[j]!) s.held[j]!.delete(k);
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Duplicate suppression and per-channel FIFO hold-back of received application frames; divergence check on a dropped duplicate.",
+  implements: [{ module: "EventHandler" }],
+  params: { "core.divergence": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/ssn.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["core/ssn.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["core/ssn.ts"] },
+  },
+  owns: {
+    state: ["core.delivered", "core.rsn"],
+  },
+};

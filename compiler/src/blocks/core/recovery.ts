@@ -63,3 +63,16 @@ export function onControl(s: K, ev: ControlEv): void {
 export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
   if (s.mode === MODE_REPLAY) s.host.transport.send(ev.rank, recoverFrame(s, s.host.incarnation, 1));
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Recovery's last step: announce the restored delivered vector, replay the plan, go live.",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {},
+  owns: {
+    tags: ["TAG_RECOVER"],
+  },
+};

@@ -101,3 +101,24 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
     }
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.",
+  implements: [{ module: "EventHandler" }, { module: "LogEventInfo" }, { variable: "event-info", value: "message" }, { variable: "storage", value: "volatile-memory-of-self" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/pump.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["core/receive.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["core/receive.ts"] },
+  },
+  owns: {
+    tags: ["TAG_STABLE"],
+    state: ["core.outq", "core.stableIn"],
+  },
+};

@@ -37,3 +37,17 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
 export function onRestore(s: K, ev: RestoreEv): void {
   s.ssn = (ev.state["core.ssn"] as Uint32Array).slice();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {},
+  owns: {
+    wire: ["piggyback word 0: the ssn"],
+    state: ["core.ssn"],
+  },
+};

@@ -24,3 +24,17 @@ export async function onLive(s: K, _ev: StartEv): Promise<void> {
 export async function onStop(s: K, _ev: StartEv): Promise<void> {
   if (s.stopFlushTimer !== null) s.stopFlushTimer();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "The flush timer: starts the onFlushTimer chain every flush interval once live.",
+  implements: [{ module: "EventHandler" }],
+  params: { "flush.intervalMs": "number" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/output-seq.ts"] },
+  },
+  owns: {},
+};

@@ -72,3 +72,17 @@ function txSend(s: K, to: number, ssn: number, words: Uint32Array, len: number, 
   s.st.piggybackBytes += len * 4;
   if (s.host.tracing !== false) s.host.trace({ type: "send", rank: s.host.rank, to, suppressed: false });
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Keep a sent message in the retransmission buffer and put it on the wire with its piggyback (last in onSend).",
+  implements: [{ module: "EventHandler" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/deliver.ts"] },
+  },
+  owns: {},
+};

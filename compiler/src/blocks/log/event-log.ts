@@ -76,3 +76,28 @@ export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void>
   // Records before the checkpoint are covered by it (GarbageCollect).
   await s.evLog!.truncatePrefix(ev.state["log.lsn"] as number);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).",
+  implements: [{ module: "LogEventDeterminant" }, { variable: "event-info", value: "determinant" }, { variable: "event-info", value: "message" }, { variable: "how-to-log", value: "synchronously" }, { variable: "storage", value: "local-disk" }, { variable: "storage", value: "nfs-disk" }, { variable: "storage", value: "volatile-memory-of-processes" }],
+  params: { "log.medium": "string", "log.message": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["checkpoint/restore.ts", "checkpoint/schedule.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["checkpoint/restore.ts"] },
+    // forced checkpoints and determinant records before core/deliver hands the message over
+    onDeliver: { after: ["checkpoint/schedule.ts"], before: ["core/deliver.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["checkpoint/schedule.ts", "core/output-seq.ts"] },
+    // GC after the checkpoint is durable, in chain order
+    onCheckpointDurable: { after: ["checkpoint/schedule.ts", "core/retransmit.ts"] },
+  },
+  owns: {
+    records: [{ log: "events", layout: "[source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload?" }],
+    state: ["log.lsn"],
+  },
+};

@@ -175,3 +175,34 @@ export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void>
   // Reads before the checkpoint are covered by it.
   await s.rdLog!.truncatePrefix(ev.state["read.lsn"] as number);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.",
+  implements: [{ module: "LogEventDeterminant" }, { variable: "event-info", value: "determinant" }, { variable: "how-to-log", value: "synchronously" }, { variable: "how-to-log", value: "asynchronously" }, { variable: "storage", value: "local-disk" }, { variable: "storage", value: "nfs-disk" }, { variable: "storage", value: "volatile-memory-of-processes" }],
+  params: { "read.medium": "string", "read.async": "boolean", "read.wait": "boolean", "read.lostTail": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["causal/gather.ts", "log/event-log.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["causal/det-log.ts", "log/event-log.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["causal/det-log.ts", "checkpoint/schedule.ts", "core/output-seq.ts"] },
+    // logged or replayed value before core/read produces one
+    onRead: { after: ["causal/det-log.ts"], before: ["core/read.ts"] },
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { after: ["causal/det-log.ts", "core/retransmit.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["causal/det-log.ts", "core/timers.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["causal/det-log.ts", "log/event-log.ts"] },
+    // GC after the checkpoint is durable, in chain order
+    onCheckpointDurable: { after: ["causal/det-log.ts", "log/event-log.ts"] },
+  },
+  owns: {
+    records: [{ log: "reads", layout: "[dest, rsn, idx] value" }],
+    state: ["read.lsn"],
+  },
+};

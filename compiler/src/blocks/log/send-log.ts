@@ -141,3 +141,32 @@ export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void>
 export function onFlushTimer(s: K, _ev: TimerEv): void {
   if (!param<boolean>("slog.sync")) void s.slLog!.sync();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.",
+  implements: [{ module: "LogEventInfo" }, { variable: "event-info", value: "message" }, { variable: "how-to-log", value: "synchronously" }, { variable: "how-to-log", value: "asynchronously" }, { variable: "storage", value: "local-disk" }, { variable: "storage", value: "nfs-disk" }, { variable: "storage", value: "volatile-memory-of-processes" }],
+  params: { "slog.sync": "boolean", "slog.medium": "string" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["collect/stable-log.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["log/watermark.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["collect/stable-log.ts"] },
+    // restore the checkpoint, build the replay plan, then core/recovery replays
+    onRecover: { after: ["collect/stable-log.ts"], before: ["core/recovery.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["log/watermark.ts"] },
+    // GC after the checkpoint is durable, in chain order
+    onCheckpointDurable: { after: ["log/read-log.ts"] },
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { after: ["log/read-log.ts"] },
+  },
+  owns: {
+    records: [{ log: "sends", layout: "[to, ssn, pbLen, pb[0..pbLen-1]] payload" }],
+    state: ["slog.lsn"],
+  },
+};

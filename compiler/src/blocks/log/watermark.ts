@@ -36,7 +36,7 @@ import type { Fields as LogReadLog } from "./read-log.js";
 import type { Fields as CoreSsn } from "../core/ssn.js";
 import type { Fields as CoreReceive } from "../core/receive.js";
 import type { Fields as CoreRetransmit } from "../core/retransmit.js";
-import { type OutPack, outPack, outPush, outUnpack } from "../core/out-log.js";
+import { type OutPack, outPackAppend } from "../core/out-log.js";
 
 type K = Kernel & Fields & LogEventLog & LogReadLog & CoreSsn & CoreReceive & CoreRetransmit;
 
@@ -111,9 +111,27 @@ export async function onFinish(s: K, _ev: StartEv): Promise<void> {
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   // The app state in the checkpoint has sent the held messages: keep them with the buffer's (core/retransmit put it in
   // the state before this block; per destination they follow the buffer's, in ssn order).
-  if (s.wmQ.length > 0) {
-    const qs = outUnpack(s.host.size, ev.state["core.outq"] as OutPack[]);
-    for (const h of s.wmQ) outPush(qs[h.to]!, h.ssn, h.pb, h.pb.length, h.payload);
-    ev.state["core.outq"] = outPack(qs);
-  }
+  if (s.wmQ.length > 0) outPackAppend(ev.state["core.outq"] as OutPack[], s.wmQ);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.",
+  implements: [{ module: "HowToLog" }, { variable: "how-to-log", value: "synchronously" }],
+  params: { "wm.message": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["log/read-log.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["log/read-log.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["checkpoint/schedule.ts", "core/ssn.ts"] },
+    // numbered (core/output-seq), committed, then released (core/output-emit)
+    onWrite: { after: ["core/output-seq.ts"], before: ["core/output-emit.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["log/read-log.ts"] },
+  },
+  owns: {},
+};

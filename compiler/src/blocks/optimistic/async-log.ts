@@ -204,3 +204,29 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
     }
   });
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Receive determinants, message contents and read values logged asynchronously; flushed by the timer.",
+  implements: [{ module: "LogEventDeterminant" }, { variable: "event-info", value: "determinant" }, { variable: "event-info", value: "message" }, { variable: "how-to-log", value: "asynchronously" }, { variable: "storage", value: "local-disk" }, { variable: "storage", value: "nfs-disk" }],
+  params: { "log.medium": "string" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["optimistic/clock.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["checkpoint/restore.ts"] },
+    // forced checkpoints and determinant records before core/deliver hands the message over
+    onDeliver: { after: ["optimistic/clock.ts"] },
+    // logged or replayed value before core/read produces one
+    onRead: { before: ["core/read.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["core/timers.ts"] },
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { after: ["core/retransmit.ts"] },
+  },
+  owns: {
+    records: [{ log: "optimistic", layout: "DELIV [1, source, ssn, rsn, ts, pbLen, pb…] payload | END [2, j, c, e] | CUT [3, cut, newInc, ts] | READ [4, ts, rsn, idx] value" }],
+  },
+};

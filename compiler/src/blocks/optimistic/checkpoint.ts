@@ -150,3 +150,21 @@ function optCkptEnd(s: K): void {
     void s.onPump({ reason: 4 });
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Committed checkpoints: the capture's vector clock made stable everywhere, then written; log and history truncated.",
+  implements: [{ module: "HowToCheckpoint" }, { variable: "how-to-ckpt", value: "synchronously" }, { variable: "how-to-ckpt", value: "asynchronously" }, { variable: "ckpt-impl", value: "full" }, { variable: "ckpt-impl", value: "incremental" }],
+  params: { "ckpt.incremental": "boolean", "ckpt.sync": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/read.ts"] },
+    // every block adds its state before the store writes it (last)
+    onCheckpoint: { after: ["core/output-seq.ts"] },
+  },
+  owns: {
+    state: ["opt.ts", "opt.vcInc", "opt.vcTs", "opt.ftInc", "opt.ends", "opt.held"],
+  },
+};

@@ -137,3 +137,25 @@ export function onRestore(s: K, ev: RestoreEv): void {
   }
   s.vcInc[s.host.rank] = s.ftInc;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.",
+  implements: [{ module: "PiggybackLogging" }, { variable: "pb-value", value: "vector-clock" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["checkpoint/restore.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
+    onSend: { after: ["core/ssn.ts"], before: ["core/transmit.ts"] },
+    // filters run in chain order: pulls before the clock parks a message
+    acceptReceive: { after: ["optimistic/exchange.ts"] },
+    // state comes back in the order it was added
+    onRestore: { after: ["core/output-seq.ts"] },
+  },
+  owns: {
+    wire: ["piggyback after the ssn: the vector clock, (incarnation, timestamp) per process"],
+  },
+};

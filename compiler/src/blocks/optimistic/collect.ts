@@ -236,3 +236,21 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
   }
   optReadyNow(s);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Optimistic recovery: replay what reached the stable log, start a new incarnation, announce its end.",
+  implements: [{ module: "CollectDeterminants" }, { variable: "recovery-get-det-proto", value: "centralized" }],
+  params: { "opt.broadcast": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["optimistic/async-log.ts"] },
+    // stores are opened and read back before onStart may replay
+    onOpen: { after: ["optimistic/async-log.ts"] },
+    // restore the checkpoint, build the replay plan, then core/recovery replays
+    onRecover: { after: ["checkpoint/restore.ts"], before: ["core/recovery.ts"] },
+  },
+  owns: {},
+};

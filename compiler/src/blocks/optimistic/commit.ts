@@ -123,3 +123,25 @@ export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
     }
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.",
+  implements: [{ module: "HowToOutputCommit" }, { variable: "output-commit-proto", value: "coordinated" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["optimistic/orphan.ts"] },
+    // numbered (core/output-seq), committed, then released (core/output-emit)
+    onWrite: { after: ["core/output-seq.ts"], before: ["core/output-emit.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["optimistic/orphan.ts"], before: ["core/recovery.ts"] },
+    // chain order
+    onPeerIncarnation: { before: ["core/recovery.ts"] },
+  },
+  owns: {
+    tags: ["TAG_OPT_COMMIT_REQ", "TAG_OPT_COMMIT_ACK"],
+  },
+};

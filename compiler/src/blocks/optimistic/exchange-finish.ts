@@ -23,3 +23,19 @@ export async function onFinish(s: K, _ev: StartEv): Promise<void> {
     optExchangeCheck(s);
   });
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Exchange vector clock at job end: finish waits until every clock entry is known stable.",
+  implements: [{ module: "OrphanDetection" }, { variable: "orphan-detection-proto", value: "exchange-vector-clock" }],
+  params: {},
+  order: {
+    // every pending commit before the job may end
+    onFinish: { after: ["optimistic/finish.ts"] },
+  },
+  // No init: placed before core/read so the generated class keeps its layout.
+  place: { before: ["core/read.ts"] },
+  owns: {},
+};

@@ -129,3 +129,19 @@ export function onFlushTimer(s: K, _ev: TimerEv): void {
   optPullAll(s);
   optExchangeCheck(s);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Exchange vector clock: pull incarnation ends from the processes the clock depends on; answer pulls.",
+  implements: [{ module: "OrphanDetection" }, { variable: "orphan-detection-proto", value: "exchange-vector-clock" }],
+  params: {},
+  order: {
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { before: ["core/retransmit.ts"] },
+  },
+  owns: {
+    tags: ["TAG_OPT_PULL"],
+  },
+};

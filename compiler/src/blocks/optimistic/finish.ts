@@ -47,3 +47,21 @@ function finishIfQuiet(s: K): void {
     for (const done of q) done();
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "At job end, wait until every pending output commit is released or dropped and no rollback is pending.",
+  implements: [{ module: "HowToOutputCommit" }, { variable: "output-commit-proto", value: "coordinated" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/output-emit.ts"], before: ["core/read.ts"] },
+    // after core/output-emit: the write is through, so finish stops waiting for it
+    onWrite: { after: ["core/output-emit.ts"] },
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { after: ["optimistic/orphan.ts"] },
+  },
+  owns: {},
+};

@@ -48,3 +48,19 @@ export function onControl(s: K, ev: ControlEv): void {
     else if (ev.tag === TAG_RECOVER) ev.words[2 + s.host.size + s.host.rank] = 0;
   }
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "Ignore a peer's stability claims until it has acknowledged this incarnation's end token.",
+  implements: [{ module: "OrphanDetection" }, { variable: "orphan-detection-proto", value: "broadcast-logical-clock" }, { variable: "orphan-detection-proto", value: "exchange-vector-clock" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["optimistic/exchange.ts"], before: ["core/ssn.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["optimistic/exchange.ts"], before: ["core/retransmit.ts"] },
+  },
+  owns: {},
+};

@@ -20,3 +20,17 @@ export function init(_s: K): void {}
 export async function onRollback(s: K, _ev: RollbackEv): Promise<void> {
   s.ckptWanted = true;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "`On rollback: Take independent checkpoint`: a committed checkpoint right after the rollback's replay.",
+  implements: [{ module: "Checkpoint" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["optimistic/commit.ts"], before: ["core/recovery.ts"] },
+  },
+  owns: {},
+};

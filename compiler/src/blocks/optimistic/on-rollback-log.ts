@@ -17,3 +17,17 @@ export function init(_s: K): void {}
 export async function onRollback(s: K, _ev: RollbackEv): Promise<void> {
   await s.optLog!.sync();
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "`On rollback: Log`: make the delivered determinants and messages stable before rolling back.",
+  implements: [{ module: "LogEventInfo" }],
+  params: {},
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["optimistic/commit.ts"], before: ["core/recovery.ts"] },
+  },
+  owns: {},
+};

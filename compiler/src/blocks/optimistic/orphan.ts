@@ -229,3 +229,27 @@ function releaseCommits(s: K): boolean {
   for (const p of q) p.done();
   return true;
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.",
+  implements: [{ module: "OrphanDetection" }, { variable: "orphan-detection-proto", value: "broadcast-logical-clock" }, { variable: "orphan-detection-proto", value: "exchange-vector-clock" }],
+  params: { "opt.broadcast": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["optimistic/collect.ts"] },
+    // forced checkpoints and determinant records before core/deliver hands the message over
+    onDeliver: { after: ["optimistic/async-log.ts"], before: ["core/deliver.ts"] },
+    // filters and stability claims before the blocks that act on them
+    onControl: { after: ["core/retransmit.ts"] },
+    // logs and trackers go live before the timers start and core/recovery switches to live mode
+    onLive: { after: ["optimistic/async-log.ts"], before: ["core/recovery.ts"] },
+    // syncs before the blocks that announce what they made stable
+    onFlushTimer: { after: ["optimistic/async-log.ts"] },
+  },
+  owns: {
+    tags: ["TAG_OPT_TOKEN", "TAG_OPT_ACK"],
+  },
+};

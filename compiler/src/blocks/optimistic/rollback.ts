@@ -149,3 +149,21 @@ export async function onRollback(s: K, ev: RollbackEv): Promise<void> {
   s.optParked = [];
   for (const p of q) if (s.acceptReceive(p)) s.onReceive(p);
 }
+
+// ---- manifest (blocks/manifest.ts): declared last so edits above merge cleanly.
+import type { BlockManifest } from "../manifest.js";
+
+export const manifest: BlockManifest = {
+  purpose: "An orphan rolls back to its latest non-orphan state between deliveries.",
+  implements: [{ module: "OrphanDetection" }, { variable: "orphan-detection-proto", value: "broadcast-logical-clock" }, { variable: "orphan-detection-proto", value: "exchange-vector-clock" }],
+  params: { "opt.broadcast": "boolean" },
+  order: {
+    // constructor order: fields and inits are laid out in one global chain order
+    init: { after: ["core/deliver.ts"], before: ["core/transmit.ts"] },
+    // after core/deliver: the delivery is through, so an orphan rolls back between deliveries
+    onDeliver: { after: ["core/deliver.ts"] },
+    // the On rollback action first, then the rollback
+    onRollback: { after: ["optimistic/on-rollback-ckpt.ts", "optimistic/on-rollback-log.ts"] },
+  },
+  owns: {},
+};

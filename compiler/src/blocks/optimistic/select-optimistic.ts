@@ -2,8 +2,8 @@
  * Block selection for optimistic logging (Damani & Garg, ICDCS 1996; Strom &
  * Yemini 1985): `send: Piggyback vector clock`, receive determinants and
  * contents logged asynchronously on stable storage, orphan detection,
- * `On rollback`, co-ordinated output commit. Called by selectBlocks. Same
- * global chain order as select.ts (its header), plus:
+ * `On rollback`, co-ordinated output commit. Called by selectBlocks, which
+ * sorts the blocks by their manifests (blocks/chain-order.ts); in that order:
  *   optimistic/gate            FIRST: onControl before core/retransmit (stale stability claims)
  *   optimistic/clock           onSend piggyback; acceptReceive; onDeliver merge before the log
  *   optimistic/async-log       onDeliver append (no wait); onRead append or replay, before core/read;
@@ -14,9 +14,9 @@
  *   optimistic/commit          onWrite between output-seq and output-emit
  *   optimistic/on-rollback-log onRollback first (the `On rollback: Log` action, on the receive log's medium)
  *   optimistic/on-rollback-ckpt onRollback first (`On rollback: Take independent checkpoint`)
+ *   checkpoint/independent     the checkpoint timer (with a checkpoint statement), before core/recovery as in every family
  *   optimistic/rollback        onDeliver AFTER core/deliver; onRollback
  *   optimistic/finish          onWrite AFTER core/output-emit (a write is through); onFinish
- *   checkpoint/independent     the checkpoint timer (with a checkpoint statement)
  *   optimistic/checkpoint      LAST in onCheckpoint: committed checkpoints (replaces checkpoint/store)
  * With `exchange vector clock` (instead of `broadcast logical clock`):
  *   optimistic/exchange        FIRST (before the gate): acceptReceive pulls before the clock parks;
@@ -141,6 +141,7 @@ export function selectOptimistic(ir: ProtocolIR, media: Media): BlockInstance[] 
   );
   if (rb !== null && rb.kind === "log") out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
   if (rb !== null && rb.kind === "checkpoint") out.push(block("optimistic/on-rollback-ckpt.ts", "checkpoint", "Checkpoint", `On rollback: a committed checkpoint on ${rb.storage.id} right after the rollback's replay`, {}, rb.loc));
+  if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   out.push(
     block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
     block("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": false }),
@@ -153,7 +154,6 @@ export function selectOptimistic(ir: ProtocolIR, media: Media): BlockInstance[] 
   out.push(
     block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
   );
-  if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
   if (ckMedium === null) out.push(block("checkpoint/store.ts", "synchronously", "HowToCheckpoint", "unused without a checkpoint statement", { "ckpt.sync": true, "ckpt.incremental": false }));
   else {
     const how = ck?.how.id ?? "asynchronously";
