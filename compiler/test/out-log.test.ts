@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { serialize, deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import type { OutMsg } from "../src/blocks/kernel.js";
-import { newOutLog, outAll, outAt, outDrop, outFrom, outPush, type OutLog } from "../src/blocks/core/out-log.js";
+import { newOutLog, outAll, outAt, outDrop, outFrom, outPush, type OutLog, type OutSaved } from "../src/blocks/core/out-log.js";
 
 type Op = { kind: "push"; pbLen: number; payLen: number; seed: number } | { kind: "drop"; back: number } | { kind: "ckpt" } | { kind: "peek" };
 
@@ -92,5 +92,47 @@ describe("core/out-log", () => {
     expect(q.head).toBe(0);
     expect(q.wordsEnd).toBe(0);
     expect(q.bytesEnd).toBe(0);
+  });
+  it("keeps a checkpoint's packed copy intact while the log is compacted in place, and restores it with appended single messages", () => {
+    const q = newOutLog(1);
+    const pb = new Uint32Array([0, 5]);
+    const pay = (s: number): Uint8Array => new Uint8Array(100).fill(s & 255);
+    for (let s = 1; s <= 40; s++) outPush(q, s, pb, 2, pay(s));
+    outDrop(q, 30);
+    const saved: OutSaved[] = outAll([newOutLog(0), q]);
+    // One packed record per non-empty destination, not one object per message.
+    expect(saved.length).toBe(1);
+    // Fill the arrays until they are compacted (head back to 0): in place, the live part being small,
+    // then overwrite where the saved entries were. The saved copy must not change.
+    const bytesBefore = q.bytes;
+    let s = 41;
+    while (q.head !== 0) outPush(q, s, pb, 2, pay(s++));
+    for (let i = 0; i < 25; i++) outPush(q, s, pb, 2, pay(s++));
+    expect(q.bytes).toBe(bytesBefore);
+    expect(outAt(q, 0).ssn).toBe(31);
+    expect(outAt(q, q.length - 1).ssn).toBe(s - 1);
+    // log/watermark appends its held sends as single messages after the buffer's.
+    saved.push({ to: 1, ssn: 41, pb: new Uint32Array([41, 5]), payload: pay(41) });
+    const back = outFrom(2, deserialize(serialize(saved)) as OutSaved[]);
+    expect(back[0]!.length).toBe(0);
+    const r = back[1]!;
+    expect(r.length).toBe(11);
+    for (let i = 0; i < 11; i++) {
+      const m = outAt(r, i);
+      expect(m.ssn).toBe(31 + i);
+      expect([...m.payload]).toEqual([...pay(31 + i)]);
+    }
+  });
+
+  it("restores a buffer saved as single messages (the format before packed checkpoints)", () => {
+    const old: OutMsg[] = [
+      { to: 0, ssn: 1, pb: new Uint32Array([1]), payload: new Uint8Array([7]) },
+      { to: 0, ssn: 2, pb: new Uint32Array([2, 3]), payload: new Uint8Array([8, 9]) },
+    ];
+    const q = outFrom(1, deserialize(serialize(old)) as OutSaved[])[0]!;
+    expect(contents(q)).toEqual([
+      { ssn: 1, pb: [1], payload: [7] },
+      { ssn: 2, pb: [2, 3], payload: [8, 9] },
+    ]);
   });
 });

@@ -607,16 +607,24 @@ function outMakeRoom(q: OutLog, len: number, pn: number): void {
   const liveW = q.wordsEnd - w0;
   const liveB = q.bytesEnd - b0;
   const grow = (have: number, live: number, need: number): number => (live + need <= have >>> 1 ? have : Math.max(2 * have, 2 * (live + need)));
-  const ix = new Uint32Array(grow(q.ix.length, liveE, STRIDE));
-  ix.set(q.ix.subarray(e0, e0 + liveE));
+  // An array that is big enough is compacted in place (copyWithin): a fresh one per compaction was a
+  // zeroed allocation, its page faults and its share of GC for every interval's worth of messages.
+  const nE = grow(q.ix.length, liveE, STRIDE);
+  let ix = q.ix;
+  if (nE === ix.length) ix.copyWithin(0, e0, e0 + liveE);
+  else (ix = new Uint32Array(nE)).set(q.ix.subarray(e0, e0 + liveE));
   for (let e = 0; e < liveE; e += STRIDE) {
     ix[e + 1] = ix[e + 1]! - w0;
     ix[e + 3] = ix[e + 3]! - b0;
   }
-  const words = new Uint32Array(grow(q.words.length, liveW, len));
-  words.set(q.words.subarray(w0, q.wordsEnd));
-  const bytes = new Uint8Array(grow(q.bytes.length, liveB, pn));
-  bytes.set(q.bytes.subarray(b0, q.bytesEnd));
+  const nW = grow(q.words.length, liveW, len);
+  let words = q.words;
+  if (nW === words.length) words.copyWithin(0, w0, q.wordsEnd);
+  else (words = new Uint32Array(nW)).set(q.words.subarray(w0, q.wordsEnd));
+  const nB = grow(q.bytes.length, liveB, pn);
+  let bytes = q.bytes;
+  if (nB === bytes.length) bytes.copyWithin(0, b0, q.bytesEnd);
+  else (bytes = new Uint8Array(nB)).set(q.bytes.subarray(b0, q.bytesEnd));
   q.ix = ix;
   q.words = words;
   q.bytes = bytes;
@@ -647,18 +655,55 @@ export function outAt(q: OutLog, i: number): OutMsg {
   return { to: q.to, ssn: ix[e]!, pb: q.words.slice(w, w + ix[e + 2]!), payload: q.bytes.slice(b, b + ix[e + 4]!) };
 }
 
-/** Every live message of every destination (checkpoints keep them in this form). */
-export function outAll(qs: readonly OutLog[]): OutMsg[] {
-  const all: OutMsg[] = [];
-  for (const q of qs) for (let i = 0; i < q.length; i++) all.push(outAt(q, i));
+/**
+ * One destination's live log as a checkpoint keeps it: copies of the live part
+ * of the three arrays, index offsets relative to them. A checkpoint serializes
+ * three typed arrays per destination instead of an object and two typed
+ * arrays per message (v8.serialize's host-object path ran per typed array:
+ * most of a checkpoint's CPU, docs/performance.md).
+ */
+export interface OutPacked {
+  readonly to: number;
+  readonly ix: Uint32Array;
+  readonly words: Uint32Array;
+  readonly bytes: Uint8Array;
+}
+
+/** A checkpoint's form of the buffer: packed logs, possibly followed by single messages (log/watermark appends its held sends). */
+export type OutSaved = OutPacked | OutMsg;
+
+/** Every live message of every destination (checkpoints keep them in this form): copies, never views of the live arrays. */
+export function outAll(qs: readonly OutLog[]): OutSaved[] {
+  const all: OutSaved[] = [];
+  for (const q of qs) {
+    if (q.length === 0) continue;
+    const e0 = STRIDE * q.head;
+    const w0 = q.ix[e0 + 1]!;
+    const b0 = q.ix[e0 + 3]!;
+    const ix = q.ix.slice(e0, e0 + STRIDE * q.length);
+    for (let e = 0; e < ix.length; e += STRIDE) {
+      ix[e + 1] = ix[e + 1]! - w0;
+      ix[e + 3] = ix[e + 3]! - b0;
+    }
+    all.push({ to: q.to, ix, words: q.words.slice(w0, q.wordsEnd), bytes: q.bytes.slice(b0, q.bytesEnd) });
+  }
   return all;
 }
 
-/** A restored buffer: fresh logs holding `msgs` (a checkpoint's `outAll`). */
-export function outFrom(size: number, msgs: readonly OutMsg[]): OutLog[] {
+/** A restored buffer: fresh logs holding `saved` (a checkpoint's `outAll`, or single messages), in order. */
+export function outFrom(size: number, saved: readonly OutSaved[]): OutLog[] {
   const qs: OutLog[] = [];
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
-  for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  for (const m of saved) {
+    if ("ix" in m) {
+      const q = qs[m.to]!;
+      for (let e = 0; e < m.ix.length; e += STRIDE) {
+        const w = m.ix[e + 1]!;
+        const b = m.ix[e + 3]!;
+        outPush(q, m.ix[e]!, m.words.subarray(w, w + m.ix[e + 2]!), m.ix[e + 2]!, m.bytes.subarray(b, b + m.ix[e + 4]!));
+      }
+    } else outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
+  }
   return qs;
 }
 

@@ -259,7 +259,8 @@ export class DiskCheckpointStore implements CheckpointStore {
       const packFile = join(this.dir, pack);
       const fh = await open(packFile, "wx");
       try {
-        await writeFully(fh, Buffer.concat(fresh, packBytes), 0);
+        // Every chunk fresh (a full checkpoint without repeated chunks): the pack is the body, no second copy.
+        await writeFully(fh, packBytes === body.length ? body : Buffer.concat(fresh, packBytes), 0);
         await fh.datasync();
       } finally {
         await fh.close();
