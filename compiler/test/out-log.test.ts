@@ -104,6 +104,33 @@ describe("core/out-log", () => {
     expect(qs[1]!.length).toBe(1);
   });
 
+  it("keeps a checkpoint's packed copy intact while the log is compacted in place", () => {
+    const q = newOutLog(1);
+    const pb = new Uint32Array([0, 5]);
+    const pay = (s: number): Uint8Array => new Uint8Array(100).fill(s & 255);
+    for (let s = 1; s <= 40; s++) outPush(q, s, pb, 2, pay(s));
+    outDrop(q, 30);
+    const saved = outPack([newOutLog(0), q]);
+    // Fill the arrays until they are compacted (head back to 0): in place, the live part being small,
+    // then overwrite where the saved entries were. The saved copy must not change.
+    const bytesBefore = q.bytes;
+    let s = 41;
+    while (q.head !== 0) outPush(q, s, pb, 2, pay(s++));
+    for (let i = 0; i < 25; i++) outPush(q, s, pb, 2, pay(s++));
+    expect(q.bytes).toBe(bytesBefore);
+    expect(outAt(q, 0).ssn).toBe(31);
+    expect(outAt(q, q.length - 1).ssn).toBe(s - 1);
+    const back = outUnpack(2, deserialize(serialize(saved)) as OutPack[]);
+    expect(back[0]!.length).toBe(0);
+    const r = back[1]!;
+    expect(r.length).toBe(10);
+    for (let i = 0; i < 10; i++) {
+      const m = outAt(r, i);
+      expect(m.ssn).toBe(31 + i);
+      expect([...m.payload]).toEqual([...pay(31 + i)]);
+    }
+  });
+
   it("drops only a prefix and resets the arrays once empty", () => {
     const q = newOutLog(0);
     const pb = new Uint32Array([9, 8, 7]);

@@ -55,6 +55,24 @@ describe("disk checkpoint store", () => {
     expect(await s.load(7)).toBeNull();
   });
 
+  it("cuts app ++ protocol into chunks across their boundary, with and without repeated chunks", async () => {
+    const dir = fresh();
+    const s = await openCheckpointStore(dir, { chunkBytes: CHUNK });
+    // Every chunk fresh: the pack is the two parts back to back; one chunk straddles them.
+    const c0 = ckpt(0, bytes(3 * CHUNK + 100, 7), bytes(2 * CHUNK + 5, 8));
+    await s.write(c0, { incremental: false });
+    // Zero pages repeat within the checkpoint: stored once, the straddling chunk still assembled.
+    const c1 = ckpt(1, new Uint8Array(4 * CHUNK + 17), Buffer.concat([new Uint8Array(CHUNK - 17), bytes(CHUNK + 3, 9)]));
+    await s.write(c1, { incremental: false });
+    const packs = readdirSync(dir).filter((f) => f.startsWith("pack-"));
+    const size = (i: number): number => readFileSync(join(dir, packs.find((f) => f.startsWith(`pack-${String(i).padStart(12, "0")}`))!)).length;
+    expect(size(0)).toBe(5 * CHUNK + 105);
+    // Chunks: 4 identical zero chunks + the straddling one (17 + CHUNK - 17 zero bytes: the same zero chunk) + the tail.
+    expect(size(1)).toBe(CHUNK + CHUNK + 3);
+    expectSame(await s.load(0), c0);
+    expectSame(await s.load(1), c1);
+  });
+
   it("incremental writes only the changed chunks; full writes all", async () => {
     const s = await openCheckpointStore(fresh(), { chunkBytes: CHUNK });
     const app = Buffer.from(bytes(64 * CHUNK, 2));

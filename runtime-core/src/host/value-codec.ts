@@ -203,8 +203,9 @@ export function encodeValue(value: unknown): Buffer {
   }
   const out = Buffer.allocUnsafeSlow(pos);
   buf.copy(out, 0, 0, pos);
-  // A large message must not keep a large scratch buffer alive.
-  if (buf.length > 1 << 20) buf = Buffer.allocUnsafeSlow(4096);
+  // A huge value must not keep a huge scratch buffer alive; up to 8 MiB it stays, so a rank that
+  // checkpoints a state of a few MiB again and again does not regrow it (copies and fresh pages) each time.
+  if (buf.length > 1 << 23) buf = Buffer.allocUnsafeSlow(4096);
   return out;
 }
 

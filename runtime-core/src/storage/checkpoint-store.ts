@@ -231,14 +231,19 @@ export class DiskCheckpointStore implements CheckpointStore {
 
   private async doWrite(ckpt: Checkpoint, incremental: boolean): Promise<void> {
     await this.opts.beforeWrite?.();
-    const body = Buffer.concat([ckpt.app, ckpt.protocol]);
+    // The body is app ++ protocol, cut into chunks without concatenating the two (a state of a few MiB
+    // was copied once more per checkpoint): only a chunk that straddles them is assembled.
+    const { app, protocol } = ckpt;
+    const total = app.length + protocol.length;
+    const piece = (start: number, end: number): Uint8Array =>
+      end <= app.length ? app.subarray(start, end) : start >= app.length ? protocol.subarray(start - app.length, end - app.length) : Buffer.concat([app.subarray(start), protocol.subarray(0, end - app.length)]);
     const pack = `pack-${String(ckpt.index).padStart(12, "0")}-${randomBytes(4).toString("hex")}.bin`;
-    const fresh: Buffer[] = [];
+    const fresh: Uint8Array[] = [];
     const added = new Map<string, ChunkRef>();
     const chunks: ChunkRef[] = [];
     let packBytes = 0;
-    for (let start = 0; start < body.length; start += this.chunkBytes) {
-      const chunk = body.subarray(start, Math.min(body.length, start + this.chunkBytes));
+    for (let start = 0; start < total; start += this.chunkBytes) {
+      const chunk = piece(start, Math.min(total, start + this.chunkBytes));
       const h = sha256(chunk);
       // Identical chunks within one checkpoint (zero pages) are stored once even in full mode.
       let ref = added.get(h) ?? (incremental ? this.known.get(h) : undefined);
@@ -259,7 +264,13 @@ export class DiskCheckpointStore implements CheckpointStore {
       const packFile = join(this.dir, pack);
       const fh = await open(packFile, "wx");
       try {
-        await writeFully(fh, Buffer.concat(fresh, packBytes), 0);
+        // Every chunk fresh (a full checkpoint without repeated chunks): the pack is app ++ protocol, written as is.
+        const parts = packBytes === total ? [app, protocol] : [Buffer.concat(fresh, packBytes)];
+        let at = 0;
+        for (const part of parts) {
+          await writeFully(fh, part, at);
+          at += part.length;
+        }
         await fh.datasync();
       } finally {
         await fh.close();
