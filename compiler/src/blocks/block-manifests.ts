@@ -54,7 +54,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     purpose: "Co-ordinated or communication-induced checkpoints under message logging: piggybacked index, forced checkpoints, rank 0's rounds.",
     implements: [{"module":"PiggybackCheckpointing"},{"variable":"ckpt-proto","value":"coordinated"},{"variable":"ckpt-proto","value":"communication-induced"},{"variable":"pb-value","value":"checkpoint-counter"}],
     params: {"pk.coordinated":"boolean"},
-    order: {"init":{"after":["checkpoint/restore.ts"]},"onSend":{"after":["core/ssn.ts"]},"onControl":{"after":["core/retransmit.ts"]},"onCheckpoint":{"after":["core/output-seq.ts"]},"onCheckpointDurable":{"after":["core/retransmit.ts"]},"onRestore":{"after":["core/output-seq.ts"]}},
+    order: {"init":{"after":["checkpoint/restore.ts"],"before":["causal/stable-dets.ts","causal/det-log.ts","causal/gather.ts","causal/commit.ts"]},"onSend":{"after":["core/ssn.ts"],"before":["causal/det-log.ts"]},"onDeliver":{"before":["causal/stable-dets.ts","causal/det-log.ts","causal/commit.ts"]},"onControl":{"after":["core/retransmit.ts"],"before":["causal/det-log.ts","causal/gather.ts","causal/commit.ts"]},"onCheckpoint":{"after":["core/output-seq.ts"],"before":["causal/stable-dets.ts","causal/det-log.ts"]},"onCheckpointDurable":{"after":["core/retransmit.ts"],"before":["causal/stable-dets.ts","causal/det-log.ts"]},"onRestore":{"after":["core/output-seq.ts"],"before":["causal/det-log.ts"]}},
     owns: {"tags":["TAG_CKPT_ROUND"],"wire":["piggyback word after the ssn: checkpoint index or round"],"state":["pk.idx"]},
   },
   "checkpoint/store.ts": {

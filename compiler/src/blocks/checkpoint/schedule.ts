@@ -129,17 +129,20 @@ export const manifest: BlockManifest = {
   params: { "pk.coordinated": "boolean" },
   order: {
     // constructor order: fields and inits are laid out in one global chain order
-    init: { after: ["checkpoint/restore.ts"] },
-    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last
-    onSend: { after: ["core/ssn.ts"] },
+    init: { after: ["checkpoint/restore.ts"], before: ["causal/stable-dets.ts", "causal/det-log.ts", "causal/gather.ts", "causal/commit.ts"] },
+    // piggyback words are appended in chain order; core/ssn first, core/transmit (or log/send-log) last.
+    // The index word comes right after the ssn: causal/gather scans the causal piggyback after it (causal.pbAt).
+    onSend: { after: ["core/ssn.ts"], before: ["causal/det-log.ts"] },
+    // a forced checkpoint is taken before the delivery's determinant is created or logged
+    onDeliver: { before: ["causal/stable-dets.ts", "causal/det-log.ts", "causal/commit.ts"] },
     // filters and stability claims before the blocks that act on them
-    onControl: { after: ["core/retransmit.ts"] },
+    onControl: { after: ["core/retransmit.ts"], before: ["causal/det-log.ts", "causal/gather.ts", "causal/commit.ts"] },
     // every block adds its state before the store writes it (last)
-    onCheckpoint: { after: ["core/output-seq.ts"] },
+    onCheckpoint: { after: ["core/output-seq.ts"], before: ["causal/stable-dets.ts", "causal/det-log.ts"] },
     // GC after the checkpoint is durable, in chain order
-    onCheckpointDurable: { after: ["core/retransmit.ts"] },
+    onCheckpointDurable: { after: ["core/retransmit.ts"], before: ["causal/stable-dets.ts", "causal/det-log.ts"] },
     // state comes back in the order it was added
-    onRestore: { after: ["core/output-seq.ts"] },
+    onRestore: { after: ["core/output-seq.ts"], before: ["causal/det-log.ts"] },
   },
   owns: {
     tags: ["TAG_CKPT_ROUND"],
