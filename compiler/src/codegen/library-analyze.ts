@@ -498,12 +498,33 @@ function declaredNames(stmt: Statement): string[] {
   return [];
 }
 
-/** The statement with only its own doc comment (the nearest JSDoc), not a file header before it. */
+/**
+ * The statement as generated code holds it: only its own doc comment (the
+ * nearest JSDoc), not a file header before it, and without `export` (or
+ * `export default`): a copied declaration is module-private in the generated
+ * file, whose exports are only its API (the protocol class and factory).
+ */
 function declarationText(stmt: Statement): string {
   const { Node } = morph();
   const docs = Node.isJSDocable(stmt) ? stmt.getJsDocs() : [];
   const doc = docs[docs.length - 1];
-  return doc ? `${doc.getText()}\n${stmt.getText()}` : stmt.getText();
+  const text = withoutExport(stmt);
+  return doc ? `${doc.getText()}\n${text}` : text;
+}
+
+/** The statement's text with its `export` and `default` modifiers removed (the whitespace after each too). */
+function withoutExport(stmt: Statement): string {
+  const { Node } = morph();
+  const text = stmt.getText();
+  if (!Node.isExportable(stmt)) return text;
+  const start = stmt.getStart();
+  const cuts = [stmt.getExportKeyword(), stmt.getDefaultKeyword()]
+    .filter((k) => k !== undefined)
+    .map((k) => ({ from: k.getStart() - start, to: k.getEnd() - start }))
+    .sort((a, b) => b.from - a.from);
+  let out = text;
+  for (const c of cuts) out = out.slice(0, c.from) + out.slice(c.to).replace(/^[ \t]+/, "");
+  return out;
 }
 
 function fileModel(sf: SourceFile, path: string): FileModel {

@@ -154,7 +154,7 @@ export interface ImportModel {
 export interface StatementModel {
   readonly names: readonly string[];
   readonly pos: number;
-  /** Its text with its own doc comment. */
+  /** Its text with its own doc comment, without `export` (copies are module-private in generated code). */
   readonly text: string;
   readonly refs: readonly string[];
   /** An exported function declaration. */

@@ -39,8 +39,8 @@ export interface Library {
 /** The artifact the build writes next to the compiled compiler. */
 export const LIBRARY_ARTIFACT = fileURLToPath(new URL("../../dist/block-library.json", import.meta.url));
 
-/** The artifact's format: bump when library-model.ts changes shape. */
-export const ARTIFACT_VERSION = 3;
+/** The artifact's format: bump when library-model.ts changes shape or what the analysis puts in it. */
+export const ARTIFACT_VERSION = 4;
 
 export interface LibraryArtifact {
   readonly version: number;

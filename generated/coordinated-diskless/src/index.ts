@@ -6,7 +6,7 @@ import { deserialize, serialize } from "node:v8";
 type K = CoordinatedDisklessProtocol;
 
 /** One checkpoint of a process's history. */
-export interface Entry {
+interface Entry {
   /** Storage index: unique and increasing in time per rank (never reused, even across rollbacks). */
   readonly key: number;
   /** Protocol index: the coordinated snapshot number, or the BCS checkpoint index. */
@@ -28,13 +28,13 @@ export interface Entry {
 }
 
 /** A survivor's open interval (since its last checkpoint). */
-export interface Cur {
+interface Cur {
   readonly idx: number;
   readonly maxIn: number;
   readonly deps: number[];
 }
 
-export interface Report {
+interface Report {
   /** The process still has its volatile state (false: restarted and not yet restored). */
   readonly live: boolean;
   readonly hist: Entry[];
@@ -151,7 +151,7 @@ function propagationLine(reps: readonly Report[]): number[] {
 }
 
 /** The recovery line for `kind` ("coordinated" | "communication-induced" | "independent"). */
-export function recoveryLine(kind: string, reported: readonly Report[]): number[] {
+function recoveryLine(kind: string, reported: readonly Report[]): number[] {
   const reps = bindLastRound(reported);
   if (kind === "coordinated") return coordinatedLine(reps);
   if (kind === "communication-induced") return indexLine(reps);
@@ -164,7 +164,7 @@ export function recoveryLine(kind: string, reported: readonly Report[]): number[
  * forward), so checkpoints before it can be dropped, messages delivered
  * before it are stable, and outputs before it can be released.
  */
-export function committedLine(kind: string, hists: readonly Entry[][]): number[] {
+function committedLine(kind: string, hists: readonly Entry[][]): number[] {
   return recoveryLine(
     kind,
     hists.map((hist) => ({ live: false, hist, cur: null, applied: null })),
@@ -180,7 +180,7 @@ export function committedLine(kind: string, hists: readonly Entry[][]): number[]
  * processes' last states and their outputs are all the outputs there will be.
  * This is the termination test of the finish phase (Protocol.finish).
  */
-export function finalLine(line: readonly number[], hists: readonly Entry[][]): boolean {
+function finalLine(line: readonly number[], hists: readonly Entry[][]): boolean {
   const at: Entry[] = [];
   for (let j = 0; j < line.length; j++) {
     const h = hists[j]!;
@@ -478,7 +478,7 @@ const REPLAY_DELIVERY = Object.freeze({ replay: true });
 /** Slot key when the slot is empty (ssns start at 1). */
 const HELD_EMPTY = -1;
 
-export class Held {
+class Held {
   private slotKey: number = HELD_EMPTY;
   private slotMsg: InMsg | undefined = undefined;
   private more: Map<number, InMsg> | null = null;
@@ -541,7 +541,7 @@ export class Held {
 }
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
-export function takeNextLive(s: K): InMsg | undefined {
+function takeNextLive(s: K): InMsg | undefined {
   let best: InMsg | undefined;
   for (let j = 0; j < s.host.size; j++) {
     const m = s.held[j]!.get(s.delivered[j]! + 1);
@@ -552,7 +552,7 @@ export function takeNextLive(s: K): InMsg | undefined {
 }
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
-export interface OutLog {
+interface OutLog {
   readonly to: number;
   /** Live entries (`outAt(q, 0 .. length - 1)`). */
   length: number;
@@ -568,12 +568,12 @@ export interface OutLog {
 
 const STRIDE = 5;
 
-export function newOutLog(to: number): OutLog {
+function newOutLog(to: number): OutLog {
   return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), words: new Uint32Array(256), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
 }
 
 /** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
-export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
+function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
   const pn = payload.byteLength;
   if (STRIDE * (q.head + q.length + 1) > q.ix.length || q.wordsEnd + len > q.words.length || q.bytesEnd + pn > q.bytes.length) {
     outMakeRoom(q, len, pn);
@@ -635,7 +635,7 @@ function outMakeRoom(q: OutLog, len: number, pn: number): void {
 }
 
 /** Drops every entry with ssn ≤ k (stable at the destination). */
-export function outDrop(q: OutLog, k: number): void {
+function outDrop(q: OutLog, k: number): void {
   while (q.length > 0 && q.ix[STRIDE * q.head]! <= k) {
     q.head++;
     q.length--;
@@ -648,7 +648,7 @@ export function outDrop(q: OutLog, k: number): void {
 }
 
 /** Live entry i as a message of its own: fresh copies, so the log may be compacted under it. */
-export function outAt(q: OutLog, i: number): OutMsg {
+function outAt(q: OutLog, i: number): OutMsg {
   const e = STRIDE * (q.head + i);
   const ix = q.ix;
   const w = ix[e + 1]!;
@@ -664,7 +664,7 @@ export function outAt(q: OutLog, i: number): OutMsg {
  * messages cost seconds per checkpoint on a streaming sender; three arrays per
  * destination cost one copy each.
  */
-export interface OutPack {
+interface OutPack {
   readonly to: number;
   readonly ix: Uint32Array;
   readonly words: Uint32Array;
@@ -672,7 +672,7 @@ export interface OutPack {
 }
 
 /** Every destination's live messages, as a checkpoint keeps them (fresh copies: the logs may change under a pending write). */
-export function outPack(qs: readonly OutLog[]): OutPack[] {
+function outPack(qs: readonly OutLog[]): OutPack[] {
   const packs: OutPack[] = [];
   for (const q of qs) {
     const e0 = STRIDE * q.head;
@@ -693,7 +693,7 @@ export function outPack(qs: readonly OutLog[]): OutPack[] {
  * memory may be restored twice). A destination without a pack (an initial
  * state's `[]`) restores empty.
  */
-export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
+function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
   const qs: OutLog[] = [];
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
   for (const p of packs) {
@@ -709,7 +709,7 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
   return qs;
 }
 
-export function pumpFailed(s: K, e: unknown): void {
+function pumpFailed(s: K, e: unknown): void {
   try {
     s.host.unrecoverable(`delivery pump: ${String(e)}`);
   } catch {
@@ -762,7 +762,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** At most this many words are copied; longer aligned piggybacks are viewed. */
 const COPY_WORDS = 32;
 
-export function wordsOf(raw: Uint8Array): Uint32Array {
+function wordsOf(raw: Uint8Array): Uint32Array {
   const n = raw.byteLength >>> 2;
   if (LITTLE_ENDIAN && n <= COPY_WORDS) {
     const w = new Uint32Array(n);
@@ -776,12 +776,12 @@ export function wordsOf(raw: Uint8Array): Uint32Array {
 }
 
 /** onOpen, onRecover, onLive, onStop, onFinish. */
-export interface StartEv {
+interface StartEv {
   incarnation: number;
 }
 
 /** onSend: the application sends (API module). Synchronous: never blocks the app. */
-export interface SendEv {
+interface SendEv {
   to: number;
   payload: Uint8Array;
   /** Assigned by core/ssn. */
@@ -796,7 +796,7 @@ export interface SendEv {
  * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
  * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
  */
-export interface ReleaseEv {
+interface ReleaseEv {
   to: number;
   ssn: number;
   pb: Uint32Array;
@@ -804,7 +804,7 @@ export interface ReleaseEv {
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
-export interface RecvEv {
+interface RecvEv {
   from: number;
   ssn: number;
   fromIncarnation: number;
@@ -821,7 +821,7 @@ export interface RecvEv {
 }
 
 /** onDeliver: the pump hands one message to the application (live or replay). */
-export interface DeliverEv {
+interface DeliverEv {
   msg: InMsg;
   /** True while re-executing logged history after a crash: loggers must not log again. */
   replay: boolean;
@@ -832,7 +832,7 @@ export interface DeliverEv {
 }
 
 /** onPump: run deliveries / pending checkpoints until nothing can progress. */
-export interface PumpEv {
+interface PumpEv {
   reason: number;
 }
 
@@ -843,13 +843,13 @@ export interface PumpEv {
  * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
  * returns `x`'s value, not a promise (docs/runtime.md).
  */
-export interface ReadEv {
+interface ReadEv {
   produce: () => Uint8Array | Promise<Uint8Array>;
   value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
-export interface WriteEv {
+interface WriteEv {
   payload: Uint8Array;
   /** Per-rank output number, assigned by core/output-seq. */
   seq: number;
@@ -858,7 +858,7 @@ export interface WriteEv {
 }
 
 /** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */
-export interface ControlEv {
+interface ControlEv {
   from: number;
   fromIncarnation: number;
   tag: number;
@@ -867,7 +867,7 @@ export interface ControlEv {
 }
 
 /** onPeerIncarnation: failure detector / transport says `rank` restarted. */
-export interface PeerIncarnationEv {
+interface PeerIncarnationEv {
   rank: number;
   incarnation: number;
 }
@@ -876,7 +876,7 @@ export interface PeerIncarnationEv {
  * onCheckpoint: capture a checkpoint (only between deliveries: the pump runs it).
  * Blocks add what they keep in checkpoints to `state`; HowToCheckpoint writes it.
  */
-export interface CheckpointEv {
+interface CheckpointEv {
   index: number;
   app: Uint8Array;
   state: Record<string, unknown>;
@@ -886,23 +886,23 @@ export interface CheckpointEv {
 }
 
 /** onRestore: a checkpoint's protocol state is being restored (recovery or rollback). */
-export interface RestoreEv {
+interface RestoreEv {
   index: number;
   state: Record<string, unknown>;
 }
 
 /** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
-export interface RollbackEv {
+interface RollbackEv {
   reason: string;
 }
 
 /** onCheckpointTimer, onFlushTimer (Timer module). */
-export interface TimerEv {
+interface TimerEv {
   now: number;
 }
 
 /** A received, not yet delivered, application message (held back in `s.held`). */
-export interface InMsg {
+interface InMsg {
   readonly from: number;
   readonly ssn: number;
   readonly fromIncarnation: number;
@@ -914,7 +914,7 @@ export interface InMsg {
 }
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
-export interface OutMsg {
+interface OutMsg {
   readonly to: number;
   readonly ssn: number;
   readonly pb: Uint32Array;
@@ -922,7 +922,7 @@ export interface OutMsg {
 }
 
 /** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
-export const TAG_STABLE = 2;
+const TAG_STABLE = 2;
 
 /**
  * Checkpoint-only protocols (blocks/ckpt-only/): recovery rounds run by rank 0. Payloads are
@@ -934,35 +934,35 @@ export const TAG_STABLE = 2;
  *   and commits the line no future recovery goes below (GC, stability, output release).
  *   RESTART: a restarted process asks rank 0 for a round.
  */
-export const TAG_CP_PREPARE = 40;
+const TAG_CP_PREPARE = 40;
 
-export const TAG_CP_REPORT = 41;
+const TAG_CP_REPORT = 41;
 
-export const TAG_CP_ROLLBACK = 42;
+const TAG_CP_ROLLBACK = 42;
 
-export const TAG_CP_ROLLED = 43;
+const TAG_CP_ROLLED = 43;
 
-export const TAG_CP_RESUME = 44;
+const TAG_CP_RESUME = 44;
 
-export const TAG_CP_ANNOUNCE = 45;
+const TAG_CP_ANNOUNCE = 45;
 
-export const TAG_CP_POLL = 46;
+const TAG_CP_POLL = 46;
 
-export const TAG_CP_HIST = 47;
+const TAG_CP_HIST = 47;
 
-export const TAG_CP_COMMIT = 48;
+const TAG_CP_COMMIT = 48;
 
-export const TAG_CP_RESTART = 49;
+const TAG_CP_RESTART = 49;
 
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
-export const MODE_STARTING = 0;
+const MODE_STARTING = 0;
 
-export const MODE_LIVE = 2;
+const MODE_LIVE = 2;
 
 /** FrameKind values of the SPI (a const enum there; literals here so generated code needs no enum import). */
-export const KIND_APP = 1;
+const KIND_APP = 1;
 
-export const KIND_CONTROL = 2;
+const KIND_CONTROL = 2;
 
 /** coordinated-diskless: the selected blocks spliced into one class (inline back end). */
 export class CoordinatedDisklessProtocol implements Protocol {

@@ -6,7 +6,7 @@ import { deserialize, serialize } from "node:v8";
 type K = FblAsyncReadsProtocol;
 
 /** A pending push: the keys (dest, rsn) pushed, the read determinants pushed, the frame words, acknowledgers, and the waiter. */
-export interface CPush {
+interface CPush {
   readonly keys: number[];
   readonly reads: CRead[];
   readonly words: Uint32Array;
@@ -129,10 +129,10 @@ function dmPut(s: K, to: number, pos: number, live: boolean): number {
 }
 
 /** Stability matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of [index, value] pairs. */
-export const CAUSAL_SM_FULL = 0xffffffff;
+const CAUSAL_SM_FULL = 0xffffffff;
 
 /** Dependency matrix piggyback (causal/det-log): this count word says the whole n × n matrix follows instead of changed rows. */
-export const CAUSAL_DM_FULL = 0xffffffff;
+const CAUSAL_DM_FULL = 0xffffffff;
 
 /**
  * The send queue (causal/det-log cdQ): trimmed once this long. A destination more
@@ -142,7 +142,7 @@ export const CAUSAL_DM_FULL = 0xffffffff;
 const CDQ_TRIM = 1024;
 
 /** One entry of the volatile determinant log, keyed by (dest, rsn): #m = <src, ssn, dest, rsn>. */
-export interface CDet {
+interface CDet {
   /** The process whose delivery this is (dest) and its rsn: the log's keys, kept for the send queue. */
   readonly k: number;
   readonly r: number;
@@ -165,7 +165,7 @@ export interface CDet {
  * it something, directly or transitively, after the step ended) holds it, as
  * for receive determinants.
  */
-export interface CRead {
+interface CRead {
   readonly r: number;
   readonly idx: number;
   readonly value: Uint8Array;
@@ -174,7 +174,7 @@ export interface CRead {
 }
 
 /** Is #(k, r) stable as far as this process knows (held by f + 1 processes, or on stable storage)? */
-export function causalStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+function causalStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
   if (s.cdFlushed[k]! >= r || s.cdSv[k]! >= r) return true;
   return holders(s, k, r, d.push | d.hold | (1 << k) | (1 << s.host.rank)) >= f + 1;
 }
@@ -202,7 +202,7 @@ function holders(s: K, k: number, r: number, bits: number): number {
  * reproduce (a lost determinant was re-executed differently: more than f
  * concurrent failures). Callers stop with host.unrecoverable, never continue.
  */
-export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, hold: number): string | null {
+function causalAdd(s: K, k: number, r: number, src: number, ssn: number, hold: number): string | null {
   if (r <= s.cdGc[k]!) return null;
   const had = s.cdDets[k]!.get(r);
   if (had === undefined) {
@@ -220,7 +220,7 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, 
  * Drop the send queue's prefix every destination has passed; a destination more than half of the
  * queue behind is reset (-1: its next send walks the whole log) so that the prefix can go.
  */
-export function causalQTrim(s: K): void {
+function causalQTrim(s: K): void {
   const q = s.cdQ;
   const end = s.cdQBase + q.length;
   let min = end;
@@ -239,7 +239,7 @@ export function causalQTrim(s: K): void {
  * order from the last known stable prefix (or k's checkpoint). A determinant missing here ends
  * the prefix: nothing is known about it.
  */
-export function causalSvAdvance(s: K, k: number, f: number): void {
+function causalSvAdvance(s: K, k: number, f: number): void {
   let r = s.cdSv[k]! > s.cdGc[k]! ? s.cdSv[k]! : s.cdGc[k]!;
   const log = s.cdDets[k]!;
   for (let d = log.get(r + 1); d !== undefined && causalDurable(s, k, r + 1, d, f); d = log.get(r + 1)) r++;
@@ -262,7 +262,7 @@ function causalDurable(s: K, k: number, r: number, d: CDet, f: number): boolean 
  * past r; or it is flushed. Push acknowledgements do not count (as causalDurable): the matrix rows
  * built on this are piggybacked and never taken back.
  */
-export function causalSmStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
+function causalSmStable(s: K, k: number, r: number, d: CDet, f: number): boolean {
   if (s.cdFlushed[k]! >= r) return true;
   return holders(s, k, r, d.hold | (1 << k)) >= f + 1;
 }
@@ -274,7 +274,7 @@ export function causalSmStable(s: K, k: number, r: number, d: CDet, f: number): 
  * counts only if f + 1 rows already cover it (they prove it exists); else the row stops: a row
  * must never cover a determinant that does not exist yet.
  */
-export function causalSmAdvance(s: K, k: number, f: number): void {
+function causalSmAdvance(s: K, k: number, f: number): void {
   const n = s.host.size;
   const at = s.host.rank * n + k;
   let r = s.cdSm[at]! > s.cdGc[k]! ? s.cdSm[at]! : s.cdGc[k]!;
@@ -292,7 +292,7 @@ export function causalSmAdvance(s: K, k: number, f: number): void {
  * Tell the other processes this one's durable checkpoint, flushed rsn and read-log watermark
  * (TAG_CAUSAL_STABLE [gc, flushed, reads flushed]), if any moved since last told.
  */
-export function causalAnnounce(s: K): void {
+function causalAnnounce(s: K): void {
   const me = s.host.rank;
   if (s.cdReady && (s.cdGc[me]! > s.cdSaid[0]! || s.cdFlushed[me]! > s.cdSaid[1]! || s.cdRdFlushed[me]! > s.cdSaid[2]!)) {
     s.cdSaid[0] = s.cdGc[me]!;
@@ -308,7 +308,7 @@ export function causalAnnounce(s: K): void {
 }
 
 /** Drop the determinants of k that k's durable checkpoint covers (GarbageCollect); checkpoints are taken between steps, so reads of step `upto` too. */
-export function causalGc(s: K, k: number, upto: number): void {
+function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
     for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
@@ -322,7 +322,7 @@ export function causalGc(s: K, k: number, upto: number): void {
  * incarnation's watermark): stable, no longer piggybacked, pushed or kept here (k's recovery reads
  * them from its log).
  */
-export function causalReadsFlushed(s: K, k: number, upto: number): void {
+function causalReadsFlushed(s: K, k: number, upto: number): void {
   if (upto > s.cdRdFlushed[k]!) {
     s.cdRdFlushed[k] = upto;
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r < upto) s.cdReads[k]!.delete(key);
@@ -330,7 +330,7 @@ export function causalReadsFlushed(s: K, k: number, upto: number): void {
 }
 
 /** Is read determinant (k, r) held by f + 1 processes as far as this one knows (output commit)? Holders: k, this, j with DM[j][k] > r, push acks; or on k's read log. */
-export function causalReadStable(s: K, k: number, r: number, push: number, f: number): boolean {
+function causalReadStable(s: K, k: number, r: number, push: number, f: number): boolean {
   if (r < s.cdRdFlushed[k]!) return true;
   const n = s.host.size;
   let bits = push | (1 << k) | (1 << s.host.rank);
@@ -344,7 +344,7 @@ export function causalReadStable(s: K, k: number, r: number, push: number, f: nu
 }
 
 /** Add read determinant (k, r, idx) = value (unless k's checkpoint covers it). Returns a reason on a conflicting value (as causalAdd). */
-export function causalAddRead(s: K, k: number, r: number, idx: number, value: Uint8Array): string | null {
+function causalAddRead(s: K, k: number, r: number, idx: number, value: Uint8Array): string | null {
   if ((r <= s.cdGc[k]! && s.cdGc[k]! > 0) || r < s.cdRdFlushed[k]!) return null;
   const key = `${r}.${idx}`;
   const had = s.cdReads[k]!.get(key);
@@ -355,19 +355,19 @@ export function causalAddRead(s: K, k: number, r: number, idx: number, value: Ui
   return null;
 }
 
-export function causalSameBytes(a: Uint8Array, b: Uint8Array): boolean {
+function causalSameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
 /** Words a read determinant takes on the wire: [k, r, idx, byteLength, value padded to words]. */
-export function causalReadWords(d: CRead): number {
+function causalReadWords(d: CRead): number {
   return 4 + ((d.value.length + 3) >>> 2);
 }
 
 /** Write read determinant (k, d) at `pos` of `w`; returns the position after it. */
-export function causalPutRead(w: Uint32Array, pos: number, k: number, d: CRead): number {
+function causalPutRead(w: Uint32Array, pos: number, k: number, d: CRead): number {
   w[pos] = k;
   w[pos + 1] = d.r;
   w[pos + 2] = d.idx;
@@ -380,7 +380,7 @@ export function causalPutRead(w: Uint32Array, pos: number, k: number, d: CRead):
 }
 
 /** The value bytes of the read determinant at `pos` of `w` (a copy). */
-export function causalReadValue(w: Uint32Array, pos: number): Uint8Array {
+function causalReadValue(w: Uint32Array, pos: number): Uint8Array {
   const len = w[pos + 3]!;
   const nw = (len + 3) >>> 2;
   return new Uint8Array(w.slice(pos + 4, pos + 4 + nw).buffer, 0, len);
@@ -391,7 +391,7 @@ export function causalReadValue(w: Uint32Array, pos: number): Uint8Array {
  * process for the determinants of our deliveries after `from` and for our
  * read determinants; s.gaRound resolves when all have answered.
  */
-export function causalGatherStart(s: K, from: number): void {
+function causalGatherStart(s: K, from: number): void {
   const n = s.host.size;
   const me = s.host.rank;
   s.gaFrom = from;
@@ -430,7 +430,7 @@ export function causalGatherStart(s: K, from: number): void {
  * Returns the highest rsn of k the message depends on; adds its dets of k to
  * `out` and its read determinants of k to `reads`.
  */
-export function causalScanPb(pb: Uint32Array, at: number, from: number, k: number, n: number, tracking: boolean, sv: boolean, smx: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
+function causalScanPb(pb: Uint32Array, at: number, from: number, k: number, n: number, tracking: boolean, sv: boolean, smx: boolean, out: Map<number, number[]>, reads: Map<string, CRead>): number {
   let pos = at;
   let dep = 0;
   if (tracking) {
@@ -486,7 +486,7 @@ const REPLAY_DELIVERY = Object.freeze({ replay: true });
 /** Slot key when the slot is empty (ssns start at 1). */
 const HELD_EMPTY = -1;
 
-export class Held {
+class Held {
   private slotKey: number = HELD_EMPTY;
   private slotMsg: InMsg | undefined = undefined;
   private more: Map<number, InMsg> | null = null;
@@ -549,7 +549,7 @@ export class Held {
 }
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
-export function takeNextLive(s: K): InMsg | undefined {
+function takeNextLive(s: K): InMsg | undefined {
   let best: InMsg | undefined;
   for (let j = 0; j < s.host.size; j++) {
     const m = s.held[j]!.get(s.delivered[j]! + 1);
@@ -560,7 +560,7 @@ export function takeNextLive(s: K): InMsg | undefined {
 }
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
-export interface OutLog {
+interface OutLog {
   readonly to: number;
   /** Live entries (`outAt(q, 0 .. length - 1)`). */
   length: number;
@@ -576,12 +576,12 @@ export interface OutLog {
 
 const STRIDE = 5;
 
-export function newOutLog(to: number): OutLog {
+function newOutLog(to: number): OutLog {
   return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), words: new Uint32Array(256), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
 }
 
 /** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
-export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
+function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
   const pn = payload.byteLength;
   if (STRIDE * (q.head + q.length + 1) > q.ix.length || q.wordsEnd + len > q.words.length || q.bytesEnd + pn > q.bytes.length) {
     outMakeRoom(q, len, pn);
@@ -643,7 +643,7 @@ function outMakeRoom(q: OutLog, len: number, pn: number): void {
 }
 
 /** Drops every entry with ssn ≤ k (stable at the destination). */
-export function outDrop(q: OutLog, k: number): void {
+function outDrop(q: OutLog, k: number): void {
   while (q.length > 0 && q.ix[STRIDE * q.head]! <= k) {
     q.head++;
     q.length--;
@@ -656,7 +656,7 @@ export function outDrop(q: OutLog, k: number): void {
 }
 
 /** Live entry i as a message of its own: fresh copies, so the log may be compacted under it. */
-export function outAt(q: OutLog, i: number): OutMsg {
+function outAt(q: OutLog, i: number): OutMsg {
   const e = STRIDE * (q.head + i);
   const ix = q.ix;
   const w = ix[e + 1]!;
@@ -672,7 +672,7 @@ export function outAt(q: OutLog, i: number): OutMsg {
  * messages cost seconds per checkpoint on a streaming sender; three arrays per
  * destination cost one copy each.
  */
-export interface OutPack {
+interface OutPack {
   readonly to: number;
   readonly ix: Uint32Array;
   readonly words: Uint32Array;
@@ -680,7 +680,7 @@ export interface OutPack {
 }
 
 /** Every destination's live messages, as a checkpoint keeps them (fresh copies: the logs may change under a pending write). */
-export function outPack(qs: readonly OutLog[]): OutPack[] {
+function outPack(qs: readonly OutLog[]): OutPack[] {
   const packs: OutPack[] = [];
   for (const q of qs) {
     const e0 = STRIDE * q.head;
@@ -701,7 +701,7 @@ export function outPack(qs: readonly OutLog[]): OutPack[] {
  * memory may be restored twice). A destination without a pack (an initial
  * state's `[]`) restores empty.
  */
-export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
+function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
   const qs: OutLog[] = [];
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
   for (const p of packs) {
@@ -727,7 +727,7 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
  * causal/gather). Duplicates (ssn at or below what it delivered) are dropped by
  * its core/receive.
  */
-export function outResend(s: K, j: number, have: number): void {
+function outResend(s: K, j: number, have: number): void {
   const q = s.outq[j]!;
   for (let i = 0; i < q.length; i++) {
     const m = outAt(q, i);
@@ -736,7 +736,7 @@ export function outResend(s: K, j: number, have: number): void {
   }
 }
 
-export function pumpFailed(s: K, e: unknown): void {
+function pumpFailed(s: K, e: unknown): void {
   try {
     s.host.unrecoverable(`delivery pump: ${String(e)}`);
   } catch {
@@ -815,7 +815,7 @@ async function pumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   pumpRun(s);
 }
 
-export function recoverFrame(s: K, incarnation: number, reply: number): Frame {
+function recoverFrame(s: K, incarnation: number, reply: number): Frame {
   const n = s.host.size;
   const w = new Uint32Array(2 + 2 * n);
   w[0] = incarnation;
@@ -870,7 +870,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** At most this many words are copied; longer aligned piggybacks are viewed. */
 const COPY_WORDS = 32;
 
-export function wordsOf(raw: Uint8Array): Uint32Array {
+function wordsOf(raw: Uint8Array): Uint32Array {
   const n = raw.byteLength >>> 2;
   if (LITTLE_ENDIAN && n <= COPY_WORDS) {
     const w = new Uint32Array(n);
@@ -884,12 +884,12 @@ export function wordsOf(raw: Uint8Array): Uint32Array {
 }
 
 /** onOpen, onRecover, onLive, onStop, onFinish. */
-export interface StartEv {
+interface StartEv {
   incarnation: number;
 }
 
 /** onSend: the application sends (API module). Synchronous: never blocks the app. */
-export interface SendEv {
+interface SendEv {
   to: number;
   payload: Uint8Array;
   /** Assigned by core/ssn. */
@@ -904,7 +904,7 @@ export interface SendEv {
  * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
  * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
  */
-export interface ReleaseEv {
+interface ReleaseEv {
   to: number;
   ssn: number;
   pb: Uint32Array;
@@ -912,7 +912,7 @@ export interface ReleaseEv {
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
-export interface RecvEv {
+interface RecvEv {
   from: number;
   ssn: number;
   fromIncarnation: number;
@@ -929,7 +929,7 @@ export interface RecvEv {
 }
 
 /** onDeliver: the pump hands one message to the application (live or replay). */
-export interface DeliverEv {
+interface DeliverEv {
   msg: InMsg;
   /** True while re-executing logged history after a crash: loggers must not log again. */
   replay: boolean;
@@ -940,7 +940,7 @@ export interface DeliverEv {
 }
 
 /** onPump: run deliveries / pending checkpoints until nothing can progress. */
-export interface PumpEv {
+interface PumpEv {
   reason: number;
 }
 
@@ -951,13 +951,13 @@ export interface PumpEv {
  * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
  * returns `x`'s value, not a promise (docs/runtime.md).
  */
-export interface ReadEv {
+interface ReadEv {
   produce: () => Uint8Array | Promise<Uint8Array>;
   value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
-export interface WriteEv {
+interface WriteEv {
   payload: Uint8Array;
   /** Per-rank output number, assigned by core/output-seq. */
   seq: number;
@@ -966,7 +966,7 @@ export interface WriteEv {
 }
 
 /** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */
-export interface ControlEv {
+interface ControlEv {
   from: number;
   fromIncarnation: number;
   tag: number;
@@ -975,7 +975,7 @@ export interface ControlEv {
 }
 
 /** onPeerIncarnation: failure detector / transport says `rank` restarted. */
-export interface PeerIncarnationEv {
+interface PeerIncarnationEv {
   rank: number;
   incarnation: number;
 }
@@ -984,7 +984,7 @@ export interface PeerIncarnationEv {
  * onCheckpoint: capture a checkpoint (only between deliveries: the pump runs it).
  * Blocks add what they keep in checkpoints to `state`; HowToCheckpoint writes it.
  */
-export interface CheckpointEv {
+interface CheckpointEv {
   index: number;
   app: Uint8Array;
   state: Record<string, unknown>;
@@ -994,23 +994,23 @@ export interface CheckpointEv {
 }
 
 /** onRestore: a checkpoint's protocol state is being restored (recovery or rollback). */
-export interface RestoreEv {
+interface RestoreEv {
   index: number;
   state: Record<string, unknown>;
 }
 
 /** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
-export interface RollbackEv {
+interface RollbackEv {
   reason: string;
 }
 
 /** onCheckpointTimer, onFlushTimer (Timer module). */
-export interface TimerEv {
+interface TimerEv {
   now: number;
 }
 
 /** A received, not yet delivered, application message (held back in `s.held`). */
-export interface InMsg {
+interface InMsg {
   readonly from: number;
   readonly ssn: number;
   readonly fromIncarnation: number;
@@ -1022,7 +1022,7 @@ export interface InMsg {
 }
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
-export interface OutMsg {
+interface OutMsg {
   readonly to: number;
   readonly ssn: number;
   readonly pb: Uint32Array;
@@ -1034,40 +1034,40 @@ export interface OutMsg {
  * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
  * replaying process's answer to another's announcement (no answer to an answer).
  */
-export const TAG_RECOVER = 1;
+const TAG_RECOVER = 1;
 
 /** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
-export const TAG_STABLE = 2;
+const TAG_STABLE = 2;
 
 /** Causal logging (blocks/causal/): a recovering process asks for its determinants: words = [incarnation, from rsn]. */
-export const TAG_CAUSAL_GATHER = 20;
+const TAG_CAUSAL_GATHER = 20;
 
 /** Answer: words = [incarnation, highest rsn of the requester the sender depends on, count, (rsn, src, ssn) × count]. */
-export const TAG_CAUSAL_DETS = 21;
+const TAG_CAUSAL_DETS = 21;
 
 /** Output commit: make determinants stable: words = [id, count, (src, ssn, dest, rsn) × count]. */
-export const TAG_CAUSAL_PUSH = 22;
+const TAG_CAUSAL_PUSH = 22;
 
 /** words = [id, pusher's incarnation]: the pushed determinants are held here (an acknowledgement of an older incarnation's push is void). */
-export const TAG_CAUSAL_ACK = 23;
+const TAG_CAUSAL_ACK = 23;
 
 /** words = [checkpoint rsn, flushed rsn, reads flushed] of the sender: its determinants up to them are GC-able / on stable storage; its reads of steps before `reads flushed` are on its read log (asynchronous read log, else 0). */
-export const TAG_CAUSAL_STABLE = 24;
+const TAG_CAUSAL_STABLE = 24;
 
 /** Co-ordinated output commit (hybrid): make your deliveries up to rsn stable on your log: words = [rsn]; answered with TAG_CAUSAL_STABLE once flushed. */
-export const TAG_CAUSAL_FLUSH = 25;
+const TAG_CAUSAL_FLUSH = 25;
 
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
-export const MODE_STARTING = 0;
+const MODE_STARTING = 0;
 
-export const MODE_REPLAY = 1;
+const MODE_REPLAY = 1;
 
-export const MODE_LIVE = 2;
+const MODE_LIVE = 2;
 
 /** FrameKind values of the SPI (a const enum there; literals here so generated code needs no enum import). */
-export const KIND_APP = 1;
+const KIND_APP = 1;
 
-export const KIND_CONTROL = 2;
+const KIND_CONTROL = 2;
 
 /** fbl-async-reads: the selected blocks spliced into one class (inline back end). */
 export class FblAsyncReadsProtocol implements Protocol {

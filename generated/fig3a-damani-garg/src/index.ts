@@ -13,7 +13,7 @@ const REPLAY_DELIVERY = Object.freeze({ replay: true });
 /** Slot key when the slot is empty (ssns start at 1). */
 const HELD_EMPTY = -1;
 
-export class Held {
+class Held {
   private slotKey: number = HELD_EMPTY;
   private slotMsg: InMsg | undefined = undefined;
   private more: Map<number, InMsg> | null = null;
@@ -76,7 +76,7 @@ export class Held {
 }
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
-export function takeNextLive(s: K): InMsg | undefined {
+function takeNextLive(s: K): InMsg | undefined {
   let best: InMsg | undefined;
   for (let j = 0; j < s.host.size; j++) {
     const m = s.held[j]!.get(s.delivered[j]! + 1);
@@ -87,7 +87,7 @@ export function takeNextLive(s: K): InMsg | undefined {
 }
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
-export interface OutLog {
+interface OutLog {
   readonly to: number;
   /** Live entries (`outAt(q, 0 .. length - 1)`). */
   length: number;
@@ -103,12 +103,12 @@ export interface OutLog {
 
 const STRIDE = 5;
 
-export function newOutLog(to: number): OutLog {
+function newOutLog(to: number): OutLog {
   return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), words: new Uint32Array(256), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
 }
 
 /** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
-export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
+function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
   const pn = payload.byteLength;
   if (STRIDE * (q.head + q.length + 1) > q.ix.length || q.wordsEnd + len > q.words.length || q.bytesEnd + pn > q.bytes.length) {
     outMakeRoom(q, len, pn);
@@ -170,7 +170,7 @@ function outMakeRoom(q: OutLog, len: number, pn: number): void {
 }
 
 /** Drops every entry with ssn ≤ k (stable at the destination). */
-export function outDrop(q: OutLog, k: number): void {
+function outDrop(q: OutLog, k: number): void {
   while (q.length > 0 && q.ix[STRIDE * q.head]! <= k) {
     q.head++;
     q.length--;
@@ -183,7 +183,7 @@ export function outDrop(q: OutLog, k: number): void {
 }
 
 /** Live entry i as a message of its own: fresh copies, so the log may be compacted under it. */
-export function outAt(q: OutLog, i: number): OutMsg {
+function outAt(q: OutLog, i: number): OutMsg {
   const e = STRIDE * (q.head + i);
   const ix = q.ix;
   const w = ix[e + 1]!;
@@ -199,7 +199,7 @@ export function outAt(q: OutLog, i: number): OutMsg {
  * messages cost seconds per checkpoint on a streaming sender; three arrays per
  * destination cost one copy each.
  */
-export interface OutPack {
+interface OutPack {
   readonly to: number;
   readonly ix: Uint32Array;
   readonly words: Uint32Array;
@@ -207,7 +207,7 @@ export interface OutPack {
 }
 
 /** Every destination's live messages, as a checkpoint keeps them (fresh copies: the logs may change under a pending write). */
-export function outPack(qs: readonly OutLog[]): OutPack[] {
+function outPack(qs: readonly OutLog[]): OutPack[] {
   const packs: OutPack[] = [];
   for (const q of qs) {
     const e0 = STRIDE * q.head;
@@ -228,7 +228,7 @@ export function outPack(qs: readonly OutLog[]): OutPack[] {
  * memory may be restored twice). A destination without a pack (an initial
  * state's `[]`) restores empty.
  */
-export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
+function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
   const qs: OutLog[] = [];
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
   for (const p of packs) {
@@ -254,7 +254,7 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
  * causal/gather). Duplicates (ssn at or below what it delivered) are dropped by
  * its core/receive.
  */
-export function outResend(s: K, j: number, have: number): void {
+function outResend(s: K, j: number, have: number): void {
   const q = s.outq[j]!;
   for (let i = 0; i < q.length; i++) {
     const m = outAt(q, i);
@@ -263,7 +263,7 @@ export function outResend(s: K, j: number, have: number): void {
   }
 }
 
-export function pumpFailed(s: K, e: unknown): void {
+function pumpFailed(s: K, e: unknown): void {
   try {
     s.host.unrecoverable(`delivery pump: ${String(e)}`);
   } catch {
@@ -342,7 +342,7 @@ async function pumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   pumpRun(s);
 }
 
-export function recoverFrame(s: K, incarnation: number, reply: number): Frame {
+function recoverFrame(s: K, incarnation: number, reply: number): Frame {
   const n = s.host.size;
   const w = new Uint32Array(2 + 2 * n);
   w[0] = incarnation;
@@ -397,7 +397,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** At most this many words are copied; longer aligned piggybacks are viewed. */
 const COPY_WORDS = 32;
 
-export function wordsOf(raw: Uint8Array): Uint32Array {
+function wordsOf(raw: Uint8Array): Uint32Array {
   const n = raw.byteLength >>> 2;
   if (LITTLE_ENDIAN && n <= COPY_WORDS) {
     const w = new Uint32Array(n);
@@ -411,12 +411,12 @@ export function wordsOf(raw: Uint8Array): Uint32Array {
 }
 
 /** onOpen, onRecover, onLive, onStop, onFinish. */
-export interface StartEv {
+interface StartEv {
   incarnation: number;
 }
 
 /** onSend: the application sends (API module). Synchronous: never blocks the app. */
-export interface SendEv {
+interface SendEv {
   to: number;
   payload: Uint8Array;
   /** Assigned by core/ssn. */
@@ -431,7 +431,7 @@ export interface SendEv {
  * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
  * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
  */
-export interface ReleaseEv {
+interface ReleaseEv {
   to: number;
   ssn: number;
   pb: Uint32Array;
@@ -439,7 +439,7 @@ export interface ReleaseEv {
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
-export interface RecvEv {
+interface RecvEv {
   from: number;
   ssn: number;
   fromIncarnation: number;
@@ -456,7 +456,7 @@ export interface RecvEv {
 }
 
 /** onDeliver: the pump hands one message to the application (live or replay). */
-export interface DeliverEv {
+interface DeliverEv {
   msg: InMsg;
   /** True while re-executing logged history after a crash: loggers must not log again. */
   replay: boolean;
@@ -467,7 +467,7 @@ export interface DeliverEv {
 }
 
 /** onPump: run deliveries / pending checkpoints until nothing can progress. */
-export interface PumpEv {
+interface PumpEv {
   reason: number;
 }
 
@@ -478,13 +478,13 @@ export interface PumpEv {
  * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
  * returns `x`'s value, not a promise (docs/runtime.md).
  */
-export interface ReadEv {
+interface ReadEv {
   produce: () => Uint8Array | Promise<Uint8Array>;
   value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
-export interface WriteEv {
+interface WriteEv {
   payload: Uint8Array;
   /** Per-rank output number, assigned by core/output-seq. */
   seq: number;
@@ -493,7 +493,7 @@ export interface WriteEv {
 }
 
 /** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */
-export interface ControlEv {
+interface ControlEv {
   from: number;
   fromIncarnation: number;
   tag: number;
@@ -502,7 +502,7 @@ export interface ControlEv {
 }
 
 /** onPeerIncarnation: failure detector / transport says `rank` restarted. */
-export interface PeerIncarnationEv {
+interface PeerIncarnationEv {
   rank: number;
   incarnation: number;
 }
@@ -511,7 +511,7 @@ export interface PeerIncarnationEv {
  * onCheckpoint: capture a checkpoint (only between deliveries: the pump runs it).
  * Blocks add what they keep in checkpoints to `state`; HowToCheckpoint writes it.
  */
-export interface CheckpointEv {
+interface CheckpointEv {
   index: number;
   app: Uint8Array;
   state: Record<string, unknown>;
@@ -521,23 +521,23 @@ export interface CheckpointEv {
 }
 
 /** onRestore: a checkpoint's protocol state is being restored (recovery or rollback). */
-export interface RestoreEv {
+interface RestoreEv {
   index: number;
   state: Record<string, unknown>;
 }
 
 /** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
-export interface RollbackEv {
+interface RollbackEv {
   reason: string;
 }
 
 /** onCheckpointTimer, onFlushTimer (Timer module). */
-export interface TimerEv {
+interface TimerEv {
   now: number;
 }
 
 /** A received, not yet delivered, application message (held back in `s.held`). */
-export interface InMsg {
+interface InMsg {
   readonly from: number;
   readonly ssn: number;
   readonly fromIncarnation: number;
@@ -549,7 +549,7 @@ export interface InMsg {
 }
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
-export interface OutMsg {
+interface OutMsg {
   readonly to: number;
   readonly ssn: number;
   readonly pb: Uint32Array;
@@ -557,7 +557,7 @@ export interface OutMsg {
 }
 
 /** A read of the current history: its event timestamp, step, index within the step, value. */
-export interface OptRead {
+interface OptRead {
   readonly ts: number;
   readonly rsn: number;
   readonly idx: number;
@@ -690,7 +690,7 @@ async function recoverLog(s: K): Promise<void> {
 }
 
 /** A pending output commit: which processes still have to acknowledge, and the clock it asked for. */
-export interface PendingCommit {
+interface PendingCommit {
   readonly need: Uint8Array;
   left: number;
   readonly inc: Uint32Array;
@@ -707,7 +707,7 @@ function finishIfQuiet(s: K): void {
 }
 
 /** The deliveries of one history, in rsn order (entry i has rsn i + 1). */
-export interface OptHist {
+interface OptHist {
   length: number;
   /** Per entry, 9 numbers: from, ssn, fromIncarnation, arrival, event ts, piggyback start and length (in `words`), payload start and length (in `bytes`). */
   ix: Float64Array;
@@ -719,12 +719,12 @@ export interface OptHist {
 
 const HSTRIDE = 9;
 
-export function newOptHist(): OptHist {
+function newOptHist(): OptHist {
   return { length: 0, ix: new Float64Array(HSTRIDE * 64), words: new Uint32Array(512), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
 }
 
 /** Appends delivery `m` (piggyback and payload copied), which is event `ts` of the history. */
-export function histPush(h: OptHist, m: InMsg, ts: number): void {
+function histPush(h: OptHist, m: InMsg, ts: number): void {
   const pb = m.pb;
   const payload = m.payload;
   const len = pb.length;
@@ -768,26 +768,26 @@ export function histPush(h: OptHist, m: InMsg, ts: number): void {
   h.length++;
 }
 
-export function histFrom(h: OptHist, i: number): number {
+function histFrom(h: OptHist, i: number): number {
   return h.ix[HSTRIDE * i]!;
 }
 
-export function histSsn(h: OptHist, i: number): number {
+function histSsn(h: OptHist, i: number): number {
   return h.ix[HSTRIDE * i + 1]!;
 }
 
 /** The event timestamp of entry i. */
-export function histTs(h: OptHist, i: number): number {
+function histTs(h: OptHist, i: number): number {
   return h.ix[HSTRIDE * i + 4]!;
 }
 
 /** Word x of entry i's piggyback (no copy). */
-export function histPb(h: OptHist, i: number, x: number): number {
+function histPb(h: OptHist, i: number, x: number): number {
   return h.words[h.ix[HSTRIDE * i + 5]! + x]!;
 }
 
 /** Entry i as a message of its own, as delivered: fresh copies of its piggyback and payload. */
-export function histAt(h: OptHist, i: number): InMsg {
+function histAt(h: OptHist, i: number): InMsg {
   const e = HSTRIDE * i;
   const ix = h.ix;
   const w = ix[e + 5]!;
@@ -808,11 +808,11 @@ function releaseCommits(s: K): boolean {
   return true;
 }
 
-export function optQuiet(s: K): boolean {
+function optQuiet(s: K): boolean {
   return s.optWriting === 0 && !s.optRbWanted && !s.optRbRunning && s.mode === MODE_LIVE;
 }
 
-export function optTokenWords(s: K, flag: number): number[] {
+function optTokenWords(s: K, flag: number): number[] {
   const n = s.host.size;
   const w: number[] = [flag, s.ftInc, n];
   for (let j = 0; j < n; j++) {
@@ -827,34 +827,34 @@ export function optTokenWords(s: K, flag: number): number[] {
  * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
  * replaying process's answer to another's announcement (no answer to an answer).
  */
-export const TAG_RECOVER = 1;
+const TAG_RECOVER = 1;
 
 /** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
-export const TAG_STABLE = 2;
+const TAG_STABLE = 2;
 
 /** Optimistic logging (blocks/optimistic/): incarnation-end token: words = [flag, senderFtInc, n, (count_j, ends_j...) × n]; flag 1 = "send me your table". */
-export const TAG_OPT_TOKEN = 30;
+const TAG_OPT_TOKEN = 30;
 
 /** Token acknowledged (ends durable here): words = [token's senderFtInc, receiver's stableIn for the sender]. */
-export const TAG_OPT_ACK = 31;
+const TAG_OPT_ACK = 31;
 
 /** Coordinated output commit: make state (inc, ts) of yours stable: words = [id, inc, ts]. */
-export const TAG_OPT_COMMIT_REQ = 32;
+const TAG_OPT_COMMIT_REQ = 32;
 
 /** words = [id]: that state is stable (logged) here. */
-export const TAG_OPT_COMMIT_ACK = 33;
+const TAG_OPT_COMMIT_ACK = 33;
 
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
-export const MODE_STARTING = 0;
+const MODE_STARTING = 0;
 
-export const MODE_REPLAY = 1;
+const MODE_REPLAY = 1;
 
-export const MODE_LIVE = 2;
+const MODE_LIVE = 2;
 
 /** FrameKind values of the SPI (a const enum there; literals here so generated code needs no enum import). */
-export const KIND_APP = 1;
+const KIND_APP = 1;
 
-export const KIND_CONTROL = 2;
+const KIND_CONTROL = 2;
 
 /** fig3a-damani-garg: the selected blocks spliced into one class (inline back end). */
 export class Fig3aDamaniGargProtocol implements Protocol {

@@ -13,7 +13,7 @@ const REPLAY_DELIVERY = Object.freeze({ replay: true });
 /** Slot key when the slot is empty (ssns start at 1). */
 const HELD_EMPTY = -1;
 
-export class Held {
+class Held {
   private slotKey: number = HELD_EMPTY;
   private slotMsg: InMsg | undefined = undefined;
   private more: Map<number, InMsg> | null = null;
@@ -76,7 +76,7 @@ export class Held {
 }
 
 /** Removes and returns the earliest-arrived deliverable message, or undefined when none is deliverable. */
-export function takeNextLive(s: K): InMsg | undefined {
+function takeNextLive(s: K): InMsg | undefined {
   let best: InMsg | undefined;
   for (let j = 0; j < s.host.size; j++) {
     const m = s.held[j]!.get(s.delivered[j]! + 1);
@@ -87,7 +87,7 @@ export function takeNextLive(s: K): InMsg | undefined {
 }
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
-export interface OutLog {
+interface OutLog {
   readonly to: number;
   /** Live entries (`outAt(q, 0 .. length - 1)`). */
   length: number;
@@ -103,12 +103,12 @@ export interface OutLog {
 
 const STRIDE = 5;
 
-export function newOutLog(to: number): OutLog {
+function newOutLog(to: number): OutLog {
   return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), words: new Uint32Array(256), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
 }
 
 /** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
-export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
+function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
   const pn = payload.byteLength;
   if (STRIDE * (q.head + q.length + 1) > q.ix.length || q.wordsEnd + len > q.words.length || q.bytesEnd + pn > q.bytes.length) {
     outMakeRoom(q, len, pn);
@@ -170,7 +170,7 @@ function outMakeRoom(q: OutLog, len: number, pn: number): void {
 }
 
 /** Drops every entry with ssn ≤ k (stable at the destination). */
-export function outDrop(q: OutLog, k: number): void {
+function outDrop(q: OutLog, k: number): void {
   while (q.length > 0 && q.ix[STRIDE * q.head]! <= k) {
     q.head++;
     q.length--;
@@ -183,7 +183,7 @@ export function outDrop(q: OutLog, k: number): void {
 }
 
 /** Live entry i as a message of its own: fresh copies, so the log may be compacted under it. */
-export function outAt(q: OutLog, i: number): OutMsg {
+function outAt(q: OutLog, i: number): OutMsg {
   const e = STRIDE * (q.head + i);
   const ix = q.ix;
   const w = ix[e + 1]!;
@@ -199,7 +199,7 @@ export function outAt(q: OutLog, i: number): OutMsg {
  * messages cost seconds per checkpoint on a streaming sender; three arrays per
  * destination cost one copy each.
  */
-export interface OutPack {
+interface OutPack {
   readonly to: number;
   readonly ix: Uint32Array;
   readonly words: Uint32Array;
@@ -207,7 +207,7 @@ export interface OutPack {
 }
 
 /** Every destination's live messages, as a checkpoint keeps them (fresh copies: the logs may change under a pending write). */
-export function outPack(qs: readonly OutLog[]): OutPack[] {
+function outPack(qs: readonly OutLog[]): OutPack[] {
   const packs: OutPack[] = [];
   for (const q of qs) {
     const e0 = STRIDE * q.head;
@@ -228,7 +228,7 @@ export function outPack(qs: readonly OutLog[]): OutPack[] {
  * memory may be restored twice). A destination without a pack (an initial
  * state's `[]`) restores empty.
  */
-export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
+function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
   const qs: OutLog[] = [];
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
   for (const p of packs) {
@@ -249,7 +249,7 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
  * the packed ones, in the order given): log/watermark adds the sends it still
  * holds to the buffer core/retransmit put in the checkpoint.
  */
-export function outPackAppend(packs: OutPack[], msgs: readonly { readonly to: number; readonly ssn: number; readonly pb: Uint32Array; readonly payload: Uint8Array }[]): void {
+function outPackAppend(packs: OutPack[], msgs: readonly { readonly to: number; readonly ssn: number; readonly pb: Uint32Array; readonly payload: Uint8Array }[]): void {
   const size = Math.max(packs.length, ...msgs.map((m) => m.to + 1));
   const qs = outUnpack(size, packs);
   for (const m of msgs) outPush(qs[m.to]!, m.ssn, m.pb, m.pb.length, m.payload);
@@ -268,7 +268,7 @@ export function outPackAppend(packs: OutPack[], msgs: readonly { readonly to: nu
  * causal/gather). Duplicates (ssn at or below what it delivered) are dropped by
  * its core/receive.
  */
-export function outResend(s: K, j: number, have: number): void {
+function outResend(s: K, j: number, have: number): void {
   const q = s.outq[j]!;
   for (let i = 0; i < q.length; i++) {
     const m = outAt(q, i);
@@ -277,7 +277,7 @@ export function outResend(s: K, j: number, have: number): void {
   }
 }
 
-export function pumpFailed(s: K, e: unknown): void {
+function pumpFailed(s: K, e: unknown): void {
   try {
     s.host.unrecoverable(`delivery pump: ${String(e)}`);
   } catch {
@@ -356,7 +356,7 @@ async function pumpAfter(s: K, p: Promise<void> | void): Promise<void> {
   pumpRun(s);
 }
 
-export function recoverFrame(s: K, incarnation: number, reply: number): Frame {
+function recoverFrame(s: K, incarnation: number, reply: number): Frame {
   const n = s.host.size;
   const w = new Uint32Array(2 + 2 * n);
   w[0] = incarnation;
@@ -388,7 +388,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** At most this many words are copied; longer aligned piggybacks are viewed. */
 const COPY_WORDS = 32;
 
-export function wordsOf(raw: Uint8Array): Uint32Array {
+function wordsOf(raw: Uint8Array): Uint32Array {
   const n = raw.byteLength >>> 2;
   if (LITTLE_ENDIAN && n <= COPY_WORDS) {
     const w = new Uint32Array(n);
@@ -402,12 +402,12 @@ export function wordsOf(raw: Uint8Array): Uint32Array {
 }
 
 /** onOpen, onRecover, onLive, onStop, onFinish. */
-export interface StartEv {
+interface StartEv {
   incarnation: number;
 }
 
 /** onSend: the application sends (API module). Synchronous: never blocks the app. */
-export interface SendEv {
+interface SendEv {
   to: number;
   payload: Uint8Array;
   /** Assigned by core/ssn. */
@@ -422,7 +422,7 @@ export interface SendEv {
  * onRelease: a send log/watermark held (its dependencies were not durable yet) leaves now. `pb` is the
  * send's whole piggyback (its own copy), as `s.pbw` held it when the send was made.
  */
-export interface ReleaseEv {
+interface ReleaseEv {
   to: number;
   ssn: number;
   pb: Uint32Array;
@@ -430,7 +430,7 @@ export interface ReleaseEv {
 }
 
 /** onReceive: an App frame arrived from the network (not yet delivered). Filters may drop it. */
-export interface RecvEv {
+interface RecvEv {
   from: number;
   ssn: number;
   fromIncarnation: number;
@@ -447,7 +447,7 @@ export interface RecvEv {
 }
 
 /** onDeliver: the pump hands one message to the application (live or replay). */
-export interface DeliverEv {
+interface DeliverEv {
   msg: InMsg;
   /** True while re-executing logged history after a crash: loggers must not log again. */
   replay: boolean;
@@ -458,7 +458,7 @@ export interface DeliverEv {
 }
 
 /** onPump: run deliveries / pending checkpoints until nothing can progress. */
-export interface PumpEv {
+interface PumpEv {
   reason: number;
 }
 
@@ -469,13 +469,13 @@ export interface PumpEv {
  * that gets a promise chains on it (`value.then`), so `ctx.read(() => x)`
  * returns `x`'s value, not a promise (docs/runtime.md).
  */
-export interface ReadEv {
+interface ReadEv {
   produce: () => Uint8Array | Promise<Uint8Array>;
   value: Uint8Array | Promise<Uint8Array> | null;
 }
 
 /** onWrite: output to the environment (output commit, then emit). */
-export interface WriteEv {
+interface WriteEv {
   payload: Uint8Array;
   /** Per-rank output number, assigned by core/output-seq. */
   seq: number;
@@ -484,7 +484,7 @@ export interface WriteEv {
 }
 
 /** onControl: a protocol control frame. `words` is the frame's piggyback as u32 words. */
-export interface ControlEv {
+interface ControlEv {
   from: number;
   fromIncarnation: number;
   tag: number;
@@ -493,7 +493,7 @@ export interface ControlEv {
 }
 
 /** onPeerIncarnation: failure detector / transport says `rank` restarted. */
-export interface PeerIncarnationEv {
+interface PeerIncarnationEv {
   rank: number;
   incarnation: number;
 }
@@ -502,7 +502,7 @@ export interface PeerIncarnationEv {
  * onCheckpoint: capture a checkpoint (only between deliveries: the pump runs it).
  * Blocks add what they keep in checkpoints to `state`; HowToCheckpoint writes it.
  */
-export interface CheckpointEv {
+interface CheckpointEv {
   index: number;
   app: Uint8Array;
   state: Record<string, unknown>;
@@ -512,23 +512,23 @@ export interface CheckpointEv {
 }
 
 /** onRestore: a checkpoint's protocol state is being restored (recovery or rollback). */
-export interface RestoreEv {
+interface RestoreEv {
   index: number;
   state: Record<string, unknown>;
 }
 
 /** onRollback: an orphan rolls back (optimistic logging; OrphanDetection). Runs between deliveries. */
-export interface RollbackEv {
+interface RollbackEv {
   reason: string;
 }
 
 /** onCheckpointTimer, onFlushTimer (Timer module). */
-export interface TimerEv {
+interface TimerEv {
   now: number;
 }
 
 /** A received, not yet delivered, application message (held back in `s.held`). */
-export interface InMsg {
+interface InMsg {
   readonly from: number;
   readonly ssn: number;
   readonly fromIncarnation: number;
@@ -540,7 +540,7 @@ export interface InMsg {
 }
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
-export interface OutMsg {
+interface OutMsg {
   readonly to: number;
   readonly ssn: number;
   readonly pb: Uint32Array;
@@ -548,7 +548,7 @@ export interface OutMsg {
 }
 
 /** A held send, with the lsns (event log, read log) that must be durable before it leaves. */
-export interface WmHeld {
+interface WmHeld {
   readonly to: number;
   readonly ssn: number;
   readonly pb: Uint32Array;
@@ -558,7 +558,7 @@ export interface WmHeld {
 }
 
 /** An output waiting for the records appended before it. */
-export interface WmWaiter {
+interface WmWaiter {
   readonly ev: number;
   readonly rd: number;
   readonly resolve: () => void;
@@ -570,7 +570,7 @@ function wmRdEnd(s: K): number {
 }
 
 /** Whether a record appended so far is not yet known durable, or a send is held (later sends queue behind it). */
-export function wmDirty(s: K): boolean {
+function wmDirty(s: K): boolean {
   return s.wmQ.length > 0 || s.evLog!.nextLsn > s.wmEv || wmRdEnd(s) > s.wmRd;
 }
 
@@ -578,7 +578,7 @@ export function wmDirty(s: K): boolean {
  * A send: when anything it may depend on is not durable yet, hold it (its piggyback words copied from `s.pbw`)
  * and return true; the round that covers it hands it to the onRelease chain. False: it may leave now.
  */
-export function wmHold(s: K, ev: SendEv): boolean {
+function wmHold(s: K, ev: SendEv): boolean {
   if (!wmDirty(s)) return false;
   s.wmQ.push({ to: ev.to, ssn: ev.ssn, pb: s.pbw.slice(0, ev.pbLen), payload: ev.payload, ev: s.evLog!.nextLsn, rd: wmRdEnd(s) });
   wmKick(s);
@@ -586,7 +586,7 @@ export function wmHold(s: K, ev: SendEv): boolean {
 }
 
 /** Resolves once every record appended before the call is durable. */
-export function wmAfter(s: K): Promise<void> | void {
+function wmAfter(s: K): Promise<void> | void {
   const ev = s.evLog!.nextLsn;
   const rd = wmRdEnd(s);
   if (ev <= s.wmEv && rd <= s.wmRd) return;
@@ -695,28 +695,28 @@ function slSend(s: K, to: number, ssn: number, words: Uint32Array, len: number, 
  * Peers drop what is stable there and resend what it has not delivered. reply = 1 marks a
  * replaying process's answer to another's announcement (no answer to an answer).
  */
-export const TAG_RECOVER = 1;
+const TAG_RECOVER = 1;
 
 /** Receiver → sender: words = [k]: every message from you with ssn ≤ k is stable here (logged or checkpointed). */
-export const TAG_STABLE = 2;
+const TAG_STABLE = 2;
 
 /**
  * Co-ordinated checkpoints of the logging protocols (blocks/checkpoint/schedule.ts): rank 0 →
  * every process: words = [k]: round k's checkpoint is durable at rank 0; checkpoint with index k.
  */
-export const TAG_CKPT_ROUND = 60;
+const TAG_CKPT_ROUND = 60;
 
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
-export const MODE_STARTING = 0;
+const MODE_STARTING = 0;
 
-export const MODE_REPLAY = 1;
+const MODE_REPLAY = 1;
 
-export const MODE_LIVE = 2;
+const MODE_LIVE = 2;
 
 /** FrameKind values of the SPI (a const enum there; literals here so generated code needs no enum import). */
-export const KIND_APP = 1;
+const KIND_APP = 1;
 
-export const KIND_CONTROL = 2;
+const KIND_CONTROL = 2;
 
 /** pessimistic-coordinated: the selected blocks spliced into one class (inline back end). */
 export class PessimisticCoordinatedProtocol implements Protocol {
