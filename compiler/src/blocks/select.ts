@@ -61,24 +61,30 @@ export function orderBlocks(blocks: readonly BlockInstance[], manifests: Readonl
  * already carries the plugin's id, gets the plugin's file and parameters.
  */
 function placePluginBlocks(blocks: BlockInstance[], input: CheckedProtocol, registry: Registry, plugins: readonly PluginBlock[]): BlockInstance[] {
-  const family = input.classification.family;
   for (const [variable, ref] of pluginValueRefs(input.ir, registry)) {
     const p = plugins.find((b) => b.variable === variable && b.id === ref.id);
-    if (p === undefined) continue;
-    const places = PLUGIN_PLACES[variable];
-    const builtin = places?.[family];
-    if (builtin === undefined) {
-      throw new UnsupportedProtocolError(
-        `plugin ${variable} \`${ref.id}\` in a ${family} protocol: its block has no place in this family`,
-        ref.loc,
-        places === undefined
-          ? `a plugin block of ${variable} is not spliced; use a built-in ${variable} value`
-          : `it replaces ${Object.entries(places).map(([f, b]) => `${b} (${f})`).join(", ")}; use a built-in ${variable} value in a ${family} protocol`,
-      );
-    }
+    const builtin = PLUGIN_PLACES[variable]?.[input.classification.family];
+    if (p === undefined || builtin === undefined) continue; // refused by refusePluginBlocks
     blocks = blocks.map((b) => (b.file === builtin && b.id === ref.id ? { ...b, file: p.file, params: p.params, reason: p.manifest.purpose } : b));
   }
   return blocks;
+}
+
+/** A plugin block in a family where its variable's built-in block has no counterpart a file could replace. */
+function refusePluginBlocks(input: CheckedProtocol, registry: Registry, plugins: readonly PluginBlock[]): void {
+  const family = input.classification.family;
+  for (const [variable, ref] of pluginValueRefs(input.ir, registry)) {
+    if (!plugins.some((b) => b.variable === variable && b.id === ref.id)) continue;
+    const places = PLUGIN_PLACES[variable];
+    if (places?.[family] !== undefined) continue;
+    throw new UnsupportedProtocolError(
+      `plugin ${variable} \`${ref.id}\` in a ${family} protocol: its block has no place in this family`,
+      ref.loc,
+      places === undefined
+        ? `a plugin block of ${variable} is not spliced; use a built-in ${variable} value`
+        : `a plugin ${variable} block replaces ${Object.entries(places).map(([f, b]) => `${b} (${f})`).join(", ")}; use a built-in ${variable} value in a ${family} protocol`,
+    );
+  }
 }
 
 /** Which blocks implement the protocol, in no particular order. */
@@ -98,6 +104,7 @@ function selectUnordered(input: CheckedProtocol, registry: Registry, plugins: re
         : `use a built-in ${variable} value; only a plugin value whose BlockDef names a \`block\` file is spliced (docs/plugins.md)`,
     );
   }
+  refusePluginBlocks(input, registry, plugins);
   // Which media each log and checkpoint may use: the registry's storage traits (blocks/media.ts).
   const media = mediaOf(registry);
   // A medium that keeps no checkpoints (StorageTraits.checkpoints: false) would type-check and then

@@ -45,7 +45,8 @@ async function analyzePlugins(c: Compilation): Promise<boolean> {
     return true;
   } catch (e: unknown) {
     if (!(e instanceof PluginBlockError)) throw e;
-    const origin = [...defs.keys()].find((d) => e.where.startsWith(d.blockFile!))?.origin;
+    const def = [...defs.keys()].find((d) => e.where.startsWith(d.blockFile!));
+    const origin = def?.package?.name ?? def?.origin;
     c.diagnostics.push({ severity: "error", code: "E-plugin-block", message: `${origin !== undefined ? `plugin \`${origin}\`: ` : ""}${e.message}`, file: e.where, hint: e.hint });
     return false;
   }
