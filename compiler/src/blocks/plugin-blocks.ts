@@ -5,7 +5,7 @@
  * manifest (read syntactically, like the built-in manifests) and its
  * parameters (the BlockDef's defaults; a spec cannot set them).
  */
-import type { Variable } from "../registry/types.js";
+import type { BlockDef, Variable } from "../registry/types.js";
 import type { BlockManifest } from "./manifest.js";
 import type { ParamValue } from "./params.js";
 
@@ -30,3 +30,9 @@ export const PLUGIN_PLACES: Partial<Record<Variable, Readonly<Record<string, str
   // self-contained block a plugin may replace.
   "output-commit-proto": { pessimistic: "commit/independent.ts" },
 };
+
+/** The library path of a plugin's block file (BlockDef `block`): `<package>/<path in the package>`. */
+export function pluginBlockPath(def: BlockDef): string | undefined {
+  if (def.block === undefined) return undefined;
+  return `${def.package?.name ?? "plugin"}/${def.block.replace(/^\.\//, "")}`;
+}

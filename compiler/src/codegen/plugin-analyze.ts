@@ -14,11 +14,11 @@
  * `file:line:column`.
  */
 import { readFileSync } from "node:fs";
-import { posix, sep } from "node:path";
+import { posix } from "node:path";
 import type { Node as TsNode, SourceFile } from "ts-morph";
 import type { BlockManifest } from "../blocks/manifest.js";
 import type { ParamValue } from "../blocks/params.js";
-import type { PluginBlock } from "../blocks/plugin-blocks.js";
+import { pluginBlockPath, type PluginBlock } from "../blocks/plugin-blocks.js";
 import type { BlockDef } from "../registry/types.js";
 import { CodegenError } from "./code.js";
 import { BLOCK_API_SPECIFIER, fileModel, morph, readBlock } from "./library-analyze.js";
@@ -46,19 +46,13 @@ export interface AnalyzedPlugins {
 const API_FILE = "api.ts";
 const CONTRACT = "write the block as CONTRIBUTING.md \"Adding a block\" says (docs/plugins.md, \"A plugin block\")";
 
-/** The library path of a plugin's block file: `<package>/<path in the package>`. */
-function libraryPath(def: BlockDef): string {
-  const rel = def.block!.replace(/^\.\//, "");
-  return `${def.package?.name ?? "plugin"}/${rel}`.split(sep).join("/");
-}
-
 /** Analyze the plugin block files of `defs` against `lib` (the built-in library) and its manifests. */
 export function analyzePluginBlocks(lib: Library, defs: readonly BlockDef[], manifests: Readonly<Record<string, BlockManifest>>): AnalyzedPlugins {
   const { Project } = morph();
   const project = new Project({ useInMemoryFileSystem: true, skipLoadingLibFiles: true, compilerOptions: { allowJs: false } });
   const api = lib.files.get(API_FILE);
   if (api === undefined) throw new CodegenError(`block library ${lib.dir} has no ${API_FILE} (the public block API)`);
-  const paths = new Map(defs.map((d) => [d, libraryPath(d)]));
+  const paths = new Map(defs.map((d) => [d, pluginBlockPath(d)!]));
   const known = new Set([...Object.keys(manifests), ...paths.values()]);
   const chains = new Set([...lib.hooks.map((h) => h.name), "init"]);
   const blocks: PluginBlock[] = [];
