@@ -70,6 +70,7 @@ export function analyzePluginBlocks(lib: Library, defs: readonly BlockDef[], man
       const m = /^block library contract: (\S+:\d+:\d+): (.*)$/s.exec(e.message);
       throw new PluginBlockError(m?.[1] ?? def.blockFile!, m?.[2] ?? e.message, CONTRACT);
     }
+    checkFieldNames(sf, model, lib);
     const manifest = readManifest(sf, def, known, chains);
     const fm = fileModel(sf, path);
     files[path] = { ...fm, imports: fm.imports.map((i) => (i.module === BLOCK_API_SPECIFIER ? mapApiImport(i, api, path) : i)) };
@@ -95,6 +96,27 @@ export function withPluginBlocks(lib: Library, a: AnalyzedPlugins): Library {
       return a.models[path] ?? lib.block(path);
     },
   };
+}
+
+/** Every selected block's fields become fields of one class: a plugin's must not reuse a built-in block's name. */
+function checkFieldNames(sf: SourceFile, model: BlockModel, lib: Library): void {
+  const builtin = new Map<string, string>();
+  for (const f of lib.kernelState?.fields ?? []) builtin.set(f.name, lib.kernelState!.path);
+  for (const p of lib.files.keys()) {
+    let b: BlockModel;
+    try {
+      b = lib.block(p);
+    } catch {
+      continue; // not a block file
+    }
+    for (const f of b.fields) if (!builtin.has(f.name)) builtin.set(f.name, p);
+  }
+  for (const f of model.fields) {
+    const owner = builtin.get(f.name);
+    if (owner === undefined) continue;
+    const node = sf.getInterface("Fields")?.getProperty(f.name) ?? sf;
+    throw new PluginBlockError(where(node), `field ${f.name} is already a field of ${owner}`, "name the block's fields for the plugin (they share one class with every built-in block's)");
+  }
 }
 
 function where(node: TsNode): string {

@@ -78,9 +78,17 @@ export async function loadPlugins(config: LoadedConfig): Promise<LoadedPlugins> 
       continue;
     }
     if (!validate(exported)) {
-      for (const e of relevantErrors(validate.errors, 5)) {
-        const { message } = describeAjvError(e);
-        report(`plugin \`${name}\`: blocks${message}`, "each block needs variable, id, spellings, module, description, and binding {module, export} or block \"./file.ts\"");
+      // anyOf [binding, block]: the pair is one message, not one per branch.
+      const messages = relevantErrors(validate.errors, 5).map((e) => describeAjvError(e).message);
+      for (const message of messages) {
+        const asBinding = message.replace(/`block`$/, "`binding`");
+        const both = asBinding.endsWith("`binding`") && messages.includes(asBinding) && messages.includes(asBinding.replace(/`binding`$/, "`block`"));
+        if (both && message !== asBinding) continue; // reported with its `binding` twin
+        if (message.endsWith("must match a schema in anyOf") && messages.some((m) => m.endsWith("`binding`"))) continue; // the same pair, said vaguely
+        report(
+          `plugin \`${name}\`: blocks${both ? asBinding.replace(/`binding`$/, "`binding` or `block`") : message}`,
+          "each block needs variable, id, spellings, module, description, and binding {module, export} or block \"./file.ts\"",
+        );
       }
       continue;
     }
