@@ -26,6 +26,8 @@ import { builtinRegistry } from "../registry/builtin-registry.js";
 import type { Registry } from "../registry/types.js";
 import { chainOrder, libraryOrder } from "./chain-order.js";
 import { BLOCK_MANIFESTS } from "./block-manifests.js";
+import { PLUGIN_PLACES, type PluginBlock } from "./plugin-blocks.js";
+import type { BlockManifest } from "./manifest.js";
 
 export { inst, NOT_SUPPORTED_YET, refusalMessage, scheduleBlock, selectReadLog, UnsupportedProtocolError, type BlockInstance } from "./select-common.js";
 
@@ -35,33 +37,74 @@ export { inst, NOT_SUPPORTED_YET, refusalMessage, scheduleBlock, selectReadLog, 
  * family it was checked as: a pessimistic spec that also names orphan
  * detection is still pessimistic, never handed to the optimistic blocks.
  */
-export function selectBlocks(input: CheckedProtocol, registry: Registry = builtinRegistry()): BlockInstance[] {
-  return orderBlocks(selectUnordered(input, registry));
+export function selectBlocks(input: CheckedProtocol, registry: Registry = builtinRegistry(), plugins: readonly PluginBlock[] = []): BlockInstance[] {
+  const blocks = placePluginBlocks(selectUnordered(input, registry, plugins), input, registry, plugins);
+  if (plugins.length === 0) return orderBlocks(blocks);
+  const manifests: Record<string, BlockManifest> = { ...BLOCK_MANIFESTS };
+  for (const p of plugins) manifests[p.file] = p.manifest;
+  return orderBlocks(blocks, manifests);
 }
 
 let library: readonly string[] | undefined;
 
 /** `blocks` in chain order: the manifests' constraints, ties by the library's global order (blocks/chain-order.ts). */
-export function orderBlocks(blocks: readonly BlockInstance[]): BlockInstance[] {
-  library ??= libraryOrder(BLOCK_MANIFESTS);
+export function orderBlocks(blocks: readonly BlockInstance[], manifests: Readonly<Record<string, BlockManifest>> = BLOCK_MANIFESTS): BlockInstance[] {
+  // With plugin blocks the global order is that of the merged library (computed per compile).
+  const order = manifests === BLOCK_MANIFESTS ? (library ??= libraryOrder(BLOCK_MANIFESTS)) : libraryOrder(manifests);
   const byFile = new Map(blocks.map((b) => [b.file, b]));
-  return chainOrder(blocks.map((b) => b.file), BLOCK_MANIFESTS, library).map((f) => byFile.get(f)!);
+  return chainOrder(blocks.map((b) => b.file), manifests, order).map((f) => byFile.get(f)!);
+}
+
+/**
+ * A plugin value with a block file goes where the family's selector put the
+ * built-in block for the spec's value (PLUGIN_PLACES): that instance, which
+ * already carries the plugin's id, gets the plugin's file and parameters.
+ */
+function placePluginBlocks(blocks: BlockInstance[], input: CheckedProtocol, registry: Registry, plugins: readonly PluginBlock[]): BlockInstance[] {
+  for (const [variable, ref] of pluginValueRefs(input.ir, registry)) {
+    const p = plugins.find((b) => b.variable === variable && b.id === ref.id);
+    const builtin = PLUGIN_PLACES[variable]?.[input.classification.family];
+    if (p === undefined || builtin === undefined) continue; // refused by refusePluginBlocks
+    blocks = blocks.map((b) => (b.file === builtin && b.id === ref.id ? { ...b, file: p.file, params: p.params, reason: p.manifest.purpose } : b));
+  }
+  return blocks;
+}
+
+/** A plugin block in a family where its variable's built-in block has no counterpart a file could replace. */
+function refusePluginBlocks(input: CheckedProtocol, registry: Registry, plugins: readonly PluginBlock[]): void {
+  const family = input.classification.family;
+  for (const [variable, ref] of pluginValueRefs(input.ir, registry)) {
+    if (!plugins.some((b) => b.variable === variable && b.id === ref.id)) continue;
+    const places = PLUGIN_PLACES[variable];
+    if (places?.[family] !== undefined) continue;
+    throw new UnsupportedProtocolError(
+      `plugin ${variable} \`${ref.id}\` in a ${family} protocol: its block has no place in this family`,
+      ref.loc,
+      places === undefined
+        ? `a plugin block of ${variable} is not spliced; use a built-in ${variable} value`
+        : `a plugin ${variable} block replaces ${Object.entries(places).map(([f, b]) => `${b} (${f})`).join(", ")}; use a built-in ${variable} value in a ${family} protocol`,
+    );
+  }
 }
 
 /** Which blocks implement the protocol, in no particular order. */
-function selectUnordered(input: CheckedProtocol, registry: Registry): BlockInstance[] {
+function selectUnordered(input: CheckedProtocol, registry: Registry, plugins: readonly PluginBlock[]): BlockInstance[] {
   const { ir } = input;
   const family = input.classification.family;
-  // A plugin value other than a medium has no block here: refused, never replaced by a built-in block.
-  const plugin = pluginValueRefs(ir, registry)[0];
+  // A plugin value other than a medium, without an analyzed block file, has no block here: refused,
+  // never replaced by a built-in block.
+  const plugin = pluginValueRefs(ir, registry).find(([v, ref]) => !plugins.some((p) => p.variable === v && p.id === ref.id));
   if (plugin !== undefined) {
     const [variable, ref] = plugin;
     throw new UnsupportedProtocolError(
       `plugin value \`${ref.id}\` (${variable}): only plugin storage media are generated`,
       ref.loc,
-      `use a built-in ${variable} value; a plugin's block code is not spliced into protocols (docs/plugins.md)`,
+      registry.get(variable, ref.id)?.blockFile !== undefined
+        ? "its block file is spliced by `egida-gen compile` (docs/plugins.md)"
+        : `use a built-in ${variable} value; only a plugin value whose BlockDef names a \`block\` file is spliced (docs/plugins.md)`,
     );
   }
+  refusePluginBlocks(input, registry, plugins);
   // Which media each log and checkpoint may use: the registry's storage traits (blocks/media.ts).
   const media = mediaOf(registry);
   // A medium that keeps no checkpoints (StorageTraits.checkpoints: false) would type-check and then

@@ -34,7 +34,7 @@ import {
 
 type TsMorph = typeof import("ts-morph");
 let tsm: TsMorph | undefined;
-function morph(): TsMorph {
+export function morph(): TsMorph {
   tsm ??= createRequire(import.meta.url)("ts-morph") as TsMorph;
   return tsm;
 }
@@ -50,6 +50,9 @@ export function where(node: TsNode): string {
   const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
   return `${sf.getFilePath().replace(/^\/blocks\//, "")}:${line}:${column}`;
 }
+
+/** The public block API's specifier (blocks/api.ts): what a plugin's block file imports from. */
+export const BLOCK_API_SPECIFIER = "egida-gen/blocks";
 
 function fail(node: TsNode, message: string): never {
   throw new CodegenError(`block library contract: ${where(node)}: ${message}`);
@@ -163,7 +166,8 @@ function checkImports(sf: SourceFile): void {
   for (const imp of sf.getImportDeclarations()) {
     const spec = imp.getModuleSpecifierValue();
     // Node built-ins are everywhere a generated package runs; anything else would be a dependency it lacks.
-    if (RUNTIME_SPECIFIERS.has(spec) || spec.startsWith(".") || spec.startsWith("node:")) {
+    // egida-gen/blocks: a plugin block's imports, mapped to the library files by plugin-analyze.ts.
+    if (RUNTIME_SPECIFIERS.has(spec) || spec.startsWith(".") || spec.startsWith("node:") || spec === BLOCK_API_SPECIFIER) {
       if (imp.getDefaultImport() || imp.getNamespaceImport()) fail(imp, "default and namespace imports are outside the contract");
       continue;
     }
@@ -188,7 +192,7 @@ function blockParts(sf: SourceFile, path: string, hookFns: ReadonlyMap<string, F
   };
 }
 
-function readBlock(sf: SourceFile, path: string, hooks: readonly HookSpec[]): BlockModel {
+export function readBlock(sf: SourceFile, path: string, hooks: readonly HookSpec[]): BlockModel {
   checkImports(sf);
   const hookNames = new Set(hooks.map((h) => h.name));
   const found = new Map<string, FunctionDeclaration>();
@@ -527,7 +531,7 @@ function withoutExport(stmt: Statement): string {
   return out;
 }
 
-function fileModel(sf: SourceFile, path: string): FileModel {
+export function fileModel(sf: SourceFile, path: string): FileModel {
   const { Node } = morph();
   const imports: ImportModel[] = [];
   const otherImports: string[] = [];

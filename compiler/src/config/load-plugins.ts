@@ -29,13 +29,13 @@ function resolvePlugin(spec: string, configDir: string): string {
 }
 
 /** The name and version of the package a plugin's entry file belongs to (the nearest package.json with both). */
-function packageOf(entry: string): { name: string; version: string } | undefined {
+function packageOf(entry: string): { name: string; version: string; dir: string } | undefined {
   for (let dir = dirname(entry); ; ) {
     const pj = join(dir, "package.json");
     if (existsSync(pj)) {
       try {
         const { name, version } = JSON.parse(readFileSync(pj, "utf8")) as { name?: unknown; version?: unknown };
-        if (typeof name === "string" && typeof version === "string") return { name, version };
+        if (typeof name === "string" && typeof version === "string") return { name, version, dir };
       } catch {
         return undefined; // not ours to judge: the plugin loaded, only the dependency range is unknown
       }
@@ -78,14 +78,31 @@ export async function loadPlugins(config: LoadedConfig): Promise<LoadedPlugins> 
       continue;
     }
     if (!validate(exported)) {
-      for (const e of relevantErrors(validate.errors, 5)) {
-        const { message } = describeAjvError(e);
-        report(`plugin \`${name}\`: blocks${message}`, "each block needs variable, id, spellings, module, description and binding {module, export}");
+      // anyOf [binding, block]: the pair is one message, not one per branch.
+      const messages = relevantErrors(validate.errors, 5).map((e) => describeAjvError(e).message);
+      for (const message of messages) {
+        const asBinding = message.replace(/`block`$/, "`binding`");
+        const both = asBinding.endsWith("`binding`") && messages.includes(asBinding) && messages.includes(asBinding.replace(/`binding`$/, "`block`"));
+        if (both && message !== asBinding) continue; // reported with its `binding` twin
+        if (message.endsWith("must match a schema in anyOf") && messages.some((m) => m.endsWith("`binding`"))) continue; // the same pair, said vaguely
+        report(
+          `plugin \`${name}\`: blocks${both ? asBinding.replace(/`binding`$/, "`binding` or `block`") : message}`,
+          "each block needs variable, id, spellings, module, description, and binding {module, export} or block \"./file.ts\"",
+        );
       }
       continue;
     }
     const pkg = packageOf(resolved);
-    for (const b of exported as BlockDef[]) blocks.push({ ...b, origin: name, ...(pkg ? { package: pkg } : {}) });
+    // A block file is relative to the plugin's package root (its entry's directory without a package.json).
+    const root = pkg?.dir ?? dirname(resolved);
+    for (const b of exported as BlockDef[]) {
+      const blockFile = b.block !== undefined ? resolve(root, b.block) : undefined;
+      if (blockFile !== undefined && !existsSync(blockFile)) {
+        report(`plugin \`${name}\`: ${b.variable} \`${b.id}\` names block file ${b.block}, which does not exist (${blockFile})`, "ship the block file in the plugin package, its path relative to the package root");
+        continue;
+      }
+      blocks.push({ ...b, origin: name, ...(pkg ? { package: { name: pkg.name, version: pkg.version } } : {}), ...(blockFile !== undefined ? { blockFile } : {}) });
+    }
   }
   return { blocks, diagnostics };
 }

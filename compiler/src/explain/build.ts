@@ -8,6 +8,7 @@ import type { Registry, Variable } from "../registry/types.js";
 import { deriveFacts, hasInfo, HOW_SYNC, INFO_DETERMINANT, INFO_MESSAGE, OC_COORDINATED, PB_DETERMINANTS, type ProtocolFacts } from "../passes/check-facts.js";
 import { classifyFacts } from "../passes/classify.js";
 import { blocksImplementing } from "../registry/implemented-by.js";
+import { pluginBlockPath } from "../blocks/plugin-blocks.js";
 import type { BoundBlock, EventFlow, Explanation, FlowModule, FlowStep } from "./model.js";
 
 /** What the pipeline derived before explain runs: facts and classification are not derived twice. */
@@ -56,6 +57,9 @@ class FlowBuilder {
     const def = this.registry.get(variable, ref.id);
     if (!def) return { variable, id: ref.id };
     // A plugin value names its implementation; a built-in one is implemented by the blocks whose manifests say so.
+    // A plugin's block file (BlockDef `block`) is its block, by its path in the merged library.
+    const pluginBlock = pluginBlockPath(def);
+    if (pluginBlock !== undefined) return { variable, id: ref.id, blocks: [pluginBlock], origin: def.origin };
     return def.binding ? { variable, id: ref.id, binding: def.binding, origin: def.origin } : { variable, id: ref.id, blocks: blocksImplementing(variable, ref.id), origin: def.origin };
   }
 

@@ -13,6 +13,7 @@ import type { Classification, ProtocolIR } from "../ir/types.js";
 import type { SpecAst } from "../parse/ast.js";
 import type { ProtocolFacts } from "../passes/check-facts.js";
 import type { Registry } from "../registry/types.js";
+import type { AnalyzedPlugins } from "../codegen/plugin-analyze.js";
 
 /** What to generate after selection: a whole npm package, or just the protocol module's source. */
 export type GenerateRequest =
@@ -59,6 +60,8 @@ export interface Compilation {
   selection: readonly BlockInstance[] | null;
   /** Selection's refusal, when it refused. */
   refusal: UnsupportedProtocolError | null;
+  /** The spec's plugin values with block files, analyzed by the select pass (codegen/plugin-analyze.ts). */
+  plugins: AnalyzedPlugins | null;
   /** Front-end diagnostics (read, registry, decode, parse, lower), in the order found. */
   readonly diagnostics: Diagnostic[];
   /** The checker's findings, unsorted until the report pass merges them into `diagnostics`. */
@@ -83,6 +86,7 @@ export function createCompilation(path: string, options: CompileOptions): Compil
     classification: null,
     selection: null,
     refusal: null,
+    plugins: null,
     diagnostics: [],
     findings: [],
     output: null,

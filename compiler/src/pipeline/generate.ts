@@ -38,7 +38,9 @@ export const generatePass: Pass = {
     if (bad.length > 0) return;
     const input: EmitInput = { checked: { ir: c.ir!, classification: c.classification! }, blocks, source: c.source!, specFile: c.specFile, ...(media.length > 0 ? { media } : {}) };
     const [{ renderPackage, emitSource }, { blockLibrary }] = await Promise.all([import("../codegen/package.js"), import("../codegen/pipeline.js")]);
-    const lib = blockLibrary();
+    // The spec's plugin blocks, analyzed by the select pass, join the library for this compilation.
+    let lib = blockLibrary();
+    if (c.plugins !== null) lib = (await import("../codegen/plugin-analyze.js")).withPluginBlocks(lib, c.plugins);
     if (request.kind === "module") {
       c.output = { input, source: emitSource(lib, input, request.emit) };
     } else {

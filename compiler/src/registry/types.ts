@@ -83,6 +83,14 @@ export interface BlockDef {
    * whose manifests implement them (registry/implemented-by.ts).
    */
   readonly binding?: Binding;
+  /**
+   * A plugin value implemented by a block file the plugin ships, relative to
+   * the plugin's package root (e.g. "./blocks/batched-commit.ts"): `compile`
+   * analyzes it like a library block and splices it (codegen/plugin-blocks.ts).
+   */
+  readonly block?: string;
+  /** Set by the plugin loader: the absolute path of `block`. */
+  readonly blockFile?: string;
   /** Package that registered the block ("egida-gen" for built-ins). */
   readonly origin: string;
   /** Set by the plugin loader: the plugin's package.json name and version (a generated package depends on it). */
