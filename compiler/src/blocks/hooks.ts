@@ -6,7 +6,7 @@
  * Every hook takes `(s, ev)`: `s` is the kernel state (each block file's `K`), `ev` a
  * fixed-shape event object (monomorphic: always allocated with every field).
  * A hook's *chain* is the selected blocks that implement it, run in the order
- * `selectBlocks` returns them (see CHAIN_ORDER below for the rationale).
+ * `selectBlocks` returns them: derived from the blocks' manifests (chain-order.ts).
  *
  * Blocks can run another hook's whole chain by calling it on `s` without the
  * `s` argument (`await s.onCheckpoint(ev)`): the inline emitter makes each
