@@ -16,6 +16,8 @@ export {
   type StorageWarning,
   type WarningHandler,
 } from "./errors.js";
+// The record format of the disk and NFS logs, for stores of other media (plugins) to write and check records the same way.
+export { encodeRecord, decodeRecord, encodedSize, type DecodeResult } from "./record-format.js";
 export { MemoryLog, newMemoryLogState, type MemoryLogState } from "./memory-log.js";
 export { DiskLog, openDiskLog, DEFAULT_SEGMENT_BYTES, type DiskLogOptions, type DiskLogStats } from "./disk-log.js";
 export { RankLock, LOCK_FILE, type RankLockOptions } from "./nfs-lock.js";

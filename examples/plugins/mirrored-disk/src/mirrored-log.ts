@@ -4,7 +4,8 @@
  *
  * File format (little-endian), per copy:
  *   header  magic u32 "EGMD" | crc32 u32 | base lsn f64        (crc over the base)
- *   record  length u32       | crc32 u32 | lsn f64 | data      (crc over lsn and data)
+ *   records in runtime-core's log record format (@egida/runtime-core/storage
+ *           encodeRecord / decodeRecord: magic, length, lsn, crc over header and data)
  * `base` is the truncation point: the first live lsn, kept when every record
  * is truncated so lsns are never reused.
  *
@@ -21,14 +22,11 @@
 import { mkdir, open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "@egida/runtime-core/host";
-import { LogFailedError, StorageError, ioError } from "@egida/runtime-core/storage";
+import { LogFailedError, StorageError, decodeRecord, encodeRecord, encodedSize, ioError } from "@egida/runtime-core/storage";
 import type { LogRecord, LogStats, LogStore, StorageMedium } from "@egida/runtime-core/spi";
 
 const MAGIC = 0x444d4745; // "EGMD"
 const HEADER = 16;
-const RECORD_HEAD = 16;
-/** A record larger than this is corruption, not data (the length field is damaged). */
-const MAX_RECORD = 256 * 1024 * 1024;
 
 export interface MirroredLogOptions {
   readonly medium?: StorageMedium;
@@ -53,17 +51,11 @@ function header(base: number): Buffer {
   return b;
 }
 
+/** Records in runtime-core's log record format (the disk and NFS logs'; CRC over header and data). */
 function encode(records: readonly LogRecord[]): Buffer {
-  const total = records.reduce((n, r) => n + RECORD_HEAD + r.data.length, 0);
-  const out = Buffer.allocUnsafe(total);
+  const out = Buffer.allocUnsafe(records.reduce((n, r) => n + encodedSize(r.data.length), 0));
   let at = 0;
-  for (const r of records) {
-    out.writeUInt32LE(r.data.length, at);
-    out.writeDoubleLE(r.lsn, at + 8);
-    out.set(r.data, at + RECORD_HEAD);
-    out.writeUInt32LE(crc32(out.subarray(at + 8, at + RECORD_HEAD + r.data.length)), at + 4);
-    at += RECORD_HEAD + r.data.length;
-  }
+  for (const r of records) at = encodeRecord(out, at, r.lsn, r.data);
   return out;
 }
 
@@ -77,15 +69,13 @@ export function scanCopy(file: string, bytes: Buffer | null): CopyScan {
   const records: LogRecord[] = [];
   let at = HEADER;
   let next = base;
-  while (at + RECORD_HEAD <= bytes.length) {
-    const len = bytes.readUInt32LE(at);
-    if (len > MAX_RECORD || at + RECORD_HEAD + len > bytes.length) break;
-    if (bytes.readUInt32LE(at + 4) !== crc32(bytes.subarray(at + 8, at + RECORD_HEAD + len))) break;
-    const lsn = bytes.readDoubleLE(at + 8);
-    if (lsn !== next) break; // a stale record (never written by this log at this place): stop
-    records.push({ lsn, data: new Uint8Array(bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + len)) });
+  for (;;) {
+    const r = decodeRecord(bytes, at);
+    if (!r.ok) break; // short, torn or corrupt: the valid prefix ends here
+    if (r.lsn !== next) break; // a stale record (never written by this log at this place): stop
+    records.push({ lsn: r.lsn, data: new Uint8Array(r.data) });
     next++;
-    at += RECORD_HEAD + len;
+    at = r.end;
   }
   return { file, base, records, validBytes: at, fileBytes };
 }
