@@ -133,6 +133,14 @@ function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: 
   q.length++;
 }
 
+/** Entries moved to the front of their arrays: the first `words` index words of `ix` point `w0` words and `b0` bytes earlier. */
+function rebase(ix: Uint32Array, words: number, w0: number, b0: number): void {
+  for (let e = 0; e < words; e += STRIDE) {
+    ix[e + 1] = ix[e + 1]! - w0;
+    ix[e + 3] = ix[e + 3]! - b0;
+  }
+}
+
 /** Room for one more entry of `len` words and `pn` bytes: compact to the front, doubling what is too small. */
 function outMakeRoom(q: OutLog, len: number, pn: number): void {
   const e0 = STRIDE * q.head;
@@ -149,10 +157,7 @@ function outMakeRoom(q: OutLog, len: number, pn: number): void {
   let ix = q.ix;
   if (nE === ix.length) ix.copyWithin(0, e0, e0 + liveE);
   else (ix = new Uint32Array(nE)).set(q.ix.subarray(e0, e0 + liveE));
-  for (let e = 0; e < liveE; e += STRIDE) {
-    ix[e + 1] = ix[e + 1]! - w0;
-    ix[e + 3] = ix[e + 3]! - b0;
-  }
+  rebase(ix, liveE, w0, b0);
   const nW = grow(q.words.length, liveW, len);
   let words = q.words;
   if (nW === words.length) words.copyWithin(0, w0, q.wordsEnd);
@@ -214,10 +219,7 @@ function outPack(qs: readonly OutLog[]): OutPack[] {
     const w0 = q.length > 0 ? q.ix[e0 + 1]! : q.wordsEnd;
     const b0 = q.length > 0 ? q.ix[e0 + 3]! : q.bytesEnd;
     const ix = q.ix.slice(e0, e0 + STRIDE * q.length);
-    for (let e = 0; e < ix.length; e += STRIDE) {
-      ix[e + 1] = ix[e + 1]! - w0;
-      ix[e + 3] = ix[e + 3]! - b0;
-    }
+    rebase(ix, ix.length, w0, b0);
     packs.push({ to: q.to, ix, words: q.words.slice(w0, q.wordsEnd), bytes: q.bytes.slice(b0, q.bytesEnd) });
   }
   return packs;
