@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
-import type { DeliverEv, SendEv } from "../../compiler/src/blocks/hooks.js";
+import type { DeliverEv, SendEv, WriteEv } from "../../compiler/src/blocks/hooks.js";
 import type { App, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
 import { checkApp } from "../../runtime-core/src/host/load-app.js";
 import { runJob } from "./harness.js";
@@ -24,6 +24,9 @@ import { loadSpec } from "./spec.js";
 const factory = composeFromIR(loadSpec("family-based-causal.egida", { checkpointIntervalMs: 1e12, flushIntervalMs: 1e12 }));
 
 interface Tally {
+  /** Output commits, and the determinants they examined: the last one's unstable ones and the queue since its cursor (the whole log when unknown). */
+  writes: number;
+  examined: number;
   sends: number;
   /** Determinants a send visited: those after cdQTold[to] (the whole log when unknown). */
   visited: number;
@@ -48,6 +51,12 @@ function instrumented(t: Tally): ProtocolFactory {
         send(ev);
         t.maxQueue = Math.max(t.maxQueue, s.cdQ.length);
       };
+      const write = s.onWrite.bind(s);
+      s.onWrite = (ev: WriteEv): Promise<void> => {
+        t.examined += s.cdQCommit < s.cdQBase ? logSize() : s.ocUnstable.length + s.cdQBase + s.cdQ.length - s.cdQCommit;
+        t.writes++;
+        return write(ev);
+      };
       const deliver = s.onDeliver.bind(s);
       s.onDeliver = async (ev: DeliverEv): Promise<void> => {
         const dets = logSize();
@@ -62,11 +71,11 @@ function instrumented(t: Tally): ProtocolFactory {
   };
 }
 
-async function jacobi(ranks: number, iters: number): Promise<{ t: Tally; messages: number; pbBytes: number }> {
-  const mod = (await import(pathToFileURL(join(import.meta.dirname, "../../examples/apps/jacobi.mjs")).href)) as { default?: unknown };
-  const app = checkApp(mod.default, "jacobi.mjs") as unknown as App<unknown>;
-  const t: Tally = { sends: 0, visited: 0, maxQueue: 0, novelBytes: 0 };
-  const r = await runJob({ factory: instrumented(t), app: { ...app, init: (o) => app.init({ ...o, args: ["32", String(iters)] }) }, size: ranks, seed: 1, crashes: 0, maxTime: 1e9 });
+async function run(appName: string, args: string[], ranks: number): Promise<{ t: Tally; messages: number; pbBytes: number }> {
+  const mod = (await import(pathToFileURL(join(import.meta.dirname, `../../examples/apps/${appName}.mjs`)).href)) as { default?: unknown };
+  const app = checkApp(mod.default, `${appName}.mjs`) as unknown as App<unknown>;
+  const t: Tally = { writes: 0, examined: 0, sends: 0, visited: 0, maxQueue: 0, novelBytes: 0 };
+  const r = await runJob({ factory: instrumented(t), app: { ...app, init: (o) => app.init({ ...o, args }) }, size: ranks, seed: 1, crashes: 0, maxTime: 1e9 });
   expect(r.errors).toEqual([]);
   expect(r.done.every(Boolean)).toBe(true);
   let messages = 0;
@@ -77,6 +86,8 @@ async function jacobi(ranks: number, iters: number): Promise<{ t: Tally; message
   }
   return { t, messages, pbBytes };
 }
+
+const jacobi = (ranks: number, iters: number): ReturnType<typeof run> => run("jacobi", ["32", String(iters)], ranks);
 
 describe("family-based causal: piggyback and send cost", () => {
   it.each([4, 8])("%i ranks: the piggyback is within 2x of what the destination did not know", async (ranks) => {
@@ -94,5 +105,16 @@ describe("family-based causal: piggyback and send cost", () => {
     expect(perSend(long)).toBeLessThan(1.2 * perSend(short));
     // The queue is trimmed: bounded by its trim length, not by the run.
     expect(long.t.maxQueue).toBeLessThan(1024);
+  });
+
+  it("an output commit examines as many determinants in a 4x longer run (no walk of the log since the checkpoint)", async () => {
+    // writer: every step writes (awaiting the commit) and passes a baton; checkpoints frozen, so the log only grows.
+    const short = await run("writer", ["100"], 4);
+    const long = await run("writer", ["400"], 4);
+    expect(long.t.writes).toBe(4 * short.t.writes);
+    const perWrite = (r: typeof short): number => r.t.examined / r.t.writes;
+    expect(perWrite(long)).toBeLessThan(1.2 * perWrite(short) + 1);
+    // What a commit examines is what arrived since the previous one, not the log (4 x 400 steps here).
+    expect(perWrite(long)).toBeLessThan(20);
   });
 });

@@ -135,9 +135,10 @@ const CAUSAL_SM_FULL = 0xffffffff;
 const CAUSAL_DM_FULL = 0xffffffff;
 
 /**
- * The send queue (causal/det-log cdQ): trimmed once this long. A destination more
- * than half of it behind is sent from the whole log at its next send instead (it is rarely sent
- * to), so a trim leaves at most half and costs O(1) per determinant amortized.
+ * The send queue (causal/det-log cdQ): a trim is tried whenever its length reaches a multiple of
+ * this. A destination more than half of it behind is sent from the whole log at its next send
+ * instead (it is rarely sent to); the output commit's cursor (cdQCommit) likewise once it is behind
+ * by more than the log holds. So a trim costs O(1) per determinant amortized.
  */
 const CDQ_TRIM = 1024;
 
@@ -209,7 +210,8 @@ function causalAdd(s: K, k: number, r: number, src: number, ssn: number, hold: n
     const d = { k, r, src, ssn, push: 0, hold };
     s.cdDets[k]!.set(r, d);
     s.cdQ.push(d);
-    if (s.cdQ.length >= CDQ_TRIM) causalQTrim(s);
+    // At every multiple of CDQ_TRIM (a trim that could drop nothing is not retried on every add).
+    if ((s.cdQ.length & (CDQ_TRIM - 1)) === 0) causalQTrim(s);
   } else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
   } else had.hold |= hold;
@@ -229,6 +231,15 @@ function causalQTrim(s: K): void {
     if (j === s.host.rank || t < 0) continue;
     if (end - t > q.length / 2) s.cdQTold[j] = -1;
     else if (t < min) min = t;
+  }
+  // The output commit reads the queue too (what was learnt since its last scan). Once that is more
+  // than the log holds, its next scan reads the log instead (no longer than the queue it lets go).
+  const c = s.cdQCommit;
+  if (c >= 0) {
+    let held = 0;
+    for (const m of s.cdDets) held += m.size;
+    if (end - c > CDQ_TRIM && end - c > held) s.cdQCommit = -1;
+    else if (c < min) min = c;
   }
   q.splice(0, min - s.cdQBase);
   s.cdQBase = min;
@@ -311,7 +322,9 @@ function causalAnnounce(s: K): void {
 function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
-    for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
+    // (Deleting the entry being visited is safe in a Map's iteration: no copy of the keys.)
+    const log = s.cdDets[k]!;
+    for (const r of log.keys()) if (r <= upto) log.delete(r);
     // (Entries of the send queue cdQ stay until trimmed: its walk skips what cdGc covers.)
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
   }
@@ -1102,6 +1115,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
   cdQ: CDet[] = [];
   cdQBase: number = 0;
   cdQTold: Float64Array;
+  cdQCommit: number = -1;
   cdDmTold: Uint32Array;
   cdDmHeard: Uint32Array;
   cdReads: Map<string, CRead>[] = [];
@@ -1140,6 +1154,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
   ocIdle: (() => void)[] = [];
   ocWaits: Set<{ readonly need: Uint32Array; readonly done: () => void }> = new Set();
   ocFlushReq: number[] = [];
+  ocUnstable: CDet[] = [];
   replayed: number = 0;
   peerSaw: Uint32Array;
   regenSsn: Uint32Array;
@@ -1778,19 +1793,30 @@ export class FblStabilityMatrixProtocol implements Protocol {
         let need: Uint32Array | null = null;
         const keys: number[] = [];
         const out: number[] = [++s.ocNextId, 0];
-        for (let k = 0; k < n; k++) {
-          for (const [r, d] of s.cdDets[k]!) {
-            if (!causalStable(s, k, r, d, f)) {
-              if (coord && k !== me) {
-                need ??= new Uint32Array(n);
-                if (r > need[k]!) need[k] = r;
-              } else {
-                keys.push(k, r);
-                out.push(d.src, d.ssn, k, r);
-              }
-            }
+        const unstable: CDet[] = [];
+        const visit = (d: CDet): void => {
+          const k = d.k;
+          const r = d.r;
+          if (r <= s.cdGc[k]! || s.cdDets[k]!.get(r) !== d || causalStable(s, k, r, d, f)) return;
+          unstable.push(d);
+          if (coord && k !== me) {
+            need ??= new Uint32Array(n);
+            if (r > need[k]!) need[k] = r;
+          } else {
+            keys.push(k, r);
+            out.push(d.src, d.ssn, k, r);
           }
+        };
+        const q = s.cdQ;
+        if (s.cdQCommit < s.cdQBase) {
+          // The whole log (a new incarnation, a peer restarted, or the queue let this cursor go).
+          for (let k = 0; k < n; k++) for (const d of s.cdDets[k]!.values()) visit(d);
+        } else {
+          for (const d of s.ocUnstable) visit(d);
+          for (let i = s.cdQCommit - s.cdQBase; i < q.length; i++) visit(q[i]!);
         }
+        s.ocUnstable = unstable;
+        s.cdQCommit = s.cdQBase + q.length;
         let flushed: Promise<void> | undefined;
         if (need !== null) {
           const want = need;
@@ -2081,6 +2107,8 @@ export class FblStabilityMatrixProtocol implements Protocol {
     // block causal/commit.ts (independent): Causal output commit: make every held determinant stable before an output leaves.
     // spec 11:1 "Independent output commit on write"
     {
+      // Determinants it acknowledged may be unstable again: the next commit examines the whole log.
+      s.cdQCommit = -1;
       // Its copies of pending pushes are gone (or the push was lost in its crash): push again.
       const bit = 1 << ev.rank;
       // Its answer may have been lost with it (a request it had not reached yet in replay, or in flight).
@@ -2220,6 +2248,7 @@ export class FblStabilityMatrixProtocol implements Protocol {
       s.cdQ = [];
       s.cdQBase = 0;
       s.cdQTold.fill(-1);
+      s.cdQCommit = -1;
       s.cdDmTold.fill(0);
       s.cdReads = [];
       for (let i = 0; i < n; i++) s.cdReads.push(new Map());

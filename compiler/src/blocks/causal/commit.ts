@@ -40,7 +40,7 @@ import type { FrameKind } from "@egida/runtime-core/spi";
 import type { ControlEv, DeliverEv, Kernel, PeerIncarnationEv, StartEv, WriteEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_FLUSH, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalAnnounce, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CRead, type DetLogState, type GatherState } from "./stability.js";
+import { causalAdd, causalAddRead, causalAnnounce, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CDet, type CRead, type DetLogState, type GatherState } from "./stability.js";
 import type { Fields as CausalDetLog } from "./det-log.js";
 import type { Fields as CoreRetransmit } from "../core/retransmit.js";
 
@@ -66,6 +66,13 @@ export interface Fields {
   ocWaits: Set<{ readonly need: Uint32Array; readonly done: () => void }>;
   /** Co-ordinated: flush requests (requester, rsn) this process cannot answer yet (its log has not reached rsn). */
   ocFlushReq: number[];
+  /**
+   * The determinants the last output commit found unstable (pushed, or asked to be flushed). With
+   * the queue's entries since cdQCommit they are every determinant that may be unstable, so a
+   * commit examines those, not the log since the checkpoint: a determinant once stable stays so
+   * until a peer restarts (its push acknowledgements are void), and then cdQCommit is -1.
+   */
+  ocUnstable: CDet[];
 }
 
 export function init(s: K): void {
@@ -75,6 +82,7 @@ export function init(s: K): void {
   s.ocIdle = [];
   s.ocWaits = new Set();
   s.ocFlushReq = [];
+  s.ocUnstable = [];
 }
 
 /** Hybrid: sync the own stable log (its determinants stable, its messages stable here). */
@@ -159,19 +167,30 @@ export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
     let need: Uint32Array | null = null;
     const keys: number[] = [];
     const out: number[] = [++s.ocNextId, 0];
-    for (let k = 0; k < n; k++) {
-      for (const [r, d] of s.cdDets[k]!) {
-        if (!causalStable(s, k, r, d, f)) {
-          if (coord && k !== me) {
-            need ??= new Uint32Array(n);
-            if (r > need[k]!) need[k] = r;
-          } else {
-            keys.push(k, r);
-            out.push(d.src, d.ssn, k, r);
-          }
-        }
+    const unstable: CDet[] = [];
+    const visit = (d: CDet): void => {
+      const k = d.k;
+      const r = d.r;
+      if (r <= s.cdGc[k]! || s.cdDets[k]!.get(r) !== d || causalStable(s, k, r, d, f)) return;
+      unstable.push(d);
+      if (coord && k !== me) {
+        need ??= new Uint32Array(n);
+        if (r > need[k]!) need[k] = r;
+      } else {
+        keys.push(k, r);
+        out.push(d.src, d.ssn, k, r);
       }
+    };
+    const q = s.cdQ;
+    if (s.cdQCommit < s.cdQBase) {
+      // The whole log (a new incarnation, a peer restarted, or the queue let this cursor go).
+      for (let k = 0; k < n; k++) for (const d of s.cdDets[k]!.values()) visit(d);
+    } else {
+      for (const d of s.ocUnstable) visit(d);
+      for (let i = s.cdQCommit - s.cdQBase; i < q.length; i++) visit(q[i]!);
     }
+    s.ocUnstable = unstable;
+    s.cdQCommit = s.cdQBase + q.length;
     let flushed: Promise<void> | undefined;
     if (need !== null) {
       const want = need;
@@ -279,6 +298,8 @@ export function onControl(s: K, ev: ControlEv): void {
 }
 
 export function onPeerIncarnation(s: K, ev: PeerIncarnationEv): void {
+  // Determinants it acknowledged may be unstable again: the next commit examines the whole log.
+  s.cdQCommit = -1;
   // Its copies of pending pushes are gone (or the push was lost in its crash): push again.
   const bit = 1 << ev.rank;
   // Its answer may have been lost with it (a request it had not reached yet in replay, or in flight).

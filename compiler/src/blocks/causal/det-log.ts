@@ -77,6 +77,8 @@ export interface Fields extends DetLogState {
    * the whole log (at the start of an incarnation, after a peer restarts, and while replaying).
    */
   cdQTold: Float64Array;
+  /** causal/commit's cursor into cdQ (DetLogState.cdQCommit). */
+  cdQCommit: number;
   /** Dependency-matrix tracking: per destination, the n × n entries as last piggybacked to it (not checkpointed: zero = send again). */
   cdDmTold: Uint32Array;
   /**
@@ -141,6 +143,8 @@ export function init(s: K): void {
   s.cdQBase = 0;
   // A first incarnation has sent nothing: every destination knows nothing from it yet.
   s.cdQTold = new Float64Array(s.host.size);
+  // -1 until the first output: an app that never writes does not keep the queue for it.
+  s.cdQCommit = -1;
   s.cdDmTold = new Uint32Array(param<string>("causal.tracking") === "dependency-matrix" ? s.host.size * s.host.size * s.host.size : 0);
   s.cdDmHeard = new Uint32Array(s.host.size * s.host.size);
   s.cdReads = [];
@@ -562,6 +566,7 @@ export function onRestore(s: K, ev: RestoreEv): void {
   s.cdQ = [];
   s.cdQBase = 0;
   s.cdQTold.fill(-1);
+  s.cdQCommit = -1;
   s.cdDmTold.fill(0);
   s.cdReads = [];
   for (let i = 0; i < n; i++) s.cdReads.push(new Map());

@@ -31,9 +31,10 @@ export const CAUSAL_SM_FULL = 0xffffffff;
 export const CAUSAL_DM_FULL = 0xffffffff;
 
 /**
- * The send queue (causal/det-log cdQ): trimmed once this long. A destination more
- * than half of it behind is sent from the whole log at its next send instead (it is rarely sent
- * to), so a trim leaves at most half and costs O(1) per determinant amortized.
+ * The send queue (causal/det-log cdQ): a trim is tried whenever its length reaches a multiple of
+ * this. A destination more than half of it behind is sent from the whole log at its next send
+ * instead (it is rarely sent to); the output commit's cursor (cdQCommit) likewise once it is behind
+ * by more than the log holds. So a trim costs O(1) per determinant amortized.
  */
 const CDQ_TRIM = 1024;
 
@@ -82,6 +83,13 @@ export interface DetLogState {
   cdQBase: number;
   /** Per destination: the determinants with sequence numbers below this were put on, or left off for good, a message to it. */
   cdQTold: Float64Array;
+  /**
+   * causal/commit's cursor: the determinants with sequence numbers below it were examined by an
+   * output commit and are stable, or in causal/commit's list of unstable ones (-1: the next commit
+   * examines the whole log: at the start of an incarnation, after a peer restarts, or when it fell
+   * more than half of the queue behind).
+   */
+  cdQCommit: number;
   /** Volatile read determinants: per k, `${rsn}.${idx}` → value. */
   cdReads: Map<string, CRead>[];
   cdReadFrom: number;
@@ -160,7 +168,8 @@ export function causalAdd(s: K, k: number, r: number, src: number, ssn: number, 
     const d = { k, r, src, ssn, push: 0, hold };
     s.cdDets[k]!.set(r, d);
     s.cdQ.push(d);
-    if (s.cdQ.length >= CDQ_TRIM) causalQTrim(s);
+    // At every multiple of CDQ_TRIM (a trim that could drop nothing is not retried on every add).
+    if ((s.cdQ.length & (CDQ_TRIM - 1)) === 0) causalQTrim(s);
   } else if (had.src !== src || had.ssn !== ssn) {
     return `conflicting determinants for delivery ${r} of rank ${k}: <${had.src}, ${had.ssn}> and <${src}, ${ssn}> (more than f concurrent failures)`;
   } else had.hold |= hold;
@@ -180,6 +189,15 @@ export function causalQTrim(s: K): void {
     if (j === s.host.rank || t < 0) continue;
     if (end - t > q.length / 2) s.cdQTold[j] = -1;
     else if (t < min) min = t;
+  }
+  // The output commit reads the queue too (what was learnt since its last scan). Once that is more
+  // than the log holds, its next scan reads the log instead (no longer than the queue it lets go).
+  const c = s.cdQCommit;
+  if (c >= 0) {
+    let held = 0;
+    for (const m of s.cdDets) held += m.size;
+    if (end - c > CDQ_TRIM && end - c > held) s.cdQCommit = -1;
+    else if (c < min) min = c;
   }
   q.splice(0, min - s.cdQBase);
   s.cdQBase = min;
@@ -262,7 +280,9 @@ export function causalAnnounce(s: K): void {
 export function causalGc(s: K, k: number, upto: number): void {
   if (upto > s.cdGc[k]!) {
     s.cdGc[k] = upto;
-    for (const r of [...s.cdDets[k]!.keys()]) if (r <= upto) s.cdDets[k]!.delete(r);
+    // (Deleting the entry being visited is safe in a Map's iteration: no copy of the keys.)
+    const log = s.cdDets[k]!;
+    for (const r of log.keys()) if (r <= upto) log.delete(r);
     // (Entries of the send queue cdQ stay until trimmed: its walk skips what cdGc covers.)
     for (const [key, d] of [...s.cdReads[k]!]) if (d.r <= upto) s.cdReads[k]!.delete(key);
   }
