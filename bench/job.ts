@@ -21,8 +21,9 @@
  * CPU time (user + sys of every process of the job: the launcher and each
  * rank report their own process.cpuUsage() at exit through bench/raw/
  * probe.mjs, loaded with --import and inherited by the forked ranks; libuv's
- * fsync threads are part of their process), fsync/fdatasync calls (counted by
- * the same probe in every process: logs, checkpoints, directory syncs), and
+ * fsync threads are part of their process), durable writes: fsync/fdatasync
+ * calls and writes to files opened O_DSYNC (counted by the same probe in
+ * every process: logs, checkpoints, directory syncs), and
  * from egida-run's job summary: messages, piggyback bytes, bytes logged,
  * checkpoints. Reported: medians [min–max] and ratios of the medians to
  * `none` and to `raw`.

@@ -1,6 +1,7 @@
 // Loaded with `node --import` into every process of a benchmarked job (the
 // launchers fork their ranks with the parent's execArgv, so they load it too):
-// counts fsync/fdatasync calls and, at exit, writes this process's CPU time
+// counts fsync/fdatasync calls and writes to files opened O_DSYNC (each
+// one is durable when it returns: runtime-core's disk log), and, at exit, writes this process's CPU time
 // and that count to $EGIDA_BENCH_PROBE_DIR/<pid>.json. Per process, so the
 // job's CPU is complete even when a launcher exits before reaping a child.
 // Does nothing without the variable.
@@ -20,6 +21,21 @@ if (dir) {
     const orig = proto[m];
     proto[m] = function (...a) {
       syncs++;
+      return orig.apply(this, a);
+    };
+  }
+  // A write to a handle opened O_DSYNC is a durable write: counted like write + fdatasync.
+  const dsync = new WeakSet();
+  const openOrig = fs.promises.open;
+  fs.promises.open = async function (path, flags, ...rest) {
+    const h = await openOrig.call(this, path, flags, ...rest);
+    if (typeof flags === "number" && fs.constants.O_DSYNC !== undefined && (flags & fs.constants.O_DSYNC) !== 0) dsync.add(h);
+    return h;
+  };
+  for (const m of ["write", "writev"]) {
+    const orig = proto[m];
+    proto[m] = function (...a) {
+      if (dsync.has(this)) syncs++;
       return orig.apply(this, a);
     };
   }
