@@ -55,6 +55,7 @@ export function selectBlocks(input: CheckedProtocol, registry: Registry = builti
   }
   const manifests: Record<string, BlockManifest> = { ...BLOCK_MANIFESTS };
   for (const p of plugins) manifests[p.file] = p.manifest;
+  refusePluginRequires(blocks, input, plugins);
   checkRequires(blocks, manifests);
   return orderBlocks(blocks, manifests);
 }
@@ -82,6 +83,26 @@ function placePluginBlocks(blocks: BlockInstance[], input: CheckedProtocol, regi
     blocks = blocks.map((b) => (b.file === builtin && b.id === ref.id ? { ...b, file: p.file, params: p.params, reason: p.manifest.purpose } : b));
   }
   return blocks;
+}
+
+/**
+ * A plugin block that requires a block this protocol's family does not
+ * select: the plugin's manifest and the spec do not fit (a located refusal,
+ * not the internal error of a built-in block's `requires`).
+ */
+function refusePluginRequires(blocks: readonly BlockInstance[], input: CheckedProtocol, plugins: readonly PluginBlock[]): void {
+  const selected = new Set(blocks.map((b) => b.file));
+  for (const b of blocks) {
+    const p = plugins.find((x) => x.file === b.file);
+    const missing = p?.manifest.requires?.find((r) => !selected.has(r));
+    if (p === undefined || missing === undefined) continue;
+    throw new UnsupportedProtocolError(
+      `plugin block ${p.file} requires ${missing}, which a ${input.classification.family} protocol does not select`,
+      b.loc,
+      `remove ${missing} from the block's manifest \`requires\` if it can run without it, or use a built-in ${p.variable} value here`,
+      "E-plugin-block",
+    );
+  }
 }
 
 /** A plugin block in a family where its variable's built-in block has no counterpart a file could replace. */
