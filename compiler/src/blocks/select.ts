@@ -71,7 +71,7 @@ export function orderBlocks(blocks: readonly BlockInstance[], manifests: Readonl
 }
 
 /**
- * A plugin value with a block file goes where the family's selector put the
+ * A plugin value with a block file goes where the rule table put the
  * built-in block for the spec's value (PLUGIN_PLACES): that instance, which
  * already carries the plugin's id, gets the plugin's file and parameters.
  */
