@@ -42,7 +42,7 @@ describe("chain order from the manifests", () => {
   });
 
   for (const spec of SPECS) {
-    it(`${spec}: the selectors' listing order does not matter; every constraint holds`, () => {
+    it(`${spec}: the rule table's order does not matter; every constraint holds`, () => {
       let selected;
       try {
         selected = selectForIR(loadSpec(spec));

@@ -52,7 +52,7 @@ function knownRefusals(): Map<string, Set<string>> {
   return out;
 }
 
-/** Checkpoint-only families share one selector. */
+/** Checkpoint-only families share one facts step and their rows (blocks/facts/checkpoint-only.ts). */
 const familyKey = (c: CheckedProtocol) => (c.classification.family.startsWith("checkpoint-") ? "checkpoint" : c.classification.family);
 
 /**

@@ -91,6 +91,21 @@ describe("a plugin block file", () => {
     expect(errors(r.stderr)).toEqual([expect.stringMatching(/batched-commit\.ts:\d+:\d+: error: plugin `egida-plugin-batched-output`: the manifest reads parameter "batch\.windowMs", which the plugin's BlockDef gives no default \[E-plugin-block\]$/)]);
   });
 
+  it("a manifest that requires a file that is not a block", () => {
+    const r = compile("requires-file", { [BLOCK]: (t) => t.replace('requires: ["log/event-log.ts"]', 'requires: ["log/nope.ts"]') });
+    expect(r.code).not.toBe(0);
+    expect(errors(r.stderr)).toEqual([
+      `${join(r.dir, BLOCK)}:${lineOf(readFileSync(join(r.dir, BLOCK), "utf8"), '"log/nope.ts"')}:14: error: plugin \`egida-plugin-batched-output\`: manifest.requires names log/nope.ts, which is not a block [E-plugin-block]`,
+    ]);
+  });
+
+  it("a manifest that requires a block the spec's family does not select: refused at the spec's output commit", () => {
+    const r = compile("requires-family", { [BLOCK]: (t) => t.replace('requires: ["log/event-log.ts"]', 'requires: ["log/event-log.ts", "causal/det-log.ts"]') });
+    expect(r.code).not.toBe(0);
+    const line = lineOf(readFileSync(join(r.dir, "example.egida"), "utf8"), "Batched output commit");
+    expect(errors(r.stderr)).toContain(`example.egida:${line}:1: error: plugin block egida-plugin-batched-output/blocks/batched-commit.ts requires causal/det-log.ts, which a pessimistic protocol does not select [E-plugin-block]`);
+  });
+
   it("the same spec with a built-in output commit neither needs nor reads the block", () => {
     const r = inCopy("builtin", { "example.egida": (t) => t.replace("Batched output commit", "Independent output commit"), [BLOCK]: (t) => t.replace("export async function onWrite", "export async function onNope") }, ["compile", "example.egida", "--out", "out"]);
     expect(r.stderr).toBe("");

@@ -17,7 +17,7 @@ import { composeFromIR } from "../../compiler/src/dev/select-ir.js";
 
 /** No timer fires during the run: neither flush nor checkpoint. */
 const FROZEN = { flushIntervalMs: 1e9, checkpointIntervalMs: 1e9 };
-/** selectCausal's FLUSH_AT. */
+/** FLUSH_AT of blocks/facts/causal.ts. */
 const FLUSH_AT = 64;
 
 function pbPerMessage(run: Awaited<ReturnType<typeof runJob>>): { bytes: number; messages: number } {

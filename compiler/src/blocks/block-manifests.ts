@@ -14,6 +14,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"causal.commit":"string"},
     order: {"init":{"after":["causal/gather.ts","checkpoint/independent.ts"],"before":["core/recovery.ts"]},"onDeliver":{"after":["causal/det-log.ts"],"before":["core/deliver.ts"]},"onLive":{"after":["causal/det-log.ts","checkpoint/independent.ts"],"before":["core/recovery.ts"]},"onWrite":{"after":["core/output-seq.ts"],"before":["core/output-emit.ts"]},"onControl":{"after":["causal/gather.ts"],"before":["core/recovery.ts"]},"onPeerIncarnation":{"after":["causal/gather.ts"],"before":["core/recovery.ts"]}},
     owns: {"tags":["TAG_CAUSAL_PUSH","TAG_CAUSAL_ACK","TAG_CAUSAL_FLUSH"]},
+    requires: ["causal/det-log.ts","causal/gather.ts","core/retransmit.ts"],
   },
   "causal/det-log.ts": {
     purpose: "Causal logging: volatile determinant log; piggyback the determinants not yet stable, with optional tracking.",
@@ -21,6 +22,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"causal.tracking":"string","causal.readLog":"boolean","causal.readFlush":"boolean"},
     order: {"init":{"after":["causal/stable-dets.ts","checkpoint/restore.ts"]},"onOpen":{"after":["causal/stable-dets.ts","checkpoint/restore.ts"]},"onSend":{"after":["core/ssn.ts"],"before":["core/transmit.ts"]},"onDeliver":{"after":["causal/stable-dets.ts"]},"onRead":{"before":["core/read.ts"]},"onLive":{"after":["core/timers.ts"]},"onControl":{"after":["core/retransmit.ts"]},"onFlushTimer":{"after":["causal/stable-dets.ts","core/retransmit.ts"]},"onCheckpoint":{"after":["causal/stable-dets.ts","core/output-seq.ts"]},"onCheckpointDurable":{"after":["causal/stable-dets.ts","core/retransmit.ts"]},"onRestore":{"after":["core/output-seq.ts"]}},
     owns: {"tags":["TAG_CAUSAL_STABLE"],"wire":["piggyback after the ssn (and checkpoint index): the unstable determinants, with the tracking's words"],"state":["causal.dets","causal.reads","causal.dm","causal.dmHeard","causal.sv","causal.sm","causal.gc","causal.flushed"]},
+    requires: ["causal/gather.ts","core/pump.ts","core/receive.ts","core/ssn.ts"],
   },
   "causal/gather.ts": {
     purpose: "Causal recovery: gather the determinants of own deliveries from every other process.",
@@ -28,6 +30,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"causal.tracking":"string","causal.pbAt":"number"},
     order: {"init":{"after":["causal/det-log.ts"]},"onRecover":{"after":["causal/stable-dets.ts","checkpoint/restore.ts"],"before":["core/recovery.ts"]},"onControl":{"after":["causal/det-log.ts"]},"onPeerIncarnation":{"after":["causal/det-log.ts"]}},
     owns: {"tags":["TAG_CAUSAL_GATHER","TAG_CAUSAL_DETS"]},
+    requires: ["causal/det-log.ts","checkpoint/restore.ts","core/pump.ts","core/receive.ts"],
   },
   "causal/stable-dets.ts": {
     purpose: "Hybrid causal: receive determinants and messages logged asynchronously on disk; recovery reads them first.",
@@ -35,6 +38,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"causal.logMedium":"string","causal.flushAt":"number"},
     order: {"init":{"after":["checkpoint/restore.ts"]},"onOpen":{"after":["checkpoint/restore.ts"]},"onFlushTimer":{"after":["core/retransmit.ts"]},"onRecover":{"after":["checkpoint/restore.ts"]},"onCheckpoint":{"after":["core/output-seq.ts"]},"onCheckpointDurable":{"after":["core/retransmit.ts"]}},
     owns: {"records":[{"log":"causal-dets","layout":"[source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload"}],"state":["causal.lsn"]},
+    requires: ["causal/det-log.ts","causal/gather.ts","core/pump.ts","core/receive.ts","core/retransmit.ts","core/ssn.ts"],
   },
   "checkpoint/independent.ts": {
     purpose: "A checkpoint on the local checkpoint timer (independent, or the basic checkpoints of communication-induced).",
@@ -56,6 +60,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"pk.coordinated":"boolean"},
     order: {"init":{"after":["checkpoint/restore.ts"],"before":["causal/stable-dets.ts","causal/det-log.ts","causal/gather.ts","causal/commit.ts"]},"onSend":{"after":["core/ssn.ts"],"before":["causal/det-log.ts"]},"onDeliver":{"before":["causal/stable-dets.ts","causal/det-log.ts","causal/commit.ts"]},"onControl":{"after":["core/retransmit.ts"],"before":["causal/det-log.ts","causal/gather.ts","causal/commit.ts"]},"onCheckpoint":{"after":["core/output-seq.ts"],"before":["causal/stable-dets.ts","causal/det-log.ts"]},"onCheckpointDurable":{"after":["core/retransmit.ts"],"before":["causal/stable-dets.ts","causal/det-log.ts"]},"onRestore":{"after":["core/output-seq.ts"],"before":["causal/det-log.ts"]}},
     owns: {"tags":["TAG_CKPT_ROUND"],"wire":["piggyback word after the ssn: checkpoint index or round"],"state":["pk.idx"]},
+    requires: ["core/receive.ts","core/ssn.ts"],
   },
   "checkpoint/store.ts": {
     purpose: "Write the checkpoint (full or incremental, sync or async), then GC the logs and notify senders (last in onCheckpoint).",
@@ -63,6 +68,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"ckpt.incremental":"boolean","ckpt.sync":"boolean"},
     order: {"init":{"after":["core/read.ts"]},"onCheckpoint":{"after":["causal/det-log.ts","core/output-seq.ts","log/read-log.ts","log/send-log.ts","log/watermark.ts"]}},
     owns: {},
+    requires: ["checkpoint/restore.ts","core/ssn.ts"],
   },
   "ckpt-only/index-pb.ts": {
     purpose: "Checkpoint-only piggyback [epoch, index]: stale epochs dropped, forced checkpoints, dependencies recorded.",
@@ -70,6 +76,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"cp.byKey":"boolean","cp.force":"boolean"},
     order: {"init":{"after":["core/output-seq.ts"]},"onSend":{"after":["core/ssn.ts"],"before":["core/transmit.ts"]},"onDeliver":{"before":["core/deliver.ts"]}},
     owns: {"wire":["piggyback after the ssn: [epoch, checkpoint index or sender interval]"]},
+    requires: ["ckpt-only/rounds.ts","core/receive.ts","core/ssn.ts"],
   },
   "ckpt-only/output.ts": {
     purpose: "Checkpoint-only output commit: an output leaves once a committed recovery line covers it.",
@@ -84,6 +91,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["core/receive.ts"],"before":["core/output-seq.ts"]}},
     owns: {},
+    requires: ["core/receive.ts"],
   },
   "ckpt-only/rounds.ts": {
     purpose: "Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.",
@@ -91,6 +99,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"cp.kind":"string"},
     order: {"init":{"after":["checkpoint/independent.ts","ckpt-only/snapshot.ts"],"before":["core/deliver.ts"]},"onLive":{"after":["checkpoint/independent.ts","ckpt-only/snapshot.ts"]},"onCheckpointTimer":{"after":["checkpoint/independent.ts"]},"onStop":{"after":["checkpoint/independent.ts","ckpt-only/snapshot.ts"]},"onCheckpoint":{"after":["ckpt-only/output.ts"]},"onRestore":{"after":["ckpt-only/output.ts"]}},
     owns: {"tags":["TAG_CP_PREPARE","TAG_CP_REPORT","TAG_CP_ROLLBACK","TAG_CP_ROLLED","TAG_CP_RESUME","TAG_CP_ANNOUNCE","TAG_CP_POLL","TAG_CP_HIST","TAG_CP_COMMIT","TAG_CP_RESTART"],"state":["cp.outq","cp.applied"]},
+    requires: ["ckpt-only/index-pb.ts","ckpt-only/output.ts","ckpt-only/pump.ts","ckpt-only/store.ts","core/receive.ts","core/ssn.ts"],
   },
   "ckpt-only/snapshot.ts": {
     purpose: "Co-ordinated checkpointing: rank 0 starts a snapshot on the checkpoint timer.",
@@ -105,6 +114,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"ckpt.medium":"string","ckpt.incremental":"boolean","ckpt.sync":"boolean"},
     order: {"init":{"after":["core/read.ts"]},"onCheckpoint":{"after":["ckpt-only/rounds.ts"]},"onRestore":{"after":["ckpt-only/rounds.ts"]}},
     owns: {"state":["cp.hist"]},
+    requires: ["ckpt-only/index-pb.ts","core/output-seq.ts","core/ssn.ts"],
   },
   "collect/stable-log.ts": {
     purpose: "Build the replay plan from the stable event log (centralized), or from the replicas the survivors hold (distributed).",
@@ -112,6 +122,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["log/watermark.ts"]},"onSend":{"after":["log/watermark.ts"],"before":["core/transmit.ts"]},"onControl":{"after":["checkpoint/schedule.ts","core/retransmit.ts"],"before":["core/recovery.ts"]},"onLive":{"after":["log/read-log.ts"]},"onRecover":{"after":["checkpoint/restore.ts"],"before":["core/recovery.ts"]}},
     owns: {},
+    requires: ["core/pump.ts","core/receive.ts","core/recovery.ts","core/retransmit.ts","core/ssn.ts","log/event-log.ts"],
   },
   "commit/independent.ts": {
     purpose: "Output commit under pessimistic logging: an output waits until this process's own determinants are stable.",
@@ -119,6 +130,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["checkpoint/independent.ts"],"before":["core/recovery.ts"]},"onWrite":{"after":["log/watermark.ts"],"before":["core/output-emit.ts"]}},
     owns: {},
+    requires: ["log/event-log.ts"],
   },
   "core/deliver.ts": {
     purpose: "Hand the message to the application (last in onDeliver).",
@@ -126,6 +138,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"core.divergence":"boolean"},
     order: {"init":{"after":["core/recovery.ts"]}},
     owns: {},
+    requires: ["core/receive.ts"],
   },
   "core/output-emit.ts": {
     purpose: "Release an output to the runtime's sink (last in onWrite).",
@@ -147,6 +160,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["core/receive.ts"]}},
     owns: {},
+    requires: ["core/receive.ts"],
   },
   "core/read.ts": {
     purpose: "Produce a non-deterministic input value (last in onRead).",
@@ -168,6 +182,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {},
     owns: {"tags":["TAG_RECOVER"]},
+    requires: ["core/pump.ts","core/receive.ts","core/retransmit.ts"],
   },
   "core/retransmit.ts": {
     purpose: "Retransmission buffer (the volatile sender-based message log) kept until the receiver reports messages stable.",
@@ -175,6 +190,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["core/pump.ts"]},"onCheckpoint":{"after":["core/receive.ts"]},"onRestore":{"after":["core/receive.ts"]}},
     owns: {"tags":["TAG_STABLE"],"state":["core.outq","core.stableIn"]},
+    requires: ["core/receive.ts"],
   },
   "core/ssn.ts": {
     purpose: "Per-channel send sequence numbers (the paper's sesn), the first piggyback word of every application frame.",
@@ -196,6 +212,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["core/deliver.ts"]}},
     owns: {},
+    requires: ["core/ssn.ts"],
   },
   "log/event-log.ts": {
     purpose: "Receive determinants (and optionally message contents) appended to a stable log before delivery (pessimistic logging).",
@@ -203,6 +220,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"log.medium":"string","log.message":"boolean"},
     order: {"init":{"after":["checkpoint/restore.ts","checkpoint/schedule.ts"]},"onOpen":{"after":["checkpoint/restore.ts"]},"onDeliver":{"after":["checkpoint/schedule.ts"],"before":["core/deliver.ts"]},"onCheckpoint":{"after":["checkpoint/schedule.ts","core/output-seq.ts"]},"onCheckpointDurable":{"after":["checkpoint/schedule.ts","core/retransmit.ts"]}},
     owns: {"records":[{"log":"events","layout":"[source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload?"}],"state":["log.lsn"]},
+    requires: ["core/ssn.ts"],
   },
   "log/read-log.ts": {
     purpose: "Read determinants (<self, rsn, idx> + value) on a stable log; replay returns the logged value.",
@@ -210,6 +228,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"read.medium":"string","read.async":"boolean","read.wait":"boolean","read.lostTail":"boolean"},
     order: {"init":{"after":["causal/gather.ts","log/event-log.ts"]},"onOpen":{"after":["causal/det-log.ts","log/event-log.ts"]},"onRestore":{"after":["causal/det-log.ts","checkpoint/schedule.ts","core/output-seq.ts"]},"onRead":{"after":["causal/det-log.ts"],"before":["core/read.ts"]},"onFlushTimer":{"after":["causal/det-log.ts","core/retransmit.ts"]},"onLive":{"after":["causal/det-log.ts","core/timers.ts"]},"onCheckpoint":{"after":["causal/det-log.ts","log/event-log.ts"]},"onCheckpointDurable":{"after":["causal/det-log.ts","log/event-log.ts"]}},
     owns: {"records":[{"log":"reads","layout":"[dest, rsn, idx] value"}],"state":["read.lsn"]},
+    requires: ["core/receive.ts","core/ssn.ts"],
   },
   "log/send-log.ts": {
     purpose: "Sender-based message log on a medium that survives the sender; recovery refills the retransmission buffer from it.",
@@ -217,6 +236,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"slog.sync":"boolean","slog.medium":"string"},
     order: {"init":{"after":["collect/stable-log.ts"]},"onOpen":{"after":["log/watermark.ts"]},"onSend":{"after":["collect/stable-log.ts"]},"onRecover":{"after":["collect/stable-log.ts"],"before":["core/recovery.ts"]},"onCheckpoint":{"after":["log/watermark.ts"]},"onCheckpointDurable":{"after":["log/read-log.ts"]},"onFlushTimer":{"after":["log/read-log.ts"]}},
     owns: {"records":[{"log":"sends","layout":"[to, ssn, pbLen, pb[0..pbLen-1]] payload"}],"state":["slog.lsn"]},
+    requires: ["core/ssn.ts"],
   },
   "log/watermark.ts": {
     purpose: "Pessimistic by the durable watermark: a send or output leaves once a sync covers every log record before it.",
@@ -224,6 +244,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"wm.message":"boolean"},
     order: {"init":{"after":["log/read-log.ts"]},"onOpen":{"after":["log/read-log.ts"]},"onSend":{"after":["checkpoint/schedule.ts","core/ssn.ts"]},"onWrite":{"after":["core/output-seq.ts"],"before":["core/output-emit.ts"]},"onCheckpoint":{"after":["log/read-log.ts"]}},
     owns: {},
+    requires: ["core/receive.ts","core/retransmit.ts","core/ssn.ts","log/event-log.ts","log/read-log.ts"],
   },
   "optimistic/async-log.ts": {
     purpose: "Receive determinants, message contents and read values logged asynchronously; flushed by the timer.",
@@ -231,6 +252,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"log.medium":"string"},
     order: {"init":{"after":["optimistic/clock.ts"]},"onOpen":{"after":["checkpoint/restore.ts"]},"onDeliver":{"after":["optimistic/clock.ts"]},"onRead":{"before":["core/read.ts"]},"onLive":{"after":["core/timers.ts"]},"onFlushTimer":{"after":["core/retransmit.ts"]}},
     owns: {"records":[{"log":"optimistic","layout":"DELIV [1, source, ssn, rsn, ts, pbLen, pb…] payload | END [2, j, c, e] | CUT [3, cut, newInc, ts] | READ [4, ts, rsn, idx] value"}]},
+    requires: ["core/receive.ts","core/retransmit.ts","core/ssn.ts","optimistic/clock.ts"],
   },
   "optimistic/checkpoint.ts": {
     purpose: "Committed checkpoints: the capture's vector clock made stable everywhere, then written; log and history truncated.",
@@ -238,6 +260,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"ckpt.incremental":"boolean","ckpt.sync":"boolean"},
     order: {"init":{"after":["core/read.ts"]},"onCheckpoint":{"after":["core/output-seq.ts"]}},
     owns: {"state":["opt.ts","opt.vcInc","opt.vcTs","opt.ftInc","opt.ends","opt.held"]},
+    requires: ["checkpoint/restore.ts","core/receive.ts","core/retransmit.ts","core/ssn.ts","optimistic/async-log.ts","optimistic/clock.ts","optimistic/commit.ts"],
   },
   "optimistic/clock.ts": {
     purpose: "Fault-tolerant vector clock (incarnation, timestamp) piggybacked on every message; orphan messages discarded.",
@@ -245,6 +268,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["checkpoint/restore.ts"]},"onSend":{"after":["core/ssn.ts"],"before":["core/transmit.ts"]},"acceptReceive":{"after":["optimistic/exchange.ts"]},"onRestore":{"after":["core/output-seq.ts"]}},
     owns: {"wire":["piggyback after the ssn: the vector clock, (incarnation, timestamp) per process"]},
+    requires: ["core/ssn.ts"],
   },
   "optimistic/collect.ts": {
     purpose: "Optimistic recovery: replay what reached the stable log, start a new incarnation, announce its end.",
@@ -252,6 +276,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"opt.broadcast":"boolean"},
     order: {"init":{"after":["optimistic/async-log.ts"]},"onOpen":{"after":["optimistic/async-log.ts"]},"onRecover":{"after":["checkpoint/restore.ts"],"before":["core/recovery.ts"]}},
     owns: {},
+    requires: ["core/pump.ts","core/receive.ts","core/retransmit.ts","optimistic/async-log.ts","optimistic/clock.ts","optimistic/gate.ts"],
   },
   "optimistic/commit.ts": {
     purpose: "Co-ordinated output commit: every process the output depends on flushes and acknowledges before release.",
@@ -259,6 +284,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["optimistic/orphan.ts"]},"onWrite":{"after":["core/output-seq.ts"],"before":["core/output-emit.ts"]},"onControl":{"after":["optimistic/orphan.ts"],"before":["core/recovery.ts"]},"onPeerIncarnation":{"before":["core/recovery.ts"]}},
     owns: {"tags":["TAG_OPT_COMMIT_REQ","TAG_OPT_COMMIT_ACK"]},
+    requires: ["optimistic/async-log.ts","optimistic/clock.ts","optimistic/collect.ts"],
   },
   "optimistic/exchange-finish.ts": {
     purpose: "Exchange vector clock at job end: finish waits until every clock entry is known stable.",
@@ -267,6 +293,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     order: {"onFinish":{"after":["optimistic/finish.ts"]}},
     place: {"before":["core/read.ts"]},
     owns: {},
+    requires: ["optimistic/clock.ts","optimistic/commit.ts","optimistic/exchange.ts"],
   },
   "optimistic/exchange.ts": {
     purpose: "Exchange vector clock: pull incarnation ends from the processes the clock depends on; answer pulls.",
@@ -274,6 +301,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"onFlushTimer":{"before":["core/retransmit.ts"]}},
     owns: {"tags":["TAG_OPT_PULL"]},
+    requires: ["optimistic/async-log.ts","optimistic/clock.ts","optimistic/collect.ts","optimistic/commit.ts","optimistic/gate.ts"],
   },
   "optimistic/finish.ts": {
     purpose: "At job end, wait until every pending output commit is released or dropped and no rollback is pending.",
@@ -281,6 +309,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["core/output-emit.ts"],"before":["core/read.ts"]},"onWrite":{"after":["core/output-emit.ts"]},"onFlushTimer":{"after":["optimistic/orphan.ts"]}},
     owns: {},
+    requires: ["optimistic/clock.ts","optimistic/commit.ts"],
   },
   "optimistic/gate.ts": {
     purpose: "Ignore a peer's stability claims until it has acknowledged this incarnation's end token.",
@@ -302,6 +331,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {},
     order: {"init":{"after":["optimistic/commit.ts"],"before":["core/recovery.ts"]}},
     owns: {},
+    requires: ["optimistic/async-log.ts"],
   },
   "optimistic/orphan.ts": {
     purpose: "On an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge.",
@@ -309,6 +339,7 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"opt.broadcast":"boolean"},
     order: {"init":{"after":["optimistic/collect.ts"]},"onDeliver":{"after":["optimistic/async-log.ts"],"before":["core/deliver.ts"]},"onControl":{"after":["core/retransmit.ts"]},"onLive":{"after":["optimistic/async-log.ts"],"before":["core/recovery.ts"]},"onFlushTimer":{"after":["optimistic/async-log.ts"]}},
     owns: {"tags":["TAG_OPT_TOKEN","TAG_OPT_ACK"]},
+    requires: ["core/pump.ts","core/receive.ts","core/retransmit.ts","optimistic/async-log.ts","optimistic/clock.ts","optimistic/collect.ts","optimistic/commit.ts","optimistic/gate.ts"],
   },
   "optimistic/rollback.ts": {
     purpose: "An orphan rolls back to its latest non-orphan state between deliveries.",
@@ -316,5 +347,6 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     params: {"opt.broadcast":"boolean"},
     order: {"init":{"after":["core/deliver.ts"],"before":["core/transmit.ts"]},"onDeliver":{"after":["core/deliver.ts"]},"onRollback":{"after":["optimistic/on-rollback-ckpt.ts","optimistic/on-rollback-log.ts"]}},
     owns: {},
+    requires: ["core/pump.ts","core/receive.ts","core/retransmit.ts","core/ssn.ts","optimistic/async-log.ts","optimistic/clock.ts","optimistic/commit.ts","optimistic/gate.ts","optimistic/orphan.ts"],
   },
 };

@@ -1,6 +1,6 @@
 /**
  * Chain order, derived from the manifests' `order` constraints
- * (blocks/manifest.ts) instead of placed by hand in the selectors.
+ * (blocks/manifest.ts) instead of placed by hand in selection.
  *
  * Every hook runs its chain in one global order of the selected blocks (the
  * emitters and the composer splice or call each chain in that order; `init`
@@ -12,7 +12,7 @@
  *   with every chain of every family;
  * - a selection is sorted by the constraints among its blocks, breaking ties
  *   by library order. The result is the library order restricted to the
- *   selection, so what a selector lists, and in which order, never changes
+ *   selection, so the order of the rule table's rows never changes
  *   the chains.
  *
  * A constraint naming a block that is not selected is ignored; naming a file

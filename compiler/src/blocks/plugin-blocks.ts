@@ -21,7 +21,7 @@ export interface PluginBlock {
 
 /**
  * Which built-in block a plugin value of each variable replaces, per family:
- * the block the family's selector puts where the spec's value is. A variable
+ * the block the rule table (family-rules.ts) puts where the spec's value is. A variable
  * or family not listed has no such place (a plugin block there is refused).
  */
 export const PLUGIN_PLACES: Partial<Record<Variable, Readonly<Record<string, string>>>> = {

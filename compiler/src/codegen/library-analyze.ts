@@ -81,7 +81,7 @@ export function analyzeLibrary(dir: string, texts: ReadonlyMap<string, string>):
       blocks[p] = readBlock(sf, p, hooks);
     } catch (e: unknown) {
       if (!(e instanceof CodegenError)) throw e;
-      // Not a block file (a helper, the selector), or a broken one: an error only if selected.
+      // Not a block file (a helper, a facts step), or a broken one: an error only if selected.
       blocks[p] = { error: e.message };
     }
   }

@@ -201,5 +201,15 @@ function readManifest(sf: SourceFile, def: BlockDef, known: ReadonlySet<string>,
       }
     }
   }
+  // What it requires must be blocks too: selection checks that they are selected with it (blocks/requires.ts).
+  if (m.requires !== undefined && (!Array.isArray(m.requires) || m.requires.some((r) => typeof r !== "string"))) {
+    throw new PluginBlockError(where(init), "manifest.requires is a list of block paths", "e.g. requires: [\"log/event-log.ts\"]");
+  }
+  for (const name of m.requires ?? []) {
+    if (!known.has(name)) {
+      const n = init.getDescendants().find((d) => d.getText() === JSON.stringify(name)) ?? init;
+      throw new PluginBlockError(where(n), `manifest.requires names ${name}, which is not a block`, "name built-in blocks by their path under compiler/src/blocks, e.g. \"log/event-log.ts\"");
+    }
+  }
   return m;
 }

@@ -334,4 +334,6 @@ export const manifest: BlockManifest = {
   owns: {
     tags: ["TAG_CAUSAL_PUSH", "TAG_CAUSAL_ACK", "TAG_CAUSAL_FLUSH"],
   },
+  // the blocks whose fields its K reads (DetLogState and GatherState are causal/det-log's and causal/gather's)
+  requires: ["causal/det-log.ts", "causal/gather.ts", "core/retransmit.ts"],
 };

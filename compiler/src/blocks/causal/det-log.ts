@@ -623,4 +623,6 @@ export const manifest: BlockManifest = {
     wire: ["piggyback after the ssn (and checkpoint index): the unstable determinants, with the tracking's words"],
     state: ["causal.dets", "causal.reads", "causal.dm", "causal.dmHeard", "causal.sv", "causal.sm", "causal.gc", "causal.flushed"],
   },
+  // the blocks whose fields its K reads (GatherState is causal/gather's)
+  requires: ["causal/gather.ts", "core/pump.ts", "core/receive.ts", "core/ssn.ts"],
 };

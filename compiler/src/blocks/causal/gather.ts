@@ -263,4 +263,6 @@ export const manifest: BlockManifest = {
   owns: {
     tags: ["TAG_CAUSAL_GATHER", "TAG_CAUSAL_DETS"],
   },
+  // the blocks whose fields its K reads (DetLogState is causal/det-log's)
+  requires: ["causal/det-log.ts", "checkpoint/restore.ts", "core/pump.ts", "core/receive.ts"],
 };

@@ -150,4 +150,6 @@ export const manifest: BlockManifest = {
     records: [{ log: "causal-dets", layout: "[source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload" }],
     state: ["causal.lsn"],
   },
+  // the blocks whose fields its K reads (DetLogState and GatherState are causal/det-log's and causal/gather's)
+  requires: ["causal/det-log.ts", "causal/gather.ts", "core/pump.ts", "core/receive.ts", "core/retransmit.ts", "core/ssn.ts"],
 };

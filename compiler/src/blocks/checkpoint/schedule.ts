@@ -149,4 +149,6 @@ export const manifest: BlockManifest = {
     wire: ["piggyback word after the ssn: checkpoint index or round"],
     state: ["pk.idx"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts", "core/ssn.ts"],
 };

@@ -63,4 +63,6 @@ export const manifest: BlockManifest = {
     onCheckpoint: { after: ["causal/det-log.ts", "core/output-seq.ts", "log/read-log.ts", "log/send-log.ts", "log/watermark.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["checkpoint/restore.ts", "core/ssn.ts"],
 };

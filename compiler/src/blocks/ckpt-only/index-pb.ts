@@ -85,4 +85,6 @@ export const manifest: BlockManifest = {
   owns: {
     wire: ["piggyback after the ssn: [epoch, checkpoint index or sender interval]"],
   },
+  // the blocks whose fields its K reads (RoundPhase is ckpt-only/rounds's)
+  requires: ["ckpt-only/rounds.ts", "core/receive.ts", "core/ssn.ts"],
 };

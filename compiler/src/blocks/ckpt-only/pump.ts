@@ -118,4 +118,6 @@ export const manifest: BlockManifest = {
     init: { after: ["core/receive.ts"], before: ["core/output-seq.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts"],
 };

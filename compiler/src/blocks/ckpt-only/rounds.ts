@@ -564,4 +564,6 @@ export const manifest: BlockManifest = {
     tags: ["TAG_CP_PREPARE", "TAG_CP_REPORT", "TAG_CP_ROLLBACK", "TAG_CP_ROLLED", "TAG_CP_RESUME", "TAG_CP_ANNOUNCE", "TAG_CP_POLL", "TAG_CP_HIST", "TAG_CP_COMMIT", "TAG_CP_RESTART"],
     state: ["cp.outq", "cp.applied"],
   },
+  // the blocks whose fields its K reads
+  requires: ["ckpt-only/index-pb.ts", "ckpt-only/output.ts", "ckpt-only/pump.ts", "ckpt-only/store.ts", "core/receive.ts", "core/ssn.ts"],
 };

@@ -128,4 +128,6 @@ export const manifest: BlockManifest = {
   owns: {
     state: ["cp.hist"],
   },
+  // the blocks whose fields its K reads
+  requires: ["ckpt-only/index-pb.ts", "core/output-seq.ts", "core/ssn.ts"],
 };

@@ -119,4 +119,6 @@ export const manifest: BlockManifest = {
     onRecover: { after: ["checkpoint/restore.ts"], before: ["core/recovery.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/pump.ts", "core/receive.ts", "core/recovery.ts", "core/retransmit.ts", "core/ssn.ts", "log/event-log.ts"],
 };

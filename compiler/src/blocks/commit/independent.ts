@@ -31,4 +31,6 @@ export const manifest: BlockManifest = {
     onWrite: { after: ["log/watermark.ts"], before: ["core/output-emit.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["log/event-log.ts"],
 };

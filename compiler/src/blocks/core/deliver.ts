@@ -56,4 +56,6 @@ export const manifest: BlockManifest = {
     init: { after: ["core/recovery.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts"],
 };

@@ -140,4 +140,6 @@ export const manifest: BlockManifest = {
     init: { after: ["core/receive.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts"],
 };

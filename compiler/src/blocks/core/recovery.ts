@@ -75,4 +75,6 @@ export const manifest: BlockManifest = {
   owns: {
     tags: ["TAG_RECOVER"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/pump.ts", "core/receive.ts", "core/retransmit.ts"],
 };

@@ -121,4 +121,6 @@ export const manifest: BlockManifest = {
     tags: ["TAG_STABLE"],
     state: ["core.outq", "core.stableIn"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts"],
 };

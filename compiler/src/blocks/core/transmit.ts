@@ -85,4 +85,6 @@ export const manifest: BlockManifest = {
     init: { after: ["core/deliver.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/ssn.ts"],
 };

@@ -100,4 +100,6 @@ export const manifest: BlockManifest = {
     records: [{ log: "events", layout: "[source, ssn, dest, rsn, pbLen, pb[0..pbLen-1]] payload?" }],
     state: ["log.lsn"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/ssn.ts"],
 };

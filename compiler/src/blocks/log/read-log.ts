@@ -205,4 +205,6 @@ export const manifest: BlockManifest = {
     records: [{ log: "reads", layout: "[dest, rsn, idx] value" }],
     state: ["read.lsn"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts", "core/ssn.ts"],
 };

@@ -169,4 +169,6 @@ export const manifest: BlockManifest = {
     records: [{ log: "sends", layout: "[to, ssn, pbLen, pb[0..pbLen-1]] payload" }],
     state: ["slog.lsn"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/ssn.ts"],
 };

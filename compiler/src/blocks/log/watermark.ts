@@ -134,4 +134,6 @@ export const manifest: BlockManifest = {
     onCheckpoint: { after: ["log/read-log.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts", "core/retransmit.ts", "core/ssn.ts", "log/event-log.ts", "log/read-log.ts"],
 };

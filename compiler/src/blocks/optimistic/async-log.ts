@@ -229,4 +229,6 @@ export const manifest: BlockManifest = {
   owns: {
     records: [{ log: "optimistic", layout: "DELIV [1, source, ssn, rsn, ts, pbLen, pb…] payload | END [2, j, c, e] | CUT [3, cut, newInc, ts] | READ [4, ts, rsn, idx] value" }],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/receive.ts", "core/retransmit.ts", "core/ssn.ts", "optimistic/clock.ts"],
 };

@@ -167,4 +167,6 @@ export const manifest: BlockManifest = {
   owns: {
     state: ["opt.ts", "opt.vcInc", "opt.vcTs", "opt.ftInc", "opt.ends", "opt.held"],
   },
+  // the blocks whose fields its K reads
+  requires: ["checkpoint/restore.ts", "core/receive.ts", "core/retransmit.ts", "core/ssn.ts", "optimistic/async-log.ts", "optimistic/clock.ts", "optimistic/commit.ts"],
 };

@@ -158,4 +158,6 @@ export const manifest: BlockManifest = {
   owns: {
     wire: ["piggyback after the ssn: the vector clock, (incarnation, timestamp) per process"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/ssn.ts"],
 };

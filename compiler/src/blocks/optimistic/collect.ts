@@ -253,4 +253,6 @@ export const manifest: BlockManifest = {
     onRecover: { after: ["checkpoint/restore.ts"], before: ["core/recovery.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/pump.ts", "core/receive.ts", "core/retransmit.ts", "optimistic/async-log.ts", "optimistic/clock.ts", "optimistic/gate.ts"],
 };

@@ -144,4 +144,6 @@ export const manifest: BlockManifest = {
   owns: {
     tags: ["TAG_OPT_COMMIT_REQ", "TAG_OPT_COMMIT_ACK"],
   },
+  // the blocks whose fields its K reads
+  requires: ["optimistic/async-log.ts", "optimistic/clock.ts", "optimistic/collect.ts"],
 };

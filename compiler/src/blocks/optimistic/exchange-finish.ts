@@ -38,4 +38,6 @@ export const manifest: BlockManifest = {
   // No init: placed before core/read so the generated class keeps its layout.
   place: { before: ["core/read.ts"] },
   owns: {},
+  // the blocks whose fields its K reads (ExchangeState is optimistic/exchange's)
+  requires: ["optimistic/clock.ts", "optimistic/commit.ts", "optimistic/exchange.ts"],
 };

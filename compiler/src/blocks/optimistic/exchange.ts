@@ -144,4 +144,6 @@ export const manifest: BlockManifest = {
   owns: {
     tags: ["TAG_OPT_PULL"],
   },
+  // the blocks whose fields its K reads
+  requires: ["optimistic/async-log.ts", "optimistic/clock.ts", "optimistic/collect.ts", "optimistic/commit.ts", "optimistic/gate.ts"],
 };

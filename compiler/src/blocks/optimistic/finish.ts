@@ -64,4 +64,6 @@ export const manifest: BlockManifest = {
     onFlushTimer: { after: ["optimistic/orphan.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["optimistic/clock.ts", "optimistic/commit.ts"],
 };

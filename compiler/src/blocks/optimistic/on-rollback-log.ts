@@ -30,4 +30,6 @@ export const manifest: BlockManifest = {
     init: { after: ["optimistic/commit.ts"], before: ["core/recovery.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["optimistic/async-log.ts"],
 };

@@ -252,4 +252,6 @@ export const manifest: BlockManifest = {
   owns: {
     tags: ["TAG_OPT_TOKEN", "TAG_OPT_ACK"],
   },
+  // the blocks whose fields its K reads
+  requires: ["core/pump.ts", "core/receive.ts", "core/retransmit.ts", "optimistic/async-log.ts", "optimistic/clock.ts", "optimistic/collect.ts", "optimistic/commit.ts", "optimistic/gate.ts"],
 };

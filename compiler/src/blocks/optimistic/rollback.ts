@@ -166,4 +166,6 @@ export const manifest: BlockManifest = {
     onRollback: { after: ["optimistic/on-rollback-ckpt.ts", "optimistic/on-rollback-log.ts"] },
   },
   owns: {},
+  // the blocks whose fields its K reads
+  requires: ["core/pump.ts", "core/receive.ts", "core/retransmit.ts", "core/ssn.ts", "optimistic/async-log.ts", "optimistic/clock.ts", "optimistic/commit.ts", "optimistic/gate.ts", "optimistic/orphan.ts"],
 };

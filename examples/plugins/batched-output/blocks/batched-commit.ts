@@ -47,4 +47,6 @@ export const manifest: BlockManifest = {
     onWrite: { after: ["core/output-seq.ts", "log/watermark.ts"], before: ["core/output-emit.ts"] },
   },
   owns: {},
+  // its K reads the event log's fields (EventLogFields)
+  requires: ["log/event-log.ts"],
 };

@@ -1,9 +1,9 @@
 /**
- * Block selection for optimistic logging (Damani & Garg, ICDCS 1996; Strom &
- * Yemini 1985): `send: Piggyback vector clock`, receive determinants and
- * contents logged asynchronously on stable storage, orphan detection,
- * `On rollback`, co-ordinated output commit. Called by selectBlocks, which
- * sorts the blocks by their manifests (blocks/chain-order.ts); in that order:
+ * Optimistic logging's facts (Damani & Garg, ICDCS 1996; Strom & Yemini
+ * 1985): `send: Piggyback vector clock`, receive determinants and contents
+ * logged asynchronously on stable storage, orphan detection, `On rollback`,
+ * co-ordinated output commit. The blocks are rows of blocks/family-rules.ts;
+ * in chain order (their manifests):
  *   optimistic/gate            FIRST: onControl before core/retransmit (stale stability claims)
  *   optimistic/clock           onSend piggyback; acceptReceive; onDeliver merge before the log
  *   optimistic/async-log       onDeliver append (no wait); onRead append or replay, before core/read;
@@ -29,21 +29,13 @@
  * anything but co-ordinated output commit.
  */
 import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
-import type { ParamValue } from "../params.js";
 import type { Media } from "../media.js";
-import { UnsupportedProtocolError, type BlockInstance } from "../select-common.js";
-
-function block(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
-  return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
-}
-
-/** Optimistic: a clock piggybacked for orphan detection, or an orphan-detection protocol. */
-export function isOptimistic(ir: ProtocolIR): boolean {
-  return ir.recovery.orphanDetection !== null || ir.dependencyGenerating.some((st) => st.piggyback.some((p) => p.id === "vector-clock" || p.id === "logical-clock"));
-}
+import { UnsupportedProtocolError } from "../select-common.js";
+import { baseFacts, checkpointFacts } from "./common.js";
+import type { OptimisticFacts } from "./types.js";
 
 /** `media`: the asynchronous log needs `media.asyncLog`; checkpoints (also in the memory of f other processes) `media.stableCheckpoint`. */
-export function selectOptimistic(ir: ProtocolIR, media: Media): BlockInstance[] {
+export function optimisticFacts(ir: ProtocolIR, media: Media): OptimisticFacts {
   // ---- receive: Log determinant, message asynchronously on stable storage
   let logLoc: SourceSpan | undefined;
   let medium = "";
@@ -89,7 +81,6 @@ export function selectOptimistic(ir: ProtocolIR, media: Media): BlockInstance[] 
   const od = rec.orphanDetection;
   if (od === null) throw new UnsupportedProtocolError("a piggybacked vector clock without orphan detection", pbLoc, "add `Protocol to detect orphans : broadcast logical clock`");
   if (od.id !== "broadcast-logical-clock" && od.id !== "exchange-vector-clock") throw new UnsupportedProtocolError(`orphan detection (${od.id})`, od.loc, "use `Protocol to detect orphans : broadcast logical clock` or `exchange vector clock`");
-  const exchange = od.id === "exchange-vector-clock";
   if (rec.retrieveDeterminants !== null && rec.retrieveDeterminants.id !== "centralized") {
     throw new UnsupportedProtocolError(`${rec.retrieveDeterminants.id} determinant retrieval with optimistic logging`, rec.retrieveDeterminants.loc, "use `Protocol to retrieve determinants : centralized`, or drop the statement");
   }
@@ -108,8 +99,6 @@ export function selectOptimistic(ir: ProtocolIR, media: Media): BlockInstance[] 
       if (ck !== null && ck.storage.id !== rb.storage.id) throw new UnsupportedProtocolError(`On rollback: Take independent checkpoint on ${rb.storage.id} (the checkpoints are on ${ck.storage.id})`, rb.storage.loc ?? rb.loc, "take the rollback's checkpoint on the checkpoint statement's storage");
     }
   }
-  // Where checkpoints go: the checkpoint statement's storage, or the rollback action's.
-  const ckMedium = ck !== null ? ck.storage.id : rb !== null && rb.kind === "checkpoint" ? rb.storage.id : null;
 
   // ---- output commit
   let commitLoc: SourceSpan | undefined;
@@ -120,46 +109,23 @@ export function selectOptimistic(ir: ProtocolIR, media: Media): BlockInstance[] 
   }
   if (commitLoc === undefined) throw new UnsupportedProtocolError("optimistic logging without co-ordinated output commit (output could be retracted)", ir.recovery.loc, "add `Co-ordinated output commit on write`");
 
-  const out: BlockInstance[] = [];
-  if (exchange) out.push(block("optimistic/exchange.ts", od.id, "OrphanDetection", "pull incarnation ends from the processes the vector clock depends on (flush timer; a message from an unknown incarnation); answer pulls with our token", {}, od.loc));
-  out.push(
-    block("optimistic/gate.ts", od.id, "OrphanDetection", "ignore a peer's stability claims until it acknowledged our incarnation-end token", {}, od.loc),
-    block("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    block("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back", { "core.divergence": false }),
-    block("core/pump.ts", "core", "EventHandler", "one delivery at a time; replay in rsn order"),
-    block("core/retransmit.ts", "core", "EventHandler", "retransmission buffer until the receiver's asynchronous log holds the message"),
-    block("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
-    block("core/timers.ts", "core", "EventHandler", "flush timer", { "flush.intervalMs": ir.options.flushIntervalMs }),
-    ckMedium === null
-      ? block("checkpoint/restore.ts", "core", "Checkpoint", "no checkpoints: recovery and rollback start from the initial state", { "ckpt.medium": "volatile-memory-of-self", "ckpt.initAfterGather": false })
-      : block("checkpoint/restore.ts", "independent", "Checkpoint", "recovery restores the latest (committed) checkpoint", { "ckpt.medium": ckMedium, "ckpt.initAfterGather": false }, ck?.loc ?? rb?.loc),
-    block("optimistic/clock.ts", "vector-clock", "PiggybackLogging", "fault-tolerant vector clock (incarnation, timestamp) per process; discard orphan messages, postpone ones from unknown incarnations", {}, pbLoc),
-    block("optimistic/async-log.ts", "determinant", "LogEventDeterminant", `receive determinants, message contents and read values logged asynchronously on ${medium}; flushed by the timer`, { "log.medium": medium }, logLoc),
-    block("optimistic/collect.ts", rec.retrieveDeterminants?.id ?? "centralized", "CollectDeterminants", exchange ? "replay what reached the stable log; new incarnation (its end is pulled, not broadcast)" : "replay what reached the stable log; new incarnation; broadcast its end", { "opt.broadcast": !exchange }, rec.retrieveDeterminants?.loc ?? logLoc),
-    block("optimistic/orphan.ts", od.id, "OrphanDetection", "on an incarnation-end token: discard orphan messages, detect being an orphan, acknowledge", { "opt.broadcast": !exchange }, od.loc),
-    block("optimistic/commit.ts", "coordinated", "HowToOutputCommit", "every process the output depends on (vector clock) flushes and acknowledges before release", {}, commitLoc),
-  );
-  if (rb !== null && rb.kind === "log") out.push(block("optimistic/on-rollback-log.ts", "log", "LogEventInfo", `On rollback: make the delivered determinants and messages stable on ${medium} first`, {}, rb.loc));
-  if (rb !== null && rb.kind === "checkpoint") out.push(block("optimistic/on-rollback-ckpt.ts", "checkpoint", "Checkpoint", `On rollback: a committed checkpoint on ${rb.storage.id} right after the rollback's replay`, {}, rb.loc));
-  if (ck !== null) out.push(block("checkpoint/independent.ts", "independent", "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": ir.options.checkpointIntervalMs }, ck.loc));
-  out.push(
-    block("core/recovery.ts", "core", "EventHandler", "announce the restored delivered vector; replay; go live"),
-    block("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": false }),
-    block("optimistic/rollback.ts", od.id, "OrphanDetection", "an orphan rolls back to its latest non-orphan state between deliveries", { "opt.broadcast": !exchange }, od.loc),
-    block("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
-    block("core/output-emit.ts", "core", "EventHandler", "release the output"),
-    block("optimistic/finish.ts", "coordinated", "HowToOutputCommit", "at job end, finish waits until every pending output commit is released or dropped and no rollback is pending", {}, commitLoc),
-  );
-  if (exchange) out.push(block("optimistic/exchange-finish.ts", od.id, "OrphanDetection", "at job end, finish also waits until every vector-clock entry is known stable (nobody pushes incarnation ends)", {}, od.loc));
-  out.push(
-    block("core/read.ts", "core", "EventHandler", "produce non-deterministic input"),
-  );
-  if (ckMedium === null) out.push(block("checkpoint/store.ts", "synchronously", "HowToCheckpoint", "unused without a checkpoint statement", { "ckpt.sync": true, "ckpt.incremental": false }));
-  else {
-    const how = ck?.how.id ?? "asynchronously";
-    out.push(
-      block("optimistic/checkpoint.ts", how, "HowToCheckpoint", "committed checkpoints: the capture's vector clock made stable everywhere, then written; log and history truncated", { "ckpt.sync": how === "synchronously", "ckpt.incremental": ck?.impl.id === "incremental" }, ck?.loc ?? rb?.loc),
-    );
-  }
-  return out;
+  return {
+    family: "optimistic",
+    ...baseFacts(ir),
+    ck: checkpointFacts(ck),
+    // Where checkpoints go: the checkpoint statement's storage, or the rollback action's.
+    ckMedium: ck !== null ? ck.storage.id : rb !== null && rb.kind === "checkpoint" ? rb.storage.id : null,
+    ckLoc: ck?.loc ?? rb?.loc,
+    ckHow: ck?.how.id ?? "asynchronously",
+    medium,
+    logLoc,
+    pbLoc,
+    orphans: od.id,
+    orphansLoc: od.loc,
+    exchange: od.id === "exchange-vector-clock",
+    retrieve: rec.retrieveDeterminants?.id ?? "centralized",
+    retrieveLoc: rec.retrieveDeterminants?.loc,
+    rollback: rb === null ? null : { kind: rb.kind, medium: rb.storage.id, loc: rb.loc },
+    commitLoc,
+  };
 }

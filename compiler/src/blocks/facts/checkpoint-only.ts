@@ -1,12 +1,10 @@
 /**
- * Block selection for the checkpoint-only protocols (a checkpoint statement,
- * no message or determinant logging): co-ordinated, communication-induced
- * (index-based, BCS) and independent checkpointing with rollback
- * propagation. Called by select.ts; refuses (UnsupportedProtocolError) what
- * these blocks do not implement rather than emitting a weaker protocol.
- *
- * Its blocks, in the chain order their manifests give (selectBlocks sorts
- * them, blocks/chain-order.ts):
+ * The checkpoint-only protocols' facts (a checkpoint statement, no message
+ * or determinant logging): co-ordinated, communication-induced (index-based,
+ * BCS) and independent checkpointing with rollback propagation. Refuses
+ * (UnsupportedProtocolError) what these blocks do not implement rather than
+ * emitting a weaker protocol. The blocks are rows of blocks/family-rules.ts;
+ * in chain order (their manifests):
  *   core/ssn                ssn (piggyback word 0)
  *   core/receive            duplicate suppression and hold-back
  *   ckpt-only/pump          deliveries and checkpoints between them; holdable by a round
@@ -23,21 +21,26 @@
  *   ckpt-only/store         onCheckpoint last: every block has added its state
  */
 import type { ProtocolIR, SourceSpan } from "../../ir/types.js";
-import type { ParamValue } from "../params.js";
-import { UnsupportedProtocolError, type BlockInstance } from "../select-common.js";
+import { UnsupportedProtocolError } from "../select-common.js";
+import { baseFacts, checkpointFacts } from "./common.js";
+import type { CheckpointOnlyFacts } from "./types.js";
 
 const KINDS = new Set(["coordinated", "communication-induced", "independent"]);
 
-/** A checkpoint statement and no logging anywhere: recovery rolls processes back to a consistent line. */
-export function isCheckpointOnly(ir: ProtocolIR): boolean {
-  return ir.checkpoint !== null && ir.nonDeterministic.length === 0 && ir.dependencyGenerating.every((st) => st.log === null);
-}
-
-function inst(file: string, id: string, module: string, reason: string, params: Record<string, ParamValue> = {}, loc?: SourceSpan): BlockInstance {
-  return loc === undefined ? { file, id, module, params, reason } : { file, id, module, params, loc, reason };
-}
-
-export function selectCheckpointOnly(ir: ProtocolIR): BlockInstance[] {
+/** `ir` has a checkpoint statement (the classifier's `checkpoint-*` families). */
+export function checkpointOnlyFacts(ir: ProtocolIR): CheckpointOnlyFacts {
+  // No determinant is logged or piggybacked.
+  const log = ir.dependencyGenerating.find((st) => st.log !== null)?.log ?? undefined;
+  if (log !== undefined) {
+    throw new UnsupportedProtocolError(
+      "`Log` in a protocol that logs no determinant: checkpoint-only recovery rolls back to a consistent line and never replays, so nothing would read the log",
+      log.loc,
+      "remove the `Log` action; for message logging, declare the receive determinant too: `receive: determinant : {source, sesn, dest, desn}` then `Log determinant, message synchronously on NFS disk`",
+      "E-checkpoint-only-log",
+    );
+  }
+  const nd = ir.nonDeterministic[0];
+  if (nd !== undefined) throw new UnsupportedProtocolError(`${nd.event} determinants that are neither logged nor piggybacked`, nd.loc, "add `Log determinant synchronously on NFS disk` under it, or remove the statement");
   const ck = ir.checkpoint!;
   const kind = ck.proto.id;
   if (!KINDS.has(kind)) throw new UnsupportedProtocolError(`${kind} checkpointing without message logging`, ck.proto.loc ?? ck.loc, "use `Co-ordinated`, `Communication-induced` or `Independent` checkpointing");
@@ -93,51 +96,5 @@ export function selectCheckpointOnly(ir: ProtocolIR): BlockInstance[] {
       "E-checkpoint-only-retrieval",
     );
   }
-
-  const interval = ir.options.checkpointIntervalMs;
-  const pbReason =
-    kind === "coordinated"
-      ? "piggyback [epoch, snapshot number]: a message sent after snapshot k forces checkpoint k first (the marker rule); other epochs dropped"
-      : kind === "communication-induced"
-        ? "piggyback [epoch, checkpoint index]: a higher index forces a checkpoint with that index before delivery (BCS)"
-        : "piggyback [epoch, sender interval]: the receiver records the dependency for rollback propagation";
-  const out: BlockInstance[] = [
-    inst("core/ssn.ts", "core", "EventHandler", "per-channel send sequence numbers"),
-    inst("core/receive.ts", "core", "EventHandler", "duplicate suppression and per-channel hold-back", { "core.divergence": false }),
-    inst("ckpt-only/pump.ts", "core", "EventHandler", "one delivery at a time; checkpoints between deliveries; held during recovery rounds"),
-    inst("core/output-seq.ts", "core", "EventHandler", "output numbering for the idempotent sink"),
-    inst("ckpt-only/index-pb.ts", counter ? "checkpoint-counter" : kind, "PiggybackCheckpointing", pbReason, { "cp.force": kind !== "independent", "cp.byKey": kind === "independent" }, counterLoc ?? ck.loc),
-    inst("ckpt-only/output.ts", kind, "HowToOutputCommit", "outputs leave once a committed line covers them (no recovery goes below it)", {}, ck.loc),
-  ];
-  if (kind === "coordinated") {
-    out.push(inst("ckpt-only/snapshot.ts", kind, "Checkpoint", "rank 0 starts a snapshot on the checkpoint timer", { "ckpt.intervalMs": interval }, ck.loc));
-  } else {
-    out.push(inst("checkpoint/independent.ts", kind, "Checkpoint", "checkpoint on the local timer", { "ckpt.intervalMs": interval }, ck.loc));
-  }
-  out.push(
-    inst(
-      "ckpt-only/rounds.ts",
-      kind,
-      "Checkpoint",
-      kind === "coordinated"
-        ? "every process restores the last complete snapshot; commit when a snapshot completes"
-        : kind === "communication-induced"
-          ? "recovery line of the failed processes' index; survivors roll back to it"
-          : "recovery line by rollback propagation (domino effect possible); GC below the committed line",
-      { "cp.kind": kind },
-      ck.loc,
-    ),
-    inst("core/deliver.ts", "core", "EventHandler", "hand the message to the application", { "core.divergence": false }),
-    inst("core/transmit.ts", "core", "EventHandler", "keep in the retransmission buffer and send"),
-    inst("core/read.ts", "core", "EventHandler", "produce non-deterministic input (not logged: apps that read are not recoverable here)"),
-    inst(
-      "ckpt-only/store.ts",
-      ck.how.id,
-      "HowToCheckpoint",
-      "write checkpoints with their history; never drop one a recovery line may need",
-      { "ckpt.medium": ck.storage.id, "ckpt.sync": ck.how.id === "synchronously", "ckpt.incremental": ck.impl.id === "incremental" },
-      ck.loc,
-    ),
-  );
-  return out;
+  return { family: "checkpoint-only", ...baseFacts(ir), ck: checkpointFacts(ck)!, counter, counterLoc };
 }
