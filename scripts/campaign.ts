@@ -135,6 +135,7 @@ async function main(): Promise<number> {
   const found = await discoverProtocols({ backends });
   for (const p of plugins.protocols) {
     if (found.protocols.some((b) => b.name === p.name)) fail(`--plugin ${p.plugin}: its protocol ${p.name} has the name of a built-in spec`);
+    if (plugins.protocols.some((q) => q.name === p.name && q.plugin !== p.plugin)) fail(`--plugin ${p.plugin}: its protocol ${p.name} has the name of another --plugin's (rename one's \`protocol\` line)`);
   }
   let protocols: ProtocolEntry[] = wanted === undefined && pluginDirs.length > 0 ? [] : [...found.protocols];
   if (wanted?.includes("none")) protocols.push(NONE_ENTRY);
