@@ -21,15 +21,18 @@
  * period would never fire in them.
  *
  * Packages go under .egida-tmp/plugins/ (gitignored), one directory per
- * generated source's hash: concurrent campaigns and tests share them, and a
- * changed block file or spec gives a new directory.
+ * hash of the generated source and the plugin directories it links:
+ * concurrent campaigns and tests share them, and a changed block file or
+ * spec gives a new directory.
  */
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
+import { loadConfig } from "../../compiler/src/config/find-config.js";
 import { loadRegistry, parseSpec } from "../../compiler/src/frontend.js";
 import type { ProtocolOptions } from "../../compiler/src/ir/types.js";
 import { classify } from "../../compiler/src/passes/classify.js";
@@ -119,6 +122,7 @@ export interface CompileOptions {
 export async function compilePlugin(arg: string, o: CompileOptions = {}): Promise<CompiledPlugin> {
   const info = await pluginSpec(arg);
   mkdirSync(CACHE, { recursive: true });
+  const config = configEntries(dirname(info.spec));
   const work = mkdtempSync(join(CACHE, `.build-${info.name}-`));
   try {
     let spec = info.spec;
@@ -126,7 +130,7 @@ export async function compilePlugin(arg: string, o: CompileOptions = {}): Promis
       // A copy of the spec, and a config naming the same plugins from the copy's directory.
       spec = join(work, basename(info.spec));
       writeFileSync(spec, withTimerPeriods(readFileSync(info.spec, "utf8"), o.periods));
-      writeFileSync(join(work, "egida.config.json"), `${JSON.stringify(relocatedConfig(dirname(info.spec), work))}\n`);
+      writeFileSync(join(work, "egida.config.json"), `${JSON.stringify(relocatedConfig(config.entries, work))}\n`);
     }
     const out = join(work, "pkg");
     const r = spawnSync(process.execPath, [GEN, "compile", basename(spec), "-o", out, "--emit", o.emit ?? "inline"], {
@@ -139,7 +143,8 @@ export async function compilePlugin(arg: string, o: CompileOptions = {}): Promis
       throw new PluginSpecError(`--plugin ${info.plugin}: egida-gen compile failed: ${line}`);
     }
     const source = readFileSync(join(out, "src/index.ts"), "utf8");
-    const hash = createHash("sha256").update(source).digest("hex").slice(0, 12);
+    // The links go in the directory too: the same source from another copy of the plugin gets its own.
+    const hash = createHash("sha256").update(source).update(JSON.stringify(config.entries)).digest("hex").slice(0, 12);
     const dir = join(CACHE, `${info.name}-${o.emit ?? "inline"}-${hash}`);
     if (!existsSync(join(dir, "pkg/dist/index.js"))) {
       const js = ts.transpileModule(source, {
@@ -149,13 +154,10 @@ export async function compilePlugin(arg: string, o: CompileOptions = {}): Promis
       mkdirSync(join(out, "dist"));
       writeFileSync(join(out, "dist/index.js"), js.outputText);
       // What `npm install <plugin>` beside the package does: the package imports a medium's store by the plugin's name.
-      const pluginPkg = join(dirname(info.spec), "package.json");
-      if (existsSync(pluginPkg)) {
-        const name = (JSON.parse(readFileSync(pluginPkg, "utf8")) as { name?: unknown }).name;
-        if (typeof name === "string" && name !== "") {
-          mkdirSync(dirname(join(work, "node_modules", name)), { recursive: true });
-          symlinkSync(dirname(info.spec), join(work, "node_modules", name), "dir");
-        }
+      for (const e of config.entries) {
+        if (e.dir === null || e.name === null || existsSync(join(work, "node_modules", e.name))) continue;
+        mkdirSync(dirname(join(work, "node_modules", e.name)), { recursive: true });
+        symlinkSync(e.dir, join(work, "node_modules", e.name), "dir");
       }
       try {
         renameSync(work, dir);
@@ -169,13 +171,40 @@ export async function compilePlugin(arg: string, o: CompileOptions = {}): Promis
   }
 }
 
-/** The plugin directory's egida.config.json with its relative entries rewritten for a config in `to`. */
-function relocatedConfig(from: string, to: string): { plugins: string[] } {
-  const file = join(from, "egida.config.json");
-  if (!existsSync(file)) throw new PluginSpecError(`${from}: no egida.config.json naming the plugin`);
-  const config = JSON.parse(readFileSync(file, "utf8")) as { plugins?: unknown };
-  const plugins = Array.isArray(config.plugins) ? config.plugins.filter((p): p is string => typeof p === "string") : [];
-  return { plugins: plugins.map((p) => (p.startsWith(".") ? `./${relative(to, resolve(from, p)) || "."}` : p)) };
+interface ConfigEntry {
+  /** As the config writes it. */
+  readonly entry: string;
+  /** The plugin's package directory, where it resolves from the config's directory (null: it does not). */
+  readonly dir: string | null;
+  /** Its package.json `name`. */
+  readonly name: string | null;
+}
+
+/** The entries of the egida.config.json that applies to `specDir` (the compiler's lookup), each resolved as the loader resolves it. */
+function configEntries(specDir: string): { configDir: string; entries: ConfigEntry[] } {
+  const loaded = loadConfig(specDir);
+  if (loaded.path === null) throw new PluginSpecError(`${specDir}: no egida.config.json naming a plugin (looked up from the spec's directory to the root)`);
+  const configDir = dirname(loaded.path);
+  const entries = loaded.config.plugins.map((entry): ConfigEntry => {
+    let dir: string | null = null;
+    if (entry.startsWith(".")) dir = resolve(configDir, entry);
+    else {
+      try {
+        dir = dirname(createRequire(join(configDir, "egida.config.json")).resolve(`${entry}/package.json`));
+      } catch {
+        // unresolvable here: egida-gen compile reports it in its one line
+      }
+    }
+    const pkg = dir === null ? null : join(dir, "package.json");
+    const name = pkg !== null && existsSync(pkg) ? (JSON.parse(readFileSync(pkg, "utf8")) as { name?: unknown }).name : null;
+    return { entry, dir, name: typeof name === "string" && name !== "" ? name : null };
+  });
+  return { configDir, entries };
+}
+
+/** The config for a copy of the spec in `to`: each entry by a relative path to the directory it resolved to. */
+function relocatedConfig(entries: readonly ConfigEntry[], to: string): { plugins: string[] } {
+  return { plugins: entries.map((e) => (e.dir === null ? e.entry : `./${relative(to, e.dir) || "."}`)) };
 }
 
 /** The compiled package's factory. */
