@@ -142,7 +142,8 @@ async function main(): Promise<number> {
   if (wanted) {
     protocols = protocols.filter((p) => wanted.includes(p.name));
     for (const w of wanted) {
-      if (!protocols.some((p) => p.name === w)) {
+      // A plugin's protocol runs anyway: naming it too is not an error.
+      if (!protocols.some((p) => p.name === w) && !plugins.protocols.some((p) => p.name === w)) {
         const why = found.unsupported.find((u) => u.name === w)?.why;
         fail(`--protocol ${w}: ${why ?? `not found (known: ${found.protocols.map((p) => p.name).filter((n, i, a) => a.indexOf(n) === i).join(", ")}, none)`}`);
       }

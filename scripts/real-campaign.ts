@@ -112,7 +112,6 @@ async function main(): Promise<number> {
   }
   const proven = await realProtocols();
   const names = proven.map((p) => p.name);
-  for (const p of values.protocol ?? []) if (!names.includes(p)) usage(`${p} is not a crash-proven generated protocol (have: ${names.join(", ")})`);
   const pluginDirs = [...(values.plugins === true ? PLUGIN_EXAMPLES : []), ...(values.plugin ?? [])];
   const plugins: RealProtocol[] = [];
   for (const dir of pluginDirs) {
@@ -127,6 +126,10 @@ async function main(): Promise<number> {
     if (names.includes(p.name)) usage(`--plugin ${p.plugin!.arg}: its protocol ${p.name} has the name of a generated package`);
     if (plugins.findIndex((q) => q.name === p.name) < i) usage(`--plugin ${p.plugin!.arg}: its protocol ${p.name} has the name of another --plugin's (rename one's \`protocol\` line)`);
   });
+  // A plugin's protocol runs anyway: naming it in --protocol too is not an error.
+  for (const p of values.protocol ?? []) {
+    if (!names.includes(p) && !plugins.some((q) => q.name === p)) usage(`${p} is not a crash-proven generated protocol (have: ${names.join(", ")})`);
+  }
   const protocols = [...(values.protocol ? proven.filter((p) => values.protocol!.includes(p.name)) : pluginDirs.length > 0 ? [] : proven), ...plugins];
   let apps: AppCase[];
   try {
