@@ -1,10 +1,25 @@
 /**
- * `npm run campaign -- [--runs N] [--protocol P] [--app A] [--seed S] [--schedule JSON [--trace FILE]] [--backend B]`
+ * `npm run campaign -- [--runs N] [--protocol P] [--plugin DIR]... [--app A] [--seed S] [--schedule JSON [--trace FILE]] [--backend B]`
  *
  * The seeded simulated crash campaign (test/conformance/): seeds × protocols
  * × apps, every run checked by the oracles, with a progress bar and a summary
  * table per protocol × app. Exits 1 on any violation, with one shrunk
  * reproduction command per failing run; 2 on bad usage.
+ *
+ * `--plugin DIR` (repeatable; `--plugins`: every example in examples/plugins/)
+ * adds the protocol a plugin directory's example.egida compiles to with
+ * `egida-gen compile` from that directory (test/conformance/plugin-protocols.ts),
+ * with the campaign's timer periods, run on the same apps, schedules and
+ * oracles as the built-in specs. A plugin medium runs on the simulator's
+ * memory storage, simulated by its `stable` trait (synced records survive a
+ * crash, an unsynced tail does not), as `egida-run --sim` does; the plugin's
+ * own store is not opened here. It does real file I/O and fdatasync outside
+ * virtual time: a simulated crash kills no process, so neither its unsynced
+ * tail (in the page cache) nor a dead incarnation's writes still in flight
+ * would be lost, and I/O latency would make a seed's run unreproducible. The
+ * store itself is proven by the real campaign (`npm run campaign:real --
+ * --plugin DIR`: SIGKILLs, its files) and its own tests. A plugin block is
+ * spliced into the protocol, so the simulator runs it as it is.
  */
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
@@ -22,12 +37,16 @@ import {
   type Tally,
 } from "../test/conformance/campaign.js";
 import { BACKENDS, NONE_ENTRY, discoverProtocols, type Backend, type ProtocolEntry } from "../test/conformance/protocols.js";
+import { PLUGIN_EXAMPLES, PluginSpecError, pluginEntries } from "../test/conformance/plugin-protocols.js";
 import { SCHEDULE_KINDS, parseSchedule, type ScheduleKind } from "../test/conformance/schedule.js";
 import { formatTable, sumCounts } from "./lib/summary-table.js";
 
 const USAGE = `usage: npm run campaign -- [options]
   --runs N           seeds per protocol × app (default 20)
   --protocol P       only these protocols (comma list; "none" is the no-recovery baseline, excluded by default)
+  --plugin DIR       also the protocol DIR/example.egida (or DIR itself, a .egida file) compiles to with
+                     its egida.config.json (repeatable); without --protocol, only the plugins' protocols run
+  --plugins          --plugin for each of ${PLUGIN_EXAMPLES.join(", ")}
   --app A            only these apps (comma list): ${CONFORMANCE_APPS.map((a) => a.name).join(", ")}
   --seed S           first seed (default 1); with --schedule, the exact seed
   --schedule JSON    run exactly this crash schedule (one run per protocol × app)
@@ -58,6 +77,8 @@ async function main(): Promise<number> {
       options: {
         runs: { type: "string" },
         protocol: { type: "string" },
+        plugin: { type: "string", multiple: true },
+        plugins: { type: "boolean" },
         app: { type: "string" },
         seed: { type: "string" },
         schedule: { type: "string" },
@@ -103,20 +124,34 @@ async function main(): Promise<number> {
   }
 
   const wanted = list(values.protocol);
+  const pluginDirs = [...(values.plugins === true ? PLUGIN_EXAMPLES : []), ...(values.plugin ?? [])];
+  let plugins;
+  try {
+    plugins = await pluginEntries(pluginDirs, backends);
+  } catch (e) {
+    if (e instanceof PluginSpecError) fail(e.message);
+    throw e;
+  }
   const found = await discoverProtocols({ backends });
-  let protocols: ProtocolEntry[] = [...found.protocols];
+  for (const p of plugins.protocols) {
+    if (found.protocols.some((b) => b.name === p.name)) fail(`--plugin ${p.plugin}: its protocol ${p.name} has the name of a built-in spec`);
+    if (plugins.protocols.some((q) => q.name === p.name && q.plugin !== p.plugin)) fail(`--plugin ${p.plugin}: its protocol ${p.name} has the name of another --plugin's (rename one's \`protocol\` line)`);
+  }
+  let protocols: ProtocolEntry[] = wanted === undefined && pluginDirs.length > 0 ? [] : [...found.protocols];
   if (wanted?.includes("none")) protocols.push(NONE_ENTRY);
   if (wanted) {
     protocols = protocols.filter((p) => wanted.includes(p.name));
     for (const w of wanted) {
-      if (!protocols.some((p) => p.name === w)) {
+      // A plugin's protocol runs anyway: naming it too is not an error.
+      if (!protocols.some((p) => p.name === w) && !plugins.protocols.some((p) => p.name === w)) {
         const why = found.unsupported.find((u) => u.name === w)?.why;
         fail(`--protocol ${w}: ${why ?? `not found (known: ${found.protocols.map((p) => p.name).filter((n, i, a) => a.indexOf(n) === i).join(", ")}, none)`}`);
       }
     }
   }
+  protocols.push(...plugins.protocols);
   if (protocols.length === 0) fail("no protocol to run");
-  if (!wanted && found.unsupported.length > 0) {
+  if (!wanted && pluginDirs.length === 0 && found.unsupported.length > 0) {
     process.stdout.write(`not built by the block library yet (skipped): ${found.unsupported.map((u) => u.name).join(", ")}\n`);
   }
 
@@ -182,10 +217,11 @@ async function main(): Promise<number> {
     `\n${all.runs} runs, ${all.crashes} crashes injected, ${all.stalls} stalled, ${protocols.length} protocol build(s) × ${apps.length} app(s), ${failures.length} failing run(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   for (const u of unbuilt) process.stdout.write(`not run, does not build: ${u}\n`);
+  for (const n of plugins.notApplicable) process.stdout.write(`not run: ${n}\n`);
   for (const k of skipped) process.stdout.write(`not run, outside the protocol's claims: ${k}\n`);
   for (const c of failures) process.stdout.write(`reproduce: ${c.repro ?? "(not shrunk)"}\n`);
   if (values.trace !== undefined) process.stdout.write(`trace: ${values.trace} (npx egida-view ${values.trace} --out run.html)\n`);
-  return failures.length > 0 || (wanted !== undefined && unbuilt.length > 0) ? 1 : 0;
+  return failures.length > 0 || ((wanted !== undefined || pluginDirs.length > 0) && unbuilt.length > 0) ? 1 : 0;
 }
 
 function table(tallies: Map<string, Tally>): string {

@@ -19,6 +19,16 @@
  * (runs, kills, recoveries, kills during recovery, rollbacks, of which of
  * survivors, violations), and exits 1 on any violation, with the command
  * lines that reproduce it.
+ *
+ * `--plugin DIR` (repeatable; `--plugins`: every example in examples/plugins/)
+ * adds the protocol a plugin directory's example.egida compiles to with
+ * `egida-gen compile` from that directory, verbatim (its own timer periods;
+ * test/conformance/plugin-protocols.ts), with node_modules/ linking the
+ * plugin beside the package as `npm install` would: the same apps, kill
+ * schedules and judgement as the crash-proven packages. A plugin medium is
+ * its own store here (real files, fdatasync, SIGKILLs), so this is the
+ * campaign that proves it; the simulated one simulates it by its `stable`
+ * trait.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname, loadavg } from "node:os";
@@ -28,7 +38,8 @@ import cliProgress from "cli-progress";
 import { APPS, appCase, type AppCase } from "../test/realproc/lib/apps.js";
 import { crashRun, hasFiniteTolerance, skipFor, type CrashRun, type RunKind } from "../test/realproc/lib/job.js";
 import { ROOT } from "../test/realproc/lib/paths.js";
-import { builtProtocol, killPolicy, realProtocols, type RealProtocol } from "../test/realproc/lib/protocols.js";
+import { PLUGIN_EXAMPLES, PluginSpecError } from "../test/conformance/plugin-protocols.js";
+import { killPolicy, pluginProtocol, protocolDir, realProtocols, type RealProtocol } from "../test/realproc/lib/protocols.js";
 import { formatTable, sumCounts } from "./lib/summary-table.js";
 
 interface Tally {
@@ -50,6 +61,9 @@ const USAGE = `usage: npm run campaign:real -- [options]
   --runs N       seeded runs within tolerance per protocol × app (default 2)
   --beyond N     runs beyond tolerance per protocol × app, for protocols with a finite f (default 1)
   --protocol P   only this protocol (repeatable; default: every crash-proven package in generated/)
+  --plugin DIR   also the protocol DIR/example.egida (or DIR itself, a .egida file) compiles to with its
+                 egida.config.json (repeatable); without --protocol, only the plugins' protocols run
+  --plugins      --plugin for each of ${PLUGIN_EXAMPLES.join(", ")}
   --app A        only this app (repeatable): token-ring, all-to-all, jacobi, master-worker, writer
   --seed S       first seed (default 1)
   --jobs J       jobs at once (default 2)
@@ -69,6 +83,8 @@ async function main(): Promise<number> {
       options: {
         runs: { type: "string", default: "2" },
         protocol: { type: "string", multiple: true },
+        plugin: { type: "string", multiple: true },
+        plugins: { type: "boolean" },
         app: { type: "string", multiple: true },
         seed: { type: "string", default: "1" },
         jobs: { type: "string", default: "2" },
@@ -96,15 +112,32 @@ async function main(): Promise<number> {
   }
   const proven = await realProtocols();
   const names = proven.map((p) => p.name);
-  for (const p of values.protocol ?? []) if (!names.includes(p)) usage(`${p} is not a crash-proven generated protocol (have: ${names.join(", ")})`);
-  const protocols = values.protocol ? proven.filter((p) => values.protocol!.includes(p.name)) : proven;
+  const pluginDirs = [...(values.plugins === true ? PLUGIN_EXAMPLES : []), ...(values.plugin ?? [])];
+  const plugins: RealProtocol[] = [];
+  for (const dir of pluginDirs) {
+    try {
+      plugins.push(await pluginProtocol(dir)); // compiled once, before the runs
+    } catch (e) {
+      if (e instanceof PluginSpecError) usage(e.message);
+      throw e;
+    }
+  }
+  plugins.forEach((p, i) => {
+    if (names.includes(p.name)) usage(`--plugin ${p.plugin!.arg}: its protocol ${p.name} has the name of a generated package`);
+    if (plugins.findIndex((q) => q.name === p.name) < i) usage(`--plugin ${p.plugin!.arg}: its protocol ${p.name} has the name of another --plugin's (rename one's \`protocol\` line)`);
+  });
+  // A plugin's protocol runs anyway: naming it in --protocol too is not an error.
+  for (const p of values.protocol ?? []) {
+    if (!names.includes(p) && !plugins.some((q) => q.name === p)) usage(`${p} is not a crash-proven generated protocol (have: ${names.join(", ")})`);
+  }
+  const protocols = [...(values.protocol ? proven.filter((p) => values.protocol!.includes(p.name)) : pluginDirs.length > 0 ? [] : proven), ...plugins];
   let apps: AppCase[];
   try {
     apps = values.app ? values.app.map(appCase) : [...APPS];
   } catch (e) {
     usage(e instanceof Error ? e.message : String(e));
   }
-  for (const p of protocols) builtProtocol(p.name); // transpile once, before the runs race for it
+  for (const p of protocols) protocolDir(p); // transpile once, before the runs race for it
 
   const cases: { protocol: RealProtocol; app: AppCase; seed: number; kind: RunKind }[] = [];
   const skipped: string[] = [];
@@ -198,7 +231,7 @@ async function main(): Promise<number> {
   for (const s of skipped) process.stdout.write(`not run, outside the protocol's claims: ${s}\n`);
   for (const f of failures) {
     process.stdout.write(
-      `reproduce: npm run campaign:real -- --protocol ${f.protocol.name} --app ${f.app.name} ${f.kind === "beyond" ? "--runs 0 --beyond 1" : "--runs 1 --beyond 0"} --seed ${f.seed}${extraKills !== 2 ? ` --kills ${extraKills}` : ""}\n` +
+      `reproduce: npm run campaign:real -- ${f.protocol.plugin === undefined ? `--protocol ${f.protocol.name}` : `--plugin ${f.protocol.plugin.arg}`} --app ${f.app.name} ${f.kind === "beyond" ? "--runs 0 --beyond 1" : "--runs 1 --beyond 0"} --seed ${f.seed}${extraKills !== 2 ? ` --kills ${extraKills}` : ""}\n` +
         `       or: ${f.result.command}   (time kills are wall-clock: close, not exact)\n`,
     );
   }

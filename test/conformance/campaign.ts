@@ -88,7 +88,7 @@ export function livenessBoundMs(freeMs: number, schedule: CrashSchedule): number
 }
 
 export function reproCommand(
-  e: Pick<ProtocolEntry, "name" | "backend">,
+  e: Pick<ProtocolEntry, "name" | "backend" | "plugin">,
   app: string,
   seed: number,
   schedule: CrashSchedule,
@@ -96,7 +96,9 @@ export function reproCommand(
   wire: "frames" | "tcp" = "frames",
 ): string {
   const backend = e.backend === "builtin" ? "" : ` --backend ${e.backend}`;
-  return `npm run campaign -- --protocol ${e.name}${backend}${realReplication ? " --real-replication" : ""}${wire === "tcp" ? " --wire tcp" : ""} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}' --trace run.jsonl`;
+  // A plugin's protocol is the one its directory's spec compiles to: --plugin alone selects it.
+  const which = e.plugin === undefined ? `--protocol ${e.name}` : `--plugin ${e.plugin}`;
+  return `npm run campaign -- ${which}${backend}${realReplication ? " --real-replication" : ""}${wire === "tcp" ? " --wire tcp" : ""} --app ${app} --seed ${seed} --schedule '${formatSchedule(schedule)}' --trace run.jsonl`;
 }
 
 export interface RunCaseOptions {

@@ -299,6 +299,8 @@ export async function runSimJob(p: SimJobParams): Promise<JobResult> {
     const inner = createMemoryStorageProvider({
       rank: r,
       stable,
+      // A plugin medium is simulated by its `stable` trait, as `egida-run --sim` does; its store is not opened.
+      ...(p.protocol.media === undefined ? {} : { media: p.protocol.media }),
       replicated:
         wiring?.replicated ??
         ((name) => {

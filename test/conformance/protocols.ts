@@ -74,6 +74,8 @@ export type Backend = (typeof BACKENDS)[number];
 export interface ProtocolEntry {
   readonly name: string;
   readonly backend: Backend | "builtin";
+  /** Compiled from this plugin directory (`--plugin`, plugin-protocols.ts); absent for the built-in specs. */
+  readonly plugin?: string;
   readonly family: Family;
   readonly f: number;
   /** Where it comes from (spec file or package). */
@@ -103,7 +105,7 @@ export const NONE_ENTRY: ProtocolEntry = {
   load: () => Promise.resolve(noneProtocol),
 };
 
-function familyOf(f: CheckedProtocol["classification"]["family"]): Family {
+export function familyOf(f: CheckedProtocol["classification"]["family"]): Family {
   return f.startsWith("checkpoint-") ? "checkpoint-only" : (f as Family);
 }
 

@@ -66,7 +66,7 @@ describe("a plugin block on real processes", () => {
     const comment = "// block egida-plugin-batched-output/blocks/batched-commit.ts (batched): Batched output commit: outputs wait up to batch.windowMs and leave in groups after one flush of the event log.";
     expect(src).toContain(comment);
     expect(src).toContain("outBatch: Promise<void> | null = null;");
-    expect(src).toContain("setTimeout(resolve, (5 as number))"); // param("batch.windowMs"): the BlockDef's default
+    expect(src).toContain("s.host.timers.after((5 as number), resolve)"); // param("batch.windowMs"): the BlockDef's default, on the host's clock
     expect(src).not.toContain("// block commit/independent.ts");
     // onWrite: numbered, held by the watermark, committed by the plugin, then released.
     const at = (s: string) => src.indexOf(s);

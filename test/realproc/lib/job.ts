@@ -6,7 +6,7 @@
  */
 import { skipReason } from "../../conformance/campaign.js";
 import { judge, type AppCase } from "./apps.js";
-import { builtProtocol, killPolicy, type RealProtocol } from "./protocols.js";
+import { killPolicy, protocolDir, type RealProtocol } from "./protocols.js";
 import { referenceRun, runEgida, type RunResult } from "./run.js";
 import { beyondSchedule, makeSchedule } from "./schedule.js";
 
@@ -88,7 +88,7 @@ export async function crashRun(protocol: RealProtocol, app: AppCase, seed: numbe
   const boundMs = realLivenessBoundMs(freeMs, planned);
   const result = await runEgida({
     size,
-    protocol: builtProtocol(protocol.name),
+    protocol: protocolDir(protocol),
     app: app.path,
     args: app.args,
     kills: sched.kills,

@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import ts from "typescript";
 import type { Family } from "../../conformance/oracles.js";
+import { compilePlugin } from "../../conformance/plugin-protocols.js";
 import { CRASH_PROVEN, discoverProtocols } from "../../conformance/protocols.js";
 import { emitSource } from "../../../compiler/src/codegen/package.js";
 import { blockLibrary, emitInputFor } from "../../../compiler/src/codegen/pipeline.js";
@@ -35,6 +36,19 @@ export interface RealProtocol {
   readonly f: number;
   /** Determinants kept in peers' memory (Fig 4b): an origin and its replicas must not be down together. */
   readonly replicatedLog: boolean;
+  /** A package compiled from a plugin directory (`--plugin`): where it is built, and the directory as given. Absent: generated/<name>. */
+  readonly plugin?: { readonly dir: string; readonly arg: string };
+}
+
+/** A plugin directory's protocol, compiled with `egida-gen compile` as a user does (test/conformance/plugin-protocols.ts). */
+export async function pluginProtocol(arg: string): Promise<RealProtocol> {
+  const c = await compilePlugin(arg);
+  return { name: c.name, family: c.family, f: c.f, replicatedLog: c.source.includes("volatile-memory-of-processes"), plugin: { dir: c.dir, arg: c.plugin } };
+}
+
+/** The directory egida-run loads for `p`. */
+export function protocolDir(p: RealProtocol): string {
+  return p.plugin?.dir ?? builtProtocol(p.name);
 }
 
 let found: Promise<RealProtocol[]> | null = null;

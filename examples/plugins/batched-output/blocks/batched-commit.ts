@@ -25,7 +25,9 @@ export function init(s: K): void {
 
 export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
   if (s.outBatch === null) {
-    s.outBatch = new Promise<void>((resolve) => setTimeout(resolve, param<number>("batch.windowMs"))).then(async () => {
+    // The host's clock, not the global setTimeout: the simulator's time is virtual, and a wall-clock
+    // timer is no event there (the world went idle with every output waiting: a stall).
+    s.outBatch = new Promise<void>((resolve) => s.host.timers.after(param<number>("batch.windowMs"), resolve)).then(async () => {
       s.outBatch = null; // outputs written from now on open the next group
       if (s.evLog !== null) await s.evLog.sync();
     });
