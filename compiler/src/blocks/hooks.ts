@@ -159,14 +159,6 @@ export interface InMsg {
   readonly arrival: number;
 }
 
-/** A sent message kept in the retransmission buffer (the sender-based message log). */
-export interface OutMsg {
-  readonly to: number;
-  readonly ssn: number;
-  readonly pb: Uint32Array;
-  readonly payload: Uint8Array;
-}
-
 // ------------------------------------------------------------------ hooks
 
 /**
