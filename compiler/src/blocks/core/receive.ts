@@ -14,8 +14,8 @@
  * receiver rolls back), so they do not check.
  */
 import { param } from "../params.js";
-import { Held } from "@egida/runtime-core/protocol-lib";
-import type { CheckpointEv, InMsg, Kernel, RecvEv, RestoreEv } from "../hooks.js";
+import { Held, type InMsg } from "@egida/runtime-core/protocol-lib";
+import type { CheckpointEv, Kernel, RecvEv, RestoreEv } from "../hooks.js";
 
 type K = Kernel & Fields;
 
