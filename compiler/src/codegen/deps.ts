@@ -55,6 +55,9 @@ export class DependencyCollector {
 
   result(): Closure {
     const decls = [...this.copied.values()].sort((a, b) => (a.path === b.path ? a.pos - b.pos : a.path < b.path ? -1 : 1));
+    for (const d of decls) {
+      if (this.libTypes.has(d.owner) || this.libValues.has(d.owner)) throw new CodegenError(`${d.path}: declaration ${d.owner} clashes with the import of ${d.owner} from ${RUNTIME_LIB_SPECIFIER} in generated code`);
+    }
     const seen = new Set<string>();
     const texts: string[] = [];
     for (const d of decls) {
@@ -90,6 +93,7 @@ export class DependencyCollector {
       }
       if (imported.module === RUNTIME_LIB_SPECIFIER) {
         if (imported.original !== n) throw new CodegenError(`${path}: renamed import ${imported.original} as ${n} is not supported`);
+        if (this.reserved.has(n)) throw new CodegenError(`${path}: ${n} from ${RUNTIME_LIB_SPECIFIER} clashes with a generated name`);
         (imported.typeOnly ? this.libTypes : this.libValues).add(n);
         return;
       }

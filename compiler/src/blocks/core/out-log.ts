@@ -18,7 +18,7 @@ type K = Kernel & OutQueues;
  * The retransmission buffer, declared by the block that keeps it
  * (core/retransmit, or ckpt-only/rounds in the checkpoint-only family; their
  * `Fields` extend this) and read by the blocks that append to it or resend.
- * Here rather than in a state file: `OutLog` is this library's.
+ * Here rather than in a state file: outResend below reads it.
  */
 export interface OutQueues {
   /** Per destination, sent messages not yet known stable there, in ssn order. */
