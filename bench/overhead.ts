@@ -53,7 +53,7 @@
  */
 import { fork, spawn } from "node:child_process";
 import { selfCosts, selfCostsByName } from "./callgrind-profile.js";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -732,6 +732,9 @@ async function parent(): Promise<void> {
   const regen = await regenerate(ROOT);
   const lib = blockLibrary();
   const dir = mkdtempSync(join(tmpdir(), "egida-overhead-"));
+  // Generated modules import the runtime's protocol helpers (`@egida/runtime-core/protocol-lib`): resolve them to this workspace's.
+  mkdirSync(join(dir, "node_modules/@egida"), { recursive: true });
+  symlinkSync(join(ROOT, "runtime-core"), join(dir, "node_modules/@egida/runtime-core"), "dir");
   const variants: Variant[] = [];
   const noneAt = (size: number): Variant => {
     let v = variants.find((x) => x.backend === "none" && x.size === size);

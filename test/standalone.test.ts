@@ -3,7 +3,8 @@
  * outside the workspace, install the packed runtime-core and a packed
  * generated package (the two tarballs; their registry dependencies come from
  * npm's cache or the registry), then run an application under the protocol
- * with egida-run.
+ * with egida-run. The protocol imports its parameter-free helpers from the
+ * installed runtime (`@egida/runtime-core/protocol-lib`).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -73,6 +74,10 @@ describe("standalone generated package", () => {
       { cwd: app, encoding: "utf8" },
     );
     expect(JSON.parse(shape)).toEqual(["receiver-based-pessimistic", 1, "function"]);
+    // The helpers specialization does not change come from the installed runtime (its protocol-lib subpath), not from copies.
+    const js = readFileSync(join(app, "node_modules/@egida/protocol-receiver-based-pessimistic/dist/index.js"), "utf8");
+    expect(js).toMatch(/^import \{[^}]*\boutPush\b[^}]*\} from "@egida\/runtime-core\/protocol-lib";$/m);
+    expect(js).not.toMatch(/function outPush\b/);
 
     // An application under the protocol, with the installed launcher.
     execFileSync(process.execPath, [join(app, "node_modules/@egida/runtime-core/bin/egida-run.js"), "-n", "3", "--sim", "--protocol", "@egida/protocol-receiver-based-pessimistic", "--output", "out.jsonl", "--timeout", "20000", "ring.mjs"], {

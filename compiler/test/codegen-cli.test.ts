@@ -1,6 +1,6 @@
 /** `egida-gen compile` and `egida-gen build`, in process: files, exit codes, a runnable package. */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,9 @@ describe("egida-gen compile / build", () => {
     expect(pkg.name).toBe("@egida/protocol-receiver-based-pessimistic");
     const runtime = JSON.parse(readFileSync(join(ROOT, "runtime-core/package.json"), "utf8")) as { version: string };
     expect(pkg.dependencies["@egida/runtime-core"]).toBe(runtime.version);
+    // The smoke test runs the built package as installed: its runtime dependency (protocol-lib) from node_modules.
+    mkdirSync(join(out, "node_modules/@egida"), { recursive: true });
+    symlinkSync(join(ROOT, "runtime-core"), join(out, "node_modules/@egida/runtime-core"), "dir");
     execFileSync(process.execPath, ["--test", "test/"], { cwd: out, stdio: "pipe" });
   });
 

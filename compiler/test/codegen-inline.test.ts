@@ -113,6 +113,29 @@ describe("inline emitter: contract violations are internal errors", () => {
     expect(() => emitInline(lib, input("x", blocks))).toThrow(/no parameter "log.sync"/);
   });
 
+  it("keeps an import from @egida/runtime-core/protocol-lib an import (types and values), and the result type-checks", () => {
+    const lib2 = mutated("core/base.ts", (t) =>
+      t
+        .replace('import type { FrameKind } from "@egida/runtime-core/spi";', 'import type { FrameKind } from "@egida/runtime-core/spi";\nimport { wordsOf, type OutLog } from "@egida/runtime-core/protocol-lib";')
+        .replace("s.st.piggybackBytes += ev.piggyback.byteLength;", "s.st.piggybackBytes += 4 * wordsOf(ev.piggyback).length;\n  const none: OutLog | null = null;\n  if (none !== null) s.st.messages--;"),
+    );
+    const code = emitInline(lib2, input());
+    expect(code).toMatch(/^import type \{ OutLog \} from "@egida\/runtime-core\/protocol-lib";\nimport \{ wordsOf \} from "@egida\/runtime-core\/protocol-lib";\nimport type \{ [^}]+ \} from "@egida\/runtime-core\/spi";$/m);
+    expect(code).not.toMatch(/function wordsOf/);
+    expect(typeCheck(new Map([["src/index.ts", code]]))).toEqual([]);
+  });
+
+  it("rejects a copied declaration named like a protocol-lib import", () => {
+    // base.ts imports wordsOf from the runtime; the library helper it also calls declares a wordsOf of its own.
+    const bad = mutated("core/base.ts", (t) =>
+      t
+        .replace('import type { FrameKind } from "@egida/runtime-core/spi";', 'import type { FrameKind } from "@egida/runtime-core/spi";\nimport { wordsOf } from "@egida/runtime-core/protocol-lib";\nimport { countWords } from "./count.js";')
+        .replace("s.st.piggybackBytes += ev.piggyback.byteLength;", "s.st.piggybackBytes += wordsOf(ev.piggyback).length + countWords(ev.piggyback);"),
+    );
+    writeFileSync(join(bad.dir, "core/count.ts"), "function wordsOf(b: Uint8Array): number {\n  return b.length >>> 2;\n}\n\nexport function countWords(b: Uint8Array): number {\n  return wordsOf(b);\n}\n");
+    expect(() => emitInline(loadLibrary(bad.dir), input())).toThrow(/core\/count\.ts: declaration wordsOf clashes with the import of wordsOf from @egida\/runtime-core\/protocol-lib/);
+  });
+
   it("rejects imports from other packages", () => {
     const bad = mutated("log/det-sync.ts", (t) => `import { z } from "zod";\n${t}`);
     expect(() => emitInline(bad, input())).toThrow(/imports must come from/);

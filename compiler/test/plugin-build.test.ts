@@ -5,7 +5,7 @@
  * `protocol` must be a working ProtocolFactory. A bad spec must fail every
  * build with a located, rendered diagnostic and no stack trace.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -29,13 +29,20 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("./fixtures/plugin-build/", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "egida-plugin-build-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// The output directory as an application's project: @egida/runtime-core installed. A bundle that leaves
+// the protocol's import of `@egida/runtime-core/protocol-lib` external (rollup, EXTERNAL) loads it from there.
+mkdirSync(join(tmp, "node_modules/@egida"), { recursive: true });
+symlinkSync(join(ROOT, "runtime-core"), join(tmp, "node_modules/@egida/runtime-core"), "dir");
 
 /** Spec paths in headers and messages relative to the repository, as the CLI shows them. */
 const OPTS: EgidaPluginOptions = { root: ROOT };
 const STACK_FRAME = /\n\s+at .+[:(]/;
 
+/** What a Node application's rollup config leaves to Node: built-ins and its installed runtime (the protocol imports `@egida/runtime-core/protocol-lib`). */
+const EXTERNAL = [/^node:/, /^@egida\/runtime-core(\/|$)/];
+
 async function buildRollup(entry: string, out: string, opts: EgidaPluginOptions = OPTS): Promise<{ file: string; watchFiles: string[] }> {
-  const bundle = await rollup({ input: join(FIXTURE, entry), plugins: [egidaRollup(opts)], external: [/^node:/], onwarn: () => {} });
+  const bundle = await rollup({ input: join(FIXTURE, entry), plugins: [egidaRollup(opts)], external: EXTERNAL, onwarn: () => {} });
   try {
     const file = join(tmp, out);
     await bundle.write({ file, format: "es" });
@@ -134,7 +141,7 @@ describe("build-step plugin: fixture builds", () => {
 
   it("rollup: spec warnings become bundler warnings and the build succeeds", async () => {
     const warnings: string[] = [];
-    const bundle = await rollup({ input: join(FIXTURE, "warn-main.js"), plugins: [egidaRollup(OPTS)], external: [/^node:/], onwarn: (w) => void warnings.push(w.message) });
+    const bundle = await rollup({ input: join(FIXTURE, "warn-main.js"), plugins: [egidaRollup(OPTS)], external: EXTERNAL, onwarn: (w) => void warnings.push(w.message) });
     await bundle.close();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/plugin-build\/warn\.egida:3:\d+: warning: .*\[W-output-commit-on-input\]/);
@@ -237,7 +244,7 @@ describe("build-step plugin: fixture builds", () => {
     cpSync(join(FIXTURE, "with-config"), dir, { recursive: true });
     const spec = join(dir, "fig4a-sby.egida");
     const good = readFileSync(spec, "utf8");
-    const watcher = watch({ input: join(dir, "main.js"), plugins: [egidaRollup(OPTS)], external: [/^node:/], onwarn: () => {}, output: { file: join(dir, "out.mjs"), format: "es" }, watch: { buildDelay: 50 } });
+    const watcher = watch({ input: join(dir, "main.js"), plugins: [egidaRollup(OPTS)], external: EXTERNAL, onwarn: () => {}, output: { file: join(dir, "out.mjs"), format: "es" }, watch: { buildDelay: 50 } });
     const events: RollupWatcherEvent[] = [];
     let wake: () => void = () => {};
     watcher.on("event", (e) => {

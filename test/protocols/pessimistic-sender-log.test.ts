@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { kernelOf } from "../../compiler/src/blocks/compose.js";
-import { outAt } from "../../compiler/src/blocks/core/out-log.js";
+import { outAt } from "../../runtime-core/src/protocol-lib/out-log.js";
 import type { LogStore, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
 import { parseSpec } from "../../compiler/src/frontend.js";
 import { builtinRegistry } from "../../compiler/src/registry/builtin-registry.js";

@@ -9,7 +9,7 @@
 import { expect } from "vitest";
 import type { App } from "@egida/runtime-core/spi";
 import { kernelOf } from "../../compiler/src/blocks/compose.js";
-import { histPb } from "../../compiler/src/blocks/optimistic/hist.js";
+import { histPb } from "../../runtime-core/src/protocol-lib/hist.js";
 import type { JobResult } from "./harness.js";
 import { mix, next, type TokenState } from "./apps.js";
 

@@ -14,6 +14,8 @@
  * method, and the dev composer one closure. Hook names never collide with
  * `Protocol` methods (kernel.ts implements those).
  */
+// InMsg (a received message, `RecvEv.msg`): the runtime's protocol helpers build it (the optimistic history).
+import type { InMsg } from "@egida/runtime-core/protocol-lib";
 import type { ProtocolHost } from "@egida/runtime-core/spi";
 
 // ------------------------------------------------------------------ events
@@ -142,29 +144,6 @@ export interface RollbackEv {
 /** onCheckpointTimer, onFlushTimer (Timer module). */
 export interface TimerEv {
   now: number;
-}
-
-// ---------------------------------------------------------------- messages
-// The shapes events and core blocks share; here so that hooks.ts imports no library file.
-
-/** A received, not yet delivered, application message (held back in `s.held`). */
-export interface InMsg {
-  readonly from: number;
-  readonly ssn: number;
-  readonly fromIncarnation: number;
-  /** The full piggyback (word 0 = ssn). */
-  readonly pb: Uint32Array;
-  readonly payload: Uint8Array;
-  /** Arrival stamp: live delivery follows arrival order across channels. */
-  readonly arrival: number;
-}
-
-/** A sent message kept in the retransmission buffer (the sender-based message log). */
-export interface OutMsg {
-  readonly to: number;
-  readonly ssn: number;
-  readonly pb: Uint32Array;
-  readonly payload: Uint8Array;
 }
 
 // ------------------------------------------------------------------ hooks

@@ -10,10 +10,10 @@
  * bodies below; the dev composer (compose.ts) calls these same functions
  * with one object holding everything.
  */
+import { wordsOf } from "@egida/runtime-core/protocol-lib";
 import type { FrameKind, InboundFrame, ProtocolHost, ProtocolStats } from "@egida/runtime-core/spi";
 import type { Kernel } from "./hooks.js";
 import type { Fields as CoreSsn } from "./core/ssn.js";
-import { wordsOf } from "./core/words.js";
 
 export interface Fields {
   host: ProtocolHost;
@@ -42,7 +42,7 @@ export function send(s: K, to: number, payload: Uint8Array): void {
 }
 
 export function onFrame(s: K, frame: InboundFrame): void {
-  // Piggybacks are u32 words (core/words: copied when small, else viewed or realigned).
+  // Piggybacks are u32 words (protocol-lib words: copied when small, else viewed or realigned).
   const pb = wordsOf(frame.piggyback);
   if (frame.kind === (1 as FrameKind)) {
     const ev = { from: frame.from, ssn: pb[0]!, fromIncarnation: frame.fromIncarnation, pb, payload: frame.payload, arrival: 0 };

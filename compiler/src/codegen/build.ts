@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { Project, ts } from "ts-morph";
-import { RUNTIME_IMPORT, RUNTIME_PACKAGE } from "./names.js";
+import { RUNTIME_IMPORT, RUNTIME_LIB_IMPORT, RUNTIME_PACKAGE } from "./names.js";
 
 export interface BuildProblem {
   readonly file: string;
@@ -41,7 +41,7 @@ export function buildPackage(dir: string): BuildResult {
   const compilerOptions: ts.CompilerOptions = { noEmitOnError: true };
   if (!resolvesFrom(root, `${RUNTIME_PACKAGE}/package.json`)) {
     const spi = ownRequire.resolve(RUNTIME_IMPORT).replace(/\.js$/, ".d.ts");
-    compilerOptions.paths = { [RUNTIME_IMPORT]: [spi], [RUNTIME_PACKAGE]: [join(dirname(spi), "index.d.ts")] };
+    compilerOptions.paths = { [RUNTIME_IMPORT]: [spi], [RUNTIME_LIB_IMPORT]: [join(dirname(spi), "protocol-lib", "index.d.ts")], [RUNTIME_PACKAGE]: [join(dirname(spi), "index.d.ts")] };
   }
   if (!existsSync(join(root, "node_modules", "@types", "node"))) {
     compilerOptions.typeRoots = [dirname(dirname(ownRequire.resolve("@types/node/package.json")))];

@@ -2,6 +2,8 @@
  * Dependency closure: the names spliced code refers to, resolved the way the
  * block files resolve them, so the generated file is self-contained:
  * - imports from `@egida/runtime-core` become one type import and one value import;
+ * - imports from `@egida/runtime-core/protocol-lib` (helpers specialization
+ *   does not change) stay imports: one type import and one value import;
  * - declarations from the library (event types in hooks.ts, a block's local
  *   helper) are copied, transitively, in a stable order;
  * - `K` (each block file's state type, `Kernel & Fields & ...`) and `Kernel`
@@ -10,7 +12,7 @@
  *   hook chains, so it is each block's `K`.
  */
 import { CodegenError } from "./code.js";
-import { RUNTIME_SPECIFIERS, type Library } from "./library.js";
+import { RUNTIME_LIB_SPECIFIER, RUNTIME_SPECIFIERS, type Library } from "./library.js";
 import type { FileModel, StatementModel } from "./library-model.js";
 
 /** The state types: the generated class stands for them (`type K = <class>`). */
@@ -22,6 +24,8 @@ export interface Closure {
   /** From the runtime (emitted from RUNTIME_IMPORT). */
   readonly typeImports: ReadonlySet<string>;
   readonly valueImports: ReadonlySet<string>;
+  /** From `@egida/runtime-core/protocol-lib` (a name imported as a value anywhere is in `values` only). */
+  readonly libImports: { readonly types: ReadonlySet<string>; readonly values: ReadonlySet<string> };
   /** Node built-ins (`node:v8`): specifier → value names (type-only names are omitted: built-ins used as values). */
   readonly builtinImports: ReadonlyMap<string, { readonly types: ReadonlySet<string>; readonly values: ReadonlySet<string> }>;
   /** Copied statements, in (library path, position) order, text as written. */
@@ -32,6 +36,8 @@ export interface Closure {
 export class DependencyCollector {
   private readonly typeImports = new Set<string>();
   private readonly valueImports = new Set<string>();
+  private readonly libTypes = new Set<string>();
+  private readonly libValues = new Set<string>();
   private readonly builtins = new Map<string, { types: Set<string>; values: Set<string> }>();
   private readonly copied = new Map<string, { path: string; pos: number; text: string; owner: string }>();
   private needsK = false;
@@ -49,6 +55,9 @@ export class DependencyCollector {
 
   result(): Closure {
     const decls = [...this.copied.values()].sort((a, b) => (a.path === b.path ? a.pos - b.pos : a.path < b.path ? -1 : 1));
+    for (const d of decls) {
+      if (this.libTypes.has(d.owner) || this.libValues.has(d.owner)) throw new CodegenError(`${d.path}: declaration ${d.owner} clashes with the import of ${d.owner} from ${RUNTIME_LIB_SPECIFIER} in generated code`);
+    }
     const seen = new Set<string>();
     const texts: string[] = [];
     for (const d of decls) {
@@ -62,7 +71,8 @@ export class DependencyCollector {
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([k, v]) => [k, { types: new Set([...v.types].filter((t) => !v.values.has(t))), values: v.values }] as const),
     );
-    return { typeImports: types, valueImports: this.valueImports, builtinImports, declarations: texts, needsK: this.needsK };
+    const libImports = { types: new Set([...this.libTypes].filter((t) => !this.libValues.has(t))), values: this.libValues };
+    return { typeImports: types, valueImports: this.valueImports, libImports, builtinImports, declarations: texts, needsK: this.needsK };
   }
 
   private resolve(n: string, path: string): void {
@@ -79,6 +89,12 @@ export class DependencyCollector {
       if (RUNTIME_SPECIFIERS.has(imported.module)) {
         if (imported.original !== n) throw new CodegenError(`${path}: renamed runtime import ${imported.original} as ${n} is not supported`);
         (imported.typeOnly ? this.typeImports : this.valueImports).add(n);
+        return;
+      }
+      if (imported.module === RUNTIME_LIB_SPECIFIER) {
+        if (imported.original !== n) throw new CodegenError(`${path}: renamed import ${imported.original} as ${n} is not supported`);
+        if (this.reserved.has(n)) throw new CodegenError(`${path}: ${n} from ${RUNTIME_LIB_SPECIFIER} clashes with a generated name`);
+        (imported.typeOnly ? this.libTypes : this.libValues).add(n);
         return;
       }
       if (imported.module.startsWith("node:")) {

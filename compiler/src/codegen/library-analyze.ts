@@ -18,6 +18,7 @@ import {
   EITHER_RETURN,
   OPTIONAL_PROTOCOL_METHODS,
   PROTOCOL_METHODS,
+  RUNTIME_LIB_SPECIFIER,
   RUNTIME_SPECIFIERS,
   type BlockModel,
   type FieldSpec,
@@ -167,12 +168,13 @@ function checkImports(sf: SourceFile): void {
     const spec = imp.getModuleSpecifierValue();
     // Node built-ins are everywhere a generated package runs; anything else would be a dependency it lacks.
     // egida-gen/blocks: a plugin block's imports, mapped to the library files by plugin-analyze.ts.
-    if (RUNTIME_SPECIFIERS.has(spec) || spec.startsWith(".") || spec.startsWith("node:") || spec === BLOCK_API_SPECIFIER) {
+    // @egida/runtime-core/protocol-lib: helpers generated packages import from the runtime they depend on.
+    if (RUNTIME_SPECIFIERS.has(spec) || spec === RUNTIME_LIB_SPECIFIER || spec.startsWith(".") || spec.startsWith("node:") || spec === BLOCK_API_SPECIFIER) {
       if (imp.getDefaultImport() || imp.getNamespaceImport()) fail(imp, "default and namespace imports are outside the contract");
       continue;
     }
     if (imp.isTypeOnly()) fail(imp, `type import from ${JSON.stringify(spec)}: generated packages depend only on @egida/runtime-core`);
-    fail(imp, `imports must come from @egida/runtime-core, node: built-ins or the block library (found ${JSON.stringify(spec)})`);
+    fail(imp, `imports must come from @egida/runtime-core (/spi, /protocol-lib), node: built-ins or the block library (found ${JSON.stringify(spec)})`);
   }
 }
 

@@ -21,6 +21,13 @@ export const EITHER_RETURN = "Promise<void> | void";
 /** Module specifiers that mean "the runtime" in block files. */
 export const RUNTIME_SPECIFIERS: ReadonlySet<string> = new Set(["@egida/runtime-core", "@egida/runtime-core/spi"]);
 
+/**
+ * The runtime's protocol helpers (runtime-core/src/protocol-lib): what block
+ * files import from here, generated code imports from here too (a value, not
+ * only a type), instead of a copy.
+ */
+export const RUNTIME_LIB_SPECIFIER = "@egida/runtime-core/protocol-lib";
+
 export interface HookSpec {
   readonly name: string;
   /** Event type text, e.g. "RecvEv". */

@@ -16,7 +16,7 @@ import { analyzeLibrary } from "./library-analyze.js";
 import type { BlockModel, FileModel, FnModel, HookSpec, KernelModel, LibraryModel } from "./library-model.js";
 
 export type { BlockModel, FieldSpec, FileModel, FnModel, HookSpec, KernelModel, LibraryModel, RNode } from "./library-model.js";
-export { EITHER_RETURN, OPTIONAL_PROTOCOL_METHODS, PROTOCOL_METHODS, RUNTIME_SPECIFIERS } from "./library-model.js";
+export { EITHER_RETURN, OPTIONAL_PROTOCOL_METHODS, PROTOCOL_METHODS, RUNTIME_LIB_SPECIFIER, RUNTIME_SPECIFIERS } from "./library-model.js";
 
 /** A block file, as selected: its model (fields, init, hooks). */
 export type BlockFile = BlockModel;
@@ -40,7 +40,7 @@ export interface Library {
 export const LIBRARY_ARTIFACT = fileURLToPath(new URL("../../dist/block-library.json", import.meta.url));
 
 /** The artifact's format: bump when library-model.ts changes shape or what the analysis puts in it. */
-export const ARTIFACT_VERSION = 4;
+export const ARTIFACT_VERSION = 5;
 
 export interface LibraryArtifact {
   readonly version: number;

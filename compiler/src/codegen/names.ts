@@ -9,6 +9,8 @@ import { _, CodegenError, comment, join, name, pascal, str, type Code, type Name
 export const RUNTIME_PACKAGE = "@egida/runtime-core";
 /** The specifier generated code imports the SPI from (the same subpath the block files use). */
 export const RUNTIME_IMPORT = "@egida/runtime-core/spi";
+/** The specifier generated code imports the runtime's protocol helpers from (library-model.ts RUNTIME_LIB_SPECIFIER). */
+export { RUNTIME_LIB_SPECIFIER as RUNTIME_LIB_IMPORT } from "./library-model.js";
 
 /** Runtime types the emitted skeleton itself needs, whatever the blocks import. */
 export const RUNTIME_SKELETON_TYPES = ["Protocol", "ProtocolFactory", "ProtocolHost"] as const;
@@ -61,9 +63,10 @@ export function defaultPackageName(protocolName: string): string {
 /** Path of the generated entry inside a package. */
 export const ENTRY_SOURCE = "src/index.ts";
 
-export function importLine(names: readonly Name[], typeOnly: boolean): Code {
+/** `import [type] { ... } from "@egida/runtime-core/spi";`, or from another runtime subpath. */
+export function importLine(names: readonly Name[], typeOnly: boolean, specifier: string = RUNTIME_IMPORT): Code {
   const list = join(names);
-  return typeOnly ? _`import type { ${list} } from ${str(RUNTIME_IMPORT)};` : _`import { ${list} } from ${str(RUNTIME_IMPORT)};`;
+  return typeOnly ? _`import type { ${list} } from ${str(specifier)};` : _`import { ${list} } from ${str(specifier)};`;
 }
 
 /** `import { serialize } from "node:v8";` for a Node built-in a block uses. */

@@ -8,7 +8,7 @@ import { CodegenError, comment, literal, name, specComment, str, type Code, type
 import type { Closure } from "./deps.js";
 import { DependencyCollector } from "./deps.js";
 import { fileText, OPTIONAL_PROTOCOL_METHODS, PROTOCOL_METHODS, type BlockFile, type FnModel, type Library } from "./library.js";
-import { builtinImportLine, generatedHeader, importLine, N, RUNTIME_SKELETON_TYPES } from "./names.js";
+import { builtinImportLine, generatedHeader, importLine, N, RUNTIME_LIB_IMPORT, RUNTIME_SKELETON_TYPES } from "./names.js";
 import { printStatements, type CodeBlockWriter, type ConstructorStructure, type MethodStructure, type PropertyStructure, type StatementStructure, type WriterFunction } from "./printer.js";
 import { renderBody, renderNode } from "./render.js";
 import type { EmitBlock, EmitInput } from "./types.js";
@@ -197,6 +197,10 @@ export function preamble(closure: Closure, stateClass: Name, extraTypes: readonl
     const types = new Set<string>([...RUNTIME_SKELETON_TYPES, ...closure.typeImports, ...extraTypes]);
     for (const v of closure.valueImports) types.delete(v);
     const typeNames = [...types].sort().map((t) => name(t));
+    // Specifiers in sorted order: "@egida/runtime-core/protocol-lib" < "@egida/runtime-core/spi" < "node:...".
+    const lib = closure.libImports;
+    if (lib.types.size > 0) w.writeLine(importLine([...lib.types].sort().map((t) => name(t)), true, RUNTIME_LIB_IMPORT).text);
+    if (lib.values.size > 0) w.writeLine(importLine([...lib.values].sort().map((v) => name(v)), false, RUNTIME_LIB_IMPORT).text);
     w.writeLine(importLine(typeNames, true).text);
     if (closure.valueImports.size > 0) w.writeLine(importLine([...closure.valueImports].sort().map((v) => name(v)), false).text);
     for (const [spec, b] of closure.builtinImports) {

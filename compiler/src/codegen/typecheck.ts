@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Project, ts } from "ts-morph";
 
 const RUNTIME_SPI = fileURLToPath(new URL("../../../runtime-core/src/spi.ts", import.meta.url));
+const RUNTIME_LIB = fileURLToPath(new URL("../../../runtime-core/src/protocol-lib/", import.meta.url));
 const NODE_MODULES = fileURLToPath(new URL("../../../node_modules/", import.meta.url));
 
 /** Copy a package's declaration files into the in-memory file system (generated code targets Node: TextEncoder, timers). */
@@ -55,6 +56,18 @@ export function runtimeDeclarations(spiPath: string = RUNTIME_SPI): string {
   return out.text;
 }
 
+let libDts: Map<string, string> | undefined;
+
+/** The protocol helpers' declarations (`@egida/runtime-core/protocol-lib`), file name → text, emitted from their sources once per process. */
+function protocolLibDeclarations(): Map<string, string> {
+  if (libDts !== undefined) return libDts;
+  const p = new Project({ useInMemoryFileSystem: true, compilerOptions: { ...STRICT_OPTIONS, types: [], noEmit: false, emitDeclarationOnly: true, declaration: true } });
+  for (const f of readdirSync(RUNTIME_LIB).filter((e) => e.endsWith(".ts"))) p.createSourceFile(`/protocol-lib/${f}`, readFileSync(join(RUNTIME_LIB, f), "utf8"));
+  libDts = new Map(p.emitToMemory({ emitOnlyDtsFiles: true }).getFiles().map((f) => [f.filePath.slice(f.filePath.lastIndexOf("/") + 1), f.text] as const));
+  if (!libDts.has("index.d.ts")) throw new Error("could not emit the runtime protocol-lib declarations");
+  return libDts;
+}
+
 export interface TypeCheckProblem {
   readonly file: string;
   readonly line: number;
@@ -69,9 +82,10 @@ export function typeCheck(files: ReadonlyMap<string, string>): TypeCheckProblem[
   if (!shared) {
     shared = new Project({ useInMemoryFileSystem: true, compilerOptions: STRICT_OPTIONS });
     const fs = shared.getFileSystem();
-    fs.writeFileSync("/node_modules/@egida/runtime-core/package.json", JSON.stringify({ name: "@egida/runtime-core", type: "module", exports: { ".": { types: "./index.d.ts" }, "./spi": { types: "./spi.d.ts" } } }));
+    fs.writeFileSync("/node_modules/@egida/runtime-core/package.json", JSON.stringify({ name: "@egida/runtime-core", type: "module", exports: { ".": { types: "./index.d.ts" }, "./spi": { types: "./spi.d.ts" }, "./protocol-lib": { types: "./protocol-lib/index.d.ts" } } }));
     fs.writeFileSync("/node_modules/@egida/runtime-core/index.d.ts", `export * from "./spi.js";\n`);
     fs.writeFileSync("/node_modules/@egida/runtime-core/spi.d.ts", runtimeDeclarations());
+    for (const [f, text] of protocolLibDeclarations()) fs.writeFileSync(`/node_modules/@egida/runtime-core/protocol-lib/${f}`, text);
     mirrorTypes(fs, "@types/node");
     mirrorTypes(fs, "undici-types");
   }

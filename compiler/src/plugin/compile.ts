@@ -51,8 +51,10 @@ export async function compileSpecFile(path: string, opts: CompileSpecOptions): P
 }
 
 /**
- * The emitted TypeScript as JavaScript. Runtime imports in generated code are
- * type-only and vanish; what remains imports only `node:` built-ins.
+ * The emitted TypeScript as JavaScript. The SPI imports in generated code are
+ * type-only and vanish; what remains imports `node:` built-ins and the
+ * runtime's protocol helpers (`@egida/runtime-core/protocol-lib`), which the
+ * bundler resolves from the project's `@egida/runtime-core`.
  */
 export async function toJavaScript(tsSource: string, file: string): Promise<string> {
   // TypeScript loads here only, when a module is built (a cold compile of the protocol needs none of it).

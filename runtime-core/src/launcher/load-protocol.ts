@@ -11,12 +11,17 @@
  *    the code is identical. A note says so on stderr.
  *  - anything else: an installed package name, found by walking up from the
  *    current directory's node_modules, then loaded as a directory.
+ *
+ * The package's own imports of `@egida/runtime-core` resolve from it; when
+ * they cannot (a compiled directory not installed yet), from this runtime
+ * (runtime-fallback.ts).
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { defaultExport, ensureTsx, isTypeScriptFile } from "../host/tsx.js";
 import { noneProtocol } from "../protocols/none.js";
+import { ensureRuntimeResolves } from "./runtime-fallback.js";
 import type { ProtocolFactory } from "../spi.js";
 
 export class ProtocolLoadError extends Error {
@@ -68,6 +73,8 @@ export async function importFactory(entry: string, spec: string): Promise<Protoc
       throw new ProtocolLoadError(`--protocol ${spec}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  // A package run before `npm install` imports its runtime helpers from this install (runtime-fallback.ts).
+  ensureRuntimeResolves(entry);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;

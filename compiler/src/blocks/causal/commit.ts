@@ -40,7 +40,8 @@ import type { FrameKind } from "@egida/runtime-core/spi";
 import type { ControlEv, DeliverEv, Kernel, PeerIncarnationEv, StartEv, WriteEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_CAUSAL_ACK, TAG_CAUSAL_FLUSH, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalAnnounce, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CDet, type CRead, type DetLogState, type GatherState } from "./stability.js";
+import { causalAdd, causalAddRead, causalPutRead, causalReadStable, causalReadValue, causalReadWords, causalStable, type CDet, type CRead } from "@egida/runtime-core/protocol-lib";
+import { causalAnnounce, type DetLogState, type GatherState } from "./stability.js";
 import type { Fields as CausalDetLog } from "./det-log.js";
 import type { Fields as CoreRetransmit } from "../core/retransmit.js";
 

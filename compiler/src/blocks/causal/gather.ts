@@ -47,7 +47,8 @@ import type { ControlEv, Kernel, PeerIncarnationEv, StartEv } from "../hooks.js"
 import { param } from "../params.js";
 import { outResend, type OutQueues } from "../core/out-log.js";
 import { KIND_CONTROL, TAG_CAUSAL_DETS, TAG_CAUSAL_GATHER, TAG_STABLE } from "../tags.js";
-import { causalAdd, causalAddRead, causalGatherStart, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead, type DetLogState, type GatherState } from "./stability.js";
+import { causalAdd, causalAddRead, causalPutRead, causalReadValue, causalReadWords, causalSameBytes, causalScanPb, type CRead } from "@egida/runtime-core/protocol-lib";
+import { causalGatherStart, type DetLogState, type GatherState } from "./stability.js";
 import type { Fields as CoreReceive } from "../core/receive.js";
 import type { Fields as CorePump } from "../core/pump.js";
 import type { Fields as CkptRestore } from "../checkpoint/restore.js";

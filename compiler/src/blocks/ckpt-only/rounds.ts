@@ -64,7 +64,8 @@ import {
 } from "../tags.js";
 import { committedLine, finalLine, recoveryLine, type Entry, type Report } from "./line.js";
 import { param } from "../params.js";
-import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack, type OutQueues } from "../core/out-log.js";
+import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack } from "@egida/runtime-core/protocol-lib";
+import type { OutQueues } from "../core/out-log.js";
 import type { Fields as CpPump } from "./pump.js";
 import type { PumpState } from "../core/pump-state.js";
 import type { CheckpointStoreState } from "../checkpoint/store-state.js";

@@ -5,7 +5,8 @@
  * arrived first, so live delivery follows arrival order and each channel
  * stays in ssn order.
  */
-import type { InMsg, Kernel } from "../hooks.js";
+import type { InMsg } from "@egida/runtime-core/protocol-lib";
+import type { Kernel } from "../hooks.js";
 import type { Fields as CoreReceive } from "./receive.js";
 
 type K = Kernel & CoreReceive;

@@ -14,16 +14,16 @@
  * receiver rolls back), so they do not check.
  */
 import { param } from "../params.js";
+import { Held, type InMsg } from "@egida/runtime-core/protocol-lib";
 import type { CheckpointEv, Kernel, RecvEv, RestoreEv } from "../hooks.js";
-import { Held } from "./held.js";
 
 type K = Kernel & Fields;
 
 export interface Fields {
   /** Highest ssn delivered per source (the paper's "delivered" vector). Part of every checkpoint. */
   delivered: Uint32Array;
-  /** Held-back messages per source, by ssn (a one-message slot before a Map: core/held). */
-  held: Held[];
+  /** Held-back messages per source, by ssn (a one-message slot before a Map: protocol-lib held). */
+  held: Held<InMsg>[];
   /** Arrival counter (live delivery follows arrival order across channels). */
   arrivals: number;
   /** Deliveries so far: the last delivery sequence number (desn). Part of every checkpoint. */

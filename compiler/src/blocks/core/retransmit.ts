@@ -15,7 +15,8 @@
  * peer's TAG_RECOVER carries its stable vector too (see core/recovery).
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack, type OutQueues } from "./out-log.js";
+import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack } from "@egida/runtime-core/protocol-lib";
+import type { OutQueues } from "./out-log.js";
 import type { CheckpointEv, ControlEv, Kernel, RestoreEv, TimerEv } from "../hooks.js";
 import { KIND_APP, KIND_CONTROL, TAG_RECOVER, TAG_STABLE } from "../tags.js";
 import type { Fields as CoreReceive } from "./receive.js";

@@ -12,7 +12,8 @@
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { Kernel, ReleaseEv, SendEv } from "../hooks.js";
 import { KIND_APP } from "../tags.js";
-import { outPush, type OutQueues } from "./out-log.js";
+import { outPush } from "@egida/runtime-core/protocol-lib";
+import type { OutQueues } from "./out-log.js";
 import type { Fields as CoreSsn } from "./ssn.js";
 
 type K = Kernel & Fields & CoreSsn & OutQueues;

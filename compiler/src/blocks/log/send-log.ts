@@ -24,7 +24,8 @@
  */
 import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
 import type { CheckpointEv, Kernel, ReleaseEv, SendEv, StartEv, TimerEv } from "../hooks.js";
-import { outPush, type OutQueues } from "../core/out-log.js";
+import { outPush } from "@egida/runtime-core/protocol-lib";
+import type { OutQueues } from "../core/out-log.js";
 import { param } from "../params.js";
 import { KIND_APP } from "../tags.js";
 import type { Fields as CoreSsn } from "../core/ssn.js";

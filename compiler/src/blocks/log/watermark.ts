@@ -36,7 +36,7 @@ import type { Fields as LogReadLog } from "./read-log.js";
 import type { Fields as CoreSsn } from "../core/ssn.js";
 import type { Fields as CoreReceive } from "../core/receive.js";
 import type { Fields as CoreRetransmit } from "../core/retransmit.js";
-import { type OutPack, outPackAppend } from "../core/out-log.js";
+import { type OutPack, outPackAppend } from "@egida/runtime-core/protocol-lib";
 
 type K = Kernel & Fields & LogEventLog & LogReadLog & CoreSsn & CoreReceive & CoreRetransmit;
 

@@ -40,7 +40,7 @@
 import type { LogStore } from "@egida/runtime-core/spi";
 import type { DeliverEv, Kernel, ReadEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
-import { type OptHist, histFrom, histPush, histSsn, newOptHist } from "./hist.js";
+import { type OptHist, histFrom, histPush, histSsn, newOptHist } from "@egida/runtime-core/protocol-lib";
 import type { Fields as OptClock } from "./clock.js";
 import type { Fields as CoreSsn } from "../core/ssn.js";
 import type { Fields as CoreReceive } from "../core/receive.js";

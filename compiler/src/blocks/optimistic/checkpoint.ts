@@ -38,10 +38,10 @@
  */
 import { serialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { CheckpointEv, InMsg, Kernel } from "../hooks.js";
+import type { CheckpointEv, Kernel } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ } from "../tags.js";
-import { histDropPrefix } from "./hist.js";
+import { histDropPrefix, type InMsg } from "@egida/runtime-core/protocol-lib";
 import type { Fields as CkptRestore } from "../checkpoint/restore.js";
 import type { CheckpointStoreState } from "../checkpoint/store-state.js";
 import type { Fields as OptCommit } from "./commit.js";

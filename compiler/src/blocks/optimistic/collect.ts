@@ -34,7 +34,8 @@
  */
 import { deserialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { InMsg, Kernel, StartEv } from "../hooks.js";
+import type { InMsg } from "@egida/runtime-core/protocol-lib";
+import type { Kernel, StartEv } from "../hooks.js";
 import type { Fields as OptAsyncLog, OptRead } from "./async-log.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
 import { param } from "../params.js";

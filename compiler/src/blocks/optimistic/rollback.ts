@@ -28,11 +28,11 @@
  * drops the rest): `cut` counts from there, CUT records from the initial state.
  */
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { DeliverEv, InMsg, Kernel, RollbackEv } from "../hooks.js";
+import type { DeliverEv, Kernel, RollbackEv } from "../hooks.js";
 import { KIND_CONTROL, MODE_REPLAY, TAG_OPT_TOKEN } from "../tags.js";
 import { recoverFrame } from "../core/recover-frame.js";
 import { param } from "../params.js";
-import { histAt, histFrom, histPb, histSsn, histTs, newOptHist } from "./hist.js";
+import { histAt, histFrom, histPb, histSsn, histTs, newOptHist, type InMsg } from "@egida/runtime-core/protocol-lib";
 import { optTokenWords } from "./token.js";
 import type { Fields as OptOrphan } from "./orphan.js";
 import type { Fields as OptClock } from "./clock.js";

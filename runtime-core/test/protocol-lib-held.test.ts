@@ -1,14 +1,13 @@
 /**
- * core/held (a channel's hold-back store: one slot before a Map) against the
- * Map it replaced, and core/words (a received piggyback as u32 words) against
+ * protocol-lib held (a channel's hold-back store: one slot before a Map) against the
+ * Map it replaced, and protocol-lib words (a received piggyback as u32 words) against
  * the view it replaced, including the TCP transport's unaligned views into a
  * larger chunk.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { InMsg } from "../src/blocks/hooks.js";
-import { Held } from "../src/blocks/core/held.js";
-import { wordsOf } from "../src/blocks/core/words.js";
+import { Held } from "../src/protocol-lib/held.js";
+import { wordsOf } from "../src/protocol-lib/words.js";
 
 type Op =
   | { kind: "set"; k: number }
@@ -25,6 +24,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deleteWhileIterating" as const), below: key }) },
 );
 
+/** A held message as the blocks' core/receive holds it (hooks.ts InMsg). */
+interface InMsg {
+  readonly from: number;
+  readonly ssn: number;
+  readonly fromIncarnation: number;
+  readonly pb: Uint32Array;
+  readonly payload: Uint8Array;
+  readonly arrival: number;
+}
+
 function msg(k: number, n: number): InMsg {
   return { from: 0, ssn: k, fromIncarnation: 0, pb: new Uint32Array([k]), payload: new Uint8Array(0), arrival: n };
 }
@@ -34,11 +43,11 @@ function sorted(it: Iterable<[number, InMsg]>): [number, number][] {
   return [...it].map(([k, m]): [number, number] => [k, m.arrival]).sort((a, b) => a[0] - b[0]);
 }
 
-describe("core/held", () => {
+describe("protocol-lib held", () => {
   it("behaves like a Map<number, InMsg> under sets, deletes, clears and deletes during iteration", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const h = new Held();
+        const h = new Held<InMsg>();
         const model = new Map<number, InMsg>();
         let n = 0;
         for (const o of ops) {
@@ -72,7 +81,7 @@ describe("core/held", () => {
   });
 
   it("does not hold a key twice when the slot is free and the Map has it", () => {
-    const h = new Held();
+    const h = new Held<InMsg>();
     h.set(1, msg(1, 1));
     h.set(2, msg(2, 2)); // the slot is taken: into the Map
     h.delete(1); // the slot is free, 2 is still in the Map
@@ -85,7 +94,7 @@ describe("core/held", () => {
   });
 
   it("keeps an in-order channel in the slot (no Map is created)", () => {
-    const h = new Held();
+    const h = new Held<InMsg>();
     for (let k = 1; k <= 100; k++) {
       h.set(k, msg(k, k));
       expect(h.get(k)!.ssn).toBe(k);
@@ -95,7 +104,7 @@ describe("core/held", () => {
   });
 });
 
-describe("core/words", () => {
+describe("protocol-lib words", () => {
   it("reads the words a sender wrote, from aligned and unaligned views into a larger chunk, short and long", () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 80 }), fc.integer({ min: 0, max: 7 }), (words, lead) => {

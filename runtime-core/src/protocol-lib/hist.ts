@@ -1,22 +1,21 @@
 /**
- * The optimistic history's storage (not a block: imported by value by
- * optimistic/async-log, optimistic/orphan and optimistic/rollback): every
- * delivery of the current history packed into three typed arrays instead of
- * one retained `InMsg` per delivery.
+ * The optimistic history's storage, for generated protocols (blocks
+ * optimistic/async-log, optimistic/checkpoint, optimistic/orphan and
+ * optimistic/rollback import it from `@egida/runtime-core/protocol-lib`):
+ * every delivery of the current history packed into three typed arrays
+ * instead of one retained `InMsg` per delivery.
  *
  * Why: the history holds every delivery since the initial state (rollback
  * re-executes a prefix of it and re-delivers the non-orphan rest), so kept as
  * objects each delivery was an `InMsg`, its piggyback view and the payload
  * Buffer (an external ArrayBuffer) promoted to old space and traced or swept
- * by every GC, the cost core/out-log removed from the retransmission buffer
+ * by every GC, the cost out-log.ts removed from the retransmission buffer
  * (docs/performance.md). Packed, the GC sees no new object per delivery.
  *
  * The history only grows (a rollback starts a new one), so the arrays just
  * double when full. `histAt` copies, so nothing keeps a view into them.
  */
-import type { InMsg, Kernel } from "../hooks.js";
-
-type K = Kernel;
+import type { InMsg } from "./in-msg.js";
 
 /** The deliveries of one history, in rsn order (entry i has rsn i + 1). */
 export interface OptHist {

@@ -1,8 +1,9 @@
 /**
- * One channel's hold-back store (not a block: the type of `s.held[j]`,
- * imported by value by core/receive, copied into both back ends): received,
- * not yet delivered messages of one source, by ssn, with the subset of the
- * `Map` interface the blocks use.
+ * One channel's hold-back store, for generated protocols (the type of
+ * `s.held[j]`, `Held<InMsg>`: block core/receive imports it from
+ * `@egida/runtime-core/protocol-lib`): received, not yet delivered messages
+ * of one source, by ssn, with the subset of the `Map` interface the blocks
+ * use. Generic in the message type: nothing here reads a message.
  *
  * Why not a `Map`: on the live path a channel holds at most its next message
  * for a moment (set on receive, get + delete in the pump), so the Map went
@@ -17,23 +18,20 @@
  * insertion order, over a snapshot: deleting while iterating is safe, as with
  * a Map.
  */
-import type { InMsg, Kernel } from "../hooks.js";
-
-type K = Kernel;
 
 /** Slot key when the slot is empty (ssns start at 1). */
 const HELD_EMPTY = -1;
 
-export class Held {
+export class Held<M> {
   private slotKey: number = HELD_EMPTY;
-  private slotMsg: InMsg | undefined = undefined;
-  private more: Map<number, InMsg> | null = null;
+  private slotMsg: M | undefined = undefined;
+  private more: Map<number, M> | null = null;
 
   get size(): number {
     return (this.slotKey === HELD_EMPTY ? 0 : 1) + (this.more === null ? 0 : this.more.size);
   }
 
-  get(k: number): InMsg | undefined {
+  get(k: number): M | undefined {
     if (k === this.slotKey) return this.slotMsg;
     return this.more === null ? undefined : this.more.get(k);
   }
@@ -42,7 +40,7 @@ export class Held {
     return k === this.slotKey || (this.more !== null && this.more.has(k));
   }
 
-  set(k: number, m: InMsg): this {
+  set(k: number, m: M): this {
     if (k === this.slotKey) this.slotMsg = m;
     else if (this.slotKey === HELD_EMPTY && (this.more === null || !this.more.has(k))) {
       this.slotKey = k;
@@ -66,8 +64,8 @@ export class Held {
     this.more = null;
   }
 
-  entries(): IterableIterator<[number, InMsg]> {
-    const all: [number, InMsg][] = [];
+  entries(): IterableIterator<[number, M]> {
+    const all: [number, M][] = [];
     if (this.slotKey !== HELD_EMPTY) all.push([this.slotKey, this.slotMsg!]);
     if (this.more !== null) for (const e of this.more) all.push(e);
     return all[Symbol.iterator]();
@@ -77,11 +75,11 @@ export class Held {
     return Array.from(this.entries(), (e) => e[0])[Symbol.iterator]();
   }
 
-  values(): IterableIterator<InMsg> {
+  values(): IterableIterator<M> {
     return Array.from(this.entries(), (e) => e[1])[Symbol.iterator]();
   }
 
-  [Symbol.iterator](): IterableIterator<[number, InMsg]> {
+  [Symbol.iterator](): IterableIterator<[number, M]> {
     return this.entries();
   }
 }

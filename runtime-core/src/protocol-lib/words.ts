@@ -1,6 +1,6 @@
 /**
- * A received piggyback as u32 words (not a block: imported by value by the
- * kernel's onFrame, copied into both back ends).
+ * A received piggyback as u32 words, for generated protocols (the block
+ * library's kernel.ts onFrame imports it from `@egida/runtime-core/protocol-lib`).
  *
  * Small piggybacks (every checkpoint-only and pessimistic protocol's: 1-3
  * words) are copied into a fresh array instead of viewed: a view needs

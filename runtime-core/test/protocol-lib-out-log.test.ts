@@ -1,5 +1,5 @@
 /**
- * core/out-log (the packed retransmission buffer) against the plain model it
+ * protocol-lib out-log (the packed retransmission buffer) against the plain model it
  * replaced, an array of messages per destination: random pushes (piggybacks
  * and payloads of any size, some larger than the initial arrays, so both
  * compaction and doubling run), prefix drops and checkpoint round trips must
@@ -9,8 +9,7 @@
 import fc from "fast-check";
 import { serialize, deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
-import type { OutMsg } from "../src/blocks/hooks.js";
-import { newOutLog, outAt, outDrop, outPack, outPackAppend, outPush, outUnpack, type OutLog, type OutPack } from "../src/blocks/core/out-log.js";
+import { newOutLog, outAt, outDrop, outPack, outPackAppend, outPush, outUnpack, type OutLog, type OutMsg, type OutPack } from "../src/protocol-lib/out-log.js";
 
 type Op = { kind: "push"; pbLen: number; payLen: number; seed: number } | { kind: "drop"; back: number } | { kind: "ckpt" } | { kind: "peek" };
 
@@ -31,7 +30,7 @@ function contents(q: OutLog): { ssn: number; pb: number[]; payload: number[] }[]
   return out;
 }
 
-describe("core/out-log", () => {
+describe("protocol-lib out-log", () => {
   it("behaves like an array of messages under pushes, prefix drops and checkpoint round trips", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
