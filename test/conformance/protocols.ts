@@ -12,7 +12,7 @@
  * `none` is the baseline: excluded unless asked for by name.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, existsSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { NOT_SUPPORTED_YET, UnsupportedProtocolError, selectBlocks } from "../../compiler/src/blocks/select.js";
@@ -129,7 +129,11 @@ async function emitAndImport(checked: CheckedProtocol, text: string, spec: strin
   const file = join(dir, "index.ts");
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(file, src);
+    // Through a rename: test files in parallel workers emit the same protocols, and one must never
+    // import another's half-written file.
+    const part = `${file}.${process.pid}.part`;
+    writeFileSync(part, src);
+    renameSync(part, file);
   }
   const mod = (await import(pathToFileURL(file).href)) as { protocol?: unknown };
   if (mod.protocol === undefined) throw new Error(`${file}: no \`protocol\` export`);
