@@ -12,10 +12,11 @@ import { defineConfig } from "vitest/config";
  */
 const COMPUTE = ["compiler/test/**/*.test.ts", "test/protocols/**/*.test.ts", "test/conformance/**/*.test.ts"];
 const COMPUTE_EXCEPT = ["test/protocols/realhost*.test.ts"];
+const EXCLUDE = ["**/node_modules/**", "**/dist/**"];
 
 export default defineConfig({
   test: {
-    exclude: ["**/node_modules/**", "**/dist/**"],
+    exclude: EXCLUDE,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
@@ -28,7 +29,7 @@ export default defineConfig({
         test: {
           name: "compute",
           include: COMPUTE,
-          exclude: ["**/node_modules/**", "**/dist/**", ...COMPUTE_EXCEPT],
+          exclude: [...EXCLUDE, ...COMPUTE_EXCEPT],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },

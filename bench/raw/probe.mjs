@@ -1,9 +1,10 @@
 // Loaded with `node --import` into every process of a benchmarked job (the
 // launchers fork their ranks with the parent's execArgv, so they load it too):
-// counts fsync/fdatasync calls and writes to files opened O_DSYNC (each
-// one is durable when it returns: runtime-core's disk log), and, at exit, writes this process's CPU time
-// and that count to $EGIDA_BENCH_PROBE_DIR/<pid>.json. Per process, so the
-// job's CPU is complete even when a launcher exits before reaping a child.
+// counts fsync/fdatasync calls and writes to files opened O_DSYNC (each one
+// is durable when it returns: runtime-core's disk log), and, at exit, writes
+// this process's CPU time and that count to $EGIDA_BENCH_PROBE_DIR/<pid>.json.
+// Per process, so the job's CPU is complete even when a launcher exits before
+// reaping a child.
 // Does nothing without the variable.
 import fs from "node:fs";
 import { open } from "node:fs/promises";
