@@ -16,10 +16,10 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { deserialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { kernelOf } from "../../compiler/src/blocks/compose.js";
 import { outAt } from "../../runtime-core/src/protocol-lib/out-log.js";
+import { decodeState } from "../../runtime-core/src/protocol-lib/state-codec.js";
 import type { LogStore, Protocol, ProtocolFactory, ProtocolHost } from "@egida/runtime-core/spi";
 import { parseSpec } from "../../compiler/src/frontend.js";
 import { builtinRegistry } from "../../compiler/src/registry/builtin-registry.js";
@@ -139,7 +139,7 @@ describe("pessimistic logging, sender log on NFS disk", () => {
       const recs = await k.slLog!.readAll();
       // The latest durable checkpoint holds the buffer up to its ssns; the log holds exactly the sends after them.
       const c = (await k.ckptStore!.latest())!;
-      const ckSsn = (deserialize(c.protocol) as Record<string, unknown>)["core.ssn"] as Uint32Array;
+      const ckSsn = (decodeState(c.protocol) as Record<string, unknown>)["core.ssn"] as Uint32Array;
       const logged: string[] = [];
       for (const r of recs) {
         const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);

@@ -7,8 +7,8 @@
  * logging) at the end of causal/gather's round, so that onStart's reads find
  * their gathered values at once.
  */
-import { deserialize } from "node:v8";
 import type { CheckpointStore } from "@egida/runtime-core/spi";
+import { decodeState } from "@egida/runtime-core/protocol-lib";
 import type { Kernel, StartEv } from "../hooks.js";
 import { param } from "../params.js";
 import type { CheckpointStoreState } from "./store-state.js";
@@ -41,7 +41,7 @@ export async function onRecover(s: K, _ev: StartEv): Promise<void> {
   if (c !== null) {
     s.host.restoreAppState(c.app);
     s.ckptIndex = c.index;
-    s.onRestore({ index: c.index, state: deserialize(c.protocol) as Record<string, unknown> });
+    s.onRestore({ index: c.index, state: decodeState(c.protocol) as Record<string, unknown> });
   } else if (param<boolean>("ckpt.initAfterGather")) {
     // Causal logging: onStart's reads take the values the survivors hold, known only after the gather round.
     s.ckptInitDue = true;

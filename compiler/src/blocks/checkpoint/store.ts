@@ -10,8 +10,8 @@
  * still in flight (a forced one, checkpoint/schedule.ts) is written after it,
  * so checkpoints become durable, truncate logs and drop older ones in order.
  */
-import { serialize } from "node:v8";
 import type { CheckpointEv, Kernel } from "../hooks.js";
+import { encodeState } from "@egida/runtime-core/protocol-lib";
 import { param } from "../params.js";
 import type { Fields as CkptRestore } from "./restore.js";
 import type { CheckpointStoreState } from "./store-state.js";
@@ -31,7 +31,7 @@ export function init(s: K): void {
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const incremental = param<boolean>("ckpt.incremental");
   ev.index = ++s.ckptIndex;
-  const ckpt = { index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
+  const ckpt = { index: ev.index, app: ev.app, protocol: encodeState(ev.state) };
   // A write still in flight (only checkpoint/schedule.ts can capture one meanwhile): queue behind it.
   const busy = s.ckptWriting;
   s.ckptWriting = true;

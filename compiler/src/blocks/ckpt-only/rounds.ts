@@ -64,7 +64,7 @@ import {
 } from "../tags.js";
 import { committedLine, finalLine, recoveryLine, type Entry, type Report } from "./line.js";
 import { param } from "../params.js";
-import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack } from "@egida/runtime-core/protocol-lib";
+import { type OutLog, type OutPack, newOutLog, outAt, outDrop, outPack, outUnpack, decodeState } from "@egida/runtime-core/protocol-lib";
 import type { OutQueues } from "../core/out-log.js";
 import type { Fields as CpPump } from "./pump.js";
 import type { PumpState } from "../core/pump-state.js";
@@ -274,7 +274,7 @@ function onRollback(s: K, r: number, line: number[], common: number): void {
         const c = await s.ckptStore!.load(L);
         if (c === null) s.host.unrecoverable(`recovery line checkpoint ${L} is missing`);
         s.host.restoreAppState(c.app);
-        s.onRestore({ index: L, state: deserialize(c.protocol) as Record<string, unknown> });
+        s.onRestore({ index: L, state: decodeState(c.protocol) as Record<string, unknown> });
       } else if (L === 0) {
         if (s.cpLive) s.host.unrecoverable("a live process cannot restart from scratch");
         s.cpEpoch = r;
@@ -360,7 +360,7 @@ export async function onRecover(s: K, ev: StartEv): Promise<void> {
     s.cpRecovered = resolve;
   });
   const c = await s.ckptStore!.latest();
-  if (c !== null) s.cpApplied = ((deserialize(c.protocol) as Record<string, unknown>)["cp.applied"] as number[] | null | undefined) ?? null;
+  if (c !== null) s.cpApplied = ((decodeState(c.protocol) as Record<string, unknown>)["cp.applied"] as number[] | null | undefined) ?? null;
   s.cpReady!();
   if (s.host.rank === 0) startRound(s);
   else ctl(s, 0, TAG_CP_RESTART, ev.incarnation, null);

@@ -16,8 +16,8 @@
  * Writes are chained (in order), `synchronously` (the pump waits) or
  * `asynchronously` (captured between deliveries, written in the background).
  */
-import { deserialize, serialize } from "node:v8";
 import type { CheckpointStore } from "@egida/runtime-core/spi";
+import { decodeState, encodeState } from "@egida/runtime-core/protocol-lib";
 import type { CheckpointEv, Kernel, RestoreEv, StartEv } from "../hooks.js";
 import type { Entry } from "./line.js";
 import { param } from "../params.js";
@@ -60,7 +60,7 @@ export async function onOpen(s: K, _ev: StartEv): Promise<void> {
   if (c !== null) {
     // Entries whose checkpoints a commit dropped after this one was written are gone: the oldest stored one is the floor.
     const stored = new Set(keys);
-    s.cpHist = ((deserialize(c.protocol) as Record<string, unknown>)["cp.hist"] as Entry[]).filter((e) => stored.has(e.key));
+    s.cpHist = ((decodeState(c.protocol) as Record<string, unknown>)["cp.hist"] as Entry[]).filter((e) => stored.has(e.key));
     s.cpDurable = c.index;
   }
 }
@@ -78,7 +78,7 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   s.cpIdx = idx;
   s.cpKey = key;
   s.cpDeps.fill(-1);
-  const ckpt = { index: key, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) };
+  const ckpt = { index: key, app: ev.app, protocol: encodeState(ev.state) };
   s.ckptWriting = true;
   s.st.checkpoints++;
   s.host.trace({ type: "checkpoint", rank: s.host.rank, index: key });

@@ -36,12 +36,11 @@
  * notices), the log is truncated at the capture's lsn and older checkpoints
  * are collected.
  */
-import { serialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
 import type { CheckpointEv, Kernel } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ } from "../tags.js";
-import { histDropPrefix, type InMsg } from "@egida/runtime-core/protocol-lib";
+import { histDropPrefix, type InMsg, encodeState } from "@egida/runtime-core/protocol-lib";
 import type { Fields as CkptRestore } from "../checkpoint/restore.js";
 import type { CheckpointStoreState } from "../checkpoint/store-state.js";
 import type { Fields as OptCommit } from "./commit.js";
@@ -122,7 +121,7 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
       s.st.checkpoints++;
       s.host.trace({ type: "checkpoint", rank: me, index: ev.index });
       const store = s.ckptStore!;
-      await store.write({ index: ev.index, app: ev.app, protocol: new Uint8Array(serialize(ev.state)) }, { incremental });
+      await store.write({ index: ev.index, app: ev.app, protocol: encodeState(ev.state) }, { incremental });
       // A rollback that began during the write restores the previous base: the history it cut
       // is numbered from there, so the base moves (and the log shrinks) only without one.
       if (s.optEpoch === epoch && !s.optRbWanted && !s.optRbRunning) {

@@ -32,9 +32,8 @@
  * (optimistic/exchange).
  * core/recovery then announces the delivered vector, and the pump replays.
  */
-import { deserialize } from "node:v8";
 import type { FrameKind } from "@egida/runtime-core/spi";
-import type { InMsg } from "@egida/runtime-core/protocol-lib";
+import { decodeState, type InMsg } from "@egida/runtime-core/protocol-lib";
 import type { Kernel, StartEv } from "../hooks.js";
 import type { Fields as OptAsyncLog, OptRead } from "./async-log.js";
 import { KIND_CONTROL, TAG_OPT_COMMIT_REQ, TAG_OPT_TOKEN } from "../tags.js";
@@ -98,7 +97,7 @@ async function recoverLog(s: K): Promise<void> {
   let baseRsn = 0;
   const ck = await s.ckptStore!.latest();
   if (ck !== null) {
-    const st = deserialize(ck.protocol) as Record<string, unknown>;
+    const st = decodeState(ck.protocol) as Record<string, unknown>;
     baseRsn = st["core.rsn"] as number;
     events = st["opt.ts"] as number;
     lastInc = st["opt.ftInc"] as number;
