@@ -1,10 +1,11 @@
 /**
  * protocol-lib out-log (the packed retransmission buffer) against the plain model it
  * replaced, an array of messages per destination: random pushes (piggybacks
- * and payloads of any size, some larger than the initial arrays, so both
- * compaction and doubling run), prefix drops and checkpoint round trips must
- * leave exactly the model's messages, byte for byte, and materialized
- * messages must not change when the log is later compacted.
+ * and payloads of any size, some spanning several chunks, so chunks fill,
+ * are dropped, reused from the pool and allocated oversized), prefix drops
+ * and checkpoint round trips must leave exactly the model's messages, byte
+ * for byte, and materialized messages must not change when the log later
+ * reuses its chunks.
  */
 import fc from "fast-check";
 import { serialize, deserialize } from "node:v8";
@@ -103,31 +104,50 @@ describe("protocol-lib out-log", () => {
     expect(qs[1]!.length).toBe(1);
   });
 
-  it("keeps a checkpoint's packed copy intact while the log is compacted in place", () => {
+  it("keeps a checkpoint's packed copy intact while the log reuses its dropped chunks", () => {
     const q = newOutLog(1);
     const pb = new Uint32Array([0, 5]);
-    const pay = (s: number): Uint8Array => new Uint8Array(100).fill(s & 255);
-    for (let s = 1; s <= 40; s++) outPush(q, s, pb, 2, pay(s));
-    outDrop(q, 30);
+    const pay = (s: number): Uint8Array => new Uint8Array(1000).fill(s & 255);
+    // 200 messages of ~1 KiB: several 64 KiB chunks.
+    for (let s = 1; s <= 200; s++) outPush(q, s, pb, 2, pay(s));
+    const chunksBefore = q.chunks.length;
+    expect(chunksBefore).toBeGreaterThan(2);
+    const old = q.chunks.slice(0, -1);
+    // 65 messages a chunk: 196-200 are all in the last one.
+    outDrop(q, 195);
     const saved = outPack([newOutLog(0), q]);
-    // Fill the arrays until they are compacted (head back to 0): in place, the live part being small,
-    // then overwrite where the saved entries were. The saved copy must not change.
-    const bytesBefore = q.bytes;
-    let s = 41;
-    while (q.head !== 0) outPush(q, s, pb, 2, pay(s++));
-    for (let i = 0; i < 25; i++) outPush(q, s, pb, 2, pay(s++));
-    expect(q.bytes).toBe(bytesBefore);
-    expect(outAt(q, 0).ssn).toBe(31);
+    // The dropped chunks went back to the pool; the next pushes take them and overwrite them.
+    expect(q.chunks.length).toBe(1);
+    let s = 201;
+    for (let i = 0; i < 200; i++) outPush(q, s, pb, 2, pay(s++));
+    expect(outAt(q, 0).ssn).toBe(196);
     expect(outAt(q, q.length - 1).ssn).toBe(s - 1);
+    expect([...outAt(q, q.length - 1).payload]).toEqual([...pay(s - 1)]);
+    expect(q.chunks.filter((c) => old.includes(c)).length).toBe(old.length);
     const back = outUnpack(2, deserialize(serialize(saved)) as OutPack[]);
     expect(back[0]!.length).toBe(0);
     const r = back[1]!;
-    expect(r.length).toBe(10);
-    for (let i = 0; i < 10; i++) {
+    expect(r.length).toBe(5);
+    for (let i = 0; i < 5; i++) {
       const m = outAt(r, i);
-      expect(m.ssn).toBe(31 + i);
-      expect([...m.payload]).toEqual([...pay(31 + i)]);
+      expect(m.ssn).toBe(196 + i);
+      expect([...m.pb]).toEqual([0, 5]);
+      expect([...m.payload]).toEqual([...pay(196 + i)]);
     }
+  });
+
+  it("stores a message larger than a chunk in a chunk of its own", () => {
+    const q = newOutLog(2);
+    const big = new Uint8Array(200_000).map((_, i) => i & 255);
+    outPush(q, 1, new Uint32Array([3]), 1, new Uint8Array([1, 2, 3]));
+    outPush(q, 2, new Uint32Array([4, 4]), 2, big);
+    outPush(q, 3, new Uint32Array([5]), 1, new Uint8Array([9]));
+    expect(q.chunks.length).toBe(3);
+    expect(Buffer.compare(outAt(q, 1).payload, big)).toBe(0);
+    expect([...outAt(q, 2).payload]).toEqual([9]);
+    outDrop(q, 2);
+    expect(q.chunks.length).toBe(1);
+    expect([...outAt(q, 0).pb]).toEqual([5]);
   });
 
   it("drops only a prefix and resets the arrays once empty", () => {
@@ -141,7 +161,10 @@ describe("protocol-lib out-log", () => {
     outDrop(q, 1000);
     expect(q.length).toBe(0);
     expect(q.head).toBe(0);
-    expect(q.wordsEnd).toBe(0);
-    expect(q.bytesEnd).toBe(0);
+    // One chunk kept, written again from its start.
+    expect(q.chunks.length).toBe(1);
+    expect(q.fill).toBe(0);
+    outPush(q, 1001, pb, 3, new Uint8Array([7]));
+    expect(outAt(q, 0).ssn).toBe(1001);
   });
 });

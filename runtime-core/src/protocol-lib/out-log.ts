@@ -6,19 +6,22 @@
  * instead of one `OutMsg` object per message. Nothing here depends on the
  * protocol's parameters, so every generated package imports this one copy.
  *
- * Why: the buffer holds every message sent since the destination last
+ * Why packed: the buffer holds every message sent since the destination last
  * reported stability (a whole checkpoint interval). Kept as objects, each
  * message was an entry object, a piggyback typed array and the payload Buffer
  * (an external ArrayBuffer), all promoted to old space and traced or swept by
  * every GC: measured at ~4-8 µs per message on the overhead bench, more than
- * all the rest of a protocol's per-message work (docs/performance.md). Packed,
- * a message is 5 index words and a copy of its piggyback words and payload
- * bytes in three typed arrays per destination, so the GC sees no new object.
+ * all the rest of a protocol's per-message work (docs/performance.md).
  *
- * Entries are appended in ssn order and dropped from the front (stability is
- * a prefix), so the arrays are compacted or doubled only when full: amortized
- * O(1). Nothing outside this file keeps a view into them (`outAt` copies), so
- * compacting in place is safe.
+ * Why chunks: a message's piggyback words and payload bytes go, side by side,
+ * into fixed 64 KiB chunks; an index of 5 words per message locates them.
+ * One contiguous array per log had to be doubled and copied as the log grew
+ * over an interval, and every doubling landed on fresh memory, which on a VM
+ * costs a page fault per 4 KiB touched (bench/job.ts jacobi: ~3 ms per MiB).
+ * Chunks are never copied as the log grows, and a chunk every message in it
+ * is stable is returned to a per-process pool that the next interval's
+ * messages reuse, already faulted in. Nothing outside this file keeps a view
+ * into a chunk (`outAt` and `outPack` copy), so reusing one is safe.
  */
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
@@ -29,114 +32,131 @@ export interface OutMsg {
   readonly payload: Uint8Array;
 }
 
+/** A chunk's bytes and the same memory as words (piggybacks are stored 4-byte aligned). */
+interface Chunk {
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+}
+
 /** One destination's sent messages not yet known stable there, in ssn order. */
 export interface OutLog {
   readonly to: number;
   /** Live entries (`outAt(q, 0 .. length - 1)`). */
   length: number;
-  /** Column index of the first live entry. */
+  /** Index entry of the first live message. */
   head: number;
-  /** Per entry, 5 words: ssn, piggyback start and length (in `words`), payload start and length (in `bytes`). */
+  /** Per entry, 5 words: ssn, absolute chunk number, byte offset in it, piggyback words, payload bytes. */
   ix: Uint32Array;
-  words: Uint32Array;
-  wordsEnd: number;
-  bytes: Uint8Array;
-  bytesEnd: number;
+  /** Chunks still holding a live message and the one being written; `chunks[0]` is absolute chunk `chunkBase`. */
+  chunks: Chunk[];
+  chunkBase: number;
+  /** Write position in the last chunk. */
+  fill: number;
 }
 
 const STRIDE = 5;
+const CHUNK = 64 * 1024;
+/** Free chunks kept for reuse, per process: 8 MiB at most. */
+const POOL_MAX = 128;
+const pool: Chunk[] = [];
+
+function chunkOf(bytes: number): Chunk {
+  const pooled = bytes <= CHUNK ? pool.pop() : undefined;
+  if (pooled !== undefined) return pooled;
+  // A message larger than a chunk gets a chunk of its own size (rounded to words), never pooled.
+  const buf = new ArrayBuffer(bytes <= CHUNK ? CHUNK : (bytes + 3) & ~3);
+  return { u8: new Uint8Array(buf), u32: new Uint32Array(buf) };
+}
+
+function release(c: Chunk): void {
+  if (c.u8.length === CHUNK && pool.length < POOL_MAX) pool.push(c);
+}
 
 export function newOutLog(to: number): OutLog {
-  return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), words: new Uint32Array(256), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
+  return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), chunks: [], chunkBase: 0, fill: CHUNK };
+}
+
+/** Room in the index for one more entry: compact in place when half of it is dropped prefix, else double. */
+function growIndex(q: OutLog): void {
+  const live = STRIDE * q.length;
+  if (2 * (live + STRIDE) <= q.ix.length) q.ix.copyWithin(0, STRIDE * q.head, STRIDE * q.head + live);
+  else {
+    const ix = new Uint32Array(2 * (live + STRIDE));
+    ix.set(q.ix.subarray(STRIDE * q.head, STRIDE * q.head + live));
+    q.ix = ix;
+  }
+  q.head = 0;
 }
 
 /** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
 export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
   const pn = payload.byteLength;
-  if (STRIDE * (q.head + q.length + 1) > q.ix.length || q.wordsEnd + len > q.words.length || q.bytesEnd + pn > q.bytes.length) {
-    outMakeRoom(q, len, pn);
+  const need = 4 * len + pn;
+  let last = q.chunks.length - 1;
+  if (last < 0 || q.fill + need > q.chunks[last]!.u8.length) {
+    q.chunks.push(chunkOf(need));
+    q.fill = 0;
+    last++;
   }
+  if (STRIDE * (q.head + q.length + 1) > q.ix.length) growIndex(q);
+  const c = q.chunks[last]!;
+  const off = q.fill;
+  const w = off >>> 2;
+  const u32 = c.u32;
+  for (let i = 0; i < len; i++) u32[w + i] = pb[i]!;
+  const b = off + 4 * len;
+  const u8 = c.u8;
+  // Small payloads (the common case) copy faster by hand than through set()'s call.
+  if (pn <= 64) for (let i = 0; i < pn; i++) u8[b + i] = payload[i]!;
+  else u8.set(payload, b);
+  q.fill = (b + pn + 3) & ~3;
   const e = STRIDE * (q.head + q.length);
   const ix = q.ix;
-  const w = q.wordsEnd;
-  const b = q.bytesEnd;
   ix[e] = ssn;
-  ix[e + 1] = w;
-  ix[e + 2] = len;
-  ix[e + 3] = b;
+  ix[e + 1] = q.chunkBase + last;
+  ix[e + 2] = off;
+  ix[e + 3] = len;
   ix[e + 4] = pn;
-  const words = q.words;
-  for (let i = 0; i < len; i++) words[w + i] = pb[i]!;
-  const bytes = q.bytes;
-  // Small payloads (the common case) copy faster by hand than through set()'s call.
-  if (pn <= 64) for (let i = 0; i < pn; i++) bytes[b + i] = payload[i]!;
-  else bytes.set(payload, b);
-  q.wordsEnd = w + len;
-  q.bytesEnd = b + pn;
   q.length++;
 }
 
-/** Entries moved to the front of their arrays: the first `words` index words of `ix` point `w0` words and `b0` bytes earlier. */
-function rebase(ix: Uint32Array, words: number, w0: number, b0: number): void {
-  for (let e = 0; e < words; e += STRIDE) {
-    ix[e + 1] = ix[e + 1]! - w0;
-    ix[e + 3] = ix[e + 3]! - b0;
-  }
-}
-
-/** Room for one more entry of `len` words and `pn` bytes: compact to the front, doubling what is too small. */
-function outMakeRoom(q: OutLog, len: number, pn: number): void {
-  const e0 = STRIDE * q.head;
-  const w0 = q.length > 0 ? q.ix[e0 + 1]! : q.wordsEnd;
-  const b0 = q.length > 0 ? q.ix[e0 + 3]! : q.bytesEnd;
-  const liveE = STRIDE * q.length;
-  const liveW = q.wordsEnd - w0;
-  const liveB = q.bytesEnd - b0;
-  const grow = (have: number, live: number, need: number): number => (live + need <= have >>> 1 ? have : Math.max(2 * have, 2 * (live + need)));
-  // An array that is big enough is compacted in place (copyWithin): a fresh one per compaction was a
-  // zeroed allocation, its page faults and its share of GC for every interval's worth of messages.
-  // (Safe: nothing keeps a view into these arrays; outAt, outPack and outUnpack copy.)
-  const nE = grow(q.ix.length, liveE, STRIDE);
-  let ix = q.ix;
-  if (nE === ix.length) ix.copyWithin(0, e0, e0 + liveE);
-  else (ix = new Uint32Array(nE)).set(q.ix.subarray(e0, e0 + liveE));
-  rebase(ix, liveE, w0, b0);
-  const nW = grow(q.words.length, liveW, len);
-  let words = q.words;
-  if (nW === words.length) words.copyWithin(0, w0, q.wordsEnd);
-  else (words = new Uint32Array(nW)).set(q.words.subarray(w0, q.wordsEnd));
-  const nB = grow(q.bytes.length, liveB, pn);
-  let bytes = q.bytes;
-  if (nB === bytes.length) bytes.copyWithin(0, b0, q.bytesEnd);
-  else (bytes = new Uint8Array(nB)).set(q.bytes.subarray(b0, q.bytesEnd));
-  q.ix = ix;
-  q.words = words;
-  q.bytes = bytes;
-  q.head = 0;
-  q.wordsEnd = liveW;
-  q.bytesEnd = liveB;
-}
-
-/** Drops every entry with ssn ≤ k (stable at the destination). */
+/** Drops every entry with ssn ≤ k (stable at the destination); chunks left without a live message go back to the pool. */
 export function outDrop(q: OutLog, k: number): void {
-  while (q.length > 0 && q.ix[STRIDE * q.head]! <= k) {
+  const ix = q.ix;
+  while (q.length > 0 && ix[STRIDE * q.head]! <= k) {
     q.head++;
     q.length--;
   }
   if (q.length === 0) {
     q.head = 0;
-    q.wordsEnd = 0;
-    q.bytesEnd = 0;
+    // Nothing refers to any chunk: keep the last one and write it again from its start.
+    const keep = q.chunks.length - 1;
+    for (let i = 0; i < keep; i++) release(q.chunks[i]!);
+    if (keep > 0) {
+      q.chunks.splice(0, keep);
+      q.chunkBase += keep;
+    }
+    if (keep >= 0) q.fill = 0;
+    return;
+  }
+  const drop = ix[STRIDE * q.head + 1]! - q.chunkBase;
+  if (drop > 0) {
+    for (let i = 0; i < drop; i++) release(q.chunks[i]!);
+    q.chunks.splice(0, drop);
+    q.chunkBase += drop;
   }
 }
 
-/** Live entry i as a message of its own: fresh copies, so the log may be compacted under it. */
+/** Live entry i as a message of its own: fresh copies, so the log may drop and reuse its chunks under it. */
 export function outAt(q: OutLog, i: number): OutMsg {
   const e = STRIDE * (q.head + i);
   const ix = q.ix;
-  const w = ix[e + 1]!;
-  const b = ix[e + 3]!;
-  return { to: q.to, ssn: ix[e]!, pb: q.words.slice(w, w + ix[e + 2]!), payload: q.bytes.slice(b, b + ix[e + 4]!) };
+  const c = q.chunks[ix[e + 1]! - q.chunkBase]!;
+  const off = ix[e + 2]!;
+  const w = off >>> 2;
+  const len = ix[e + 3]!;
+  const b = off + 4 * len;
+  return { to: q.to, ssn: ix[e]!, pb: c.u32.slice(w, w + len), payload: c.u8.slice(b, b + ix[e + 4]!) };
 }
 
 /**
@@ -158,12 +178,42 @@ export interface OutPack {
 export function outPack(qs: readonly OutLog[]): OutPack[] {
   const packs: OutPack[] = [];
   for (const q of qs) {
+    let nw = 0;
+    let nb = 0;
     const e0 = STRIDE * q.head;
-    const w0 = q.length > 0 ? q.ix[e0 + 1]! : q.wordsEnd;
-    const b0 = q.length > 0 ? q.ix[e0 + 3]! : q.bytesEnd;
-    const ix = q.ix.slice(e0, e0 + STRIDE * q.length);
-    rebase(ix, ix.length, w0, b0);
-    packs.push({ to: q.to, ix, words: q.words.slice(w0, q.wordsEnd), bytes: q.bytes.slice(b0, q.bytesEnd) });
+    const e1 = e0 + STRIDE * q.length;
+    const src = q.ix;
+    for (let e = e0; e < e1; e += STRIDE) {
+      nw += src[e + 3]!;
+      nb += src[e + 4]!;
+    }
+    const ix = new Uint32Array(e1 - e0);
+    const words = new Uint32Array(nw);
+    const bytes = new Uint8Array(nb);
+    let w = 0;
+    let b = 0;
+    for (let e = e0, o = 0; e < e1; e += STRIDE, o += STRIDE) {
+      const c = q.chunks[src[e + 1]! - q.chunkBase]!;
+      const off = src[e + 2]!;
+      const len = src[e + 3]!;
+      const pn = src[e + 4]!;
+      ix[o] = src[e]!;
+      ix[o + 1] = w;
+      ix[o + 2] = len;
+      ix[o + 3] = b;
+      ix[o + 4] = pn;
+      const u32 = c.u32;
+      const cw = off >>> 2;
+      for (let i = 0; i < len; i++) words[w + i] = u32[cw + i]!;
+      const cb = off + 4 * len;
+      if (pn <= 64) {
+        const u8 = c.u8;
+        for (let i = 0; i < pn; i++) bytes[b + i] = u8[cb + i]!;
+      } else bytes.set(c.u8.subarray(cb, cb + pn), b);
+      w += len;
+      b += pn;
+    }
+    packs.push({ to: q.to, ix, words, bytes });
   }
   return packs;
 }
@@ -178,13 +228,12 @@ export function outUnpack(size: number, packs: readonly OutPack[]): OutLog[] {
   for (let i = 0; i < size; i++) qs.push(newOutLog(i));
   for (const p of packs) {
     const q = qs[p.to]!;
-    q.ix = p.ix.slice();
-    q.words = p.words.slice();
-    q.bytes = p.bytes.slice();
-    q.length = p.ix.length / STRIDE;
-    q.head = 0;
-    q.wordsEnd = p.words.length;
-    q.bytesEnd = p.bytes.length;
+    const ix = p.ix;
+    for (let e = 0; e < ix.length; e += STRIDE) {
+      const w = ix[e + 1]!;
+      const b = ix[e + 3]!;
+      outPush(q, ix[e]!, p.words.subarray(w, w + ix[e + 2]!), ix[e + 2]!, p.bytes.subarray(b, b + ix[e + 4]!));
+    }
   }
   return qs;
 }
