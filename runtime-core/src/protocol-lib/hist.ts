@@ -12,26 +12,28 @@
  * by every GC, the cost out-log.ts removed from the retransmission buffer
  * (docs/performance.md). Packed, the GC sees no new object per delivery.
  *
- * The history only grows (a rollback starts a new one), so the arrays just
- * double when full. `histAt` copies, so nothing keeps a view into them.
+ * The history only grows (a rollback starts a new one, a durable checkpoint
+ * a shorter one): piggybacks and payloads go into pooled chunks (chunks.ts
+ * says why), so growing never copies. `histAt` copies, so nothing keeps a
+ * view into a chunk.
  */
+import { CHUNK_BYTES, releaseChunk, takeChunk, type Chunk } from "./chunks.js";
 import type { InMsg } from "./in-msg.js";
 
 /** The deliveries of one history, in rsn order (entry i has rsn i + 1). */
 export interface OptHist {
   length: number;
-  /** Per entry, 9 numbers: from, ssn, fromIncarnation, arrival, event ts, piggyback start and length (in `words`), payload start and length (in `bytes`). */
+  /** Per entry, 9 numbers: from, ssn, fromIncarnation, arrival, event ts, chunk, byte offset in it, piggyback words, payload bytes. */
   ix: Float64Array;
-  words: Uint32Array;
-  wordsEnd: number;
-  bytes: Uint8Array;
-  bytesEnd: number;
+  chunks: Chunk[];
+  /** Write position in the last chunk. */
+  fill: number;
 }
 
 const HSTRIDE = 9;
 
 export function newOptHist(): OptHist {
-  return { length: 0, ix: new Float64Array(HSTRIDE * 64), words: new Uint32Array(512), wordsEnd: 0, bytes: new Uint8Array(1024), bytesEnd: 0 };
+  return { length: 0, ix: new Float64Array(HSTRIDE * 64), chunks: [], fill: CHUNK_BYTES };
 }
 
 /** Appends delivery `m` (piggyback and payload copied), which is event `ts` of the history. */
@@ -40,42 +42,40 @@ export function histPush(h: OptHist, m: InMsg, ts: number): void {
   const payload = m.payload;
   const len = pb.length;
   const pn = payload.byteLength;
+  const need = 4 * len + pn;
+  let last = h.chunks.length - 1;
+  if (last < 0 || h.fill + need > h.chunks[last]!.u8.length) {
+    h.chunks.push(takeChunk(need));
+    h.fill = 0;
+    last++;
+  }
   if (HSTRIDE * (h.length + 1) > h.ix.length) {
     const ix = new Float64Array(2 * h.ix.length);
     ix.set(h.ix);
     h.ix = ix;
   }
-  if (h.wordsEnd + len > h.words.length) {
-    const words = new Uint32Array(Math.max(2 * h.words.length, 2 * (h.wordsEnd + len)));
-    words.set(h.words.subarray(0, h.wordsEnd));
-    h.words = words;
-  }
-  if (h.bytesEnd + pn > h.bytes.length) {
-    const bytes = new Uint8Array(Math.max(2 * h.bytes.length, 2 * (h.bytesEnd + pn)));
-    bytes.set(h.bytes.subarray(0, h.bytesEnd));
-    h.bytes = bytes;
-  }
+  const c = h.chunks[last]!;
+  const off = h.fill;
   const e = HSTRIDE * h.length;
   const ix = h.ix;
-  const w = h.wordsEnd;
-  const b = h.bytesEnd;
   ix[e] = m.from;
   ix[e + 1] = m.ssn;
   ix[e + 2] = m.fromIncarnation;
   ix[e + 3] = m.arrival;
   ix[e + 4] = ts;
-  ix[e + 5] = w;
-  ix[e + 6] = len;
-  ix[e + 7] = b;
+  ix[e + 5] = last;
+  ix[e + 6] = off;
+  ix[e + 7] = len;
   ix[e + 8] = pn;
-  const words = h.words;
-  for (let i = 0; i < len; i++) words[w + i] = pb[i]!;
-  const bytes = h.bytes;
+  const u32 = c.u32;
+  const w = off >>> 2;
+  for (let i = 0; i < len; i++) u32[w + i] = pb[i]!;
+  const b = off + 4 * len;
+  const u8 = c.u8;
   // Small payloads (the common case) copy faster by hand than through set()'s call.
-  if (pn <= 64) for (let i = 0; i < pn; i++) bytes[b + i] = payload[i]!;
-  else bytes.set(payload, b);
-  h.wordsEnd = w + len;
-  h.bytesEnd = b + pn;
+  if (pn <= 64) for (let i = 0; i < pn; i++) u8[b + i] = payload[i]!;
+  else u8.set(payload, b);
+  h.fill = (b + pn + 3) & ~3;
   h.length++;
 }
 
@@ -94,24 +94,34 @@ export function histTs(h: OptHist, i: number): number {
 
 /** Word x of entry i's piggyback (no copy). */
 export function histPb(h: OptHist, i: number, x: number): number {
-  return h.words[h.ix[HSTRIDE * i + 5]! + x]!;
+  const e = HSTRIDE * i;
+  return h.chunks[h.ix[e + 5]!]!.u32[(h.ix[e + 6]! >>> 2) + x]!;
 }
 
 /** Entry i as a message of its own, as delivered: fresh copies of its piggyback and payload. */
 export function histAt(h: OptHist, i: number): InMsg {
   const e = HSTRIDE * i;
   const ix = h.ix;
-  const w = ix[e + 5]!;
-  const b = ix[e + 7]!;
-  return { from: ix[e]!, ssn: ix[e + 1]!, fromIncarnation: ix[e + 2]!, pb: h.words.slice(w, w + ix[e + 6]!), payload: h.bytes.slice(b, b + ix[e + 8]!), arrival: ix[e + 3]! };
+  const c = h.chunks[ix[e + 5]!]!;
+  const off = ix[e + 6]!;
+  const w = off >>> 2;
+  const len = ix[e + 7]!;
+  const b = off + 4 * len;
+  return { from: ix[e]!, ssn: ix[e + 1]!, fromIncarnation: ix[e + 2]!, pb: c.u32.slice(w, w + len), payload: c.u8.slice(b, b + ix[e + 8]!), arrival: ix[e + 3]! };
 }
 
 /**
  * A history holding entries `k ..` of `h` (a durable checkpoint covers the
- * first k: no rollback goes below it, so the packed arrays are compacted).
+ * first k: no rollback goes below it). `h` is consumed: its chunks go back to
+ * the pool and it is left empty, so a stale reference reads nothing rather
+ * than reused memory (the one caller replaces the history with the result).
  */
 export function histDropPrefix(h: OptHist, k: number): OptHist {
   const out = newOptHist();
   for (let i = k; i < h.length; i++) histPush(out, histAt(h, i), histTs(h, i));
+  for (const c of h.chunks) releaseChunk(c);
+  h.chunks = [];
+  h.length = 0;
+  h.fill = CHUNK_BYTES;
   return out;
 }

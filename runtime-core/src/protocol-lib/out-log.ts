@@ -13,16 +13,13 @@
  * every GC: measured at ~4-8 µs per message on the overhead bench, more than
  * all the rest of a protocol's per-message work (docs/performance.md).
  *
- * Why chunks: a message's piggyback words and payload bytes go, side by side,
- * into fixed 64 KiB chunks; an index of 5 words per message locates them.
- * One contiguous array per log had to be doubled and copied as the log grew
- * over an interval, and every doubling landed on fresh memory, which on a VM
- * costs a page fault per 4 KiB touched (bench/job.ts jacobi: ~3 ms per MiB).
- * Chunks are never copied as the log grows, and a chunk every message in it
- * is stable is returned to a per-process pool that the next interval's
- * messages reuse, already faulted in. Nothing outside this file keeps a view
- * into a chunk (`outAt` and `outPack` copy), so reusing one is safe.
+ * A message's piggyback words and payload bytes go, side by side, into
+ * pooled chunks (chunks.ts says why); an index of 5 words per message locates
+ * them. A chunk every message of which is stable goes back to the pool.
+ * Nothing outside this file keeps a view into a chunk (`outAt` and `outPack`
+ * copy), so reusing one is safe.
  */
+import { CHUNK_BYTES, releaseChunk, takeChunk, type Chunk } from "./chunks.js";
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
 export interface OutMsg {
@@ -30,12 +27,6 @@ export interface OutMsg {
   readonly ssn: number;
   readonly pb: Uint32Array;
   readonly payload: Uint8Array;
-}
-
-/** A chunk's bytes and the same memory as words (piggybacks are stored 4-byte aligned). */
-interface Chunk {
-  readonly u8: Uint8Array;
-  readonly u32: Uint32Array;
 }
 
 /** One destination's sent messages not yet known stable there, in ssn order. */
@@ -55,25 +46,9 @@ export interface OutLog {
 }
 
 const STRIDE = 5;
-const CHUNK = 64 * 1024;
-/** Free chunks kept for reuse, per process: 8 MiB at most. */
-const POOL_MAX = 128;
-const pool: Chunk[] = [];
-
-function chunkOf(bytes: number): Chunk {
-  const pooled = bytes <= CHUNK ? pool.pop() : undefined;
-  if (pooled !== undefined) return pooled;
-  // A message larger than a chunk gets a chunk of its own size (rounded to words), never pooled.
-  const buf = new ArrayBuffer(bytes <= CHUNK ? CHUNK : (bytes + 3) & ~3);
-  return { u8: new Uint8Array(buf), u32: new Uint32Array(buf) };
-}
-
-function release(c: Chunk): void {
-  if (c.u8.length === CHUNK && pool.length < POOL_MAX) pool.push(c);
-}
 
 export function newOutLog(to: number): OutLog {
-  return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), chunks: [], chunkBase: 0, fill: CHUNK };
+  return { to, length: 0, head: 0, ix: new Uint32Array(STRIDE * 64), chunks: [], chunkBase: 0, fill: CHUNK_BYTES };
 }
 
 /** Room in the index for one more entry: compact in place when half of it is dropped prefix, else double. */
@@ -94,7 +69,7 @@ export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, pa
   const need = 4 * len + pn;
   let last = q.chunks.length - 1;
   if (last < 0 || q.fill + need > q.chunks[last]!.u8.length) {
-    q.chunks.push(chunkOf(need));
+    q.chunks.push(takeChunk(need));
     q.fill = 0;
     last++;
   }
@@ -131,7 +106,7 @@ export function outDrop(q: OutLog, k: number): void {
     q.head = 0;
     // Nothing refers to any chunk: keep the last one and write it again from its start.
     const keep = q.chunks.length - 1;
-    for (let i = 0; i < keep; i++) release(q.chunks[i]!);
+    for (let i = 0; i < keep; i++) releaseChunk(q.chunks[i]!);
     if (keep > 0) {
       q.chunks.splice(0, keep);
       q.chunkBase += keep;
@@ -141,7 +116,7 @@ export function outDrop(q: OutLog, k: number): void {
   }
   const drop = ix[STRIDE * q.head + 1]! - q.chunkBase;
   if (drop > 0) {
-    for (let i = 0; i < drop; i++) release(q.chunks[i]!);
+    for (let i = 0; i < drop; i++) releaseChunk(q.chunks[i]!);
     q.chunks.splice(0, drop);
     q.chunkBase += drop;
   }
