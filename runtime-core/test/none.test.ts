@@ -115,4 +115,47 @@ describe("none protocol (on the simulated network)", () => {
     expect(res.failure).toMatchObject({ kind: "app-error", rank: 2, message: "division by zero, rank 2" });
     expect(res.failure?.kind === "app-error" && res.failure.stack).toMatch(/failingStep/);
   });
+
+  it("delivers one message at a time, in order, whether onMessage settles at once or returns a promise", async () => {
+    // Rank 0 sends a burst; rank 1 answers odd values after an await and even ones synchronously, so
+    // the pump goes both ways: on at once after a settled delivery, and after the promise otherwise.
+    interface S {
+      seen: number[];
+      busy: boolean;
+    }
+    const N = 60;
+    const app: App<S> = {
+      init: () => ({ seen: [], busy: false }),
+      onStart: (_s, ctx) => {
+        if (ctx.rank === 0) {
+          for (let i = 0; i < N; i++) ctx.send(1, i);
+          ctx.done();
+        }
+      },
+      onMessage: (s, { data }, ctx) => {
+        if (s.busy) throw new Error("a delivery started before the previous one settled");
+        const i = data as number;
+        const finish = async (): Promise<void> => {
+          s.seen.push(i);
+          if (s.seen.length === N) {
+            await ctx.write(s.seen);
+            ctx.done();
+          }
+        };
+        if (i % 2 === 0 && s.seen.length < N - 1) {
+          s.seen.push(i);
+          return;
+        }
+        s.busy = true;
+        return Promise.resolve().then(async () => {
+          await finish();
+          s.busy = false;
+        });
+      },
+    };
+    const res = await runSimJob({ size: 2, app, protocol: noneProtocol, seed: 7 });
+    expect(res.failure).toBeNull();
+    expect(res.ranks[1]!.deliveries).toBe(N);
+    expect(byRank(res.outputs).get(1)).toEqual([[...Array(N).keys()]]);
+  });
 });

@@ -217,7 +217,8 @@ export class ValueDecodeError extends Error {
   }
 }
 
-let rd: Buffer = Buffer.alloc(0);
+const NO_INPUT: Buffer = Buffer.alloc(0);
+let rd: Buffer = NO_INPUT;
 let at = 0;
 let end = 0;
 
@@ -316,7 +317,8 @@ function readValue(depth: number): unknown {
 /** The value `bytes` encode (either format). Throws ValueDecodeError (or v8's error) on corrupt bytes. */
 export function decodeValue(bytes: Uint8Array): unknown {
   if (bytes.length === 0 || bytes[0] !== FAST) return deserialize(bytes);
-  rd = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A Buffer already (a payload sliced from a received frame): no second view object per message.
+  rd = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   at = 1;
   end = bytes.byteLength;
   try {
@@ -324,6 +326,7 @@ export function decodeValue(bytes: Uint8Array): unknown {
     if (at !== end) throw new ValueDecodeError(`${end - at} bytes after the value`);
     return v;
   } finally {
-    rd = Buffer.alloc(0);
+    // Not kept: the input may be a transport buffer.
+    rd = NO_INPUT;
   }
 }
