@@ -16,8 +16,12 @@
 import { crc32 } from "node:zlib";
 import { FrameError, HEADER_BYTES, isKnownKind, MAGIC, TRAILER_BYTES, VERSION, type WireFrame } from "./frame.js";
 
+const NO_BYTES = Buffer.alloc(0);
+
 export class FrameDecoder {
   private chunks: Buffer[] = [];
+  /** Bytes of `chunks[0]` already consumed: an offset instead of a new subarray per frame. */
+  private pos = 0;
   private buffered = 0;
   /** Bytes in the frame being assembled, or 0 while its header is incomplete. */
   private need = 0;
@@ -51,6 +55,7 @@ export class FrameDecoder {
     } catch (e) {
       this.broken = true;
       this.chunks = [];
+      this.pos = 0;
       this.buffered = 0;
       throw e;
     }
@@ -60,6 +65,7 @@ export class FrameDecoder {
   abandon(): void {
     this.broken = true;
     this.chunks = [];
+    this.pos = 0;
     this.buffered = 0;
   }
 
@@ -69,69 +75,85 @@ export class FrameDecoder {
   }
 
   private parseHeader(): number {
-    const h = this.peek(HEADER_BYTES);
-    const magic = h.readUInt32BE(0);
+    const first = this.chunks[0]!;
+    // The header in place when the first chunk holds it, else assembled (at offset 0 of `header`).
+    const inPlace = first.length - this.pos >= HEADER_BYTES;
+    const h = inPlace ? first : this.peekHeader();
+    const at = inPlace ? this.pos : 0;
+    const magic = h.readUInt32BE(at);
     if (magic !== MAGIC) throw new FrameError(`bad magic 0x${magic.toString(16)}`);
-    if (h[4] !== VERSION) throw new FrameError(`unsupported version ${h[4]}`);
-    const kind = h[5]!;
+    if (h[at + 4] !== VERSION) throw new FrameError(`unsupported version ${h[at + 4]}`);
+    const kind = h[at + 5]!;
     if (!isKnownKind(kind)) throw new FrameError(`unknown kind ${kind}`);
-    const total = HEADER_BYTES + h.readUInt32BE(16) + h.readUInt32BE(20) + TRAILER_BYTES;
+    const total = HEADER_BYTES + h.readUInt32BE(at + 16) + h.readUInt32BE(at + 20) + TRAILER_BYTES;
     if (total > this.maxFrameBytes) throw new FrameError(`frame of ${total} bytes exceeds the limit of ${this.maxFrameBytes}`);
     return total;
   }
 
-  /** The first `n` bytes (n <= HEADER_BYTES), without consuming them. */
-  private peek(n: number): Buffer {
-    const first = this.chunks[0]!;
-    if (first.length >= n) return first;
+  /** The header bytes spread over several chunks, copied into `header`, without consuming them. */
+  private peekHeader(): Buffer {
     let off = 0;
+    let from = this.pos;
     for (const c of this.chunks) {
-      const k = Math.min(c.length, n - off);
-      c.copy(this.header, off, 0, k);
+      const k = Math.min(c.length - from, HEADER_BYTES - off);
+      c.copy(this.header, off, from, from + k);
       off += k;
-      if (off === n) break;
+      from = 0;
+      if (off === HEADER_BYTES) break;
     }
     return this.header;
   }
 
   private take(n: number): WireFrame {
     const first = this.chunks[0]!;
+    const pos = this.pos;
     let bytes: Buffer;
-    let shared: boolean;
-    if (first.length >= n) {
-      bytes = first.subarray(0, n);
-      shared = true;
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
+    let at: number;
+    if (first.length - pos >= n) {
+      if (n * 2 < first.length) {
+        // A small frame is copied out, so it does not pin the whole socket chunk.
+        bytes = Buffer.allocUnsafe(n);
+        first.copy(bytes, 0, pos, pos + n);
+        at = 0;
+      } else {
+        bytes = first;
+        at = pos;
+      }
+      if (first.length - pos === n) {
+        this.chunks.shift();
+        this.pos = 0;
+      } else this.pos = pos + n;
     } else {
       bytes = Buffer.allocUnsafe(n);
-      shared = false;
+      at = 0;
       let off = 0;
       while (off < n) {
         const c = this.chunks[0]!;
-        const k = Math.min(c.length, n - off);
-        c.copy(bytes, off, 0, k);
+        const from = this.pos;
+        const k = Math.min(c.length - from, n - off);
+        c.copy(bytes, off, from, from + k);
         off += k;
-        if (k === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(k);
+        if (from + k === c.length) {
+          this.chunks.shift();
+          this.pos = 0;
+        } else this.pos = from + k;
       }
     }
     this.buffered -= n;
     const body = n - TRAILER_BYTES;
-    const want = bytes.readUInt32BE(body);
-    const got = crc32(bytes.subarray(0, body));
+    const want = bytes.readUInt32BE(at + body);
+    const got = crc32(bytes.subarray(at, at + body));
     if (got !== want) throw new FrameError(`CRC mismatch (got 0x${got.toString(16)}, frame says 0x${want.toString(16)})`);
-    const pbLen = bytes.readUInt32BE(16);
-    const plLen = bytes.readUInt32BE(20);
-    // A small frame in a shared chunk is copied so it does not pin the chunk.
-    if (shared && n * 2 < first.length) bytes = Buffer.from(bytes);
+    const pbLen = bytes.readUInt32BE(at + 16);
+    const plLen = bytes.readUInt32BE(at + 20);
+    const pb = at + HEADER_BYTES;
     return {
-      kind: bytes[5]!,
-      tag: bytes.readUInt16BE(6),
-      from: bytes.readUInt32BE(8),
-      fromIncarnation: bytes.readUInt32BE(12),
-      piggyback: bytes.subarray(HEADER_BYTES, HEADER_BYTES + pbLen),
-      payload: bytes.subarray(HEADER_BYTES + pbLen, HEADER_BYTES + pbLen + plLen),
+      kind: bytes[at + 5]!,
+      tag: bytes.readUInt16BE(at + 6),
+      from: bytes.readUInt32BE(at + 8),
+      fromIncarnation: bytes.readUInt32BE(at + 12),
+      piggyback: pbLen === 0 ? NO_BYTES : bytes.subarray(pb, pb + pbLen),
+      payload: bytes.subarray(pb + pbLen, pb + pbLen + plLen),
     };
   }
 }
