@@ -35,3 +35,38 @@ export function takeChunk(bytes: number): Chunk {
 export function releaseChunk(c: Chunk): void {
   if (c.u8.length === CHUNK_BYTES && pool.length < POOL_MAX) pool.push(c);
 }
+
+/** What a log appends into: its chunks, the last one being written, and the write position in it. */
+export interface ChunkTail {
+  chunks: Chunk[];
+  fill: number;
+}
+
+/**
+ * Appends one message, `len` piggyback words from `pb` then the payload bytes
+ * (both copied), to the last chunk (a new one when it does not fit) and
+ * returns its byte offset there (4-aligned): the message is at that offset of
+ * `t.chunks[t.chunks.length - 1]`.
+ */
+export function chunkAppend(t: ChunkTail, pb: Uint32Array, len: number, payload: Uint8Array): number {
+  const pn = payload.byteLength;
+  const need = 4 * len + pn;
+  let last = t.chunks.length - 1;
+  if (last < 0 || t.fill + need > t.chunks[last]!.u8.length) {
+    t.chunks.push(takeChunk(need));
+    t.fill = 0;
+    last++;
+  }
+  const c = t.chunks[last]!;
+  const off = t.fill;
+  const w = off >>> 2;
+  const u32 = c.u32;
+  for (let i = 0; i < len; i++) u32[w + i] = pb[i]!;
+  const b = off + 4 * len;
+  const u8 = c.u8;
+  // Small payloads (the common case) copy faster by hand than through set()'s call.
+  if (pn <= 64) for (let i = 0; i < pn; i++) u8[b + i] = payload[i]!;
+  else u8.set(payload, b);
+  t.fill = (b + pn + 3) & ~3;
+  return off;
+}

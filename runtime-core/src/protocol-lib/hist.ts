@@ -17,7 +17,7 @@
  * says why), so growing never copies. `histAt` copies, so nothing keeps a
  * view into a chunk.
  */
-import { CHUNK_BYTES, releaseChunk, takeChunk, type Chunk } from "./chunks.js";
+import { CHUNK_BYTES, chunkAppend, releaseChunk, type Chunk } from "./chunks.js";
 import type { InMsg } from "./in-msg.js";
 
 /** The deliveries of one history, in rsn order (entry i has rsn i + 1). */
@@ -38,24 +38,12 @@ export function newOptHist(): OptHist {
 
 /** Appends delivery `m` (piggyback and payload copied), which is event `ts` of the history. */
 export function histPush(h: OptHist, m: InMsg, ts: number): void {
-  const pb = m.pb;
-  const payload = m.payload;
-  const len = pb.length;
-  const pn = payload.byteLength;
-  const need = 4 * len + pn;
-  let last = h.chunks.length - 1;
-  if (last < 0 || h.fill + need > h.chunks[last]!.u8.length) {
-    h.chunks.push(takeChunk(need));
-    h.fill = 0;
-    last++;
-  }
+  const off = chunkAppend(h, m.pb, m.pb.length, m.payload);
   if (HSTRIDE * (h.length + 1) > h.ix.length) {
     const ix = new Float64Array(2 * h.ix.length);
     ix.set(h.ix);
     h.ix = ix;
   }
-  const c = h.chunks[last]!;
-  const off = h.fill;
   const e = HSTRIDE * h.length;
   const ix = h.ix;
   ix[e] = m.from;
@@ -63,19 +51,10 @@ export function histPush(h: OptHist, m: InMsg, ts: number): void {
   ix[e + 2] = m.fromIncarnation;
   ix[e + 3] = m.arrival;
   ix[e + 4] = ts;
-  ix[e + 5] = last;
+  ix[e + 5] = h.chunks.length - 1;
   ix[e + 6] = off;
-  ix[e + 7] = len;
-  ix[e + 8] = pn;
-  const u32 = c.u32;
-  const w = off >>> 2;
-  for (let i = 0; i < len; i++) u32[w + i] = pb[i]!;
-  const b = off + 4 * len;
-  const u8 = c.u8;
-  // Small payloads (the common case) copy faster by hand than through set()'s call.
-  if (pn <= 64) for (let i = 0; i < pn; i++) u8[b + i] = payload[i]!;
-  else u8.set(payload, b);
-  h.fill = (b + pn + 3) & ~3;
+  ix[e + 7] = m.pb.length;
+  ix[e + 8] = m.payload.byteLength;
   h.length++;
 }
 

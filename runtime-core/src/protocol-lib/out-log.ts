@@ -19,7 +19,7 @@
  * Nothing outside this file keeps a view into a chunk (`outAt` and `outPack`
  * copy), so reusing one is safe.
  */
-import { CHUNK_BYTES, releaseChunk, takeChunk, type Chunk } from "./chunks.js";
+import { CHUNK_BYTES, chunkAppend, releaseChunk, type Chunk } from "./chunks.js";
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
 export interface OutMsg {
@@ -65,33 +65,15 @@ function growIndex(q: OutLog): void {
 
 /** Appends a message: `len` piggyback words from `pb` (copied) and the payload bytes (copied). */
 export function outPush(q: OutLog, ssn: number, pb: Uint32Array, len: number, payload: Uint8Array): void {
-  const pn = payload.byteLength;
-  const need = 4 * len + pn;
-  let last = q.chunks.length - 1;
-  if (last < 0 || q.fill + need > q.chunks[last]!.u8.length) {
-    q.chunks.push(takeChunk(need));
-    q.fill = 0;
-    last++;
-  }
+  const off = chunkAppend(q, pb, len, payload);
   if (STRIDE * (q.head + q.length + 1) > q.ix.length) growIndex(q);
-  const c = q.chunks[last]!;
-  const off = q.fill;
-  const w = off >>> 2;
-  const u32 = c.u32;
-  for (let i = 0; i < len; i++) u32[w + i] = pb[i]!;
-  const b = off + 4 * len;
-  const u8 = c.u8;
-  // Small payloads (the common case) copy faster by hand than through set()'s call.
-  if (pn <= 64) for (let i = 0; i < pn; i++) u8[b + i] = payload[i]!;
-  else u8.set(payload, b);
-  q.fill = (b + pn + 3) & ~3;
   const e = STRIDE * (q.head + q.length);
   const ix = q.ix;
   ix[e] = ssn;
-  ix[e + 1] = q.chunkBase + last;
+  ix[e + 1] = q.chunkBase + q.chunks.length - 1;
   ix[e + 2] = off;
   ix[e + 3] = len;
-  ix[e + 4] = pn;
+  ix[e + 4] = payload.byteLength;
   q.length++;
 }
 
