@@ -33,6 +33,7 @@ export {
   causalSmStable,
   causalStable,
   causalSvAdvance,
+  DetTable,
   type CausalLog,
   type CDet,
   type CRead,

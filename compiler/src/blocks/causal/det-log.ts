@@ -51,7 +51,7 @@ import type { FrameKind, LogStore } from "@egida/runtime-core/spi";
 import type { CheckpointEv, ControlEv, DeliverEv, Kernel, PeerIncarnationEv, ReadEv, RecvEv, RestoreEv, SendEv, StartEv, TimerEv } from "../hooks.js";
 import { param } from "../params.js";
 import { KIND_CONTROL, MODE_LIVE, TAG_CAUSAL_ACK, TAG_CAUSAL_DETS, TAG_CAUSAL_FLUSH, TAG_CAUSAL_GATHER, TAG_CAUSAL_PUSH, TAG_CAUSAL_STABLE } from "../tags.js";
-import { CAUSAL_DM_FULL, CAUSAL_SM_FULL, causalAdd, causalAddRead, causalGc, causalPutRead, causalReadsFlushed, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, type CDet, type CRead } from "@egida/runtime-core/protocol-lib";
+import { CAUSAL_DM_FULL, CAUSAL_SM_FULL, causalAdd, causalAddRead, causalGc, causalPutRead, causalReadsFlushed, causalReadValue, causalReadWords, causalSmAdvance, causalSmStable, causalStable, causalSvAdvance, DetTable, type CDet, type CRead } from "@egida/runtime-core/protocol-lib";
 import { causalAnnounce, causalGatherStart, type GatherState, type DetLogState } from "./stability.js";
 import type { PumpState } from "../core/pump-state.js";
 import type { Fields as CorePump } from "../core/pump.js";
@@ -62,7 +62,7 @@ type K = Kernel & Fields & PumpState & CorePump & CoreSsn & CoreReceive & Gather
 
 export interface Fields extends DetLogState {
   /** Volatile determinant log: per dest k, rsn → determinant. */
-  cdDets: Map<number, CDet>[];
+  cdDets: DetTable[];
   /**
    * The determinants in the order this process learnt them (the same objects as cdDets), so that a
    * send visits only those learnt since the last send to that destination, not the log since the
@@ -138,7 +138,7 @@ interface ReadLogView {
 
 export function init(s: K): void {
   s.cdDets = [];
-  for (let i = 0; i < s.host.size; i++) s.cdDets.push(new Map());
+  for (let i = 0; i < s.host.size; i++) s.cdDets.push(new DetTable());
   // (No local here: the inline back end may hoist these statements to field initialisers.)
   s.cdQ = [];
   s.cdQBase = 0;
@@ -557,7 +557,7 @@ export async function onCheckpointDurable(s: K, ev: CheckpointEv): Promise<void>
 export function onRestore(s: K, ev: RestoreEv): void {
   const n = s.host.size;
   s.cdDets = [];
-  for (let i = 0; i < n; i++) s.cdDets.push(new Map());
+  for (let i = 0; i < n; i++) s.cdDets.push(new DetTable());
   const flat = ev.state["causal.dets"] as number[];
   for (let i = 0; i < flat.length; i += 5) {
     const d = { k: flat[i]!, r: flat[i + 1]!, src: flat[i + 2]!, ssn: flat[i + 3]!, push: 0, hold: flat[i + 4]! };
