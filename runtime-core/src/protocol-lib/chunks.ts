@@ -42,6 +42,16 @@ export interface ChunkTail {
   fill: number;
 }
 
+/** Where a message chunkAppend wrote at byte `off` keeps its piggyback: the first word's index in `u32`. */
+export function pbWordAt(off: number): number {
+  return off >>> 2;
+}
+
+/** Where it keeps its payload: the first byte's index in `u8`, after its `len` piggyback words. */
+export function payloadByteAt(off: number, len: number): number {
+  return off + 4 * len;
+}
+
 /**
  * Appends one message, `len` piggyback words from `pb` then the payload bytes
  * (both copied), to the last chunk (a new one when it does not fit) and
@@ -59,10 +69,10 @@ export function chunkAppend(t: ChunkTail, pb: Uint32Array, len: number, payload:
   }
   const c = t.chunks[last]!;
   const off = t.fill;
-  const w = off >>> 2;
+  const w = pbWordAt(off);
   const u32 = c.u32;
   for (let i = 0; i < len; i++) u32[w + i] = pb[i]!;
-  const b = off + 4 * len;
+  const b = payloadByteAt(off, len);
   const u8 = c.u8;
   // Small payloads (the common case) copy faster by hand than through set()'s call.
   if (pn <= 64) for (let i = 0; i < pn; i++) u8[b + i] = payload[i]!;

@@ -17,7 +17,7 @@
  * says why), so growing never copies. `histAt` copies, so nothing keeps a
  * view into a chunk.
  */
-import { CHUNK_BYTES, chunkAppend, releaseChunk, type Chunk } from "./chunks.js";
+import { CHUNK_BYTES, chunkAppend, payloadByteAt, pbWordAt, releaseChunk, type Chunk } from "./chunks.js";
 import type { InMsg } from "./in-msg.js";
 
 /** The deliveries of one history, in rsn order (entry i has rsn i + 1). */
@@ -74,7 +74,7 @@ export function histTs(h: OptHist, i: number): number {
 /** Word x of entry i's piggyback (no copy). */
 export function histPb(h: OptHist, i: number, x: number): number {
   const e = HSTRIDE * i;
-  return h.chunks[h.ix[e + 5]!]!.u32[(h.ix[e + 6]! >>> 2) + x]!;
+  return h.chunks[h.ix[e + 5]!]!.u32[pbWordAt(h.ix[e + 6]!) + x]!;
 }
 
 /** Entry i as a message of its own, as delivered: fresh copies of its piggyback and payload. */
@@ -83,9 +83,9 @@ export function histAt(h: OptHist, i: number): InMsg {
   const ix = h.ix;
   const c = h.chunks[ix[e + 5]!]!;
   const off = ix[e + 6]!;
-  const w = off >>> 2;
+  const w = pbWordAt(off);
   const len = ix[e + 7]!;
-  const b = off + 4 * len;
+  const b = payloadByteAt(off, len);
   return { from: ix[e]!, ssn: ix[e + 1]!, fromIncarnation: ix[e + 2]!, pb: c.u32.slice(w, w + len), payload: c.u8.slice(b, b + ix[e + 8]!), arrival: ix[e + 3]! };
 }
 

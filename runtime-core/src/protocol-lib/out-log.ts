@@ -19,7 +19,7 @@
  * Nothing outside this file keeps a view into a chunk (`outAt` and `outPack`
  * copy), so reusing one is safe.
  */
-import { CHUNK_BYTES, chunkAppend, releaseChunk, type Chunk } from "./chunks.js";
+import { CHUNK_BYTES, chunkAppend, payloadByteAt, pbWordAt, releaseChunk, type Chunk } from "./chunks.js";
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
 export interface OutMsg {
@@ -110,9 +110,9 @@ export function outAt(q: OutLog, i: number): OutMsg {
   const ix = q.ix;
   const c = q.chunks[ix[e + 1]! - q.chunkBase]!;
   const off = ix[e + 2]!;
-  const w = off >>> 2;
+  const w = pbWordAt(off);
   const len = ix[e + 3]!;
-  const b = off + 4 * len;
+  const b = payloadByteAt(off, len);
   return { to: q.to, ssn: ix[e]!, pb: c.u32.slice(w, w + len), payload: c.u8.slice(b, b + ix[e + 4]!) };
 }
 
@@ -160,9 +160,9 @@ export function outPack(qs: readonly OutLog[]): OutPack[] {
       ix[o + 3] = b;
       ix[o + 4] = pn;
       const u32 = c.u32;
-      const cw = off >>> 2;
+      const cw = pbWordAt(off);
       for (let i = 0; i < len; i++) words[w + i] = u32[cw + i]!;
-      const cb = off + 4 * len;
+      const cb = payloadByteAt(off, len);
       if (pn <= 64) {
         const u8 = c.u8;
         for (let i = 0; i < pn; i++) bytes[b + i] = u8[cb + i]!;
