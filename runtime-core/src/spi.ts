@@ -158,7 +158,12 @@ export interface Checkpoint {
 
 export interface CheckpointStore {
   readonly medium: StorageMedium;
-  /** Atomic and durable on return: write, fsync, rename, fsync dir. Incremental writes only changed chunks. */
+  /**
+   * Atomic and durable on return: write, fsync, rename, fsync dir. Incremental
+   * writes only changed chunks. Once the promise settles the store keeps no
+   * reference to `ckpt.app` or `ckpt.protocol` (a store that holds checkpoints
+   * in memory copies them), so the caller may reuse that memory.
+   */
   write(ckpt: Checkpoint, opts: { readonly incremental: boolean }): Promise<void>;
   /** The newest checkpoint that verifies; a corrupt one is reported, never used. */
   latest(): Promise<Checkpoint | null>;
@@ -270,7 +275,11 @@ export interface ProtocolHost {
    * Constant for the host's lifetime.
    */
   readonly settled?: Promise<void>;
-  /** The application's state, v8-serialized. Only between deliveries. */
+  /**
+   * The application's state, serialized. Only between deliveries. The caller
+   * owns the bytes; a large state is in warm memory (protocol-lib
+   * `releaseWarm`), which a caller done with it may give back.
+   */
   captureAppState(): Uint8Array;
   restoreAppState(bytes: Uint8Array): void;
   /** Release committed output number `seq` of this rank to the environment. The sink drops exact duplicates. */

@@ -14,6 +14,7 @@
  * Each is reported once through `events.fatal`; afterwards the host is inert.
  */
 import { decodeValue, encodeValue } from "./value-codec.js";
+import { takeWarm } from "../protocol-lib/warm.js";
 import { cloneError } from "./clone-error.js";
 import {
   FrameKind,
@@ -408,7 +409,8 @@ export class RankHost implements ProtocolHost {
   captureAppState(): Uint8Array {
     if (this.busy) throw this.contract("captureAppState() during a delivery (only between deliveries)");
     if (!this.hasState) throw this.contract("captureAppState() before the app was initialized");
-    return encodeValue(this.state);
+    // Warm memory (protocol-lib/warm.ts): a checkpoint store gives it back once the checkpoint is written.
+    return encodeValue(this.state, takeWarm);
   }
 
   restoreAppState(bytes: Uint8Array): void {

@@ -188,8 +188,12 @@ function writeObject(v: object, depth: number): void {
   throw BAIL;
 }
 
-/** The bytes of `value`; throws v8.serialize's error (a DOMException DataCloneError) for what structured clone refuses. */
-export function encodeValue(value: unknown): Buffer {
+/**
+ * The bytes of `value`, in a buffer from `alloc` (the fast path; v8.serialize's
+ * own otherwise); throws v8.serialize's error (a DOMException DataCloneError)
+ * for what structured clone refuses.
+ */
+export function encodeValue(value: unknown, alloc: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
   pos = 0;
   room(1);
   buf[pos++] = FAST;
@@ -201,7 +205,7 @@ export function encodeValue(value: unknown): Buffer {
   } finally {
     seen.clear();
   }
-  const out = Buffer.allocUnsafeSlow(pos);
+  const out = alloc(pos);
   buf.copy(out, 0, 0, pos);
   // A huge value must not keep a huge scratch buffer alive; up to 8 MiB it stays, so a rank that
   // checkpoints a state of a few MiB again and again does not regrow it (copies and fresh pages) each time.

@@ -20,6 +20,7 @@
  * copy), so reusing one is safe.
  */
 import { CHUNK_BYTES, chunkAppend, payloadByteAt, pbWordAt, releaseChunk, type Chunk } from "./chunks.js";
+import { takeWarm } from "./warm.js";
 
 /** A sent message kept in the retransmission buffer (the sender-based message log). */
 export interface OutMsg {
@@ -131,7 +132,11 @@ export interface OutPack {
   readonly bytes: Uint8Array;
 }
 
-/** Every destination's live messages, as a checkpoint keeps them (fresh copies: the logs may change under a pending write). */
+/**
+ * Every destination's live messages, as a checkpoint keeps them (copies: the
+ * logs may change under a pending write), in warm memory (warm.ts) that the
+ * caller owns.
+ */
 export function outPack(qs: readonly OutLog[]): OutPack[] {
   const packs: OutPack[] = [];
   for (const q of qs) {
@@ -144,9 +149,10 @@ export function outPack(qs: readonly OutLog[]): OutPack[] {
       nw += src[e + 3]!;
       nb += src[e + 4]!;
     }
-    const ix = new Uint32Array(e1 - e0);
-    const words = new Uint32Array(nw);
-    const bytes = new Uint8Array(nb);
+    // Warm memory (warm.ts): a checkpoint store that encodes the state at once gives it back.
+    const ix = new Uint32Array(takeWarm(4 * (e1 - e0)).buffer, 0, e1 - e0);
+    const words = new Uint32Array(takeWarm(4 * nw).buffer, 0, nw);
+    const bytes = new Uint8Array(takeWarm(nb).buffer, 0, nb);
     let w = 0;
     let b = 0;
     for (let e = e0, o = 0; e < e1; e += STRIDE, o += STRIDE) {

@@ -25,6 +25,7 @@
  * twice, and a restored block may mutate what it gets.
  */
 import { DefaultDeserializer, DefaultSerializer, deserialize } from "node:v8";
+import { releaseWarm, takeWarm } from "./warm.js";
 
 const MAGIC = [0x45, 0x47, 0x53, 0x01] as const;
 const HEADER = 8;
@@ -110,14 +111,19 @@ class Reader extends DefaultDeserializer {
   }
 }
 
-/** The state as checkpoint bytes (see the header for the layout). */
-export function encodeState(state: unknown): Uint8Array {
+/**
+ * The state as checkpoint bytes (see the header for the layout), in warm
+ * memory (warm.ts) the caller owns. With `consume`, the caller hands over the
+ * state: nothing reads it afterwards, so every warm buffer its large arrays
+ * are over (outPack's) is given back once copied.
+ */
+export function encodeState(state: unknown, opts?: { readonly consume?: boolean }): Uint8Array {
   const w = new Writer();
   w.writeHeader();
   w.writeValue(state);
   const skeleton = w.releaseBuffer();
   const start = align8(HEADER + skeleton.length);
-  const out = Buffer.allocUnsafeSlow(start + w.oobBytes);
+  const out = takeWarm(start + w.oobBytes);
   for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC[i]!;
   out.writeUInt32LE(skeleton.length, 4);
   out.set(skeleton, HEADER);
@@ -129,6 +135,7 @@ export function encodeState(state: unknown): Uint8Array {
     at = align8(end);
     out.fill(0, end, at);
   }
+  if (opts?.consume === true) for (const a of w.oob) releaseWarm(a);
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 

@@ -11,7 +11,7 @@
  * so checkpoints become durable, truncate logs and drop older ones in order.
  */
 import type { CheckpointEv, Kernel } from "../hooks.js";
-import { encodeState } from "@egida/runtime-core/protocol-lib";
+import { encodeState, releaseWarm } from "@egida/runtime-core/protocol-lib";
 import { param } from "../params.js";
 import type { Fields as CkptRestore } from "./restore.js";
 import type { CheckpointStoreState } from "./store-state.js";
@@ -31,7 +31,9 @@ export function init(s: K): void {
 export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const incremental = param<boolean>("ckpt.incremental");
   ev.index = ++s.ckptIndex;
-  const ckpt = { index: ev.index, app: ev.app, protocol: encodeState(ev.state) };
+  // Nothing reads the state once it is encoded (consume), and the store keeps no reference to the bytes
+  // once written: that memory goes back to the warm pool for the next checkpoint (protocol-lib warm.ts).
+  const ckpt = { index: ev.index, app: ev.app, protocol: encodeState(ev.state, { consume: true }) };
   // A write still in flight (only checkpoint/schedule.ts can capture one meanwhile): queue behind it.
   const busy = s.ckptWriting;
   s.ckptWriting = true;
@@ -40,6 +42,8 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   const store = s.ckptStore!;
   const run = async (): Promise<void> => {
     await store.write(ckpt, { incremental });
+    releaseWarm(ckpt.protocol);
+    releaseWarm(ckpt.app);
     await s.onCheckpointDurable(ev);
     await store.gc(ev.index);
     if (s.ckptChain === write) s.ckptWriting = false;

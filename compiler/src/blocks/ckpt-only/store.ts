@@ -17,7 +17,7 @@
  * `asynchronously` (captured between deliveries, written in the background).
  */
 import type { CheckpointStore } from "@egida/runtime-core/spi";
-import { decodeState, encodeState } from "@egida/runtime-core/protocol-lib";
+import { decodeState, encodeState, releaseWarm } from "@egida/runtime-core/protocol-lib";
 import type { CheckpointEv, Kernel, RestoreEv, StartEv } from "../hooks.js";
 import type { Entry } from "./line.js";
 import { param } from "../params.js";
@@ -78,13 +78,17 @@ export async function onCheckpoint(s: K, ev: CheckpointEv): Promise<void> {
   s.cpIdx = idx;
   s.cpKey = key;
   s.cpDeps.fill(-1);
-  const ckpt = { index: key, app: ev.app, protocol: encodeState(ev.state) };
+  // Nothing reads the state once it is encoded (consume), and the store keeps no reference to the bytes
+  // once written: that memory goes back to the warm pool for the next checkpoint (protocol-lib warm.ts).
+  const ckpt = { index: key, app: ev.app, protocol: encodeState(ev.state, { consume: true }) };
   s.ckptWriting = true;
   s.st.checkpoints++;
   s.host.trace({ type: "checkpoint", rank: s.host.rank, index: key });
   const store = s.ckptStore!;
   const w: Promise<void> = s.cpWrite.then(async () => {
     await store.write(ckpt, { incremental });
+    releaseWarm(ckpt.protocol);
+    releaseWarm(ckpt.app);
     s.cpDurable = key;
     await s.onCheckpointDurable(ev);
     if (s.cpWrite === w) s.ckptWriting = false;
