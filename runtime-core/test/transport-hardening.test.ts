@@ -157,6 +157,27 @@ describe("port squatting", () => {
     expect((err as Error).message).toBe(`rank 3: cannot listen on 127.0.0.1:${port}: EADDRINUSE (in use by another process for 10 s: free it or pick another port)`);
   }, 20_000);
 
+  it("a restarted peer announced on its old address is dialed at once, not after the re-dial backoff", async () => {
+    // Re-dial backoff of 2 s and more: a connection within a second can only come from the notice.
+    const backoff = { initialMs: 2000, maxMs: 8000 };
+    const t0 = await TcpTransport.listen({ rank: 0, size: 2, incarnation: 0, secret: SECRET, log: () => {} });
+    const t1 = await TcpTransport.listen({ rank: 1, size: 2, incarnation: 0, secret: SECRET, backoff, log: () => {} });
+    open.push(t1);
+    const addr = t0.address;
+    t1.connect([addr, t1.address]);
+    await t1.waitForPeers(10_000);
+    // Rank 0 dies: rank 1 re-dials, is refused, and waits out its backoff.
+    await t0.close();
+    await until(() => t1.connectedPeers().length === 0);
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await TcpTransport.listen({ rank: 0, size: 2, incarnation: 1, secret: SECRET, port: addr.port, log: () => {} });
+    open.push(again);
+    const told = performance.now();
+    t1.setPeerAddress(0, addr);
+    await until(() => t1.connectedPeers().length === 1, 1000);
+    expect(performance.now() - told).toBeLessThan(1000);
+  });
+
   it("a new address for a peer abandons a dial stuck on a silent squatter", async () => {
     const squatter = await silentServer();
     const t0 = await TcpTransport.listen({ rank: 0, size: 2, incarnation: 0, secret: SECRET, log: () => {} });

@@ -48,7 +48,7 @@ export interface RankConfig {
 export type ToRank =
   | { readonly t: "start"; readonly config: RankConfig }
   | { readonly t: "peer-restart"; readonly rank: number; readonly incarnation: number }
-  /** A rank now listens at `address` (its port was taken, so it bound another): dial it there. */
+  /** A rank now listens at `address` (restarted, on its port or on another one when its port was taken): dial it there now. */
   | { readonly t: "peer-address"; readonly rank: number; readonly address: PeerAddress }
   /** Every rank is done: run Protocol.finish (sent again to a rank restarted meanwhile, once it is live). */
   | { readonly t: "finish" }

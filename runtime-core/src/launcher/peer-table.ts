@@ -22,6 +22,11 @@ export class PeerTable {
     return [...this.table];
   }
 
+  /** Where rank `rank` listens. */
+  address(rank: number): PeerAddress {
+    return this.table[rank]!;
+  }
+
   /** Rank `rank` listens on `port`: the address and the port it replaces when it moved, else undefined. */
   listening(rank: number, port: number): { address: PeerAddress; oldPort: number } | undefined {
     const old = this.table[rank]!;

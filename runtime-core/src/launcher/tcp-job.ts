@@ -257,10 +257,15 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
         if (current) child.send({ t: "start", config: configFor(r) } satisfies ToRank);
         return;
       case "listening": {
-        const moved = current ? peers.listening(r, m.port) : undefined;
-        if (moved === undefined) return;
-        reporter.event(`rank ${r}: port ${moved.oldPort} is taken by another process; it listens on ${moved.address.port}, the other ranks are told`);
-        for (let j = 0; j < size; j++) if (j !== r) post(j, { t: "peer-address", rank: r, address: moved.address });
+        if (!current) return;
+        const moved = peers.listening(r, m.port);
+        if (moved !== undefined) reporter.event(`rank ${r}: port ${moved.oldPort} is taken by another process; it listens on ${moved.address.port}, the other ranks are told`);
+        // A restarted rank listens again: the ranks that dial it (the higher ones) dial now, not when
+        // their re-dial backoff expires (up to a second after it is back, on the recovery's critical path).
+        if (moved !== undefined || state.rank(r).incarnation > 0) {
+          const address = moved?.address ?? peers.address(r);
+          for (let j = 0; j < size; j++) if (j !== r) post(j, { t: "peer-address", rank: r, address });
+        }
         return;
       }
       case "live":

@@ -360,17 +360,21 @@ export class TcpTransport implements Transport, ConnectionOwner {
   }
 
   /**
-   * Set or change one peer's address (e.g. a restarted peer on a new port); dials it if it is a lower rank.
-   * A changed address abandons a dial still in progress to the old one (which may be held by
-   * another process that never answers) and its backoff: the new address is dialed at once.
+   * Set or change one peer's address, or say it listens there again (a
+   * restarted peer, on a new port or its old one); dials it if it is a lower
+   * rank. A dial still in progress (on a changed address it may be held by
+   * another process that never answers) and a re-dial waiting out its backoff
+   * are abandoned: the address is dialed at once. Without this notice a rank
+   * that re-dials a restarted peer waits for its backoff, up to `backoff.maxMs`,
+   * after the peer is back (the launcher sends it when a restarted rank listens).
    */
   setPeerAddress(rank: number, addr: PeerAddress): void {
     this.checkPeer(rank, true);
     const link = this.links[rank]!;
-    const changed = link.address !== undefined && (link.address.host !== addr.host || link.address.port !== addr.port);
+    const known = link.address !== undefined;
     link.address = addr;
     if (rank >= this.rank || link.conn !== undefined) return;
-    if (changed) {
+    if (known) {
       link.dialTimer?.();
       link.dialTimer = undefined;
       const stale = link.dialing;
