@@ -39,6 +39,12 @@ describe("protocol-lib DetTable", () => {
         const sorted = [...m].sort((a, b) => a[0] - b[0]);
         expect([...t]).toEqual(sorted);
         expect([...t.values()]).toEqual(sorted.map((e) => e[1]));
+        // forEachFrom: the same walk from any rsn (below, inside and past the range held).
+        for (const from of [-5, 0, 1, ...sorted.map((e) => e[0]), ...sorted.map((e) => e[0] + 1), 10_000]) {
+          const got: CDet[] = [];
+          t.forEachFrom(from, (d) => got.push(d));
+          expect(got).toEqual(sorted.filter((e) => e[0] >= from).map((e) => e[1]));
+        }
       }),
       { numRuns: 300 },
     );

@@ -945,7 +945,17 @@ export class FblStabilityVectorProtocol implements Protocol {
       };
       const q = s.cdQ;
       if (fromSeq >= 0) for (let i = fromSeq - s.cdQBase; i < q.length; i++) put(q[i]!);
-      else for (let k = 0; k < n; k++) if (k !== to) for (const d of s.cdDets[k]!.values()) put(d);
+      else {
+        for (let k = 0; k < n; k++) {
+          if (k === to) continue;
+          // put() leaves out every rsn at or below these (k's checkpoint covers it, k's stable log holds
+          // it, or, with the matrix, `to` depends on it): during replay every send walks the whole log, so
+          // it starts past them.
+          let from = Math.max(s.cdGc[k]!, s.cdFlushed[k]!);
+          if (tracking) from = Math.max(from, s.cdDm[to * n + k]!);
+          s.cdDets[k]!.forEachFrom(from + 1, put);
+        }
+      }
       if (live) s.cdQTold[to] = s.cdQBase + q.length;
       s.pbw[countAt] = c;
       const readsAt = pos++;
@@ -1223,7 +1233,8 @@ export class FblStabilityVectorProtocol implements Protocol {
         const q = s.cdQ;
         if (s.cdQCommit < s.cdQBase) {
           // The whole log (a new incarnation, a peer restarted, or the queue let this cursor go).
-          for (let k = 0; k < n; k++) for (const d of s.cdDets[k]!.values()) visit(d);
+          // visit() leaves out what k's checkpoint covers.
+          for (let k = 0; k < n; k++) s.cdDets[k]!.forEachFrom(s.cdGc[k]! + 1, visit);
         } else {
           for (const d of s.ocUnstable) visit(d);
           for (let i = s.cdQCommit - s.cdQBase; i < q.length; i++) visit(q[i]!);

@@ -119,6 +119,20 @@ export class DetTable {
     for (const d of this.a) if (d !== undefined) yield d;
   }
 
+  /**
+   * Calls `fn` on every determinant with rsn ≥ `from`, in rsn order: a walk
+   * that would skip a prefix starts past it (a loop, not a generator: the
+   * whole-log walks of a send during replay and of an output commit run it
+   * once per determinant held).
+   */
+  forEachFrom(from: number, fn: (d: CDet) => void): void {
+    const a = this.a;
+    for (let i = Math.max(0, from - this.base); i < a.length; i++) {
+      const d = a[i];
+      if (d !== undefined) fn(d);
+    }
+  }
+
   *[Symbol.iterator](): IterableIterator<[number, CDet]> {
     const a = this.a;
     for (let i = 0; i < a.length; i++) {

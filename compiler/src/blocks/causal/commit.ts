@@ -185,7 +185,8 @@ export async function onWrite(s: K, _ev: WriteEv): Promise<void> {
     const q = s.cdQ;
     if (s.cdQCommit < s.cdQBase) {
       // The whole log (a new incarnation, a peer restarted, or the queue let this cursor go).
-      for (let k = 0; k < n; k++) for (const d of s.cdDets[k]!.values()) visit(d);
+      // visit() leaves out what k's checkpoint covers.
+      for (let k = 0; k < n; k++) s.cdDets[k]!.forEachFrom(s.cdGc[k]! + 1, visit);
     } else {
       for (const d of s.ocUnstable) visit(d);
       for (let i = s.cdQCommit - s.cdQBase; i < q.length; i++) visit(q[i]!);
