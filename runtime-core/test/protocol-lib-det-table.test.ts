@@ -44,6 +44,11 @@ describe("protocol-lib DetTable", () => {
           const got: CDet[] = [];
           t.forEachFrom(from, (d) => got.push(d));
           expect(got).toEqual(sorted.filter((e) => e[0] >= from).map((e) => e[1]));
+          for (const upTo of [-1, from, from + 3, 10_000]) {
+            const some: CDet[] = [];
+            t.forEachFrom(from, (d) => some.push(d), upTo);
+            expect(some).toEqual(sorted.filter((e) => e[0] >= from && e[0] <= upTo).map((e) => e[1]));
+          }
         }
       }),
       { numRuns: 300 },

@@ -953,7 +953,10 @@ export class FblStabilityMatrixProtocol implements Protocol {
           // it starts past them.
           let from = Math.max(s.cdGc[k]!, s.cdFlushed[k]!);
           if (tracking) from = Math.max(from, s.cdDm[to * n + k]!);
-          s.cdDets[k]!.forEachFrom(from + 1, put);
+          // Its own deliveries after this one have not happened yet in the execution being replayed: the
+          // message as first sent could not carry their determinants, which the gather round put in the
+          // log ahead of the replay (without this bound every replayed message carried about half of them).
+          s.cdDets[k]!.forEachFrom(from + 1, put, k === s.host.rank ? s.rsn : Infinity);
         }
       }
       if (live) s.cdQTold[to] = s.cdQBase + q.length;

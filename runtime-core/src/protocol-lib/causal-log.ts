@@ -120,14 +120,15 @@ export class DetTable {
   }
 
   /**
-   * Calls `fn` on every determinant with rsn ≥ `from`, in rsn order: a walk
-   * that would skip a prefix starts past it (a loop, not a generator: the
-   * whole-log walks of a send during replay and of an output commit run it
-   * once per determinant held).
+   * Calls `fn` on every determinant with `from` ≤ rsn ≤ `upTo`, in rsn order:
+   * a walk that would skip a prefix (or a suffix) starts past it (a loop, not
+   * a generator: the whole-log walks of a send during replay and of an output
+   * commit run it once per determinant held).
    */
-  forEachFrom(from: number, fn: (d: CDet) => void): void {
+  forEachFrom(from: number, fn: (d: CDet) => void, upTo = Infinity): void {
     const a = this.a;
-    for (let i = Math.max(0, from - this.base); i < a.length; i++) {
+    const end = Math.min(a.length, upTo - this.base + 1);
+    for (let i = Math.max(0, from - this.base); i < end; i++) {
       const d = a[i];
       if (d !== undefined) fn(d);
     }
