@@ -46,6 +46,7 @@ import { prepareStorageDir } from "./storage-dir.js";
 import { endRecords, traceFsOp, traceHeader } from "../trace/job-trace.js";
 import { wallMs, type TraceBody } from "../trace/records.js";
 import { mergeParts, openLauncherPart, rankPartFile } from "../trace/writer.js";
+import { rankEnv } from "./rank-env.js";
 
 const RANK_MAIN = fileURLToPath(new URL("./rank-main.js", import.meta.url));
 /** A rank that dies this many times in a row before going live is not crashing, it cannot start. */
@@ -232,6 +233,7 @@ export async function runTcpJob(o: JobOptions): Promise<number> {
     s.killAfter = state.killAfter(r);
     if (state.rank(r).incarnation > 0) traceRank(r, { ev: "restart" });
     const child = fork(RANK_MAIN, [`--rank=${r}`], {
+      env: rankEnv(),
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       execArgv: process.execArgv.filter((a) => !a.startsWith("--inspect")),
