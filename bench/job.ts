@@ -30,7 +30,8 @@
  *
  * The stream workload also runs each variant with a tenth of the messages:
  * "msgs/s after start-up" divides the difference in messages by the
- * difference in wall time, so the fixed cost of a job drops out. Each rep
+ * difference in wall time, paired by repetition (medians of the
+ * differences), so the fixed cost of a job drops out. Each rep
  * then also runs bench/transport.ts --loopback (two TcpTransports in one
  * process, batched, 64 B frames): the wire's rate on this machine, now.
  *
@@ -244,13 +245,34 @@ function ratio(a: Stat | null, b: Stat | null): number | null {
   return a === null || b === null || b.median === 0 ? null : a.median / b.median;
 }
 
+/**
+ * Messages/s after start-up: the job and its short twin run back to back in
+ * every repetition, so the two are paired by repetition (drift between
+ * repetitions cancels) and the rate is the median difference in messages
+ * over the median difference in wall time. The difference of the two
+ * medians instead let one slow twin in one repetition and one fast job in
+ * another yield more than the loopback's rate. Null without a positive
+ * difference.
+ */
+function steadyRate(runs: readonly Run[], short: readonly Run[]): number | null {
+  const dWall: number[] = [];
+  const dMsgs: number[] = [];
+  for (let k = 0; k < Math.min(runs.length, short.length); k++) {
+    const a = runs[k]!;
+    const b = short[k]!;
+    if (!a.ok || !b.ok) continue;
+    dWall.push(a.wallMs - b.wallMs);
+    dMsgs.push(a.messages - b.messages);
+  }
+  const w = stat(dWall);
+  const m = stat(dMsgs);
+  return w === null || m === null || w.median <= 0 ? null : m.median / (w.median / 1000);
+}
+
 function summarize(name: string, runs: readonly Run[], short: readonly Run[]): Omit<Row, "wallVsNone" | "cpuVsNone" | "wallVsRaw" | "cpuVsRaw"> {
   const ok = runs.filter((r) => r.ok);
   const wall = stat(ok.map((r) => r.wallMs));
   const msgs = medianOf(ok, (r) => r.messages);
-  const shortOk = short.filter((r) => r.ok);
-  const shortWall = stat(shortOk.map((r) => r.wallMs));
-  const shortMsgs = medianOf(shortOk, (r) => r.messages);
   const perMsg = (f: (r: Run) => number): number | null => medianOf(ok.filter((r) => r.messages > 0), (r) => f(r) / r.messages);
   return {
     variant: name,
@@ -260,10 +282,7 @@ function summarize(name: string, runs: readonly Run[], short: readonly Run[]): O
     wallMs: wall,
     cpuMs: stat(ok.map((r) => r.cpuMs)),
     messagesPerSec: wall === null || msgs === null ? null : msgs / (wall.median / 1000),
-    steadyMessagesPerSec:
-      wall === null || msgs === null || shortWall === null || shortMsgs === null || wall.median <= shortWall.median
-        ? null
-        : (msgs - shortMsgs) / ((wall.median - shortWall.median) / 1000),
+    steadyMessagesPerSec: steadyRate(runs, short),
     syncsPerMessage: perMsg((r) => r.syncs),
     piggybackPerMessage: perMsg((r) => r.piggybackBytes),
     loggedPerMessage: perMsg((r) => r.bytesLogged),
