@@ -191,7 +191,9 @@ function writeObject(v: object, depth: number): void {
 /**
  * The bytes of `value`, in a buffer from `alloc` (the fast path; v8.serialize's
  * own otherwise); throws v8.serialize's error (a DOMException DataCloneError)
- * for what structured clone refuses.
+ * for what structured clone refuses. By default each value gets memory of its
+ * own: slices of Buffer.allocUnsafe's 8 KiB pool measured worse on the stream
+ * workload (docs/performance.md, "What the profiles decided").
  */
 export function encodeValue(value: unknown, alloc: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
   pos = 0;
