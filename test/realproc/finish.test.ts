@@ -16,6 +16,9 @@
  *   coordinator): the rank restarts, the job recovers and finishes again,
  *   and every output is released exactly once.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { App, ProtocolFactory } from "@egida/runtime-core/spi";
 import { loadApp } from "../../runtime-core/src/host/load-app.js";
@@ -74,6 +77,34 @@ describe("finish over TCP: checkpoint-only packages release every output (spec's
       }
     }
   }
+});
+
+describe("finish over TCP: no checkpoint after the final commit", () => {
+  // Rank 0 applies its own final COMMIT after the garbage collection that precedes it (disk I/O), and
+  // its 10 ms FIN timer used to poll again in between: every rank began one more checkpoint as the job
+  // ended, which the job stopped half-written (3 per rank instead of 2 on a one-iteration jacobi).
+  // Coordinated checkpointing checkpoints only on polls (and index piggybacks), so here every
+  // checkpoint a rank begins must be durable by the end.
+  it("coordinated-checkpointing / jacobi: every checkpoint begun is durable", async () => {
+    const a = appCase("jacobi");
+    const dir = mkdtempSync(join(tmpdir(), "egida-fin-trace-"));
+    try {
+      const trace = join(dir, "trace.jsonl");
+      const res = await runEgida({ size: 4, protocol: builtProtocol("coordinated-checkpointing"), app: a.path, args: a.args, trace, timeoutMs: 60_000 });
+      expect(res.code, `${res.command}\n${res.stderr}`).toBe(0);
+      const events = readFileSync(trace, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l) as { rank?: number; ev?: string; index?: number });
+      const key = (e: { rank?: number; index?: number }): string => `rank ${e.rank} checkpoint ${e.index}`;
+      const begun = events.filter((e) => e.ev === "checkpoint-begin").map(key);
+      const durable = new Set(events.filter((e) => e.ev === "checkpoint-commit").map(key));
+      expect(begun.length).toBeGreaterThanOrEqual(8);
+      expect(begun.filter((k) => !durable.has(k))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe("finish in the simulation with the spec's checkpoint interval", () => {

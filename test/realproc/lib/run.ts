@@ -36,6 +36,8 @@ export interface RunSpec {
   readonly sim?: boolean;
   /** Extra environment (e.g. EGIDA_DEBUG). */
   readonly env?: Readonly<Record<string, string>>;
+  /** `--trace FILE`: the run's trace (JSONL). */
+  readonly trace?: string;
 }
 
 export interface ExternalKill {
@@ -103,6 +105,7 @@ export function commandLine(s: RunSpec, output = "OUT.jsonl"): string[] {
   if (s.storageDir !== undefined) a.push("--storage-dir", s.storageDir);
   if (s.restartDelayMs !== undefined) a.push("--restart-delay", String(s.restartDelayMs));
   if (s.timeoutMs !== undefined) a.push("--timeout", String(s.timeoutMs));
+  if (s.trace !== undefined) a.push("--trace", s.trace);
   a.push(s.app);
   if (s.args !== undefined && s.args.length > 0) a.push("--", ...s.args);
   return a;

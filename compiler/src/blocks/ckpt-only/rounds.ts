@@ -122,6 +122,8 @@ export interface Fields extends OutQueues, RoundPhase {
   cpFinTicks: number;
   /** Rank 0: highest checkpoint index seen in the collected histories (the next FIN poll's target, communication-induced). */
   cpFinIdx: number;
+  /** Rank 0: epoch whose final commit it has sent (-1: none). No FIN poll after it: its own COMMIT may still be on the way to it. */
+  cpFinSent: number;
 }
 
 export function init(s: K): void {
@@ -155,6 +157,7 @@ export function init(s: K): void {
   s.stopFinTimer = null;
   s.cpFinTicks = 0;
   s.cpFinIdx = 0;
+  s.cpFinSent = -1;
 }
 
 // ------------------------------------------------------------------ helpers
@@ -447,7 +450,9 @@ export function onControl(s: K, ev: ControlEv): void {
           s.cpPollOpen = 0;
           const hists = s.cpHists as Entry[][];
           const line = committedLine(kind, hists);
-          bcast(s, TAG_CP_COMMIT, w, { line, fin: finalLine(line, hists) });
+          const fin = finalLine(line, hists);
+          if (fin) s.cpFinSent = w;
+          bcast(s, TAG_CP_COMMIT, w, { line, fin });
         }
       }
     }
@@ -477,16 +482,22 @@ function canPoll(s: K): boolean {
   return s.host.rank === 0 && s.cpPhase === 0 && s.cpLive && s.cpCoord === s.cpEpoch;
 }
 
-/** Finishing and this epoch has no final commit yet (a round since the last one restarts the search). */
+/**
+ * Finishing and this epoch has no final commit yet (a round since the last one restarts the search).
+ * Rank 0 counts the final commit it sent: it applies its own COMMIT only after the checkpoint garbage
+ * collection before it, and a FIN tick in between would poll again, costing every process one more
+ * checkpoint as the job ends.
+ */
 function finPending(s: K): boolean {
-  return s.cpFin && s.cpFinal !== s.cpEpoch;
+  return s.cpFin && s.cpFinal !== s.cpEpoch && s.cpFinSent !== s.cpEpoch;
 }
 
 export function onCheckpointTimer(s: K, _ev: TimerEv): void {
-  // While finishing, only the FIN timer polls: this chain also runs the local checkpoint timer
+  // Once finishing, only the FIN timer polls: this chain also runs the local checkpoint timer
   // (communication-induced, independent) in the same event, and a FIN poll's checkpoint racing
-  // it would depend on the back end's await depth (the differential test compares traces).
-  if (canPoll(s) && !finPending(s)) {
+  // it would depend on the back end's await depth (the differential test compares traces). After
+  // the final commit no checkpoint is needed: every output is released and no rank sends again.
+  if (canPoll(s) && !s.cpFin) {
     // A poll unanswered for a few ticks (a reply lost to a crash) is reissued.
     if (s.cpPollOpen === 0 || ++s.cpPollOpen > 4) issuePoll(s, false, param<string>("cp.kind"));
   }
