@@ -45,6 +45,8 @@ export interface JobOptions<S> {
   readonly schedule?: readonly { readonly at: number; readonly rank: number }[];
   readonly maxTime?: number;
   readonly f?: number;
+  /** Per-frame one-way latency, uniform in [min, max) virtual ms (default 0.2..3). */
+  readonly latency?: { readonly min: number; readonly max: number };
   /**
    * When the job is over, instead of every rank having called done(): done() is sticky per rank,
    * which is wrong once survivors roll back (checkpoint-only, optimistic). Gets the live states and protocols.
@@ -92,7 +94,7 @@ export function mulberry(seed: number): () => number {
 }
 
 export async function runJob<S>(o: JobOptions<S>): Promise<JobResult<S>> {
-  const world = new SimWorld({ size: o.size, seed: o.seed, latency: { min: 0.2, max: 3 } });
+  const world = new SimWorld({ size: o.size, seed: o.seed, latency: o.latency ?? { min: 0.2, max: 3 } });
   const media: MemoryStableMedia = new Map();
   const replicated = new Map<string, MemoryLogState>();
   const outputs = new Map<string, unknown>();

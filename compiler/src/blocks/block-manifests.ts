@@ -70,6 +70,14 @@ export const BLOCK_MANIFESTS: Readonly<Record<string, BlockManifest>> = {
     owns: {},
     requires: ["checkpoint/restore.ts","core/ssn.ts"],
   },
+  "ckpt-only/dlv-ack.ts": {
+    purpose: "Co-ordinated checkpoint-only: receivers acknowledge deliveries, so a snapshot saves only messages that may be in transit across it.",
+    implements: [{"module":"Checkpoint"},{"variable":"ckpt-proto","value":"coordinated"}],
+    params: {"cp.ackEvery":"number"},
+    order: {"init":{"after":["ckpt-only/index-pb.ts"],"before":["ckpt-only/rounds.ts"]},"onDeliver":{"after":["ckpt-only/index-pb.ts"],"before":["core/deliver.ts"]},"onCheckpoint":{"before":["ckpt-only/rounds.ts"]}},
+    owns: {"tags":["TAG_CP_DLV"]},
+    requires: ["ckpt-only/index-pb.ts","ckpt-only/rounds.ts","core/receive.ts"],
+  },
   "ckpt-only/index-pb.ts": {
     purpose: "Checkpoint-only piggyback [epoch, index]: stale epochs dropped, forced checkpoints, dependencies recorded.",
     implements: [{"module":"PiggybackCheckpointing"},{"variable":"pb-value","value":"checkpoint-counter"},{"variable":"ckpt-proto","value":"coordinated"},{"variable":"ckpt-proto","value":"communication-induced"},{"variable":"ckpt-proto","value":"independent"}],

@@ -485,6 +485,16 @@ export const FAMILY_RULES: readonly Rule[] = [
     loc: (f) => f.ck.loc,
   }),
   rule({
+    block: "ckpt-only/dlv-ack.ts",
+    families: ["checkpoint-only"],
+    when: (f) => f.ck.coordinated,
+    id: (f) => f.ck.proto,
+    module: "Checkpoint",
+    reason: "receivers acknowledge deliveries, so a snapshot saves only the messages that may be in transit across it",
+    params: () => ({ "cp.ackEvery": 64 }),
+    loc: (f) => f.ck.loc,
+  }),
+  rule({
     block: "ckpt-only/store.ts",
     families: ["checkpoint-only"],
     id: (f) => f.ck.how,

@@ -15,6 +15,7 @@ import * as checkpointIndependent from "./checkpoint/independent.js";
 import * as checkpointRestore from "./checkpoint/restore.js";
 import * as checkpointSchedule from "./checkpoint/schedule.js";
 import * as checkpointStore from "./checkpoint/store.js";
+import * as ckptOnlyDlvAck from "./ckpt-only/dlv-ack.js";
 import * as ckptOnlyIndexPb from "./ckpt-only/index-pb.js";
 import * as ckptOnlyOutput from "./ckpt-only/output.js";
 import * as ckptOnlyPump from "./ckpt-only/pump.js";
@@ -67,6 +68,7 @@ export type ComposedState = Kernel &
   checkpointRestore.Fields &
   checkpointSchedule.Fields &
   checkpointStore.Fields &
+  ckptOnlyDlvAck.Fields &
   ckptOnlyIndexPb.Fields &
   ckptOnlyOutput.Fields &
   ckptOnlyPump.Fields &
@@ -115,6 +117,7 @@ export const BLOCK_MODULES: Readonly<Record<string, BlockModule>> = {
   "checkpoint/restore.ts": checkpointRestore,
   "checkpoint/schedule.ts": checkpointSchedule,
   "checkpoint/store.ts": checkpointStore,
+  "ckpt-only/dlv-ack.ts": ckptOnlyDlvAck,
   "ckpt-only/index-pb.ts": ckptOnlyIndexPb,
   "ckpt-only/output.ts": ckptOnlyOutput,
   "ckpt-only/pump.ts": ckptOnlyPump,

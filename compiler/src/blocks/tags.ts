@@ -46,6 +46,11 @@ export const TAG_CP_POLL = 46;
 export const TAG_CP_HIST = 47;
 export const TAG_CP_COMMIT = 48;
 export const TAG_CP_RESTART = 49;
+/**
+ * Receiver → sender (co-ordinated, blocks/ckpt-only/dlv-ack.ts): words = [epoch, index, ssn]: your
+ * messages up to ssn were delivered here while my snapshot index was at most index.
+ */
+export const TAG_CP_DLV = 50;
 
 /**
  * Co-ordinated checkpoints of the logging protocols (blocks/checkpoint/schedule.ts): rank 0 →

@@ -683,6 +683,12 @@ const TAG_CP_COMMIT = 48;
 
 const TAG_CP_RESTART = 49;
 
+/**
+ * Receiver → sender (co-ordinated, blocks/ckpt-only/dlv-ack.ts): words = [epoch, index, ssn]: your
+ * messages up to ssn were delivered here while my snapshot index was at most index.
+ */
+const TAG_CP_DLV = 50;
+
 /** Pump modes (`s.mode`): no delivery yet / re-executing logged history / normal operation. */
 const MODE_STARTING = 0;
 
@@ -716,6 +722,8 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
   cpMaxIn: number = -1;
   cpDeps: number[];
   cpWantIdx: number = -1;
+  daCount: number[];
+  daPend: (number[] | null)[];
   cpOut: { seq: number; payload: Uint8Array }[] = [];
   cpReleased: number = 0;
   stopCkptTimer: (() => void) | null = null;
@@ -771,6 +779,12 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
       this.cpDeps = new Array<number>(this.host.size).fill(-1);
+    }
+    // block ckpt-only/dlv-ack.ts (coordinated): Co-ordinated checkpoint-only: receivers acknowledge deliveries, so a snapshot saves only messages that may be in transit across it.
+    // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
+    {
+      this.daCount = new Array<number>(this.host.size).fill(0);
+      this.daPend = new Array<number[] | null>(this.host.size).fill(null);
     }
     // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
@@ -1028,15 +1042,27 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
       if (x > s.cpMaxIn) s.cpMaxIn = x;
       if (x > s.cpDeps[ev.msg.from]!) s.cpDeps[ev.msg.from] = x;
     }
+    // block ckpt-only/dlv-ack.ts (coordinated): Co-ordinated checkpoint-only: receivers acknowledge deliveries, so a snapshot saves only messages that may be in transit across it.
+    // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
+    {
+      const j = ev.msg.from;
+      if (++s.daCount[j]! >= (64 as number)) {
+        s.daCount[j] = 0;
+        // Everything before this message is delivered, at an index no higher than the current one
+        // (a forced checkpoint for this message, ckpt-only/index-pb, has already raised it).
+        const w = new Uint32Array([s.cpEpoch, s.cpIdx, s.delivered[j]!]);
+        s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CP_DLV, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
+      }
+    }
     // block core/deliver.ts (core): Hand the message to the application (last in onDeliver).
-    onDeliver8: {
+    onDeliver9: {
       const m = ev.msg;
       s.delivered[m.from] = m.ssn;
       s.rsn = ev.rsn;
       // The ssn lets the host remember the message for non-determinism detection (core/receive);
       // without it (checkpoint-only, optimistic) the host remembers nothing.
       const r = (s.host.deliver(m.from, m.payload, ev.replay ? REPLAY_DELIVERY : LIVE_DELIVERY));
-      if (r !== s.host.settled) { await r; break onDeliver8; }
+      if (r !== s.host.settled) { await r; break onDeliver9; }
       s.dlvSync = true;
     }
   }
@@ -1063,6 +1089,17 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
 
   onControl(ev: ControlEv): void {
     const s = this;
+    // block ckpt-only/dlv-ack.ts (coordinated): Co-ordinated checkpoint-only: receivers acknowledge deliveries, so a snapshot saves only messages that may be in transit across it.
+    // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
+    {
+      // Another epoch's, or during a round: a rollback resets what the receiver has delivered.
+      if (ev.tag === TAG_CP_DLV && ev.words[0] === s.cpEpoch && s.cpLive && s.cpPhase === 0) {
+        const idx = ev.words[1]!;
+        // This process's next snapshot has an index above its current one.
+        if (idx <= s.cpIdx) outDrop(s.outq[ev.from]!, ev.words[2]!);
+        else s.daPend[ev.from] = [ev.words[0], idx, ev.words[2]!];
+      }
+    }
     // block ckpt-only/rounds.ts (coordinated): Checkpoint-only recovery rounds run by rank 0: recovery line, rollback, resend, commit.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
@@ -1169,6 +1206,21 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     {
       ev.state["core.outSeq"] = s.outSeq;
     }
+    // block ckpt-only/dlv-ack.ts (coordinated): Co-ordinated checkpoint-only: receivers acknowledge deliveries, so a snapshot saves only messages that may be in transit across it.
+    // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
+    {
+      // The index this snapshot gets (ckpt-only/store.ts assigns it next).
+      const k = s.cpWantIdx >= 0 ? s.cpWantIdx : s.cpIdx + 1;
+      for (let j = 0; j < s.daPend.length; j++) {
+        const p = s.daPend[j];
+        if (p === null || p === undefined) continue;
+        if (p[0] !== s.cpEpoch) s.daPend[j] = null;
+        else if (p[1]! < k) {
+          outDrop(s.outq[j]!, p[2]!);
+          s.daPend[j] = null;
+        }
+      }
+    }
     // block ckpt-only/output.ts (coordinated): Checkpoint-only output commit: an output leaves once a committed recovery line covers it.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
     {
@@ -1242,6 +1294,13 @@ export class CoordinatedCheckpointingProtocol implements Protocol {
     // block core/output-seq.ts (core): Output numbering, so the runtime's sink releases each output once.
     {
       s.outSeq = ev.state["core.outSeq"] as number;
+    }
+    // block ckpt-only/dlv-ack.ts (coordinated): Co-ordinated checkpoint-only: receivers acknowledge deliveries, so a snapshot saves only messages that may be in transit across it.
+    // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
+    {
+      // Counts and pending acknowledgements of the execution rolled back (the epoch check would skip them too).
+      s.daCount.fill(0);
+      s.daPend.fill(null);
     }
     // block ckpt-only/output.ts (coordinated): Checkpoint-only output commit: an output leaves once a committed recovery line covers it.
     // spec 5:1 "Co-ordinated checkpoint synchronously on NFS disk"
