@@ -4,7 +4,7 @@
  * program on plain sockets.
  *
  *   npx tsx bench/job.ts [--workload stream,jacobi,cg,startup,recovery] [--protocol P,...] [--reps 3] [--quick]
- *                        [--timeout 300000] [--json FILE]
+ *                        [--timeout 300000] [--json FILE] [--cpus LIST]
  *
  * Variants, per workload:
  *  - `none`: `egida-run --protocol none` (the runtime, no fault tolerance);
@@ -34,6 +34,13 @@
  * differences), so the fixed cost of a job drops out. Each rep
  * then also runs bench/transport.ts --loopback (two TcpTransports in one
  * process, batched, 64 B frames): the wire's rate on this machine, now.
+ *
+ * `--cpus LIST` runs every job (and the loopback) under `taskset -c LIST`,
+ * Linux only. On a shared VM whose load moves, a job confined to one CPU
+ * gives CPU times that repeat within ~1% (`none` on jacobi: 4.04–4.07 s in 3
+ * runs, against 4.7–5.3 s unpinned), so a ratio to `none` then measures the
+ * protocols' work rather than the neighbours. Wall times grow: the ranks
+ * share that CPU.
  *
  * The `recovery` workload SIGKILLs one rank mid-run (egida-run --kill) under
  * every protocol (not `none` or `raw`, which cannot recover) and reports the
@@ -109,6 +116,8 @@ interface Run {
   readonly wallMs: number;
   readonly cpuMs: number;
   readonly processes: number;
+  /** Most CPUs any of its processes could run on (their affinity, as the probe saw it). */
+  readonly cpus: number;
   readonly syncs: number;
   readonly messages: number;
   readonly piggybackBytes: number;
@@ -141,6 +150,8 @@ export interface Row {
   readonly loggedPerMessage: number | null;
   readonly bytesLogged: number | null;
   readonly checkpoints: number | null;
+  /** The most CPUs any process of any of its runs could use (1 under --cpus 0). */
+  readonly cpus: number | null;
   readonly wallVsNone: number | null;
   readonly cpuVsNone: number | null;
   readonly wallVsRaw: number | null;
@@ -160,7 +171,15 @@ export interface WorkloadResult {
   readonly loopbackMessagesPerSec?: number;
 }
 
-const USAGE = "Usage: npx tsx bench/job.ts [--workload stream,jacobi,cg,startup,recovery] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE]";
+const USAGE = "Usage: npx tsx bench/job.ts [--workload stream,jacobi,cg,startup,recovery] [--protocol P,...] [--reps N] [--quick] [--timeout MS] [--json FILE] [--cpus LIST]";
+
+/** `--cpus`: the CPU list every job runs on (taskset -c), or null. */
+let pinTo: string | null = null;
+
+/** The command for a job: node with `argv`, under taskset when --cpus is given. */
+function command(argv: readonly string[]): [string, string[]] {
+  return pinTo === null ? [process.execPath, [...argv]] : ["taskset", ["-c", pinTo, process.execPath, ...argv]];
+}
 
 function usage(msg: string): never {
   process.stderr.write(`bench/job.ts: ${msg}\n${USAGE}\n`);
@@ -192,7 +211,8 @@ function runOnce(v: Variant, w: Workload, timeoutMs: number): Promise<Run> {
       ? ["--import", PROBE, RAW_LAUNCH, String(w.ranks), app, ...w.args]
       : ["--import", PROBE, EGIDA_RUN, "-n", String(w.ranks), ...(w.kill === undefined ? ["-q"] : ["--kill", w.kill]), "--protocol", v.protocol, "--timeout", String(timeoutMs), app, "--", ...w.args];
   const t0 = performance.now();
-  const child = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, EGIDA_BENCH_PROBE_DIR: probeDir }, stdio: ["ignore", "ignore", "pipe"] });
+  const [cmd, args] = command(argv);
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, EGIDA_BENCH_PROBE_DIR: probeDir }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
   // egida-run enforces --timeout itself; this guard covers a launcher that hangs anyway.
@@ -204,10 +224,12 @@ function runOnce(v: Variant, w: Workload, timeoutMs: number): Promise<Run> {
       let cpuUs = 0;
       let syncs = 0;
       let processes = 0;
+      let cpuCount = 0;
       for (const f of readdirSync(probeDir)) {
-        const p = JSON.parse(readFileSync(join(probeDir, f), "utf8")) as { userUs: number; systemUs: number; syncs: number };
+        const p = JSON.parse(readFileSync(join(probeDir, f), "utf8")) as { userUs: number; systemUs: number; syncs: number; cpus: number };
         cpuUs += p.userUs + p.systemUs;
         syncs += p.syncs;
+        cpuCount = Math.max(cpuCount, p.cpus);
         processes++;
       }
       rmSync(probeDir, { recursive: true, force: true });
@@ -236,7 +258,7 @@ function runOnce(v: Variant, w: Workload, timeoutMs: number): Promise<Run> {
       else if (error === undefined && w.kill === undefined && processes < w.ranks + 1) error = `${w.ranks + 1 - processes} process(es) did not report CPU`;
       const killToLiveMs = live === null ? null : Number(live[3]);
       const replayed = live === null ? 0 : Number(live[1]);
-      resolve({ ok: error === undefined, error, wallMs, cpuMs: cpuUs / 1000, processes, syncs, messages, piggybackBytes, bytesLogged, checkpoints, killToLiveMs, replayed, rollbacks });
+      resolve({ ok: error === undefined, error, wallMs, cpuMs: cpuUs / 1000, processes, cpus: cpuCount, syncs, messages, piggybackBytes, bytesLogged, checkpoints, killToLiveMs, replayed, rollbacks });
     });
   });
 }
@@ -288,6 +310,7 @@ function summarize(name: string, runs: readonly Run[], short: readonly Run[]): O
     loggedPerMessage: perMsg((r) => r.bytesLogged),
     bytesLogged: medianOf(ok, (r) => r.bytesLogged),
     checkpoints: medianOf(ok, (r) => r.checkpoints),
+    cpus: ok.length === 0 ? null : Math.max(...ok.map((r) => r.cpus)),
     killToLiveMs: stat(ok.flatMap((r) => (r.killToLiveMs === null ? [] : [r.killToLiveMs]))),
     replayed: medianOf(ok, (r) => r.replayed),
     rollbacks: medianOf(ok, (r) => r.rollbacks),
@@ -330,7 +353,8 @@ function recoveryTable(rows: readonly Row[]): string {
 
 /** bench/transport.ts --loopback in its own process: the batched TCP loopback's messages/s, or null if it failed. */
 function loopbackRate(quick: boolean): number | null {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench/transport.ts"), "--loopback", ...(quick ? ["--quick"] : [])], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  const [cmd, args] = command(["--import", "tsx", join(ROOT, "bench/transport.ts"), "--loopback", ...(quick ? ["--quick"] : [])]);
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
   const m = /^loopback msgs\/s (\d+)$/m.exec(r.stdout ?? "");
   return r.status === 0 && m !== null ? Number(m[1]) : null;
 }
@@ -351,6 +375,7 @@ async function main(): Promise<void> {
         quick: { type: "boolean", default: false },
         timeout: { type: "string", default: "300000" },
         json: { type: "string" },
+        cpus: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -367,6 +392,14 @@ async function main(): Promise<void> {
   const timeoutMs = Number(o.timeout);
   if (!Number.isInteger(reps) || reps < 1) usage("--reps must be an integer >= 1");
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) usage("--timeout must be an integer >= 1 (ms)");
+  if (o.cpus !== undefined) {
+    if (!/^\d+([-,]\d+)*$/.test(o.cpus)) usage(`--cpus takes a CPU list as taskset -c does (0, 0-1, 0,2), not "${o.cpus}"`);
+    const probe = spawnSync("taskset", ["-c", o.cpus, process.execPath, "-e", "0"], { encoding: "utf8" });
+    if (probe.error !== undefined || probe.status !== 0) {
+      usage(`--cpus ${o.cpus}: cannot run under taskset (${probe.error?.message ?? probe.stderr.trim().split("\n")[0]}); it needs Linux's util-linux and CPUs that exist here (${cpus().length})`);
+    }
+    pinTo = o.cpus;
+  }
   const workloads = (list(o.workload) ?? Object.keys(WORKLOADS)).map((n) => {
     const w = WORKLOADS[n];
     if (w === undefined) usage(`unknown workload "${n}" (one of ${Object.keys(WORKLOADS).join(", ")})`);
@@ -381,6 +414,7 @@ async function main(): Promise<void> {
 
   console.log(`# bench/job.ts: ${variants.length} variants x ${reps} reps, interleaved`);
   console.log(`# ${machine()}`);
+  if (pinTo !== null) console.log(`# every job under taskset -c ${pinTo}`);
   const results: WorkloadResult[] = [];
   for (const w of workloads) {
     const command =
@@ -437,7 +471,7 @@ async function main(): Promise<void> {
     results.push({ workload: w.name, what: w.what, command, rows, ...(loopbackMedian !== undefined ? { loopbackMessagesPerSec: loopbackMedian } : {}) });
   }
   console.log(`\n# after: ${machine()}`);
-  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ machine: machine(), reps, results }, null, 2) + "\n");
+  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ machine: machine(), reps, ...(pinTo !== null ? { cpus: pinTo } : {}), results }, null, 2) + "\n");
 }
 
 await main();

@@ -5,7 +5,7 @@
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -49,6 +49,8 @@ describe("bench/job.ts --quick", () => {
       expect(r.cpuMs!.median).toBeGreaterThan(0);
       expect(r.cpuVsNone).toBeGreaterThan(0);
       expect(r.cpuVsRaw).toBeGreaterThan(0);
+      // Without --cpus, the jobs may use every CPU this test may.
+      expect(r.cpus).toBe(availableParallelism());
     }
     // The raw program runs the same app, so the same message pattern.
     expect(raw.messagesPerSec! * raw.wallMs!.median).toBeCloseTo(none.messagesPerSec! * none.wallMs!.median, 0);
@@ -86,6 +88,29 @@ describe("bench/job.ts --quick", () => {
     expect(rows[0]!.killToLiveMs!.median).toBeGreaterThan(100);
     expect(rows[0]!.replayed).toBeGreaterThan(0);
     expect(rows[0]!.rollbacks).toBe(0);
+  });
+
+  it("rejects a malformed --cpus list with one usage line, no stack trace", () => {
+    const bad = bench(["--quick", "--cpus", "first"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^bench\/job\.ts: --cpus takes a CPU list/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // taskset is util-linux's: on Linux (here and in CI) it is there; elsewhere --cpus is refused (exit 2).
+  const hasTaskset = spawnSync("taskset", ["-c", "0", process.execPath, "-e", "0"]).status === 0;
+  it.skipIf(!hasTaskset)("--cpus 0: every job runs confined to CPU 0, and the report and the JSON say so", () => {
+    const pjson = join(dir, "pinned.json");
+    const r = bench(["--quick", "--workload", "startup", "--protocol", "coordinated-checkpointing", "--cpus", "0", "--json", pjson]);
+    expect(r.stderr).not.toMatch(/FAILED/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("# every job under taskset -c 0");
+    const out = JSON.parse(readFileSync(pjson, "utf8")) as { cpus?: string; results: WorkloadResult[] };
+    expect(out.cpus).toBe("0");
+    const rows = out.results[0]!.rows;
+    expect(rows.map((x) => x.variant)).toEqual(["none", "coordinated-checkpointing", "raw"]);
+    // Every process of every job (launchers and ranks, raw's too) saw one CPU it may run on.
+    for (const row of rows) expect(row.cpus, row.variant).toBe(1);
   });
 
   it("--help lists the workloads and exits 0", () => {

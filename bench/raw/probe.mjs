@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import { open } from "node:fs/promises";
 import { syncBuiltinESMExports } from "node:module";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 
 const dir = process.env.EGIDA_BENCH_PROBE_DIR;
@@ -50,6 +51,7 @@ if (dir) {
   syncBuiltinESMExports();
   process.on("exit", () => {
     const u = process.cpuUsage();
-    fs.writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ pid: process.pid, script: process.argv[1] ?? "", userUs: u.user, systemUs: u.system, syncs }));
+    // cpus: the CPUs this process may run on (its affinity; bench/job.ts --cpus confines it).
+    fs.writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ pid: process.pid, script: process.argv[1] ?? "", userUs: u.user, systemUs: u.system, syncs, cpus: availableParallelism() }));
   });
 }
