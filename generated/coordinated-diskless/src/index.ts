@@ -1048,9 +1048,10 @@ export class CoordinatedDisklessProtocol implements Protocol {
       const j = ev.msg.from;
       if (++s.daCount[j]! >= (64 as number)) {
         s.daCount[j] = 0;
-        // Everything before this message is delivered, at an index no higher than the current one
-        // (a forced checkpoint for this message, ckpt-only/index-pb, has already raised it).
-        const w = new Uint32Array([s.cpEpoch, s.cpIdx, s.delivered[j]!]);
+        // This message and every one before it from j: delivered at an index no higher than the current one
+        // (a forced checkpoint for it, ckpt-only/index-pb, has already raised the index; core/deliver hands it
+        // over next, and no snapshot is captured before that delivery has settled).
+        const w = new Uint32Array([s.cpEpoch, s.cpIdx, ev.msg.ssn]);
         s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CP_DLV, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
       }
     }

@@ -13,7 +13,7 @@
  * Every `cp.ackEvery` deliveries from a sender (64 in every spec: a
  * snapshot then saves at most that many messages per destination beyond
  * those in flight, for one small control frame per that many messages; a
- * test sets 2), the receiver sends it
+ * test sets 1), the receiver sends it
  * TAG_CP_DLV [epoch, index, ssn]: "in `epoch`, every message of yours up to
  * `ssn` was delivered while my snapshot index was at most `index`". A
  * co-ordinated line is snapshot k at every process (ckpt-only/line.ts), and
@@ -55,9 +55,10 @@ export function onDeliver(s: K, ev: DeliverEv): Promise<void> | void {
   const j = ev.msg.from;
   if (++s.daCount[j]! >= param<number>("cp.ackEvery")) {
     s.daCount[j] = 0;
-    // Everything before this message is delivered, at an index no higher than the current one
-    // (a forced checkpoint for this message, ckpt-only/index-pb, has already raised it).
-    const w = new Uint32Array([s.cpEpoch, s.cpIdx, s.delivered[j]!]);
+    // This message and every one before it from j: delivered at an index no higher than the current one
+    // (a forced checkpoint for it, ckpt-only/index-pb, has already raised the index; core/deliver hands it
+    // over next, and no snapshot is captured before that delivery has settled).
+    const w = new Uint32Array([s.cpEpoch, s.cpIdx, ev.msg.ssn]);
     s.host.transport.send(j, { kind: KIND_CONTROL as FrameKind, tag: TAG_CP_DLV, piggyback: new Uint8Array(w.buffer), payload: new Uint8Array(0) });
   }
 }
