@@ -37,10 +37,10 @@
  *
  * `--cpus LIST` runs every job (and the loopback) under `taskset -c LIST`,
  * Linux only. On a shared VM whose load moves, a job confined to one CPU
- * gives CPU times that repeat within ~1% (`none` on jacobi: 4.04–4.07 s in 3
- * runs, against 4.7–5.3 s unpinned), so a ratio to `none` then measures the
- * protocols' work rather than the neighbours. Wall times grow: the ranks
- * share that CPU.
+ * gives CPU times that repeat within a few percent (`none` on jacobi:
+ * 3.66–3.80 s over 3 repetitions, against 4.70–5.31 s unpinned in another
+ * run), so a ratio to `none` then measures the protocols' work rather than
+ * the neighbours. Wall times grow: the ranks share that CPU.
  *
  * The `recovery` workload SIGKILLs one rank mid-run (egida-run --kill) under
  * every protocol (not `none` or `raw`, which cannot recover) and reports the

@@ -16,8 +16,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Checkpoint, CheckpointStore, Protocol, ProtocolFactory, ProtocolHost, StorageProvider } from "@egida/runtime-core/spi";
-import { kernelOf } from "../../compiler/src/blocks/compose.js";
-import { compose } from "../../compiler/src/blocks/compose.js";
+import { compose, kernelOf } from "../../compiler/src/blocks/compose.js";
 import { selectForIR } from "../../compiler/src/dev/select-ir.js";
 import { outAt, outUnpack, type OutPack } from "../../runtime-core/src/protocol-lib/out-log.js";
 import { decodeState } from "../../runtime-core/src/protocol-lib/state-codec.js";
@@ -126,7 +125,6 @@ function checkLines(saved: Saved[][]): { lines: number; inTransit: number; kept:
 }
 
 describe("co-ordinated checkpointing: a snapshot saves what may be in transit across it, and little more", () => {
-
   it.each([1, 2, 3, 4])("seed %i, as compiled: buffers hold a fraction of the traffic; every message in transit is saved", async (seed) => {
     const rec = recording(coordinated(null));
     const run = await runJob({ factory: rec.factory, app: mesh(), size: SIZE, seed, crashes: 0, finished, maxTime: 20000 });
