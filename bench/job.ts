@@ -394,11 +394,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) usage("--timeout must be an integer >= 1 (ms)");
   if (o.cpus !== undefined) {
     if (!/^\d+([-,]\d+)*$/.test(o.cpus)) usage(`--cpus takes a CPU list as taskset -c does (0, 0-1, 0,2), not "${o.cpus}"`);
-    const probe = spawnSync("taskset", ["-c", o.cpus, process.execPath, "-e", "0"], { encoding: "utf8" });
+    pinTo = o.cpus;
+    // The jobs' own command, on an empty script: fails here, once, if taskset cannot apply the list.
+    const [cmd, args] = command(["-e", "0"]);
+    const probe = spawnSync(cmd, args, { encoding: "utf8" });
     if (probe.error !== undefined || probe.status !== 0) {
       usage(`--cpus ${o.cpus}: cannot run under taskset (${probe.error?.message ?? probe.stderr.trim().split("\n")[0]}); it needs Linux's util-linux and CPUs that exist here (${cpus().length})`);
     }
-    pinTo = o.cpus;
   }
   const workloads = (list(o.workload) ?? Object.keys(WORKLOADS)).map((n) => {
     const w = WORKLOADS[n];

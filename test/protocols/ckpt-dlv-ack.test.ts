@@ -69,13 +69,10 @@ function recording(factory: ProtocolFactory): { factory: ProtocolFactory; saved:
       },
     });
   const wrapHost = (host: ProtocolHost): ProtocolHost => {
-    const storage: StorageProvider = new Proxy(host.storage, {
-      get(target, prop) {
-        if (prop === "openCheckpoints") return async (medium: Parameters<StorageProvider["openCheckpoints"]>[0]) => wrapStore(host.rank, await target.openCheckpoints(medium));
-        const v = Reflect.get(target, prop, target) as unknown;
-        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
+    const storage: StorageProvider = {
+      openLog: (medium, name) => host.storage.openLog(medium, name),
+      openCheckpoints: async (medium) => wrapStore(host.rank, await host.storage.openCheckpoints(medium)),
+    };
     return new Proxy(host, {
       get(target, prop) {
         if (prop === "storage") return storage;

@@ -16,7 +16,7 @@
  *   coordinator): the rank restarts, the job recovers and finishes again,
  *   and every output is released exactly once.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,6 +24,7 @@ import type { App, ProtocolFactory } from "@egida/runtime-core/spi";
 import { loadApp } from "../../runtime-core/src/host/load-app.js";
 import { decodeOutput } from "../../runtime-core/src/launcher/report.js";
 import { runSimJob } from "../../runtime-core/src/launcher/sim-job.js";
+import { readTrace } from "../../runtime-core/src/trace/read.js";
 import { noneProtocol } from "../../runtime-core/src/protocols/none.js";
 import { appCase, judge } from "./lib/apps.js";
 import { builtProtocol } from "./lib/protocols.js";
@@ -92,13 +93,13 @@ describe("finish over TCP: no checkpoint after the final commit", () => {
       const trace = join(dir, "trace.jsonl");
       const res = await runEgida({ size: 4, protocol: builtProtocol("coordinated-checkpointing"), app: a.path, args: a.args, trace, timeoutMs: 60_000 });
       expect(res.code, `${res.command}\n${res.stderr}`).toBe(0);
-      const events = readFileSync(trace, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l) as { rank?: number; ev?: string; index?: number });
-      const key = (e: { rank?: number; index?: number }): string => `rank ${e.rank} checkpoint ${e.index}`;
-      const begun = events.filter((e) => e.ev === "checkpoint-begin").map(key);
-      const durable = new Set(events.filter((e) => e.ev === "checkpoint-commit").map(key));
+      const { records } = readTrace(trace);
+      const begun: string[] = [];
+      const durable = new Set<string>();
+      for (const e of records) {
+        if (e.ev === "checkpoint-begin") begun.push(`rank ${e.rank} checkpoint ${e.index}`);
+        else if (e.ev === "checkpoint-commit") durable.add(`rank ${e.rank} checkpoint ${e.index}`);
+      }
       expect(begun.length).toBeGreaterThanOrEqual(8);
       expect(begun.filter((k) => !durable.has(k))).toEqual([]);
     } finally {
