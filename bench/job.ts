@@ -28,12 +28,17 @@
  * checkpoints. Reported: medians [min–max] and ratios of the medians to
  * `none` and to `raw`.
  *
- * The stream workload also runs each variant with a tenth of the messages:
- * "msgs/s after start-up" divides the difference in messages by the
- * difference in wall time, paired by repetition (medians of the
- * differences), so the fixed cost of a job drops out. Each rep
- * then also runs bench/transport.ts --loopback (two TcpTransports in one
- * process, batched, 64 B frames): the wire's rate on this machine, now.
+ * The stream, jacobi and cg workloads also run each variant on a short twin
+ * of the job (a tenth of the messages, a quarter of the iterations), right
+ * after it: "msgs/s after start-up" divides the difference in messages by
+ * the difference in wall time, and "CPU ×none after start-up" divides the
+ * difference in CPU time by `none`'s, paired by repetition (medians of the
+ * differences). The fixed cost of a job (start-up, connections, the initial
+ * and final checkpoints, the finish phase) drops out of both: they are what
+ * a long job pays per message, where "CPU ×none" is what this job paid.
+ * Each stream rep then also runs bench/transport.ts --loopback (two
+ * TcpTransports in one process, batched, 64 B frames): the wire's rate on
+ * this machine, now.
  *
  * `--cpus LIST` runs every job (and the loopback) under `taskset -c LIST`,
  * Linux only. On a shared VM whose load moves, a job confined to one CPU
@@ -71,27 +76,29 @@ interface Workload {
   /** egida-run --kill value: a recovery workload (protocols only). */
   readonly kill?: string;
   /**
-   * The same job with fewer messages, run beside it: messages/s after
-   * start-up is the difference of the two jobs' messages over the difference
-   * of their wall times, so start-up, connections and the finish phase drop out.
+   * The same job with fewer messages, run beside it in every repetition: the
+   * differences between the two (messages over wall time; CPU time against
+   * `none`'s) leave out start-up, connections and the finish phase.
    */
   readonly short?: readonly string[];
+  /** Also time bench/transport.ts's batched loopback in every repetition (the wire's rate, for a throughput-bound workload). */
+  readonly loopback?: boolean;
 }
 
 // Quick jobs run on 3 ranks: the largest f among the specs is 2, and a causal
 // protocol whose determinants need f + 1 holders never finishes on fewer ranks.
 const WORKLOADS: Record<string, { full: Workload; quick: Workload }> = {
   stream: {
-    full: { name: "stream", what: "2 sender->receiver pairs, 100 000 small messages each (and the same with 10 000), window 256 (throughput-bound)", app: "examples/apps/stream.mjs", ranks: 4, args: ["100000", "256"], short: ["10000", "256"] },
-    quick: { name: "stream", what: "1 pair (and an idle rank), 300 messages (and 100), window 32", app: "examples/apps/stream.mjs", ranks: 3, args: ["300", "32"], short: ["100", "32"] },
+    full: { name: "stream", what: "2 sender->receiver pairs, 100 000 small messages each (and the same with 10 000), window 256 (throughput-bound)", app: "examples/apps/stream.mjs", ranks: 4, args: ["100000", "256"], short: ["10000", "256"], loopback: true },
+    quick: { name: "stream", what: "1 pair (and an idle rank), 300 messages (and 100), window 32", app: "examples/apps/stream.mjs", ranks: 3, args: ["300", "32"], short: ["100", "32"], loopback: true },
   },
   jacobi: {
-    full: { name: "jacobi", what: "64x64 grid, 4000 iterations, halo exchange on 4 ranks (latency-bound)", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "4000"] },
-    quick: { name: "jacobi", what: "16x16 grid, 20 iterations on 3 ranks", app: "examples/apps/jacobi.mjs", ranks: 3, args: ["16", "20"] },
+    full: { name: "jacobi", what: "64x64 grid, 4000 iterations (and 1000), halo exchange on 4 ranks (latency-bound)", app: "examples/apps/jacobi.mjs", ranks: 4, args: ["64", "4000"], short: ["64", "1000"] },
+    quick: { name: "jacobi", what: "16x16 grid, 20 iterations (and 5) on 3 ranks", app: "examples/apps/jacobi.mjs", ranks: 3, args: ["16", "20"], short: ["16", "5"] },
   },
   cg: {
-    full: { name: "cg", what: "NAS-CG-like: 100 000 unknowns per rank, 13-point band, 100 iterations, 2 allreduces each, 4 ranks", app: "examples/apps/nas-cg.mjs", ranks: 4, args: ["100000", "100"] },
-    quick: { name: "cg", what: "1 000 unknowns per rank, 5 iterations on 3 ranks", app: "examples/apps/nas-cg.mjs", ranks: 3, args: ["1000", "5"] },
+    full: { name: "cg", what: "NAS-CG-like: 100 000 unknowns per rank, 13-point band, 100 iterations (and 25), 2 allreduces each, 4 ranks", app: "examples/apps/nas-cg.mjs", ranks: 4, args: ["100000", "100"], short: ["100000", "25"] },
+    quick: { name: "cg", what: "1 000 unknowns per rank, 5 iterations (and 2) on 3 ranks", app: "examples/apps/nas-cg.mjs", ranks: 3, args: ["1000", "5"], short: ["1000", "2"] },
   },
   // The fixed cost of a job (start-up, connections, finish phase): subtract it to see the per-message cost of short jobs.
   startup: {
@@ -156,6 +163,12 @@ export interface Row {
   readonly cpuVsNone: number | null;
   readonly wallVsRaw: number | null;
   readonly cpuVsRaw: number | null;
+  /**
+   * Workloads with a short twin: the CPU time the extra messages cost against what they cost `none`
+   * (per repetition, the job's CPU less its twin's; medians). Start-up, connections and the finish
+   * phase cancel, so this is the steady-state overhead of a long job; cpuVsNone includes them.
+   */
+  readonly steadyCpuVsNone: number | null;
   /** Recovery workload only. */
   readonly killToLiveMs: Stat | null;
   readonly replayed: number | null;
@@ -167,7 +180,7 @@ export interface WorkloadResult {
   readonly what: string;
   readonly command: string;
   readonly rows: readonly Row[];
-  /** Workloads with a short twin: bench/transport.ts --loopback, messages/s, median of one run per rep. */
+  /** Workloads with `loopback`: bench/transport.ts --loopback, messages/s, median of one run per rep. */
   readonly loopbackMessagesPerSec?: number;
 }
 
@@ -267,6 +280,17 @@ function ratio(a: Stat | null, b: Stat | null): number | null {
   return a === null || b === null || b.median === 0 ? null : a.median / b.median;
 }
 
+/** Per repetition, `f` of the job less `f` of its short twin (both run and succeeded). */
+function pairedDiffs(runs: readonly Run[], short: readonly Run[], f: (r: Run) => number): number[] {
+  const d: number[] = [];
+  for (let k = 0; k < Math.min(runs.length, short.length); k++) {
+    const a = runs[k]!;
+    const b = short[k]!;
+    if (a.ok && b.ok) d.push(f(a) - f(b));
+  }
+  return d;
+}
+
 /**
  * Messages/s after start-up: the job and its short twin run back to back in
  * every repetition, so the two are paired by repetition (drift between
@@ -277,21 +301,18 @@ function ratio(a: Stat | null, b: Stat | null): number | null {
  * difference.
  */
 function steadyRate(runs: readonly Run[], short: readonly Run[]): number | null {
-  const dWall: number[] = [];
-  const dMsgs: number[] = [];
-  for (let k = 0; k < Math.min(runs.length, short.length); k++) {
-    const a = runs[k]!;
-    const b = short[k]!;
-    if (!a.ok || !b.ok) continue;
-    dWall.push(a.wallMs - b.wallMs);
-    dMsgs.push(a.messages - b.messages);
-  }
-  const w = stat(dWall);
-  const m = stat(dMsgs);
+  const w = stat(pairedDiffs(runs, short, (r) => r.wallMs));
+  const m = stat(pairedDiffs(runs, short, (r) => r.messages));
   return w === null || m === null || w.median <= 0 ? null : m.median / (w.median / 1000);
 }
 
-function summarize(name: string, runs: readonly Run[], short: readonly Run[]): Omit<Row, "wallVsNone" | "cpuVsNone" | "wallVsRaw" | "cpuVsRaw"> {
+/** CPU ms the long job costs over its short twin: the median of the paired differences (null without a positive one). */
+function steadyCpu(runs: readonly Run[], short: readonly Run[]): number | null {
+  const c = stat(pairedDiffs(runs, short, (r) => r.cpuMs));
+  return c === null || c.median <= 0 ? null : c.median;
+}
+
+function summarize(name: string, runs: readonly Run[], short: readonly Run[]): Omit<Row, "wallVsNone" | "cpuVsNone" | "wallVsRaw" | "cpuVsRaw" | "steadyCpuVsNone"> {
   const ok = runs.filter((r) => r.ok);
   const wall = stat(ok.map((r) => r.wallMs));
   const msgs = medianOf(ok, (r) => r.messages);
@@ -325,15 +346,15 @@ const fmt = {
 };
 
 export const TABLE_HEADER =
-  "| variant | wall s, median [min–max] | CPU s, median [min–max] | msgs/s | msgs/s after start-up | fsyncs/msg | piggyback B/msg | logged B/msg | checkpoints | wall ×none | CPU ×none | wall ×raw | CPU ×raw |";
+  "| variant | wall s, median [min–max] | CPU s, median [min–max] | msgs/s | msgs/s after start-up | fsyncs/msg | piggyback B/msg | logged B/msg | checkpoints | wall ×none | CPU ×none | wall ×raw | CPU ×raw | CPU ×none after start-up |";
 
 function table(rows: readonly Row[]): string {
-  const out = [TABLE_HEADER, "|" + " --- |".repeat(13)];
+  const out = [TABLE_HEADER, "|" + " --- |".repeat(14)];
   for (const r of rows) {
     const fail = r.failures > 0 ? ` (${r.failures}/${r.runs} failed)` : "";
     out.push(
       `| ${r.variant}${fail} | ${fmt.s(r.wallMs)} | ${fmt.s(r.cpuMs)} | ${fmt.k(r.messagesPerSec)} | ${fmt.k(r.steadyMessagesPerSec)} | ${fmt.n(r.syncsPerMessage, 3)} | ${fmt.n(r.piggybackPerMessage, 1)} | ` +
-        `${fmt.n(r.loggedPerMessage, 1)} | ${fmt.n(r.checkpoints)} | ${fmt.r(r.wallVsNone)} | ${fmt.r(r.cpuVsNone)} | ${fmt.r(r.wallVsRaw)} | ${fmt.r(r.cpuVsRaw)} |`,
+        `${fmt.n(r.loggedPerMessage, 1)} | ${fmt.n(r.checkpoints)} | ${fmt.r(r.wallVsNone)} | ${fmt.r(r.cpuVsNone)} | ${fmt.r(r.wallVsRaw)} | ${fmt.r(r.cpuVsRaw)} | ${fmt.r(r.steadyCpuVsNone)} |`,
     );
   }
   return out.join("\n");
@@ -446,7 +467,7 @@ async function main(): Promise<void> {
           report(rep, `${v.name} (short)`, s);
         }
       }
-      if (w.short !== undefined) {
+      if (w.loopback === true) {
         const rate = loopbackRate(o.quick === true);
         if (rate !== null) loopback.push(rate);
         process.stderr.write(`  rep ${rep + 1}/${reps} ${"batched loopback".padEnd(36)} ${rate === null ? "FAILED" : `${Math.round(rate)} msgs/s`}\n`);
@@ -455,8 +476,11 @@ async function main(): Promise<void> {
     const base = vs.map((v) => summarize(v.name, runs.get(v.name)!, shortRuns.get(v.name)!));
     const none = base.find((r) => r.variant === "none") ?? null;
     const raw = base.find((r) => r.variant === "raw") ?? null;
+    const steady = new Map(vs.map((v) => [v.name, w.short === undefined ? null : steadyCpu(runs.get(v.name)!, shortRuns.get(v.name)!)]));
+    const steadyNone = steady.get("none") ?? null;
     const rows: Row[] = base.map((r) => ({
       ...r,
+      steadyCpuVsNone: steadyNone === null ? null : (steady.get(r.variant) ?? null) === null ? null : steady.get(r.variant)! / steadyNone,
       wallVsNone: ratio(r.wallMs, none?.wallMs ?? null),
       cpuVsNone: ratio(r.cpuMs, none?.cpuMs ?? null),
       wallVsRaw: ratio(r.wallMs, raw?.wallMs ?? null),
@@ -465,9 +489,9 @@ async function main(): Promise<void> {
     console.log(w.kill === undefined ? table(rows) : recoveryTable(rows));
     for (const r of rows) for (const e of new Set(r.errors)) console.log(`# ${r.variant} failed: ${e}`);
     const loopbackMedian = stat(loopback)?.median;
-    const steadyNone = rows.find((r) => r.variant === "none")?.steadyMessagesPerSec ?? null;
+    const rateNone = rows.find((r) => r.variant === "none")?.steadyMessagesPerSec ?? null;
     if (loopbackMedian !== undefined) {
-      const share = steadyNone === null ? "" : `; none after start-up: ${fmt.k(steadyNone)} msgs/s = ${((100 * steadyNone) / loopbackMedian).toFixed(0)}% of it`;
+      const share = rateNone === null ? "" : `; none after start-up: ${fmt.k(rateNone)} msgs/s = ${((100 * rateNone) / loopbackMedian).toFixed(0)}% of it`;
       console.log(`# batched loopback (bench/transport.ts --loopback, 2 transports in 1 process): ${fmt.k(loopbackMedian)} msgs/s${share}`);
     }
     results.push({ workload: w.name, what: w.what, command, rows, ...(loopbackMedian !== undefined ? { loopbackMessagesPerSec: loopbackMedian } : {}) });

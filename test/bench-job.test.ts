@@ -30,11 +30,14 @@ describe("bench/job.ts --quick", () => {
     const cells = rows.map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
     expect(cells.map((c) => c[0])).toEqual(["none", "receiver-based-pessimistic", "raw"]);
     for (const c of cells) {
-      expect(c).toHaveLength(13);
-      for (const r of c.slice(9)) expect(r).toMatch(/^\d+\.\d\d×$/);
+      expect(c).toHaveLength(14);
+      for (const r of c.slice(9, 13)) expect(r).toMatch(/^\d+\.\d\d×$/);
+      // CPU ×none after start-up: "-" when a job's CPU did not exceed its short twin's.
+      expect(c[13]).toMatch(/^(\d+\.\d\d×|-)$/);
     }
     expect(cells[0]![9]).toBe("1.00×"); // none: wall ×none
     expect(cells[2]![11]).toBe("1.00×"); // raw: wall ×raw
+    expect(cells[0]![13]).toMatch(/^(1\.00×|-)$/); // none: CPU ×none after start-up
   });
 
   it("writes the same numbers as JSON: equal message counts, fsyncs and piggybacks only under the protocol", () => {
@@ -66,6 +69,28 @@ describe("bench/job.ts --quick", () => {
     // The stream's short twin ran (msgs/s after start-up: more messages in the long job) and so did the loopback reference.
     for (const r of [none, proto, raw]) expect(r.steadyMessagesPerSec === null || r.steadyMessagesPerSec > 0).toBe(true);
     expect(out.results[0]!.loopbackMessagesPerSec).toBeGreaterThan(0);
+  });
+
+  it("jacobi: every variant also runs its short twin, paired in the same repetition; no loopback (not a throughput workload)", () => {
+    const jjson = join(dir, "jacobi.json");
+    const r = bench(["--quick", "--workload", "jacobi", "--protocol", "coordinated-checkpointing", "--json", jjson]);
+    expect(r.stderr).not.toMatch(/FAILED/);
+    expect(r.status).toBe(0);
+    for (const v of ["none", "coordinated-checkpointing", "raw"]) {
+      expect(r.stderr).toMatch(new RegExp(`rep 1/1 ${v} +wall`));
+      expect(r.stderr).toMatch(new RegExp(`rep 1/1 ${v} \\(short\\) +wall`));
+    }
+    expect(r.stderr).not.toContain("batched loopback");
+    const out = JSON.parse(readFileSync(jjson, "utf8")) as { results: WorkloadResult[] };
+    const res = out.results[0]!;
+    expect(res.loopbackMessagesPerSec).toBeUndefined();
+    const rows = new Map<string, Row>(res.rows.map((x) => [x.variant, x]));
+    const none = rows.get("none")!.steadyCpuVsNone;
+    // `none` against itself is 1, or null (its job cost no more CPU than its twin); then nothing has a ratio.
+    if (none === null) for (const x of res.rows) expect(x.steadyCpuVsNone, x.variant).toBeNull();
+    else expect(none).toBe(1);
+    // 20 iterations against 5: the long job delivered more, so it has a rate after start-up unless it ran no longer.
+    for (const x of res.rows) expect(x.steadyMessagesPerSec === null || x.steadyMessagesPerSec > 0).toBe(true);
   });
 
   it("rejects an unknown workload with one usage line, no stack trace", () => {
