@@ -527,7 +527,7 @@ export class FblStabilityVectorProtocol implements Protocol {
   cdDets: DetTable[] = [];
   cdQ: CDet[] = [];
   cdQBase: number = 0;
-  cdQTold: Float64Array;
+  cdQTold: number[];
   cdQCommit: number = -1;
   cdDmTold: Uint32Array;
   cdDmHeard: Uint32Array;
@@ -599,7 +599,7 @@ export class FblStabilityVectorProtocol implements Protocol {
     // spec 10:17 "send: Piggyback determinants, stability vector"
     {
       for (let i = 0; i < this.host.size; i++) this.cdDets.push(new DetTable());
-      this.cdQTold = new Float64Array(this.host.size);
+      this.cdQTold = Array.from({ length: this.host.size }, () => 0);
       this.cdDmTold = new Uint32Array((0));
       this.cdDmHeard = new Uint32Array(this.host.size * this.host.size);
       for (let i = 0; i < this.host.size; i++) this.cdReads.push(new Map());

@@ -168,8 +168,8 @@ export interface DetLogTables {
   /** The determinants in the order this process learnt them; entry i has sequence number cdQBase + i. */
   cdQ: CDet[];
   cdQBase: number;
-  /** Per destination: the determinants with sequence numbers below this were put on, or left off for good, a message to it. */
-  cdQTold: Float64Array;
+  /** Per destination: the determinants with sequence numbers below this were put on, or left off for good, a message to it (small integers: see causal/det-log's init). */
+  cdQTold: number[];
   /**
    * causal/commit's cursor: the determinants with sequence numbers below it were examined by an
    * output commit and are stable, or in causal/commit's list of unstable ones (-1: the next commit

@@ -77,7 +77,7 @@ export interface Fields extends DetLogState {
    * holds every one put on before it delivers the next message). -1: not known, the next send walks
    * the whole log (at the start of an incarnation, after a peer restarts, and while replaying).
    */
-  cdQTold: Float64Array;
+  cdQTold: number[];
   /** causal/commit's cursor into cdQ (DetLogState.cdQCommit). */
   cdQCommit: number;
   /** Dependency-matrix tracking: per destination, the n × n entries as last piggybacked to it (not checkpointed: zero = send again). */
@@ -142,8 +142,12 @@ export function init(s: K): void {
   // (No local here: the inline back end may hoist these statements to field initialisers.)
   s.cdQ = [];
   s.cdQBase = 0;
-  // A first incarnation has sent nothing: every destination knows nothing from it yet.
-  s.cdQTold = new Float64Array(s.host.size);
+  // A first incarnation has sent nothing: every destination knows nothing from it yet. A plain array of
+  // small integers, not a Float64Array: a number read from a Float64Array is a heap number, and
+  // causalQTrim storing one in cdQBase turned that field from small integer to double, which changed
+  // the protocol object's map mid-run and deoptimized every hot function that reads it (pumpRun,
+  // txSend, dmPut, holders: twice per rank on jacobi, traced with --trace-deopt).
+  s.cdQTold = Array.from({ length: s.host.size }, () => 0);
   // -1 until the first output: an app that never writes does not keep the queue for it.
   s.cdQCommit = -1;
   s.cdDmTold = new Uint32Array(param<string>("causal.tracking") === "dependency-matrix" ? s.host.size * s.host.size * s.host.size : 0);
