@@ -478,14 +478,17 @@ async function main(): Promise<void> {
     const raw = base.find((r) => r.variant === "raw") ?? null;
     const steady = new Map(vs.map((v) => [v.name, w.short === undefined ? null : steadyCpu(runs.get(v.name)!, shortRuns.get(v.name)!)]));
     const steadyNone = steady.get("none") ?? null;
-    const rows: Row[] = base.map((r) => ({
-      ...r,
-      steadyCpuVsNone: steadyNone === null ? null : (steady.get(r.variant) ?? null) === null ? null : steady.get(r.variant)! / steadyNone,
-      wallVsNone: ratio(r.wallMs, none?.wallMs ?? null),
-      cpuVsNone: ratio(r.cpuMs, none?.cpuMs ?? null),
-      wallVsRaw: ratio(r.wallMs, raw?.wallMs ?? null),
-      cpuVsRaw: ratio(r.cpuMs, raw?.cpuMs ?? null),
-    }));
+    const rows: Row[] = base.map((r) => {
+      const mine = steady.get(r.variant) ?? null;
+      return {
+        ...r,
+        steadyCpuVsNone: mine === null || steadyNone === null ? null : mine / steadyNone,
+        wallVsNone: ratio(r.wallMs, none?.wallMs ?? null),
+        cpuVsNone: ratio(r.cpuMs, none?.cpuMs ?? null),
+        wallVsRaw: ratio(r.wallMs, raw?.wallMs ?? null),
+        cpuVsRaw: ratio(r.cpuMs, raw?.cpuMs ?? null),
+      };
+    });
     console.log(w.kill === undefined ? table(rows) : recoveryTable(rows));
     for (const r of rows) for (const e of new Set(r.errors)) console.log(`# ${r.variant} failed: ${e}`);
     const loopbackMedian = stat(loopback)?.median;
