@@ -163,6 +163,8 @@ export interface Row {
   readonly cpuVsNone: number | null;
   readonly wallVsRaw: number | null;
   readonly cpuVsRaw: number | null;
+  /** Workloads with a short twin: CPU ms of the job beyond its twin's (per repetition; the median), or null. */
+  readonly steadyCpuMs: number | null;
   /**
    * Workloads with a short twin: the CPU time the extra messages cost against what they cost `none`
    * (per repetition, the job's CPU less its twin's; medians). Start-up, connections and the finish
@@ -326,6 +328,7 @@ function summarize(name: string, runs: readonly Run[], short: readonly Run[]): O
     cpuMs: stat(ok.map((r) => r.cpuMs)),
     messagesPerSec: wall === null || msgs === null ? null : msgs / (wall.median / 1000),
     steadyMessagesPerSec: steadyRate(runs, short),
+    steadyCpuMs: steadyCpu(runs, short),
     syncsPerMessage: perMsg((r) => r.syncs),
     piggybackPerMessage: perMsg((r) => r.piggybackBytes),
     loggedPerMessage: perMsg((r) => r.bytesLogged),
@@ -476,19 +479,15 @@ async function main(): Promise<void> {
     const base = vs.map((v) => summarize(v.name, runs.get(v.name)!, shortRuns.get(v.name)!));
     const none = base.find((r) => r.variant === "none") ?? null;
     const raw = base.find((r) => r.variant === "raw") ?? null;
-    const steady = new Map(vs.map((v) => [v.name, w.short === undefined ? null : steadyCpu(runs.get(v.name)!, shortRuns.get(v.name)!)]));
-    const steadyNone = steady.get("none") ?? null;
-    const rows: Row[] = base.map((r) => {
-      const mine = steady.get(r.variant) ?? null;
-      return {
-        ...r,
-        steadyCpuVsNone: mine === null || steadyNone === null ? null : mine / steadyNone,
-        wallVsNone: ratio(r.wallMs, none?.wallMs ?? null),
-        cpuVsNone: ratio(r.cpuMs, none?.cpuMs ?? null),
-        wallVsRaw: ratio(r.wallMs, raw?.wallMs ?? null),
-        cpuVsRaw: ratio(r.cpuMs, raw?.cpuMs ?? null),
-      };
-    });
+    const steadyNone = none?.steadyCpuMs ?? null;
+    const rows: Row[] = base.map((r) => ({
+      ...r,
+      steadyCpuVsNone: r.steadyCpuMs === null || steadyNone === null ? null : r.steadyCpuMs / steadyNone,
+      wallVsNone: ratio(r.wallMs, none?.wallMs ?? null),
+      cpuVsNone: ratio(r.cpuMs, none?.cpuMs ?? null),
+      wallVsRaw: ratio(r.wallMs, raw?.wallMs ?? null),
+      cpuVsRaw: ratio(r.cpuMs, raw?.cpuMs ?? null),
+    }));
     console.log(w.kill === undefined ? table(rows) : recoveryTable(rows));
     for (const r of rows) for (const e of new Set(r.errors)) console.log(`# ${r.variant} failed: ${e}`);
     const loopbackMedian = stat(loopback)?.median;
