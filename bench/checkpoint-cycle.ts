@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { benchArgs } from "./args.js";
 import { openCheckpointStore } from "../runtime-core/src/storage/index.js";
 import { encodeState, newOutLog, outPack, outPush, releaseWarm, takeWarm } from "../runtime-core/src/protocol-lib/index.js";
-import { encodeValue } from "../runtime-core/src/host/value-codec.js";
+import { encodeAppState } from "../runtime-core/src/host/value-codec.js";
 
 const USAGE = "Usage: npx tsx bench/checkpoint-cycle.ts [--app-bytes 3200000] [--messages 2000] [--checkpoints 12] [--reps 3] [--dir PATH]";
 const values = benchArgs("checkpoint-cycle", USAGE, {
@@ -56,7 +56,7 @@ async function runVariant(warm: boolean): Promise<number> {
     for (let k = 1; k <= CHECKPOINTS; k++) {
       const c0 = process.cpuUsage();
       app.step = k;
-      const ckpt = { index: k, app: encodeValue(app, takeWarm), protocol: encodeState({ "cp.outq": outPack(qs), k }, { consume: warm }) };
+      const ckpt = { index: k, app: encodeAppState(app, takeWarm), protocol: encodeState({ "cp.outq": outPack(qs), k }, { consume: warm }) };
       await store.write(ckpt, { incremental: false });
       if (warm) {
         releaseWarm(ckpt.protocol);

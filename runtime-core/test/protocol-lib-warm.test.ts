@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { newOutLog, outPack, outPush, outUnpack, outAt, type OutPack } from "../src/protocol-lib/out-log.js";
 import { decodeState, encodeState } from "../src/protocol-lib/state-codec.js";
 import { releaseWarm, takeWarm, warmFreeBytes, WARM_MIN } from "../src/protocol-lib/warm.js";
-import { encodeValue, decodeValue } from "../src/host/value-codec.js";
+import { encodeAppState, decodeValue } from "../src/host/value-codec.js";
 
 /** Logs to 2 destinations with `n` messages of 1 000 bytes each (message i filled with i & 0xff). */
 function logs(n: number): ReturnType<typeof newOutLog>[] {
@@ -106,10 +106,10 @@ describe("warm buffers (protocol-lib warm)", () => {
     packs.forEach((p, i) => expect(p.bytes).toEqual(copy[i]));
   });
 
-  it("encodeValue writes a captured state into the buffer its allocator gives", () => {
+  it("encodeAppState writes a captured state into the buffer its allocator gives", () => {
     const state = { grid: new Float64Array(20000).fill(1.25), step: 9 };
     let given: Buffer | null = null;
-    const bytes = encodeValue(state, (n) => (given = takeWarm(n)));
+    const bytes = encodeAppState(state, (n) => (given = takeWarm(n)));
     expect(given).not.toBeNull();
     expect(bytes).toBe(given);
     expect(decodeValue(bytes)).toStrictEqual(state);

@@ -16,5 +16,5 @@ export {
 } from "./errors.js";
 export { EnvironmentError, environmentFault, describeEnvFault, type EnvFault, type FaultArea } from "./env-fault.js";
 export { crc32 } from "./crc32.js";
-export { decodeValue, encodeValue, ValueDecodeError } from "./value-codec.js";
+export { decodeValue, encodeAppState, encodeValue, ValueDecodeError } from "./value-codec.js";
 export { canonicalBytes, canonicalDigest } from "./canonical.js";

@@ -13,7 +13,7 @@
  *  - host.unrecoverable() and output retractions have their own kinds.
  * Each is reported once through `events.fatal`; afterwards the host is inert.
  */
-import { decodeValue, encodeValue } from "./value-codec.js";
+import { decodeValue, encodeAppState, encodeValue } from "./value-codec.js";
 import { takeWarm } from "../protocol-lib/warm.js";
 import { cloneError } from "./clone-error.js";
 import {
@@ -410,7 +410,7 @@ export class RankHost implements ProtocolHost {
     if (this.busy) throw this.contract("captureAppState() during a delivery (only between deliveries)");
     if (!this.hasState) throw this.contract("captureAppState() before the app was initialized");
     // Warm memory (protocol-lib/warm.ts): a checkpoint store gives it back once the checkpoint is written.
-    return encodeValue(this.state, takeWarm);
+    return encodeAppState(this.state, takeWarm);
   }
 
   restoreAppState(bytes: Uint8Array): void {

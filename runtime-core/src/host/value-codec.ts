@@ -64,6 +64,17 @@ let buf = Buffer.allocUnsafeSlow(4096);
 let pos = 0;
 /** Objects on the current encode: a second visit (a cycle or a shared value) bails out. */
 const seen = new Set<object>();
+/**
+ * Set while encodeAppState runs. An application's state and its messages are
+ * different data, and the element and property reads below learn the shapes
+ * they see: read at the same sites, a state's arrays of objects (or nulls)
+ * teach the message path's optimized code that arrays may hold anything, and
+ * from then on V8 converts every array of doubles the application sends to
+ * generic elements before reading it (a heap number per element, every
+ * message; on jacobi after the first checkpoint, in every rank). So a state
+ * is read at sites of its own.
+ */
+let forState = false;
 
 function room(n: number): void {
   if (pos + n <= buf.length) return;
@@ -157,7 +168,9 @@ function writeObject(v: object, depth: number): void {
     room(1);
     buf[pos++] = T_ARRAY;
     writeLength(n);
-    for (let i = 0; i < n; i++) writeValue(a[i], depth + 1);
+    // Two loops, not one: their element reads keep apart what they learn (see forState).
+    if (forState) for (let i = 0; i < n; i++) writeValue(a[i], depth + 1);
+    else for (let i = 0; i < n; i++) writeValue(a[i], depth + 1);
     return;
   }
   if (proto === Object.prototype) {
@@ -166,9 +179,17 @@ function writeObject(v: object, depth: number): void {
     room(1);
     buf[pos++] = T_OBJECT;
     writeLength(keys.length);
-    for (const k of keys) {
-      writeString(k);
-      writeValue(o[k], depth + 1);
+    // As for arrays: a state's property reads at sites of their own.
+    if (forState) {
+      for (const k of keys) {
+        writeString(k);
+        writeValue(o[k], depth + 1);
+      }
+    } else {
+      for (const k of keys) {
+        writeString(k);
+        writeValue(o[k], depth + 1);
+      }
     }
     return;
   }
@@ -189,25 +210,47 @@ function writeObject(v: object, depth: number): void {
 }
 
 /**
- * The bytes of `value`, in a buffer from `alloc` (the fast path; v8.serialize's
- * own otherwise); throws v8.serialize's error (a DOMException DataCloneError)
- * for what structured clone refuses. By default each value gets memory of its
- * own: slices of Buffer.allocUnsafe's 8 KiB pool measured worse on the stream
- * workload (docs/performance.md, "What the profiles decided").
+ * The bytes of `value` (the fast path; v8.serialize's own otherwise); throws
+ * v8.serialize's error (a DOMException DataCloneError) for what structured
+ * clone refuses. Each value gets memory of its own: slices of
+ * Buffer.allocUnsafe's 8 KiB pool measured worse on the stream workload
+ * (docs/performance.md, "What the profiles decided").
  */
-export function encodeValue(value: unknown, alloc: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
+export function encodeValue(value: unknown): Buffer {
+  return writeAll(value, false) ? copyOut(Buffer.allocUnsafeSlow(pos)) : serialize(value);
+}
+
+/**
+ * An application's state, for a checkpoint: the same encoding as encodeValue,
+ * in a buffer from `alloc`, read at sites of its own (see forState) so that
+ * taking a checkpoint does not slow the application's sends down.
+ */
+export function encodeAppState(state: unknown, alloc: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
+  // The allocator is called here, not in a function both share: a call site that meets a second
+  // function, or runs for the first time after the message path made it hot, deoptimizes it.
+  return writeAll(state, true) ? copyOut(alloc(pos)) : serialize(state);
+}
+
+/** Encodes into the scratch buffer (`pos` bytes); false: the value leaves the fast path. */
+function writeAll(value: unknown, state: boolean): boolean {
   pos = 0;
   room(1);
   buf[pos++] = FAST;
+  forState = state;
   try {
     writeValue(value, 0);
+    return true;
   } catch (e) {
     if (e !== BAIL) throw e;
-    return serialize(value);
+    return false;
   } finally {
     seen.clear();
+    forState = false;
   }
-  const out = alloc(pos);
+}
+
+/** The scratch buffer's `pos` bytes copied into `out`. */
+function copyOut(out: Buffer): Buffer {
   buf.copy(out, 0, 0, pos);
   // A huge value must not keep a huge scratch buffer alive; up to 8 MiB it stays, so a rank that
   // checkpoints a state of a few MiB again and again does not regrow it (copies and fresh pages) each time.
