@@ -544,6 +544,8 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
   ckptWriting: boolean = false;
   ckptInitDue: boolean = false;
   sdFlushing: boolean = false;
+  sdBuf: Uint8Array = new Uint8Array(0);
+  sdDv: DataView = new DataView(new ArrayBuffer(0));
   cdDets: DetTable[] = [];
   cdQ: CDet[] = [];
   cdQBase: number = 0;
@@ -1073,19 +1075,23 @@ export class Fig3bCoordinatedCommitProtocol implements Protocol {
       if (ev.rsn > s.cdLogged) {
         const m = ev.msg;
         const head = 20 + m.pb.length * 4;
-        const rec = new Uint8Array(head + m.payload.length);
-        const dv = new DataView(rec.buffer);
+        const size = head + m.payload.length;
+        if (s.sdBuf.length < size) {
+          s.sdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+          s.sdDv = new DataView(s.sdBuf.buffer);
+        }
+        const dv = s.sdDv;
         dv.setUint32(0, m.from, true);
         dv.setUint32(4, m.ssn, true);
         dv.setUint32(8, s.host.rank, true);
         dv.setUint32(12, ev.rsn, true);
         dv.setUint32(16, m.pb.length, true);
         for (let i = 0; i < m.pb.length; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
-        rec.set(m.payload, head);
-        s.cdLog!.append(rec);
+        s.sdBuf.set(m.payload, head);
+        s.cdLog!.append(s.sdBuf.subarray(0, size));
         s.cdLogged = ev.rsn;
         if (m.ssn > s.cdLogSsn[m.from]!) s.cdLogSsn[m.from] = m.ssn;
-        s.st.bytesLogged += rec.length;
+        s.st.bytesLogged += size;
         // Size trigger; the peers learn the new flushed rsn right away, else they forward our determinants until their next timer tick.
         if (s.cdLogged - s.cdFlushed[s.host.rank]! >= (64 as number)) sdFlush(s, true);
       }

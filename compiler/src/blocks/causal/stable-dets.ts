@@ -34,10 +34,20 @@ type K = Kernel & Fields & DetLogState & CausalDetLog & CoreSsn & CoreRetransmit
 export interface Fields {
   /** A flush is in flight. */
   sdFlushing: boolean;
+  /**
+   * Scratch the records are encoded into (and its DataView), grown on demand:
+   * `append` copies (LogStore contract), so no ArrayBuffer per record (a
+   * record holds the message, so each one of its own was memory V8 allocates
+   * outside its heap and frees in a sweep, on every delivery).
+   */
+  sdBuf: Uint8Array;
+  sdDv: DataView;
 }
 
 export function init(s: K): void {
   s.sdFlushing = false;
+  s.sdBuf = new Uint8Array(0);
+  s.sdDv = new DataView(new ArrayBuffer(0));
 }
 
 export async function onOpen(s: K, _ev: StartEv): Promise<void> {
@@ -48,19 +58,23 @@ export async function onDeliver(s: K, ev: DeliverEv): Promise<void> {
   if (ev.rsn > s.cdLogged) {
     const m = ev.msg;
     const head = 20 + m.pb.length * 4;
-    const rec = new Uint8Array(head + m.payload.length);
-    const dv = new DataView(rec.buffer);
+    const size = head + m.payload.length;
+    if (s.sdBuf.length < size) {
+      s.sdBuf = new Uint8Array(size > 128 ? 2 * size : 256);
+      s.sdDv = new DataView(s.sdBuf.buffer);
+    }
+    const dv = s.sdDv;
     dv.setUint32(0, m.from, true);
     dv.setUint32(4, m.ssn, true);
     dv.setUint32(8, s.host.rank, true);
     dv.setUint32(12, ev.rsn, true);
     dv.setUint32(16, m.pb.length, true);
     for (let i = 0; i < m.pb.length; i++) dv.setUint32(20 + 4 * i, m.pb[i]!, true);
-    rec.set(m.payload, head);
-    s.cdLog!.append(rec);
+    s.sdBuf.set(m.payload, head);
+    s.cdLog!.append(s.sdBuf.subarray(0, size));
     s.cdLogged = ev.rsn;
     if (m.ssn > s.cdLogSsn[m.from]!) s.cdLogSsn[m.from] = m.ssn;
-    s.st.bytesLogged += rec.length;
+    s.st.bytesLogged += size;
     // Size trigger; the peers learn the new flushed rsn right away, else they forward our determinants until their next timer tick.
     if (s.cdLogged - s.cdFlushed[s.host.rank]! >= param<number>("causal.flushAt")) sdFlush(s, true);
   }
