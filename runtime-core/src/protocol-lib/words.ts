@@ -2,11 +2,11 @@
  * A received piggyback as u32 words, for generated protocols (the block
  * library's kernel.ts onFrame imports it from `@egida/runtime-core/protocol-lib`).
  *
- * Piggybacks are copied, not viewed: a view needs `raw.buffer`, a call into
- * C++ per frame (on TCP the whole socket chunk), an aligned offset, and it
- * keeps the sender's piggyback slab (in-process transports) or the socket
- * chunk alive while the message is held or logged. The copy is cheaper per
- * frame than the view (docs/performance.md).
+ * Piggybacks up to 1 024 words are copied, not viewed: a view needs
+ * `raw.buffer`, a call into C++ per frame (on TCP the whole socket chunk), an
+ * aligned offset, and it keeps the sender's piggyback slab (in-process
+ * transports) or the socket chunk alive while the message is held or logged.
+ * The copy is cheaper per frame than the view (docs/performance.md).
  *
  * Where the copy goes: V8 keeps a typed array's memory in its heap only up to
  * 64 bytes; a larger one gets a backing store of its own, malloc'd, tracked

@@ -37,8 +37,8 @@ export interface Fields {
   /**
    * Scratch the records are encoded into (and its DataView), grown on demand:
    * `append` copies (LogStore contract), so no ArrayBuffer per record (a
-   * record holds the message, so each one of its own was memory V8 allocates
-   * outside its heap and frees in a sweep, on every delivery).
+   * record holds the message, so a record of its own would be memory V8
+   * allocates outside its heap and frees in a sweep, on every delivery).
    */
   sdBuf: Uint8Array;
   sdDv: DataView;
