@@ -59,7 +59,9 @@ describe("connections reset between live ranks (real TCP, ss -K)", () => {
         return;
       }
       if (!PROTOCOLS.includes(name)) return; // only where the generated package is present
-      const a = { ...appCase("jacobi"), args: ["32", "1500"] };
+      // Long enough that the four resets (within 0.6 s of the links coming up) land mid-run
+      // on a fast, idle machine too: at 1 500 iterations a co-ordinated checkpointing job ended first.
+      const a = { ...appCase("jacobi"), args: ["32", "10000"] };
       const ref = await referenceRun(a.path, a.args, 4);
 
       const ports = new Set<number>();
@@ -80,12 +82,12 @@ describe("connections reset between live ranks (real TCP, ss -K)", () => {
           if (m) ports.add(Number(m[1]));
           if (/^rank \d+: info: rank \d+: connected /.test(line)) {
             connected++;
-            // Once all 4 listen and the 6 links are up (each end logs it), reset every 250 ms, 4 times.
+            // Once all 4 listen and the 6 links are up (each end logs it), reset every 150 ms, 4 times.
             if (timer === undefined && ports.size === 4 && connected >= 12) {
               timer = setInterval(() => {
                 aborted += resetConnections([...ports]);
                 if (++resets === 4) clearInterval(timer);
-              }, 250);
+              }, 150);
             }
           }
         },
