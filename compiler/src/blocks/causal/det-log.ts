@@ -144,8 +144,8 @@ export function init(s: K): void {
   s.cdQBase = 0;
   // A first incarnation has sent nothing: every destination knows nothing from it yet. A plain array of
   // small integers, not a Float64Array: a number read from a Float64Array is a heap number, and
-  // causalQTrim storing one in cdQBase turned that field from small integer to double, which changed
-  // the protocol object's map mid-run and deoptimized every hot function that reads it (pumpRun,
+  // causalQTrim storing one in cdQBase would turn that field from small integer to double, change
+  // the protocol object's map mid-run and deoptimize every hot function that reads it (pumpRun,
   // txSend, dmPut, holders: twice per rank on jacobi, traced with --trace-deopt).
   s.cdQTold = Array.from({ length: s.host.size }, () => 0);
   // -1 until the first output: an app that never writes does not keep the queue for it.
